@@ -1,0 +1,95 @@
+// Machine spaces: the processors of one kind viewed as an N-D grid, and the
+// transformations of DSL.md ("Machine spaces") that re-shape that grid.
+//
+// A space stores, for every point of its grid in row-major order, the processor of the
+// original 2-D space (rank, processor-within-rank) that the point stands for. Transforms
+// build a new table from the old one, so indexing any space costs O(dims) regardless of
+// how many transforms produced it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace mage::dsl {
+
+using Shape = std::vector<int64_t>;
+
+// A processor of the original machine space: rank (node) and index within the rank.
+struct ProcessorId {
+  int64_t node = 0;
+  int64_t proc = 0;
+  friend bool operator==(const ProcessorId&, const ProcessorId&) = default;
+  friend auto operator<=>(const ProcessorId&, const ProcessorId&) = default;
+};
+
+// Result of an operation that can fail with a message for the user (no location: the
+// interpreter adds the source location and context).
+template <typename T>
+struct Fallible {
+  std::variant<T, std::string> v;
+  Fallible(T value) : v(std::move(value)) {}  // NOLINT: implicit on purpose
+  static Fallible failure(std::string message) {
+    Fallible f{T{}};
+    f.v = std::move(message);
+    return f;
+  }
+  bool ok() const { return v.index() == 0; }
+  const T& value() const { return std::get<0>(v); }
+  T& value() { return std::get<0>(v); }
+  const std::string& error() const { return std::get<1>(v); }
+};
+
+class MachineSpace {
+ public:
+  MachineSpace() = default;
+  // The space `Machine(KIND)`: size (ranks, processors per rank).
+  static MachineSpace original(int64_t ranks, int64_t procs_per_rank);
+
+  const Shape& size() const { return size_; }
+  int64_t dims() const { return static_cast<int64_t>(size_.size()); }
+  int64_t volume() const;
+
+  // The processor at a full point (one index per dimension, each in range).
+  Fallible<ProcessorId> at(const std::vector<int64_t>& point) const;
+  // Indexing where some positions are "*" (nullopt): every processor along them,
+  // in row-major order of the starred dimensions.
+  Fallible<std::vector<ProcessorId>> at_pattern(const std::vector<std::optional<int64_t>>& point) const;
+  // The point of this space that stands for `p`, or an error if `p` is not in it.
+  Fallible<std::vector<int64_t>> point_of(ProcessorId p) const;
+
+  Fallible<MachineSpace> split(int64_t dim, int64_t factor) const;
+  Fallible<MachineSpace> merge(int64_t dim1, int64_t dim2) const;
+  Fallible<MachineSpace> swap(int64_t dim1, int64_t dim2) const;
+  Fallible<MachineSpace> slice(int64_t dim, int64_t lo, int64_t hi) const;
+  Fallible<MachineSpace> reverse(int64_t dim) const;
+  Fallible<MachineSpace> balance_split(int64_t dim, int64_t parts) const;
+  Fallible<MachineSpace> auto_split(int64_t dim, const Shape& launch) const;
+  Fallible<MachineSpace> greedy_split(int64_t dim, const Shape& launch) const;
+
+  friend bool operator==(const MachineSpace& a, const MachineSpace& b) {
+    return a.size_ == b.size_ && a.procs_per_rank_ == b.procs_per_rank_ &&
+           (a.table_ == b.table_ || (a.table_ && b.table_ && *a.table_ == *b.table_));
+  }
+
+ private:
+  Shape size_;
+  int64_t procs_per_rank_ = 0;
+  // table_[row-major index of a point] = node * procs_per_rank_ + proc.
+  std::shared_ptr<const std::vector<int64_t>> table_;
+};
+
+// The factor choices behind balance_split / auto_split / greedy_split, exposed for tests.
+// balance_split: n split into `parts` factors as equal as possible, in descending order.
+Shape balanced_factors(int64_t n, int64_t parts);
+// auto_split: factors O of n (one per entry of launch) minimising sum(O_i / L_i); ties
+// within 1e-9 go to the greedy choice if it is among the best, else the first enumerated.
+Shape auto_factors(int64_t n, const Shape& launch);
+// greedy_split: each prime factor of n, largest first, to the dimension with the largest
+// remaining launch[i] / O[i] (first such dimension on ties).
+Shape greedy_factors(int64_t n, const Shape& launch);
+
+}  // namespace mage::dsl
