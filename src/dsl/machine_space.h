@@ -18,6 +18,14 @@ namespace mage::dsl {
 
 using Shape = std::vector<int64_t>;
 
+// Bounds that keep fuzzed mappers from allocating without limit. A space never holds more
+// than kMaxMachineVolume processors (and no dimension is larger), never has more than
+// kMaxMachineDims dimensions, and auto_split/greedy_split take at most kMaxSplitParts
+// launch extents.
+inline constexpr int64_t kMaxMachineVolume = int64_t{1} << 20;
+inline constexpr int64_t kMaxMachineDims = 16;
+inline constexpr int64_t kMaxSplitParts = 8;
+
 // A processor of the original machine space: rank (node) and index within the rank.
 struct ProcessorId {
   int64_t node = 0;
@@ -46,7 +54,10 @@ struct Fallible {
 class MachineSpace {
  public:
   MachineSpace() = default;
-  // The space `Machine(KIND)`: size (ranks, processors per rank).
+  // The space `Machine(KIND)`: size (ranks, processors per rank). Either may be 0 (a
+  // machine without that kind of processor gives an empty space). The machine model
+  // guarantees sane sizes: negative sizes or more than kMaxMachineVolume processors
+  // throw std::invalid_argument.
   static MachineSpace original(int64_t ranks, int64_t procs_per_rank);
 
   const Shape& size() const { return size_; }
@@ -61,8 +72,12 @@ class MachineSpace {
   // The point of this space that stands for `p`, or an error if `p` is not in it.
   Fallible<std::vector<int64_t>> point_of(ProcessorId p) const;
 
+  // The transforms of DSL.md's table. Errors are messages naming the transform, e.g.
+  // "split: size 4 of dimension 1 is not divisible by 3".
   Fallible<MachineSpace> split(int64_t dim, int64_t factor) const;
+  // The merged dimension is placed at min(dim1, dim2); dim1 is its major part.
   Fallible<MachineSpace> merge(int64_t dim1, int64_t dim2) const;
+  // swap(d, d) is the identity.
   Fallible<MachineSpace> swap(int64_t dim1, int64_t dim2) const;
   Fallible<MachineSpace> slice(int64_t dim, int64_t lo, int64_t hi) const;
   Fallible<MachineSpace> reverse(int64_t dim) const;
@@ -76,6 +91,14 @@ class MachineSpace {
   }
 
  private:
+  // The space of shape `size` whose point p stands for the point of *this that
+  // `old_point(p, out)` writes into `out` (sized dims()).
+  template <typename OldPoint>
+  MachineSpace derive(Shape size, OldPoint old_point) const;
+  // Dimension `dim` replaced by factors.size() dimensions of the given sizes (product
+  // size_[dim]), mixed radix with the first factor fastest.
+  MachineSpace split_into(int64_t dim, const Shape& factors) const;
+
   Shape size_;
   int64_t procs_per_rank_ = 0;
   // table_[row-major index of a point] = node * procs_per_rank_ + proc.
@@ -83,10 +106,16 @@ class MachineSpace {
 };
 
 // The factor choices behind balance_split / auto_split / greedy_split, exposed for tests.
-// balance_split: n split into `parts` factors as equal as possible, in descending order.
+// Each returns {} for input the transforms reject (n < 0 or n > kMaxMachineVolume, parts
+// not 2 or 3, launch empty, longer than kMaxSplitParts or with an entry < 1). n = 0 gives
+// (0, 1, ..., 1).
+// balance_split: n split into `parts` factors as equal as possible, in descending order:
+// the prime factors of n, smallest first, each multiply the currently smallest part; the
+// parts are then sorted in descending order.
 Shape balanced_factors(int64_t n, int64_t parts);
 // auto_split: factors O of n (one per entry of launch) minimising sum(O_i / L_i); ties
-// within 1e-9 go to the greedy choice if it is among the best, else the first enumerated.
+// (within a relative 1e-9) go to the greedy choice if it is among the best, else the first
+// enumerated, in lexicographically descending order of (O_0, O_1, ...).
 Shape auto_factors(int64_t n, const Shape& launch);
 // greedy_split: each prime factor of n, largest first, to the dimension with the largest
 // remaining launch[i] / O[i] (first such dimension on ties).
