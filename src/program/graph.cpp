@@ -154,11 +154,13 @@ class Analyzer {
         for (const RegionArg& a : l.args) {
           int64_t piece = p_.piece_of(a, refs_.back());
           g_.pieces.push_back(piece);
-          if (a.privilege == Privilege::NA) continue;
           const Region& reg = p_.regions[static_cast<size_t>(a.region)];
-          for (const Span& s : p_.spans_of(a, piece))
-            for (size_t f = 0; f < reg.fields.size(); ++f)
-              if (a.fields & (FieldMask{1} << f)) use(state(a.region, s.block, f), t, a.privilege, a.redop, preds);
+          for (const FieldAccess& fa : a.access) {
+            if (fa.privilege == Privilege::NA) continue;
+            for (const Span& s : p_.spans_of(a, piece))
+              for (size_t f = 0; f < reg.fields.size(); ++f)
+                if (fa.fields & (FieldMask{1} << f)) use(state(a.region, s.block, f), t, fa.privilege, fa.redop, preds);
+          }
         }
         std::sort(preds.begin(), preds.end());
         preds.erase(std::unique(preds.begin(), preds.end()), preds.end());

@@ -150,6 +150,20 @@ Point Projection::apply(const PointRef& ref) const {
   return ref.point;
 }
 
+FieldMask RegionArg::fields() const {
+  FieldMask m = 0;
+  for (const FieldAccess& a : access) m |= a.fields;
+  return m;
+}
+
+bool RegionArg::only(Privilege p) const {
+  return std::all_of(access.begin(), access.end(), [&](const FieldAccess& a) { return a.privilege == p; });
+}
+
+bool RegionArg::any(Privilege p) const {
+  return std::any_of(access.begin(), access.end(), [&](const FieldAccess& a) { return a.privilege == p; });
+}
+
 // ---------------------------------------------------------------- building
 namespace {
 
@@ -336,9 +350,15 @@ LaunchId Program::add_launch(Launch l) {
         fail(fmt::format("argument {}: partition {} is not of region {}", i,
                          partitions[static_cast<size_t>(*a.partition)].name, reg.name));
     }
-    if (a.fields == 0 || (a.fields & ~reg.all_fields()) != 0) fail(fmt::format("argument {}: bad field set", i));
-    if ((a.privilege == Privilege::RED) != (a.redop != RedOp::None))
-      fail(fmt::format("argument {}: a reduction operator goes with RED privilege only", i));
+    if (a.access.empty()) fail(fmt::format("argument {}: no fields", i));
+    FieldMask seen = 0;
+    for (const FieldAccess& fa : a.access) {
+      if (fa.fields == 0 || (fa.fields & ~reg.all_fields()) != 0) fail(fmt::format("argument {}: bad field set", i));
+      if (fa.fields & seen) fail(fmt::format("argument {}: a field is used with two privileges", i));
+      seen |= fa.fields;
+      if ((fa.privilege == Privilege::RED) != (fa.redop != RedOp::None))
+        fail(fmt::format("argument {}: a reduction operator goes with RED privilege only", i));
+    }
   }
   for (const Variant& v : t.variants)
     if (v.cost.args.size() > l.args.size())
@@ -453,9 +473,13 @@ Program::PointCost Program::point_cost(const Launch& l, ProcKind proc, const std
     const RegionArg& a = l.args[i];
     auto elems = static_cast<double>(elements_of(a, i < pieces.size() ? pieces[i] : -1));
     ArgCost ac = i < v->cost.args.size() ? v->cost.args[i] : ArgCost{};
-    auto fb = static_cast<double>(regions[static_cast<size_t>(a.region)].bytes(a.fields));
-    double rd = a.privilege == Privilege::RO || a.privilege == Privilege::RW || a.privilege == Privilege::RED ? fb : 0;
-    double wr = a.privilege == Privilege::WO || a.privilege == Privilege::RW || a.privilege == Privilege::RED ? fb : 0;
+    const Region& reg = regions[static_cast<size_t>(a.region)];
+    double rd = 0, wr = 0;
+    for (const FieldAccess& fa : a.access) {
+      auto fb = static_cast<double>(reg.bytes(fa.fields));
+      if (fa.privilege == Privilege::RO || fa.privilege == Privilege::RW || fa.privilege == Privilege::RED) rd += fb;
+      if (fa.privilege == Privilege::WO || fa.privilege == Privilege::RW || fa.privilege == Privilege::RED) wr += fb;
+    }
     c.flops += ac.flops_per_element * elems;
     c.read_bytes[i] = elems * ac.read_bytes_per_element.value_or(rd);
     c.write_bytes[i] = elems * ac.write_bytes_per_element.value_or(wr);

@@ -204,13 +204,24 @@ struct Projection {
   Point apply(const PointRef& ref) const;
 };
 
+// Some fields of an argument used with one privilege.
+struct FieldAccess {
+  FieldMask fields = 0;
+  Privilege privilege = Privilege::RO;
+  RedOp redop = RedOp::None;  // Privilege::RED only
+};
+
+// A region argument of a task, as in Regent: one region or piece, used with one or more
+// privileges on disjoint sets of its fields (e.g. RO node_cap,leakage + RW node_voltage,charge).
 struct RegionArg {
   RegionId region = -1;
   std::optional<PartitionId> partition;  // none: the whole region
   Projection projection;                 // ignored for whole-region arguments
-  FieldMask fields = 0;
-  Privilege privilege = Privilege::RO;
-  RedOp redop = RedOp::None;  // Privilege::RED only
+  std::vector<FieldAccess> access;
+
+  FieldMask fields() const;           // all fields used
+  bool only(Privilege p) const;       // every access has privilege p
+  bool any(Privilege p) const;        // some access has privilege p
 };
 
 struct Future {

@@ -37,9 +37,7 @@ struct Fixture {
     a.region = r;
     a.partition = part;
     a.projection = Projection::identity();
-    a.fields = p.fields(r, fields);
-    a.privilege = priv;
-    a.redop = op;
+    a.access = {FieldAccess{p.fields(r, fields), priv, op}};
     return a;
   }
 
@@ -154,6 +152,19 @@ TEST(Graph, AliasedGhostOverlapCreatesEdgesDisjointPiecesDoNot) {
   EXPECT_EQ(g.edge_count(), 6u);  // 1 + 2 + 2 + 1
 }
 
+TEST(Graph, OneArgumentWithTwoPrivileges) {
+  Fixture f;
+  RegionArg both = f.arg(f.own, Privilege::RO, {"a"});
+  both.access.push_back(FieldAccess{f.p.fields(f.r, {"b"}), Privilege::RW, RedOp::None});
+  LaunchId w = f.launch({both});
+  LaunchId ra = f.launch({f.arg(f.ghost, Privilege::RO, {"a"})});
+  LaunchId rb = f.launch({f.arg(f.ghost, Privilege::RO, {"b"})});
+  TaskGraph g = analyze(f.p);
+  EXPECT_TRUE(g.preds(pt(g, ra, 1)).empty());
+  EXPECT_TRUE(g.has_edge(pt(g, w, 0), pt(g, rb, 1)));
+  EXPECT_EQ(f.p.launches[static_cast<size_t>(w)].args[0].fields(), 3u);
+}
+
 TEST(Graph, GhostOverlapRespectsFields) {
   Fixture f;
   f.launch({f.arg(f.own, Privilege::RW, {"b"})});
@@ -169,8 +180,7 @@ TEST(Graph, WholeRegionArgumentOverlapsEveryPiece) {
   single.kind = LaunchKind::Single;
   RegionArg a;
   a.region = f.r;
-  a.fields = f.p.fields(f.r, {"a"});
-  a.privilege = Privilege::RO;
+  a.access = {FieldAccess{f.p.fields(f.r, {"a"}), Privilege::RO, RedOp::None}};
   single.args = {a};
   LaunchId s = f.p.add_launch(single);
   TaskGraph g = analyze(f.p);
@@ -251,7 +261,7 @@ TEST(Graph, NestedLaunchesFormContexts) {
   Launch lo;
   lo.task = to;
   lo.domain = Domain(2);
-  lo.args = {RegionArg{r, halves, Projection::identity(), 1, Privilege::RW, RedOp::None}};
+  lo.args = {RegionArg{r, halves, Projection::identity(), {{1, Privilege::RW, RedOp::None}}}};
   LaunchId lo_id = p.add_launch(lo);
   Launch li;
   li.task = ti;
@@ -262,7 +272,7 @@ TEST(Graph, NestedLaunchesFormContexts) {
   li.args = {RegionArg{r, cells,
                        Projection::of([](const PointRef& ref) { return Point(4 * ref.parent->point[0] + ref.step); },
                                       "4i+s"),
-                       1, Privilege::RW, RedOp::None}};
+                       {{1, Privilege::RW, RedOp::None}}}};
   LaunchId li_id = p.add_launch(li);
   EXPECT_EQ(p.launches[static_cast<size_t>(lo_id)].children, std::vector<LaunchId>{li_id});
   EXPECT_EQ(p.top, std::vector<LaunchId>{lo_id});
@@ -313,10 +323,10 @@ TEST(Graph, ScalesToManyPointTasks) {
     Launch w;
     w.task = t;
     w.domain = Domain(pieces);
-    w.args = {RegionArg{r, po, Projection::identity(), 1, Privilege::RW, RedOp::None}};
+    w.args = {RegionArg{r, po, Projection::identity(), {{1, Privilege::RW, RedOp::None}}}};
     p.add_launch(w);
     Launch rd = w;
-    rd.args = {RegionArg{r, pg, Projection::identity(), 1, Privilege::RO, RedOp::None}};
+    rd.args = {RegionArg{r, pg, Projection::identity(), {{1, Privilege::RO, RedOp::None}}}};
     p.add_launch(rd);
   }
   TaskGraph g = analyze(p);

@@ -88,9 +88,9 @@ TEST(Program, ArgumentNamesForMapperRules) {
   Program p;
   RegionId r = p.add_region("all_nodes", Domain(10), {{"v", 4}});
   PartitionId part = p.add_block_partition("rp_shared", r, Domain(1), {{0}}, "all_shared");
-  RegionArg a{r, part, Projection::identity(), 1, Privilege::RO, RedOp::None};
+  RegionArg a{r, part, Projection::identity(), {{1, Privilege::RO, RedOp::None}}};
   EXPECT_EQ(p.arg_names(a), (std::vector<std::string>{"rp_shared", "all_shared", "all_nodes"}));
-  RegionArg whole{r, std::nullopt, Projection::identity(), 1, Privilege::RO, RedOp::None};
+  RegionArg whole{r, std::nullopt, Projection::identity(), {{1, Privilege::RO, RedOp::None}}};
   EXPECT_EQ(p.arg_names(whole), std::vector<std::string>{"all_nodes"});
   EXPECT_EQ(p.data_names(), (std::vector<std::string>{"all_nodes", "all_shared", "rp_shared"}));
 }
@@ -118,19 +118,20 @@ TEST(Program, PointCostScalesWithPieceSize) {
   Launch l;
   l.task = f.t;
   l.domain = Domain(2);
-  l.args = {RegionArg{f.r, f.part, Projection::identity(), f.p.fields(f.r, {"x", "y"}), Privilege::RW, RedOp::None},
-            RegionArg{f.r, std::nullopt, Projection::identity(), f.p.fields(f.r, {"y"}), Privilege::RO,
-                      RedOp::None}};
+  l.args = {RegionArg{f.r, f.part, Projection::identity(),
+                      {{f.p.fields(f.r, {"x"}), Privilege::RW, RedOp::None},
+                       {f.p.fields(f.r, {"y"}), Privilege::RO, RedOp::None}}},
+            RegionArg{f.r, std::nullopt, Projection::identity(), {{f.p.fields(f.r, {"y"}), Privilege::RO, RedOp::None}}}};
   LaunchId id = f.p.add_launch(l);
   const Launch& ll = f.p.launches[static_cast<size_t>(id)];
   auto c = f.p.point_cost(ll, ProcKind::GPU, {1, -1});
   EXPECT_EQ(c.precision, Precision::FP32);
   EXPECT_DOUBLE_EQ(c.flops, 5 + 2.0 * 40);
-  EXPECT_DOUBLE_EQ(c.read_bytes[0], 40 * 12);   // RW: reads and writes x and y
-  EXPECT_DOUBLE_EQ(c.write_bytes[0], 40 * 12);
+  EXPECT_DOUBLE_EQ(c.read_bytes[0], 40 * 12);   // RW x (8 B) and RO y (4 B)
+  EXPECT_DOUBLE_EQ(c.write_bytes[0], 40 * 8);
   EXPECT_DOUBLE_EQ(c.read_bytes[1], 100 * 1.0);  // overridden per element
   EXPECT_DOUBLE_EQ(c.write_bytes[1], 0);
-  EXPECT_DOUBLE_EQ(c.total_bytes(), 40 * 24 + 100);
+  EXPECT_DOUBLE_EQ(c.total_bytes(), 40 * 20 + 100);
   EXPECT_THROW(f.p.point_cost(ll, ProcKind::CPU, {0, -1}), ProgramError);
   EXPECT_EQ(f.p.tasks[0].variant(ProcKind::GPU)->layout, Order::C);
 }
@@ -140,17 +141,20 @@ TEST(Program, LaunchErrors) {
   Launch ok;
   ok.task = f.t;
   ok.domain = Domain(2);
-  ok.args = {RegionArg{f.r, f.part, Projection::identity(), 1, Privilege::RO, RedOp::None},
-             RegionArg{f.r, f.part, Projection::identity(), 1, Privilege::RO, RedOp::None}};
+  ok.args = {RegionArg{f.r, f.part, Projection::identity(), {{1, Privilege::RO, RedOp::None}}},
+             RegionArg{f.r, f.part, Projection::identity(), {{1, Privilege::RO, RedOp::None}}}};
   auto bad = [&](auto change) {
     Launch l = ok;
     change(l);
     return l;
   };
   EXPECT_THROW(f.p.add_launch(bad([](Launch& l) { l.task = 7; })), ProgramError);
-  EXPECT_THROW(f.p.add_launch(bad([](Launch& l) { l.args[0].fields = 4; })), ProgramError);
-  EXPECT_THROW(f.p.add_launch(bad([](Launch& l) { l.args[0].privilege = Privilege::RED; })), ProgramError);
-  EXPECT_THROW(f.p.add_launch(bad([](Launch& l) { l.args[0].redop = RedOp::Sum; })), ProgramError);
+  EXPECT_THROW(f.p.add_launch(bad([](Launch& l) { l.args[0].access[0].fields = 4; })), ProgramError);
+  EXPECT_THROW(f.p.add_launch(bad([](Launch& l) { l.args[0].access[0].privilege = Privilege::RED; })), ProgramError);
+  EXPECT_THROW(f.p.add_launch(bad([](Launch& l) { l.args[0].access[0].redop = RedOp::Sum; })), ProgramError);
+  EXPECT_THROW(f.p.add_launch(bad([](Launch& l) { l.args[0].access.clear(); })), ProgramError);
+  EXPECT_THROW(f.p.add_launch(bad([](Launch& l) { l.args[0].access.push_back(l.args[0].access[0]); })),
+               ProgramError);  // a field with two privileges
   EXPECT_THROW(f.p.add_launch(bad([](Launch& l) { l.kind = LaunchKind::Single; })), ProgramError);
   EXPECT_THROW(f.p.add_launch(bad([](Launch& l) { l.args.pop_back(); })), ProgramError);  // cost has 2 args
   EXPECT_THROW(f.p.add_launch(bad([](Launch& l) { l.parent = 0; })), ProgramError);
