@@ -271,15 +271,15 @@ Fallible<MachineSpace> MachineSpace::merge(int64_t dim1, int64_t dim2) const {
     return Result::failure("merge: merged size " + str(s1) + " x " + str(s2) +
                            " exceeds the largest machine size " + str(kMaxMachineVolume));
   // source[j]: the old dimension behind new dimension j, or -1 for the merged one, which
-  // sits at min(dim1, dim2); the other dimensions keep their order.
+  // takes the place of dim1 once dim2 is removed (index dim1, or dim1 - 1 if dim1 > dim2,
+  // as in the original implementation); the other dimensions keep their order.
   std::vector<int64_t> source;
   Shape size;
   for (int64_t i = 0; i < dims(); ++i) {
-    if (i == std::min(dim1, dim2)) {
+    if (i == dim1) {
       source.push_back(-1);
       size.push_back(s1 * s2);
-    }
-    if (i != dim1 && i != dim2) {
+    } else if (i != dim2) {
       source.push_back(i);
       size.push_back(size_[static_cast<size_t>(i)]);
     }

@@ -75,7 +75,9 @@ class MachineSpace {
   // The transforms of DSL.md's table. Errors are messages naming the transform, e.g.
   // "split: size 4 of dimension 1 is not divisible by 3".
   Fallible<MachineSpace> split(int64_t dim, int64_t factor) const;
-  // The merged dimension is placed at min(dim1, dim2); dim1 is its major part.
+  // The merged dimension takes the place of dim1 once dim2 is removed: index dim1, or
+  // dim1 - 1 if dim1 > dim2 (the original's rule; the same as min(dim1, dim2) whenever the
+  // two are adjacent). dim1 is its major part, dim2 the minor.
   Fallible<MachineSpace> merge(int64_t dim1, int64_t dim2) const;
   // swap(d, d) is the identity.
   Fallible<MachineSpace> swap(int64_t dim1, int64_t dim2) const;

@@ -190,7 +190,9 @@ TEST(MachineSpaceExamples, CannonTwoLevelPlacement) {
 // A 3-D space with distinct sizes (2, 3, 4), point (a, b, c) -> node a, processor b + 3c.
 MachineSpace three_d() { return OK(MachineSpace::original(2, 12).split(1, 3)); }
 
-TEST(MachineSpaceMerge, ThreeDimensionsPlacedAtTheSmallerIndex) {
+// The merged dimension takes dim1's place among the remaining dimensions: index dim1, or
+// dim1 - 1 when dim1 > dim2 (merge(2, 0) of (2, 3, 4) is (3, 8), not (8, 3)).
+TEST(MachineSpaceMerge, ThreeDimensionsMergedDimensionTakesTheFirstOnesPlace) {
   const MachineSpace m = three_d();
   ASSERT_EQ(m.size(), (Shape{2, 3, 4}));
   struct Case {
@@ -204,7 +206,7 @@ TEST(MachineSpaceMerge, ThreeDimensionsPlacedAtTheSmallerIndex) {
       {1, 2, {2, 12}, [](auto p) { return std::vector<int64_t>{p[0], p[1] / 4, p[1] % 4}; }},
       {2, 1, {2, 12}, [](auto p) { return std::vector<int64_t>{p[0], p[1] % 3, p[1] / 3}; }},
       {0, 2, {8, 3}, [](auto p) { return std::vector<int64_t>{p[0] / 4, p[1], p[0] % 4}; }},
-      {2, 0, {8, 3}, [](auto p) { return std::vector<int64_t>{p[0] % 2, p[1], p[0] / 2}; }},
+      {2, 0, {3, 8}, [](auto p) { return std::vector<int64_t>{p[1] % 2, p[0], p[1] / 2}; }},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE("merge(" + std::to_string(c.d1) + ", " + std::to_string(c.d2) + ")");
