@@ -1,0 +1,215 @@
+// mage check, mage fmt, mage place: the mapping-language commands.
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/io.h"
+#include "dsl/dsl.h"
+
+namespace mage::cli {
+
+namespace {
+
+void print_diagnostics(const std::vector<dsl::Diagnostic>& ds, const dsl::SourceFile& src) {
+  std::fputs(dsl::format_diagnostics(ds, src).c_str(), stderr);
+}
+
+nlohmann::json to_json(const dsl::Diagnostic& d) {
+  return {{"file", d.file},
+          {"line", d.loc.line},
+          {"col", d.loc.col},
+          {"severity", std::string(dsl::to_string(d.severity))},
+          {"id", std::string(dsl::diag_name(d.id))},
+          {"message", d.message}};
+}
+
+std::string point_text(const std::vector<int64_t>& p) {
+  std::string out = "(";
+  for (size_t i = 0; i < p.size(); ++i) out += (i ? "," : "") + std::to_string(p[i]);
+  return out + ")";
+}
+
+// "node N proc P", "node N proc *" (every processor of a node), or a list.
+std::string placement_text(const dsl::Placement& p, int64_t procs_per_rank) {
+  const auto& ps = p.processors;
+  if (ps.size() == 1 && !p.is_set) return fmt::format("node {} proc {}", ps[0].node, ps[0].proc);
+  bool one_node = std::all_of(ps.begin(), ps.end(), [&](const dsl::ProcessorId& x) { return x.node == ps[0].node; });
+  if (one_node && static_cast<int64_t>(ps.size()) == procs_per_rank) return fmt::format("node {} proc *", ps[0].node);
+  std::string out = "{";
+  for (size_t i = 0; i < ps.size(); ++i) out += fmt::format("{}node {} proc {}", i ? ", " : "", ps[i].node, ps[i].proc);
+  return out + "}";
+}
+
+struct CheckOptions {
+  std::vector<std::string> files;
+  bool json = false;
+};
+
+int run_check(const CheckOptions& o) {
+  bool errors = false;
+  nlohmann::json all = nlohmann::json::array();
+  for (const auto& path : o.files) {
+    auto text = read_file(path);
+    if (!text) {
+      errors = true;
+      continue;
+    }
+    dsl::SourceFile src{path, *text};
+    dsl::CompileResult r = dsl::compile(src);
+    if (!r.unit) errors = true;
+    if (o.json) {
+      for (const auto& d : r.diagnostics) all.push_back(to_json(d));
+    } else {
+      print_diagnostics(r.diagnostics, src);
+    }
+  }
+  if (o.json) std::printf("%s\n", all.dump(2).c_str());
+  return errors ? 1 : 0;
+}
+
+struct FmtOptions {
+  std::string file;
+  bool in_place = false;
+};
+
+int run_fmt(const FmtOptions& o) {
+  auto text = read_file(o.file);
+  if (!text) return 1;
+  dsl::SourceFile src{o.file, *text};
+  dsl::CompileResult r = dsl::compile(src);
+  print_diagnostics(r.diagnostics, src);
+  if (!r.unit) return 1;
+  std::string canonical = dsl::canonical_text(*r.unit);
+  if (!o.in_place) {
+    std::fputs(canonical.c_str(), stdout);
+    return 0;
+  }
+  if (canonical == *text) return 0;
+  return write_file(o.file, canonical) ? 0 : 1;
+}
+
+struct PlaceOptions {
+  std::string file;
+  int64_t ranks = 1;
+  int64_t procs = 1;
+  std::string kind;
+  std::string task;
+  std::vector<int64_t> domain;
+  bool single = false;
+  std::vector<int64_t> parent_proc{0, 0};
+};
+
+int run_place(const PlaceOptions& o) {
+  auto text = read_file(o.file);
+  if (!text) return 1;
+  dsl::SourceFile src{o.file, *text};
+  dsl::MachineShape shape;
+  shape.ranks = o.ranks;
+  // Every kind gets --procs processors per rank, so any Machine(KIND) evaluates.
+  for (auto k : {dsl::ProcKind::CPU, dsl::ProcKind::GPU, dsl::ProcKind::OMP, dsl::ProcKind::IO, dsl::ProcKind::PY,
+                 dsl::ProcKind::PROC})
+    shape.procs_per_rank[k] = o.procs;
+  dsl::BindResult b = dsl::load_mapper(src, shape);
+  print_diagnostics(b.diagnostics, src);
+  if (!b.mapper) return 1;
+  const dsl::Mapper& m = *b.mapper;
+
+  dsl::ProcKind kind = dsl::ProcKind::GPU;
+  if (!o.kind.empty()) {
+    kind = *dsl::parse_proc_kind(o.kind);
+  } else if (auto kinds = m.processor_kinds(o.task); !kinds.empty()) {
+    kind = kinds.front();
+  }
+  if (o.parent_proc.size() != 2 || o.parent_proc[0] < 0 || o.parent_proc[0] >= o.ranks || o.parent_proc[1] < 0 ||
+      o.parent_proc[1] >= o.procs) {
+    std::fprintf(stderr, "mage: error: --parent-proc must be NODE,PROC within --ranks %lld and --procs %lld\n",
+                 static_cast<long long>(o.ranks), static_cast<long long>(o.procs));
+    return 1;
+  }
+  dsl::TaskView parent;
+  parent.name = "parent";
+  parent.kind = kind;
+  parent.processor = dsl::ProcessorId{o.parent_proc[0], o.parent_proc[1]};
+
+  std::vector<std::vector<int64_t>> points;
+  if (o.single) {
+    points.push_back({});
+  } else {
+    std::vector<int64_t> p(o.domain.size(), 0);
+    for (;;) {
+      points.push_back(p);
+      size_t d = p.size();
+      while (d > 0 && ++p[d - 1] == o.domain[d - 1]) p[--d] = 0;
+      if (d == 0) break;
+    }
+  }
+  for (const auto& point : points) {
+    dsl::TaskView t;
+    t.name = o.task;
+    t.ipoint = point;
+    t.ispace = o.single ? std::vector<int64_t>{} : o.domain;
+    t.parent = &parent;
+    dsl::PlacementResult r = m.place(t, kind, !o.single);
+    if (!r.has_rule) {
+      std::fprintf(stderr, "mage: error: no %s rule applies to task %s on %s\n",
+                   o.single ? "SingleTaskMap" : "IndexTaskMap", o.task.c_str(), std::string(dsl::to_string(kind)).c_str());
+      return 1;
+    }
+    if (r.error) {
+      print_diagnostics({*r.error}, src);
+      return 1;
+    }
+    std::printf("%s -> %s\n", o.single ? "()" : point_text(point).c_str(),
+                placement_text(*r.placement, o.procs).c_str());
+  }
+  for (const auto& line : m.log()) std::fprintf(stderr, "mapper log: %s\n", line.c_str());
+  return 0;
+}
+
+}  // namespace
+
+void register_check(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<CheckOptions>();
+  auto* sub = app.add_subcommand("check", "Check mapper files and print diagnostics (exit 1 on errors)");
+  sub->add_option("files", o->files, "Mapper files (.map)")->required()->check(CLI::ExistingFile);
+  sub->add_flag("--json", o->json, "Print the diagnostics as a JSON array");
+  sub->callback([o, &exit_code] { exit_code = run_check(*o); });
+}
+
+void register_fmt(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<FmtOptions>();
+  auto* sub = app.add_subcommand("fmt", "Print a mapper in canonical form");
+  sub->add_option("file", o->file, "Mapper file (.map)")->required()->check(CLI::ExistingFile);
+  sub->add_flag("--in-place,-i", o->in_place, "Rewrite the file instead of printing");
+  sub->callback([o, &exit_code] { exit_code = run_fmt(*o); });
+}
+
+void register_place(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<PlaceOptions>();
+  auto* sub = app.add_subcommand("place", "Evaluate the placement of every point of a launch");
+  sub->add_option("file", o->file, "Mapper file (.map)")->required()->check(CLI::ExistingFile);
+  sub->add_option("--ranks", o->ranks, "Ranks (nodes) of the machine")->required()->check(CLI::Range(1, 4096));
+  sub->add_option("--procs", o->procs, "Processors of each kind per rank")->required()->check(CLI::Range(1, 4096));
+  sub->add_option("--kind", o->kind, "Processor kind the task is mapped to (default: first kind of its Task rule)")
+      ->check(CLI::IsMember({"CPU", "GPU", "OMP", "IO", "PY", "PROC"}));
+  sub->add_option("--task", o->task, "Task name")->required();
+  auto* domain = sub->add_option("--domain", o->domain, "Launch domain, e.g. 4,4")->delimiter(',')
+                     ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  auto* single = sub->add_flag("--single", o->single, "A single launch (SingleTaskMap) instead of an index launch");
+  domain->excludes(single);
+  sub->add_option("--parent-proc", o->parent_proc, "Processor NODE,PROC of the parent task (default 0,0)")
+      ->delimiter(',')->expected(2);
+  sub->callback([o, domain, single, &exit_code] {
+    if (!o->single && o->domain.empty()) throw CLI::RequiredError("--domain (or --single)");
+    if (o->domain.size() > 3) throw CLI::ValidationError("--domain", "a launch domain has 1 to 3 dimensions");
+    int64_t volume = 1;
+    for (int64_t d : o->domain) volume *= d;
+    if (volume > 1'000'000) throw CLI::ValidationError("--domain", "at most 1,000,000 points");
+    (void)domain;
+    (void)single;
+    exit_code = run_place(*o);
+  });
+}
+
+}  // namespace mage::cli

@@ -1,0 +1,298 @@
+// compile(), Mapper::bind() and the rule queries of DSL.md's "Which rule applies".
+#include <algorithm>
+#include <fmt/format.h>
+
+#include "dsl/dsl.h"
+#include "dsl/interpreter.h"
+#include "dsl/parser.h"
+#include "dsl/printer.h"
+#include "dsl/unit.h"
+
+namespace mage::dsl {
+
+std::string_view to_string(ProcKind k) {
+  switch (k) {
+    case ProcKind::CPU: return "CPU";
+    case ProcKind::GPU: return "GPU";
+    case ProcKind::OMP: return "OMP";
+    case ProcKind::IO: return "IO";
+    case ProcKind::PY: return "PY";
+    case ProcKind::PROC: return "PROC";
+  }
+  return "?";
+}
+
+std::string_view to_string(MemKind k) {
+  switch (k) {
+    case MemKind::SYSMEM: return "SYSMEM";
+    case MemKind::FBMEM: return "FBMEM";
+    case MemKind::ZCMEM: return "ZCMEM";
+    case MemKind::RDMEM: return "RDMEM";
+    case MemKind::SOCKMEM: return "SOCKMEM";
+    case MemKind::VIRTUAL: return "VIRTUAL";
+  }
+  return "?";
+}
+
+std::optional<ProcKind> parse_proc_kind(std::string_view s) {
+  for (ProcKind k : {ProcKind::CPU, ProcKind::GPU, ProcKind::OMP, ProcKind::IO, ProcKind::PY, ProcKind::PROC})
+    if (to_string(k) == s) return k;
+  return std::nullopt;
+}
+
+std::optional<MemKind> parse_mem_kind(std::string_view s) {
+  for (MemKind k : {MemKind::SYSMEM, MemKind::FBMEM, MemKind::ZCMEM, MemKind::RDMEM, MemKind::SOCKMEM, MemKind::VIRTUAL})
+    if (to_string(k) == s) return k;
+  return std::nullopt;
+}
+
+namespace {
+
+std::string key_name(const Key& k) { return k.kind == Key::Kind::Star ? "*" : k.text; }
+
+Layout layout_of(const std::vector<LayoutConstraint>& cs, int line) {
+  Layout l;
+  l.rule_line = line;
+  for (const auto& c : cs) {
+    if (c.word == "SOA") l.soa = true;
+    else if (c.word == "AOS") l.soa = false;
+    else if (c.word == "C_order") l.c_order = true;
+    else if (c.word == "F_order") l.c_order = false;
+    else if (c.word == "Compact") l.compact = true;
+    else if (c.word == "Exact") l.exact = true;
+    else if (c.word == "No_Align") l.no_align = true;
+    else if (c.word == "Align") l.align = std::make_pair(std::string(op_spelling(c.align_op)), c.align_value);
+  }
+  return l;
+}
+
+bool region_matches(const Key& k, const ArgumentView& arg) {
+  if (k.kind == Key::Kind::Index) return k.index == arg.index;
+  for (const auto& n : arg.names)
+    if (n == k.text) return true;
+  return false;
+}
+
+// The four levels of DSL.md, in order: (task, region), (task, *), (*, region), (*, *).
+template <typename Rule>
+int rule_level(const Rule& r, std::string_view task, const ArgumentView& arg) {
+  bool task_exact = r.task.kind != Key::Kind::Star;
+  bool region_exact = r.region.kind != Key::Kind::Star;
+  if (task_exact && r.task.text != task) return -1;
+  if (region_exact && !region_matches(r.region, arg)) return -1;
+  return (task_exact ? 0 : 2) + (region_exact ? 0 : 1);
+}
+
+std::string point_text(const std::vector<int64_t>& p) {
+  std::string out = "(";
+  for (size_t i = 0; i < p.size(); ++i) out += (i ? "," : "") + std::to_string(p[i]);
+  return out + ")";
+}
+
+}  // namespace
+
+void Unit::build_rule_tables() {
+  for (const auto& sp : module.stmts) {
+    const Stmt& s = *sp;
+    switch (s.kind) {
+      case StmtKind::TaskRule: {
+        std::vector<ProcKind> kinds;
+        for (const auto& k : s.kinds) kinds.push_back(*parse_proc_kind(k));
+        for (const auto& k : s.keys) task_rules.try_emplace(key_name(k), kinds, s.loc.line);
+        break;
+      }
+      case StmtKind::RegionRule: {
+        bool dup = false;
+        for (const auto& r : memory_rules) dup |= r.task == s.task && r.region == s.region && r.proc == s.proc;
+        if (dup) break;
+        MemoryRule r{s.task, s.region, s.proc, {}, s.loc.line};
+        for (const auto& k : s.kinds) r.memories.push_back(*parse_mem_kind(k));
+        memory_rules.push_back(std::move(r));
+        break;
+      }
+      case StmtKind::LayoutRule: {
+        bool dup = false;
+        for (const auto& r : layout_rules) dup |= r.task == s.task && r.region == s.region && r.kind == s.proc;
+        if (!dup) layout_rules.push_back(LayoutRule{s.task, s.region, s.proc, layout_of(s.constraints, s.loc.line)});
+        break;
+      }
+      case StmtKind::InstanceLimit:
+        for (const auto& k : s.keys) instance_limits.try_emplace(key_name(k), s.limit);
+        break;
+      case StmtKind::CollectMemory: collect_rules.push_back(CollectRule{s.task, s.region}); break;
+      case StmtKind::ControlReplicate:
+        for (const auto& k : s.keys) control_replicated.insert(key_name(k));
+        break;
+      case StmtKind::IndexTaskMap:
+        for (const auto& k : s.keys) index_maps.try_emplace(key_name(k), MapRule{s.name, s.loc.line});
+        break;
+      case StmtKind::SingleTaskMap:
+        for (const auto& k : s.keys) single_maps.try_emplace(key_name(k), MapRule{s.name, s.loc.line});
+        break;
+      default: break;
+    }
+  }
+}
+
+CompileResult compile(const SourceFile& source) {
+  auto unit = std::make_shared<Unit>();
+  unit->source = source;
+  DiagnosticSink sink(source.name);
+  unit->module = parse(unit->source, sink);
+  unit->resolution = check(unit->module, sink);
+  CompileResult result;
+  // Statements dropped by the parser's error recovery make the tables incomplete.
+  if (!sink.has_errors()) {
+    unit->build_rule_tables();
+    result.unit = std::move(unit);
+  }
+  result.diagnostics = sink.take();
+  return result;
+}
+
+std::vector<Diagnostic> check_names(const Unit& unit, const std::set<std::string, std::less<>>& tasks,
+                                    const std::set<std::string, std::less<>>& regions) {
+  DiagnosticSink sink(unit.source.name);
+  check_names(unit.module, tasks, regions, sink);
+  return sink.take();
+}
+
+const SourceFile& source_of(const Unit& unit) { return unit.source; }
+std::string canonical_text(const Unit& unit) { return print(unit.module); }
+
+struct Mapper::State {
+  std::vector<Value> globals;
+  std::vector<std::string> log;
+};
+
+namespace {
+Diagnostic to_diagnostic(const EvalError& e, const std::string& file) {
+  return Diagnostic{e.id, diag_severity(e.id), file, e.loc, e.message, {}};
+}
+}  // namespace
+
+BindResult Mapper::bind(std::shared_ptr<const Unit> unit, const MachineShape& shape) {
+  BindResult result;
+  Mapper m;
+  m.unit_ = std::move(unit);
+  m.shape_ = shape;
+  m.state_ = std::make_shared<State>();
+  m.state_->globals.resize(m.unit_->resolution.global_names.size());
+  try {
+    Interpreter(*m.unit_, m.shape_, m.state_->globals, m.state_->log).run_top_level();
+  } catch (const EvalError& e) {
+    result.diagnostics.push_back(to_diagnostic(e, m.unit_->source.name));
+    return result;
+  }
+  result.mapper = std::move(m);
+  return result;
+}
+
+BindResult load_mapper(const SourceFile& source, const MachineShape& shape) {
+  CompileResult c = compile(source);
+  if (!c.unit) return BindResult{std::nullopt, std::move(c.diagnostics)};
+  BindResult b = Mapper::bind(c.unit, shape);
+  c.diagnostics.insert(c.diagnostics.end(), b.diagnostics.begin(), b.diagnostics.end());
+  b.diagnostics = std::move(c.diagnostics);
+  return b;
+}
+
+const std::vector<std::string>& Mapper::log() const { return state_->log; }
+
+std::vector<ProcKind> Mapper::processor_kinds(std::string_view task) const {
+  auto it = unit_->task_rules.find(task);
+  if (it == unit_->task_rules.end()) it = unit_->task_rules.find("*");
+  return it == unit_->task_rules.end() ? std::vector<ProcKind>{} : it->second.first;
+}
+
+std::vector<MemKind> Mapper::memory_priority(std::string_view task, const ArgumentView& arg, ProcKind proc) const {
+  std::vector<MemKind> out;
+  for (int level = 0; level < 4; ++level) {
+    for (int exact_proc = 1; exact_proc >= 0; --exact_proc) {
+      for (const auto& r : unit_->memory_rules) {
+        if (rule_level(r, task, arg) != level) continue;
+        bool is_exact = r.proc.kind != Key::Kind::Star;
+        if (is_exact != (exact_proc == 1)) continue;
+        if (is_exact && r.proc.text != to_string(proc)) continue;
+        for (MemKind m : r.memories)
+          if (std::find(out.begin(), out.end(), m) == out.end()) out.push_back(m);
+      }
+    }
+  }
+  return out;
+}
+
+Layout Mapper::layout(std::string_view task, const ArgumentView& arg, MemKind mem, ProcKind proc) const {
+  for (int level = 0; level < 4; ++level) {
+    for (int exact_kind = 1; exact_kind >= 0; --exact_kind) {
+      for (const auto& r : unit_->layout_rules) {
+        if (rule_level(r, task, arg) != level) continue;
+        bool is_exact = r.kind.kind != Key::Kind::Star;
+        if (is_exact != (exact_kind == 1)) continue;
+        if (is_exact && r.kind.text != to_string(mem) && r.kind.text != to_string(proc)) continue;
+        return r.layout;
+      }
+    }
+  }
+  return Layout{};
+}
+
+std::optional<int64_t> Mapper::instance_limit(std::string_view task) const {
+  auto it = unit_->instance_limits.find(task);
+  if (it == unit_->instance_limits.end()) it = unit_->instance_limits.find("*");
+  if (it == unit_->instance_limits.end()) return std::nullopt;
+  return it->second;
+}
+
+bool Mapper::collect_memory(std::string_view task, const ArgumentView& arg) const {
+  for (const auto& r : unit_->collect_rules)
+    if (rule_level(r, task, arg) >= 0) return true;
+  return false;
+}
+
+bool Mapper::control_replicated(std::string_view task) const {
+  return unit_->control_replicated.count(task) || unit_->control_replicated.count("*");
+}
+
+PlacementResult Mapper::place(const TaskView& task, ProcKind kind, bool index_launch) const {
+  const auto& maps = index_launch ? unit_->index_maps : unit_->single_maps;
+  auto it = maps.find(task.name);
+  if (it == maps.end()) it = maps.find(to_string(kind));
+  if (it == maps.end()) it = maps.find("*");
+  PlacementResult result;
+  if (it == maps.end()) return result;
+  result.has_rule = true;
+  result.function = it->second.function;
+  result.rule_line = it->second.line;
+  const Stmt& def = *unit_->resolution.functions.at(it->second.function).def;
+  const std::string& file = unit_->source.name;
+  auto context = [&] {
+    return fmt::format(" (task {}, point {}, in {})", task.name, point_text(task.ipoint), def.name);
+  };
+  SourceLoc rule_loc{it->second.line, 1};
+  try {
+    std::vector<Value> args{Value::of_task(&task)};
+    Value v = Interpreter(*unit_, shape_, state_->globals, state_->log).call(def, std::move(args), rule_loc);
+    if (!v.is_procs()) {
+      result.error = Diagnostic{DiagId::bad_placement_result, Severity::Error, file, def.name_loc,
+                                fmt::format("mapping function '{}' returned {}, not a processor or a set of processors",
+                                            def.name, type_phrase(v)) + context(), {}};
+      return result;
+    }
+    const ProcessorsValue& p = v.as_procs();
+    if (p.kind != kind) {
+      result.error = Diagnostic{DiagId::wrong_processor_kind, Severity::Error, file, def.name_loc,
+                                fmt::format("mapping function '{}' returned a {} processor but the task is mapped to {}",
+                                            def.name, to_string(p.kind), to_string(kind)) + context(), {}};
+      return result;
+    }
+    result.placement = Placement{p.kind, p.procs, p.is_set};
+  } catch (const EvalError& e) {
+    Diagnostic d = to_diagnostic(e, file);
+    d.message += context();
+    result.error = std::move(d);
+  }
+  return result;
+}
+
+}  // namespace mage::dsl

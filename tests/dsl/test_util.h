@@ -1,0 +1,42 @@
+// Helpers shared by the dsl tests.
+#pragma once
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "dsl/dsl.h"
+#include "dsl/parser.h"
+#include "dsl/printer.h"
+
+namespace mage::dsl::test {
+
+inline std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+inline std::string repo_path(const std::string& relative) { return std::string(MAGE_SOURCE_DIR) + "/" + relative; }
+
+// Compiles `text` and returns its diagnostics.
+inline std::vector<Diagnostic> diagnose(const std::string& text) {
+  return compile(SourceFile{"test.map", text}).diagnostics;
+}
+
+// The one diagnostic id expected; empty string if there are none.
+inline std::string ids(const std::vector<Diagnostic>& ds) {
+  std::string out;
+  for (const auto& d : ds) out += (out.empty() ? "" : ",") + std::string(diag_name(d.id));
+  return out;
+}
+
+inline MachineShape shape(int64_t ranks, int64_t procs) {
+  MachineShape s;
+  s.ranks = ranks;
+  for (auto k : {ProcKind::CPU, ProcKind::GPU, ProcKind::OMP, ProcKind::IO, ProcKind::PY}) s.procs_per_rank[k] = procs;
+  return s;
+}
+
+}  // namespace mage::dsl::test
