@@ -10,17 +10,22 @@ namespace {
 
 [[noreturn]] void type_error(SourceLoc loc, std::string message) { fail(DiagId::type_mismatch, loc, std::move(message)); }
 
-int64_t checked(bool overflow, int64_t value, SourceLoc loc, std::string_view what) {
-  if (overflow) fail(DiagId::integer_overflow, loc, fmt::format("integer overflow in {}", what));
-  return value;
+[[noreturn]] void overflow(SourceLoc loc, std::string_view what) {
+  fail(DiagId::integer_overflow, loc, fmt::format("integer overflow in {}", what));
 }
 
 int64_t arith(Op op, int64_t a, int64_t b, SourceLoc loc) {
   int64_t r = 0;
   switch (op) {
-    case Op::Add: return checked(__builtin_add_overflow(a, b, &r), r, loc, "'+'");
-    case Op::Sub: return checked(__builtin_sub_overflow(a, b, &r), r, loc, "'-'");
-    case Op::Mul: return checked(__builtin_mul_overflow(a, b, &r), r, loc, "'*'");
+    case Op::Add:
+      if (__builtin_add_overflow(a, b, &r)) overflow(loc, "'+'");
+      return r;
+    case Op::Sub:
+      if (__builtin_sub_overflow(a, b, &r)) overflow(loc, "'-'");
+      return r;
+    case Op::Mul:
+      if (__builtin_mul_overflow(a, b, &r)) overflow(loc, "'*'");
+      return r;
     case Op::Div:
     case Op::Mod:
       if (b == 0) fail(DiagId::division_by_zero, loc, op == Op::Div ? "division by zero" : "modulo by zero");
@@ -35,6 +40,18 @@ Tuple to_tuple(const std::vector<int64_t>& xs) {
   t.reserve(xs.size());
   for (int64_t x : xs) t.push_back(Value::of_int(x));
   return t;
+}
+
+// Where an expression's text begins (a binary expression's location is its operator).
+SourceLoc start_loc(const Expr& e) {
+  switch (e.kind) {
+    case ExprKind::Binary:
+    case ExprKind::Ternary:
+    case ExprKind::Call:
+    case ExprKind::Index:
+    case ExprKind::Member: return e.kids[0] ? start_loc(*e.kids[0]) : e.loc;
+    default: return e.loc;
+  }
 }
 
 }  // namespace
@@ -390,31 +407,52 @@ Value Interpreter::index(const Expr& e, Frame& f) {
     const SpaceValue& sv = base.as_space();
     if (single_slice) return Value::of_tuple(to_tuple(slice_of(*e.kids[1], sv.space.size())));
     std::vector<std::optional<int64_t>> pattern;
+    std::vector<SourceLoc> locs;  // where each index came from, to point at the bad one
     bool any_star = false;
-    SourceLoc first_loc = e.kids.size() > 1 ? e.kids[1]->loc : e.loc;
     for (size_t i = 1; i < e.kids.size(); ++i) {
       const Expr& k = *e.kids[i];
       if (k.kind == ExprKind::StarAll) {
         pattern.push_back(std::nullopt);
+        locs.push_back(k.loc);
         any_star = true;
       } else if (k.kind == ExprKind::Unpack) {
         Value t = eval(*k.kids[0], f);
         if (!t.is_tuple()) type_error(k.loc, fmt::format("'*' unpacks a tuple, not {}", type_phrase(t)));
-        for (const Value& x : t.as_tuple()) pattern.push_back(want_int(x, k.loc, "a machine index"));
+        for (const Value& x : t.as_tuple()) {
+          pattern.push_back(want_int(x, k.loc, "a machine index"));
+          locs.push_back(k.loc);
+        }
       } else {
         pattern.push_back(want_int(eval(k, f), k.loc, "a machine index"));
+        locs.push_back(start_loc(k));
       }
+    }
+    // Check each index here so the error points at the one that is wrong; the space's
+    // own checks then never fail.
+    const Shape& size = sv.space.size();
+    if (pattern.size() != size.size())
+      fail(DiagId::index_out_of_range, e.loc,
+           fmt::format("a {}-D machine space takes {} indices, not {}", size.size(), size.size(), pattern.size()));
+    for (size_t d = 0; d < pattern.size(); ++d) {
+      if (!pattern[d]) continue;
+      int64_t i = *pattern[d];
+      if (i < 0)
+        fail(DiagId::index_out_of_range, locs[d],
+             fmt::format("negative index {} for dimension {} (use * for all processors)", i, d));
+      if (i >= size[d])
+        fail(DiagId::index_out_of_range, locs[d],
+             fmt::format("index {} out of range for dimension {} of size {}", i, d, size[d]));
     }
     if (any_star) {
       auto r = sv.space.at_pattern(pattern);
-      if (!r.ok()) fail(DiagId::index_out_of_range, first_loc, r.error());
+      if (!r.ok()) fail(DiagId::index_out_of_range, e.loc, r.error());
       return Value::of_procs(ProcessorsValue{sv.kind, std::move(r.value()), true});
     }
     std::vector<int64_t> point;
     point.reserve(pattern.size());
     for (const auto& p : pattern) point.push_back(*p);
     auto r = sv.space.at(point);
-    if (!r.ok()) fail(DiagId::index_out_of_range, first_loc, r.error());
+    if (!r.ok()) fail(DiagId::index_out_of_range, e.loc, r.error());
     return Value::of_procs(ProcessorsValue{sv.kind, {r.value()}, false});
   }
   type_error(e.loc, fmt::format("{} cannot be indexed", type_phrase(base)));
