@@ -1,6 +1,7 @@
 // Reading a machine from TOML (format: docs/machines.md), with every check a user can trip
 // reported as a LoadError that names the file, the line and the key.
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -48,12 +49,18 @@ size_t edit_distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
-// The closest candidate when it is a plausible typo, else "".
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The closest candidate when it is a plausible typo (ignoring case), else "".
 std::string closest(std::string_view word, const std::vector<std::string_view>& candidates) {
   std::string best;
   size_t best_d = std::max<size_t>(2, word.size() / 3) + 1;
   for (auto c : candidates) {
-    size_t d = edit_distance(word, c);
+    size_t d = edit_distance(lower(word), lower(c));
     if (d < best_d) best_d = d, best = std::string(c);
   }
   return best;

@@ -245,9 +245,10 @@ class Machine {
 // ---- Loading ----------------------------------------------------------------------------
 
 // What a user can say on the command line about a machine.
+// Either may be left out: `load("lassen", {.nodes = 4})`.
 struct Overrides {
-  std::optional<int> nodes;
-  std::optional<int> ranks_per_node;
+  std::optional<int> nodes{};
+  std::optional<int> ranks_per_node{};
 };
 
 // Every problem with a machine file or an override. what() reads

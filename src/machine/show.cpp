@@ -49,7 +49,10 @@ std::string describe(const Machine& m) {
     std::string note;
     if (p.per == Per::Socket) note = fmt::format("{} per socket", p.count);
     if (p.per == Per::Rank) note = fmt::format("{} per rank", p.count);
-    if (q->cores > 1) note += fmt::format("{}{} cores each", note.empty() ? "" : ", ", q->cores);
+    const int declared = p.per == Per::Socket ? p.count * s.sockets : p.count;
+    if (p.per != Per::Rank && m.procs_per_node(p.kind) > declared)  // groups shared by ranks
+      note += fmt::format("{}each shared by {} ranks", note.empty() ? "" : ", ", m.procs_per_node(p.kind) / declared);
+    if (q->cores > 1) note += fmt::format("{}{} cores each", note.empty() ? "" : ": ", q->cores);
     out += fmt::format("  {:<8}  {:>5}{}  {:>12}  {:>12}  {:>7}{}\n", to_string(p.kind), m.procs_per_node(p.kind),
                        ranks ? fmt::format("  {:>5}", m.procs_per_rank(p.kind)) : "", flops(q->fp64_flops),
                        flops(q->fp32_flops), us(q->launch_overhead_s), note.empty() ? "" : "  " + note);
@@ -84,8 +87,12 @@ std::string describe(const Machine& m) {
   }
 
   if (!s.channels.empty()) out += "channels between memories of a node (each direction)\n";
-  for (const ChannelSpec& c : s.channels)
-    out += fmt::format("  {} <-> {}: {}, {}\n", kinds(c.between), kinds(c.and_), gbps(c.bandwidth), us(c.latency));
+  for (const ChannelSpec& c : s.channels) {
+    std::string ends = c.between == c.and_ && c.between.size() > 1
+                           ? "among " + kinds(c.between)
+                           : kinds(c.between) + " <-> " + kinds(c.and_);
+    out += fmt::format("  {}: {}, {}\n", ends, gbps(c.bandwidth), us(c.latency));
+  }
   if (s.network.present)
     out += fmt::format("network: {} per node, {}, via {}\n", gbps(s.network.bandwidth), us(s.network.latency),
                        to_string(s.network.endpoint));
