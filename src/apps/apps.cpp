@@ -1,0 +1,118 @@
+#include "apps/apps.h"
+
+#include <fmt/format.h>
+
+#include "apps/common.h"
+
+namespace mage::apps {
+
+namespace detail {
+Program build_circuit(const Params&);
+Program build_stencil(const Params&);
+Program build_pennant(const Params&);
+Program build_cannon(const Params&);
+Program build_summa(const Params&);
+Program build_pumma(const Params&);
+Program build_johnson(const Params&);
+Program build_solomonik(const Params&);
+Program build_cosma(const Params&);
+}  // namespace detail
+
+namespace {
+
+struct Entry {
+  AppInfo info;
+  program::Program (*build)(const Params&);
+};
+
+const std::vector<Entry>& registry() {
+  static const std::vector<Entry> apps = {
+      {{"circuit", "electrical circuit simulation: 3 index launches per iteration over one piece per GPU, "
+                   "ghost nodes exchanged through reductions"},
+       detail::build_circuit},
+      {{"stencil", "2-D radius-2 star stencil (PRK) on one 15,000^2 tile per GPU, halo strips to the 4 neighbours"},
+       detail::build_stencil},
+      {{"pennant", "Lagrangian hydrodynamics on an unstructured mesh: 27 index launches per cycle, "
+                   "irregular side loops, a global time-step reduction"},
+       detail::build_pennant},
+      {{"cannon", "Cannon's 2-D matrix multiplication (DISTAL): systolic shifts of B and C tiles"},
+       detail::build_cannon},
+      {{"summa", "SUMMA 2-D matrix multiplication (DISTAL): row and column broadcasts"}, detail::build_summa},
+      {{"pumma", "PUMMA 2-D matrix multiplication (DISTAL): row broadcast, column shift"}, detail::build_pumma},
+      {{"johnson", "Johnson's 3-D matrix multiplication (DISTAL): g^3 DGEMMs reduced over k"},
+       detail::build_johnson},
+      {{"solomonik", "Solomonik's 2.5-D matrix multiplication (DISTAL): Cannon in c replicated layers"},
+       detail::build_solomonik},
+      {{"cosma", "COSMA 3-D matrix multiplication (DISTAL): a gx x gy x gz grid of DGEMMs reduced over k"},
+       detail::build_cosma},
+  };
+  return apps;
+}
+
+}  // namespace
+
+std::string_view to_string(Scale s) { return s == Scale::Small ? "small" : "published"; }
+
+std::optional<Scale> parse_scale(std::string_view s) {
+  if (s == "published") return Scale::Published;
+  if (s == "small") return Scale::Small;
+  return std::nullopt;
+}
+
+const std::vector<AppInfo>& list() {
+  static const std::vector<AppInfo> infos = [] {
+    std::vector<AppInfo> v;
+    for (const Entry& e : registry()) v.push_back(e.info);
+    return v;
+  }();
+  return infos;
+}
+
+program::Program build(std::string_view app, const Params& params) {
+  for (const Entry& e : registry())
+    if (e.info.name == app) {
+      try {
+        return e.build(params);
+      } catch (const program::ProgramError& err) {
+        // A builder bug rather than a user error, but still reported, never a crash.
+        throw AppError(fmt::format("{}: internal error building the program: {}", app, err.what()));
+      }
+    }
+  std::string names;
+  for (const Entry& e : registry()) names += (names.empty() ? "" : ", ") + e.info.name;
+  throw AppError(fmt::format("unknown app '{}' (known: {})", app, names));
+}
+
+using detail::cost_variant;
+using detail::walk;
+using program::Launch;
+using program::LaunchId;
+using program::PointRef;
+
+Totals totals(const program::Program& p) {
+  Totals t;
+  t.region_bytes = p.total_bytes();
+  int first = -1;
+  for (LaunchId l : p.top)
+    if (p.launches[static_cast<size_t>(l)].timed) {
+      first = p.launches[static_cast<size_t>(l)].iteration;
+      break;
+    }
+  if (first < 0) return t;
+  for (LaunchId l : p.top) {
+    const Launch& launch = p.launches[static_cast<size_t>(l)];
+    if (!launch.timed || launch.iteration != first) continue;
+    ++t.launches_per_iteration;
+    walk(p, l, nullptr, [&](const Launch& pl, const PointRef& ref) {
+      ++t.point_tasks_per_iteration;
+      std::vector<int64_t> pieces;
+      for (const auto& a : pl.args) pieces.push_back(p.piece_of(a, ref));
+      auto c = p.point_cost(pl, cost_variant(p.task_of(pl)), pieces);
+      t.flops_per_iteration += c.flops;
+      t.bytes_accessed_per_iteration += c.total_bytes();
+    });
+  }
+  return t;
+}
+
+}  // namespace mage::apps

@@ -1,0 +1,63 @@
+#include "apps/mm3d.h"
+
+#include <fmt/format.h>
+#include <numeric>
+
+#include "apps/matmul.h"
+
+namespace mage::apps::detail {
+
+Program build_mm3d(const Params& params, const char* name, const std::map<int, std::array<int64_t, 3>>& grids,
+                   const std::string& grid_text) {
+  const int gpus = check_params(name, params);
+  auto found = grids.find(gpus);
+  if (found == grids.end()) {
+    std::string known;
+    for (const auto& [g, shape] : grids) known += (known.empty() ? "" : ", ") + std::to_string(g);
+    throw AppError(fmt::format("{}: no grid for {} GPUs ({} nodes x {}); supported GPU counts: {}", name, gpus,
+                               params.nodes, params.gpus_per_node, known));
+  }
+  const auto [gx, gy, gz] = found->second;
+  const int iters = iterations(name, params, 10, 2);
+  const int64_t n = matrix_size(params, std::lcm(std::lcm(gx, gy), gz));
+
+  Program p;
+  p.name = name;
+  p.notes = {{"matrices", fmt::format("A = B.C, n = {} (20,000 x sqrt(nodes)), double", thousands(n))},
+             {"grid", fmt::format("{} x {} x {} = {} point tasks on {} GPUs ({})", gx, gy, gz, gx * gy * gz, gpus,
+                                  grid_text)},
+             {"tiles", fmt::format("task_4 (i,j,k): A(i,j) {} x {} += B(i,k) {} x {} . C(k,j) {} x {}",
+                                   thousands(n / gx), thousands(n / gy), thousands(n / gx), thousands(n / gz),
+                                   thousands(n / gz), thousands(n / gy))},
+             {"placement", "A, B, C start on the faces k=0, j=0, i=0 (task_1, task_2, task_3); partial A of "
+                           "every k are reduced back to face k=0"},
+             {"ranks", fmt::format("run as {} rank(s) per node", params.ranks_per_node)},
+             {"loop", fmt::format("1 warm-up + {} timed iterations, each one launch of task_4 after a fence", iters)}};
+
+  Tiled A = tiled_matrix(p, "A", n, gx, gy);
+  Tiled B = tiled_matrix(p, "B", n, gx, gz);
+  Tiled C = tiled_matrix(p, "C", n, gz, gy);
+  PartitionId a_tiles = tile_partition(p, A, "A_tiles", gx, gy);
+  PartitionId b_tiles = tile_partition(p, B, "B_tiles", gx, gz);
+  PartitionId c_tiles = tile_partition(p, C, "C_tiles", gz, gy);
+  Placement pl = placement_tasks(p);
+  TaskKindId task_4 = dgemm_task(p, static_cast<double>(n / gz));
+
+  const RegionId ra = A.region, rb = B.region, rc = C.region;
+  auto proj = [](int a, int b, const char* text) {
+    return Projection::of([a, b](const PointRef& r) { return Point(r.point[a], r.point[b]); }, text);
+  };
+  index_launch(p, pl.task_1, Domain(gx, gy, 1), {piece(p, a_tiles, proj(0, 1, "(i,j)"), {vals(p, ra, Privilege::WO)})}, {});
+  index_launch(p, pl.task_2, Domain(gx, 1, gz), {piece(p, b_tiles, proj(0, 2, "(i,k)"), {vals(p, rb, Privilege::WO)})}, {});
+  index_launch(p, pl.task_3, Domain(1, gy, gz), {piece(p, c_tiles, proj(2, 1, "(k,j)"), {vals(p, rc, Privilege::WO)})}, {});
+  mm_loop(p, iters, [&](LaunchOpts o) {
+    index_launch(p, task_4, Domain(gx, gy, gz),
+                 {piece(p, a_tiles, proj(0, 1, "(i,j)"), {vals(p, ra, Privilege::RED)}),
+                  piece(p, b_tiles, proj(0, 2, "(i,k)"), {vals(p, rb, Privilege::RO)}),
+                  piece(p, c_tiles, proj(2, 1, "(k,j)"), {vals(p, rc, Privilege::RO)})},
+                 o);
+  });
+  return p;
+}
+
+}  // namespace mage::apps::detail

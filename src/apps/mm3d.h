@@ -1,0 +1,16 @@
+// Johnson's 3-D algorithm and COSMA share one structure (BENCHMARKS.md): one index launch
+// of task_4 over a gx x gy x gz grid, RED (+) into A(i,j), RO B(i,k), RO C(k,j).
+#pragma once
+
+#include <array>
+#include <map>
+
+#include "apps/common.h"
+
+namespace mage::apps::detail {
+
+// `grids`: total GPUs → (gx, gy, gz).
+Program build_mm3d(const Params& params, const char* name, const std::map<int, std::array<int64_t, 3>>& grids,
+                   const std::string& grid_text);
+
+}  // namespace mage::apps::detail
