@@ -156,20 +156,18 @@ std::string variants_text(const TaskKind& t) {
 std::string order_text(const Program& p, const Launch& l) {
   const TaskKind& t = p.task_of(l);
   std::string s = t.name;
-  if (l.kind == LaunchKind::Index) s += "[" + to_string(l.domain) + "]";
-  if (l.steps > 1) s += fmt::format(" x{}", l.steps);
   // Distinguish forms of the same task by their first argument.
-  int forms = 0;
-  std::string mine = form_key(p, l);
   std::vector<std::string> seen;
   for (const Launch& o : p.launches)
     if (o.task == l.task) {
       std::string k = form_key(p, o);
       if (std::find(seen.begin(), seen.end(), k) == seen.end()) seen.push_back(k);
     }
-  forms = static_cast<int>(seen.size());
+  const auto forms = seen.size();
   if (forms > 1 && !l.args.empty() && l.args[0].partition)
     s += "(" + p.partitions[static_cast<size_t>(*l.args[0].partition)].name + ")";
+  if (l.kind == LaunchKind::Index) s += "[" + to_string(l.domain) + "]";
+  if (l.steps > 1) s += fmt::format(" x{}", l.steps);
   if (!l.children.empty()) {
     s += " { ";
     for (size_t i = 0; i < l.children.size(); ++i)

@@ -14,8 +14,8 @@ Program build_mm3d(const Params& params, const char* name, const std::map<int, s
   if (found == grids.end()) {
     std::string known;
     for (const auto& [g, shape] : grids) known += (known.empty() ? "" : ", ") + std::to_string(g);
-    throw AppError(fmt::format("{}: no grid for {} GPUs ({} nodes x {}); supported GPU counts: {}", name, gpus,
-                               params.nodes, params.gpus_per_node, known));
+    throw AppError(fmt::format("{}: no grid for {} GPUs ({} node{} x {} GPUs); supported GPU counts: {}", name, gpus,
+                               params.nodes, params.nodes == 1 ? "" : "s", params.gpus_per_node, known));
   }
   const auto [gx, gy, gz] = found->second;
   const int iters = iterations(name, params, 10, 2);

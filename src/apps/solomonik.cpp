@@ -15,9 +15,9 @@ Program build_solomonik(const Params& params) {
       {4, {2, 1, 2}}, {8, {2, 2, 2}}, {16, {4, 1, 4}}, {32, {4, 2, 4}}};
   auto found = grids.find(gpus);
   if (found == grids.end())
-    throw AppError(fmt::format("solomonik: no (r, c, r3) grid for {} GPUs ({} nodes x {}); supported GPU counts: "
+    throw AppError(fmt::format("solomonik: no (r, c, r3) grid for {} GPUs ({} node{} x {} GPUs); supported GPU counts: "
                                "4, 8, 16, 32",
-                               gpus, params.nodes, params.gpus_per_node));
+                               gpus, params.nodes, params.nodes == 1 ? "" : "s", params.gpus_per_node));
   const auto [r, c, r3] = found->second;
   const int iters = iterations("solomonik", params, 10, 2);
   const int64_t n = matrix_size(params, std::lcm(r, c * r3));

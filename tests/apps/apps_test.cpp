@@ -1,0 +1,176 @@
+// The app registry, parameters and error paths, and properties every app shares.
+#include "helpers.h"
+
+#include <nlohmann/json.hpp>
+
+namespace mage::apps::test {
+namespace {
+
+const std::vector<std::string> kApps = {"circuit", "stencil", "pennant", "cannon", "summa",
+                                        "pumma",   "johnson", "solomonik", "cosma"};
+
+TEST(Apps, ListsTheNineAppsInOrder) {
+  std::vector<std::string> names;
+  for (const AppInfo& a : list()) {
+    names.push_back(a.name);
+    EXPECT_FALSE(a.summary.empty());
+    EXPECT_EQ(a.summary.find('\n'), std::string::npos);
+  }
+  EXPECT_EQ(names, kApps);
+}
+
+TEST(Apps, Scale) {
+  EXPECT_EQ(parse_scale("small"), Scale::Small);
+  EXPECT_EQ(parse_scale("published"), Scale::Published);
+  EXPECT_EQ(parse_scale("huge"), std::nullopt);
+  EXPECT_EQ(to_string(Scale::Small), "small");
+}
+
+std::string error_of(const std::string& app, const Params& p) {
+  try {
+    build(app, p);
+  } catch (const AppError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(Apps, UnknownAppNamesTheKnownOnes) {
+  std::string e = error_of("fft", machine(1));
+  EXPECT_NE(e.find("unknown app 'fft'"), std::string::npos) << e;
+  EXPECT_NE(e.find("circuit, stencil"), std::string::npos) << e;
+}
+
+TEST(Apps, BadParametersAreErrors) {
+  EXPECT_NE(error_of("circuit", machine(0)).find("nodes must be at least 1"), std::string::npos);
+  EXPECT_NE(error_of("stencil", machine(1, 0)).find("needs at least one GPU per node"), std::string::npos);
+  Params p = machine(1);
+  p.iterations = 0;
+  EXPECT_NE(error_of("pennant", p).find("iterations must be at least 1"), std::string::npos);
+  p = machine(1);
+  p.ranks_per_node = 3;
+  EXPECT_NE(error_of("johnson", p).find("3 ranks per node do not divide 4 GPUs"), std::string::npos);
+}
+
+TEST(Apps, UnsupportedGridsAreErrors) {
+  // Cannon, SUMMA, PUMMA launch task_5 over 2 x 2 GPUs per node.
+  for (const char* app : {"cannon", "summa", "pumma"})
+    EXPECT_NE(error_of(app, machine(1, 2)).find("needs 4 GPUs per node"), std::string::npos) << app;
+  // Johnson and COSMA: 4 to 64 GPUs; Solomonik: 4 to 32.
+  EXPECT_EQ(error_of("johnson", machine(1, 2)),
+            "johnson: no grid for 2 GPUs (1 node x 2 GPUs); supported GPU counts: 4, 8, 16, 32, 64");
+  EXPECT_NE(error_of("cosma", machine(3)).find("no grid for 12 GPUs"), std::string::npos);
+  EXPECT_NE(error_of("cosma", machine(32)).find("no grid for 128 GPUs"), std::string::npos);
+  EXPECT_NE(error_of("solomonik", machine(16)).find("no (r, c, r3) grid for 64 GPUs"), std::string::npos);
+  EXPECT_EQ(error_of("solomonik", machine(8)), "(no error)");
+}
+
+TEST(Apps, IterationsArePublishedSmallOrOverridden) {
+  // Published: circuit 50, stencil 50, pennant 30 (timed), matrix multiplications 10 after a warm-up.
+  const std::map<std::string, int> published = {{"circuit", 50}, {"stencil", 50}, {"pennant", 30},
+                                                {"cannon", 10},  {"summa", 10},   {"pumma", 10},
+                                                {"johnson", 10}, {"solomonik", 10}, {"cosma", 10}};
+  for (const auto& [app, n] : published) {
+    Program p = build(app, machine(1));
+    EXPECT_EQ(p.iterations, n) << app;
+    EXPECT_EQ(count_timed_iterations(p), n) << app;
+    bool mm = n == 10;
+    EXPECT_EQ(p.warmup_iterations, mm ? 1 : 0) << app;
+    Program s = build(app, machine(1, 4, Scale::Small));
+    EXPECT_EQ(count_timed_iterations(s), 2) << app;
+    Params o = machine(1);
+    o.iterations = 3;
+    EXPECT_EQ(count_timed_iterations(build(app, o)), 3) << app;
+  }
+}
+
+// Every app, at both scales and 1, 2 and 4 nodes, builds and analyses into a task graph
+// whose point tasks are those of its launches, with every edge inside one context.
+TEST(Apps, EveryAppAnalyses) {
+  for (const std::string& app : kApps)
+    for (Scale scale : {Scale::Small, Scale::Published})
+      for (int nodes : {1, 2, 4}) {
+        Program p = build(app, machine(nodes, 4, scale));
+        TaskGraph g = analyze(p);
+        ASSERT_GT(g.size(), 0u);
+        EXPECT_EQ(g.launch_start.back(), static_cast<int64_t>(g.size()));
+        for (size_t t = 0; t < g.size(); ++t)
+          for (PointTaskId q : g.preds(static_cast<PointTaskId>(t))) {
+            ASSERT_LT(q, static_cast<PointTaskId>(t));
+            ASSERT_EQ(g.tasks[static_cast<size_t>(q)].parent, g.tasks[t].parent) << app;
+          }
+        // The first timed launch waits behind a fence.
+        for (LaunchId id : p.top)
+          if (p.launches[static_cast<size_t>(id)].timed) {
+            EXPECT_TRUE(p.launches[static_cast<size_t>(id)].fence) << app;
+            break;
+          }
+      }
+}
+
+TEST(Apps, BuildingIsDeterministic) {
+  for (const std::string& app : kApps) {
+    Program a = build(app, machine(2, 4, Scale::Small)), b = build(app, machine(2, 4, Scale::Small));
+    EXPECT_EQ(describe(a), describe(b)) << app;
+    TaskGraph ga = analyze(a), gb = analyze(b);
+    EXPECT_EQ(ga.pred_ids, gb.pred_ids) << app;
+    EXPECT_EQ(ga.pieces, gb.pieces) << app;
+  }
+}
+
+TEST(Describe, TextNamesTasksDataAndCosts) {
+  std::string d = describe(build("circuit", machine(2)));
+  for (const char* s : {"program circuit:", "calculate_new_currents (leaf; variants GPU,CPU; fp32)",
+                        "init_piece (leaf; variants CPU; fp32)", "index launch over 8 (50 launches, timed)",
+                        "2 rp_ghost[i]: RO node_voltage", "3 rp_wires[i]: RO in_ptr,out_ptr,inductance,resistance,"
+                        "wire_cap; RW current_0..9,voltage_0..8 (200,000 elements, 36 MB)",
+                        "1 rp_shared[i]: RED(+) charge", "cost: 1.92e+11 flops per point",
+                        "partition rp_ghost of all_shared: aliased, 8 pieces", "overlaps pieces of rp_shared",
+                        "each of 50 timed iterations: calculate_new_currents[8], distribute_charge[8], "
+                        "update_voltages[8]",
+                        "before the loop: init_piece[8], init_pointers[8]", "after the loop: print_summary"})
+    EXPECT_NE(d.find(s), std::string::npos) << "missing: " << s << "\n" << d;
+}
+
+TEST(Describe, TextShowsNestingProjectionsAndLayout) {
+  std::string d = describe(build("cannon", machine(4)));
+  for (const char* s : {"task_4 (leaf; variants GPU,OMP,CPU; fp64, requires C order)",
+                        "task_7 (inner; variants OMP,CPU; fp64)", "single launch by each task_5 point, 2 steps per point",
+                        "B_nodes[(i,(i+j+ko)%gx)]", "task_7[2x2] { task_6 x2 { task_5[2x2] { task_4 x2 } } }",
+                        "1 warm-up iteration(s)", "n = 40,000"})
+    EXPECT_NE(d.find(s), std::string::npos) << "missing: " << s << "\n" << d;
+  std::string pen = describe(build("pennant", machine(1)));
+  for (const char* s : {"init_step_points(rp_all_private_p)[4]", "init_step_points(rp_all_shared_p)",
+                        "produces future dthydro (min-reduced over points)", "uses future dt",
+                        "calc_global_dt (leaf; variants CPU; fp64)", "gather"})
+    EXPECT_NE(pen.find(s), std::string::npos) << "missing: " << s;
+}
+
+TEST(Describe, JsonCarriesTheSameFacts) {
+  nlohmann::json j = describe_json(build("circuit", machine(1)));
+  EXPECT_EQ(j["name"], "circuit");
+  EXPECT_EQ(j["iterations"], 50);
+  EXPECT_EQ(j["per_iteration"]["launches"], 3);
+  ASSERT_EQ(j["regions"].size(), 2u);
+  EXPECT_EQ(j["regions"][0]["name"], "all_nodes");
+  EXPECT_EQ(j["regions"][0]["partitions"][2]["name"], "rp_ghost");
+  EXPECT_EQ(j["regions"][0]["partitions"][2]["reference"], "rp_shared");
+  EXPECT_FALSE(j["regions"][0]["partitions"][2]["disjoint"].get<bool>());
+  const auto& tasks = j["tasks"];
+  auto cnc = std::find_if(tasks.begin(), tasks.end(), [](const auto& t) { return t["name"] == "calculate_new_currents"; });
+  ASSERT_NE(cnc, tasks.end());
+  EXPECT_EQ((*cnc)["variants"], nlohmann::json({"GPU", "CPU"}));
+  const auto& arg2 = (*cnc)["launches"][0]["args"][2];
+  EXPECT_EQ(arg2["names"], nlohmann::json({"rp_ghost", "all_shared", "all_nodes"}));
+  EXPECT_EQ(arg2["access"][0]["privilege"], "RO");
+  EXPECT_EQ(arg2["pattern"], "gather");
+  EXPECT_DOUBLE_EQ((*cnc)["launches"][0]["flops_per_point"][0].get<double>(), 1.92e11);
+  nlohmann::json c = describe_json(build("cannon", machine(1)));
+  auto t4 = std::find_if(c["tasks"].begin(), c["tasks"].end(), [](const auto& t) { return t["name"] == "task_4"; });
+  EXPECT_EQ((*t4)["layout"], "C_order");
+  EXPECT_EQ((*t4)["launches"][0]["parent_task"], "task_5");
+  EXPECT_EQ((*t4)["launches"][0]["steps"], 2);
+}
+
+}  // namespace
+}  // namespace mage::apps::test
