@@ -80,7 +80,6 @@ class Checker {
   int top_frame_size_ = 0;
   // Comprehension variables in scope (innermost last): name, slot.
   std::vector<std::pair<std::string, int>> comp_vars_;
-  int comp_next_slot_ = 0;
 
   void declare_globals_and_functions() {
     for (size_t i = 0; i < m_.stmts.size(); ++i) {

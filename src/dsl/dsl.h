@@ -98,10 +98,16 @@ std::string canonical_text(const Unit& unit);
 
 struct BindResult;
 
+// Limits that keep a bad mapper from hanging or exhausting the process.
+struct EvalLimits {
+  int64_t steps = 1'000'000;  // expression evaluations per top-level statement or placement
+  int call_depth = 64;        // nested function calls
+};
+
 class Mapper {
  public:
   // Runs the top-level statements against `shape`.
-  static BindResult bind(std::shared_ptr<const Unit> unit, const MachineShape& shape);
+  static BindResult bind(std::shared_ptr<const Unit> unit, const MachineShape& shape, EvalLimits limits = {});
 
   // Task rule: kinds to try in order; empty when no rule names the task (use the default).
   std::vector<ProcKind> processor_kinds(std::string_view task) const;
@@ -126,6 +132,7 @@ class Mapper {
   Mapper() = default;
   std::shared_ptr<const Unit> unit_;
   MachineShape shape_;
+  EvalLimits limits_;
   std::shared_ptr<State> state_;
 };
 
@@ -135,10 +142,7 @@ struct BindResult {
 };
 
 // Convenience: compile + bind; diagnostics of both stages.
-BindResult load_mapper(const SourceFile& source, const MachineShape& shape);
+BindResult load_mapper(const SourceFile& source, const MachineShape& shape, EvalLimits limits = {});
 
-// Limits that keep a bad mapper from hanging or exhausting the process.
-inline constexpr int64_t kStepLimit = 1'000'000;  // expression evaluations per top-level call
-inline constexpr int kCallDepthLimit = 64;
 
 }  // namespace mage::dsl

@@ -120,8 +120,9 @@ Value Interpreter::call_function(const Stmt& def, std::vector<Value> args, Sourc
                        : type == "MSpace" ? "a machine space" : "a tuple",
                        type_phrase(a)));
   }
-  if (++depth_ > kCallDepthLimit)
-    fail(DiagId::recursion_limit, loc, fmt::format("call depth exceeded {} (unbounded recursion in '{}'?)", kCallDepthLimit, def.name));
+  if (++depth_ > limits_.call_depth)
+    fail(DiagId::recursion_limit, loc,
+         fmt::format("call depth exceeded {} (unbounded recursion in '{}'?)", limits_.call_depth, def.name));
   Frame frame(static_cast<size_t>(std::max<int>(def.frame_size, static_cast<int>(args.size()))));
   for (size_t i = 0; i < args.size(); ++i) frame[i] = std::move(args[i]);
   for (const auto& sp : def.body) {
@@ -160,8 +161,9 @@ std::vector<Value> Interpreter::eval_list(const std::vector<ExprPtr>& kids, size
 }
 
 Value Interpreter::eval(const Expr& e, Frame& f) {
-  if (++steps_ > kStepLimit)
-    fail(DiagId::step_limit, e.loc, fmt::format("evaluation exceeded {} steps (does the mapper loop forever?)", kStepLimit));
+  if (++steps_ > limits_.steps)
+    fail(DiagId::step_limit, e.loc,
+         fmt::format("evaluation exceeded {} steps (does the mapper loop forever?)", limits_.steps));
   switch (e.kind) {
     case ExprKind::Int: return Value::of_int(e.int_value);
     case ExprKind::Bool: return Value::of_bool(e.int_value != 0);

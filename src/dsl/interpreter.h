@@ -18,8 +18,9 @@ struct EvalError {
 
 class Interpreter {
  public:
-  Interpreter(const Unit& unit, const MachineShape& shape, std::vector<Value>& globals, std::vector<std::string>& log)
-      : unit_(unit), shape_(shape), globals_(globals), log_(log) {}
+  Interpreter(const Unit& unit, const MachineShape& shape, EvalLimits limits, std::vector<Value>& globals,
+              std::vector<std::string>& log)
+      : unit_(unit), shape_(shape), limits_(limits), globals_(globals), log_(log) {}
 
   // Runs every top-level assignment and print in order. Throws EvalError.
   void run_top_level();
@@ -29,6 +30,7 @@ class Interpreter {
  private:
   const Unit& unit_;
   const MachineShape& shape_;
+  EvalLimits limits_;
   std::vector<Value>& globals_;
   std::vector<std::string>& log_;
   int64_t steps_ = 0;

@@ -111,6 +111,7 @@ LexResult lex(const SourceFile& source, DiagnosticSink& sink) {
   bool line_has_code = false;
   bool line_has_anything = false;
   out.blank_line.push_back(false);  // index 0 unused
+  out.tokens.reserve(s.size() / 4 + 1);
 
   auto advance = [&](size_t n = 1) {
     for (size_t k = 0; k < n && i < s.size(); ++k, ++i) {

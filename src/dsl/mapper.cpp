@@ -171,15 +171,16 @@ Diagnostic to_diagnostic(const EvalError& e, const std::string& file) {
 }
 }  // namespace
 
-BindResult Mapper::bind(std::shared_ptr<const Unit> unit, const MachineShape& shape) {
+BindResult Mapper::bind(std::shared_ptr<const Unit> unit, const MachineShape& shape, EvalLimits limits) {
   BindResult result;
   Mapper m;
   m.unit_ = std::move(unit);
   m.shape_ = shape;
+  m.limits_ = limits;
   m.state_ = std::make_shared<State>();
   m.state_->globals.resize(m.unit_->resolution.global_names.size());
   try {
-    Interpreter(*m.unit_, m.shape_, m.state_->globals, m.state_->log).run_top_level();
+    Interpreter(*m.unit_, m.shape_, m.limits_, m.state_->globals, m.state_->log).run_top_level();
   } catch (const EvalError& e) {
     result.diagnostics.push_back(to_diagnostic(e, m.unit_->source.name));
     return result;
@@ -188,10 +189,10 @@ BindResult Mapper::bind(std::shared_ptr<const Unit> unit, const MachineShape& sh
   return result;
 }
 
-BindResult load_mapper(const SourceFile& source, const MachineShape& shape) {
+BindResult load_mapper(const SourceFile& source, const MachineShape& shape, EvalLimits limits) {
   CompileResult c = compile(source);
   if (!c.unit) return BindResult{std::nullopt, std::move(c.diagnostics)};
-  BindResult b = Mapper::bind(c.unit, shape);
+  BindResult b = Mapper::bind(c.unit, shape, limits);
   c.diagnostics.insert(c.diagnostics.end(), b.diagnostics.begin(), b.diagnostics.end());
   b.diagnostics = std::move(c.diagnostics);
   return b;
@@ -272,7 +273,7 @@ PlacementResult Mapper::place(const TaskView& task, ProcKind kind, bool index_la
   SourceLoc rule_loc{it->second.line, 1};
   try {
     std::vector<Value> args{Value::of_task(&task)};
-    Value v = Interpreter(*unit_, shape_, state_->globals, state_->log).call(def, std::move(args), rule_loc);
+    Value v = Interpreter(*unit_, shape_, limits_, state_->globals, state_->log).call(def, std::move(args), rule_loc);
     if (!v.is_procs()) {
       result.error = Diagnostic{DiagId::bad_placement_result, Severity::Error, file, def.name_loc,
                                 fmt::format("mapping function '{}' returned {}, not a processor or a set of processors",

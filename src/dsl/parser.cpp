@@ -59,8 +59,12 @@ class Parser {
   Module parse_module() {
     Module m;
     while (!at(Tok::End)) {
+      if (sink_.error_count() >= kMaxErrors) {
+        sink_.report(DiagId::too_many_errors, cur().loc, kMaxErrors);
+        break;
+      }
       if (at(Tok::RBrace)) {  // a stray '}' at top level
-        error_expected("a statement");
+        sink_.report(DiagId::expected, cur().loc, "a statement", describe_token(cur()));
         ++pos_;
         continue;
       }

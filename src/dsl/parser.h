@@ -13,5 +13,7 @@ Module parse(const SourceFile& source, DiagnosticSink& sink);
 
 // Expressions deeper than this are rejected (keeps the parser's stack bounded).
 inline constexpr int kMaxNesting = 100;
+// After this many errors the parser stops (as compilers do with -ferror-limit).
+inline constexpr size_t kMaxErrors = 30;
 
 }  // namespace mage::dsl
