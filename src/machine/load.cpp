@@ -25,7 +25,7 @@ constexpr double kMaxCapacityGib = 1 << 20;  // 1 PiB per memory instance
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 constexpr double kGB = 1e9;
 constexpr double kGflop = 1e9;
-constexpr double kUs = 1e-6;
+constexpr double kUsPerS = 1e6;  // divide (not multiply by 1e-6) so that 10 us is exactly 1e-5 s
 
 std::string format_error(const std::string& file, int line, const std::string& key, const std::string& reason) {
   std::string out;
@@ -55,15 +55,24 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-// The closest candidate when it is a plausible typo (ignoring case), else "".
+// The candidate the user probably meant, or "" when none is clearly it: the same word in
+// another case, the only one that starts with `word`, or the only one within a small edit
+// distance (one edit per three letters, at least one).
 std::string closest(std::string_view word, const std::vector<std::string_view>& candidates) {
-  std::string best;
-  size_t best_d = std::max<size_t>(2, word.size() / 3) + 1;
+  const std::string w = lower(word);
+  std::vector<std::string_view> prefixed, near;
+  size_t best_d = std::max<size_t>(1, w.size() / 3) + 1;
   for (auto c : candidates) {
-    size_t d = edit_distance(lower(word), lower(c));
-    if (d < best_d) best_d = d, best = std::string(c);
+    const std::string lc = lower(c);
+    if (lc == w) return std::string(c);
+    if (lc.starts_with(w)) prefixed.push_back(c);
+    size_t d = edit_distance(w, lc);
+    if (d < best_d) best_d = d, near.clear();
+    if (d == best_d) near.push_back(c);
   }
-  return best;
+  if (prefixed.size() == 1) return std::string(prefixed[0]);
+  if (near.size() == 1) return std::string(near[0]);
+  return "";
 }
 
 std::string join(const std::vector<std::string_view>& words) {
@@ -306,7 +315,7 @@ MachineSpec read_spec(const std::string& file, const toml::table& root, Places& 
       r.fail_at("cores", "a GPU is not a group of cores; only CPU, OMP, IO and PY processors take 'cores'");
     p.fp64_flops = r.positive("fp64_gflops", "double-precision rate") * kGflop;
     p.fp32_flops = r.positive("fp32_gflops", "single-precision rate") * kGflop;
-    p.launch_overhead_s = r.non_negative("launch_overhead_us", "per-task launch overhead") * kUs;
+    p.launch_overhead_s = r.non_negative("launch_overhead_us", "per-task launch overhead") / kUsPerS;
     spec.processors.push_back(p);
     at.processor_count_line.push_back(r.line_of_key("count"));
     at.processor_key.push_back(r.key_path("count"));
@@ -379,7 +388,7 @@ MachineSpec read_spec(const std::string& file, const toml::table& root, Places& 
         r.fail_at("mem", fmt::format("{} -> {} is already given at line {} (reach \"{}\")", to_string(a.proc),
                                      to_string(a.mem), b.line, to_string(b.reach)));
     a.bandwidth = r.positive("bandwidth_gb_per_s", "access bandwidth") * kGB;
-    a.latency = r.non_negative("latency_us", "access latency") * kUs;
+    a.latency = r.non_negative("latency_us", "access latency") / kUsPerS;
     spec.affinities.push_back(a);
   }
   for (size_t i = 0; i < spec.processors.size(); ++i) {
@@ -429,7 +438,7 @@ MachineSpec read_spec(const std::string& file, const toml::table& root, Places& 
       }
     seen.insert(seen.end(), mine.begin(), mine.end());
     c.bandwidth = r.positive("bandwidth_gb_per_s", "bandwidth of each direction") * kGB;
-    c.latency = r.non_negative("latency_us", "latency") * kUs;
+    c.latency = r.non_negative("latency_us", "latency") / kUsPerS;
     spec.channels.push_back(std::move(c));
   }
 
@@ -438,7 +447,7 @@ MachineSpec read_spec(const std::string& file, const toml::table& root, Places& 
     net->only({"bandwidth_gb_per_s", "latency_us", "endpoint"});
     spec.network.present = true;
     spec.network.bandwidth = net->positive("bandwidth_gb_per_s", "injection bandwidth per node") * kGB;
-    spec.network.latency = net->non_negative("latency_us", "latency") * kUs;
+    spec.network.latency = net->non_negative("latency_us", "latency") / kUsPerS;
     if (const toml::node* e = net->get("endpoint")) {
       spec.network.endpoint = net->mem_kind(*e, "endpoint");
       const MemorySpec* m = find_mem(spec.network.endpoint);

@@ -287,7 +287,7 @@ std::optional<std::string_view> preset_text(std::string_view name);
 
 // A compact, readable description: processors, memories, capacities, bandwidths.
 std::string describe(const Machine& machine);
-// The same as JSON (SI units; shape documented in docs/machines.md).
-nlohmann::json as_json(const Machine& machine);
+// The same as JSON (SI units; keys in a fixed, readable order; shape in docs/machines.md).
+nlohmann::ordered_json as_json(const Machine& machine);
 
 }  // namespace mage::machine

@@ -14,7 +14,7 @@ std::string flops(double v) {
 }
 std::string gbps(double v) { return fmt::format("{:g} GB/s", v / 1e9); }
 std::string gib(uint64_t bytes) { return fmt::format("{:g} GiB", static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0)); }
-std::string us(double s) { return fmt::format("{:g} us", s / 1e-6); }
+std::string us(double s) { return fmt::format("{:g} us", s * 1e6); }
 
 std::string kinds(const std::vector<MemKind>& ks) {
   std::string out;
@@ -99,8 +99,8 @@ std::string describe(const Machine& m) {
   return out;
 }
 
-nlohmann::json as_json(const Machine& m) {
-  using nlohmann::json;
+nlohmann::ordered_json as_json(const Machine& m) {
+  using json = nlohmann::ordered_json;
   const MachineSpec& s = m.spec();
   json j;
   j["name"] = s.name;

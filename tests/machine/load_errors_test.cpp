@@ -152,6 +152,14 @@ TEST_F(LoadErrors, UnknownMemoryKind) {
   expect_error(t, line_of(t, "HBM"), "node.affinity[1].mem", "unknown memory kind 'HBM'");
 }
 
+TEST_F(LoadErrors, AmbiguousTyposGetNoSuggestion) {
+  std::string t = with(valid(), "kind = \"GPU\"", "kind = \"TPU\"");
+  expect_error(t, line_of(t, "TPU"), "node.processor[1].kind",
+               "unknown processor kind 'TPU' (one of CPU, GPU, OMP, IO, PY)");  // CPU or GPU?
+  t = with(valid(), "kind = \"GPU\"", "kind = \"GPUS\"");
+  expect_error(t, line_of(t, "GPUS"), "node.processor[1].kind", "did you mean 'GPU'?");
+}
+
 TEST_F(LoadErrors, KindsAreCaseSensitive) {
   std::string t = with(valid(), "kind = \"SYSMEM\"", "kind = \"sysmem\"");
   expect_error(t, line_of(t, "sysmem"), "node.memory[0].kind", "did you mean 'SYSMEM'?");

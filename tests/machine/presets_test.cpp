@@ -52,7 +52,7 @@ TEST(Presets, LoadingByPathEqualsLoadingByName) {
   EXPECT_EQ(by_path.name(), "p100x4");
   EXPECT_EQ(by_name.source(), "machines/p100x4.toml");
   EXPECT_EQ(by_path.source(), std::string(MAGE_SOURCE_DIR) + "/machines/p100x4.toml");
-  nlohmann::json a = as_json(by_name), b = as_json(by_path);
+  nlohmann::ordered_json a = as_json(by_name), b = as_json(by_path);
   a.erase("source");
   b.erase("source");
   EXPECT_EQ(a, b);

@@ -35,7 +35,7 @@ TEST(Describe, ShowsPerRankCountsWithSeveralRanks) {
 
 TEST(Json, HasTheDocumentedShape) {
   Machine m = load("p100x4", {.nodes = 2});
-  nlohmann::json j = as_json(m);
+  nlohmann::ordered_json j = as_json(m);
   EXPECT_EQ(j["name"], "p100x4");
   EXPECT_EQ(j["source"], "machines/p100x4.toml");
   EXPECT_EQ(j["nodes"], 2);
@@ -68,20 +68,20 @@ TEST(Json, HasTheDocumentedShape) {
     EXPECT_NE(a["mem"], a["proc"] == "CPU" ? "FBMEM" : "") << "a CPU never reaches FBMEM";
   }
   ASSERT_EQ(j["channels"].size(), 3u);
-  EXPECT_EQ(j["channels"][1]["between"], nlohmann::json::array({"FBMEM"}));
-  EXPECT_EQ(j["channels"][1]["and"], nlohmann::json::array({"SYSMEM", "SOCKMEM", "ZCMEM", "RDMEM"}));
+  EXPECT_EQ(j["channels"][1]["between"], nlohmann::ordered_json::array({"FBMEM"}));
+  EXPECT_EQ(j["channels"][1]["and"], nlohmann::ordered_json::array({"SYSMEM", "SOCKMEM", "ZCMEM", "RDMEM"}));
   EXPECT_DOUBLE_EQ(j["network"]["bandwidth_bytes_per_s"].get<double>(), 12e9);
   EXPECT_EQ(j["network"]["endpoint"], "RDMEM");
   EXPECT_EQ(j["totals"]["processors"], 54);
   EXPECT_EQ(j["totals"]["memories"], 18);  // 2 x (SYSMEM, 4 FBMEM, ZCMEM, RDMEM, 2 SOCKMEM)
   // It survives a round trip through text.
-  EXPECT_EQ(nlohmann::json::parse(j.dump()), j);
+  EXPECT_EQ(nlohmann::ordered_json::parse(j.dump()), j);
 }
 
 TEST(Json, NetworkIsNullWhenTheFileHasNone) {
   std::string text(preset_text("p100x4").value());
   text = text.substr(0, text.find("[network]"));
-  nlohmann::json j = as_json(load_text(text, "nonet.toml"));
+  nlohmann::ordered_json j = as_json(load_text(text, "nonet.toml"));
   EXPECT_TRUE(j["network"].is_null());
   EXPECT_EQ(j["name"], "nonet");
 }
