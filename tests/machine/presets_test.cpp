@@ -169,3 +169,27 @@ TEST(Presets, RatesAreConsistent) {
 
 }  // namespace
 }  // namespace mage::machine
+
+namespace mage::machine {
+namespace {
+
+// The complete example of docs/machines.md stays a valid machine.
+TEST(Docs, TheExampleMachineLoads) {
+  std::ifstream in(std::string(MAGE_SOURCE_DIR) + "/docs/machines.md");
+  ASSERT_TRUE(in);
+  std::stringstream doc;
+  doc << in.rdbuf();
+  const std::string text = doc.str();
+  const size_t begin = text.find("```toml\n");
+  ASSERT_NE(begin, std::string::npos);
+  const size_t end = text.find("```", begin + 8);
+  Machine m = load_text(text.substr(begin + 8, end - begin - 8), "docs/machines.md", {.nodes = 2, .ranks_per_node = 2});
+  EXPECT_EQ(m.procs_per_rank(ProcKind::CPU), 8);
+  EXPECT_EQ(m.procs_per_rank(ProcKind::GPU), 1);
+  EXPECT_EQ(m.processor(m.processor_at(ProcKind::OMP, 1, 0)).cores, 8);
+  EXPECT_EQ(m.mems_per_node(MemKind::FBMEM), 2);
+  EXPECT_TRUE(m.route(m.memories_of(MemKind::FBMEM, 0)[0], m.memories_of(MemKind::FBMEM, 1)[1]).has_value());
+}
+
+}  // namespace
+}  // namespace mage::machine
