@@ -9,6 +9,7 @@ namespace mage::cli {
 void register_check(CLI::App& app, int& exit_code);
 void register_fmt(CLI::App& app, int& exit_code);
 void register_place(CLI::App& app, int& exit_code);
+void register_apps(CLI::App& app, int& exit_code);
 void register_machine(CLI::App& app, int& exit_code);
 
 }  // namespace mage::cli

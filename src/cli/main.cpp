@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   mage::cli::register_check(app, exit_code);
   mage::cli::register_fmt(app, exit_code);
   mage::cli::register_place(app, exit_code);
+  mage::cli::register_apps(app, exit_code);
   mage::cli::register_machine(app, exit_code);
   try {
     app.parse(argc, argv);

@@ -1,0 +1,88 @@
+// mage apps and mage app show, end to end.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "run_mage.h"
+
+namespace mage::test {
+namespace {
+
+TEST(AppsCommand, ListsNineAppsOneLineEach) {
+  auto r = run_mage("apps");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  int lines = 0;
+  for (char c : r.out) lines += c == '\n';
+  EXPECT_EQ(lines, 9) << r.out;
+  for (const char* app : {"circuit ", "stencil ", "pennant ", "cannon ", "summa ", "pumma ", "johnson ",
+                          "solomonik ", "cosma "})
+    EXPECT_NE(("\n" + r.out).find(std::string("\n") + app), std::string::npos) << app;
+  EXPECT_EQ(r.out.rfind("circuit ", 0), 0u);
+}
+
+TEST(AppShow, DescribesTheProgramForTheMachine) {
+  auto r = run_mage("app show circuit --machine lassen --nodes 2");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  for (const char* s : {"machine: lassen, 2 nodes x 4 GPUs", "program circuit:", "pieces: 8",
+                        "calculate_new_currents (leaf; variants GPU,CPU; fp32)", "index launch over 8",
+                        "2 rp_ghost[i]: RO node_voltage", "cost: 1.92e+11 flops per point"})
+    EXPECT_NE(r.out.find(s), std::string::npos) << "missing: " << s << "\n" << r.out;
+}
+
+TEST(AppShow, EveryAppOnTheMachineOfThePublishedResults) {
+  for (const char* app : {"circuit", "stencil", "pennant", "cannon", "summa", "pumma", "johnson", "solomonik", "cosma"}) {
+    auto r = run_mage(std::string("app show ") + app + " --machine p100x4 --scale small");
+    EXPECT_EQ(r.exit_code, 0) << app << "\n" << r.out;
+    EXPECT_NE(r.out.find(std::string("program ") + app + ":"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("scale: small"), std::string::npos);
+  }
+}
+
+TEST(AppShow, Json) {
+  auto r = run_mage("app show cannon --machine perlmutter --nodes 4 --json --iterations 3");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["name"], "cannon");
+  EXPECT_EQ(j["iterations"], 3);
+  EXPECT_EQ(j["machine"]["name"], "perlmutter");
+  EXPECT_EQ(j["machine"]["nodes"], 4);
+  EXPECT_EQ(j["scale"], "published");
+  EXPECT_EQ(j["per_iteration"]["launches"], 1);
+  bool found = false;
+  for (const auto& t : j["tasks"])
+    if (t["name"] == "task_7") {
+      found = true;
+      EXPECT_EQ(t["launches"][0]["domain"], nlohmann::json({2, 2}));
+      EXPECT_FALSE(t["leaf"].get<bool>());
+    }
+  EXPECT_TRUE(found);
+}
+
+TEST(AppShow, ErrorsGoToStderrWithExitCode1) {
+  auto unknown = run_mage("app show fft --machine lassen");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.out.find("mage: error: unknown app 'fft'"), std::string::npos) << unknown.out;
+
+  auto grid = run_mage("app show solomonik --machine lassen --nodes 16");
+  EXPECT_EQ(grid.exit_code, 1);
+  EXPECT_NE(grid.out.find("mage: error: solomonik: no (r, c, r3) grid for 64 GPUs"), std::string::npos) << grid.out;
+
+  auto machine = run_mage("app show circuit --machine no_such_machine");
+  EXPECT_EQ(machine.exit_code, 1);
+  EXPECT_NE(machine.out.find("mage: error:"), std::string::npos) << machine.out;
+
+  auto scale = run_mage("app show circuit --machine lassen --scale huge");
+  EXPECT_EQ(scale.exit_code, 1);
+  EXPECT_NE(scale.out.find("--scale must be 'published' or 'small'"), std::string::npos) << scale.out;
+
+  auto iters = run_mage("app show stencil --machine lassen --iterations 0");
+  EXPECT_EQ(iters.exit_code, 1);
+  EXPECT_NE(iters.out.find("iterations must be at least 1"), std::string::npos) << iters.out;
+
+  auto missing = run_mage("app show circuit");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.out.find("--machine"), std::string::npos) << missing.out;
+}
+
+}  // namespace
+}  // namespace mage::test
