@@ -271,7 +271,7 @@ Value Interpreter::call_expr(const Expr& e, Frame& f) {
   const Expr& callee = *e.kids[0];
   if (callee.kind == ExprKind::Member) {
     Value base = eval(*callee.kids[0], f);
-    return method(callee, base, eval_list(e.kids, 1, f), e.loc);
+    return method(callee, base, eval_list(e.kids, 1, f), callee.loc);  // point at the method name
   }
   if (callee.kind == ExprKind::Name && callee.name == "Machine") {
     if (e.kids.size() != 2 || e.kids[1]->kind != ExprKind::Kind)
