@@ -3,6 +3,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "apps/apps.h"
 #include "cli/commands.h"
 #include "cli/io.h"
 #include "dsl/dsl.h"
@@ -44,9 +45,36 @@ std::string placement_text(const dsl::Placement& p, int64_t procs_per_rank) {
 struct CheckOptions {
   std::vector<std::string> files;
   bool json = false;
+  std::string app;
 };
 
+// Task names and the names region arguments answer to (regions and partitions) in `app`.
+struct ProgramNames {
+  std::set<std::string, std::less<>> tasks;
+  std::set<std::string, std::less<>> regions;
+};
+
+ProgramNames names_of(const std::string& app) {
+  apps::Params params;
+  params.scale = apps::Scale::Small;
+  program::Program p = apps::build(app, params);
+  ProgramNames names;
+  for (const auto& t : p.tasks) names.tasks.insert(t.name);
+  for (const auto& r : p.regions) names.regions.insert(r.name);
+  for (const auto& q : p.partitions) names.regions.insert(q.name);
+  return names;
+}
+
 int run_check(const CheckOptions& o) {
+  std::optional<ProgramNames> names;
+  if (!o.app.empty()) {
+    try {
+      names = names_of(o.app);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "mage: error: %s\n", e.what());
+      return 1;
+    }
+  }
   bool errors = false;
   nlohmann::json all = nlohmann::json::array();
   for (const auto& path : o.files) {
@@ -58,6 +86,10 @@ int run_check(const CheckOptions& o) {
     dsl::SourceFile src{path, *text};
     dsl::CompileResult r = dsl::compile(src);
     if (!r.unit) errors = true;
+    if (r.unit && names) {
+      auto warnings = dsl::check_names(*r.unit, names->tasks, names->regions);
+      r.diagnostics.insert(r.diagnostics.end(), warnings.begin(), warnings.end());
+    }
     if (o.json) {
       for (const auto& d : r.diagnostics) all.push_back(to_json(d));
     } else {
@@ -174,6 +206,10 @@ void register_check(CLI::App& app, int& exit_code) {
   auto* sub = app.add_subcommand("check", "Check mapper files and print diagnostics (exit 1 on errors)");
   sub->add_option("files", o->files, "Mapper files (.map)")->required()->check(CLI::ExistingFile);
   sub->add_flag("--json", o->json, "Print the diagnostics as a JSON array");
+  std::vector<std::string> app_names;
+  for (const auto& a : apps::list()) app_names.push_back(std::string(a.name));
+  sub->add_option("--app", o->app, "Also warn about task and region names this program does not have")
+      ->check(CLI::IsMember(app_names));
   sub->callback([o, &exit_code] { exit_code = run_check(*o); });
 }
 

@@ -50,6 +50,23 @@ TEST_F(DslCli, CheckPassesEveryExampleMapper) {
   }
 }
 
+TEST_F(DslCli, EveryExampleMapperUsesOnlyNamesOfItsProgram) {
+  for (const char* app : {"circuit", "stencil", "pennant", "cannon", "summa", "pumma", "johnson", "solomonik", "cosma"}) {
+    auto r = run_mage(std::string("check --app ") + app + " " + source_path(std::string("mappers/examples/") + app + ".map"));
+    EXPECT_EQ(r.exit_code, 0) << app << "\n" << r.out;
+    EXPECT_EQ(r.out, "") << app;
+  }
+}
+
+TEST_F(DslCli, CheckWithAnAppWarnsAboutNamesItLacks) {
+  std::string f = write("typo.map", "Task calculate_new_current GPU;\nRegion * rp_gost GPU ZCMEM;\nRegion * 1 GPU FBMEM;\n");
+  auto r = run_mage("check --app circuit " + f);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find(":1:6: warning: the program has no task named 'calculate_new_current'"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(":2:10: warning: the program has no region or partition named 'rp_gost'"), std::string::npos);
+  EXPECT_EQ(run_mage("check --app nosuchapp " + f).exit_code, 1);
+}
+
 TEST_F(DslCli, CheckPrintsCompilerStyleDiagnosticsAndFails) {
   std::string f = write("bad.map", "Task * GPU;\nm = Machine(GPU);\nx = m.size + q;\nTask * CPU;\n");
   auto r = run_mage("check " + f);
