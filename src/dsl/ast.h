@@ -115,11 +115,13 @@ struct Stmt {
   std::string trailing_comment;
   std::vector<std::string> closing_comments;  // Def: comments before its closing '}'
   bool blank_line_before = false;
+  bool had_syntax_error = false;  // Def: a body statement was dropped by error recovery
 };
 
 struct Module {
   std::vector<StmtPtr> stmts;
   std::vector<std::string> trailing_comments;  // comments after the last statement
+  bool stopped_early = false;                  // the parser gave up (too many errors)
 };
 
 }  // namespace mage::dsl

@@ -143,7 +143,8 @@ class Checker {
   void print_stmt(const Stmt& s) {
     size_t placeholders = 0;
     for (size_t p = s.format.find("{}"); p != std::string::npos; p = s.format.find("{}", p + 2)) ++placeholders;
-    if (placeholders != s.args.size())
+    bool unpacks = std::any_of(s.args.begin(), s.args.end(), [](const ExprPtr& a) { return a->kind == ExprKind::Unpack; });
+    if (!unpacks && placeholders != s.args.size())
       sink_.report(DiagId::print_placeholder_count, s.loc, placeholders, placeholders == 1 ? "" : "s",
                    s.args.size(), s.args.size() == 1 ? " is" : "s are");
     for (const auto& a : s.args) expr(*a);
@@ -185,7 +186,8 @@ class Checker {
         default: break;
       }
     }
-    if (!returned) sink_.report(DiagId::missing_return, s.name_loc, s.name);
+    // A body with a syntax error may have lost its return: don't pile on.
+    if (!returned && !s.had_syntax_error) sink_.report(DiagId::missing_return, s.name_loc, s.name);
     s.frame_size = std::max(scope.next_slot, scope.max_slots);
     scope_ = nullptr;
     current_function_ = nullptr;
@@ -233,6 +235,11 @@ class Checker {
 
   StaticType call_expr(Expr& e) {
     Expr& callee = *e.kids[0];
+    if (callee.kind == ExprKind::Name && callee.name == "Machine" && !res_.functions.count("Machine")) {
+      if (e.kids.size() != 2 || e.kids[1]->kind != ExprKind::Kind)
+        sink_.report(DiagId::machine_needs_kind, e.kids.size() >= 2 ? e.kids[1]->loc : callee.loc);
+      return StaticType::Space;
+    }
     bool has_unpack = false;
     std::vector<StaticType> arg_types;
     for (size_t i = 1; i < e.kids.size(); ++i) {
@@ -252,9 +259,8 @@ class Checker {
       return StaticType::Unknown;
     }
     if (callee.name == "Machine") {
-      if (!has_unpack && (e.kids.size() != 2 || e.kids[1]->kind != ExprKind::Kind))
-        sink_.report(DiagId::wrong_argument_count, e.loc, "Machine", 1, "", e.kids.size() - 1,
-                     e.kids.size() == 2 ? "is" : "are");
+      if (e.kids.size() != 2 || e.kids[1]->kind != ExprKind::Kind)
+        sink_.report(DiagId::machine_needs_kind, e.kids.size() == 2 ? e.kids[1]->loc : callee.loc);
       return StaticType::Space;
     }
     auto f = res_.functions.find(callee.name);
@@ -272,7 +278,7 @@ class Checker {
       size_t want = def.params.size();
       size_t got = arg_types.size();
       if (want != got) {
-        sink_.report(DiagId::wrong_argument_count, callee.loc, callee.name, want, want == 1 ? "" : "s", got,
+        sink_.report(DiagId::wrong_argument_count, callee.loc, "function '" + callee.name + "'", want, want == 1 ? "" : "s", got,
                      got == 1 ? "was" : "were");
       } else {
         for (size_t i = 0; i < want; ++i) {
@@ -359,30 +365,39 @@ class Checker {
     return StaticType::Unknown;
   }
 
-  // Later rules with the key of an earlier one never apply: warn, naming the earlier line.
+  // Later rules with the key of an earlier one never apply: warn, naming the key and the
+  // earlier line.
   void check_shadowed_rules() {
     std::map<std::string, int> seen;
-    auto note = [&](const std::string& key, const Stmt& s, SourceLoc loc) {
-      auto [it, fresh] = seen.try_emplace(key, s.loc.line);
-      if (!fresh) sink_.report(DiagId::shadowed_rule, loc, it->second);
-    };
     auto kt = [](const Key& k) { return k.kind == Key::Kind::Star ? std::string("*") : k.text; };
+    auto note = [&](const std::string& key, const std::string& what, const Stmt& s, SourceLoc loc) {
+      auto [it, fresh] = seen.try_emplace(std::string(stmt_keyword(s.kind)) + " " + key, s.loc.line);
+      std::string_view kw = stmt_keyword(s.kind);
+      std::string rule = (kw[0] == 'I' ? "an " : "a ") + std::string(kw);
+      if (!fresh) sink_.report(DiagId::shadowed_rule, loc, what, rule, it->second);
+    };
     for (const auto& sp : m_.stmts) {
       const Stmt& s = *sp;
-      std::string kw(stmt_keyword(s.kind));
       switch (s.kind) {
         case StmtKind::TaskRule:
         case StmtKind::InstanceLimit:
         case StmtKind::IndexTaskMap:
         case StmtKind::SingleTaskMap:
         case StmtKind::ControlReplicate:
-          for (const auto& k : s.keys) note(kw + " " + kt(k), s, k.loc);
+          for (const auto& k : s.keys)
+            note(kt(k), k.kind == Key::Kind::Star ? std::string("'*'") : "'" + k.text + "'", s, k.loc);
           break;
         case StmtKind::RegionRule:
-        case StmtKind::LayoutRule:
-          note(kw + " " + kt(s.task) + " " + kt(s.region) + " " + kt(s.proc), s, s.loc);
+        case StmtKind::LayoutRule: {
+          std::string key = kt(s.task) + " " + kt(s.region) + " " + kt(s.proc);
+          note(key, "'" + key + "'", s, s.task.loc);
           break;
-        case StmtKind::CollectMemory: note(kw + " " + kt(s.task) + " " + kt(s.region), s, s.loc); break;
+        }
+        case StmtKind::CollectMemory: {
+          std::string key = kt(s.task) + " " + kt(s.region);
+          note(key, "'" + key + "'", s, s.task.loc);
+          break;
+        }
         default: break;
       }
     }

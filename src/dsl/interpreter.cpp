@@ -6,12 +6,16 @@ namespace mage::dsl {
 
 namespace {
 
-[[noreturn]] void fail(DiagId id, SourceLoc loc, std::string message) { throw EvalError{id, loc, std::move(message)}; }
+// Every evaluation error is worded by the catalogue (diagnostics.def).
+template <typename... Args>
+[[noreturn]] void fail(DiagId id, SourceLoc loc, const Args&... args) {
+  throw EvalError{id, loc, fmt::format(fmt::runtime(diag_format(id)), args...)};
+}
 
-[[noreturn]] void type_error(SourceLoc loc, std::string message) { fail(DiagId::type_mismatch, loc, std::move(message)); }
+[[noreturn]] void type_error(SourceLoc loc, const std::string& message) { fail(DiagId::type_mismatch, loc, message); }
 
 [[noreturn]] void overflow(SourceLoc loc, std::string_view what) {
-  fail(DiagId::integer_overflow, loc, fmt::format("integer overflow in {}", what));
+  fail(DiagId::integer_overflow, loc, what);
 }
 
 int64_t arith(Op op, int64_t a, int64_t b, SourceLoc loc) {
@@ -28,8 +32,8 @@ int64_t arith(Op op, int64_t a, int64_t b, SourceLoc loc) {
       return r;
     case Op::Div:
     case Op::Mod:
-      if (b == 0) fail(DiagId::division_by_zero, loc, op == Op::Div ? "division by zero" : "modulo by zero");
-      if (a == INT64_MIN && b == -1) fail(DiagId::integer_overflow, loc, fmt::format("integer overflow in '{}'", op_spelling(op)));
+      if (b == 0) fail(DiagId::division_by_zero, loc, op == Op::Div ? "division" : "modulo");
+      if (a == INT64_MIN && b == -1) fail(DiagId::integer_overflow, loc, fmt::format("'{}'", op_spelling(op)));
       return op == Op::Div ? a / b : a % b;  // C++ truncates toward zero, as DSL.md says
     default: return 0;
   }
@@ -83,15 +87,21 @@ void Interpreter::run_top_level() {
 Value Interpreter::call(const Stmt& def, std::vector<Value> args, SourceLoc call_loc) {
   steps_ = 0;
   depth_ = 0;
-  return call_function(def, std::move(args), call_loc);
+  return call_function(def, std::move(args), call_loc, {});
 }
 
 void Interpreter::run_print(const Stmt& s, Frame& f) {
+  std::vector<Value> values = eval_list(s.args, 0, f);  // '*t' gives one value per element
+  size_t placeholders = 0;
+  for (size_t p = s.format.find("{}"); p != std::string::npos; p = s.format.find("{}", p + 2)) ++placeholders;
+  if (placeholders != values.size())
+    fail(DiagId::print_value_count, s.loc, placeholders, placeholders == 1 ? "" : "s", values.size(),
+         values.size() == 1 ? " is" : "s are");
   std::string out;
   size_t arg = 0;
   for (size_t i = 0; i < s.format.size(); ++i) {
-    if (s.format[i] == '{' && i + 1 < s.format.size() && s.format[i + 1] == '}' && arg < s.args.size()) {
-      out += show(eval(*s.args[arg++], f));
+    if (s.format[i] == '{' && i + 1 < s.format.size() && s.format[i + 1] == '}' && arg < values.size()) {
+      out += show(values[arg++]);
       ++i;
     } else {
       out += s.format[i];
@@ -100,11 +110,11 @@ void Interpreter::run_print(const Stmt& s, Frame& f) {
   log_.push_back(std::move(out));
 }
 
-Value Interpreter::call_function(const Stmt& def, std::vector<Value> args, SourceLoc loc) {
+Value Interpreter::call_function(const Stmt& def, std::vector<Value> args, SourceLoc loc,
+                                 const std::vector<SourceLoc>& arg_locs) {
   if (args.size() != def.params.size())
-    fail(DiagId::wrong_argument_count, loc,
-         fmt::format("function '{}' takes {} argument{} but {} {} given", def.name, def.params.size(),
-                     def.params.size() == 1 ? "" : "s", args.size(), args.size() == 1 ? "was" : "were"));
+    fail(DiagId::wrong_argument_count, loc, fmt::format("function '{}'", def.name), def.params.size(),
+         def.params.size() == 1 ? "" : "s", args.size(), args.size() == 1 ? "was" : "were");
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& type = def.params[i].type;
     const Value& a = args[i];
@@ -114,15 +124,14 @@ Value Interpreter::call_function(const Stmt& def, std::vector<Value> args, Sourc
               : type == "MSpace" ? a.is_space()
                                  : a.is_tuple();  // IPoint, ISpace
     if (!ok)
-      fail(DiagId::wrong_argument_type, loc,
-           fmt::format("argument {} of '{}' must be {} but is {}", i + 1, def.name,
-                       type == "Task" ? "a task" : type == "int" ? "an int" : type == "bool" ? "a bool"
-                       : type == "MSpace" ? "a machine space" : "a tuple",
-                       type_phrase(a)));
+      fail(DiagId::wrong_argument_type, arg_locs.empty() ? loc : arg_locs[std::min(i, arg_locs.size() - 1)], i + 1,
+           def.name,
+           type == "Task" ? "a task" : type == "int" ? "an int" : type == "bool" ? "a bool"
+           : type == "MSpace" ? "a machine space" : "a tuple",
+           type_phrase(a));
   }
   if (++depth_ > limits_.call_depth)
-    fail(DiagId::recursion_limit, loc,
-         fmt::format("call depth exceeded {} (unbounded recursion in '{}'?)", limits_.call_depth, def.name));
+    fail(DiagId::recursion_limit, loc, limits_.call_depth, def.name);
   Frame frame(static_cast<size_t>(std::max<int>(def.frame_size, static_cast<int>(args.size()))));
   for (size_t i = 0; i < args.size(); ++i) frame[i] = std::move(args[i]);
   for (const auto& sp : def.body) {
@@ -139,10 +148,11 @@ Value Interpreter::call_function(const Stmt& def, std::vector<Value> args, Sourc
     }
   }
   // The checker rejects functions without a return; kept for safety.
-  fail(DiagId::missing_return, def.loc, fmt::format("function '{}' has no return statement", def.name));
+  fail(DiagId::missing_return, def.loc, def.name);
 }
 
-std::vector<Value> Interpreter::eval_list(const std::vector<ExprPtr>& kids, size_t from, Frame& f) {
+std::vector<Value> Interpreter::eval_list(const std::vector<ExprPtr>& kids, size_t from, Frame& f,
+                                          std::vector<SourceLoc>* locs) {
   std::vector<Value> out;
   out.reserve(kids.size() - from);
   for (size_t i = from; i < kids.size(); ++i) {
@@ -150,11 +160,15 @@ std::vector<Value> Interpreter::eval_list(const std::vector<ExprPtr>& kids, size
     if (k.kind == ExprKind::Unpack) {
       Value t = eval(*k.kids[0], f);
       if (!t.is_tuple()) type_error(k.loc, fmt::format("'*' unpacks a tuple, not {}", type_phrase(t)));
-      for (const Value& x : t.as_tuple()) out.push_back(x);
+      for (const Value& x : t.as_tuple()) {
+        out.push_back(x);
+        if (locs) locs->push_back(k.loc);
+      }
     } else if (k.kind == ExprKind::StarAll) {
-      fail(DiagId::star_not_allowed, k.loc, "'*' (all processors) is only allowed when indexing a machine space");
+      fail(DiagId::star_not_allowed, k.loc);
     } else {
       out.push_back(eval(k, f));
+      if (locs) locs->push_back(start_loc(k));
     }
   }
   return out;
@@ -162,8 +176,7 @@ std::vector<Value> Interpreter::eval_list(const std::vector<ExprPtr>& kids, size
 
 Value Interpreter::eval(const Expr& e, Frame& f) {
   if (++steps_ > limits_.steps)
-    fail(DiagId::step_limit, e.loc,
-         fmt::format("evaluation exceeded {} steps (does the mapper loop forever?)", limits_.steps));
+    fail(DiagId::step_limit, e.loc, limits_.steps);
   switch (e.kind) {
     case ExprKind::Int: return Value::of_int(e.int_value);
     case ExprKind::Bool: return Value::of_bool(e.int_value != 0);
@@ -174,8 +187,7 @@ Value Interpreter::eval(const Expr& e, Frame& f) {
         int line = 0;
         for (const auto& s : unit_.module.stmts)
           if (s->kind == StmtKind::Assign && s->global == e.global) line = s->loc.line;
-        fail(DiagId::used_before_assignment, e.loc,
-             fmt::format("global '{}' is used before its assignment at line {}", e.name, line));
+        fail(DiagId::used_before_assignment, e.loc, e.name, line);
       }
       return g;
     }
@@ -223,9 +235,9 @@ Value Interpreter::eval(const Expr& e, Frame& f) {
       return Value::of_tuple(std::move(out));
     }
     case ExprKind::Unpack:
-      fail(DiagId::unpack_not_allowed, e.loc, "'*' unpacking is only allowed in an argument or index list");
+      fail(DiagId::unpack_not_allowed, e.loc);
     case ExprKind::StarAll:
-      fail(DiagId::star_not_allowed, e.loc, "'*' (all processors) is only allowed when indexing a machine space");
+      fail(DiagId::star_not_allowed, e.loc);
     case ExprKind::Slice: type_error(e.loc, "a slice a:b is only allowed inside [ ]");
   }
   type_error(e.loc, "cannot evaluate this expression");
@@ -256,8 +268,7 @@ Value Interpreter::binary(const Expr& e, const Value& a, const Value& b) {
   };
   if ((a.is_tuple() || a.is_int()) && (b.is_tuple() || b.is_int())) {
     if (a.is_tuple() && b.is_tuple() && a.as_tuple().size() != b.as_tuple().size())
-      fail(DiagId::tuple_length_mismatch, e.loc,
-           fmt::format("tuple length mismatch in '{}': {} and {} elements", op_spelling(e.op), a.as_tuple().size(), b.as_tuple().size()));
+      fail(DiagId::tuple_length_mismatch, e.loc, op_spelling(e.op), a.as_tuple().size(), b.as_tuple().size());
     size_t n = a.is_tuple() ? a.as_tuple().size() : b.as_tuple().size();
     Tuple out;
     out.reserve(n);
@@ -279,12 +290,16 @@ Value Interpreter::call_expr(const Expr& e, Frame& f) {
     ProcKind kind = *parse_proc_kind(e.kids[1]->name);
     int64_t count = shape_.count(kind);
     if (count <= 0 || shape_.ranks <= 0)
-      fail(DiagId::no_machine_kind, e.loc, fmt::format("the machine has no {} processors", to_string(kind)));
+      fail(DiagId::no_machine_kind, e.loc, to_string(kind));
     return Value::of_space(SpaceValue{kind, MachineSpace::original(shape_.ranks, count)});
   }
   if (callee.kind == ExprKind::Name) {
     auto it = unit_.resolution.functions.find(callee.name);
-    if (it != unit_.resolution.functions.end()) return call_function(*it->second.def, eval_list(e.kids, 1, f), callee.loc);
+    if (it != unit_.resolution.functions.end()) {
+      std::vector<SourceLoc> arg_locs;
+      std::vector<Value> args = eval_list(e.kids, 1, f, &arg_locs);
+      return call_function(*it->second.def, std::move(args), callee.loc, arg_locs);
+    }
   }
   type_error(callee.loc, "this expression is not a function");
 }
@@ -293,9 +308,8 @@ Value Interpreter::method(const Expr& callee, const Value& base, std::vector<Val
   const std::string& name = callee.name;
   auto arity = [&](size_t n) {
     if (args.size() != n)
-      fail(DiagId::wrong_argument_count, loc,
-           fmt::format("'{}' takes {} argument{} but {} {} given", name, n, n == 1 ? "" : "s", args.size(),
-                       args.size() == 1 ? "was" : "were"));
+      fail(DiagId::wrong_argument_count, loc, fmt::format("method '{}'", name), n, n == 1 ? "" : "s", args.size(),
+           args.size() == 1 ? "was" : "were");
   };
   auto int_arg = [&](size_t i) { return want_int(args[i], loc, fmt::format("argument {} of '{}'", i + 1, name)); };
   auto shape_arg = [&](size_t i) {
@@ -319,7 +333,7 @@ Value Interpreter::method(const Expr& callee, const Value& base, std::vector<Val
     return Value::of_tuple(to_tuple(p.value()));
   }
   if (!base.is_space())
-    fail(DiagId::unknown_property, callee.loc, fmt::format("{} has no method '{}'", type_phrase(base), name));
+    fail(DiagId::unknown_method, callee.loc, type_phrase(base), name);
   const SpaceValue& sv = base.as_space();
   const MachineSpace& m = sv.space;
   Fallible<MachineSpace> r = MachineSpace{};
@@ -331,7 +345,7 @@ Value Interpreter::method(const Expr& callee, const Value& base, std::vector<Val
   else if (name == "balance_split") { arity(2); r = m.balance_split(int_arg(0), int_arg(1)); }
   else if (name == "auto_split") { arity(2); r = m.auto_split(int_arg(0), shape_arg(1)); }
   else if (name == "greedy_split") { arity(2); r = m.greedy_split(int_arg(0), shape_arg(1)); }
-  else fail(DiagId::unknown_property, callee.loc, fmt::format("a machine space has no method '{}'", name));
+  else fail(DiagId::unknown_method, callee.loc, "a machine space", name);
   if (!r.ok()) fail(DiagId::bad_transform, loc, r.error());
   return Value::of_space(SpaceValue{sv.kind, std::move(r.value())});
 }
@@ -361,7 +375,7 @@ Value Interpreter::member(const Expr& e, const Value& base) {
       return Value::of_task(t.parent);
     }
   }
-  fail(DiagId::unknown_property, e.loc, fmt::format("{} has no property '{}'", type_phrase(base), name));
+  fail(DiagId::unknown_property, e.loc, type_phrase(base), name);
 }
 
 Value Interpreter::index(const Expr& e, Frame& f) {

@@ -38,13 +38,14 @@ class Interpreter {
 
   using Frame = std::vector<Value>;
   Value eval(const Expr& e, Frame& f);
-  Value call_function(const Stmt& def, std::vector<Value> args, SourceLoc loc);
+  Value call_function(const Stmt& def, std::vector<Value> args, SourceLoc loc, const std::vector<SourceLoc>& arg_locs);
   Value call_expr(const Expr& e, Frame& f);
   Value method(const Expr& callee, const Value& base, std::vector<Value> args, SourceLoc loc);
   Value index(const Expr& e, Frame& f);
   Value member(const Expr& e, const Value& base);
   Value binary(const Expr& e, const Value& a, const Value& b);
-  std::vector<Value> eval_list(const std::vector<ExprPtr>& kids, size_t from, Frame& f);
+  std::vector<Value> eval_list(const std::vector<ExprPtr>& kids, size_t from, Frame& f,
+                               std::vector<SourceLoc>* locs = nullptr);
   bool truth(const Value& v, SourceLoc loc, std::string_view what);
   void run_print(const Stmt& s, Frame& f);
   int64_t want_int(const Value& v, SourceLoc loc, std::string_view what);

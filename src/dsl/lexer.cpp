@@ -121,8 +121,8 @@ LexResult lex(const SourceFile& source, DiagnosticSink& sink) {
         col = 1;
         line_has_code = false;
         line_has_anything = false;
-      } else {
-        ++col;
+      } else if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) {
+        ++col;  // columns count characters: UTF-8 continuation bytes add none
       }
     }
   };
@@ -175,6 +175,13 @@ LexResult lex(const SourceFile& source, DiagnosticSink& sink) {
           break;
         }
         v = v * 10 + digit;
+      }
+      if (j + 1 < s.size() && s[j] == '.' && std::isdigit(static_cast<unsigned char>(s[j + 1]))) {
+        size_t k = j + 1;
+        while (k < s.size() && std::isdigit(static_cast<unsigned char>(s[k]))) ++k;
+        sink.report(DiagId::float_literal, loc, s.substr(i, k - i));
+        push(Tok::Int, k - i, loc);
+        continue;
       }
       if (overflow) sink.report(DiagId::integer_too_large, loc, digits);
       push(Tok::Int, j - i, loc);

@@ -139,7 +139,8 @@ CompileResult compile(const SourceFile& source) {
   unit->source = source;
   DiagnosticSink sink(source.name);
   unit->module = parse(unit->source, sink);
-  unit->resolution = check(unit->module, sink);
+  // After the parser gave up, most of the file is unchecked: report nothing more.
+  if (!unit->module.stopped_early) unit->resolution = check(unit->module, sink);
   CompileResult result;
   // Statements dropped by the parser's error recovery make the tables incomplete.
   if (!sink.has_errors()) {
@@ -147,6 +148,11 @@ CompileResult compile(const SourceFile& source) {
     result.unit = std::move(unit);
   }
   result.diagnostics = sink.take();
+  // Separate passes find problems out of order; report them in source order.
+  std::stable_sort(result.diagnostics.begin(), result.diagnostics.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    if (a.id == DiagId::too_many_errors || b.id == DiagId::too_many_errors) return b.id == DiagId::too_many_errors && a.id != b.id;
+    return a.loc.line < b.loc.line || (a.loc.line == b.loc.line && a.loc.col < b.loc.col);
+  });
   return result;
 }
 
@@ -271,20 +277,35 @@ PlacementResult Mapper::place(const TaskView& task, ProcKind kind, bool index_la
     return fmt::format(" (task {}, point {}, in {})", task.name, point_text(task.ipoint), def.name);
   };
   SourceLoc rule_loc{it->second.line, 1};
+  // Results are blamed on the returned expression (a body has one reachable return).
+  SourceLoc return_loc = def.name_loc;
+  for (const auto& b : def.body)
+    if (b->kind == StmtKind::Return) {
+      return_loc = b->value->loc;
+      for (const Expr* x = b->value.get(); x && !x->kids.empty() && x->kids[0] &&
+                                           (x->kind == ExprKind::Index || x->kind == ExprKind::Call ||
+                                            x->kind == ExprKind::Member || x->kind == ExprKind::Binary ||
+                                            x->kind == ExprKind::Ternary);
+           x = x->kids[0].get())
+        return_loc = x->kids[0]->loc;
+      break;
+    }
   try {
     std::vector<Value> args{Value::of_task(&task)};
     Value v = Interpreter(*unit_, shape_, limits_, state_->globals, state_->log).call(def, std::move(args), rule_loc);
     if (!v.is_procs()) {
-      result.error = Diagnostic{DiagId::bad_placement_result, Severity::Error, file, def.name_loc,
-                                fmt::format("mapping function '{}' returned {}, not a processor or a set of processors",
-                                            def.name, type_phrase(v)) + context(), {}};
+      result.error = Diagnostic{DiagId::bad_placement_result, Severity::Error, file, return_loc,
+                                fmt::format(fmt::runtime(diag_format(DiagId::bad_placement_result)), def.name,
+                                            type_phrase(v)) + context(), {}};
       return result;
     }
     const ProcessorsValue& p = v.as_procs();
     if (p.kind != kind) {
-      result.error = Diagnostic{DiagId::wrong_processor_kind, Severity::Error, file, def.name_loc,
-                                fmt::format("mapping function '{}' returned a {} processor but the task is mapped to {}",
-                                            def.name, to_string(p.kind), to_string(kind)) + context(), {}};
+      std::string what = p.is_set ? fmt::format("a set of {} processors", to_string(p.kind))
+                                  : fmt::format("a {} processor", to_string(p.kind));
+      result.error = Diagnostic{DiagId::wrong_processor_kind, Severity::Error, file, return_loc,
+                                fmt::format(fmt::runtime(diag_format(DiagId::wrong_processor_kind)), def.name, what,
+                                            to_string(kind)) + context(), {}};
       return result;
     }
     result.placement = Placement{p.kind, p.procs, p.is_set};

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+
+#include <fmt/format.h>
 #include <unordered_map>
 
 namespace mage::dsl {
@@ -54,18 +56,27 @@ bool before(SourceLoc a, SourceLoc b) { return a.line < b.line || (a.line == b.l
 
 class Parser {
  public:
-  Parser(const LexResult& lexed, DiagnosticSink& sink) : toks_(lexed.tokens), sink_(sink) {}
+  Parser(const LexResult& lexed, DiagnosticSink& sink) : toks_(lexed.tokens), sink_(sink) {
+    for (const auto& d : sink.diagnostics())
+      if (d.severity == Severity::Error) lex_errors_.push_back(d.loc);
+  }
+
+  bool stopped() const { return stopped_; }
 
   Module parse_module() {
     Module m;
     while (!at(Tok::End)) {
-      if (sink_.error_count() >= kMaxErrors) {
-        sink_.report(DiagId::too_many_errors, cur().loc, kMaxErrors);
-        break;
-      }
+      if (too_many_errors()) break;
       if (at(Tok::RBrace)) {  // a stray '}' at top level
-        sink_.report(DiagId::expected, cur().loc, "a statement", describe_token(cur()));
+        // After a function was ended early (a rule or def inside it), the rest of its body and
+        // its '}' were already explained by that error.
+        if (!orphan_body_) sink_.report(DiagId::expected, cur().loc, "a statement", describe_token(cur()));
+        orphan_body_ = false;
         ++pos_;
+        continue;
+      }
+      if (orphan_body_ && at(Tok::KwReturn)) {
+        recover(false);
         continue;
       }
       if (auto s = statement(false)) m.stmts.push_back(std::move(s));
@@ -78,6 +89,26 @@ class Parser {
   DiagnosticSink& sink_;
   size_t pos_ = 0;
   int depth_ = 0;
+  std::vector<SourceLoc> lex_errors_;  // a statement with a lexical error gets no syntax error
+  SourceLoc statement_start_;
+  bool stopped_ = false;
+  bool body_recovered_ = false;  // a statement of the current function body was dropped
+  bool orphan_body_ = false;     // a function was ended early: its leftovers follow
+
+  bool too_many_errors() {
+    if (stopped_) return true;
+    if (sink_.error_count() < kMaxErrors) return false;
+    sink_.report(DiagId::too_many_errors, cur().loc, kMaxErrors);
+    stopped_ = true;
+    return true;
+  }
+  // A syntax error right after a lexical error in the same statement is a consequence of it.
+  bool follows_lexical_error() const {
+    for (SourceLoc l : lex_errors_)
+      if (!before(l, statement_start_) && !before(cur().loc, l)) return true;
+    return false;
+  }
+  const Token& prev() const { return toks_[pos_ > 0 ? pos_ - 1 : 0]; }
 
   const Token& cur() const { return toks_[pos_]; }
   const Token& peek(size_t k = 1) const { return toks_[std::min(pos_ + k, toks_.size() - 1)]; }
@@ -93,7 +124,7 @@ class Parser {
     return true;
   }
   [[noreturn]] void error_expected(std::string_view what) {
-    sink_.report(DiagId::expected, cur().loc, what, describe_token(cur()));
+    if (!follows_lexical_error()) sink_.report(DiagId::expected, cur().loc, what, describe_token(cur()));
     throw SyntaxError{};
   }
   const Token& expect(Tok t, std::string_view what = {}) {
@@ -101,13 +132,22 @@ class Parser {
     return take();
   }
 
-  // Skip to just after the next ';', or to the next '}' (consumed at top level only).
+  // Skip to just after the next ';' or balanced '{ }' block, or to a '}' that closes the
+  // enclosing block (consumed at top level only, where it is stray).
   void recover(bool in_function) {
+    int depth = 0;
     while (!at(Tok::End)) {
-      if (accept(Tok::Semi)) return;
+      if (depth == 0 && accept(Tok::Semi)) return;
+      if (at(Tok::LBrace)) ++depth;
       if (at(Tok::RBrace)) {
-        if (!in_function) take();
-        return;
+        if (depth == 0) {
+          if (!in_function) take();
+          return;
+        }
+        if (--depth == 0) {
+          take();
+          return;
+        }
       }
       take();
     }
@@ -115,12 +155,32 @@ class Parser {
 
   StmtPtr statement(bool in_function) {
     size_t start = pos_;
+    statement_start_ = cur().loc;
+    // An assignment whose value is broken still defines its name, so that later uses of the
+    // name do not report it as unknown.
+    StmtPtr partial;
+    if (at(Tok::Ident) && peek().kind == Tok::Assign) {
+      partial = make(StmtKind::Assign, cur().loc);
+      partial->name = cur().text;
+      partial->name_loc = cur().loc;
+    }
     try {
       return statement_or_throw(in_function);
     } catch (const SyntaxError&) {
       if (pos_ == start && !at(Tok::End) && !at(Tok::RBrace)) take();  // always make progress
       recover(in_function);
-      return nullptr;
+      if (in_function) body_recovered_ = true;
+      if (partial) partial->end = prev().end;
+      return partial;
+    }
+  }
+
+  static bool is_top_level_only(Tok t) {
+    switch (t) {
+      case Tok::KwTask: case Tok::KwRegion: case Tok::KwLayout: case Tok::KwInstanceLimit:
+      case Tok::KwCollectMemory: case Tok::KwIndexTaskMap: case Tok::KwSingleTaskMap:
+      case Tok::KwControlReplicate: case Tok::KwDef: return true;
+      default: return false;
     }
   }
 
@@ -132,11 +192,23 @@ class Parser {
   }
 
   void end_statement(Stmt& s) {
+    if (!at(Tok::Semi) && pos_ > 0 && cur().loc.line > prev().end.line) {
+      // Point just after the statement, where the ';' belongs, as compilers do.
+      if (!follows_lexical_error())
+        sink_.report(DiagId::expected_after, SourceLoc{prev().end.line, prev().end.col + 1}, "';'",
+                     describe_token(prev()));
+      throw SyntaxError{};
+    }
     s.end = expect(Tok::Semi, "';'").loc;
   }
 
   StmtPtr statement_or_throw(bool in_function) {
     const Token& t = cur();
+    if (t.kind == Tok::KwTask && peek().kind == Tok::Ident && peek(2).kind == Tok::Assign) {
+      sink_.report(DiagId::typed_local, t.loc, peek().text);
+      take();
+      return statement_or_throw(in_function);
+    }
     switch (t.kind) {
       case Tok::KwTask:
       case Tok::KwRegion:
@@ -145,18 +217,8 @@ class Parser {
       case Tok::KwCollectMemory:
       case Tok::KwIndexTaskMap:
       case Tok::KwSingleTaskMap:
-      case Tok::KwControlReplicate:
-        if (in_function) {
-          sink_.report(DiagId::statement_in_function, t.loc, t.text);
-          throw SyntaxError{};
-        }
-        return rule();
-      case Tok::KwDef:
-        if (in_function) {
-          sink_.report(DiagId::def_inside_function, t.loc);
-          throw SyntaxError{};
-        }
-        return def();
+      case Tok::KwControlReplicate: return rule();  // def() ends a body at these
+      case Tok::KwDef: return def();
       case Tok::KwReturn: {
         if (!in_function) {
           sink_.report(DiagId::return_outside_function, t.loc);
@@ -168,7 +230,37 @@ class Parser {
         return s;
       }
       case Tok::KwPrint: return print();
+      case Tok::KwIn:
+      case Tok::KwFor:
+      case Tok::KwTuple:
+      case Tok::KwTrue:
+      case Tok::KwFalse:
+      case Tok::ProcKind:
+      case Tok::MemKind:
+      case Tok::LayoutWord:
+        if (peek().kind == Tok::Assign) {
+          sink_.report(DiagId::keyword_as_name, t.loc, t.text);
+          throw SyntaxError{};
+        }
+        error_expected("a statement");
+      case Tok::KwInt:
+      case Tok::KwBool:
+      case Tok::KwIPoint:
+      case Tok::KwISpace:
+      case Tok::KwMSpace:
+        if (peek().kind == Tok::Ident && peek(2).kind == Tok::Assign) {
+          // `int n = ...;`: say what to write, then parse the assignment.
+          sink_.report(DiagId::typed_local, t.loc, peek().text);
+          take();
+          return statement_or_throw(in_function);
+        }
+        error_expected("a statement");
       case Tok::Ident: {
+        if ((t.text == "if" || t.text == "while" || t.text == "for" || t.text == "else") &&
+            (peek().kind == Tok::LParen || peek().kind == Tok::LBrace)) {
+          sink_.report(DiagId::no_control_flow, t.loc, t.text);
+          throw SyntaxError{};
+        }
         if (peek().kind != Tok::Assign) {
           take();
           error_expected("'='");
@@ -355,6 +447,14 @@ class Parser {
           case Tok::KwIPoint:
           case Tok::KwISpace:
           case Tok::KwMSpace: p.type = take().text; break;
+          case Tok::Ident:
+            if (peek().kind == Tok::Comma || peek().kind == Tok::RParen) {
+              // `def f(task)`: say what to write and keep the function (as a Task parameter).
+              sink_.report(DiagId::untyped_parameter, cur().loc, cur().text, cur().text, cur().text);
+              p.type = "Task";
+              break;
+            }
+            [[fallthrough]];
           default: error_expected("a parameter type (Task, int, bool, IPoint, ISpace, MSpace)");
         }
         p.name = expect(Tok::Ident, "a parameter name").text;
@@ -363,10 +463,36 @@ class Parser {
     }
     expect(Tok::RParen, "',' or ')'");
     expect(Tok::LBrace);
-    while (!at(Tok::RBrace) && !at(Tok::End)) {
+    body_recovered_ = false;
+    for (;;) {
+      if (too_many_errors()) {
+        s->had_syntax_error = true;
+        s->end = prev().end;
+        return s;
+      }
+      if (at(Tok::RBrace)) break;
+      if (at(Tok::End)) {
+        sink_.report(DiagId::expected, cur().loc, fmt::format("'}}' to close function '{}' (line {})", s->name, s->loc.line),
+                     describe_token(cur()));
+        s->had_syntax_error = true;
+        s->end = prev().end;
+        return s;
+      }
+      // A rule or a def cannot be in a function: most likely the '}' is missing. End the
+      // function here and let the top level parse the statement.
+      bool typed_task_local = at(Tok::KwTask) && peek().kind == Tok::Ident && peek(2).kind == Tok::Assign;
+      if (is_top_level_only(cur().kind) && !typed_task_local) {
+        if (cur().kind == Tok::KwDef) sink_.report(DiagId::def_inside_function, cur().loc, s->name, s->loc.line);
+        else sink_.report(DiagId::statement_in_function, cur().loc, cur().text, s->name, s->loc.line);
+        orphan_body_ = true;
+        s->had_syntax_error = true;
+        s->end = prev().end;
+        return s;
+      }
       if (auto b = statement(true)) s->body.push_back(std::move(b));
     }
-    s->end = expect(Tok::RBrace, "'}'").loc;
+    s->had_syntax_error = body_recovered_;
+    s->end = take().loc;
     return s;
   }
 
@@ -374,7 +500,7 @@ class Parser {
     auto s = make(StmtKind::Print, take().loc);
     expect(Tok::LParen);
     s->format = expect(Tok::String, "a format string").text;
-    while (accept(Tok::Comma)) s->args.push_back(expr());
+    while (accept(Tok::Comma)) s->args.push_back(list_item(false));
     expect(Tok::RParen, "',' or ')'");
     end_statement(*s);
     return s;
@@ -438,6 +564,11 @@ class Parser {
       Op op{};
       int prec = precedence(cur().kind, op);
       if (prec < 0 || prec < min_prec) return lhs;
+      if (op == Op::Mul && peek().kind == Tok::Star && peek().loc.line == cur().loc.line &&
+          peek().loc.col == cur().loc.col + 1) {
+        sink_.report(DiagId::no_power_operator, cur().loc);
+        throw SyntaxError{};
+      }
       SourceLoc loc = take().loc;
       DepthGuard guard(*this);
       ExprPtr rhs = binary(prec + 1);
@@ -458,8 +589,9 @@ class Parser {
       return e;
     }
     if (at(Tok::Star)) {
-      sink_.report(DiagId::unpack_not_allowed, cur().loc);
-      throw SyntaxError{};
+      // Reported, and the operand parsed, so the rest of the statement is still checked.
+      sink_.report(DiagId::unpack_not_allowed, take().loc);
+      return unary();
     }
     return postfix(primary());
   }
@@ -658,6 +790,7 @@ Module parse(const SourceFile& source, DiagnosticSink& sink) {
   LexResult lexed = lex(source, sink);
   Parser parser(lexed, sink);
   Module m = parser.parse_module();
+  m.stopped_early = parser.stopped();
   CommentAttacher(m, lexed).run();
   return m;
 }

@@ -74,7 +74,7 @@ TEST_F(DslCli, CheckPrintsCompilerStyleDiagnosticsAndFails) {
   EXPECT_EQ(r.out, f + ":3:14: error: unknown name 'q'\n"
                        "x = m.size + q;\n"
                        "             ^\n" +
-                   f + ":4:6: warning: this rule is shadowed by the rule at line 1, which has the same key\n"
+                   f + ":4:6: warning: '*' already has a Task rule at line 1; this one never applies\n"
                        "Task * CPU;\n"
                        "     ^\n");
 }
@@ -83,7 +83,7 @@ TEST_F(DslCli, CheckWithOnlyWarningsSucceeds) {
   std::string f = write("warn.map", "Task a GPU;\nTask a CPU;\n");
   auto r = run_mage("check " + f);
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_NE(r.out.find("warning: this rule is shadowed"), std::string::npos);
+  EXPECT_NE(r.out.find("warning: 'a' already has a Task rule at line 1"), std::string::npos);
 }
 
 TEST_F(DslCli, CheckJsonListsDiagnosticsOfEveryFile) {
@@ -124,7 +124,7 @@ TEST_F(DslCli, FmtRefusesAMapperWithErrorsAndKeepsTheFile) {
   std::string f = write("e.map", "Task * GPU\n");
   auto r = run_mage("fmt --in-place " + f);
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.out.find("error: expected ';' but found end of file"), std::string::npos);
+  EXPECT_NE(r.out.find("error: expected ';' after 'GPU'"), std::string::npos);
   EXPECT_EQ(read(f), "Task * GPU\n");
 }
 

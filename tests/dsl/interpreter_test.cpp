@@ -132,7 +132,7 @@ TEST(Interpreter, MachineSpacesAndTransforms) {
   EXPECT_EQ(value_of("m[-1, 0]", m), "error: negative index -1 for dimension 0 (use * for all processors)");
   EXPECT_EQ(value_of("m[0]", m), "error: a 2-D machine space takes 2 indices, not 1");
   EXPECT_EQ(value_of("m.split(1, 3)", m), "error: split: size 4 of dimension 1 is not divisible by 3");
-  EXPECT_EQ(value_of("m.split(1)", m), "error: 'split' takes 2 arguments but 1 was given");
+  EXPECT_EQ(value_of("m.split(1)", m), "error: method 'split' takes 2 arguments but 1 was given");
   EXPECT_EQ(value_of("m.twist(1)", m), "error: a machine space has no method 'twist'");
   EXPECT_EQ(value_of("Machine(PROC)"), "error: the machine has no PROC processors");
 }

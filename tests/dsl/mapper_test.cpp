@@ -28,8 +28,9 @@ TEST(TaskRules, FirstDuplicateWinsAndLaterIsWarned) {
   auto c = compile(SourceFile{"t.map", "Task a GPU;\nTask a CPU;\n"});
   ASSERT_TRUE(c.unit);
   ASSERT_EQ(c.diagnostics.size(), 1u);
-  EXPECT_EQ(c.diagnostics[0].message, "this rule is shadowed by the rule at line 1, which has the same key");
+  EXPECT_EQ(c.diagnostics[0].message, "'a' already has a Task rule at line 1; this one never applies");
   EXPECT_EQ(c.diagnostics[0].loc.line, 2);
+  EXPECT_EQ(c.diagnostics[0].loc.col, 6);
   Mapper m = *Mapper::bind(c.unit, test::shape(1, 1)).mapper;
   EXPECT_EQ(m.processor_kinds("a"), (std::vector<PK>{PK::GPU}));
 }

@@ -50,8 +50,9 @@ TEST(Parser, PrecedenceAndAssociativity) {
 TEST(Parser, ReportsSeveralSyntaxErrorsAndRecovers) {
   auto ds = test::diagnose("Task * GPU\nRegion * * GPU FBMEM;\nx = (1 + ;\ny = 2;\nLayout * * * SOA Bogus;\n");
   ASSERT_EQ(ds.size(), 3u) << test::ids(ds);
-  EXPECT_EQ(ds[0].loc.line, 2);  // missing ';' is found at the next token
-  EXPECT_EQ(ds[0].message, "expected ';' but found 'Region'");
+  EXPECT_EQ(ds[0].loc.line, 1);  // a missing ';' is reported where it belongs
+  EXPECT_EQ(ds[0].loc.col, 11);
+  EXPECT_EQ(ds[0].message, "expected ';' after 'GPU'");
   EXPECT_EQ(ds[1].loc.line, 3);
   EXPECT_EQ(ds[1].message, "expected an expression but found ';'");
   EXPECT_EQ(ds[2].loc.line, 5);
