@@ -75,6 +75,17 @@ enum class StmtKind {
 
 std::string_view stmt_keyword(StmtKind k);
 
+// Rules keyed by a list of task names (or kinds, or '*'): Task, InstanceLimit,
+// IndexTaskMap, SingleTaskMap, ControlReplicate.
+inline bool keyed_by_task_names(StmtKind k) {
+  return k == StmtKind::TaskRule || k == StmtKind::InstanceLimit || k == StmtKind::IndexTaskMap ||
+         k == StmtKind::SingleTaskMap || k == StmtKind::ControlReplicate;
+}
+// Rules keyed by a task and a region: Region, Layout, CollectMemory.
+inline bool keyed_by_task_and_region(StmtKind k) {
+  return k == StmtKind::RegionRule || k == StmtKind::LayoutRule || k == StmtKind::CollectMemory;
+}
+
 struct Param {
   std::string type;  // Task int bool IPoint ISpace MSpace
   std::string name;

@@ -378,27 +378,14 @@ class Checker {
     };
     for (const auto& sp : m_.stmts) {
       const Stmt& s = *sp;
-      switch (s.kind) {
-        case StmtKind::TaskRule:
-        case StmtKind::InstanceLimit:
-        case StmtKind::IndexTaskMap:
-        case StmtKind::SingleTaskMap:
-        case StmtKind::ControlReplicate:
-          for (const auto& k : s.keys)
-            note(kt(k), k.kind == Key::Kind::Star ? std::string("'*'") : "'" + k.text + "'", s, k.loc);
-          break;
-        case StmtKind::RegionRule:
-        case StmtKind::LayoutRule: {
-          std::string key = kt(s.task) + " " + kt(s.region) + " " + kt(s.proc);
-          note(key, "'" + key + "'", s, s.task.loc);
-          break;
-        }
-        case StmtKind::CollectMemory: {
-          std::string key = kt(s.task) + " " + kt(s.region);
-          note(key, "'" + key + "'", s, s.task.loc);
-          break;
-        }
-        default: break;
+      if (keyed_by_task_names(s.kind)) {
+        for (const auto& k : s.keys)
+          note(kt(k), k.kind == Key::Kind::Star ? std::string("'*'") : "'" + k.text + "'", s, k.loc);
+      } else if (keyed_by_task_and_region(s.kind)) {
+        // CollectMemory has no kind slot: its `proc` key is empty.
+        std::string key = kt(s.task) + " " + kt(s.region);
+        if (s.kind != StmtKind::CollectMemory) key += " " + kt(s.proc);
+        note(key, "'" + key + "'", s, s.task.loc);
       }
     }
   }
@@ -418,21 +405,11 @@ void check_names(const Module& m, const std::set<std::string, std::less<>>& task
   };
   for (const auto& sp : m.stmts) {
     const Stmt& s = *sp;
-    switch (s.kind) {
-      case StmtKind::TaskRule:
-      case StmtKind::InstanceLimit:
-      case StmtKind::IndexTaskMap:
-      case StmtKind::SingleTaskMap:
-      case StmtKind::ControlReplicate:
-        for (const auto& k : s.keys) task(k);
-        break;
-      case StmtKind::RegionRule:
-      case StmtKind::LayoutRule:
-      case StmtKind::CollectMemory:
-        task(s.task);
-        region(s.region);
-        break;
-      default: break;
+    if (keyed_by_task_names(s.kind)) {
+      for (const auto& k : s.keys) task(k);
+    } else if (keyed_by_task_and_region(s.kind)) {
+      task(s.task);
+      region(s.region);
     }
   }
 }
