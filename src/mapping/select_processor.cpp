@@ -1,0 +1,149 @@
+// The processor policies: which kind a task runs on (Task rules), and which processor of
+// that kind each point runs on (IndexTaskMap / SingleTaskMap, else Legion's defaults).
+#include <fmt/format.h>
+
+#include "mapping/kinds.h"
+#include "mapping/mapping_run.h"
+
+namespace mage::mapping::detail {
+
+namespace {
+
+// Without a Task rule: as Legion's DefaultMapper prefers variants.
+constexpr std::array<dsl::ProcKind, 5> kDefaultKinds{dsl::ProcKind::GPU, dsl::ProcKind::OMP, dsl::ProcKind::CPU,
+                                                     dsl::ProcKind::IO, dsl::ProcKind::PY};
+
+std::string variant_list(const program::TaskKind& task) {
+  std::string out;
+  for (const program::Variant& v : task.variants) {
+    if (!out.empty()) out += ',';
+    out += program::to_string(v.proc);
+  }
+  return out.empty() ? "none" : out;
+}
+
+}  // namespace
+
+const KindChoice& MappingRun::select_processor_kind(program::TaskKindId id, program::PointTaskId first_point) {
+  std::optional<KindChoice>& cached = kinds_[static_cast<size_t>(id)];
+  if (cached) return *cached;
+  const program::TaskKind& task = program_.tasks[static_cast<size_t>(id)];
+  std::vector<dsl::ProcKind> kinds = mapper_ ? mapper_->processor_kinds(task.name) : std::vector<dsl::ProcKind>{};
+  const bool has_rule = !kinds.empty();
+  if (!has_rule) kinds.assign(kDefaultKinds.begin(), kDefaultKinds.end());
+  std::vector<std::string> reasons;  // why each kind is skipped
+  for (dsl::ProcKind k : kinds) {
+    std::optional<machine::ProcKind> mk = to_machine(k);
+    if (!mk || !machine_.has(*mk)) {
+      reasons.push_back(fmt::format("the machine has no {} processors", dsl::to_string(k)));
+      continue;
+    }
+    program::ProcKind pk = to_program(*mk);
+    if (!task.has_variant(pk)) {
+      reasons.push_back(fmt::format("{} has no {} variant", task.name, dsl::to_string(k)));
+      continue;
+    }
+    KindChoice c;
+    c.kind = pk;
+    c.machine_kind = *mk;
+    c.dsl_kind = k;
+    c.rule_line = has_rule ? locator_->task_rule(task.name).line : 0;
+    cached = c;
+    return *cached;
+  }
+  std::string why;
+  for (const auto& r : reasons) {
+    if (!why.empty()) why += "; ";
+    why += r;
+  }
+  if (has_rule)
+    fail(MappingErrorKind::NoProcessorKind, first_point, locator_->task_rule(task.name),
+         fmt::format("no processor kind of the Task rule can run task {} ({}; its variants: {})", task.name, why,
+                     variant_list(task)));
+  fail(MappingErrorKind::NoProcessorKind, first_point, {},
+       fmt::format("task {} has no variant for a processor kind of the machine (its variants: {})", task.name,
+                   variant_list(task)));
+}
+
+machine::ProcId MappingRun::select_processor(program::PointTaskId t, const KindChoice& kind, TaskPlacement& out) {
+  const bool index_launch = launch_of(t).kind == program::LaunchKind::Index;
+  if (mapper_) {
+    dsl::PlacementResult r = mapper_->place(view_of(t), kind.dsl_kind, index_launch);
+    if (r.has_rule) return mapped_processor(t, kind, r, out);
+  }
+  return index_launch ? default_index_processor(t, kind) : default_single_processor(t, kind);
+}
+
+machine::ProcId MappingRun::mapped_processor(program::PointTaskId t, const KindChoice& kind,
+                                             const dsl::PlacementResult& r, TaskPlacement& out) const {
+  if (r.error) {
+    const bool index_launch = launch_of(t).kind == program::LaunchKind::Index;
+    const std::string rule =
+        fmt::format("{} rule at {}:{}", index_launch ? "IndexTaskMap" : "SingleTaskMap", file_, r.rule_line);
+    // The diagnostic already names the task, the point and the function; add the rule.
+    MappingError e;
+    e.kind = MappingErrorKind::PlacementFailed;
+    e.task = task_name(t);
+    e.point = point_name(t);
+    e.rule_line = r.rule_line;
+    e.diagnostic = *r.error;
+    e.diagnostic->notes.push_back("called by the " + rule);
+    const dsl::Diagnostic& d = *r.error;
+    e.message = fmt::format("{}:{}:{}: error: {}; called by the {}", d.file, d.loc.line, d.loc.col, d.message, rule);
+    throw Failure{std::move(e)};
+  }
+  const dsl::Placement& p = *r.placement;
+  const dsl::SourceLoc loc{r.rule_line, 1};
+  if (p.processors.empty())
+    fail(MappingErrorKind::PlacementFailed, t, loc,
+         fmt::format("mapping function '{}' returned an empty set of processors", r.function));
+  if (p.kind != kind.dsl_kind)  // dsl::Mapper::place checks this already
+    fail(MappingErrorKind::PlacementFailed, t, loc,
+         fmt::format("mapping function '{}' returned a {} processor but the task is mapped to {}", r.function,
+                     dsl::to_string(p.kind), dsl::to_string(kind.dsl_kind)));
+  const int per_rank = machine_.procs_per_rank(kind.machine_kind);
+  for (const dsl::ProcessorId& q : p.processors) {
+    if (q.node < 0 || q.node >= machine_.ranks() || q.proc < 0 || q.proc >= per_rank)
+      fail(MappingErrorKind::OutsideMachine, t, loc,
+           fmt::format("mapping function '{}' returned {} processor ({}, {}), which the machine does not have "
+                       "({} ranks x {} {} processors per rank)",
+                       r.function, dsl::to_string(p.kind), q.node, q.proc, machine_.ranks(), per_rank,
+                       dsl::to_string(p.kind)));
+  }
+  out.placement_rule_line = r.rule_line;
+  out.from_set = p.is_set;
+  const dsl::ProcessorId& first = p.processors.front();  // a set: its first processor
+  return machine_.processor_at(kind.machine_kind, static_cast<int>(first.node), static_cast<int>(first.proc));
+}
+
+// Blocks over the nodes, then over each node's processors: point l of V goes to
+// processor l·P/V of the P processors of the kind in node-major order.
+machine::ProcId MappingRun::default_index_processor(program::PointTaskId t, const KindChoice& kind) const {
+  const program::Launch& l = launch_of(t);
+  const std::vector<machine::ProcId>& procs = procs_of_kind_[index(kind.machine_kind)];
+  const int64_t volume = l.domain.volume();
+  const int64_t linear = l.domain.linear(graph_.tasks[static_cast<size_t>(t)].point);
+  return procs[static_cast<size_t>(linear * static_cast<int64_t>(procs.size()) / volume)];
+}
+
+// Round-robin, per issuing processor: a task issued by the top-level task over every
+// processor of its kind on every node, a deeper one over those of its parent's node.
+machine::ProcId MappingRun::default_single_processor(program::PointTaskId t, const KindChoice& kind) {
+  const program::PointTaskId parent = graph_.tasks[static_cast<size_t>(t)].parent;
+  machine::ProcId issuer = plan_.top_level_processor;
+  const std::vector<machine::ProcId>* procs = &procs_of_kind_[index(kind.machine_kind)];
+  if (parent >= 0) {
+    issuer = plan_.tasks[static_cast<size_t>(parent)].processor;
+    int node = machine_.processor(issuer).node;
+    procs = &procs_of_kind_on_node_[index(kind.machine_kind)][static_cast<size_t>(node)];
+  }
+  if (procs->empty())
+    fail(MappingErrorKind::Internal, t, {},
+         fmt::format("no {} processor to place the task on", machine::to_string(kind.machine_kind)));
+  int64_t& next = round_robin_[int64_t{issuer.value} * 8 + static_cast<int64_t>(index(kind.machine_kind))];
+  machine::ProcId chosen = (*procs)[static_cast<size_t>(next % static_cast<int64_t>(procs->size()))];
+  ++next;
+  return chosen;
+}
+
+}  // namespace mage::mapping::detail

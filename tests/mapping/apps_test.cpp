@@ -1,0 +1,150 @@
+// Every benchmark program maps without error with its expert mapper and with the default
+// mapper, on p100x4 and on lassen with 2 and 4 nodes, and the plans are consistent.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "helpers.h"
+
+namespace mage::mapping {
+namespace {
+
+using test::Setup;
+
+// What every plan must satisfy: a processor of the chosen kind for every point task, a
+// variant for that kind, and every instance in a memory the processor can access;
+// VIRTUAL only for inner tasks and arguments without access.
+void check_consistent(const Setup& s, const Plan& p) {
+  ASSERT_EQ(p.tasks.size(), s.graph.size());
+  ASSERT_EQ(p.task_kinds.size(), s.program.tasks.size());
+  for (size_t u = 0; u < s.graph.size(); ++u) {
+    const TaskPlacement& tp = p.tasks[u];
+    const program::Launch& l = s.program.launches[static_cast<size_t>(s.graph.tasks[u].launch)];
+    const program::TaskKind& task = s.program.task_of(l);
+    ASSERT_GE(tp.processor.value, 0) << task.name;
+    const machine::Processor& proc = s.machine.processor(tp.processor);
+    EXPECT_EQ(machine::to_string(proc.kind), program::to_string(tp.kind)) << task.name;
+    EXPECT_TRUE(task.has_variant(tp.kind)) << task.name;
+    EXPECT_EQ(p.task_kinds[static_cast<size_t>(l.task)].kind, tp.kind) << task.name;
+    ASSERT_EQ(tp.args.size(), l.args.size()) << task.name;
+    for (size_t a = 0; a < l.args.size(); ++a) {
+      const ArgPlacement& ap = tp.args[a];
+      if (ap.is_virtual) {
+        EXPECT_TRUE(!task.leaf || l.args[a].only(program::Privilege::NA)) << task.name << " arg " << a;
+        continue;
+      }
+      ASSERT_GE(ap.memory.value, 0) << task.name << " arg " << a;
+      EXPECT_TRUE(s.machine.access(tp.processor, ap.memory).has_value())
+          << task.name << " arg " << a << " on " << s.machine.name(tp.processor) << " in " << s.machine.name(ap.memory);
+    }
+  }
+}
+
+struct Case {
+  std::string app;
+  std::string preset;
+  int nodes;
+  int ranks_per_node;
+};
+
+std::string case_name(const testing::TestParamInfo<Case>& info) {
+  return info.param.app + "_" + info.param.preset + "_" + std::to_string(info.param.nodes) + "n" +
+         std::to_string(info.param.ranks_per_node) + "r";
+}
+
+std::vector<Case> all_cases() {
+  std::vector<Case> out;
+  for (const auto& app : apps::list()) {
+    out.push_back({app.name, "p100x4", 1, 1});
+    out.push_back({app.name, "lassen", 2, 1});
+    out.push_back({app.name, "lassen", 4, 1});
+  }
+  // Johnson and COSMA run as 4 ranks per node, one GPU each (BENCHMARKS.md).
+  for (const char* app : {"johnson", "cosma"}) {
+    out.push_back({app, "p100x4", 1, 4});
+    out.push_back({app, "lassen", 2, 4});
+    out.push_back({app, "lassen", 4, 4});
+  }
+  return out;
+}
+
+class EveryApp : public testing::TestWithParam<Case> {};
+
+TEST_P(EveryApp, ExpertMapperApplies) {
+  const Case& c = GetParam();
+  auto s = test::setup(c.app, c.preset, c.nodes, c.ranks_per_node);
+  dsl::Mapper m = test::expert_for(c.app, s->machine);
+  Plan p = test::plan_of(apply(s->program, s->graph, s->machine, m));
+  check_consistent(*s, p);
+  EXPECT_EQ(p.mapper_name, "mappers/expert/" + c.app + ".map");
+  // Deterministic: the same inputs give the same plan.
+  EXPECT_TRUE(test::same_plan(p, test::plan_of(apply(s->program, s->graph, s->machine, m))));
+  // The expert mappers put every leaf task that has a GPU variant on a GPU.
+  for (size_t u = 0; u < s->graph.size(); ++u) {
+    const auto& task = s->program.task_of(s->program.launches[static_cast<size_t>(s->graph.tasks[u].launch)]);
+    if (task.leaf && task.has_variant(program::ProcKind::GPU)) {
+      EXPECT_EQ(p.tasks[u].kind, program::ProcKind::GPU) << task.name;
+    }
+  }
+}
+
+TEST_P(EveryApp, DefaultMapperApplies) {
+  const Case& c = GetParam();
+  auto s = test::setup(c.app, c.preset, c.nodes, c.ranks_per_node);
+  Plan p = test::plan_of(apply_default(s->program, s->graph, s->machine));
+  check_consistent(*s, p);
+  EXPECT_EQ(p.mapper_name, "default");
+  EXPECT_TRUE(test::same_plan(p, test::plan_of(apply_default(s->program, s->graph, s->machine))));
+  for (size_t u = 0; u < s->graph.size(); ++u) {
+    const auto& l = s->program.launches[static_cast<size_t>(s->graph.tasks[u].launch)];
+    const auto& task = s->program.task_of(l);
+    // GPU when a variant exists, else OMP, else CPU.
+    program::ProcKind want = task.has_variant(program::ProcKind::GPU)   ? program::ProcKind::GPU
+                             : task.has_variant(program::ProcKind::OMP) ? program::ProcKind::OMP
+                                                                        : program::ProcKind::CPU;
+    EXPECT_EQ(p.tasks[u].kind, want) << task.name;
+    EXPECT_EQ(p.tasks[u].placement_rule_line, 0);
+    for (size_t a = 0; a < l.args.size(); ++a) {
+      const ArgPlacement& ap = p.tasks[u].args[a];
+      EXPECT_EQ(ap.is_virtual, !task.leaf || l.args[a].only(program::Privilege::NA)) << task.name;
+      EXPECT_EQ(ap.layout, Layout{}) << task.name;  // SOA, F order
+      EXPECT_FALSE(ap.collect);
+      if (ap.is_virtual) continue;
+      // The processor's best memory.
+      machine::MemKind best = want == program::ProcKind::GPU   ? machine::MemKind::FBMEM
+                              : want == program::ProcKind::OMP ? machine::MemKind::SOCKMEM
+                                                               : machine::MemKind::SYSMEM;
+      EXPECT_EQ(ap.memory, s->machine.best_memory(p.tasks[u].processor, best)) << task.name;
+    }
+  }
+  for (const TaskKindPolicy& k : p.task_kinds) {
+    EXPECT_FALSE(k.instance_limit);
+    EXPECT_FALSE(k.control_replicated);
+    EXPECT_EQ(k.kind_rule_line, 0);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Mapping, EveryApp, testing::ValuesIn(all_cases()), case_name);
+
+// The expert mapper files are the BENCHMARKS.md strategies; the examples directory keeps
+// its own copies, which must stay equivalent (they are what users read first).
+TEST(ExpertMappers, ExistForEveryAppAndCompileWithoutWarnings) {
+  for (const auto& app : apps::list()) {
+    std::string text = test::read_text(test::expert_path(app.name));
+    ASSERT_FALSE(text.empty()) << app.name;
+    dsl::CompileResult c = dsl::compile(dsl::SourceFile{app.name + ".map", text});
+    ASSERT_TRUE(c.unit) << app.name;
+    apps::Params params;
+    params.scale = apps::Scale::Small;
+    program::Program p = apps::build(app.name, params);
+    std::set<std::string, std::less<>> tasks, regions;
+    for (const auto& t : p.tasks) tasks.insert(t.name);
+    for (const auto& n : p.data_names()) regions.insert(n);
+    auto warnings = dsl::check_names(*c.unit, tasks, regions);
+    c.diagnostics.insert(c.diagnostics.end(), warnings.begin(), warnings.end());
+    EXPECT_TRUE(c.diagnostics.empty()) << app.name << ": " << dsl::format_diagnostics(c.diagnostics, dsl::source_of(*c.unit));
+  }
+}
+
+}  // namespace
+}  // namespace mage::mapping
