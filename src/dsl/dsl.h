@@ -111,8 +111,16 @@ class Mapper {
 
   // Task rule: kinds to try in order; empty when no rule names the task (use the default).
   std::vector<ProcKind> processor_kinds(std::string_view task) const;
+  // Where the Task rule that applies to `task` is (line 0: no rule).
+  SourceLoc task_rule_loc(std::string_view task) const;
   // Region rules for an argument on a processor kind: the memory priority list.
   std::vector<MemKind> memory_priority(std::string_view task, const ArgumentView& arg, ProcKind proc) const;
+  // The same list, each memory with the Region rule that put it there.
+  struct MemoryCandidate {
+    MemKind kind;
+    SourceLoc rule;
+  };
+  std::vector<MemoryCandidate> memory_candidates(std::string_view task, const ArgumentView& arg, ProcKind proc) const;
   Layout layout(std::string_view task, const ArgumentView& arg, MemKind mem, ProcKind proc) const;
   std::optional<int64_t> instance_limit(std::string_view task) const;
   bool collect_memory(std::string_view task, const ArgumentView& arg) const;

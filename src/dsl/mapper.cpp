@@ -98,14 +98,14 @@ void Unit::build_rule_tables() {
       case StmtKind::TaskRule: {
         std::vector<ProcKind> kinds;
         for (const auto& k : s.kinds) kinds.push_back(*parse_proc_kind(k));
-        for (const auto& k : s.keys) task_rules.try_emplace(key_name(k), kinds, s.loc.line);
+        for (const auto& k : s.keys) task_rules.try_emplace(key_name(k), kinds, s.loc);
         break;
       }
       case StmtKind::RegionRule: {
         bool dup = false;
         for (const auto& r : memory_rules) dup |= r.task == s.task && r.region == s.region && r.proc == s.proc;
         if (dup) break;
-        MemoryRule r{s.task, s.region, s.proc, {}, s.loc.line};
+        MemoryRule r{s.task, s.region, s.proc, {}, s.loc};
         for (const auto& k : s.kinds) r.memories.push_back(*parse_mem_kind(k));
         memory_rules.push_back(std::move(r));
         break;
@@ -212,8 +212,15 @@ std::vector<ProcKind> Mapper::processor_kinds(std::string_view task) const {
   return it == unit_->task_rules.end() ? std::vector<ProcKind>{} : it->second.first;
 }
 
-std::vector<MemKind> Mapper::memory_priority(std::string_view task, const ArgumentView& arg, ProcKind proc) const {
-  std::vector<MemKind> out;
+SourceLoc Mapper::task_rule_loc(std::string_view task) const {
+  auto it = unit_->task_rules.find(task);
+  if (it == unit_->task_rules.end()) it = unit_->task_rules.find("*");
+  return it == unit_->task_rules.end() ? SourceLoc{} : it->second.second;
+}
+
+std::vector<Mapper::MemoryCandidate> Mapper::memory_candidates(std::string_view task, const ArgumentView& arg,
+                                                               ProcKind proc) const {
+  std::vector<MemoryCandidate> out;
   for (int level = 0; level < 4; ++level) {
     for (int exact_proc = 1; exact_proc >= 0; --exact_proc) {
       for (const auto& r : unit_->memory_rules) {
@@ -222,10 +229,17 @@ std::vector<MemKind> Mapper::memory_priority(std::string_view task, const Argume
         if (is_exact != (exact_proc == 1)) continue;
         if (is_exact && r.proc.text != to_string(proc)) continue;
         for (MemKind m : r.memories)
-          if (std::find(out.begin(), out.end(), m) == out.end()) out.push_back(m);
+          if (std::none_of(out.begin(), out.end(), [&](const MemoryCandidate& c) { return c.kind == m; }))
+            out.push_back(MemoryCandidate{m, r.loc});
       }
     }
   }
+  return out;
+}
+
+std::vector<MemKind> Mapper::memory_priority(std::string_view task, const ArgumentView& arg, ProcKind proc) const {
+  std::vector<MemKind> out;
+  for (const MemoryCandidate& c : memory_candidates(task, arg, proc)) out.push_back(c.kind);
   return out;
 }
 

@@ -24,9 +24,7 @@ MappingRun::MappingRun(const program::Program& program, const program::TaskGraph
                        const machine::Machine& machine, const dsl::Mapper* mapper)
     : program_(program), graph_(graph), machine_(machine), mapper_(mapper) {
   if (mapper_) {
-    const dsl::SourceFile& source = dsl::source_of(mapper_->unit());
-    locator_.emplace(source);
-    file_ = source.name;
+    file_ = dsl::source_of(mapper_->unit()).name;
   }
   plan_.mapper_name = mapper_ ? file_ : "default";
   kinds_.resize(program_.tasks.size());

@@ -17,7 +17,6 @@
 #include <vector>
 
 #include "mapping/mapping.h"
-#include "mapping/rule_locator.h"
 
 namespace mage::mapping::detail {
 
@@ -86,7 +85,6 @@ class MappingRun {
   const program::TaskGraph& graph_;
   const machine::Machine& machine_;
   const dsl::Mapper* mapper_;
-  std::optional<RuleLocator> locator_;
   std::string file_;  // the mapper's file name
 
   Plan plan_;

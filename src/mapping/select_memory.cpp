@@ -56,13 +56,8 @@ std::vector<ArgRules>& MappingRun::launch_rules(program::LaunchId id, const Kind
     r.no_access = no_access(l.args[a]);
     if (!mapper_) continue;
     r.collect = mapper_->collect_memory(task, r.view);
-    std::vector<dsl::MemKind> list = mapper_->memory_priority(task, r.view, kind.dsl_kind);
-    auto located = locator_->memory_priority(task, r.view, kind.dsl_kind);
-    bool lines_agree = located.size() == list.size() &&
-                       std::equal(list.begin(), list.end(), located.begin(),
-                                  [](dsl::MemKind m, const auto& e) { return m == e.first; });
-    for (size_t i = 0; i < list.size(); ++i)
-      r.candidates.push_back(ArgRules::Candidate{to_machine(list[i]), lines_agree ? located[i].second.line : 0});
+    for (const auto& c : mapper_->memory_candidates(task, r.view, kind.dsl_kind))
+      r.candidates.push_back(ArgRules::Candidate{to_machine(c.kind), c.rule.line});
   }
   cached = std::move(rules);
   return *cached;

@@ -47,7 +47,7 @@ const KindChoice& MappingRun::select_processor_kind(program::TaskKindId id, prog
     c.kind = pk;
     c.machine_kind = *mk;
     c.dsl_kind = k;
-    c.rule_line = has_rule ? locator_->task_rule(task.name).line : 0;
+    c.rule_line = has_rule ? mapper_->task_rule_loc(task.name).line : 0;
     cached = c;
     return *cached;
   }
@@ -57,7 +57,7 @@ const KindChoice& MappingRun::select_processor_kind(program::TaskKindId id, prog
     why += r;
   }
   if (has_rule)
-    fail(MappingErrorKind::NoProcessorKind, first_point, locator_->task_rule(task.name),
+    fail(MappingErrorKind::NoProcessorKind, first_point, mapper_->task_rule_loc(task.name),
          fmt::format("no processor kind of the Task rule can run task {} ({}; its variants: {})", task.name, why,
                      variant_list(task)));
   fail(MappingErrorKind::NoProcessorKind, first_point, {},

@@ -54,6 +54,20 @@ Region calc rp_shared GPU ZCMEM,FBMEM;
   EXPECT_EQ(m.memory_priority("other", wires, PK::CPU), (std::vector<MK>{MK::SYSMEM}));
 }
 
+TEST(RuleLocations, TaskRuleAndTheRegionRuleOfEachMemory) {
+  Mapper m = bind_ok("Task * GPU;\nTask calc CPU;\nRegion * * GPU FBMEM;\nRegion calc 1 GPU ZCMEM,FBMEM;\n");
+  EXPECT_EQ(m.task_rule_loc("calc").line, 2);
+  EXPECT_EQ(m.task_rule_loc("other").line, 1);
+  EXPECT_EQ(bind_ok("").task_rule_loc("calc").line, 0);
+  auto c = m.memory_candidates("calc", ArgumentView{1, {"r"}}, PK::GPU);
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_EQ(c[0].kind, MK::ZCMEM);
+  EXPECT_EQ(c[0].rule.line, 4);
+  EXPECT_EQ(c[1].kind, MK::FBMEM);
+  EXPECT_EQ(c[1].rule.line, 4);  // the first rule that put FBMEM in the list
+  EXPECT_EQ(m.memory_candidates("other", ArgumentView{1, {"r"}}, PK::GPU).at(0).rule.line, 3);
+}
+
 TEST(RegionRules, MatchByIndexOwnNamePartitionAndParent) {
   Mapper m = bind_ok("Region t 2 GPU ZCMEM;\nRegion t pieces GPU SYSMEM;\nRegion t whole GPU RDMEM;\n");
   ArgumentView by_index{2, {"x"}};
