@@ -1,0 +1,401 @@
+// The SimGrid side of the simulator: the platform built from the Machine, one actor per
+// processor, one copy actor per (source, destination) memory pair, and sim::run(). Every
+// SimGrid type stays in this file.
+#include <simgrid/s4u.hpp>
+#include <xbt/log.h>
+
+#include <algorithm>
+#include <deque>
+#include <exception>
+#include <fmt/format.h>
+#include <limits>
+#include <map>
+#include <memory>
+#include <unordered_map>
+
+#include "sim/report.h"
+#include "sim/runtime.h"
+#include "sim/sim.h"
+
+namespace sg4 = simgrid::s4u;
+
+namespace mage::sim {
+
+namespace {
+
+using detail::CopyId;
+using detail::Runtime;
+using detail::Topology;
+using machine::MemId;
+using machine::ProcId;
+using program::PointTaskId;
+
+// ---------------------------------------------------------------- the platform
+
+class Platform {
+ public:
+  explicit Platform(const Topology& topo) : topo_(topo), m_(topo.machine()) {}
+
+  void build() {
+    auto* root = sg4::create_full_zone("machine");
+    proc_host_.resize(m_.processors().size(), nullptr);
+    mem_host_.resize(m_.memories().size(), nullptr);
+    std::vector<sg4::NetZone*> zones;
+    for (int n = 0; n < m_.nodes(); ++n) zones.push_back(build_node(root, n));
+    const bool network = m_.nodes() > 1 && m_.network().present;
+    if (network) {
+      const double bw = m_.network().bandwidth;
+      // A backbone with full bisection: each node's injection link is the limit.
+      auto* backbone = root->create_link("backbone", bw * m_.nodes())->set_latency(0)->seal();
+      std::vector<sg4::Link*> up, down;
+      for (int n = 0; n < m_.nodes(); ++n) {
+        up.push_back(root->create_link(fmt::format("node {} network up", n), bw)->set_latency(m_.network().latency)->seal());
+        down.push_back(root->create_link(fmt::format("node {} network down", n), bw)->set_latency(0)->seal());
+      }
+      for (int a = 0; a < m_.nodes(); ++a)
+        for (int b = 0; b < m_.nodes(); ++b) {
+          if (a == b) continue;
+          const MemId ga = topo_.network_endpoint(a), gb = topo_.network_endpoint(b);
+          if (ga.value < 0 || gb.value < 0) continue;
+          root->add_route(zones[static_cast<size_t>(a)]->get_netpoint(), zones[static_cast<size_t>(b)]->get_netpoint(),
+                          host(ga)->get_netpoint(), host(gb)->get_netpoint(),
+                          {sg4::LinkInRoute(up[static_cast<size_t>(a)]), sg4::LinkInRoute(backbone),
+                           sg4::LinkInRoute(down[static_cast<size_t>(b)])},
+                          false);
+        }
+    }
+    root->seal();
+  }
+
+  sg4::Host* host(ProcId p) const { return proc_host_[static_cast<size_t>(p.value)]; }
+  sg4::Host* host(MemId m) const { return mem_host_[static_cast<size_t>(m.value)]; }
+
+ private:
+  std::string endpoint_name(int node, int ep) const {
+    return ep == 0 ? fmt::format("node {} host memory", node) : fmt::format("node {} FBMEM {}", node, ep - 1);
+  }
+
+  sg4::NetZone* build_node(sg4::NetZone* root, int n) {
+    auto* zone = sg4::create_full_zone(fmt::format("node {}", n));
+    zone->set_parent(root);
+    for (const machine::Processor& p : m_.processors()) {
+      if (p.node != n) continue;
+      const double speed = p.fp64_flops > 0 ? p.fp64_flops : 1.0;
+      proc_host_[static_cast<size_t>(p.id.value)] = zone->create_host(m_.name(p.id), speed)->seal();
+    }
+    for (const machine::Memory& mem : m_.memories()) {
+      if (mem.node != n) continue;
+      mem_host_[static_cast<size_t>(mem.id.value)] = zone->create_host(m_.name(mem.id), 1.0)->seal();
+    }
+    // One link per direction between two copy endpoints, at the fastest channel between
+    // them; a FATPIPE limiter for each slower channel.
+    const std::vector<machine::Channel> channels = m_.channels(n);
+    std::map<std::pair<int, int>, std::pair<double, double>> pairs;  // bandwidth, latency
+    for (const machine::Channel& c : channels) {
+      auto key = std::make_pair(topo_.endpoint(c.src), topo_.endpoint(c.dst));
+      auto it = pairs.find(key);
+      if (it == pairs.end()) pairs.emplace(key, std::make_pair(c.bandwidth, c.latency));
+      else it->second = {std::max(it->second.first, c.bandwidth), std::min(it->second.second, c.latency)};
+    }
+    std::map<std::pair<int, int>, sg4::Link*> links;
+    for (const auto& [key, bl] : pairs)
+      links[key] = zone->create_link(fmt::format("{} -> {}", endpoint_name(n, key.first), endpoint_name(n, key.second)),
+                                     bl.first)
+                       ->set_latency(bl.second)
+                       ->seal();
+    auto hop_links = [&](MemId src, MemId dst, double bandwidth, double latency, std::vector<sg4::LinkInRoute>& out) {
+      const auto key = std::make_pair(topo_.endpoint(src), topo_.endpoint(dst));
+      const auto& [bw, lat] = pairs.at(key);
+      out.emplace_back(links.at(key));
+      if (bandwidth < bw || latency > lat) {
+        auto* limiter = zone->create_link(fmt::format("{} -> {} limiter", m_.name(src), m_.name(dst)), bandwidth)
+                            ->set_latency(std::max(0.0, latency - lat))
+                            ->set_sharing_policy(sg4::Link::SharingPolicy::FATPIPE)
+                            ->seal();
+        out.emplace_back(limiter);
+      }
+    };
+    // Copy routes between every two memories of the node that are connected.
+    std::map<std::pair<int, int>, std::vector<sg4::LinkInRoute>> hop_cache;
+    auto channel_links = [&](const machine::Channel& c) -> const std::vector<sg4::LinkInRoute>& {
+      auto key = std::make_pair(c.src.value, c.dst.value);
+      auto it = hop_cache.find(key);
+      if (it != hop_cache.end()) return it->second;
+      std::vector<sg4::LinkInRoute> v;
+      hop_links(c.src, c.dst, c.bandwidth, c.latency, v);
+      return hop_cache.emplace(key, std::move(v)).first->second;
+    };
+    const auto mems = m_.memories();
+    for (const machine::Memory& a : mems) {
+      if (a.node != n) continue;
+      for (const machine::Memory& b : mems) {
+        if (b.node != n || a.id == b.id) continue;
+        auto route = m_.route(a.id, b.id);
+        if (!route || route->empty()) continue;
+        std::vector<sg4::LinkInRoute> path;
+        for (const machine::Channel& c : *route) {
+          const auto& l = channel_links(c);
+          path.insert(path.end(), l.begin(), l.end());
+        }
+        zone->add_route(host(a.id)->get_netpoint(), host(b.id)->get_netpoint(), nullptr, nullptr, path, false);
+      }
+    }
+    // Accesses that cross a link (zero-copy memory, a peer's framebuffer): memory to
+    // processor and back, over the endpoint link when there is one.
+    for (const machine::Processor& p : m_.processors()) {
+      if (p.node != n) continue;
+      for (const machine::Access& acc : m_.accessible(p.id)) {
+        if (!topo_.remote(p.id, acc.mem)) continue;
+        const int me = topo_.endpoint(acc.mem), pe = topo_.home(p.id);
+        for (int dir = 0; dir < 2; ++dir) {
+          const auto key = dir == 0 ? std::make_pair(me, pe) : std::make_pair(pe, me);
+          std::vector<sg4::LinkInRoute> path;
+          auto it = links.find(key);
+          double lat = 0, bw = std::numeric_limits<double>::infinity();
+          if (it != links.end()) {
+            path.emplace_back(it->second);
+            bw = pairs.at(key).first;
+            lat = pairs.at(key).second;
+          }
+          if (acc.bandwidth < bw || acc.latency > lat || path.empty()) {
+            auto* l = zone->create_link(fmt::format("{} {} {} access", m_.name(p.id), dir == 0 ? "<-" : "->",
+                                                    m_.name(acc.mem)),
+                                        acc.bandwidth)
+                          ->set_latency(std::max(0.0, acc.latency - lat))
+                          ->set_sharing_policy(path.empty() ? sg4::Link::SharingPolicy::SHARED
+                                                            : sg4::Link::SharingPolicy::FATPIPE)
+                          ->seal();
+            path.emplace_back(l);
+          }
+          sg4::Host* from = dir == 0 ? host(acc.mem) : host(p.id);
+          sg4::Host* to = dir == 0 ? host(p.id) : host(acc.mem);
+          zone->add_route(from->get_netpoint(), to->get_netpoint(), nullptr, nullptr, path, false);
+        }
+      }
+    }
+    zone->seal();
+    return zone;
+  }
+
+  const Topology& topo_;
+  const machine::Machine& m_;
+  std::vector<sg4::Host*> proc_host_, mem_host_;
+};
+
+// ---------------------------------------------------------------- the actors
+
+class Simulation {
+ public:
+  Simulation(Runtime& rt, Platform& platform) : rt_(rt), platform_(platform) {}
+
+  void start() {
+    workers_.resize(rt_.machine().processors().size());
+    for (ProcId p : rt_.used_processors()) {
+      workers_[static_cast<size_t>(p.value)] = std::make_unique<Worker>();
+      workers_[static_cast<size_t>(p.value)]->proc = p;
+    }
+    rt_.start(0.0);
+    if (rt_.failed()) return;
+    for (auto& w : workers_) {
+      if (!w) continue;
+      Worker* worker = w.get();
+      w->actor = sg4::Actor::create(rt_.machine().name(w->proc), platform_.host(w->proc), [this, worker] { run(*worker); });
+    }
+    dispatch();
+  }
+
+ private:
+  struct Worker {
+    ProcId proc;
+    sg4::ActorPtr actor;
+    bool idle = false;
+  };
+  struct Channel {
+    MemId src, dst;
+    std::deque<CopyId> queue;
+    sg4::ActorPtr actor;
+    bool idle = false;
+  };
+
+  static double now() { return sg4::Engine::get_clock(); }
+
+  // Starts what the model asks for: copies go to their channel's actor (same-memory and
+  // empty copies complete at once), processors with a runnable task wake up.
+  // Waking an actor is a simcall, during which other actors run and may dispatch too: the
+  // model is read completely first, into local lists, and the actors are woken after.
+  void dispatch() {
+    std::vector<CopyId> ready;
+    std::vector<Channel*> channels;
+    for (;;) {
+      rt_.take_ready_copies(ready);
+      if (ready.empty()) break;
+      for (CopyId c : ready) {
+        const detail::Copy& cp = rt_.copies()[static_cast<size_t>(c)];
+        if (cp.src_mem == cp.dst_mem || cp.bytes <= 0) {
+          rt_.copy_started(c, now());
+          rt_.copy_ended(c, now());
+          continue;
+        }
+        Channel& ch = channel(cp.src_mem, cp.dst_mem);
+        ch.queue.push_back(c);
+        if (ch.idle) channels.push_back(&ch);
+      }
+    }
+    std::vector<int32_t> procs;
+    rt_.take_wakeups(procs);
+    for (Channel* ch : channels) wake(*ch);
+    for (int32_t p : procs)
+      if (Worker* w = workers_[static_cast<size_t>(p)].get()) wake(*w);
+  }
+
+  template <typename T>
+  static void wake(T& who) {
+    if (who.idle && who.actor) {
+      who.idle = false;
+      who.actor->resume();
+    }
+  }
+
+  Channel& channel(MemId src, MemId dst) {
+    const uint64_t key = (static_cast<uint64_t>(static_cast<uint32_t>(src.value)) << 32) | static_cast<uint32_t>(dst.value);
+    auto it = channels_.find(key);
+    if (it != channels_.end()) return *it->second;
+    auto ch = std::make_unique<Channel>();
+    ch->src = src;
+    ch->dst = dst;
+    Channel* c = ch.get();
+    channels_.emplace(key, std::move(ch));
+    const machine::Machine& m = rt_.machine();
+    c->actor = sg4::Actor::create(fmt::format("{} -> {}", m.name(src), m.name(dst)), platform_.host(src),
+                                  [this, c] { copy_loop(*c); });
+    return *c;
+  }
+
+  // Stops the simulation after an error: every other actor is killed.
+  static void stop() { sg4::Actor::kill_all(); }
+
+  void run(Worker& w) {
+    for (;;) {
+      if (rt_.failed()) return stop();
+      if (rt_.finished()) return finish();
+      const PointTaskId t = rt_.next_runnable(w.proc);
+      if (t < 0) {
+        if (rt_.active() == 0) {
+          rt_.fail(Status::SimulatorFailure, deadlock());
+          return stop();
+        }
+        w.idle = true;
+        sg4::this_actor::suspend();
+        continue;
+      }
+      execute(w.proc, rt_.task_started(t, now()));
+      rt_.task_ended(t, now());
+      dispatch();
+    }
+  }
+
+  // Wakes every idle processor so that it sees the end and returns.
+  void finish() {
+    for (auto& w : workers_)
+      if (w) wake(*w);
+  }
+
+  // A processor runs one task at a time, so a task's fixed duration is simulated as a
+  // sleep on the processor's host (the same time as executing duration x speed flops on
+  // the host, and about 3x cheaper for SimGrid). Accesses that cross a link are transfers
+  // that share it with copies; they run alongside the compute.
+  void execute(ProcId proc, const detail::TaskWork& w) {
+    if (w.remote.empty()) {
+      const double d = w.overhead_s + std::max(w.compute_s, w.local_s);
+      if (d > 0) sg4::this_actor::sleep_for(d);
+      return;
+    }
+    sg4::Host* host = platform_.host(proc);
+    const double start = now();
+    if (w.overhead_s + w.local_s > 0) sg4::this_actor::sleep_for(w.overhead_s + w.local_s);
+    for (const detail::RemoteAccess& r : w.remote) {
+      if (r.bytes <= 0) continue;
+      sg4::Host* mem = platform_.host(r.mem);
+      sg4::Comm::sendto(r.to_processor ? mem : host, r.to_processor ? host : mem, static_cast<uint64_t>(r.bytes));
+    }
+    const double left = start + w.overhead_s + w.compute_s - now();
+    if (left > 0) sg4::this_actor::sleep_for(left);
+  }
+
+  void copy_loop(Channel& ch) {
+    sg4::Actor::self()->daemonize();
+    for (;;) {
+      if (ch.queue.empty()) {
+        ch.idle = true;
+        sg4::this_actor::suspend();
+        continue;
+      }
+      const CopyId c = ch.queue.front();
+      ch.queue.pop_front();
+      rt_.copy_started(c, now());
+      const auto bytes = static_cast<uint64_t>(rt_.copies()[static_cast<size_t>(c)].bytes);
+      sg4::Comm::sendto(platform_.host(ch.src), platform_.host(ch.dst), bytes);
+      rt_.copy_ended(c, now());
+      dispatch();
+    }
+  }
+
+  std::string deadlock() const {
+    int64_t left = static_cast<int64_t>(rt_.graph().size());
+    PointTaskId first = -1;
+    for (size_t t = 0; t < rt_.tasks().size(); ++t)
+      if (rt_.tasks()[t].phase == detail::Phase::Complete) --left;
+      else if (first < 0) first = static_cast<PointTaskId>(t);
+    return fmt::format("the simulation cannot progress: {} point tasks never ran (the first is {}); a dependence "
+                       "or instance limit that can never be satisfied",
+                       left, first >= 0 ? rt_.task_label(first) : "?");
+  }
+
+  Runtime& rt_;
+  Platform& platform_;
+  std::vector<std::unique_ptr<Worker>> workers_;                     // by processor id
+  std::unordered_map<uint64_t, std::unique_ptr<Channel>> channels_;  // look-up only
+};
+
+bool g_engine_used = false;
+
+}  // namespace
+
+Outcome run(const program::Program& program, const program::TaskGraph& graph, const machine::Machine& machine,
+            const mapping::Plan& plan, const Options& options) {
+  try {
+    Runtime rt(program, graph, machine, plan);
+    if (Runtime::Problem p = rt.check(); p.status != Status::Ok) return failure(p.status, p.message);
+    if (g_engine_used)
+      return failure(Status::SimulatorFailure,
+                     "SimGrid allows one simulation per process (use sim::run_isolated to run several)");
+    g_engine_used = true;
+
+    std::vector<std::string> args = {"mage", "--log=root.thres:critical", "--cfg=contexts/stack-size:256"};
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    int argc = static_cast<int>(argv.size());
+    sg4::Engine engine(&argc, argv.data());
+    sg4::Engine::set_config("network/model:CM02");
+    sg4::Engine::set_config("network/TCP-gamma:-1");
+    sg4::Engine::set_config("network/crosstraffic:0");
+    sg4::Engine::set_config("network/weight-S:0");
+    sg4::Engine::set_config("network/latency-factor:1");
+    sg4::Engine::set_config("network/bandwidth-factor:1");
+
+    Platform platform(rt.topology());
+    platform.build();
+    Simulation sim(rt, platform);
+    sim.start();
+    if (!rt.failed()) engine.run();
+
+    if (rt.failed()) return failure(rt.failure().status, rt.failure().message);
+    if (!rt.finished())
+      return failure(Status::SimulatorFailure, "the simulation ended before every point task ran");
+    return detail::report(rt, options);
+  } catch (const std::exception& e) {
+    return failure(Status::SimulatorFailure, std::string("simulator failure: ") + e.what());
+  }
+}
+
+}  // namespace mage::sim

@@ -1,0 +1,194 @@
+// The Outcome as data and as JSON, and the Chrome trace export.
+#include <nlohmann/json.hpp>
+
+#include <ostream>
+
+#include "sim/sim.h"
+
+namespace mage::sim {
+
+namespace {
+
+constexpr std::array<std::pair<Status, std::string_view>, 5> kStatusNames{{
+    {Status::Ok, "ok"},
+    {Status::MapperError, "mapper error"},
+    {Status::MappingError, "mapping error"},
+    {Status::ExecutionError, "execution error"},
+    {Status::SimulatorFailure, "simulator failure"},
+}};
+
+nlohmann::ordered_json path_json(const CriticalPath& cp) {
+  nlohmann::ordered_json steps = nlohmann::ordered_json::array();
+  for (const PathStep& s : cp.steps)
+    steps.push_back({{"task", s.task},
+                     {"processor", s.processor},
+                     {"start_s", s.start_s},
+                     {"end_s", s.end_s},
+                     {"wait_s", s.wait_s},
+                     {"waited_for", s.waited_for}});
+  return {{"length_s", cp.length_s}, {"task_s", cp.task_s},           {"copy_s", cp.copy_s},
+          {"queue_s", cp.queue_s},   {"omitted_steps", cp.omitted_steps}, {"steps", std::move(steps)}};
+}
+
+}  // namespace
+
+std::string_view to_string(Status s) {
+  for (const auto& [status, name] : kStatusNames)
+    if (status == s) return name;
+  return "?";
+}
+
+std::optional<Status> parse_status(std::string_view s) {
+  for (const auto& [status, name] : kStatusNames)
+    if (name == s) return status;
+  return std::nullopt;
+}
+
+Outcome failure(Status status, std::string message) {
+  Outcome o;
+  o.status = status;
+  o.message = std::move(message);
+  return o;
+}
+
+std::string metric_name(const program::Program& program) {
+  for (const char* prefix : {"cannon", "summa", "pumma", "johnson", "solomonik", "cosma"})
+    if (program.name.rfind(prefix, 0) == 0) return "GFLOP/s";
+  return "iterations/s";
+}
+
+nlohmann::ordered_json Outcome::to_json() const {
+  using J = nlohmann::ordered_json;
+  const Profile& p = profile;
+  J procs = J::array();
+  for (const ProcessorUse& u : p.processors)
+    procs.push_back({{"processor", u.processor},
+                     {"kind", u.kind},
+                     {"tasks", u.tasks},
+                     {"busy_s", u.busy_s},
+                     {"busy_fraction", u.busy_fraction}});
+  J mems = J::array();
+  for (const MemoryPeak& m : p.memories)
+    mems.push_back({{"memory", m.memory}, {"peak_bytes", m.peak_bytes}, {"capacity_bytes", m.capacity_bytes}});
+  J tasks = J::array();
+  for (const TaskCost& t : p.costliest_tasks)
+    tasks.push_back({{"task", t.task},
+                     {"processor_kind", t.processor_kind},
+                     {"count", t.count},
+                     {"total_s", t.total_s},
+                     {"max_s", t.max_s}});
+  J copies = J::array();
+  for (const CopyCost& c : p.costliest_copies)
+    copies.push_back({{"data", c.data},
+                      {"from", c.from},
+                      {"to", c.to},
+                      {"inter_node", c.inter_node},
+                      {"reduction", c.reduction},
+                      {"count", c.count},
+                      {"bytes", c.bytes},
+                      {"total_s", c.total_s}});
+  J prof = {{"window_start_s", p.window_start_s},
+            {"window_end_s", p.window_end_s},
+            {"makespan_s", p.makespan_s},
+            {"tasks", p.tasks},
+            {"copies", p.copies},
+            {"flops", p.flops},
+            {"processors", std::move(procs)},
+            {"bytes_moved",
+             {{"intra_gpu", p.bytes_moved.intra_gpu},
+              {"gpu_host", p.bytes_moved.gpu_host},
+              {"host_host", p.bytes_moved.host_host},
+              {"inter_node", p.bytes_moved.inter_node}}},
+            {"memories", std::move(mems)},
+            {"costliest_tasks", std::move(tasks)},
+            {"costliest_copies", std::move(copies)},
+            {"critical_path", path_json(p.critical_path)}};
+  return J{{"status", std::string(sim::to_string(status))},
+           {"message", message},
+           {"time_s", time_s},
+           {"metric_name", metric_name},
+           {"metric_value", metric_value},
+           {"profile", std::move(prof)}};
+}
+
+Outcome Outcome::from_json(const nlohmann::json& j) {
+  Outcome o;
+  const std::string status = j.at("status").get<std::string>();
+  auto s = parse_status(status);
+  if (!s) throw nlohmann::json::other_error::create(501, "unknown status " + status, &j);
+  o.status = *s;
+  o.message = j.at("message").get<std::string>();
+  o.time_s = j.at("time_s").get<double>();
+  o.metric_name = j.at("metric_name").get<std::string>();
+  o.metric_value = j.at("metric_value").get<double>();
+  const nlohmann::json& p = j.at("profile");
+  Profile& prof = o.profile;
+  prof.window_start_s = p.at("window_start_s").get<double>();
+  prof.window_end_s = p.at("window_end_s").get<double>();
+  prof.makespan_s = p.at("makespan_s").get<double>();
+  prof.tasks = p.at("tasks").get<int64_t>();
+  prof.copies = p.at("copies").get<int64_t>();
+  prof.flops = p.at("flops").get<double>();
+  for (const auto& u : p.at("processors"))
+    prof.processors.push_back(ProcessorUse{u.at("processor").get<std::string>(), u.at("kind").get<std::string>(),
+                                           u.at("tasks").get<int64_t>(), u.at("busy_s").get<double>(),
+                                           u.at("busy_fraction").get<double>()});
+  const auto& b = p.at("bytes_moved");
+  prof.bytes_moved = ChannelBytes{b.at("intra_gpu").get<double>(), b.at("gpu_host").get<double>(),
+                                  b.at("host_host").get<double>(), b.at("inter_node").get<double>()};
+  for (const auto& m : p.at("memories"))
+    prof.memories.push_back(MemoryPeak{m.at("memory").get<std::string>(), m.at("peak_bytes").get<uint64_t>(),
+                                       m.at("capacity_bytes").get<uint64_t>()});
+  for (const auto& t : p.at("costliest_tasks"))
+    prof.costliest_tasks.push_back(TaskCost{t.at("task").get<std::string>(), t.at("processor_kind").get<std::string>(),
+                                            t.at("count").get<int64_t>(), t.at("total_s").get<double>(),
+                                            t.at("max_s").get<double>()});
+  for (const auto& c : p.at("costliest_copies"))
+    prof.costliest_copies.push_back(CopyCost{c.at("data").get<std::string>(), c.at("from").get<std::string>(),
+                                             c.at("to").get<std::string>(), c.at("inter_node").get<bool>(),
+                                             c.at("reduction").get<bool>(), c.at("count").get<int64_t>(),
+                                             c.at("bytes").get<double>(), c.at("total_s").get<double>()});
+  const auto& cp = p.at("critical_path");
+  CriticalPath& path = prof.critical_path;
+  path.length_s = cp.at("length_s").get<double>();
+  path.task_s = cp.at("task_s").get<double>();
+  path.copy_s = cp.at("copy_s").get<double>();
+  path.queue_s = cp.at("queue_s").get<double>();
+  path.omitted_steps = cp.at("omitted_steps").get<int64_t>();
+  for (const auto& s : cp.at("steps"))
+    path.steps.push_back(PathStep{s.at("task").get<std::string>(), s.at("processor").get<std::string>(),
+                                  s.at("start_s").get<double>(), s.at("end_s").get<double>(),
+                                  s.at("wait_s").get<double>(), s.at("waited_for").get<std::string>()});
+  return o;
+}
+
+// ---------------------------------------------------------------- Chrome trace
+
+nlohmann::json chrome_trace(const Trace& trace) {
+  using J = nlohmann::json;
+  J events = J::array();
+  events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", 0}, {"tid", 0}, {"args", {{"name", "mage"}}}});
+  for (size_t r = 0; r < trace.rows.size(); ++r) {
+    events.push_back(
+        {{"name", "thread_name"}, {"ph", "M"}, {"pid", 0}, {"tid", r}, {"args", {{"name", trace.rows[r]}}}});
+    events.push_back(
+        {{"name", "thread_sort_index"}, {"ph", "M"}, {"pid", 0}, {"tid", r}, {"args", {{"sort_index", r}}}});
+  }
+  for (const TraceEvent& e : trace.events) {
+    J args = J::object();
+    for (const auto& [k, v] : e.args) args[k] = v;
+    events.push_back({{"name", e.name},
+                      {"cat", e.category},
+                      {"ph", "X"},
+                      {"pid", 0},
+                      {"tid", e.row},
+                      {"ts", e.start_s * 1e6},
+                      {"dur", e.duration_s * 1e6},
+                      {"args", std::move(args)}});
+  }
+  return J{{"traceEvents", std::move(events)}, {"displayTimeUnit", "ms"}};
+}
+
+void write_chrome_trace(const Trace& trace, std::ostream& out) { out << chrome_trace(trace).dump() << '\n'; }
+
+}  // namespace mage::sim

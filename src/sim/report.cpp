@@ -1,0 +1,291 @@
+#include "sim/report.h"
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <limits>
+#include <map>
+#include <tuple>
+
+namespace mage::sim::detail {
+
+namespace {
+
+constexpr double kEps = 1e-12;
+
+double overlap(double a, double b, double lo, double hi) { return std::max(0.0, std::min(b, hi) - std::max(a, lo)); }
+
+std::string bytes_text(double b) {
+  if (b >= 1e9) return fmt::format("{:.2f} GB", b / 1e9);
+  if (b >= 1e6) return fmt::format("{:.2f} MB", b / 1e6);
+  if (b >= 1e3) return fmt::format("{:.2f} kB", b / 1e3);
+  return fmt::format("{:.0f} B", b);
+}
+
+struct Window {
+  double start = 0, end = 0, makespan = 0;
+  bool timed = false;  // some tasks are timed (else the window is the whole run)
+};
+
+Window window_of(const Runtime& rt) {
+  Window w;
+  double start = std::numeric_limits<double>::infinity(), end = -std::numeric_limits<double>::infinity();
+  for (size_t t = 0; t < rt.tasks().size(); ++t) {
+    const TaskState& s = rt.tasks()[t];
+    w.makespan = std::max(w.makespan, s.complete_s);
+    if (!rt.timed(static_cast<PointTaskId>(t))) continue;
+    start = std::min(start, s.ready_s);
+    end = std::max(end, s.complete_s);
+  }
+  if (start > end) {  // nothing timed: the whole run
+    w.start = 0;
+    w.end = w.makespan;
+  } else {
+    w.start = start;
+    w.end = end;
+    w.timed = true;
+  }
+  return w;
+}
+
+void add_hops(ChannelBytes& b, const RouteInfo& r, double bytes) {
+  b.intra_gpu += bytes * r.hops[static_cast<size_t>(HopKind::IntraGpu)];
+  b.gpu_host += bytes * r.hops[static_cast<size_t>(HopKind::GpuHost)];
+  b.host_host += bytes * r.hops[static_cast<size_t>(HopKind::HostHost)];
+  b.inter_node += bytes * r.hops[static_cast<size_t>(HopKind::InterNode)];
+}
+
+// Walks back from the timed task that completed last, each time to what it waited for
+// last: the task its processor ran before (busy processor), else the predecessor or
+// parent that released it (after waiting for copies or an instance limit, if it did).
+// An inner task that completed after its body waited for its last child.
+CriticalPath critical_path(const Runtime& rt, const Window& win) {
+  CriticalPath cp;
+  const auto& tasks = rt.tasks();
+  PointTaskId cur = -1;
+  for (size_t t = 0; t < tasks.size(); ++t) {
+    if (win.timed && !rt.timed(static_cast<PointTaskId>(t))) continue;
+    if (cur < 0 || tasks[t].complete_s > tasks[static_cast<size_t>(cur)].complete_s + kEps)
+      cur = static_cast<PointTaskId>(t);
+  }
+  std::vector<PathStep> steps;
+  double first_start = win.end;
+  size_t guard = 0;
+  while (cur >= 0 && guard++ < tasks.size() * 2 + 8) {
+    const TaskState& s = tasks[static_cast<size_t>(cur)];
+    if (s.last_child >= 0 && s.complete_s > s.end_s + kEps &&
+        std::abs(tasks[static_cast<size_t>(s.last_child)].complete_s - s.complete_s) <= kEps) {
+      cur = s.last_child;
+      continue;
+    }
+    if (s.end_s <= win.start + kEps && !steps.empty()) break;
+    PathStep step;
+    step.task = rt.task_label(cur);
+    step.processor = rt.machine().name(rt.plan().tasks[static_cast<size_t>(cur)].processor);
+    step.start_s = s.start_s;
+    step.end_s = s.end_s;
+    cp.task_s += s.end_s - s.start_s;
+    first_start = s.start_s;
+    PointTaskId next = -1;
+    double next_time = s.ready_s;
+    if (s.start_s > s.runnable_s + kEps && s.prev_on_proc >= 0) {
+      next = s.prev_on_proc;
+      next_time = tasks[static_cast<size_t>(next)].end_s;
+      step.waited_for = "processor";
+      cp.queue_s += s.start_s - s.runnable_s;
+    } else {
+      next = s.gate;
+      if (s.runnable_s > s.mapped_s + kEps) {
+        step.waited_for = "copies";
+        cp.copy_s += s.runnable_s - s.mapped_s;
+      }
+      if (s.mapped_s > s.ready_s + kEps) {
+        step.waited_for = step.waited_for.empty() ? "instance limit" : step.waited_for;
+        cp.queue_s += s.mapped_s - s.ready_s;
+      }
+      if (next >= 0) {
+        const TaskState& g = tasks[static_cast<size_t>(next)];
+        // The gate is a predecessor (released at completion) or the parent (at its body's end).
+        next_time = g.complete_s <= s.ready_s + kEps ? g.complete_s : g.end_s;
+      }
+      if (step.waited_for.empty() && next >= 0) step.waited_for = "dependence";
+    }
+    step.wait_s = std::max(0.0, s.start_s - next_time);
+    steps.push_back(std::move(step));
+    if (s.start_s <= win.start + kEps) break;
+    cur = next;
+  }
+  std::reverse(steps.begin(), steps.end());
+  cp.length_s = win.end - std::max(win.start, std::min(first_start, win.end));
+  const size_t keep = 64;
+  if (steps.size() > keep) {
+    cp.omitted_steps = static_cast<int64_t>(steps.size() - keep);
+    steps.erase(steps.begin(), steps.end() - static_cast<std::ptrdiff_t>(keep));
+  }
+  cp.steps = std::move(steps);
+  return cp;
+}
+
+bool is_matmul(const std::string& name) {
+  for (const char* prefix : {"cannon", "summa", "pumma", "johnson", "solomonik", "cosma"})
+    if (name.rfind(prefix, 0) == 0) return true;
+  return false;
+}
+
+}  // namespace
+
+Outcome report(const Runtime& rt, const Options& options) {
+  const machine::Machine& m = rt.machine();
+  const program::Program& prog = rt.program();
+  const auto& tasks = rt.tasks();
+  const auto& copies = rt.copies();
+  const Window win = window_of(rt);
+
+  Outcome o;
+  o.status = Status::Ok;
+  o.time_s = win.end - win.start;
+  Profile& prof = o.profile;
+  prof.window_start_s = win.start;
+  prof.window_end_s = win.end;
+  prof.makespan_s = win.makespan;
+  prof.tasks = static_cast<int64_t>(tasks.size());
+  prof.copies = static_cast<int64_t>(copies.size());
+
+  // Processors, flops, task costs.
+  std::vector<ProcessorUse> procs(m.processors().size());
+  std::map<std::pair<int32_t, int>, TaskCost> by_kind;  // (task kind, processor kind)
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    const auto t = static_cast<PointTaskId>(i);
+    const TaskState& s = tasks[i];
+    const mapping::TaskPlacement& tp = rt.plan().tasks[i];
+    const double busy = overlap(s.start_s, s.end_s, win.start, win.end);
+    ProcessorUse& u = procs[static_cast<size_t>(tp.processor.value)];
+    if (busy > 0 || (rt.timed(t) && s.start_s >= win.start)) {
+      ++u.tasks;
+      u.busy_s += busy;
+    }
+    if (!rt.timed(t)) continue;
+    prof.flops += rt.task_flops(t);
+    const program::Launch& l = prog.launches[static_cast<size_t>(rt.graph().tasks[i].launch)];
+    TaskCost& c = by_kind[{l.task, static_cast<int>(tp.kind)}];
+    if (c.count == 0) {
+      c.task = prog.task_of(l).name;
+      c.processor_kind = std::string(program::to_string(tp.kind));
+    }
+    ++c.count;
+    c.total_s += s.end_s - s.start_s;
+    c.max_s = std::max(c.max_s, s.end_s - s.start_s);
+  }
+  const double span = o.time_s;
+  for (size_t p = 0; p < procs.size(); ++p) {
+    if (procs[p].tasks == 0) continue;
+    ProcessorUse u = procs[p];
+    const machine::ProcId id{static_cast<int32_t>(p)};
+    u.processor = m.name(id);
+    u.kind = std::string(machine::to_string(m.processor(id).kind));
+    u.busy_fraction = span > 0 ? u.busy_s / span : 0;
+    prof.processors.push_back(std::move(u));
+  }
+  for (auto& [key, c] : by_kind) prof.costliest_tasks.push_back(c);
+  std::stable_sort(prof.costliest_tasks.begin(), prof.costliest_tasks.end(),
+                   [](const TaskCost& a, const TaskCost& b) { return a.total_s > b.total_s; });
+  if (prof.costliest_tasks.size() > static_cast<size_t>(std::max(options.top, 0)))
+    prof.costliest_tasks.resize(static_cast<size_t>(std::max(options.top, 0)));
+
+  // Copies.
+  // (data: partition id, or -1 - region id; source and destination memory kinds; inter-node; fold)
+  std::map<std::tuple<int32_t, int, int, bool, bool>, CopyCost> by_data;
+  for (size_t i = 0; i < copies.size(); ++i) {
+    const Copy& c = copies[i];
+    if (c.for_task < 0 || !rt.timed(c.for_task)) continue;
+    const RouteInfo r = rt.topology().route(c.src_mem, c.dst_mem);
+    add_hops(prof.bytes_moved, r, static_cast<double>(c.bytes));
+    const machine::Memory& src = m.memory(c.src_mem);
+    const machine::Memory& dst = m.memory(c.dst_mem);
+    const bool inter = src.node != dst.node;
+    const Instance& d = rt.instances()[static_cast<size_t>(c.dst)];
+    CopyCost& cc = by_data[{d.partition >= 0 ? d.partition : -1 - d.region, static_cast<int>(src.kind),
+                            static_cast<int>(dst.kind), inter, c.fold}];
+    if (cc.count == 0) {
+      cc.data = rt.data_name(c.dst);
+      cc.from = std::string(machine::to_string(src.kind));
+      cc.to = std::string(machine::to_string(dst.kind));
+      cc.inter_node = inter;
+      cc.reduction = c.fold;
+    }
+    ++cc.count;
+    cc.bytes += static_cast<double>(c.bytes);
+    cc.total_s += std::max(0.0, c.end_s - c.start_s);
+  }
+  const auto& access = rt.access_bytes();
+  prof.bytes_moved.intra_gpu += access[static_cast<size_t>(HopKind::IntraGpu)];
+  prof.bytes_moved.gpu_host += access[static_cast<size_t>(HopKind::GpuHost)];
+  prof.bytes_moved.host_host += access[static_cast<size_t>(HopKind::HostHost)];
+  for (auto& [key, c] : by_data) prof.costliest_copies.push_back(c);
+  std::stable_sort(prof.costliest_copies.begin(), prof.costliest_copies.end(),
+                   [](const CopyCost& a, const CopyCost& b) { return a.total_s > b.total_s; });
+  if (prof.costliest_copies.size() > static_cast<size_t>(std::max(options.top, 0)))
+    prof.costliest_copies.resize(static_cast<size_t>(std::max(options.top, 0)));
+
+  // Memories.
+  for (size_t i = 0; i < rt.peak_bytes().size(); ++i) {
+    if (rt.peak_bytes()[i] == 0) continue;
+    const machine::MemId id{static_cast<int32_t>(i)};
+    prof.memories.push_back(MemoryPeak{m.name(id), rt.peak_bytes()[i], m.memory(id).capacity_bytes});
+  }
+
+  prof.critical_path = critical_path(rt, win);
+
+  // Metric.
+  o.metric_name = metric_name(prog);
+  if (o.time_s > 0) {
+    if (is_matmul(prog.name)) o.metric_value = prof.flops / o.time_s / 1e9;
+    else o.metric_value = static_cast<double>(std::max(prog.iterations, 1)) / o.time_s;
+  }
+
+  if (options.trace) {
+    Trace& tr = o.trace;
+    std::map<int32_t, int> proc_row;
+    for (const machine::ProcId p : rt.used_processors()) {
+      proc_row[p.value] = static_cast<int>(tr.rows.size());
+      tr.rows.push_back(m.name(p));
+    }
+    std::map<std::pair<int32_t, int32_t>, int> chan_row;
+    for (const Copy& c : copies)
+      if (c.src_mem != c.dst_mem) chan_row.emplace(std::make_pair(c.src_mem.value, c.dst_mem.value), 0);
+    for (auto& [key, row] : chan_row) {
+      row = static_cast<int>(tr.rows.size());
+      tr.rows.push_back(fmt::format("{} -> {}", m.name(machine::MemId{key.first}), m.name(machine::MemId{key.second})));
+    }
+    for (size_t i = 0; i < tasks.size(); ++i) {
+      const TaskState& s = tasks[i];
+      if (s.start_s < 0) continue;
+      const auto t = static_cast<PointTaskId>(i);
+      TraceEvent e;
+      e.row = proc_row[rt.plan().tasks[i].processor.value];
+      e.name = rt.task_label(t);
+      e.category = "task";
+      e.start_s = s.start_s;
+      e.duration_s = s.end_s - s.start_s;
+      e.args = {{"ready", fmt::format("{:.9f}", s.ready_s)},
+                {"waited for copies", fmt::format("{:.9f}", std::max(0.0, s.runnable_s - s.mapped_s))},
+                {"completed", fmt::format("{:.9f}", s.complete_s)}};
+      tr.events.push_back(std::move(e));
+    }
+    for (const Copy& c : copies) {
+      if (c.src_mem == c.dst_mem || c.start_s < 0) continue;
+      TraceEvent e;
+      e.row = chan_row[{c.src_mem.value, c.dst_mem.value}];
+      e.name = fmt::format("{} {} {}", c.fold ? "fold" : "copy", rt.data_label(c.dst), bytes_text(static_cast<double>(c.bytes)));
+      e.category = "copy";
+      e.start_s = c.start_s;
+      e.duration_s = c.end_s - c.start_s;
+      e.args = {{"bytes", std::to_string(c.bytes)},
+                {"for", c.for_task >= 0 ? rt.task_label(c.for_task) : ""},
+                {"queued", fmt::format("{:.9f}", c.issued_s)}};
+      tr.events.push_back(std::move(e));
+    }
+  }
+  return o;
+}
+
+}  // namespace mage::sim::detail

@@ -1,0 +1,223 @@
+// Executing a mapped program on a simulated machine (module `sim`): the Plan of
+// mapping::apply runs on a SimGrid model of the Machine, and the result is an Outcome —
+// the simulated time of the timed iterations, the program's metric, and a profile that
+// says where the time went — or a precise execution error (out of memory, layout
+// mismatch, ...). Also the Chrome trace export (`mage run --trace`).
+//
+// The model, in short (details where each part is implemented):
+//
+// - Platform (engine.cpp). Every processor is a SimGrid host whose speed is its fp64 flop
+//   rate; a task that lasts s seconds executes s x speed flops. Every memory is a host
+//   too (the end point of copies). Links: per node, one link per direction between each
+//   pair of *endpoints* (an FBMEM is an endpoint; all host memories of a node — SYSMEM,
+//   SOCKMEM, ZCMEM, RDMEM — form one endpoint, as in StarPU), at the bandwidth of the
+//   machine's channels, with a FATPIPE limiter for a channel slower than its endpoint
+//   link; per node a network injection link up and one down, and a shared backbone. A
+//   copy is one SimGrid communication along machine.route(src, dst) (store-and-forward
+//   is not modelled: the bottleneck hop sets the rate, latencies add up). Network model
+//   CM02 with TCP-gamma -1, crosstraffic 0, weight-S 0: concurrent transfers share each
+//   link max-min fairly.
+// - Execution (runtime.cpp). Point tasks run in dependence order, one SimGrid actor per
+//   processor running its runnable tasks lowest task id (issue order) first. A task is
+//   mapped when its predecessors completed and its parent issued it: its instances are
+//   allocated and the copies it needs are started (by one copy actor per (source,
+//   destination) memory pair, which serialises them as a DMA queue does); it becomes
+//   runnable when they arrived. An inner task runs for its launch overhead, issues its
+//   children and completes when they have.
+// - Task time = launch overhead + max(flops / rate of the variant's precision,
+//   sum over arguments of bytes / access bandwidth). Data a GPU reads from another
+//   endpoint (zero-copy memory, a peer's framebuffer) travels as a SimGrid communication
+//   over that link, sharing it with copies; such an argument with the Gather access
+//   pattern also pays the access latency per element. AOS instances on a GPU waste
+//   bandwidth: bytes x (instance field bytes / used field bytes).
+// - Data (coherence.cpp). An instance is (region, spans of blocks, fields, memory,
+//   layout). Validity is tracked per (block, field). Before a task runs each argument has
+//   valid data in the chosen memory: missing (block, field) data is copied from the valid
+//   instance with the widest route (then least latency, then lowest id), only the span's
+//   elements (so aliased pieces move only what overlaps). A write invalidates the other
+//   copies; an instance left without valid data is freed. A reduction goes to a reduction
+//   instance (reused by later reductions with the same operator in that memory); pending
+//   reductions are folded (copied and applied) into the next reader's instance. A
+//   read-only instance of a CollectMemory argument is dropped after the task when another
+//   valid copy exists; data that no later task reads is dropped.
+// - Memory: an allocation that does not fit is an execution error naming the memory, the
+//   bytes requested, the capacity, the bytes in use and the largest instances.
+//   InstanceLimit N: at most N point tasks of the kind mapped (instances allocated) and
+//   not finished per processor (Legion runs one mapper per processor, so the mapper's
+//   backpressure counter is per processor; the limit orders and throttles prefetching).
+// - Layout: a leaf variant's required order (program::Variant::layout) that the instance
+//   does not have is an execution error before the simulation starts, e.g.
+//   "task_4 (0,1) on node 0 GPU 1: layout mismatch, operand B (argument 1, B_gpus) is
+//   F_order, C_order required".
+//
+// SimGrid keeps global state per process: run() works once per process; run_isolated()
+// forks a child for each simulation.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "machine/machine.h"
+#include "mapping/mapping.h"
+#include "program/program.h"
+
+namespace mage::sim {
+
+// ---- The outcome -----------------------------------------------------------------------
+
+enum class Status { Ok, MapperError, MappingError, ExecutionError, SimulatorFailure };
+std::string_view to_string(Status s);  // "ok", "mapper error", "mapping error", ...
+std::optional<Status> parse_status(std::string_view s);
+
+// Time a processor spent running tasks inside the timed window.
+struct ProcessorUse {
+  std::string processor;  // "node 0 GPU 2"
+  std::string kind;       // "GPU"
+  int64_t tasks = 0;      // tasks it ran in the window
+  double busy_s = 0;
+  double busy_fraction = 0;  // busy_s / window
+};
+
+// Bytes carried by each kind of channel in the timed window, counted per hop (a copy
+// from a GPU of one node to a GPU of another counts in gpu_host twice and inter_node once).
+struct ChannelBytes {
+  double intra_gpu = 0;   // framebuffer <-> framebuffer of one node
+  double gpu_host = 0;    // framebuffer <-> host memory (incl. zero-copy reads by a GPU)
+  double host_host = 0;   // host memory <-> host memory of one node
+  double inter_node = 0;  // over the network
+};
+
+struct MemoryPeak {
+  std::string memory;  // "node 0 FBMEM 2"
+  uint64_t peak_bytes = 0;
+  uint64_t capacity_bytes = 0;
+};
+
+// A task kind's share of the timed window (over its point tasks).
+struct TaskCost {
+  std::string task;
+  std::string processor_kind;
+  int64_t count = 0;
+  double total_s = 0;
+  double max_s = 0;
+};
+
+// Copies of one piece of data between two kinds of memory in the timed window.
+struct CopyCost {
+  std::string data;  // the partition or region of the destination instance
+  std::string from;  // memory kind, e.g. "SYSMEM"
+  std::string to;
+  bool inter_node = false;
+  bool reduction = false;  // folding a reduction instance
+  int64_t count = 0;
+  double bytes = 0;
+  double total_s = 0;
+};
+
+// One step of the critical path, in time order.
+struct PathStep {
+  std::string task;       // "task_4 (1,0)"
+  std::string processor;  // "node 0 GPU 1"
+  double start_s = 0;
+  double end_s = 0;
+  double wait_s = 0;      // gap between the previous step and this task's start
+  std::string waited_for; // "copies", "processor", "instance limit", "dependence", "" (none)
+};
+
+struct CriticalPath {
+  double length_s = 0;   // end of the window minus start of the path
+  double task_s = 0;     // running tasks on the path
+  double copy_s = 0;     // waiting for copies
+  double queue_s = 0;    // waiting for a busy processor or an instance limit
+  std::vector<PathStep> steps;  // the last steps (at most 64), in time order
+  int64_t omitted_steps = 0;    // earlier steps not listed
+};
+
+struct Profile {
+  double window_start_s = 0;  // the timed window
+  double window_end_s = 0;
+  double makespan_s = 0;      // the whole simulation
+  int64_t tasks = 0;          // point tasks run (whole run)
+  int64_t copies = 0;         // copies made (whole run)
+  double flops = 0;           // flops of the leaf tasks in the window
+  std::vector<ProcessorUse> processors;  // those that ran a task in the window, by id
+  ChannelBytes bytes_moved;
+  std::vector<MemoryPeak> memories;      // those that held an instance, by id
+  std::vector<TaskCost> costliest_tasks;
+  std::vector<CopyCost> costliest_copies;
+  CriticalPath critical_path;
+};
+
+// ---- The trace (Chrome trace-event format, for Perfetto or chrome://tracing) -----------
+
+struct TraceEvent {
+  int row = 0;          // index into Trace::rows
+  std::string name;     // "task_4 (0,1)" or "copy B_gpus[(0,1)] 128 MB"
+  std::string category; // "task", "copy"
+  double start_s = 0;
+  double duration_s = 0;
+  std::vector<std::pair<std::string, std::string>> args;
+};
+
+struct Trace {
+  std::vector<std::string> rows;  // processors first (by id), then channels "SRC -> DST"
+  std::vector<TraceEvent> events;
+};
+
+struct Outcome {
+  Status status = Status::Ok;
+  std::string message;     // empty when ok
+  double time_s = 0;       // simulated time of the timed iterations
+  std::string metric_name; // "GFLOP/s" (matrix multiplications) or "iterations/s"
+  double metric_value = 0;
+  Profile profile;
+  Trace trace;             // filled when Options::trace
+
+  bool ok() const { return status == Status::Ok; }
+  // Keys: status, message, time_s, metric_name, metric_value, profile (never the trace).
+  nlohmann::ordered_json to_json() const;
+  // The inverse of to_json (throws nlohmann::json::exception on a malformed value).
+  static Outcome from_json(const nlohmann::json& j);
+};
+
+// An outcome for a failure before or outside the simulation.
+Outcome failure(Status status, std::string message);
+
+// The metric of a program: "GFLOP/s" for the matrix multiplications (names starting with
+// cannon, summa, pumma, johnson, solomonik, cosma), else "iterations/s".
+std::string metric_name(const program::Program& program);
+
+// Chrome trace-event JSON: one thread row per processor and per channel, tasks and copies
+// as complete ("X") events, times in microseconds.
+nlohmann::json chrome_trace(const Trace& trace);
+void write_chrome_trace(const Trace& trace, std::ostream& out);
+
+// ---- Running ---------------------------------------------------------------------------
+
+struct Options {
+  bool trace = false;  // record every task and copy in Outcome::trace
+  int top = 10;        // entries in the costliest tasks and copies
+};
+
+// Simulates `plan` (for `graph` = program::analyze(program)) on `machine`, in this process.
+// Never throws: problems become an Outcome with status ExecutionError or SimulatorFailure.
+// SimGrid allows one simulation per process: a second call returns SimulatorFailure.
+Outcome run(const program::Program& program, const program::TaskGraph& graph, const machine::Machine& machine,
+            const mapping::Plan& plan, const Options& options = {});
+
+// The same in a forked child process, so that any number of simulations can run from one
+// process. A child that crashes, runs longer than `time_limit_s` (0: no limit) or exceeds
+// `memory_limit_bytes` of address space (0: no limit) gives a SimulatorFailure outcome
+// ("simulator exceeded 30 s", "simulator crashed: Segmentation fault").
+Outcome run_isolated(const program::Program& program, const program::TaskGraph& graph,
+                     const machine::Machine& machine, const mapping::Plan& plan, const Options& options = {},
+                     double time_limit_s = 0, uint64_t memory_limit_bytes = 0);
+
+}  // namespace mage::sim
