@@ -1,0 +1,53 @@
+// Internals of the eval module shared by its source files (not for other modules).
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "eval/eval.h"
+
+namespace mage::eval::detail {
+
+struct EmbeddedMapper {
+  std::string_view app;
+  std::string_view text;
+};
+// Generated at build time from mappers/expert/*.map (see CMakeLists.txt), sorted by app.
+std::span<const EmbeddedMapper> embedded_experts();
+
+// Generated at build time: a hash of the model sources (see model_version.cmake).
+extern const char* const kModelHash;
+
+// A request checked and resolved in the parent: the machine loaded, the program's
+// parameters fixed, the mapper's text found. The child inherits it through fork().
+struct Prepared {
+  std::shared_ptr<const machine::Machine> machine;
+  std::string machine_text;  // the TOML the machine was loaded from
+  std::string app;
+  apps::Params params;
+  MapperKind mapper_kind = MapperKind::Expert;
+  dsl::SourceFile mapper;    // Text and Expert
+  sim::Options options;
+  Fault fault = Fault::None;
+  std::string key_material;  // canonical JSON of everything above (see cache_key)
+  std::string key;           // hash of key_material
+};
+
+// Throws RequestError.
+Prepared prepare(const Request& request);
+
+// The whole evaluation, in this process (the child calls it): never throws.
+Result run_pipeline(const Prepared& p, uint64_t memory_limit_bytes);
+// The outcome of a child that ran out of its memory limit (0: no limit).
+sim::Outcome memory_exhausted(uint64_t memory_limit_bytes);
+
+// The child's life after fork(): limits, the request's fault if any, run_pipeline, the
+// Result as JSON on `result_fd`; stdout and stderr go to `log_fd`. Never returns.
+[[noreturn]] void child_main(const Prepared& p, const Limits& limits, int result_fd, int log_fd, int parent_pid);
+
+// 128-bit FNV-1a of `text`, as 32 hex digits.
+std::string content_hash(std::string_view text);
+
+}  // namespace mage::eval::detail

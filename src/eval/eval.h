@@ -1,0 +1,183 @@
+// One evaluation of a mapper (module `eval`): compile the mapper, build the program,
+// analyze it, apply the mapper and simulate the Plan — all in one forked child process
+// with a time and a memory limit, so that SimGrid's global state, a crash, a hang or an
+// exhausted memory stays there. The child sends its Result back through a pipe as JSON.
+// Also a result cache keyed by a content hash of everything that decides an outcome, and
+// a pool that runs several children at once.
+//
+// Statuses (sim::Status) of an evaluation:
+// - mapper error: the mapper does not compile or its top-level statements fail against
+//   the machine; the message is the formatted diagnostics (FILE:LINE:COL: error: ...).
+// - mapping error: mapping::apply failed; the message is the MappingError's.
+// - execution error: the simulator rejected the execution (out of memory, layout mismatch).
+// - simulator failure: the child crashed ("simulator crashed: Segmentation fault"), ran
+//   past the time limit ("simulator exceeded 30 s"), exhausted its memory limit, or sent
+//   something that is not a result.
+// A request that cannot be evaluated at all (unknown app or machine, a configuration the
+// app does not support) throws RequestError before any child is started.
+//
+// Deterministic: the same Request gives the same outcome, bit for bit (timings aside).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "apps/apps.h"
+#include "dsl/dsl.h"
+#include "machine/machine.h"
+#include "sim/sim.h"
+
+namespace mage::eval {
+
+// ---- The request -----------------------------------------------------------------------
+
+enum class MapperKind {
+  Text,     // mapper text given by the caller
+  Expert,   // mappers/expert/<app>.map (built into the program)
+  Default,  // the built-in default mapper (mapping::apply_default)
+};
+
+struct MapperSpec {
+  MapperKind kind = MapperKind::Expert;
+  std::string text;  // Text only: the mapper
+  std::string file;  // Text only: the name diagnostics give it, e.g. "my.map"
+};
+MapperSpec mapper_text(std::string text, std::string file = "mapper.map");
+MapperSpec expert_mapper();
+MapperSpec default_mapper();
+
+// Test hook: makes the child misbehave after it starts, to exercise the failure paths.
+enum class Fault {
+  None,
+  Crash,    // raises SIGSEGV
+  Hang,     // sleeps forever (the time limit ends it)
+  Garbage,  // writes something that is not a result
+  Silent,   // exits with status 3 without a result
+  Exhaust,  // allocates memory until the memory limit stops it
+};
+std::string_view to_string(Fault f);
+
+struct Request {
+  std::string app;                  // one of apps::list()
+  std::string machine = "p100x4";   // a preset name or a path to a TOML file (machine::load)
+  machine::Overrides overrides;     // --nodes, --ranks-per-node
+  apps::Scale scale = apps::Scale::Published;
+  std::optional<int> iterations;    // timed iterations (default: the app's)
+  // When set, the program is built with exactly these parameters (scale and iterations
+  // above are ignored); otherwise they come from the machine, as `mage app show` does.
+  std::optional<apps::Params> params;
+  MapperSpec mapper;
+  sim::Options options;             // trace, entries in the costliest lists
+  Fault debug_fault = Fault::None;  // tests only
+};
+
+// ---- The result ------------------------------------------------------------------------
+
+// Seconds spent in each phase, measured in the child (wall: by the parent, from fork to
+// the child's end, including process start and the transfer of the result).
+struct Timing {
+  double compile_s = 0;   // compile, check the names against the program, bind to the machine
+  double build_s = 0;     // build the program and analyze its dependences
+  double apply_s = 0;     // mapping::apply
+  double simulate_s = 0;  // sim::run
+  double wall_s = 0;
+};
+
+struct Result {
+  sim::Outcome outcome;
+  std::vector<dsl::Diagnostic> diagnostics;  // the mapper's errors and warnings
+  std::vector<std::string> mapper_log;       // lines the mapper printed with `print`
+  Timing timing;
+  bool cached = false;                       // served by the cache (timing is the original's)
+
+  // The outcome's keys (status, message, time_s, metric_name, metric_value, profile), then
+  // diagnostics, mapper_log and, with `timing`, timing. Never the trace.
+  nlohmann::ordered_json to_json(bool timing = false) const;
+};
+
+// ---- Evaluating ------------------------------------------------------------------------
+
+struct Limits {
+  double time_s = 30;                       // wall-clock seconds per child; 0: none
+  uint64_t memory_bytes = uint64_t{8} << 30;  // address space per child; 0: none
+};
+
+// A request that cannot be evaluated: unknown app, unreadable or invalid machine,
+// a configuration the app does not support.
+class RequestError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class Cache;
+
+// One evaluation in a child process. Never hangs and never ends the calling process; all
+// problems become the Result's outcome, except RequestError. With a cache, a request seen
+// before is answered from it (outcomes with status simulator failure are not cached:
+// they depend on the limits and the load).
+Result evaluate(const Request& request, const Limits& limits = {}, Cache* cache = nullptr);
+
+// Evaluates every request with up to `workers` children at once (0: one per hardware
+// thread); results in request order. Every request is checked before the first child
+// starts (RequestError names the request's index). With a cache, identical requests in
+// one batch are evaluated once.
+std::vector<Result> evaluate_many(const std::vector<Request>& requests, int workers = 0, const Limits& limits = {},
+                                  Cache* cache = nullptr);
+
+// ---- The cache -------------------------------------------------------------------------
+
+// The content hash of a request (32 hex digits: 128-bit FNV-1a): of the mapper text and file name, the app,
+// the machine's TOML text and overrides, the program parameters, the simulator options, the
+// test fault and model_version(). Throws RequestError when the request is invalid.
+std::string cache_key(const Request& request);
+
+// Results by cache key, in memory and, when given a directory, also one JSON file per key
+// there (<key>.json, written atomically; a file that does not parse or names another key or
+// model version is ignored). Safe to share between threads.
+class Cache {
+ public:
+  Cache() = default;
+  explicit Cache(std::filesystem::path directory);  // created if missing
+
+  std::optional<Result> find(const std::string& key);
+  void store(const std::string& key, const Result& result);
+
+  size_t size() const;
+  int64_t hits() const;
+  int64_t misses() const;
+  const std::optional<std::filesystem::path>& directory() const { return directory_; }
+
+ private:
+  mutable std::mutex mutex_;
+  std::optional<std::filesystem::path> directory_;
+  std::map<std::string, Result, std::less<>> entries_;
+  int64_t hits_ = 0;
+  int64_t misses_ = 0;
+};
+
+// ---- Data ------------------------------------------------------------------------------
+
+// The text of mappers/expert/<app>.map as it was at build time; nullopt for another name.
+std::optional<std::string_view> expert_mapper_text(std::string_view app);
+
+// Names the model (the sources of the language, machines, programs, mapping and simulator
+// as built); part of every cache key.
+std::string_view model_version();
+
+// Result as JSON with everything needed to restore it (the outcome, the trace when
+// recorded, diagnostics, mapper log, timing) and back; what goes through the pipe and into
+// the cache. result_from_json throws nlohmann::json::exception on a malformed value.
+nlohmann::ordered_json result_to_json(const Result& result);
+Result result_from_json(const nlohmann::json& j);
+
+}  // namespace mage::eval

@@ -1,0 +1,107 @@
+// The evaluation itself, as the child runs it: compile the mapper, build and analyze the
+// program, bind the mapper to the machine, apply it, simulate the Plan.
+#include <chrono>
+#include <fmt/format.h>
+#include <new>
+#include <set>
+#include <variant>
+
+#include "eval/detail.h"
+#include "mapping/mapping.h"
+#include "program/program.h"
+
+namespace mage::eval::detail {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+void append(std::vector<dsl::Diagnostic>& to, const std::vector<dsl::Diagnostic>& from) {
+  to.insert(to.end(), from.begin(), from.end());
+}
+
+// The mapper error: every diagnostic so far, formatted as `mage check` prints them.
+Result mapper_error(Result r, const dsl::SourceFile& source) {
+  std::string message = dsl::format_diagnostics(r.diagnostics, source);
+  while (!message.empty() && message.back() == '\n') message.pop_back();
+  r.outcome = sim::failure(sim::Status::MapperError, std::move(message));
+  return r;
+}
+
+Result pipeline(const Prepared& p) {
+  Result r;
+  const machine::Machine& machine = *p.machine;
+  const bool has_mapper = p.mapper_kind != MapperKind::Default;
+
+  auto t = Clock::now();
+  dsl::CompileResult compiled;
+  if (has_mapper) {
+    compiled = dsl::compile(p.mapper);
+    append(r.diagnostics, compiled.diagnostics);
+    r.timing.compile_s = since(t);
+  }
+  if (has_mapper && !compiled.unit) return mapper_error(std::move(r), p.mapper);
+
+  t = Clock::now();
+  program::Program program = apps::build(p.app, p.params);
+  program::TaskGraph graph = program::analyze(program);
+  r.timing.build_s = since(t);
+
+  std::optional<dsl::Mapper> mapper;
+  if (has_mapper) {
+    t = Clock::now();
+    std::set<std::string, std::less<>> tasks, regions;
+    for (const auto& k : program.tasks) tasks.insert(k.name);
+    for (const auto& g : program.regions) regions.insert(g.name);
+    for (const auto& q : program.partitions) regions.insert(q.name);
+    append(r.diagnostics, dsl::check_names(*compiled.unit, tasks, regions));
+    dsl::BindResult bound = dsl::Mapper::bind(compiled.unit, mapping::shape_of(machine));
+    append(r.diagnostics, bound.diagnostics);
+    r.timing.compile_s += since(t);
+    if (!bound.mapper) return mapper_error(std::move(r), p.mapper);
+    mapper = std::move(bound.mapper);
+  }
+
+  t = Clock::now();
+  mapping::ApplyResult applied = mapper ? mapping::apply(program, graph, machine, *mapper)
+                                        : mapping::apply_default(program, graph, machine);
+  r.timing.apply_s = since(t);
+  if (mapper) r.mapper_log = mapper->log();
+  if (const auto* e = std::get_if<mapping::MappingError>(&applied)) {
+    if (e->diagnostic) r.diagnostics.push_back(*e->diagnostic);
+    r.outcome = sim::failure(sim::Status::MappingError, e->message);
+    return r;
+  }
+
+  t = Clock::now();
+  r.outcome = sim::run(program, graph, machine, std::get<mapping::Plan>(applied), p.options);
+  r.timing.simulate_s = since(t);
+  return r;
+}
+
+}  // namespace
+
+sim::Outcome memory_exhausted(uint64_t memory_limit_bytes) {
+  return sim::failure(sim::Status::SimulatorFailure,
+                      memory_limit_bytes > 0
+                          ? fmt::format("simulator exceeded the memory limit of {} MiB", memory_limit_bytes >> 20)
+                          : std::string("simulator ran out of memory"));
+}
+
+Result run_pipeline(const Prepared& p, uint64_t memory_limit_bytes) {
+  try {
+    return pipeline(p);
+  } catch (const std::bad_alloc&) {
+    Result r;
+    r.outcome = memory_exhausted(memory_limit_bytes);
+    return r;
+  } catch (const std::exception& e) {
+    Result r;
+    r.outcome = sim::failure(sim::Status::SimulatorFailure, fmt::format("evaluation failed: {}", e.what()));
+    return r;
+  }
+}
+
+}  // namespace mage::eval::detail

@@ -1,0 +1,208 @@
+// Checking and resolving a Request in the parent (machine, program parameters, mapper
+// text) and its cache key.
+#include <nlohmann/json.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <fmt/format.h>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <tuple>
+
+#include "eval/detail.h"
+
+namespace mage::eval {
+
+namespace {
+
+// Bump when the meaning of a Result's JSON changes; the model sources are hashed anyway.
+constexpr std::string_view kFormatVersion = "1";
+
+bool is_path(std::string_view s) {
+  return s.find('/') != std::string_view::npos || (s.size() >= 5 && s.substr(s.size() - 5) == ".toml");
+}
+
+// The TOML text of a preset or a file, and the name load_text gives it.
+std::pair<std::string, std::string> machine_text(const std::string& name) {
+  if (!is_path(name)) {
+    if (auto text = machine::preset_text(name)) return {std::string(*text), fmt::format("machines/{}.toml", name)};
+    machine::load(name);  // throws LoadError with the list of presets
+    throw RequestError("unknown machine preset '" + name + "'");
+  }
+  std::ifstream in(name, std::ios::binary);
+  if (!in) throw RequestError(fmt::format("{}: cannot read the machine file: {}", name, std::strerror(errno)));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return {text.str(), name};
+}
+
+// Machines loaded so far (an optimizer sends thousands of requests for one machine).
+std::shared_ptr<const machine::Machine> load_machine(const std::string& text, const std::string& source,
+                                                     const machine::Overrides& o) {
+  using Key = std::tuple<std::string, std::string, std::optional<int>, std::optional<int>>;
+  static std::mutex mutex;
+  static std::map<Key, std::shared_ptr<const machine::Machine>> loaded;
+  Key key{source, text, o.nodes, o.ranks_per_node};
+  {
+    std::lock_guard lock(mutex);
+    if (auto it = loaded.find(key); it != loaded.end()) return it->second;
+  }
+  auto m = std::make_shared<const machine::Machine>(machine::load_text(text, source, o));
+  std::lock_guard lock(mutex);
+  if (loaded.size() > 64) loaded.clear();
+  return loaded.emplace(std::move(key), std::move(m)).first->second;
+}
+
+nlohmann::ordered_json params_json(const apps::Params& p) {
+  return {{"nodes", p.nodes},
+          {"gpus_per_node", p.gpus_per_node},
+          {"ranks_per_node", p.ranks_per_node},
+          {"cpus_per_node", p.cpus_per_node},
+          {"omps_per_node", p.omps_per_node},
+          {"scale", std::string(apps::to_string(p.scale))},
+          {"iterations", p.iterations ? nlohmann::ordered_json(*p.iterations) : nlohmann::ordered_json()}};
+}
+
+// Builds the program once per (app, parameters) to find configurations the app does not
+// support before a child is started; the program itself is built again in the child.
+void check_app(const std::string& app, const apps::Params& params) {
+  static std::mutex mutex;
+  static std::set<std::string> supported;
+  const std::string key = app + " " + params_json(params).dump();
+  {
+    std::lock_guard lock(mutex);
+    if (supported.contains(key)) return;
+  }
+  try {
+    (void)apps::build(app, params);
+  } catch (const std::exception& e) {
+    throw RequestError(e.what());
+  }
+  std::lock_guard lock(mutex);
+  supported.insert(key);
+}
+
+}  // namespace
+
+MapperSpec mapper_text(std::string text, std::string file) {
+  return MapperSpec{MapperKind::Text, std::move(text), std::move(file)};
+}
+MapperSpec expert_mapper() { return MapperSpec{MapperKind::Expert, "", ""}; }
+MapperSpec default_mapper() { return MapperSpec{MapperKind::Default, "", ""}; }
+
+std::string_view to_string(Fault f) {
+  switch (f) {
+    case Fault::None: return "none";
+    case Fault::Crash: return "crash";
+    case Fault::Hang: return "hang";
+    case Fault::Garbage: return "garbage";
+    case Fault::Silent: return "silent";
+    case Fault::Exhaust: return "exhaust";
+  }
+  return "?";
+}
+
+std::optional<std::string_view> expert_mapper_text(std::string_view app) {
+  for (const auto& e : detail::embedded_experts())
+    if (e.app == app) return e.text;
+  return std::nullopt;
+}
+
+std::string_view model_version() {
+  static const std::string version = fmt::format("{}-{}", kFormatVersion, detail::kModelHash);
+  return version;
+}
+
+std::string cache_key(const Request& request) { return detail::prepare(request).key; }
+
+namespace detail {
+
+std::string content_hash(std::string_view text) {
+  __extension__ using u128 = unsigned __int128;
+  const u128 prime = (u128{1} << 88) | 0x13b;
+  u128 h = (u128{0x6c62272e07bb0142ull} << 64) | 0x62b821756295c58dull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= prime;
+  }
+  return fmt::format("{:016x}{:016x}", static_cast<uint64_t>(h >> 64), static_cast<uint64_t>(h));
+}
+
+Prepared prepare(const Request& r) {
+  Prepared p;
+  bool known = false;
+  for (const auto& a : apps::list()) known = known || a.name == r.app;
+  if (!known) {
+    std::string names;
+    for (const auto& a : apps::list()) names += (names.empty() ? "" : ", ") + a.name;
+    throw RequestError(fmt::format("unknown app '{}' (apps: {})", r.app, names));
+  }
+  p.app = r.app;
+
+  std::string source;
+  try {
+    std::tie(p.machine_text, source) = machine_text(r.machine);
+    p.machine = load_machine(p.machine_text, source, r.overrides);
+  } catch (const machine::LoadError& e) {
+    throw RequestError(e.what());
+  }
+  const machine::Machine& m = *p.machine;
+
+  if (r.params) {
+    p.params = *r.params;
+  } else {
+    p.params.nodes = m.nodes();
+    p.params.gpus_per_node = m.procs_per_node(machine::ProcKind::GPU);
+    p.params.ranks_per_node = m.ranks_per_node();
+    p.params.cpus_per_node = m.procs_per_node(machine::ProcKind::CPU);
+    p.params.omps_per_node = m.procs_per_node(machine::ProcKind::OMP);
+    p.params.scale = r.scale;
+    p.params.iterations = r.iterations;
+  }
+  check_app(p.app, p.params);
+
+  p.mapper_kind = r.mapper.kind;
+  switch (r.mapper.kind) {
+    case MapperKind::Text:
+      p.mapper = dsl::SourceFile{r.mapper.file.empty() ? "mapper.map" : r.mapper.file, r.mapper.text};
+      break;
+    case MapperKind::Expert: {
+      auto text = expert_mapper_text(p.app);
+      if (!text) throw RequestError(fmt::format("no expert mapper for app '{}'", p.app));
+      p.mapper = dsl::SourceFile{fmt::format("mappers/expert/{}.map", p.app), std::string(*text)};
+      break;
+    }
+    case MapperKind::Default:
+      p.mapper = dsl::SourceFile{"default", ""};
+      break;
+  }
+  p.options = r.options;
+  p.fault = r.debug_fault;
+
+  nlohmann::ordered_json material = {
+      {"model", model_version()},
+      {"app", p.app},
+      {"params", params_json(p.params)},
+      {"machine",
+       {{"source", source},
+        {"text", p.machine_text},
+        {"nodes", r.overrides.nodes ? nlohmann::ordered_json(*r.overrides.nodes) : nlohmann::ordered_json()},
+        {"ranks_per_node",
+         r.overrides.ranks_per_node ? nlohmann::ordered_json(*r.overrides.ranks_per_node) : nlohmann::ordered_json()}}},
+      // An expert mapper is its text: the same key as that text under the same file name.
+      {"mapper",
+       {{"kind", p.mapper_kind == MapperKind::Default ? "default" : "text"},
+        {"file", p.mapper.name},
+        {"text", p.mapper.text}}},
+      {"options", {{"trace", p.options.trace}, {"top", p.options.top}}},
+      {"fault", to_string(p.fault)}};
+  p.key_material = material.dump();
+  p.key = content_hash(p.key_material);
+  return p;
+}
+
+}  // namespace detail
+}  // namespace mage::eval

@@ -1,0 +1,425 @@
+// One evaluation in a child process: every status, the limits, the test faults, request
+// errors, determinism, the cache and the pool.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "eval/eval.h"
+
+namespace mage::eval {
+namespace {
+
+using sim::Status;
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string expert_file(const std::string& app) {
+  return read_text(std::string(MAGE_SOURCE_DIR) + "/mappers/expert/" + app + ".map");
+}
+
+Request small(const std::string& app, MapperSpec mapper = expert_mapper(), const std::string& machine = "p100x4") {
+  Request r;
+  r.app = app;
+  r.machine = machine;
+  r.scale = apps::Scale::Small;
+  r.mapper = std::move(mapper);
+  return r;
+}
+
+// Replaces the first occurrence of `from` in `text`.
+std::string replace(std::string text, const std::string& from, const std::string& to) {
+  const size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  return text;
+}
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+// ---- Statuses -------------------------------------------------------------------------
+
+TEST(Evaluate, ExpertMapperOnASmallApp) {
+  Result r = evaluate(small("circuit"));
+  ASSERT_EQ(r.outcome.status, Status::Ok) << r.outcome.message;
+  EXPECT_EQ(r.outcome.message, "");
+  EXPECT_GT(r.outcome.time_s, 0);
+  EXPECT_EQ(r.outcome.metric_name, "iterations/s");
+  EXPECT_GT(r.outcome.metric_value, 0);
+  EXPECT_GT(r.outcome.profile.tasks, 0);
+  EXPECT_FALSE(r.outcome.profile.processors.empty());
+  EXPECT_TRUE(r.diagnostics.empty());
+  EXPECT_FALSE(r.cached);
+  EXPECT_GT(r.timing.compile_s, 0);
+  EXPECT_GT(r.timing.build_s, 0);
+  EXPECT_GT(r.timing.apply_s, 0);
+  EXPECT_GT(r.timing.simulate_s, 0);
+  EXPECT_GE(r.timing.wall_s, r.timing.compile_s + r.timing.build_s + r.timing.apply_s + r.timing.simulate_s);
+  EXPECT_TRUE(r.outcome.trace.events.empty());
+}
+
+TEST(Evaluate, EveryAppWithItsExpertMapper) {
+  std::vector<Request> requests;
+  for (const auto& a : apps::list()) requests.push_back(small(a.name));
+  std::vector<Result> results = evaluate_many(requests);
+  ASSERT_EQ(results.size(), requests.size());
+  for (size_t i = 0; i < results.size(); ++i) {
+    EXPECT_EQ(results[i].outcome.status, Status::Ok) << requests[i].app << ": " << results[i].outcome.message;
+    EXPECT_TRUE(results[i].diagnostics.empty()) << requests[i].app;
+  }
+}
+
+TEST(Evaluate, DefaultMapper) {
+  Result r = evaluate(small("stencil", default_mapper()));
+  ASSERT_EQ(r.outcome.status, Status::Ok) << r.outcome.message;
+  EXPECT_EQ(r.timing.compile_s, 0);
+  EXPECT_GT(r.outcome.metric_value, 0);
+}
+
+TEST(Evaluate, MapperTextWithASyntaxErrorIsAMapperError) {
+  Result r = evaluate(small("circuit", mapper_text("Task * GPU\nRegion * * GPU FBMEM;\n", "bad.map")));
+  ASSERT_EQ(r.outcome.status, Status::MapperError);
+  EXPECT_TRUE(contains(r.outcome.message, "bad.map:1:11: error: expected ';'")) << r.outcome.message;
+  EXPECT_TRUE(contains(r.outcome.message, "\nTask * GPU\n          ^")) << r.outcome.message;  // source and caret
+  ASSERT_FALSE(r.diagnostics.empty());
+  EXPECT_EQ(r.diagnostics[0].severity, dsl::Severity::Error);
+  EXPECT_EQ(r.diagnostics[0].file, "bad.map");
+  EXPECT_EQ(r.diagnostics[0].loc.line, 1);
+  EXPECT_EQ(r.outcome.time_s, 0);
+}
+
+TEST(Evaluate, TopLevelStatementFailingOnTheMachineIsAMapperError) {
+  // p100x4 has one node: Machine(GPU)[3, 0] does not exist.
+  Result r = evaluate(small("circuit", mapper_text("m = Machine(GPU);\nx = m[3, 0];\n", "bind.map")));
+  ASSERT_EQ(r.outcome.status, Status::MapperError);
+  EXPECT_TRUE(contains(r.outcome.message, "bind.map:2:")) << r.outcome.message;
+  ASSERT_FALSE(r.diagnostics.empty());
+  EXPECT_EQ(dsl::diag_name(r.diagnostics[0].id), "index_out_of_range");
+}
+
+TEST(Evaluate, UnknownTaskNamesAreWarningsAndTheEvaluationGoesOn) {
+  Result r = evaluate(small("circuit", mapper_text("Task no_such_task GPU;\n", "warn.map")));
+  ASSERT_EQ(r.outcome.status, Status::Ok) << r.outcome.message;
+  ASSERT_EQ(r.diagnostics.size(), 1u);
+  EXPECT_EQ(r.diagnostics[0].severity, dsl::Severity::Warning);
+  EXPECT_TRUE(contains(r.diagnostics[0].message, "no_such_task")) << r.diagnostics[0].message;
+}
+
+TEST(Evaluate, PlacementOnACpuForAGpuTaskIsAMappingError) {
+  const std::string text =
+      "Task calculate_new_currents GPU;\n"
+      "mcpu = Machine(CPU);\n"
+      "def on_cpu(Task t) {\n"
+      "  return mcpu[0, 0];\n"
+      "}\n"
+      "IndexTaskMap calculate_new_currents on_cpu;\n";
+  Result r = evaluate(small("circuit", mapper_text(text, "cpu.map")));
+  ASSERT_EQ(r.outcome.status, Status::MappingError) << r.outcome.message;
+  EXPECT_TRUE(contains(r.outcome.message, "cpu.map:6")) << r.outcome.message;
+  EXPECT_TRUE(contains(r.outcome.message, "calculate_new_currents")) << r.outcome.message;
+}
+
+TEST(Evaluate, FOrderForCannonsDgemmIsAnExecutionError) {
+  const std::string text = replace(expert_file("cannon"), "C_order", "F_order");
+  Result r = evaluate(small("cannon", mapper_text(text, "cannon_f.map")));
+  ASSERT_EQ(r.outcome.status, Status::ExecutionError) << r.outcome.message;
+  EXPECT_TRUE(contains(r.outcome.message, "layout mismatch")) << r.outcome.message;
+  EXPECT_TRUE(contains(r.outcome.message, "is F_order, C_order required")) << r.outcome.message;
+}
+
+// ---- Simulator failures -----------------------------------------------------------------
+
+Result with_fault(Fault f, Limits limits = {}) {
+  Request r = small("circuit");
+  r.debug_fault = f;
+  return evaluate(r, limits);
+}
+
+TEST(SimulatorFailure, Crash) {
+  Result r = with_fault(Fault::Crash);
+  EXPECT_EQ(r.outcome.status, Status::SimulatorFailure);
+  EXPECT_EQ(r.outcome.message, "simulator crashed: Segmentation fault");
+}
+
+TEST(SimulatorFailure, HangEndsAtTheTimeLimit) {
+  const auto start = std::chrono::steady_clock::now();
+  Result r = with_fault(Fault::Hang, Limits{.time_s = 0.3, .memory_bytes = 0});
+  EXPECT_EQ(r.outcome.status, Status::SimulatorFailure);
+  EXPECT_EQ(r.outcome.message, "simulator exceeded 0.3 s");
+  EXPECT_GE(r.timing.wall_s, 0.3);
+  EXPECT_LT(seconds_since(start), 5.0);
+}
+
+TEST(SimulatorFailure, AnEvaluationLongerThanTheLimit) {
+  Request q = small("pennant");
+  q.scale = apps::Scale::Published;
+  Result r = evaluate(q, Limits{.time_s = 0.001, .memory_bytes = 0});
+  EXPECT_EQ(r.outcome.status, Status::SimulatorFailure);
+  EXPECT_EQ(r.outcome.message, "simulator exceeded 0.001 s");
+}
+
+TEST(SimulatorFailure, GarbageIsMalformedOutput) {
+  Result r = with_fault(Fault::Garbage);
+  EXPECT_EQ(r.outcome.status, Status::SimulatorFailure);
+  EXPECT_TRUE(contains(r.outcome.message, "malformed simulator output")) << r.outcome.message;
+}
+
+TEST(SimulatorFailure, ExitWithoutAResult) {
+  Result r = with_fault(Fault::Silent);
+  EXPECT_EQ(r.outcome.status, Status::SimulatorFailure);
+  EXPECT_EQ(r.outcome.message, "simulator exited with status 3 and no result");
+}
+
+TEST(SimulatorFailure, MemoryExhaustion) {
+  Result r = with_fault(Fault::Exhaust, Limits{.time_s = 30, .memory_bytes = uint64_t{512} << 20});
+  EXPECT_EQ(r.outcome.status, Status::SimulatorFailure);
+  EXPECT_EQ(r.outcome.message, "simulator exceeded the memory limit of 512 MiB");
+}
+
+TEST(SimulatorFailure, TheParentGoesOnAfterEveryFailure) {
+  for (Fault f : {Fault::Crash, Fault::Garbage, Fault::Silent}) EXPECT_FALSE(with_fault(f).outcome.ok());
+  EXPECT_EQ(evaluate(small("circuit")).outcome.status, Status::Ok);
+}
+
+// ---- Requests ----------------------------------------------------------------------------
+
+TEST(Request, ErrorsBeforeAnyChild) {
+  EXPECT_THROW(evaluate(small("fft")), RequestError);
+  EXPECT_THROW(evaluate(small("circuit", expert_mapper(), "no_such_machine")), RequestError);
+  EXPECT_THROW(evaluate(small("circuit", expert_mapper(), "/no/such/file.toml")), RequestError);
+  Request grid = small("solomonik", expert_mapper(), "lassen");
+  grid.overrides.nodes = 16;
+  try {
+    evaluate(grid);
+    ADD_FAILURE() << "no RequestError";
+  } catch (const RequestError& e) {
+    EXPECT_TRUE(contains(e.what(), "no (r, c, r3) grid for 64 GPUs")) << e.what();
+  }
+  try {
+    evaluate_many({small("circuit"), small("fft")});
+    ADD_FAILURE() << "no RequestError";
+  } catch (const RequestError& e) {
+    EXPECT_TRUE(contains(e.what(), "request 1: unknown app 'fft'")) << e.what();
+  }
+}
+
+TEST(Request, MachineOverridesAndExplicitParams) {
+  Request r = small("stencil", expert_mapper(), "lassen");
+  r.overrides.nodes = 2;
+  Result two = evaluate(r);
+  ASSERT_EQ(two.outcome.status, Status::Ok) << two.outcome.message;
+  bool node1 = false;
+  for (const auto& p : two.outcome.profile.processors) node1 = node1 || contains(p.processor, "node 1 ");
+  EXPECT_TRUE(node1);
+
+  apps::Params params;
+  params.nodes = 2;
+  params.gpus_per_node = 4;
+  params.scale = apps::Scale::Small;
+  params.iterations = 2;
+  r.params = params;
+  Result explicit_params = evaluate(r);
+  ASSERT_EQ(explicit_params.outcome.status, Status::Ok) << explicit_params.outcome.message;
+  EXPECT_NE(cache_key(r), cache_key(small("stencil", expert_mapper(), "lassen")));
+}
+
+TEST(Request, MachineFromAFile) {
+  Request r = small("circuit", expert_mapper(), std::string(MAGE_SOURCE_DIR) + "/machines/p100x4.toml");
+  Result from_file = evaluate(r);
+  Result preset = evaluate(small("circuit"));
+  ASSERT_EQ(from_file.outcome.status, Status::Ok) << from_file.outcome.message;
+  EXPECT_EQ(from_file.outcome.to_json().dump(), preset.outcome.to_json().dump());
+}
+
+TEST(Request, TraceComesBackThroughThePipe) {
+  Request r = small("circuit");
+  r.options.trace = true;
+  Result res = evaluate(r);
+  ASSERT_EQ(res.outcome.status, Status::Ok) << res.outcome.message;
+  EXPECT_FALSE(res.outcome.trace.rows.empty());
+  EXPECT_FALSE(res.outcome.trace.events.empty());
+  nlohmann::json chrome = sim::chrome_trace(res.outcome.trace);
+  EXPECT_FALSE(chrome["traceEvents"].empty());
+}
+
+TEST(Request, MapperLogLines) {
+  const std::string text = replace(expert_file("circuit"), "  ip = task.ipoint;\n",
+                                   "  ip = task.ipoint;\n  print(\"placing {}\", ip[0]);\n");
+  Result r = evaluate(small("circuit", mapper_text(text, "log.map")));
+  ASSERT_EQ(r.outcome.status, Status::Ok) << r.outcome.message;
+  ASSERT_FALSE(r.mapper_log.empty());
+  EXPECT_EQ(r.mapper_log[0], "placing 0");
+}
+
+// ---- Data --------------------------------------------------------------------------------
+
+TEST(Data, EmbeddedExpertMappersAreTheFiles) {
+  for (const auto& a : apps::list()) {
+    auto text = expert_mapper_text(a.name);
+    ASSERT_TRUE(text) << a.name;
+    EXPECT_EQ(*text, expert_file(a.name)) << a.name;
+  }
+  EXPECT_FALSE(expert_mapper_text("fft"));
+}
+
+TEST(Data, ResultJsonRoundTrip) {
+  Request q = small("cannon");
+  q.options.trace = true;
+  Result r = evaluate(q);
+  r.diagnostics.push_back(dsl::Diagnostic{dsl::DiagId::division_by_zero, dsl::Severity::Warning, "x.map", {3, 4},
+                                          "division by zero", {"a note"}});
+  Result back = result_from_json(nlohmann::json::parse(result_to_json(r).dump()));
+  EXPECT_EQ(result_to_json(back).dump(), result_to_json(r).dump());
+  EXPECT_EQ(back.outcome.trace.events.size(), r.outcome.trace.events.size());
+  EXPECT_EQ(back.diagnostics[0].id, dsl::DiagId::division_by_zero);
+  EXPECT_EQ(back.diagnostics[0].notes, std::vector<std::string>{"a note"});
+}
+
+TEST(Data, ToJsonKeys) {
+  nlohmann::ordered_json j = evaluate(small("circuit")).to_json();
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : j.items()) keys.push_back(k);
+  EXPECT_EQ(keys, (std::vector<std::string>{"status", "message", "time_s", "metric_name", "metric_value", "profile",
+                                            "diagnostics", "mapper_log"}));
+}
+
+// ---- Determinism, the cache and the pool --------------------------------------------------
+
+TEST(Determinism, SameRequestSameOutcome) {
+  for (const char* app : {"circuit", "pennant", "summa"}) {
+    Request r = small(app);
+    r.overrides.nodes = 2;
+    r.machine = "lassen";
+    EXPECT_EQ(evaluate(r).outcome.to_json().dump(), evaluate(r).outcome.to_json().dump()) << app;
+  }
+}
+
+TEST(CacheKey, ChangesWithEverythingThatDecidesTheOutcome) {
+  const Request base = small("circuit");
+  const std::string key = cache_key(base);
+  EXPECT_EQ(key.size(), 32u);
+  EXPECT_EQ(key, cache_key(small("circuit")));
+  std::vector<Request> variants(7, base);
+  variants[0].app = "stencil";
+  variants[1].mapper = default_mapper();
+  variants[2].mapper = mapper_text(std::string(*expert_mapper_text("circuit")), "mappers/expert/circuit.map");
+  variants[3].overrides.nodes = 2;
+  variants[4].scale = apps::Scale::Published;
+  variants[5].options.trace = true;
+  variants[6].iterations = 3;
+  std::set<std::string> keys{key};
+  for (const Request& v : variants) keys.insert(cache_key(v));
+  // The expert as text under the expert's file name is the same content.
+  EXPECT_EQ(cache_key(variants[2]), key);
+  EXPECT_EQ(keys.size(), variants.size());
+  EXPECT_FALSE(model_version().empty());
+}
+
+TEST(Cache, HitsReturnIdenticalResults) {
+  Cache cache;
+  Result first = evaluate(small("circuit"), {}, &cache);
+  EXPECT_FALSE(first.cached);
+  EXPECT_EQ(cache.misses(), 1);
+  Result second = evaluate(small("circuit"), {}, &cache);
+  EXPECT_TRUE(second.cached);
+  EXPECT_EQ(cache.hits(), 1);
+  EXPECT_EQ(cache.size(), 1u);
+  EXPECT_EQ(second.to_json(true).dump(), first.to_json(true).dump());
+  EXPECT_EQ(evaluate(small("circuit", default_mapper()), {}, &cache).cached, false);
+  EXPECT_EQ(cache.size(), 2u);
+}
+
+TEST(Cache, MapperErrorsAreCachedSimulatorFailuresAreNot) {
+  Cache cache;
+  evaluate(small("circuit", mapper_text("x = ;", "e.map")), {}, &cache);
+  EXPECT_TRUE(evaluate(small("circuit", mapper_text("x = ;", "e.map")), {}, &cache).cached);
+  Request crash = small("circuit");
+  crash.debug_fault = Fault::Crash;
+  evaluate(crash, {}, &cache);
+  EXPECT_FALSE(evaluate(crash, {}, &cache).cached);
+  EXPECT_EQ(cache.size(), 1u);
+}
+
+TEST(Cache, PersistsToADirectory) {
+  const std::filesystem::path dir = std::filesystem::path(MAGE_BINARY_DIR) / "test_eval_cache";
+  std::filesystem::remove_all(dir);
+  Result first;
+  {
+    Cache cache(dir);
+    first = evaluate(small("stencil"), {}, &cache);
+  }
+  const std::string key = cache_key(small("stencil"));
+  ASSERT_TRUE(std::filesystem::exists(dir / (key + ".json")));
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) files += e.is_regular_file();
+  EXPECT_EQ(files, 1);  // no temporary file left behind
+  {
+    Cache cache(dir);
+    Result again = evaluate(small("stencil"), {}, &cache);
+    EXPECT_TRUE(again.cached);
+    EXPECT_EQ(again.to_json(true).dump(), first.to_json(true).dump());
+  }
+  {
+    std::ofstream(dir / (key + ".json")) << "{ not json";
+    Cache cache(dir);
+    EXPECT_FALSE(cache.find(key));
+    EXPECT_FALSE(evaluate(small("stencil"), {}, &cache).cached);  // evaluated again and rewritten
+    Cache reread(dir);
+    EXPECT_TRUE(reread.find(key));
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Pool, ResultsInRequestOrder) {
+  std::vector<Request> requests;
+  for (const char* app : {"pennant", "circuit", "cannon", "stencil", "cosma", "circuit"})
+    requests.push_back(small(app));
+  requests.push_back(small("circuit", mapper_text("x = ;", "e.map")));
+  requests.push_back(small("cannon", default_mapper()));
+  std::vector<Result> many = evaluate_many(requests, 3);
+  ASSERT_EQ(many.size(), requests.size());
+  for (size_t i = 0; i < requests.size(); ++i)
+    EXPECT_EQ(many[i].outcome.to_json().dump(), evaluate(requests[i]).outcome.to_json().dump()) << i;
+  EXPECT_EQ(many[6].outcome.status, Status::MapperError);
+  EXPECT_EQ(many[7].outcome.status, Status::ExecutionError);
+}
+
+TEST(Pool, RunsChildrenAtTheSameTime) {
+  // Four children that each hang until a 1 s limit: about 1 s with four workers, 4 s with one.
+  std::vector<Request> requests(4, small("circuit"));
+  for (Request& r : requests) r.debug_fault = Fault::Hang;
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<Result> results = evaluate_many(requests, 4, Limits{.time_s = 1, .memory_bytes = 0});
+  EXPECT_LT(seconds_since(start), 2.5);
+  for (const Result& r : results) EXPECT_EQ(r.outcome.message, "simulator exceeded 1 s");
+}
+
+TEST(Pool, IdenticalRequestsInABatchRunOnceWithACache) {
+  Cache cache;
+  std::vector<Request> requests(3, small("circuit"));
+  requests.push_back(small("stencil"));
+  std::vector<Result> results = evaluate_many(requests, 2, {}, &cache);
+  EXPECT_EQ(cache.size(), 2u);
+  EXPECT_FALSE(results[0].cached);
+  EXPECT_TRUE(results[1].cached);
+  EXPECT_TRUE(results[2].cached);
+  EXPECT_EQ(results[1].outcome.to_json().dump(), results[0].outcome.to_json().dump());
+  EXPECT_EQ(results[3].outcome.to_json().dump(), evaluate(small("stencil")).outcome.to_json().dump());
+}
+
+}  // namespace
+}  // namespace mage::eval
