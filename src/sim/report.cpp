@@ -70,9 +70,10 @@ CriticalPath critical_path(const Runtime& rt, const Window& win) {
   std::vector<PathStep> steps;
   double first_start = win.end;
   size_t guard = 0;
+  bool at_body = false;  // reached through the body's end (it issued the previous step)
   while (cur >= 0 && guard++ < tasks.size() * 2 + 8) {
     const TaskState& s = tasks[static_cast<size_t>(cur)];
-    if (s.last_child >= 0 && s.complete_s > s.end_s + kEps &&
+    if (!at_body && s.last_child >= 0 && s.complete_s > s.end_s + kEps &&
         std::abs(tasks[static_cast<size_t>(s.last_child)].complete_s - s.complete_s) <= kEps) {
       cur = s.last_child;
       continue;
@@ -112,6 +113,7 @@ CriticalPath critical_path(const Runtime& rt, const Window& win) {
     step.wait_s = std::max(0.0, s.start_s - next_time);
     steps.push_back(std::move(step));
     if (s.start_s <= win.start + kEps) break;
+    at_body = next >= 0 && next == rt.graph().tasks[static_cast<size_t>(cur)].parent;
     cur = next;
   }
   std::reverse(steps.begin(), steps.end());

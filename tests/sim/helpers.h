@@ -152,6 +152,18 @@ inline LaunchId single(Program& p, TaskKindId t, std::vector<RegionArg> args, bo
   return p.add_launch(std::move(l));
 }
 
+// An index launch at the top level.
+inline LaunchId index(Program& p, TaskKindId t, Domain d, std::vector<RegionArg> args, bool timed = true) {
+  Launch l;
+  l.task = t;
+  l.kind = LaunchKind::Index;
+  l.domain = d;
+  l.args = std::move(args);
+  l.timed = timed;
+  l.iteration = 0;
+  return p.add_launch(std::move(l));
+}
+
 // Where each point task runs and where each of its arguments lives.
 struct Placement {
   machine::ProcId proc;

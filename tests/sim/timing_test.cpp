@@ -41,5 +41,149 @@ TEST(TaskTime, MemoryBoundIsOverheadPlusBytesOverBandwidth) {
   Outcome o = run_ok(x.p, m, plan);
   EXPECT_NEAR(o.time_s, 5e-6 + 1e9 / 500e9, 1e-9);
 }
+// A CPU writes R in zero-copy memory; a GPU reads it there: the data crosses the PCIe link
+// (10 GB/s, 1 us) while the task runs.
+TEST(TaskTime, ZeroCopyReadGoesAtTheLinkBandwidth) {
+  OneRegion x(1'000'000);
+  TaskKindId k = x.p.add_task(leaf("t", Cost{}));
+  single(x.p, k, {arg(x.p, x.r, std::nullopt, Privilege::WO, {"a"})});
+  single(x.p, k, {arg(x.p, x.r, std::nullopt, Privilege::RO, {"a"})});
+  machine::Machine m = tiny();
+  TaskGraph g = analyze(x.p);
+  mapping::Plan plan = plan_for(x.p, g, m, [&](PointTaskId t) {
+    return Placement{t == 0 ? cpu(m, 0) : gpu(m, 0), {mem(m, MemKind::ZCMEM)}};
+  });
+  Outcome o = run_ok(x.p, m, plan);
+  EXPECT_TRUE(events(o, "copy").empty());
+  auto tasks = events(o, "task");
+  ASSERT_EQ(tasks.size(), 2u);
+  EXPECT_NEAR(tasks[1]->duration_s, 5e-6 + 8e6 / 10e9 + 1e-6, 1e-9);
+  EXPECT_DOUBLE_EQ(o.profile.bytes_moved.gpu_host, 8e6);  // both tasks are timed; the CPU's is local
+}
+
+// The same with the Gather access pattern: each of the 1,000 elements pays the 1 us latency.
+TEST(TaskTime, GatherFromZeroCopyPaysTheLatencyPerElement) {
+  OneRegion x(1000);
+  TaskKindId w = x.p.add_task(leaf("w", Cost{}));
+  TaskKindId k = x.p.add_task(leaf("g", Cost{Precision::FP64, 0, {ArgCost{0, std::nullopt, std::nullopt, Access::Gather}}}));
+  single(x.p, w, {arg(x.p, x.r, std::nullopt, Privilege::WO, {"a"})});
+  single(x.p, k, {arg(x.p, x.r, std::nullopt, Privilege::RO, {"a"})});
+  machine::Machine m = tiny();
+  TaskGraph g = analyze(x.p);
+  mapping::Plan plan = plan_for(x.p, g, m, [&](PointTaskId t) {
+    return Placement{t == 0 ? cpu(m, 0) : gpu(m, 0), {mem(m, MemKind::ZCMEM)}};
+  });
+  Outcome o = run_ok(x.p, m, plan);
+  EXPECT_NEAR(task_event(o, "g").duration_s, 5e-6 + 1000 * 1e-6 + 8000 / 10e9 + 1e-6, 1e-9);
+}
+
+// A GPU task reads one of two fields of an instance a previous task made with both: in AOS
+// it streams whole records, twice the bytes.
+TEST(TaskTime, AosOnAGpuWastesBandwidthOnUnusedFields) {
+  for (bool soa : {true, false}) {
+    OneRegion x(1'000'000);
+    TaskKindId w = x.p.add_task(leaf("w", Cost{}));
+    TaskKindId k = x.p.add_task(leaf("k", Cost{}));
+    single(x.p, w, {arg(x.p, x.r, std::nullopt, Privilege::WO, {"a", "b"})});
+    single(x.p, k, {arg(x.p, x.r, std::nullopt, Privilege::RO, {"a"})});
+    machine::Machine m = tiny();
+    TaskGraph g = analyze(x.p);
+    mapping::Plan plan = plan_for(x.p, g, m, [&](PointTaskId) {
+      Placement pl{gpu(m, 0), {mem(m, MemKind::FBMEM, 0)}};
+      pl.layout.soa = soa;
+      return pl;
+    });
+    Outcome o = run_ok(x.p, m, plan);
+    EXPECT_NEAR(task_event(o, "k").duration_s, 5e-6 + (soa ? 8e6 : 16e6) / 500e9, 1e-10) << (soa ? "SOA" : "AOS");
+  }
+}
+
+// An inner task runs for its launch overhead, issues its children and completes with them.
+TEST(TaskTime, InnerTasksCompleteWithTheirChildren) {
+  OneRegion x(1000);
+  TaskKind parent;
+  parent.name = "parent";
+  parent.leaf = false;
+  parent.variants = {Variant{ProcKind::CPU, Cost{}, Order::Any}};
+  TaskKindId pk = x.p.add_task(parent);
+  TaskKindId ck = x.p.add_task(leaf("child", Cost{Precision::FP64, 1e9, {}}));
+  LaunchId pl = single(x.p, pk, {arg(x.p, x.r, std::nullopt, Privilege::RW, {"a"})});
+  Launch c;
+  c.task = ck;
+  c.kind = LaunchKind::Single;
+  c.parent = pl;
+  c.steps = 2;
+  c.timed = true;
+  c.args = {arg(x.p, x.r, std::nullopt, Privilege::RW, {"a"})};
+  x.p.add_launch(std::move(c));
+  machine::Machine m = tiny();
+  TaskGraph g = analyze(x.p);
+  ASSERT_EQ(g.size(), 3u);
+  mapping::Plan plan = plan_for(x.p, g, m, [&](PointTaskId t) {
+    if (t == 0) return Placement{cpu(m, 0), {machine::MemId{-1}}};  // VIRTUAL
+    return Placement{gpu(m, 0), {mem(m, MemKind::FBMEM, 0)}};
+  });
+  Outcome o = run_ok(x.p, m, plan);
+  // 10 us (parent) + 2 x (5 us + 1 ms), the second child after the first (RW).
+  EXPECT_NEAR(o.time_s, 10e-6 + 2 * (5e-6 + 1e-3), 1e-9);
+  EXPECT_EQ(o.profile.critical_path.steps.size(), 3u);
+  EXPECT_NEAR(o.profile.critical_path.task_s, o.time_s, 1e-9);
+}
+
+// ---------------------------------------------------------------- errors before running
+
+struct Dgemm {
+  Program p;
+  TaskGraph g;
+  machine::Machine m = tiny();
+  mapping::Plan plan;
+  Dgemm() {
+    RegionId a = p.add_region("A", Domain(100), {{"vals", 8}});
+    RegionId b = p.add_region("B", Domain(100), {{"vals", 8}});
+    TaskKindId k = p.add_task(leaf("task_4", Cost{}, Order::C));
+    single(p, k, {arg(p, a, std::nullopt, Privilege::RW, {"vals"}), arg(p, b, std::nullopt, Privilege::RO, {"vals"})});
+    g = analyze(p);
+    plan = plan_for(p, g, m, [&](PointTaskId) {
+      return Placement{gpu(m, 1), {mem(m, MemKind::FBMEM, 1), mem(m, MemKind::FBMEM, 1)}};
+    });
+  }
+};
+
+TEST(Errors, LayoutMismatchNamesTheTaskTheOperandAndTheOrders) {
+  Dgemm d;
+  d.plan.tasks[0].args[0].layout.c_order = true;
+  Outcome o = run_isolated(d.p, d.g, d.m, d.plan);
+  EXPECT_EQ(o.status, Status::ExecutionError);
+  EXPECT_EQ(o.message, "task_4 on node 0 GPU 1: layout mismatch, operand B (argument 1, B) is F_order, C_order required");
+  d.plan.tasks[0].args[1].layout.c_order = true;
+  EXPECT_EQ(run_isolated(d.p, d.g, d.m, d.plan).status, Status::Ok);
+}
+
+TEST(Errors, ALeafTaskCannotHaveAVirtualArgument) {
+  Dgemm d;
+  for (auto& a : d.plan.tasks[0].args) a.layout.c_order = true;
+  d.plan.tasks[0].args[1].is_virtual = true;
+  Outcome o = run_isolated(d.p, d.g, d.m, d.plan);
+  EXPECT_EQ(o.status, Status::ExecutionError);
+  EXPECT_EQ(o.message, "task_4 on node 0 GPU 1: argument 1 (B) is VIRTUAL, but task_4 is a leaf task that accesses it");
+}
+
+TEST(Errors, AnArgumentInAMemoryTheProcessorCannotReach) {
+  Dgemm d;
+  for (auto& a : d.plan.tasks[0].args) a.layout.c_order = true;
+  d.plan.tasks[0].args[0].memory = mem(d.m, MemKind::SYSMEM);
+  Outcome o = run_isolated(d.p, d.g, d.m, d.plan);
+  EXPECT_EQ(o.status, Status::ExecutionError);
+  EXPECT_EQ(o.message, "task_4 on node 0 GPU 1: argument 0 (A) is in node 0 SYSMEM 0, which node 0 GPU 1 cannot access");
+}
+
+TEST(Errors, APlanForAnotherProgramIsASimulatorFailure) {
+  Dgemm d;
+  d.plan.tasks.push_back(d.plan.tasks[0]);
+  Outcome o = run_isolated(d.p, d.g, d.m, d.plan);
+  EXPECT_EQ(o.status, Status::SimulatorFailure);
+  EXPECT_EQ(o.message, "the plan places 2 point tasks but the program has 1");
+}
+
 }  // namespace
 }  // namespace mage::sim::test

@@ -1,0 +1,321 @@
+// Copies, coherence, reductions, collection and instance limits on the tiny machine,
+// against hand-computed answers.
+#include "helpers.h"
+
+namespace mage::sim::test {
+namespace {
+
+using machine::MemKind;
+
+constexpr int64_t kMillion = 1'000'000;
+constexpr double kPcie = 10e9;  // host <-> framebuffer, bytes/s
+constexpr double kPcieLatency = 1e-6;
+
+const TraceEvent& only_copy(const Outcome& o) {
+  auto copies = events(o, "copy");
+  EXPECT_EQ(copies.size(), 1u);
+  if (copies.empty()) throw std::runtime_error("no copy");
+  return *copies.front();
+}
+
+std::string row_of(const Outcome& o, const TraceEvent& e) { return o.trace.rows.at(static_cast<size_t>(e.row)); }
+
+const CopyCost* copy_cost(const Outcome& o, const std::string& data, const std::string& from, const std::string& to,
+                          bool reduction = false) {
+  for (const CopyCost& c : o.profile.costliest_copies)
+    if (c.data == data && c.from == from && c.to == to && c.reduction == reduction) return &c;
+  return nullptr;
+}
+
+// ---------------------------------------------------------------- copies
+
+// A CPU writes R (8 MB) in SYSMEM, then a GPU reads it in its framebuffer.
+TEST(Copy, OverPcieTakesBytesOverBandwidthPlusLatency) {
+  Program p;
+  RegionId r = p.add_region("R", Domain(kMillion), {{"a", 8}});
+  TaskKindId k = p.add_task(leaf("t", Cost{}));
+  single(p, k, {arg(p, r, std::nullopt, Privilege::WO, {"a"})});
+  single(p, k, {arg(p, r, std::nullopt, Privilege::RO, {"a"})});
+  machine::Machine m = tiny();
+  TaskGraph g = analyze(p);
+  mapping::Plan plan = plan_for(p, g, m, [&](PointTaskId t) {
+    return t == 0 ? Placement{cpu(m, 0), {mem(m, MemKind::SYSMEM)}} : Placement{gpu(m, 0), {mem(m, MemKind::FBMEM, 0)}};
+  });
+  Outcome o = run_ok(p, m, plan);
+  const TraceEvent& c = only_copy(o);
+  EXPECT_EQ(row_of(o, c), "node 0 SYSMEM 0 -> node 0 FBMEM 0");
+  EXPECT_NEAR(c.duration_s, 8e6 / kPcie + kPcieLatency, 1e-9);
+  EXPECT_EQ(arg_of(c, "bytes"), "8000000");
+  // The GPU task starts when the copy arrived, which left when the CPU task ended.
+  const auto tasks = events(o, "task");
+  ASSERT_EQ(tasks.size(), 2u);
+  EXPECT_NEAR(tasks[1]->start_s, c.start_s + c.duration_s, 1e-9);
+  EXPECT_NEAR(c.start_s, tasks[0]->start_s + tasks[0]->duration_s, 1e-9);
+  EXPECT_DOUBLE_EQ(o.profile.bytes_moved.gpu_host, 8e6);
+  EXPECT_DOUBLE_EQ(o.profile.bytes_moved.intra_gpu, 0);
+}
+
+// Two regions written by CPUs in SYSMEM and ZCMEM, read by one GPU task: both copies cross
+// the same host -> GPU 0 link at once and share it.
+TEST(Copy, TwoConcurrentCopiesOnOneLinkTakeTwiceAsLong) {
+  Program p;
+  RegionId r = p.add_region("R", Domain(2 * kMillion), {{"a", 8}});
+  p.set_blocks(r, {kMillion, kMillion});
+  PartitionId part = p.add_block_partition("P", r, Domain(2), {{0}, {1}});
+  TaskKindId k = p.add_task(leaf("t", Cost{}));
+  single(p, k, {arg(p, r, part, Privilege::WO, {"a"}, Projection::constant_point(Point(0)))});
+  single(p, k, {arg(p, r, part, Privilege::WO, {"a"}, Projection::constant_point(Point(1)))});
+  single(p, k, {arg(p, r, part, Privilege::RO, {"a"}, Projection::constant_point(Point(0))),
+                arg(p, r, part, Privilege::RO, {"a"}, Projection::constant_point(Point(1)))});
+  machine::Machine m = tiny();
+  TaskGraph g = analyze(p);
+  mapping::Plan plan = plan_for(p, g, m, [&](PointTaskId t) {
+    if (t == 0) return Placement{cpu(m, 0), {mem(m, MemKind::SYSMEM)}};
+    if (t == 1) return Placement{cpu(m, 1), {mem(m, MemKind::ZCMEM)}};
+    return Placement{gpu(m, 0), {mem(m, MemKind::FBMEM, 0), mem(m, MemKind::FBMEM, 0)}};
+  });
+  Outcome o = run_ok(p, m, plan);
+  auto copies = events(o, "copy");
+  ASSERT_EQ(copies.size(), 2u);
+  for (const TraceEvent* c : copies) EXPECT_NEAR(c->duration_s, 2 * 8e6 / kPcie + kPcieLatency, 1e-9) << c->name;
+  EXPECT_NEAR(copies[0]->start_s, copies[1]->start_s, 1e-12);
+}
+
+// The same two copies to two different GPUs use two links: full speed each.
+TEST(Copy, CopiesToTwoGpusDoNotShare) {
+  Program p;
+  RegionId r = p.add_region("R", Domain(2 * kMillion), {{"a", 8}});
+  p.set_blocks(r, {kMillion, kMillion});
+  PartitionId part = p.add_block_partition("P", r, Domain(2), {{0}, {1}});
+  TaskKindId k = p.add_task(leaf("t", Cost{}));
+  index(p, k, Domain(2), {arg(p, r, part, Privilege::WO, {"a"})});
+  index(p, k, Domain(2), {arg(p, r, part, Privilege::RO, {"a"})});
+  machine::Machine m = tiny();
+  TaskGraph g = analyze(p);
+  mapping::Plan plan = plan_for(p, g, m, [&](PointTaskId t) {
+    const int i = static_cast<int>(g.tasks[static_cast<size_t>(t)].point[0]);
+    if (t < 2) return Placement{cpu(m, i), {mem(m, MemKind::SYSMEM)}};
+    return Placement{gpu(m, i), {mem(m, MemKind::FBMEM, i)}};
+  });
+  Outcome o = run_ok(p, m, plan);
+  auto copies = events(o, "copy");
+  ASSERT_EQ(copies.size(), 2u);
+  for (const TraceEvent* c : copies) EXPECT_NEAR(c->duration_s, 8e6 / kPcie + kPcieLatency, 1e-9) << c->name;
+}
+
+// Between nodes a copy goes framebuffer -> RDMEM -> network -> RDMEM -> framebuffer as one
+// transfer: the network (5 GB/s) is the bottleneck and the latencies add up.
+TEST(Copy, BetweenNodesCrossesTheNetwork) {
+  Program p;
+  RegionId r = p.add_region("R", Domain(kMillion), {{"a", 8}});
+  TaskKindId k = p.add_task(leaf("t", Cost{}));
+  single(p, k, {arg(p, r, std::nullopt, Privilege::WO, {"a"})});
+  single(p, k, {arg(p, r, std::nullopt, Privilege::RO, {"a"})});
+  machine::Machine m = tiny(2);
+  TaskGraph g = analyze(p);
+  mapping::Plan plan = plan_for(p, g, m, [&](PointTaskId t) {
+    const int node = static_cast<int>(t);
+    return Placement{gpu(m, 0, node), {mem(m, MemKind::FBMEM, 0, node)}};
+  });
+  Outcome o = run_ok(p, m, plan);
+  const TraceEvent& c = only_copy(o);
+  EXPECT_EQ(row_of(o, c), "node 0 FBMEM 0 -> node 1 FBMEM 0");
+  EXPECT_NEAR(c.duration_s, 8e6 / 5e9 + 1e-6 + 2e-6 + 1e-6, 1e-9);
+  EXPECT_DOUBLE_EQ(o.profile.bytes_moved.inter_node, 8e6);
+  EXPECT_DOUBLE_EQ(o.profile.bytes_moved.gpu_host, 16e6);
+  const CopyCost* cc = copy_cost(o, "R", "FBMEM", "FBMEM");
+  ASSERT_NE(cc, nullptr);
+  EXPECT_TRUE(cc->inter_node);
+}
+
+// ---------------------------------------------------------------- coherence
+
+// CPU writes R in SYSMEM; a GPU task updates it in its framebuffer (RW); a CPU task then
+// reads it in SYSMEM: the SYSMEM copy was invalidated, so R comes back from the framebuffer.
+TEST(Coherence, AWriteInvalidatesOtherCopies) {
+  for (Privilege gpu_privilege : {Privilege::RW, Privilege::RO}) {
+    Program p;
+    RegionId r = p.add_region("R", Domain(kMillion), {{"a", 8}});
+    TaskKindId k = p.add_task(leaf("t", Cost{}));
+    single(p, k, {arg(p, r, std::nullopt, Privilege::WO, {"a"})});
+    single(p, k, {arg(p, r, std::nullopt, gpu_privilege, {"a"})});
+    single(p, k, {arg(p, r, std::nullopt, Privilege::RO, {"a"})});
+    machine::Machine m = tiny();
+    TaskGraph g = analyze(p);
+    mapping::Plan plan = plan_for(p, g, m, [&](PointTaskId t) {
+      if (t == 1) return Placement{gpu(m, 0), {mem(m, MemKind::FBMEM, 0)}};
+      return Placement{cpu(m, 0), {mem(m, MemKind::SYSMEM)}};
+    });
+    Outcome o = run_ok(p, m, plan);
+    auto copies = events(o, "copy");
+    if (gpu_privilege == Privilege::RW) {
+      ASSERT_EQ(copies.size(), 2u);
+      EXPECT_EQ(row_of(o, *copies[0]), "node 0 SYSMEM 0 -> node 0 FBMEM 0");
+      EXPECT_EQ(row_of(o, *copies[1]), "node 0 FBMEM 0 -> node 0 SYSMEM 0");
+      EXPECT_NE(copy_cost(o, "R", "FBMEM", "SYSMEM"), nullptr);
+    } else {
+      ASSERT_EQ(copies.size(), 1u);  // the SYSMEM copy stayed valid
+      EXPECT_EQ(row_of(o, *copies[0]), "node 0 SYSMEM 0 -> node 0 FBMEM 0");
+    }
+  }
+}
+
+// Each GPU writes its own piece of R; then each reads a ghost piece holding 10 elements of
+// the other's piece: only those 10 elements (80 bytes) move, GPU to GPU.
+TEST(Coherence, AGhostMovesOnlyTheOverlappingElements) {
+  Program p;
+  RegionId r = p.add_region("R", Domain(2000), {{"a", 8}, {"b", 8}});
+  p.set_blocks(r, {1000, 1000});
+  PartitionId own = p.add_block_partition("own", r, Domain(2), {{0}, {1}});
+  PartitionId ghost = p.add_aliased_partition("ghost", own, Domain(2), {{{1, 10}}, {{0, 10}}});
+  TaskKindId k = p.add_task(leaf("t", Cost{}));
+  index(p, k, Domain(2), {arg(p, r, own, Privilege::WO, {"a", "b"})});
+  index(p, k, Domain(2), {arg(p, r, ghost, Privilege::RO, {"a"})});
+  machine::Machine m = tiny();
+  TaskGraph g = analyze(p);
+  mapping::Plan plan = plan_for(p, g, m, [&](PointTaskId t) {
+    const int i = static_cast<int>(g.tasks[static_cast<size_t>(t)].point[0]);
+    return Placement{gpu(m, i), {mem(m, MemKind::FBMEM, i)}};
+  });
+  Outcome o = run_ok(p, m, plan);
+  auto copies = events(o, "copy");
+  ASSERT_EQ(copies.size(), 2u);
+  for (const TraceEvent* c : copies) {
+    EXPECT_EQ(arg_of(*c, "bytes"), "80") << c->name;
+    EXPECT_NEAR(c->duration_s, 80 / 20e9 + 2e-6, 1e-12);
+  }
+  EXPECT_DOUBLE_EQ(o.profile.bytes_moved.intra_gpu, 160);
+  EXPECT_DOUBLE_EQ(o.profile.bytes_moved.gpu_host, 0);
+}
+
+// Two GPUs reduce into R (each into a reduction instance in its framebuffer); a CPU then
+// reads R in SYSMEM, where both reductions are folded: 8 MB from each framebuffer.
+TEST(Coherence, ReductionsAreFoldedIntoTheNextReader) {
+  Program p;
+  RegionId r = p.add_region("R", Domain(kMillion), {{"a", 8}});
+  TaskKindId k = p.add_task(leaf("t", Cost{}));
+  single(p, k, {arg(p, r, std::nullopt, Privilege::WO, {"a"})});
+  single(p, k, {arg(p, r, std::nullopt, Privilege::RED, {"a"})});
+  single(p, k, {arg(p, r, std::nullopt, Privilege::RED, {"a"})});
+  single(p, k, {arg(p, r, std::nullopt, Privilege::RO, {"a"})});
+  machine::Machine m = tiny();
+  TaskGraph g = analyze(p);
+  EXPECT_FALSE(g.has_edge(1, 2));  // the two reductions run concurrently
+  mapping::Plan plan = plan_for(p, g, m, [&](PointTaskId t) {
+    if (t == 1 || t == 2) return Placement{gpu(m, t - 1), {mem(m, MemKind::FBMEM, t - 1)}};
+    return Placement{cpu(m, 0), {mem(m, MemKind::SYSMEM)}};
+  });
+  Outcome o = run_ok(p, m, plan);
+  const CopyCost* folds = copy_cost(o, "R", "FBMEM", "SYSMEM", true);
+  ASSERT_NE(folds, nullptr);
+  EXPECT_EQ(folds->count, 2);
+  EXPECT_DOUBLE_EQ(folds->bytes, 16e6);
+  EXPECT_EQ(o.profile.copies, 2);  // no other copy: SYSMEM held the base value
+  for (const TraceEvent* c : events(o, "copy")) {
+    EXPECT_EQ(c->name, "fold R.a 8.00 MB");
+    EXPECT_NEAR(c->duration_s, 8e6 / kPcie + kPcieLatency, 1e-9);  // different links
+  }
+}
+
+// A GPU reads R twice (two tasks ordered by a write to S). With CollectMemory on the first
+// read, its framebuffer copy is dropped after use and R is copied again.
+TEST(Coherence, CollectMemoryDropsReadOnlyCopiesAfterUse) {
+  for (bool collect : {false, true}) {
+    Program p;
+    RegionId r = p.add_region("R", Domain(kMillion), {{"a", 8}});
+    RegionId s = p.add_region("S", Domain(10), {{"a", 8}});
+    TaskKindId k = p.add_task(leaf("t", Cost{}));
+    single(p, k, {arg(p, r, std::nullopt, Privilege::WO, {"a"}), arg(p, s, std::nullopt, Privilege::WO, {"a"})});
+    single(p, k, {arg(p, r, std::nullopt, Privilege::RO, {"a"}), arg(p, s, std::nullopt, Privilege::RW, {"a"})});
+    single(p, k, {arg(p, r, std::nullopt, Privilege::RO, {"a"}), arg(p, s, std::nullopt, Privilege::RW, {"a"})});
+    machine::Machine m = tiny();
+    TaskGraph g = analyze(p);
+    mapping::Plan plan = plan_for(p, g, m, [&](PointTaskId t) {
+      if (t == 0) return Placement{cpu(m, 0), {mem(m, MemKind::SYSMEM), mem(m, MemKind::SYSMEM)}};
+      Placement pl{gpu(m, 0), {mem(m, MemKind::FBMEM, 0), mem(m, MemKind::FBMEM, 0)}};
+      pl.collect = collect && t == 1;
+      return pl;
+    });
+    Outcome o = run_ok(p, m, plan);
+    const CopyCost* copies = copy_cost(o, "R", "SYSMEM", "FBMEM");
+    ASSERT_NE(copies, nullptr);
+    EXPECT_EQ(copies->count, collect ? 2 : 1);
+  }
+}
+
+// Two independent tasks of one kind on GPU 0, ready at once, each needing a copy.
+// InstanceLimit 1: the second is mapped (and its copy started) only when the first finished.
+TEST(Memory, InstanceLimitBoundsMappedTasksPerProcessor) {
+  double k1_start[2];
+  for (int limited = 0; limited < 2; ++limited) {
+    Program p;
+    RegionId r = p.add_region("R", Domain(2 * kMillion), {{"a", 8}});
+    p.set_blocks(r, {kMillion, kMillion});
+    PartitionId part = p.add_block_partition("P", r, Domain(2), {{0}, {1}});
+    TaskKindId w = p.add_task(leaf("w", Cost{}));
+    TaskKindId k = p.add_task(leaf("k", Cost{Precision::FP64, 1e9, {}}));  // 1 ms on a GPU
+    single(p, w, {arg(p, r, std::nullopt, Privilege::WO, {"a"})});
+    single(p, k, {arg(p, r, part, Privilege::RO, {"a"}, Projection::constant_point(Point(0)))});
+    single(p, k, {arg(p, r, part, Privilege::RO, {"a"}, Projection::constant_point(Point(1)))});
+    machine::Machine m = tiny();
+    TaskGraph g = analyze(p);
+    mapping::Plan plan = plan_for(p, g, m, [&](PointTaskId t) {
+      if (t == 0) return Placement{cpu(m, 0), {mem(m, MemKind::SYSMEM)}};
+      return Placement{gpu(m, 0), {mem(m, MemKind::FBMEM, 0)}};
+    });
+    if (limited) plan.task_kinds[static_cast<size_t>(k)].instance_limit = 1;
+    Outcome o = run_ok(p, m, plan);
+    auto tasks = events(o, "task");
+    ASSERT_EQ(tasks.size(), 3u);
+    const TraceEvent& k0 = *tasks[1];
+    const TraceEvent& k1 = *tasks[2];
+    k1_start[limited] = k1.start_s;
+    if (limited) EXPECT_NEAR(k1.start_s, k0.start_s + k0.duration_s + 8e6 / kPcie + kPcieLatency, 1e-9);
+    else EXPECT_NEAR(k1.start_s, k0.start_s + k0.duration_s, 1e-9);  // its copy arrived meanwhile
+  }
+  EXPECT_GT(k1_start[1], k1_start[0]);
+}
+
+// FBMEM holds 1 GiB: two 640 MB arguments of one task do not fit.
+TEST(Memory, OutOfMemoryNamesTheMemoryTheSizesAndTheLargestInstances) {
+  Program p;
+  RegionId r = p.add_region("R", Domain(80 * kMillion), {{"a", 8}});
+  RegionId s = p.add_region("S", Domain(80 * kMillion), {{"a", 8}});
+  TaskKindId k = p.add_task(leaf("big", Cost{}));
+  single(p, k, {arg(p, r, std::nullopt, Privilege::WO, {"a"}), arg(p, s, std::nullopt, Privilege::WO, {"a"})});
+  machine::Machine m = tiny();
+  TaskGraph g = analyze(p);
+  mapping::Plan plan = plan_for(p, g, m, [&](PointTaskId) {
+    return Placement{gpu(m, 0), {mem(m, MemKind::FBMEM, 0), mem(m, MemKind::FBMEM, 0)}};
+  });
+  Outcome o = run_isolated(p, g, m, plan);
+  EXPECT_EQ(o.status, Status::ExecutionError);
+  EXPECT_EQ(o.message,
+            "out of memory in node 0 FBMEM 0: 610.4 MiB requested, 1.0 GiB capacity, 610.4 MiB in use; largest "
+            "instances: R.a 610.4 MiB; while mapping argument 1 (S) of big on node 0 GPU 0");
+  EXPECT_EQ(to_string(o.status), "execution error");
+}
+
+// Peak memory counts every instance alive at once.
+TEST(Memory, PeakBytesPerMemory) {
+  Program p;
+  RegionId r = p.add_region("R", Domain(kMillion), {{"a", 8}, {"b", 8}});
+  TaskKindId k = p.add_task(leaf("t", Cost{}));
+  single(p, k, {arg(p, r, std::nullopt, Privilege::WO, {"a", "b"})});
+  single(p, k, {arg(p, r, std::nullopt, Privilege::RO, {"a"})});
+  machine::Machine m = tiny();
+  TaskGraph g = analyze(p);
+  mapping::Plan plan = plan_for(p, g, m, [&](PointTaskId t) {
+    return t == 0 ? Placement{cpu(m, 0), {mem(m, MemKind::SYSMEM)}} : Placement{gpu(m, 0), {mem(m, MemKind::FBMEM, 0)}};
+  });
+  Outcome o = run_ok(p, m, plan);
+  ASSERT_EQ(o.profile.memories.size(), 2u);
+  EXPECT_EQ(o.profile.memories[0].memory, "node 0 SYSMEM 0");
+  EXPECT_EQ(o.profile.memories[0].peak_bytes, 16'000'000u);
+  EXPECT_EQ(o.profile.memories[1].memory, "node 0 FBMEM 0");
+  EXPECT_EQ(o.profile.memories[1].peak_bytes, 8'000'000u);  // only the field it reads
+  EXPECT_EQ(o.profile.memories[1].capacity_bytes, 1024u * 1024 * 1024);
+}
+
+}  // namespace
+}  // namespace mage::sim::test
