@@ -11,5 +11,6 @@ void register_fmt(CLI::App& app, int& exit_code);
 void register_place(CLI::App& app, int& exit_code);
 void register_apps(CLI::App& app, int& exit_code);
 void register_machine(CLI::App& app, int& exit_code);
+void register_run(CLI::App& app, int& exit_code);
 
 }  // namespace mage::cli

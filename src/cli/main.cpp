@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   mage::cli::register_place(app, exit_code);
   mage::cli::register_apps(app, exit_code);
   mage::cli::register_machine(app, exit_code);
+  mage::cli::register_run(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

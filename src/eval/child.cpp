@@ -31,14 +31,26 @@ void write_all(int fd, std::string_view s) {
   }
 }
 
-// Allocates and touches memory until an allocation fails.
-[[noreturn]] void exhaust_memory() {
+// Under AddressSanitizer the address space is terabytes of shadow memory: a limit on it
+// would stop the child at once, so sanitized builds (tests only) run without one.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kLimitAddressSpace = false;
+#else
+constexpr bool kLimitAddressSpace = true;
+#endif
+
+// Allocates and touches memory until an allocation fails (or, without an address-space
+// limit, until `limit` bytes are in use, so that a sanitized build reports the same).
+void exhaust_memory(uint64_t limit) {
+  constexpr size_t kBlock = size_t{16} << 20;
   std::vector<char*> blocks;
-  for (;;) {
-    char* b = new char[16 << 20];
-    std::memset(b, 1, 16 << 20);
+  for (uint64_t used = 0; kLimitAddressSpace || used < limit; used += kBlock) {
+    char* b = new char[kBlock];
+    std::memset(b, 1, kBlock);
     blocks.push_back(b);
   }
+  for (char* b : blocks) delete[] b;
+  throw std::bad_alloc();
 }
 
 }  // namespace
@@ -64,7 +76,7 @@ void child_main(const Prepared& p, const Limits& limits, int result_fd, int log_
 
   uint64_t memory = limits.memory_bytes;
   if (p.fault == Fault::Exhaust && memory == 0) memory = uint64_t{256} << 20;  // never the whole machine
-  if (memory > 0) {
+  if (memory > 0 && kLimitAddressSpace) {
     const rlimit rl{memory, memory};
     ::setrlimit(RLIMIT_AS, &rl);
   }
@@ -81,7 +93,7 @@ void child_main(const Prepared& p, const Limits& limits, int result_fd, int log_
     case Fault::Silent: std::_Exit(3);
     case Fault::Exhaust:
       try {
-        exhaust_memory();
+        exhaust_memory(memory);
       } catch (const std::bad_alloc&) {
         Result r;
         r.outcome = memory_exhausted(memory);

@@ -108,8 +108,9 @@ struct Result {
 // ---- Evaluating ------------------------------------------------------------------------
 
 struct Limits {
-  double time_s = 30;                       // wall-clock seconds per child; 0: none
-  uint64_t memory_bytes = uint64_t{8} << 30;  // address space per child; 0: none
+  double time_s = 30;  // wall-clock seconds per child; 0: none
+  // Address space per child (RLIMIT_AS; not applied in sanitizer builds); 0: none.
+  uint64_t memory_bytes = uint64_t{8} << 30;
 };
 
 // A request that cannot be evaluated: unknown app, unreadable or invalid machine,

@@ -1,0 +1,274 @@
+// mage run: evaluate one mapper on one program and machine, print a summary or the JSON.
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fmt/format.h>
+#include <map>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+
+#include "apps/apps.h"
+#include "cli/commands.h"
+#include "cli/io.h"
+#include "eval/eval.h"
+#include "sim/sim.h"
+
+namespace mage::cli {
+
+namespace {
+
+struct RunOptions {
+  std::string app;
+  std::string machine;
+  std::optional<int> nodes;
+  std::optional<int> ranks_per_node;
+  std::string mapper_file;
+  bool expert = false;
+  bool default_mapper = false;
+  std::string scale = "published";
+  std::optional<int> iterations;
+  std::string trace_file;
+  bool json = false;
+  double time_limit_s = 30;
+};
+
+int exit_code(sim::Status s) {
+  switch (s) {
+    case sim::Status::Ok: return 0;
+    case sim::Status::MapperError: return 2;
+    case sim::Status::MappingError: return 3;
+    case sim::Status::ExecutionError: return 4;
+    case sim::Status::SimulatorFailure: return 5;
+  }
+  return 5;
+}
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "mage: error: %s\n", message.c_str());
+  return 1;
+}
+
+// ---- Human-readable quantities ---------------------------------------------------------
+
+std::string seconds(double s) {
+  const double a = std::abs(s);
+  if (a == 0) return "0 s";
+  if (a < 1e-6) return fmt::format("{:.3g} ns", s * 1e9);
+  if (a < 1e-3) return fmt::format("{:.3g} us", s * 1e6);
+  if (a < 1) return fmt::format("{:.3g} ms", s * 1e3);
+  return fmt::format("{:.3g} s", s);
+}
+
+std::string bytes(double b) {
+  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  int u = 0;
+  while (b >= 1024 && u < 5) {
+    b /= 1024;
+    ++u;
+  }
+  return u == 0 ? fmt::format("{:.0f} B", b) : fmt::format("{:.3g} {}", b, kUnits[u]);
+}
+
+std::string percent(double f) { return fmt::format("{:.0f}%", 100 * f); }
+
+std::string metric(double v) { return v >= 1000 ? fmt::format("{:.0f}", v) : fmt::format("{:.4g}", v); }
+
+// ---- The summary -----------------------------------------------------------------------
+
+void print_processors(const sim::Profile& p) {
+  // Per kind: how many ran tasks, the average busy fraction, the busiest and the idlest.
+  std::map<std::string, std::vector<const sim::ProcessorUse*>> by_kind;
+  for (const auto& u : p.processors) by_kind[u.kind].push_back(&u);
+  for (const auto& [kind, uses] : by_kind) {
+    double sum = 0;
+    const sim::ProcessorUse* busiest = uses.front();
+    const sim::ProcessorUse* idlest = uses.front();
+    for (const auto* u : uses) {
+      sum += u->busy_fraction;
+      if (u->busy_fraction > busiest->busy_fraction) busiest = u;
+      if (u->busy_fraction < idlest->busy_fraction) idlest = u;
+    }
+    std::printf("  %zu %s%s busy %s on average; busiest %s %s (%lld tasks), idlest %s %s (%lld tasks)\n",
+                uses.size(), kind.c_str(), uses.size() == 1 ? "" : "s", percent(sum / uses.size()).c_str(),
+                busiest->processor.c_str(), percent(busiest->busy_fraction).c_str(),
+                static_cast<long long>(busiest->tasks), idlest->processor.c_str(),
+                percent(idlest->busy_fraction).c_str(), static_cast<long long>(idlest->tasks));
+  }
+}
+
+void print_memories(const sim::Profile& p) {
+  // The fullest memory of each kind.
+  std::map<std::string, const sim::MemoryPeak*> fullest;
+  std::map<std::string, int> count;
+  for (const auto& m : p.memories) {
+    // "node 0 FBMEM 2" -> "FBMEM"
+    std::istringstream words(m.memory);
+    std::string w, kind;
+    for (int i = 0; words >> w; ++i)
+      if (i == 2) kind = w;
+    ++count[kind];
+    auto fraction = [](const sim::MemoryPeak* x) {
+      return x->capacity_bytes ? static_cast<double>(x->peak_bytes) / static_cast<double>(x->capacity_bytes) : 0.0;
+    };
+    if (!fullest.contains(kind) || fraction(&m) > fraction(fullest[kind])) fullest[kind] = &m;
+  }
+  for (const auto& [kind, m] : fullest) {
+    const double used = m->capacity_bytes ? static_cast<double>(m->peak_bytes) / static_cast<double>(m->capacity_bytes) : 0;
+    std::printf("  %s: peak %s of %s (%s) in %s%s\n", kind.c_str(), bytes(static_cast<double>(m->peak_bytes)).c_str(),
+                bytes(static_cast<double>(m->capacity_bytes)).c_str(), percent(used).c_str(), m->memory.c_str(),
+                count[kind] > 1 ? fmt::format(", the fullest of {}", count[kind]).c_str() : "");
+  }
+}
+
+void print_summary(const eval::Request& request, const eval::Result& r) {
+  const sim::Outcome& o = r.outcome;
+  const sim::Profile& p = o.profile;
+  std::string mapper = request.mapper.kind == eval::MapperKind::Default
+                           ? "the default mapper"
+                       : request.mapper.kind == eval::MapperKind::Expert
+                           ? fmt::format("the expert mapper (mappers/expert/{}.map)", request.app)
+                           : request.mapper.file;
+  std::string machine = request.machine;
+  if (request.overrides.nodes) machine += fmt::format(" x {} nodes", *request.overrides.nodes);
+  if (request.overrides.ranks_per_node) machine += fmt::format(", {} ranks per node", *request.overrides.ranks_per_node);
+  std::printf("%s on %s, scale %s, %s\n", request.app.c_str(), machine.c_str(),
+              std::string(apps::to_string(request.scale)).c_str(), mapper.c_str());
+  std::printf("status: %s\n", std::string(sim::to_string(o.status)).c_str());
+  if (!o.ok()) {
+    std::printf("%s\n", o.message.c_str());
+    return;
+  }
+  std::printf("simulated time: %s for the timed iterations (whole run %s)\n", seconds(o.time_s).c_str(),
+              seconds(p.makespan_s).c_str());
+  std::printf("metric: %s %s\n", metric(o.metric_value).c_str(), o.metric_name.c_str());
+  std::printf("work: %lld point tasks, %lld copies\n", static_cast<long long>(p.tasks),
+              static_cast<long long>(p.copies));
+
+  std::printf("processors (timed window):\n");
+  print_processors(p);
+  const sim::ChannelBytes& b = p.bytes_moved;
+  std::printf("bytes moved: intra-GPU %s, GPU-host %s, host-host %s, inter-node %s\n", bytes(b.intra_gpu).c_str(),
+              bytes(b.gpu_host).c_str(), bytes(b.host_host).c_str(), bytes(b.inter_node).c_str());
+  std::printf("peak memory:\n");
+  print_memories(p);
+
+  std::printf("top tasks:\n");
+  for (size_t i = 0; i < p.costliest_tasks.size() && i < 5; ++i) {
+    const auto& t = p.costliest_tasks[i];
+    std::printf("  %-28s %-4s %6lld x  total %-9s max %s\n", t.task.c_str(), t.processor_kind.c_str(),
+                static_cast<long long>(t.count), seconds(t.total_s).c_str(), seconds(t.max_s).c_str());
+  }
+  if (!p.costliest_copies.empty()) {
+    std::printf("top copies:\n");
+    for (size_t i = 0; i < p.costliest_copies.size() && i < 5; ++i) {
+      const auto& c = p.costliest_copies[i];
+      std::string route = c.from + " -> " + c.to + (c.inter_node ? " (inter-node)" : "") +
+                          (c.reduction ? " (reduction)" : "");
+      std::printf("  %-28s %-30s %6lld x  %-10s total %s\n", c.data.c_str(), route.c_str(),
+                  static_cast<long long>(c.count), bytes(c.bytes).c_str(), seconds(c.total_s).c_str());
+    }
+  }
+  const sim::CriticalPath& cp = p.critical_path;
+  std::printf("critical path: %s = tasks %s + waiting for copies %s + queueing %s\n", seconds(cp.length_s).c_str(),
+              seconds(cp.task_s).c_str(), seconds(cp.copy_s).c_str(), seconds(cp.queue_s).c_str());
+  const size_t shown = std::min<size_t>(cp.steps.size(), 3);
+  if (shown > 0) std::printf("  last steps:\n");
+  for (size_t i = cp.steps.size() - shown; i < cp.steps.size(); ++i) {
+    const auto& s = cp.steps[i];
+    std::printf("    %s on %s, %s to %s%s\n", s.task.c_str(), s.processor.c_str(), seconds(s.start_s).c_str(),
+                seconds(s.end_s).c_str(),
+                s.waited_for.empty() || s.wait_s <= 0 ? "" : fmt::format(" (waited {} for {})", seconds(s.wait_s), s.waited_for).c_str());
+  }
+  const eval::Timing& t = r.timing;
+  std::printf("evaluated in %s (compile %s, build %s, apply %s, simulate %s)\n", seconds(t.wall_s).c_str(),
+              seconds(t.compile_s).c_str(), seconds(t.build_s).c_str(), seconds(t.apply_s).c_str(),
+              seconds(t.simulate_s).c_str());
+}
+
+int run(const RunOptions& o) {
+  auto scale = apps::parse_scale(o.scale);
+  if (!scale) return fail("--scale must be 'published' or 'small', not '" + o.scale + "'");
+  if (o.iterations && *o.iterations < 1) return fail("--iterations must be at least 1");
+  if (o.time_limit_s < 0) return fail("--time-limit must be 0 (none) or more seconds");
+
+  eval::Request request;
+  request.app = o.app;
+  request.machine = o.machine;
+  request.overrides = {.nodes = o.nodes, .ranks_per_node = o.ranks_per_node};
+  request.scale = *scale;
+  request.iterations = o.iterations;
+  request.options.trace = !o.trace_file.empty();
+  if (o.expert) {
+    request.mapper = eval::expert_mapper();
+  } else if (o.default_mapper) {
+    request.mapper = eval::default_mapper();
+  } else {
+    auto text = read_file(o.mapper_file);
+    if (!text) return 1;
+    request.mapper = eval::mapper_text(std::move(*text), o.mapper_file);
+  }
+
+  eval::Result r;
+  try {
+    r = eval::evaluate(request, eval::Limits{.time_s = o.time_limit_s});
+  } catch (const eval::RequestError& e) {
+    return fail(e.what());
+  }
+
+  const sim::Status status = r.outcome.status;
+  if (!o.trace_file.empty() && (status == sim::Status::Ok || status == sim::Status::ExecutionError)) {
+    std::ostringstream trace;
+    sim::write_chrome_trace(r.outcome.trace, trace);
+    if (!write_file(o.trace_file, trace.str())) return 1;
+  }
+
+  if (o.json) {
+    std::printf("%s\n", r.to_json().dump(2).c_str());
+  } else {
+    print_summary(request, r);
+    // Warnings of a mapper that ran (a mapper error's message holds them all already).
+    if (status != sim::Status::MapperError && !r.diagnostics.empty())
+      std::fputs(dsl::format_diagnostics(r.diagnostics, dsl::SourceFile{request.mapper.file, request.mapper.text}).c_str(),
+                 stderr);
+    for (const auto& line : r.mapper_log) std::fprintf(stderr, "mapper log: %s\n", line.c_str());
+    if (!o.trace_file.empty() && (status == sim::Status::Ok || status == sim::Status::ExecutionError))
+      std::printf("trace: %s (open in https://ui.perfetto.dev)\n", o.trace_file.c_str());
+  }
+  return exit_code(status);
+}
+
+}  // namespace
+
+void register_run(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<RunOptions>();
+  auto* sub = app.add_subcommand(
+      "run", "Apply a mapper to a program on a machine and simulate it (exit 0 ok, 2 mapper error, "
+             "3 mapping error, 4 execution error, 5 simulator failure)");
+  std::vector<std::string> app_names;
+  for (const auto& a : apps::list()) app_names.push_back(a.name);
+  sub->add_option("app", o->app, "Program name (see `mage apps`)")->required()->check(CLI::IsMember(app_names));
+  sub->add_option("--machine", o->machine, "Preset name (see `mage machines`) or path to a .toml file")->required();
+  sub->add_option("--nodes", o->nodes, "Number of nodes (overrides the machine file)");
+  sub->add_option("--ranks-per-node", o->ranks_per_node, "Ranks per node (overrides the machine file)");
+  auto* mapper = sub->add_option("--mapper", o->mapper_file, "Mapper file (.map)");
+  auto* expert = sub->add_flag("--expert", o->expert, "Use the expert mapper mappers/expert/APP.map");
+  auto* dflt = sub->add_flag("--default", o->default_mapper, "Use the built-in default mapper");
+  mapper->excludes(expert)->excludes(dflt);
+  expert->excludes(dflt);
+  sub->add_option("--scale", o->scale, "Problem size: published (default) or small");
+  sub->add_option("--iterations", o->iterations, "Timed iterations (default: as published)");
+  sub->add_option("--trace", o->trace_file, "Write a Chrome trace-event file (open it in Perfetto)");
+  sub->add_flag("--json", o->json, "Print the outcome as JSON");
+  sub->add_option("--time-limit", o->time_limit_s, "Seconds an evaluation may take (default 30; 0: no limit)");
+  sub->callback([o, &exit_code] {
+    if (o->mapper_file.empty() && !o->expert && !o->default_mapper)
+      throw CLI::RequiredError("one of --mapper FILE, --expert, --default");
+    exit_code = run(*o);
+  });
+}
+
+}  // namespace mage::cli

@@ -1,0 +1,168 @@
+// mage run, end to end: the summary, --json, --trace, every exit code and usage errors.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+#include "run_mage.h"
+
+namespace mage::test {
+namespace {
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+// A file in the temporary directory, removed at the end of the test.
+class TempFile {
+ public:
+  TempFile(const std::string& name, const std::string& text)
+      : path_(std::filesystem::temp_directory_path() / (std::to_string(::getpid()) + "_" + name)) {
+    std::ofstream(path_) << text;
+  }
+  explicit TempFile(const std::string& name) : TempFile(name, "") { std::filesystem::remove(path_); }
+  ~TempFile() { std::filesystem::remove(path_); }
+  std::string path() const { return path_.string(); }
+  std::string read() const {
+    std::ifstream in(path_);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
+ private:
+  std::filesystem::path path_;
+};
+
+TEST(RunCommand, ExpertMapperSummary) {
+  auto r = run_mage("run circuit --machine p100x4 --expert --scale small");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  for (const char* s : {"circuit on p100x4, scale small, the expert mapper (mappers/expert/circuit.map)",
+                        "status: ok", "simulated time: ", "metric: ", " iterations/s", "point tasks",
+                        "GPUs busy", "busiest node 0 GPU", "idlest node 0 GPU", "bytes moved: intra-GPU",
+                        "inter-node", "peak memory:", "FBMEM: peak", "top tasks:", "calculate_new_currents",
+                        "critical path: ", "evaluated in "})
+    EXPECT_TRUE(contains(r.out, s)) << "missing: " << s << "\n" << r.out;
+}
+
+TEST(RunCommand, JsonHasTheOutcomeKeys) {
+  auto r = run_mage("run cannon --machine p100x4 --expert --scale small --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  for (const char* key : {"status", "message", "time_s", "metric_name", "metric_value", "profile", "diagnostics"})
+    EXPECT_TRUE(j.contains(key)) << key;
+  EXPECT_EQ(j["status"], "ok");
+  EXPECT_EQ(j["metric_name"], "GFLOP/s");
+  EXPECT_GT(j["metric_value"].get<double>(), 0);
+  EXPECT_GT(j["profile"]["tasks"].get<int>(), 0);
+  EXPECT_TRUE(j["diagnostics"].empty());
+}
+
+TEST(RunCommand, JsonIsDeterministic) {
+  auto a = run_mage("run pennant --machine lassen --nodes 2 --expert --scale small --json");
+  auto b = run_mage("run pennant --machine lassen --nodes 2 --expert --scale small --json");
+  ASSERT_EQ(a.exit_code, 0) << a.out;
+  EXPECT_EQ(a.out, b.out);
+  EXPECT_TRUE(contains(a.out, "node 1 GPU")) << a.out;
+}
+
+TEST(RunCommand, TraceIsChromeTraceJson) {
+  TempFile trace("run_trace.json");
+  auto r = run_mage("run stencil --machine p100x4 --default --scale small --trace " + trace.path());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_TRUE(contains(r.out, "trace: " + trace.path())) << r.out;
+  nlohmann::json j = nlohmann::json::parse(trace.read());
+  ASSERT_TRUE(j.contains("traceEvents"));
+  int slices = 0;
+  for (const auto& e : j["traceEvents"]) slices += e["ph"] == "X";
+  EXPECT_GT(slices, 0);
+}
+
+TEST(RunCommand, MapperFileAndIterations) {
+  TempFile mapper("run_ok.map", "Task * GPU,CPU;\nRegion * * GPU FBMEM;\nLayout * * * C_order;\n");
+  auto one = run_mage("run summa --machine p100x4 --scale small --iterations 1 --json --mapper " + mapper.path());
+  auto three = run_mage("run summa --machine p100x4 --scale small --iterations 3 --json --mapper " + mapper.path());
+  ASSERT_EQ(one.exit_code, 0) << one.out;
+  ASSERT_EQ(three.exit_code, 0) << three.out;
+  EXPECT_LT(nlohmann::json::parse(one.out)["profile"]["tasks"].get<int>(),
+            nlohmann::json::parse(three.out)["profile"]["tasks"].get<int>());
+}
+
+TEST(RunCommand, WarningsGoToStderrAndTheRunGoesOn) {
+  TempFile mapper("run_warn.map", "Task no_such_task GPU;\n");
+  auto r = run_mage("run circuit --machine p100x4 --scale small --mapper " + mapper.path());
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_TRUE(contains(r.out, "warning:")) << r.out;
+  EXPECT_TRUE(contains(r.out, "no_such_task")) << r.out;
+}
+
+// ---- Exit codes ---------------------------------------------------------------------------
+
+TEST(RunExitCode, MapperErrorIs2) {
+  TempFile mapper("run_bad.map", "Task * GPU\n");
+  auto r = run_mage("run circuit --machine p100x4 --scale small --mapper " + mapper.path());
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_TRUE(contains(r.out, "status: mapper error")) << r.out;
+  EXPECT_TRUE(contains(r.out, mapper.path() + ":1:11: error: expected ';'")) << r.out;
+
+  auto j = run_mage("run circuit --machine p100x4 --scale small --json --mapper " + mapper.path());
+  EXPECT_EQ(j.exit_code, 2);
+  nlohmann::json out = nlohmann::json::parse(j.out);
+  EXPECT_EQ(out["status"], "mapper error");
+  ASSERT_EQ(out["diagnostics"].size(), 1u);
+  EXPECT_EQ(out["diagnostics"][0]["line"], 1);
+  EXPECT_EQ(out["diagnostics"][0]["severity"], "error");
+}
+
+TEST(RunExitCode, MappingErrorIs3) {
+  TempFile mapper("run_cpu.map",
+                  "Task calculate_new_currents GPU;\nmcpu = Machine(CPU);\n"
+                  "def on_cpu(Task t) {\n  return mcpu[0, 0];\n}\nIndexTaskMap calculate_new_currents on_cpu;\n");
+  auto r = run_mage("run circuit --machine p100x4 --scale small --mapper " + mapper.path());
+  EXPECT_EQ(r.exit_code, 3) << r.out;
+  EXPECT_TRUE(contains(r.out, "status: mapping error")) << r.out;
+  EXPECT_TRUE(contains(r.out, mapper.path() + ":6")) << r.out;
+}
+
+TEST(RunExitCode, ExecutionErrorIs4) {
+  auto r = run_mage("run cannon --machine p100x4 --scale small --default");
+  EXPECT_EQ(r.exit_code, 4) << r.out;
+  EXPECT_TRUE(contains(r.out, "status: execution error")) << r.out;
+  EXPECT_TRUE(contains(r.out, "layout mismatch")) << r.out;
+}
+
+TEST(RunExitCode, SimulatorFailureIs5) {
+  auto r = run_mage("run pennant --machine p100x4 --expert --time-limit 0.001 --json");
+  EXPECT_EQ(r.exit_code, 5) << r.out;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["status"], "simulator failure");
+  EXPECT_EQ(j["message"], "simulator exceeded 0.001 s");
+}
+
+TEST(RunExitCode, UsageErrorsAre1) {
+  struct Case {
+    std::string args, message;
+  };
+  TempFile mapper("run_usage.map", "Task * GPU;\n");
+  for (const Case& c : std::vector<Case>{
+           {"run circuit --machine p100x4", "one of --mapper FILE, --expert, --default is required"},
+           {"run circuit --machine p100x4 --expert --default", "--expert excludes --default"},
+           {"run circuit --machine p100x4 --default --mapper " + mapper.path(), "excludes"},
+           {"run circuit --expert", "--machine is required"},
+           {"run fft --machine p100x4 --expert", "fft"},
+           {"run circuit --machine no_such_machine --expert", "mage: error: unknown machine preset 'no_such_machine'"},
+           {"run circuit --machine p100x4 --expert --scale huge", "--scale must be 'published' or 'small'"},
+           {"run circuit --machine p100x4 --expert --iterations 0", "--iterations must be at least 1"},
+           {"run circuit --machine p100x4 --mapper /no/such/file.map", "mage: error: cannot read /no/such/file.map"},
+           {"run solomonik --machine lassen --nodes 16 --expert", "mage: error: solomonik: no (r, c, r3) grid"},
+       }) {
+    auto r = run_mage(c.args);
+    EXPECT_EQ(r.exit_code, 1) << c.args << "\n" << r.out;
+    EXPECT_TRUE(contains(r.out, c.message)) << c.args << "\n" << r.out;
+  }
+}
+
+}  // namespace
+}  // namespace mage::test
