@@ -73,7 +73,7 @@ std::string bytes(double b) {
   return u == 0 ? fmt::format("{:.0f} B", b) : fmt::format("{:.3g} {}", b, kUnits[u]);
 }
 
-std::string percent(double f) { return fmt::format("{:.0f}%", 100 * f); }
+std::string percent(double f) { return f > 0 && f < 0.1 ? fmt::format("{:.1f}%", 100 * f) : fmt::format("{:.0f}%", 100 * f); }
 
 std::string metric(double v) { return v >= 1000 ? fmt::format("{:.0f}", v) : fmt::format("{:.4g}", v); }
 
@@ -173,15 +173,16 @@ void print_summary(const eval::Request& request, const eval::Result& r) {
     }
   }
   const sim::CriticalPath& cp = p.critical_path;
-  std::printf("critical path: %s = tasks %s + waiting for copies %s + queueing %s\n", seconds(cp.length_s).c_str(),
+  std::printf("critical path: %s (running tasks %s, waiting for copies %s, queued %s)\n", seconds(cp.length_s).c_str(),
               seconds(cp.task_s).c_str(), seconds(cp.copy_s).c_str(), seconds(cp.queue_s).c_str());
   const size_t shown = std::min<size_t>(cp.steps.size(), 3);
   if (shown > 0) std::printf("  last steps:\n");
   for (size_t i = cp.steps.size() - shown; i < cp.steps.size(); ++i) {
     const auto& s = cp.steps[i];
-    std::printf("    %s on %s, %s to %s%s\n", s.task.c_str(), s.processor.c_str(), seconds(s.start_s).c_str(),
-                seconds(s.end_s).c_str(),
-                s.waited_for.empty() || s.wait_s <= 0 ? "" : fmt::format(" (waited {} for {})", seconds(s.wait_s), s.waited_for).c_str());
+    std::printf("    %s on %s, %s%s\n", s.task.c_str(), s.processor.c_str(), seconds(s.end_s - s.start_s).c_str(),
+                s.waited_for.empty() || s.wait_s <= 0
+                    ? ""
+                    : fmt::format(" (after waiting {} for {})", seconds(s.wait_s), s.waited_for).c_str());
   }
   const eval::Timing& t = r.timing;
   std::printf("evaluated in %s (compile %s, build %s, apply %s, simulate %s)\n", seconds(t.wall_s).c_str(),

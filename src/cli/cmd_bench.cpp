@@ -1,0 +1,160 @@
+// mage bench: how fast evaluations are. For every program at the published scale with its
+// expert mapper, on p100x4 (1 node) and on lassen with 16 nodes: simulated tasks per second
+// of simulator time, and whole evaluations (compile + build + apply + simulate in the
+// child, process start included) per second and per minute per core.
+#include <chrono>
+#include <cstdio>
+#include <fmt/format.h>
+#include <memory>
+#include <string>
+#include <sys/resource.h>
+#include <thread>
+#include <vector>
+
+#include "apps/apps.h"
+#include "cli/commands.h"
+#include "eval/eval.h"
+
+namespace mage::cli {
+
+namespace {
+
+constexpr double kTasksPerSecondTarget = 200'000;
+constexpr double kEvaluationsPerMinuteTarget = 1'000;
+
+struct Config {
+  std::string machine;
+  int nodes;
+};
+
+// Johnson and COSMA run as 4 ranks per node, one GPU each (BENCHMARKS.md).
+int ranks_per_node(const std::string& app) { return app == "johnson" || app == "cosma" ? 4 : 1; }
+
+struct Row {
+  std::string app;
+  Config config;
+  std::string problem;  // empty when every evaluation was ok
+  int64_t tasks = 0;
+  int evaluations = 0;
+  double simulate_s = 0;  // summed over the evaluations
+  double wall_s = 0;
+  double cpu_s = 0;  // CPU time of this process and its children during the evaluations
+};
+
+// User + system CPU seconds of this process and of its finished children.
+double cpu_seconds() {
+  double total = 0;
+  for (int who : {RUSAGE_SELF, RUSAGE_CHILDREN}) {
+    rusage u{};
+    getrusage(who, &u);
+    total += static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+             1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+  }
+  return total;
+}
+
+std::string thousands(double v) {
+  std::string digits = fmt::format("{:.0f}", v);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+std::string millis(double s) { return fmt::format("{:.1f} ms", s * 1e3); }
+
+// Evaluates one configuration: once with --quick, else until `budget_s` of evaluation time
+// is spent (at least 3, at most 50 evaluations).
+Row measure(const std::string& app, const Config& config, bool quick, double budget_s) {
+  Row row{app, config, "", 0, 0, 0, 0, 0};
+  eval::Request request;
+  request.app = app;
+  request.machine = config.machine;
+  request.overrides.nodes = config.nodes;
+  request.overrides.ranks_per_node = ranks_per_node(app);
+  request.scale = apps::Scale::Published;
+  request.mapper = eval::expert_mapper();
+  const int min_runs = quick ? 1 : 3;
+  const int max_runs = quick ? 1 : 50;
+  const double cpu0 = cpu_seconds();
+  try {
+    while (row.evaluations < min_runs || (row.evaluations < max_runs && row.wall_s < budget_s)) {
+      eval::Result r = eval::evaluate(request);
+      if (!r.outcome.ok()) {
+        row.problem = fmt::format("{}: {}", sim::to_string(r.outcome.status), r.outcome.message);
+        break;
+      }
+      row.tasks = r.outcome.profile.tasks;
+      row.simulate_s += r.timing.simulate_s;
+      row.wall_s += r.timing.wall_s;
+      ++row.evaluations;
+    }
+  } catch (const eval::RequestError& e) {
+    row.problem = fmt::format("not run: {}", e.what());
+  }
+  row.cpu_s = cpu_seconds() - cpu0;
+  return row;
+}
+
+int run_bench(bool quick) {
+  const std::vector<Config> configs{{"p100x4", 1}, {"lassen", 16}};
+  const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  std::printf("Evaluations of the expert mappers at the published scale, one at a time, each in its own\n"
+              "child process; %s evaluation%s per configuration; %u hardware threads.\n"
+              "simulate: wall time of sim::run in the child; tasks/s: point tasks / simulate;\n"
+              "evaluation: wall time from fork to result; evals/min/core: per minute of CPU time\n"
+              "(parent and child, user + system).\n\n",
+              quick ? "one" : "at least 3 (up to 2 s of)", quick ? "" : "s", threads);
+  std::printf("%-10s %-12s %7s %10s %12s %10s %9s %15s  %s\n", "program", "machine", "tasks", "simulate",
+              "tasks/s", "evaluation", "evals/s", "evals/min/core", "targets (>= 200,000 tasks/s, >= 1,000 evals/min)");
+  int checked = 0, tasks_met = 0, evals_checked = 0, evals_met = 0;
+  for (const Config& config : configs) {
+    for (const auto& a : apps::list()) {
+      Row row = measure(a.name, config, quick, 2.0);
+      const std::string machine = fmt::format("{} x{}{}", config.machine, config.nodes,
+                                              ranks_per_node(a.name) > 1 ? fmt::format(" r{}", ranks_per_node(a.name)) : "");
+      if (row.evaluations == 0) {
+        std::printf("%-10s %-12s %s\n", a.name.c_str(), machine.c_str(), row.problem.c_str());
+        std::fflush(stdout);
+        continue;
+      }
+      const double n = row.evaluations;
+      const double tasks_per_s = static_cast<double>(row.tasks) * n / row.simulate_s;
+      const double evals_per_s = n / row.wall_s;
+      const bool tasks_ok = tasks_per_s >= kTasksPerSecondTarget;
+      const double evals_per_core_min = row.cpu_s > 0 ? 60 * n / row.cpu_s : 0;
+      const bool evals_ok = evals_per_core_min >= kEvaluationsPerMinuteTarget;
+      ++checked;
+      tasks_met += tasks_ok;
+      std::string verdict = fmt::format("tasks/s {}", tasks_ok ? "met" : "NOT met");
+      if (config.nodes == 1) {
+        ++evals_checked;
+        evals_met += evals_ok;
+        verdict += fmt::format(", evals/min {}", evals_ok ? "met" : "NOT met");
+      }
+      std::printf("%-10s %-12s %7lld %10s %12s %10s %9.1f %15s  %s\n", a.name.c_str(), machine.c_str(),
+                  static_cast<long long>(row.tasks), millis(row.simulate_s / n).c_str(), thousands(tasks_per_s).c_str(),
+                  millis(row.wall_s / n).c_str(), evals_per_s, thousands(evals_per_core_min).c_str(), verdict.c_str());
+      std::fflush(stdout);
+    }
+  }
+  std::printf("\nr4: 4 ranks per node, one GPU each, as BENCHMARKS.md runs Johnson and COSMA.\n");
+  std::printf(">= 200,000 simulated tasks/s: met by %d of %d configurations\n", tasks_met, checked);
+  std::printf(">= 1,000 evaluations/min/core (1-node configurations): met by %d of %d\n", evals_met, evals_checked);
+  return 0;
+}
+
+}  // namespace
+
+void register_bench(CLI::App& app, int& exit_code) {
+  auto quick = std::make_shared<bool>(false);
+  auto* sub = app.add_subcommand(
+      "bench", "Measure simulated tasks per second and evaluations per minute for every program (expert mappers, "
+               "published scale, p100x4 and lassen x16)");
+  sub->add_flag("--quick", *quick, "One evaluation per configuration instead of several");
+  sub->callback([quick, &exit_code] { exit_code = run_bench(*quick); });
+}
+
+}  // namespace mage::cli
