@@ -13,10 +13,6 @@ using program::Span;
 
 namespace {
 
-uint64_t key_of(machine::MemId mem, program::RegionId r) {
-  return (static_cast<uint64_t>(static_cast<uint32_t>(mem.value)) << 32) | static_cast<uint32_t>(r);
-}
-
 bool has(FieldMask m, int f) { return (m >> f) & 1U; }
 
 template <typename F>
@@ -68,7 +64,8 @@ void Runtime::map_argument(PointTaskId t, size_t arg, double now) {
   if (ap.is_virtual || (ai.normal == 0 && ai.reduced == 0)) return;
   const program::RegionArg& ra = l.args[arg];
   const std::vector<Span>& spans = p_.spans_of(ra, g_.piece(t, arg));
-  std::vector<std::pair<InstId, FieldMask>> parts;
+  std::vector<std::pair<InstId, FieldMask>>& parts = scratch_parts_;
+  parts.clear();
   if (ai.normal) {
     if (!find_or_create(t, arg, spans, ai.normal, program::RedOp::None, parts)) return;
     for (const auto& [i, fields] : parts) {
@@ -126,7 +123,8 @@ void Runtime::map_part(PointTaskId t, size_t arg, InstId i, FieldMask fields, do
     }
     if (failed()) return;
     std::sort(sources.begin(), sources.end());
-    for (const auto& [src, bytes] : sources) wait_for(t, new_copy(src, i, bytes, false, t, now));
+    for (const auto& [src, bytes] : sources)
+      if (!instant(src, i)) wait_for(t, new_copy(src, i, bytes, false, t, now));
   }
 
   // 2. Reductions not yet applied: folded into this instance if it reads them, dropped
@@ -153,7 +151,8 @@ void Runtime::map_part(PointTaskId t, size_t arg, InstId i, FieldMask fields, do
   }
   std::sort(folds.begin(), folds.end());
   // The fold copies pin the reduction instances, so they survive until applied.
-  for (const auto& [red, bytes] : folds) wait_for(t, new_copy(red, i, bytes, true, t, now));
+  for (const auto& [red, bytes] : folds)
+    if (!instant(red, i)) wait_for(t, new_copy(red, i, bytes, true, t, now));
   for (const auto& [b, folded] : folded_blocks) {
     drop_pending(r, b, folded | overwritten);
     if (folded) {
@@ -178,7 +177,7 @@ bool Runtime::find_or_create(PointTaskId t, size_t arg, const std::vector<Span>&
   const machine::MemId mem = ap.memory;
   FieldMask missing = fields;
   {
-    const std::vector<InstId>& list = by_mem_region_[key_of(mem, ra.region)];
+    const std::vector<InstId>& list = instances_in(mem, ra.region);
     for (InstId id : list) {
       const Instance& inst = instances_[static_cast<size_t>(id)];
       const FieldMask have = inst.fields & missing;
@@ -221,7 +220,7 @@ bool Runtime::find_or_create(PointTaskId t, size_t arg, const std::vector<Span>&
   inst.first_task = t;
   const auto id = static_cast<InstId>(instances_.size());
   instances_.push_back(std::move(inst));
-  by_mem_region_[key_of(mem, ra.region)].push_back(id);
+  instances_in(mem, ra.region).push_back(id);
   used_[m] += bytes;
   peak_[m] = std::max(peak_[m], used_[m]);
   parts.emplace_back(id, missing);
@@ -261,6 +260,13 @@ InstId Runtime::best_source(program::RegionId r, int32_t b, int field, int64_t n
   return best;
 }
 
+// A copy between two instances of one memory whose source holds its data already is a
+// local memcpy: it takes no simulated time and is not recorded.
+bool Runtime::instant(InstId src, InstId dst) const {
+  const Instance& s = instances_[static_cast<size_t>(src)];
+  return s.mem == instances_[static_cast<size_t>(dst)].mem && s.inflight.empty();
+}
+
 CopyId Runtime::new_copy(InstId src, InstId dst, int64_t bytes, bool fold, PointTaskId t, double now) {
   const auto c = static_cast<CopyId>(copies_.size());
   Copy cp;
@@ -272,23 +278,25 @@ CopyId Runtime::new_copy(InstId src, InstId dst, int64_t bytes, bool fold, Point
   cp.fold = fold;
   cp.for_task = t;
   cp.issued_s = now;
+  copies_.push_back(std::move(cp));
   // A copy reads its source only after the data on its way into the source arrived; a
   // fold applies to the destination only after the destination's own data arrived.
-  std::vector<CopyId> deps = instances_[static_cast<size_t>(src)].inflight;
-  if (fold) {
-    const auto& more = instances_[static_cast<size_t>(dst)].inflight;
-    deps.insert(deps.end(), more.begin(), more.end());
+  int32_t deps = 0;
+  for (CopyId d : instances_[static_cast<size_t>(src)].inflight) {
+    copies_[static_cast<size_t>(d)].dependents.push_back(c);
+    ++deps;
   }
-  std::sort(deps.begin(), deps.end());
-  deps.erase(std::unique(deps.begin(), deps.end()), deps.end());
-  cp.deps_left = static_cast<int32_t>(deps.size());
-  copies_.push_back(std::move(cp));
-  for (CopyId d : deps) copies_[static_cast<size_t>(d)].dependents.push_back(c);
+  if (fold && dst != src)
+    for (CopyId d : instances_[static_cast<size_t>(dst)].inflight) {
+      copies_[static_cast<size_t>(d)].dependents.push_back(c);
+      ++deps;
+    }
+  copies_[static_cast<size_t>(c)].deps_left = deps;
   ++instances_[static_cast<size_t>(src)].pins;
   ++instances_[static_cast<size_t>(dst)].pins;
   instances_[static_cast<size_t>(dst)].inflight.push_back(c);
   ++copies_pending_;
-  if (deps.empty()) ready_copies_.push_back(c);
+  if (deps == 0) ready_copies_.push_back(c);
   return c;
 }
 
@@ -403,7 +411,7 @@ void Runtime::maybe_free(InstId i) {
   if (!inst.alive || inst.pins > 0 || inst.entries > 0) return;
   inst.alive = false;
   used_[static_cast<size_t>(inst.mem.value)] -= inst.bytes;
-  auto& list = by_mem_region_[key_of(inst.mem, inst.region)];
+  auto& list = instances_in(inst.mem, inst.region);
   list.erase(std::remove(list.begin(), list.end(), i), list.end());
 }
 

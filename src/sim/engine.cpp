@@ -44,9 +44,11 @@ class Platform {
     for (int n = 0; n < m_.nodes(); ++n) zones.push_back(build_node(root, n));
     const bool network = m_.nodes() > 1 && m_.network().present;
     if (network) {
+      // Each node injects into and receives from the network through its own links. The
+      // fabric between them has full bisection, so it never limits: it gets no link of its
+      // own (a backbone constraint would never bind, yet would tie every inter-node
+      // transfer into one system for the bandwidth solver and slow it down).
       const double bw = m_.network().bandwidth;
-      // A backbone with full bisection: each node's injection link is the limit.
-      auto* backbone = root->create_link("backbone", bw * m_.nodes())->set_latency(0)->seal();
       std::vector<sg4::Link*> up, down;
       for (int n = 0; n < m_.nodes(); ++n) {
         up.push_back(root->create_link(fmt::format("node {} network up", n), bw)->set_latency(m_.network().latency)->seal());
@@ -59,7 +61,7 @@ class Platform {
           if (ga.value < 0 || gb.value < 0) continue;
           root->add_route(zones[static_cast<size_t>(a)]->get_netpoint(), zones[static_cast<size_t>(b)]->get_netpoint(),
                           host(ga)->get_netpoint(), host(gb)->get_netpoint(),
-                          {sg4::LinkInRoute(up[static_cast<size_t>(a)]), sg4::LinkInRoute(backbone),
+                          {sg4::LinkInRoute(up[static_cast<size_t>(a)]),
                            sg4::LinkInRoute(down[static_cast<size_t>(b)])},
                           false);
         }
@@ -210,11 +212,17 @@ class Simulation {
     sg4::ActorPtr actor;
     bool idle = false;
   };
+  // Copies between one pair of memories, one after another (a DMA queue). While it has
+  // copies, a copy actor serves it; copy actors are pooled, so there are only as many as
+  // channels busy at once.
   struct Channel {
     MemId src, dst;
     std::deque<CopyId> queue;
+    bool served = false;
+  };
+  struct CopyActor {
     sg4::ActorPtr actor;
-    bool idle = false;
+    Channel* channel = nullptr;
   };
 
   static double now() { return sg4::Engine::get_clock(); }
@@ -225,7 +233,7 @@ class Simulation {
   // model is read completely first, into local lists, and the actors are woken after.
   void dispatch() {
     std::vector<CopyId> ready;
-    std::vector<Channel*> channels;
+    std::vector<Channel*> to_serve;
     for (;;) {
       rt_.take_ready_copies(ready);
       if (ready.empty()) break;
@@ -238,14 +246,33 @@ class Simulation {
         }
         Channel& ch = channel(cp.src_mem, cp.dst_mem);
         ch.queue.push_back(c);
-        if (ch.idle) channels.push_back(&ch);
+        if (!ch.served) {
+          ch.served = true;
+          to_serve.push_back(&ch);
+        }
       }
     }
     std::vector<int32_t> procs;
     rt_.take_wakeups(procs);
-    for (Channel* ch : channels) wake(*ch);
+    for (Channel* ch : to_serve) serve(ch);
     for (int32_t p : procs)
       if (Worker* w = workers_[static_cast<size_t>(p)].get()) wake(*w);
+  }
+
+  // Gives a channel to an idle copy actor, or to a new one.
+  void serve(Channel* ch) {
+    if (!idle_copiers_.empty()) {
+      CopyActor* a = idle_copiers_.back();
+      idle_copiers_.pop_back();
+      a->channel = ch;
+      a->actor->resume();
+      return;
+    }
+    copiers_.push_back(std::make_unique<CopyActor>());
+    CopyActor* a = copiers_.back().get();
+    a->channel = ch;
+    a->actor = sg4::Actor::create(fmt::format("copies {}", copiers_.size()), platform_.host(ch->src),
+                                  [this, a] { copy_loop(*a); });
   }
 
   template <typename T>
@@ -263,12 +290,7 @@ class Simulation {
     auto ch = std::make_unique<Channel>();
     ch->src = src;
     ch->dst = dst;
-    Channel* c = ch.get();
-    channels_.emplace(key, std::move(ch));
-    const machine::Machine& m = rt_.machine();
-    c->actor = sg4::Actor::create(fmt::format("{} -> {}", m.name(src), m.name(dst)), platform_.host(src),
-                                  [this, c] { copy_loop(*c); });
-    return *c;
+    return *channels_.emplace(key, std::move(ch)).first->second;
   }
 
   // Stops the simulation after an error: every other actor is killed.
@@ -322,21 +344,26 @@ class Simulation {
     if (left > 0) sg4::this_actor::sleep_for(left);
   }
 
-  void copy_loop(Channel& ch) {
+  void copy_loop(CopyActor& self) {
     sg4::Actor::self()->daemonize();
     for (;;) {
-      if (ch.queue.empty()) {
-        ch.idle = true;
+      Channel* ch = self.channel;
+      if (!ch) {
+        idle_copiers_.push_back(&self);
         sg4::this_actor::suspend();
         continue;
       }
-      const CopyId c = ch.queue.front();
-      ch.queue.pop_front();
-      rt_.copy_started(c, now());
-      const auto bytes = static_cast<uint64_t>(rt_.copies()[static_cast<size_t>(c)].bytes);
-      sg4::Comm::sendto(platform_.host(ch.src), platform_.host(ch.dst), bytes);
-      rt_.copy_ended(c, now());
-      dispatch();
+      while (!ch->queue.empty()) {
+        const CopyId c = ch->queue.front();
+        ch->queue.pop_front();
+        rt_.copy_started(c, now());
+        const auto bytes = static_cast<uint64_t>(rt_.copies()[static_cast<size_t>(c)].bytes);
+        sg4::Comm::sendto(platform_.host(ch->src), platform_.host(ch->dst), bytes);
+        rt_.copy_ended(c, now());
+        dispatch();
+      }
+      ch->served = false;
+      self.channel = nullptr;
     }
   }
 
@@ -355,6 +382,8 @@ class Simulation {
   Platform& platform_;
   std::vector<std::unique_ptr<Worker>> workers_;                     // by processor id
   std::unordered_map<uint64_t, std::unique_ptr<Channel>> channels_;  // look-up only
+  std::vector<std::unique_ptr<CopyActor>> copiers_;
+  std::vector<CopyActor*> idle_copiers_;
 };
 
 bool g_engine_used = false;

@@ -74,6 +74,7 @@ Runtime::Runtime(const program::Program& program, const program::TaskGraph& grap
   runnable_q_.resize(m_.processors().size());
   last_on_proc_.assign(m_.processors().size(), -1);
   used_.assign(m_.memories().size(), 0);
+  by_mem_region_.resize(m_.memories().size() * p_.regions.size());
   peak_.assign(m_.memories().size(), 0);
 
   // Reads each (block, field) will see, so that data nobody reads again can be dropped.
@@ -86,8 +87,7 @@ Runtime::Runtime(const program::Program& program, const program::TaskGraph& grap
       const ArgInfo& ai = args_[static_cast<size_t>(l.id)][a];
       if (tp.args[a].is_virtual || ai.read == 0) continue;
       for (const program::Span& s : p_.spans_of(l.args[a], g_.piece(static_cast<PointTaskId>(t), a)))
-        for (int f = 0; f < 64; ++f)
-          if (ai.read & (FieldMask{1} << f)) ++reads_left(l.args[a].region, s.block, f);
+        for (FieldMask m = ai.read; m; m &= m - 1) ++reads_left(l.args[a].region, s.block, __builtin_ctzll(m));
     }
   }
 }

@@ -15,7 +15,6 @@
 #include <optional>
 #include <queue>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "mapping/mapping.h"
@@ -210,6 +209,7 @@ class Runtime {
   void map_part(PointTaskId t, size_t arg, InstId i, program::FieldMask fields, double now);
   const LaunchCost& launch_cost(PointTaskId t) const;
   InstId best_source(program::RegionId r, int32_t b, int field, int64_t need, machine::MemId dst, InstId exclude);
+  bool instant(InstId src, InstId dst) const;
   CopyId new_copy(InstId src, InstId dst, int64_t bytes, bool fold, PointTaskId t, double now);
   void wait_for(PointTaskId t, CopyId c);
   void set_valid(InstId i, int32_t b, program::FieldMask f);
@@ -243,10 +243,14 @@ class Runtime {
   mutable std::vector<std::array<int32_t, 5>> cost_index_;  // by launch, by ProcKind: into costs_
   mutable std::vector<LaunchCost> costs_;
   std::vector<std::pair<InstId, int64_t>> scratch_sources_, scratch_folds_;
+  std::vector<std::pair<InstId, program::FieldMask>> scratch_parts_;
   std::vector<std::pair<int32_t, program::FieldMask>> scratch_blocks_;
   std::vector<CopyId> scratch_copies_;
   std::vector<Instance> instances_;
-  std::unordered_map<uint64_t, std::vector<InstId>> by_mem_region_;  // look-up only
+  std::vector<std::vector<InstId>> by_mem_region_;  // memory * regions + region: live instances there
+  std::vector<InstId>& instances_in(machine::MemId mem, program::RegionId r) {
+    return by_mem_region_[static_cast<size_t>(mem.value) * p_.regions.size() + static_cast<size_t>(r)];
+  }
   std::vector<Copy> copies_;
   std::vector<uint64_t> used_, peak_;        // by memory id
 

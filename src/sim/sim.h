@@ -12,7 +12,8 @@
 //   pair of *endpoints* (an FBMEM is an endpoint; all host memories of a node — SYSMEM,
 //   SOCKMEM, ZCMEM, RDMEM — form one endpoint, as in StarPU), at the bandwidth of the
 //   machine's channels, with a FATPIPE limiter for a channel slower than its endpoint
-//   link; per node a network injection link up and one down, and a shared backbone. A
+//   link; per node a network injection link up and one down (the fabric between them has
+//   full bisection and is not a limit, so it has no link of its own). A
 //   copy is one SimGrid communication along machine.route(src, dst) (store-and-forward
 //   is not modelled: the bottleneck hop sets the rate, latencies add up). Network model
 //   CM02 with TCP-gamma -1, crosstraffic 0, weight-S 0: concurrent transfers share each
@@ -34,7 +35,8 @@
 //   layout). Validity is tracked per (block, field). Before a task runs each argument has
 //   valid data in the chosen memory: missing (block, field) data is copied from the valid
 //   instance with the widest route (then least latency, then lowest id), only the span's
-//   elements (so aliased pieces move only what overlaps). A write invalidates the other
+//   elements (so aliased pieces move only what overlaps); between two instances of one
+//   memory the copy is a local memcpy, taken as instantaneous. A write invalidates the other
 //   copies; an instance left without valid data is freed. A reduction goes to a reduction
 //   instance (reused by later reductions with the same operator in that memory); pending
 //   reductions are folded (copied and applied) into the next reader's instance. A
