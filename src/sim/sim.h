@@ -7,24 +7,29 @@
 // The model, in short (details where each part is implemented):
 //
 // - Platform (engine.cpp). Every processor is a SimGrid host whose speed is its fp64 flop
-//   rate; a task that lasts s seconds executes s x speed flops. Every memory is a host
-//   too (the end point of copies). Links: per node, one link per direction between each
-//   pair of *endpoints* (an FBMEM is an endpoint; all host memories of a node — SYSMEM,
-//   SOCKMEM, ZCMEM, RDMEM — form one endpoint, as in StarPU), at the bandwidth of the
-//   machine's channels, with a FATPIPE limiter for a channel slower than its endpoint
-//   link; per node a network injection link up and one down (the fabric between them has
-//   full bisection and is not a limit, so it has no link of its own). A
-//   copy is one SimGrid communication along machine.route(src, dst) (store-and-forward
-//   is not modelled: the bottleneck hop sets the rate, latencies add up). Network model
-//   CM02 with TCP-gamma -1, crosstraffic 0, weight-S 0: concurrent transfers share each
-//   link max-min fairly.
+//   rate. A processor runs one task at a time, so a task's duration d is simulated as a
+//   sleep of d on its host: the same time as executing d x speed flops there, and about
+//   three times cheaper for SimGrid. Every memory is a host too (the end point of
+//   copies). Links: per node, one link per direction between each pair of *endpoints*
+//   (an FBMEM is an endpoint; all host memories of a node — SYSMEM, SOCKMEM, ZCMEM,
+//   RDMEM — form one, as in StarPU), at the bandwidth of the machine's channels, with a
+//   FATPIPE limiter for a channel slower than its endpoint link; a processor's access
+//   across endpoints (a GPU to zero-copy memory or a peer's framebuffer) goes over the
+//   same link plus a limiter at the access bandwidth; per node a network injection link
+//   up and one down (the fabric between nodes has full bisection and never limits, so it
+//   has no link of its own: a backbone constraint would only slow the solver). A copy is
+//   one SimGrid communication along machine.route(src, dst): the bottleneck hop sets the
+//   rate and the latencies add up (pipelined, not store-and-forward). Network model CM02
+//   with TCP-gamma -1, crosstraffic 0, weight-S 0, latency and bandwidth factors 1:
+//   concurrent transfers share each link max-min fairly.
 // - Execution (runtime.cpp). Point tasks run in dependence order, one SimGrid actor per
 //   processor running its runnable tasks lowest task id (issue order) first. A task is
-//   mapped when its predecessors completed and its parent issued it: its instances are
-//   allocated and the copies it needs are started (by one copy actor per (source,
-//   destination) memory pair, which serialises them as a DMA queue does); it becomes
-//   runnable when they arrived. An inner task runs for its launch overhead, issues its
-//   children and completes when they have.
+//   mapped when its predecessors completed and its parent issued it (tasks ready at the
+//   same event in id order): its instances are allocated and the copies it needs are
+//   started; it becomes runnable when they arrived, so copies overlap the tasks running
+//   meanwhile. Copies between one pair of memories go one after another (a DMA queue,
+//   as CUDA and StarPU serialise them), served by a pool of copy actors. An inner task
+//   runs for its launch overhead, issues its children and completes when they have.
 // - Task time = launch overhead + max(flops / rate of the variant's precision,
 //   sum over arguments of bytes / access bandwidth). Data a GPU reads from another
 //   endpoint (zero-copy memory, a peer's framebuffer) travels as a SimGrid communication
@@ -32,25 +37,34 @@
 //   pattern also pays the access latency per element. AOS instances on a GPU waste
 //   bandwidth: bytes x (instance field bytes / used field bytes).
 // - Data (coherence.cpp). An instance is (region, spans of blocks, fields, memory,
-//   layout). Validity is tracked per (block, field). Before a task runs each argument has
-//   valid data in the chosen memory: missing (block, field) data is copied from the valid
-//   instance with the widest route (then least latency, then lowest id), only the span's
-//   elements (so aliased pieces move only what overlaps); between two instances of one
-//   memory the copy is a local memcpy, taken as instantaneous. A write invalidates the other
-//   copies; an instance left without valid data is freed. A reduction goes to a reduction
-//   instance (reused by later reductions with the same operator in that memory); pending
-//   reductions are folded (copied and applied) into the next reader's instance. A
-//   read-only instance of a CollectMemory argument is dropped after the task when another
-//   valid copy exists; data that no later task reads is dropped.
+//   layout); an argument uses the existing instances of its memory that hold some of its
+//   fields for the whole piece, in its layout, and one new instance for the other fields
+//   (as Legion maps a requirement to several instances). Validity is tracked per (block,
+//   field). Before a task runs each argument has valid data in its memory: missing data is
+//   copied from the valid instance with the widest route (then least latency, then lowest
+//   id), one copy per source, only the span's elements (so aliased pieces move only what
+//   overlaps); between two instances of one memory the copy is a local memcpy, taken as
+//   instantaneous. A write invalidates the other copies; an instance left without valid
+//   data is freed. A reduction goes to a reduction instance (reused by later reductions
+//   with the same operator in that memory); pending reductions are folded (copied and
+//   applied) into the next reader's instance, or dropped by a write-only use. A read-only
+//   instance of a CollectMemory argument is dropped after the task when no other task uses
+//   it and another valid copy exists; data that no later task reads is dropped.
 // - Memory: an allocation that does not fit is an execution error naming the memory, the
-//   bytes requested, the capacity, the bytes in use and the largest instances.
-//   InstanceLimit N: at most N point tasks of the kind mapped (instances allocated) and
-//   not finished per processor (Legion runs one mapper per processor, so the mapper's
-//   backpressure counter is per processor; the limit orders and throttles prefetching).
+//   bytes requested, the capacity, the bytes in use and the largest instances, e.g.
+//   "out of memory in node 0 FBMEM 2: 3.2 GiB requested, 15.0 GiB capacity, 14.1 GiB in
+//   use; largest instances: B_gpus[(1,2)].vals 1.6 GiB, ...; while mapping argument 1
+//   (B_gpus) of task_4 ... on node 0 GPU 2". InstanceLimit N: at most N point tasks of the
+//   kind mapped (instances allocated) and not finished per processor (Legion runs one
+//   mapper per processor, so the mapper's backpressure counter is per processor; the
+//   limit delays mapping, hence prefetching and memory use).
 // - Layout: a leaf variant's required order (program::Variant::layout) that the instance
 //   does not have is an execution error before the simulation starts, e.g.
 //   "task_4 (0,1) on node 0 GPU 1: layout mismatch, operand B (argument 1, B_gpus) is
 //   F_order, C_order required".
+// - Not modelled: a memory's own bandwidth shared by all its users (Memory::bandwidth),
+//   futures' data, partial writes to a block (a write to part of a block counts as a
+//   write of the whole block), runtime analysis costs other than the launch overhead.
 //
 // SimGrid keeps global state per process: run() works once per process; run_isolated()
 // forks a child for each simulation.
