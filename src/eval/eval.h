@@ -125,7 +125,8 @@ class Cache;
 // One evaluation in a child process. Never hangs and never ends the calling process; all
 // problems become the Result's outcome, except RequestError. With a cache, a request seen
 // before is answered from it (outcomes with status simulator failure are not cached:
-// they depend on the limits and the load).
+// they depend on the limits and the load). The child dies with the calling process.
+// To run several at once, use evaluate_many rather than threads: it forks from one thread.
 Result evaluate(const Request& request, const Limits& limits = {}, Cache* cache = nullptr);
 
 // Evaluates every request with up to `workers` children at once (0: one per hardware
@@ -137,9 +138,10 @@ std::vector<Result> evaluate_many(const std::vector<Request>& requests, int work
 
 // ---- The cache -------------------------------------------------------------------------
 
-// The content hash of a request (32 hex digits: 128-bit FNV-1a): of the mapper text and file name, the app,
-// the machine's TOML text and overrides, the program parameters, the simulator options, the
-// test fault and model_version(). Throws RequestError when the request is invalid.
+// The content hash of a request (32 hex digits, 128-bit FNV-1a) over the mapper's text and
+// file name, the app, the machine's TOML text and overrides, the program parameters, the
+// simulator options, the test fault and model_version(). The expert mapper hashes as its
+// text. Throws RequestError when the request is invalid.
 std::string cache_key(const Request& request);
 
 // Results by cache key, in memory and, when given a directory, also one JSON file per key
@@ -148,7 +150,8 @@ std::string cache_key(const Request& request);
 class Cache {
  public:
   Cache() = default;
-  explicit Cache(std::filesystem::path directory);  // created if missing
+  // Also persisted in `directory` (created if missing; std::runtime_error if it cannot be).
+  explicit Cache(std::filesystem::path directory);
 
   std::optional<Result> find(const std::string& key);
   void store(const std::string& key, const Result& result);

@@ -198,7 +198,7 @@ std::vector<Result> run_jobs(const std::vector<const Prepared*>& jobs, int worke
     if (::poll(fds.data(), fds.size(), timeout_ms) < 0 && errno != EINTR)
       timeout_ms = 1;  // should not happen; the deadlines below still apply
     for (size_t k = 0; k < fds.size(); ++k) {
-      if (!(fds[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      if (!(fds[k].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL))) continue;
       Child& c = running[owner[k].first];
       if (owner[k].second)
         drain(c.result_fd, c.data, kMaxResultBytes, c.too_big, false);
