@@ -37,6 +37,7 @@ struct Row {
   int64_t tasks = 0;
   int evaluations = 0;
   double simulate_s = 0;  // summed over the evaluations
+  double simulate_cpu_s = 0;
   double wall_s = 0;
   double cpu_s = 0;  // CPU time of this process and its children during the evaluations
 };
@@ -68,7 +69,7 @@ std::string millis(double s) { return fmt::format("{:.1f} ms", s * 1e3); }
 // Evaluates one configuration: once with --quick, else until `budget_s` of evaluation time
 // is spent (at least 3, at most 50 evaluations).
 Row measure(const std::string& app, const Config& config, bool quick, double budget_s) {
-  Row row{app, config, "", 0, 0, 0, 0, 0};
+  Row row{app, config, "", 0, 0, 0, 0, 0, 0};
   eval::Request request;
   request.app = app;
   request.machine = config.machine;
@@ -88,6 +89,7 @@ Row measure(const std::string& app, const Config& config, bool quick, double bud
       }
       row.tasks = r.outcome.profile.tasks;
       row.simulate_s += r.timing.simulate_s;
+      row.simulate_cpu_s += r.timing.simulate_cpu_s;
       row.wall_s += r.timing.wall_s;
       ++row.evaluations;
     }
@@ -103,12 +105,14 @@ int run_bench(bool quick) {
   const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   std::printf("Evaluations of the expert mappers at the published scale, one at a time, each in its own\n"
               "child process; %s evaluation%s per configuration; %u hardware threads.\n"
-              "simulate: wall time of sim::run in the child; tasks/s: point tasks / simulate;\n"
-              "evaluation: wall time from fork to result; evals/min/core: per minute of CPU time\n"
-              "(parent and child, user + system).\n\n",
+              "simulate: wall time of sim::run in the child; tasks/s: point tasks per second of it;\n"
+              "tasks/cpu-s: per second of its CPU time; evaluation: wall time from fork to result;\n"
+              "evals/min/core: per minute of CPU time (parent and child). The targets are judged on\n"
+              "CPU time, which other load on the machine does not distort.\n\n",
               quick ? "one" : "at least 3 (up to 2 s of)", quick ? "" : "s", threads);
-  std::printf("%-10s %-12s %7s %10s %12s %10s %9s %15s  %s\n", "program", "machine", "tasks", "simulate",
-              "tasks/s", "evaluation", "evals/s", "evals/min/core", "targets (>= 200,000 tasks/s, >= 1,000 evals/min)");
+  std::printf("%-10s %-12s %7s %10s %10s %12s %10s %8s %14s  %s\n", "program", "machine", "tasks", "simulate",
+              "tasks/s", "tasks/cpu-s", "evaluation", "evals/s", "evals/min/core",
+              "targets (>= 200,000 tasks/s, >= 1,000 evals/min/core)");
   int checked = 0, tasks_met = 0, evals_checked = 0, evals_met = 0;
   for (const Config& config : configs) {
     for (const auto& a : apps::list()) {
@@ -122,8 +126,10 @@ int run_bench(bool quick) {
       }
       const double n = row.evaluations;
       const double tasks_per_s = static_cast<double>(row.tasks) * n / row.simulate_s;
+      const double tasks_per_cpu_s =
+          row.simulate_cpu_s > 0 ? static_cast<double>(row.tasks) * n / row.simulate_cpu_s : tasks_per_s;
       const double evals_per_s = n / row.wall_s;
-      const bool tasks_ok = tasks_per_s >= kTasksPerSecondTarget;
+      const bool tasks_ok = tasks_per_cpu_s >= kTasksPerSecondTarget;
       const double evals_per_core_min = row.cpu_s > 0 ? 60 * n / row.cpu_s : 0;
       const bool evals_ok = evals_per_core_min >= kEvaluationsPerMinuteTarget;
       ++checked;
@@ -134,14 +140,15 @@ int run_bench(bool quick) {
         evals_met += evals_ok;
         verdict += fmt::format(", evals/min {}", evals_ok ? "met" : "NOT met");
       }
-      std::printf("%-10s %-12s %7lld %10s %12s %10s %9.1f %15s  %s\n", a.name.c_str(), machine.c_str(),
+      std::printf("%-10s %-12s %7lld %10s %10s %12s %10s %8.1f %14s  %s\n", a.name.c_str(), machine.c_str(),
                   static_cast<long long>(row.tasks), millis(row.simulate_s / n).c_str(), thousands(tasks_per_s).c_str(),
-                  millis(row.wall_s / n).c_str(), evals_per_s, thousands(evals_per_core_min).c_str(), verdict.c_str());
+                  thousands(tasks_per_cpu_s).c_str(), millis(row.wall_s / n).c_str(), evals_per_s,
+                  thousands(evals_per_core_min).c_str(), verdict.c_str());
       std::fflush(stdout);
     }
   }
   std::printf("\nr4: 4 ranks per node, one GPU each, as BENCHMARKS.md runs Johnson and COSMA.\n");
-  std::printf(">= 200,000 simulated tasks/s: met by %d of %d configurations\n", tasks_met, checked);
+  std::printf(">= 200,000 simulated tasks per CPU second: met by %d of %d configurations\n", tasks_met, checked);
   std::printf(">= 1,000 evaluations/min/core (1-node configurations): met by %d of %d\n", evals_met, evals_checked);
   return 0;
 }

@@ -91,6 +91,7 @@ struct Timing {
   double apply_s = 0;     // mapping::apply
   double simulate_s = 0;  // sim::run
   double wall_s = 0;
+  double simulate_cpu_s = 0;  // CPU time of sim::run (unlike simulate_s, not slowed by other load)
 };
 
 struct Result {

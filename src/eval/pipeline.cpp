@@ -1,6 +1,7 @@
 // The evaluation itself, as the child runs it: compile the mapper, build and analyze the
 // program, bind the mapper to the machine, apply it, simulate the Plan.
 #include <chrono>
+#include <ctime>
 #include <fmt/format.h>
 #include <new>
 #include <set>
@@ -17,6 +18,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+double cpu_now() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
 
 void append(std::vector<dsl::Diagnostic>& to, const std::vector<dsl::Diagnostic>& from) {
   to.insert(to.end(), from.begin(), from.end());
@@ -76,8 +83,10 @@ Result pipeline(const Prepared& p) {
   }
 
   t = Clock::now();
+  const double cpu = cpu_now();
   r.outcome = sim::run(program, graph, machine, std::get<mapping::Plan>(applied), p.options);
   r.timing.simulate_s = since(t);
+  r.timing.simulate_cpu_s = cpu_now() - cpu;
   return r;
 }
 
