@@ -73,7 +73,10 @@ std::string bytes(double b) {
   return u == 0 ? fmt::format("{:.0f} B", b) : fmt::format("{:.3g} {}", b, kUnits[u]);
 }
 
-std::string percent(double f) { return f > 0 && f < 0.1 ? fmt::format("{:.1f}%", 100 * f) : fmt::format("{:.0f}%", 100 * f); }
+std::string percent(double f) {
+  if (f > 0 && f < 0.001) return "<0.1%";
+  return f < 0.1 ? fmt::format("{:.1f}%", 100 * f) : fmt::format("{:.0f}%", 100 * f);
+}
 
 std::string metric(double v) { return v >= 1000 ? fmt::format("{:.0f}", v) : fmt::format("{:.4g}", v); }
 
@@ -91,6 +94,10 @@ void print_processors(const sim::Profile& p) {
       sum += u->busy_fraction;
       if (u->busy_fraction > busiest->busy_fraction) busiest = u;
       if (u->busy_fraction < idlest->busy_fraction) idlest = u;
+    }
+    if (uses.size() > 1 && busiest->busy_fraction - idlest->busy_fraction < 0.005) {
+      std::printf("  %zu %ss busy %s each\n", uses.size(), kind.c_str(), percent(sum / uses.size()).c_str());
+      continue;
     }
     std::printf("  %zu %s%s busy %s on average; busiest %s %s (%lld tasks), idlest %s %s (%lld tasks)\n",
                 uses.size(), kind.c_str(), uses.size() == 1 ? "" : "s", percent(sum / uses.size()).c_str(),
