@@ -380,12 +380,12 @@ class Checker {
       const Stmt& s = *sp;
       if (keyed_by_task_names(s.kind)) {
         for (const auto& k : s.keys)
-          note(kt(k), k.kind == Key::Kind::Star ? std::string("'*'") : "'" + k.text + "'", s, k.loc);
+          note(kt(k), fmt::format("'{}'", kt(k)), s, k.loc);
       } else if (keyed_by_task_and_region(s.kind)) {
         // CollectMemory has no kind slot: its `proc` key is empty.
-        std::string key = kt(s.task) + " " + kt(s.region);
-        if (s.kind != StmtKind::CollectMemory) key += " " + kt(s.proc);
-        note(key, "'" + key + "'", s, s.task.loc);
+        std::string key = fmt::format("{} {}", kt(s.task), kt(s.region));
+        if (s.kind != StmtKind::CollectMemory) key += fmt::format(" {}", kt(s.proc));
+        note(key, fmt::format("'{}'", key), s, s.task.loc);
       }
     }
   }

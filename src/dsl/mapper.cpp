@@ -85,8 +85,12 @@ int rule_level(const Rule& r, std::string_view task, const ArgumentView& arg) {
 
 std::string point_text(const std::vector<int64_t>& p) {
   std::string out = "(";
-  for (size_t i = 0; i < p.size(); ++i) out += (i ? "," : "") + std::to_string(p[i]);
-  return out + ")";
+  for (size_t i = 0; i < p.size(); ++i) {
+    if (i) out += ',';
+    out += std::to_string(p[i]);
+  }
+  out += ')';
+  return out;
 }
 
 }  // namespace

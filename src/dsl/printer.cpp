@@ -175,7 +175,7 @@ void print_stmt(std::string& out, const Stmt& s, const std::string& indent) {
       break;
     case StmtKind::LayoutRule: {
       line = fmt::format("Layout {} {} {}", key_text(s.task), key_text(s.region), key_text(s.proc));
-      for (const auto& c : s.constraints) line += " " + constraint_text(c);
+      for (const auto& c : s.constraints) line += fmt::format(" {}", constraint_text(c));
       line += ";";
       break;
     }

@@ -28,7 +28,10 @@ inline std::vector<Diagnostic> diagnose(const std::string& text) {
 // The one diagnostic id expected; empty string if there are none.
 inline std::string ids(const std::vector<Diagnostic>& ds) {
   std::string out;
-  for (const auto& d : ds) out += (out.empty() ? "" : ",") + std::string(diag_name(d.id));
+  for (const auto& d : ds) {
+    if (!out.empty()) out += ',';
+    out += diag_name(d.id);
+  }
   return out;
 }
 
