@@ -83,6 +83,32 @@ int rule_level(const Rule& r, std::string_view task, const ArgumentView& arg) {
   return (task_exact ? 0 : 2) + (region_exact ? 0 : 1);
 }
 
+// Visits the rules matching (task, arg) in DSL.md's order: the four levels, and within a
+// level the rules whose kind slot (`kind_of(rule)`) names a matching kind before the `*`
+// ones, each group in source order. `visit` returns true to stop.
+template <typename Rule, typename KindOf, typename KindMatches, typename Visit>
+void visit_in_order(const std::vector<Rule>& rules, std::string_view task, const ArgumentView& arg, KindOf kind_of,
+                    KindMatches kind_matches, Visit visit) {
+  for (int level = 0; level < 4; ++level) {
+    for (bool exact : {true, false}) {
+      for (const Rule& r : rules) {
+        if (rule_level(r, task, arg) != level) continue;
+        const Key& k = kind_of(r);
+        if ((k.kind != Key::Kind::Star) != exact) continue;
+        if (exact && !kind_matches(k.text)) continue;
+        if (visit(r)) return;
+      }
+    }
+  }
+}
+
+// The entry for `name`, else the `*` entry, else end().
+template <typename Map>
+auto find_exact_or_star(const Map& map, std::string_view name) {
+  auto it = map.find(name);
+  return it != map.end() ? it : map.find("*");
+}
+
 std::string point_text(const std::vector<int64_t>& p) {
   std::string out = "(";
   for (size_t i = 0; i < p.size(); ++i) {
@@ -211,33 +237,27 @@ BindResult load_mapper(const SourceFile& source, const MachineShape& shape, Eval
 const std::vector<std::string>& Mapper::log() const { return state_->log; }
 
 std::vector<ProcKind> Mapper::processor_kinds(std::string_view task) const {
-  auto it = unit_->task_rules.find(task);
-  if (it == unit_->task_rules.end()) it = unit_->task_rules.find("*");
+  auto it = find_exact_or_star(unit_->task_rules, task);
   return it == unit_->task_rules.end() ? std::vector<ProcKind>{} : it->second.first;
 }
 
 SourceLoc Mapper::task_rule_loc(std::string_view task) const {
-  auto it = unit_->task_rules.find(task);
-  if (it == unit_->task_rules.end()) it = unit_->task_rules.find("*");
+  auto it = find_exact_or_star(unit_->task_rules, task);
   return it == unit_->task_rules.end() ? SourceLoc{} : it->second.second;
 }
 
 std::vector<Mapper::MemoryCandidate> Mapper::memory_candidates(std::string_view task, const ArgumentView& arg,
                                                                ProcKind proc) const {
   std::vector<MemoryCandidate> out;
-  for (int level = 0; level < 4; ++level) {
-    for (int exact_proc = 1; exact_proc >= 0; --exact_proc) {
-      for (const auto& r : unit_->memory_rules) {
-        if (rule_level(r, task, arg) != level) continue;
-        bool is_exact = r.proc.kind != Key::Kind::Star;
-        if (is_exact != (exact_proc == 1)) continue;
-        if (is_exact && r.proc.text != to_string(proc)) continue;
+  visit_in_order(
+      unit_->memory_rules, task, arg, [](const MemoryRule& r) -> const Key& { return r.proc; },
+      [&](const std::string& k) { return k == to_string(proc); },
+      [&](const MemoryRule& r) {
         for (MemKind m : r.memories)
           if (std::none_of(out.begin(), out.end(), [&](const MemoryCandidate& c) { return c.kind == m; }))
             out.push_back(MemoryCandidate{m, r.loc});
-      }
-    }
-  }
+        return false;
+      });
   return out;
 }
 
@@ -248,23 +268,19 @@ std::vector<MemKind> Mapper::memory_priority(std::string_view task, const Argume
 }
 
 Layout Mapper::layout(std::string_view task, const ArgumentView& arg, MemKind mem, ProcKind proc) const {
-  for (int level = 0; level < 4; ++level) {
-    for (int exact_kind = 1; exact_kind >= 0; --exact_kind) {
-      for (const auto& r : unit_->layout_rules) {
-        if (rule_level(r, task, arg) != level) continue;
-        bool is_exact = r.kind.kind != Key::Kind::Star;
-        if (is_exact != (exact_kind == 1)) continue;
-        if (is_exact && r.kind.text != to_string(mem) && r.kind.text != to_string(proc)) continue;
-        return r.layout;
-      }
-    }
-  }
-  return Layout{};
+  Layout found;
+  visit_in_order(
+      unit_->layout_rules, task, arg, [](const LayoutRule& r) -> const Key& { return r.kind; },
+      [&](const std::string& k) { return k == to_string(mem) || k == to_string(proc); },
+      [&](const LayoutRule& r) {
+        found = r.layout;
+        return true;
+      });
+  return found;
 }
 
 std::optional<int64_t> Mapper::instance_limit(std::string_view task) const {
-  auto it = unit_->instance_limits.find(task);
-  if (it == unit_->instance_limits.end()) it = unit_->instance_limits.find("*");
+  auto it = find_exact_or_star(unit_->instance_limits, task);
   if (it == unit_->instance_limits.end()) return std::nullopt;
   return it->second;
 }
