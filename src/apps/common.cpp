@@ -75,7 +75,11 @@ ArgCost flops_per(double flops_per_element, Access access) {
   return ArgCost{flops_per_element, std::nullopt, std::nullopt, access};
 }
 
-ArgCost gather(double flops_per_element) { return flops_per(flops_per_element, Access::Gather); }
+ArgCost gather(double flops_per_element, double accesses_per_element) {
+  ArgCost a = flops_per(flops_per_element, Access::Gather);
+  a.accesses_per_element = accesses_per_element;
+  return a;
+}
 
 LaunchId index_launch(Program& p, TaskKindId t, Domain d, std::vector<RegionArg> args, LaunchOpts o,
                       LaunchId parent, int64_t steps) {

@@ -45,7 +45,8 @@ TaskKind task(std::string name, bool leaf, std::vector<ProcKind> procs, Cost cos
 Cost cost(Precision precision, std::vector<ArgCost> args, double flops_per_point = 0);
 // Flops per element of an argument's piece, default bytes.
 ArgCost flops_per(double flops_per_element, Access access = Access::Streaming);
-ArgCost gather(double flops_per_element = 0);
+// Irregular accesses through index maps; `accesses_per_element`: the fan-in (ArgCost).
+ArgCost gather(double flops_per_element = 0, double accesses_per_element = 1);
 
 struct LaunchOpts {
   int iteration = -1;

@@ -300,7 +300,8 @@ MachineSpec read_spec(const std::string& file, const toml::table& root, Places& 
   // Processors.
   if (!node->has("processor")) node->fail(node->line(), "processor", "missing: a node needs at least one [[node.processor]]");
   for (const Reader& r : node->entries("processor")) {
-    r.only({"kind", "per", "count", "cores", "fp64_gflops", "fp32_gflops", "launch_overhead_us"});
+    r.only({"kind", "per", "count", "cores", "fp64_gflops", "fp32_gflops", "launch_overhead_us",
+             "remote_accesses_in_flight"});
     ProcessorSpec p;
     p.line = r.line();
     p.kind = r.proc_kind(r.required("kind", "processor kind"), "kind");
@@ -316,6 +317,7 @@ MachineSpec read_spec(const std::string& file, const toml::table& root, Places& 
     p.fp64_flops = r.positive("fp64_gflops", "double-precision rate") * kGflop;
     p.fp32_flops = r.positive("fp32_gflops", "single-precision rate") * kGflop;
     p.launch_overhead_s = r.non_negative("launch_overhead_us", "per-task launch overhead") / kUsPerS;
+    p.remote_accesses_in_flight = static_cast<int>(r.integer("remote_accesses_in_flight", 1, 1, 1024, "", false));
     spec.processors.push_back(p);
     at.processor_count_line.push_back(r.line_of_key("count"));
     at.processor_key.push_back(r.key_path("count"));

@@ -167,6 +167,7 @@ Machine build_machine(MachineSpec spec) {
         q.fp64_flops = p->fp64_flops / share.split;
         q.fp32_flops = p->fp32_flops / share.split;
         q.launch_overhead_s = p->launch_overhead_s;
+        q.remote_accesses_in_flight = p->remote_accesses_in_flight;
         local_procs.push_back(q);
       }
     }

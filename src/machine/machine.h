@@ -77,6 +77,9 @@ struct Processor {
   double fp64_flops = 0;  // flop/s
   double fp32_flops = 0;  // flop/s
   double launch_overhead_s = 0;  // runtime cost of starting one task on it
+  // Irregular accesses across a link (zero-copy, a peer's memory) it keeps in flight: a
+  // gather pays latency / this per access.
+  int remote_accesses_in_flight = 1;
 };
 
 struct Memory {
@@ -120,6 +123,7 @@ struct ProcessorSpec {
   int count = 0;  // per node, socket or rank, as `per` says
   int cores = 1;
   double fp64_flops = 0, fp32_flops = 0, launch_overhead_s = 0;
+  int remote_accesses_in_flight = 1;
   int line = 0;
 };
 struct MemorySpec {

@@ -122,7 +122,8 @@ nlohmann::ordered_json as_json(const Machine& m) {
                                {"cores", q->cores},
                                {"fp64_flops", q->fp64_flops},
                                {"fp32_flops", q->fp32_flops},
-                               {"launch_overhead_s", q->launch_overhead_s}});
+                               {"launch_overhead_s", q->launch_overhead_s},
+                               {"remote_accesses_in_flight", q->remote_accesses_in_flight}});
   }
   j["memories"] = json::array();
   for (const MemorySpec& ms : s.memories)

@@ -156,12 +156,18 @@ struct ArgCost {
   std::optional<double> read_bytes_per_element;
   std::optional<double> write_bytes_per_element;
   Access access = Access::Streaming;
+  // Gather only: irregular accesses each element receives per point task (its fan-in, e.g.
+  // the wires that read one circuit node). Accesses across a link stall the kernel.
+  double accesses_per_element = 1;
 };
 
 struct Cost {
   Precision precision = Precision::FP64;
   double flops_per_point = 0;  // constant part
   std::vector<ArgCost> args;   // by argument index; missing entries are default ArgCost
+  // Share of the processor's peak flop rate the kernel sustains (dependent chains,
+  // divisions and branches keep some kernels well below peak).
+  double peak_fraction = 1;
 };
 
 struct Variant {

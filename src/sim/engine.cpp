@@ -328,7 +328,7 @@ class Simulation {
   // that share it with copies; they run alongside the compute.
   void execute(ProcId proc, const detail::TaskWork& w) {
     if (w.remote.empty()) {
-      const double d = w.overhead_s + std::max(w.compute_s, w.local_s);
+      const double d = w.overhead_s + std::max(w.compute_s, w.local_s) + w.stall_s;
       if (d > 0) sg4::this_actor::sleep_for(d);
       return;
     }
@@ -340,8 +340,8 @@ class Simulation {
       sg4::Host* mem = platform_.host(r.mem);
       sg4::Comm::sendto(r.to_processor ? mem : host, r.to_processor ? host : mem, static_cast<uint64_t>(r.bytes));
     }
-    const double left = start + w.overhead_s + w.compute_s - now();
-    if (left > 0) sg4::this_actor::sleep_for(left);
+    const double rest = std::max(0.0, start + w.overhead_s + w.compute_s - now()) + w.stall_s;
+    if (rest > 0) sg4::this_actor::sleep_for(rest);
   }
 
   void copy_loop(CopyActor& self) {

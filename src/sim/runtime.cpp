@@ -139,6 +139,7 @@ const LaunchCost& Runtime::launch_cost(PointTaskId t) const {
   LaunchCost c;
   c.precision = v.cost.precision;
   c.flops_per_point = v.cost.flops_per_point;
+  c.peak_fraction = v.cost.peak_fraction;
   for (size_t a = 0; a < l.args.size(); ++a) {
     const program::ArgCost ac = a < v.cost.args.size() ? v.cost.args[a] : program::ArgCost{};
     const program::Region& reg = p_.regions[static_cast<size_t>(l.args[a].region)];
@@ -149,7 +150,8 @@ const LaunchCost& Runtime::launch_cost(PointTaskId t) const {
       if (fa.privilege == Privilege::WO || fa.privilege == Privilege::RW || fa.privilege == Privilege::RED) wr += fb;
     }
     c.args.push_back(LaunchCost::Arg{ac.flops_per_element, ac.read_bytes_per_element.value_or(rd),
-                                     ac.write_bytes_per_element.value_or(wr), ac.access == program::Access::Gather});
+                                     ac.write_bytes_per_element.value_or(wr), ac.access == program::Access::Gather,
+                                     ac.accesses_per_element});
   }
   index = static_cast<int32_t>(costs_.size());
   costs_.push_back(std::move(c));
@@ -443,13 +445,16 @@ TaskWork Runtime::work(PointTaskId t) const {
       });
       if (same != w.remote.end()) same->bytes += static_cast<int64_t>(bytes + 0.5);
       else w.remote.push_back(RemoteAccess{ap.memory, reading, static_cast<int64_t>(bytes + 0.5)});
-      if (c.gather) w.local_s += elements * access->latency;
+      // A gather waits a round trip per access; the processor overlaps only as many as it
+      // keeps in flight, and the warps waiting cannot compute.
+      if (c.gather)
+        w.stall_s += elements * c.accesses * access->latency / static_cast<double>(proc.remote_accesses_in_flight);
     } else {
       w.local_s += bytes / access->bandwidth;
     }
   }
   const double rate = cost.precision == program::Precision::FP32 ? proc.fp32_flops : proc.fp64_flops;
-  if (flops > 0 && rate > 0) w.compute_s = flops / rate;
+  if (flops > 0 && rate > 0) w.compute_s = flops / (rate * cost.peak_fraction);
   return w;
 }
 

@@ -38,7 +38,8 @@ struct RemoteAccess {
 struct TaskWork {
   double overhead_s = 0;
   double compute_s = 0;
-  double local_s = 0;  // bytes / bandwidth of local arguments, plus gather latencies
+  double local_s = 0;  // bytes / bandwidth of local arguments
+  double stall_s = 0;  // gathers across a link: latency per access, not hidden by compute
   std::vector<RemoteAccess> remote;
 };
 
@@ -88,9 +89,11 @@ struct Copy {
 struct LaunchCost {
   program::Precision precision = program::Precision::FP64;
   double flops_per_point = 0;
+  double peak_fraction = 1;
   struct Arg {
     double flops = 0, read = 0, write = 0;  // per element
     bool gather = false;
+    double accesses = 1;  // gather: accesses per element
   };
   std::vector<Arg> args;
 };

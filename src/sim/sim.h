@@ -30,12 +30,14 @@
 //   meanwhile. Copies between one pair of memories go one after another (a DMA queue,
 //   as CUDA and StarPU serialise them), served by a pool of copy actors. An inner task
 //   runs for its launch overhead, issues its children and completes when they have.
-// - Task time = launch overhead + max(flops / rate of the variant's precision,
-//   sum over arguments of bytes / access bandwidth). Data a GPU reads from another
-//   endpoint (zero-copy memory, a peer's framebuffer) travels as a SimGrid communication
-//   over that link, sharing it with copies; such an argument with the Gather access
-//   pattern also pays the access latency per element. AOS instances on a GPU waste
-//   bandwidth: bytes x (instance field bytes / used field bytes).
+// - Task time = launch overhead + max(flops / (rate of the variant's precision x the
+//   kernel's peak fraction), sum over arguments of bytes / access bandwidth) + stall.
+//   Data a GPU reads from another endpoint (zero-copy memory, a peer's framebuffer)
+//   travels as a SimGrid communication over that link, sharing it with copies; such an
+//   argument with the Gather access pattern also stalls the kernel for elements x
+//   accesses per element x access latency / the processor's remote accesses in flight
+//   (warps waiting on a round trip cannot compute, so the stall is not hidden). AOS
+//   instances on a GPU waste bandwidth: bytes x (instance field bytes / used field bytes).
 // - Data (coherence.cpp). An instance is (region, spans of blocks, fields, memory,
 //   layout); an argument uses the existing instances of its memory that hold some of its
 //   fields for the whole piece, in its layout, and one new instance for the other fields

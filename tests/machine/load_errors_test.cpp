@@ -107,6 +107,23 @@ TEST_F(LoadErrors, NegativeRate) {
   expect_error(t, line_of(t, "fp64_gflops = -10"), "node.processor[0].fp64_gflops", "must be greater than zero (got -10)");
 }
 
+TEST_F(LoadErrors, RemoteAccessesInFlightMustBeAPositiveInteger) {
+  std::string gpu_overhead = "fp32_gflops = 2000\nlaunch_overhead_us = 10\n";
+  std::string t = with(valid(), gpu_overhead, gpu_overhead + "remote_accesses_in_flight = 0\n");
+  expect_error(t, line_of(t, "remote_accesses_in_flight"), "node.processor[1].remote_accesses_in_flight",
+               "must be at least 1 (got 0)");
+  t = with(valid(), gpu_overhead, gpu_overhead + "remote_accesses_in_flight = 2.5\n");
+  expect_error(t, line_of(t, "remote_accesses_in_flight"), "node.processor[1].remote_accesses_in_flight",
+               "must be an integer");
+}
+
+TEST_F(LoadErrors, RemoteAccessesInFlightDefaultsToOne) {
+  std::string gpu_overhead = "fp32_gflops = 2000\nlaunch_overhead_us = 10\n";
+  Machine m = load(write(with(valid(), gpu_overhead, gpu_overhead + "remote_accesses_in_flight = 8\n")));
+  EXPECT_EQ(m.processor(m.processors_of(ProcKind::GPU, 0).at(0)).remote_accesses_in_flight, 8);
+  EXPECT_EQ(m.processor(m.processors_of(ProcKind::CPU, 0).at(0)).remote_accesses_in_flight, 1);
+}
+
 TEST_F(LoadErrors, ZeroRate) {
   std::string t = with(valid(), "fp32_gflops = 2000", "fp32_gflops = 0.0");
   expect_error(t, line_of(t, "fp32_gflops = 0.0"), "node.processor[1].fp32_gflops", "must be greater than zero (got 0)");

@@ -77,6 +77,62 @@ TEST(TaskTime, GatherFromZeroCopyPaysTheLatencyPerElement) {
   EXPECT_NEAR(task_event(o, "g").duration_s, 5e-6 + 1000 * 1e-6 + 8000 / 10e9 + 1e-6, 1e-9);
 }
 
+// A gather's latency stalls the kernel: it adds to the compute instead of hiding under it.
+TEST(TaskTime, GatherStallAddsToCompute) {
+  OneRegion x(1000);
+  TaskKindId w = x.p.add_task(leaf("w", Cost{}));
+  TaskKindId k = x.p.add_task(leaf("g", Cost{Precision::FP64, 1e9, {ArgCost{0, std::nullopt, std::nullopt, Access::Gather}}}));
+  single(x.p, w, {arg(x.p, x.r, std::nullopt, Privilege::WO, {"a"})});
+  single(x.p, k, {arg(x.p, x.r, std::nullopt, Privilege::RO, {"a"})});
+  machine::Machine m = tiny();
+  TaskGraph g = analyze(x.p);
+  mapping::Plan plan = plan_for(x.p, g, m, [&](PointTaskId t) {
+    return Placement{t == 0 ? cpu(m, 0) : gpu(m, 0), {mem(m, MemKind::ZCMEM)}};
+  });
+  Outcome o = run_ok(x.p, m, plan);
+  // 5 us + 1 ms of compute (the 0.8 us transfer runs under it) + 1,000 x 1 us of stall
+  EXPECT_NEAR(task_event(o, "g").duration_s, 5e-6 + 1e-3 + 1e-3, 1e-9);
+}
+
+// Each element takes `accesses_per_element` accesses; the GPU keeps
+// `remote_accesses_in_flight` of them going at once.
+TEST(TaskTime, GatherStallScalesWithFanInOverAccessesInFlight) {
+  OneRegion x(1000);
+  TaskKindId w = x.p.add_task(leaf("w", Cost{}));
+  ArgCost fan_in{0, std::nullopt, std::nullopt, Access::Gather};
+  fan_in.accesses_per_element = 4;
+  TaskKindId k = x.p.add_task(leaf("g", Cost{Precision::FP64, 0, {fan_in}}));
+  single(x.p, w, {arg(x.p, x.r, std::nullopt, Privilege::WO, {"a"})});
+  single(x.p, k, {arg(x.p, x.r, std::nullopt, Privilege::RO, {"a"})});
+  std::string text = kTinyMachine;
+  const std::string gpu_overhead = "launch_overhead_us = 5\n";
+  text.replace(text.find(gpu_overhead), gpu_overhead.size(), gpu_overhead + "remote_accesses_in_flight = 8\n");
+  machine::Machine m = machine::load_text(text, "tiny8.toml", {});
+  TaskGraph g = analyze(x.p);
+  mapping::Plan plan = plan_for(x.p, g, m, [&](PointTaskId t) {
+    return Placement{t == 0 ? cpu(m, 0) : gpu(m, 0), {mem(m, MemKind::ZCMEM)}};
+  });
+  Outcome o = run_ok(x.p, m, plan);
+  // 5 us + the 8,000 B transfer (0.8 us + 1 us latency) + 1,000 x 4 x 1 us / 8
+  EXPECT_NEAR(task_event(o, "g").duration_s, 5e-6 + 8000 / 10e9 + 1e-6 + 0.5e-3, 1e-9);
+}
+
+// A kernel that sustains half the peak rate takes twice the compute time.
+TEST(TaskTime, PeakFractionSlowsCompute) {
+  OneRegion x(1000);
+  Cost half{Precision::FP64, 1e9, {}};
+  half.peak_fraction = 0.5;
+  TaskKindId k = x.p.add_task(leaf("work", half));
+  single(x.p, k, {arg(x.p, x.r, std::nullopt, Privilege::RO, {"a"})});
+  machine::Machine m = tiny();
+  TaskGraph g = analyze(x.p);
+  mapping::Plan plan = plan_for(x.p, g, m, [&](PointTaskId) {
+    return Placement{gpu(m, 0), {mem(m, MemKind::FBMEM, 0)}};
+  });
+  Outcome o = run_ok(x.p, m, plan);
+  EXPECT_NEAR(o.time_s, 5e-6 + 2e-3, 1e-9);
+}
+
 // A GPU task reads one of two fields of an instance a previous task made with both: in AOS
 // it streams whole records, twice the bytes.
 TEST(TaskTime, AosOnAGpuWastesBandwidthOnUnusedFields) {
