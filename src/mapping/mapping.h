@@ -86,7 +86,7 @@ struct TaskPlacement {
 
 // Per task kind (indexed by program::TaskKindId).
 struct TaskKindPolicy {
-  std::optional<int64_t> instance_limit;  // InstanceLimit: mapped-but-unfinished per node
+  std::optional<int64_t> instance_limit;  // InstanceLimit: mapped-but-unfinished per processor (docs/calibration.md)
   bool control_replicated = false;
   std::optional<program::ProcKind> kind;  // the kind its point tasks run on (none if it has no point task)
   int kind_rule_line = 0;                 // the Task rule that chose it (0: default)
