@@ -47,6 +47,15 @@ TEST(RunCommand, ExpertMapperSummary) {
     EXPECT_TRUE(contains(r.out, s)) << "missing: " << s << "\n" << r.out;
 }
 
+// 64 GPUs: the extrapolated (r, c, r3) = (4, 4, 4) grid runs with the expert mapper.
+TEST(RunCommand, SolomonikOn16LassenNodes) {
+  auto r = run_mage("run solomonik --machine lassen --nodes 16 --expert");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_TRUE(contains(r.out, "solomonik on lassen x 16 nodes, scale published")) << r.out;
+  EXPECT_TRUE(contains(r.out, "status: ok")) << r.out;
+  EXPECT_TRUE(contains(r.out, "64 GPUs busy")) << r.out;
+}
+
 TEST(RunCommand, JsonHasTheOutcomeKeys) {
   auto r = run_mage("run cannon --machine p100x4 --expert --scale small --json");
   ASSERT_EQ(r.exit_code, 0) << r.out;
@@ -156,7 +165,7 @@ TEST(RunExitCode, UsageErrorsAre1) {
            {"run circuit --machine p100x4 --expert --scale huge", "--scale must be 'published' or 'small'"},
            {"run circuit --machine p100x4 --expert --iterations 0", "--iterations must be at least 1"},
            {"run circuit --machine p100x4 --mapper /no/such/file.map", "mage: error: cannot read /no/such/file.map"},
-           {"run solomonik --machine lassen --nodes 16 --expert", "mage: error: solomonik: no (r, c, r3) grid"},
+           {"run solomonik --machine lassen --nodes 32 --expert", "mage: error: solomonik: no (r, c, r3) grid"},
        }) {
     auto r = run_mage(c.args);
     EXPECT_EQ(r.exit_code, 1) << c.args << "\n" << r.out;
