@@ -19,6 +19,17 @@ TEST(Apps, ListsTheNineAppsInOrder) {
   EXPECT_EQ(names, kApps);
 }
 
+// "Run as 4 ranks per node, one GPU each" (BENCHMARKS.md): Johnson and COSMA only.
+TEST(Apps, PreferredRanksPerNode) {
+  for (const AppInfo& a : list()) {
+    const bool four = a.name == "johnson" || a.name == "cosma";
+    EXPECT_EQ(a.ranks_per_node, four ? 4 : 1) << a.name;
+    ASSERT_EQ(find(a.name), &a) << a.name;
+  }
+  EXPECT_EQ(find("fft"), nullptr);
+  EXPECT_EQ(find(""), nullptr);
+}
+
 TEST(Apps, Scale) {
   EXPECT_EQ(parse_scale("small"), Scale::Small);
   EXPECT_EQ(parse_scale("published"), Scale::Published);

@@ -49,6 +49,27 @@ TEST(AppShow, SolomonikOn64GpusSaysItsGridIsExtrapolated) {
     EXPECT_NE(r.out.find(s), std::string::npos) << "missing: " << s << "\n" << r.out;
 }
 
+TEST(AppShow, JohnsonAndCosmaAs4RanksPerNodeByDefault) {
+  for (const char* app : {"johnson", "cosma"}) {
+    auto r = run_mage(std::string("app show ") + app + " --machine lassen --nodes 2");
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_NE(r.out.find(std::string("machine: lassen, 2 nodes x 4 GPUs, 4 ranks per node (as ") + app +
+                         " runs by default); scale: published"),
+              std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("ranks: run as 4 rank(s) per node"), std::string::npos) << r.out;
+  }
+  auto one = run_mage("app show johnson --machine lassen --ranks-per-node 1 --json");
+  ASSERT_EQ(one.exit_code, 0) << one.out;
+  EXPECT_EQ(nlohmann::json::parse(one.out)["machine"]["ranks_per_node"], 1);
+  auto four = run_mage("app show cosma --machine lassen --json");
+  ASSERT_EQ(four.exit_code, 0) << four.out;
+  EXPECT_EQ(nlohmann::json::parse(four.out)["machine"]["ranks_per_node"], 4);
+  auto circuit = run_mage("app show circuit --machine lassen");
+  EXPECT_NE(circuit.out.find("machine: lassen, 1 node x 4 GPUs, 1 rank per node; scale"), std::string::npos)
+      << circuit.out;
+}
+
 TEST(AppShow, Json) {
   auto r = run_mage("app show cannon --machine perlmutter --nodes 4 --json --iterations 3");
   ASSERT_EQ(r.exit_code, 0) << r.out;

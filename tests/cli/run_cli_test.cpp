@@ -56,6 +56,28 @@ TEST(RunCommand, SolomonikOn16LassenNodes) {
   EXPECT_TRUE(contains(r.out, "64 GPUs busy")) << r.out;
 }
 
+// Johnson and COSMA run as 4 ranks per node without --ranks-per-node; an explicit one wins.
+TEST(RunCommand, JohnsonAndCosmaRunAs4RanksPerNodeByDefault) {
+  for (const char* app : {"johnson", "cosma"}) {
+    auto r = run_mage(std::string("run ") + app + " --machine lassen --expert --scale small");
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_TRUE(contains(r.out, std::string(app) + " on lassen, 4 ranks per node (as " + app +
+                                    " runs by default; --ranks-per-node R to change), scale small"))
+        << r.out;
+  }
+  auto one = run_mage("run johnson --machine lassen --expert --scale small --ranks-per-node 1");
+  ASSERT_EQ(one.exit_code, 0) << one.out;
+  EXPECT_TRUE(contains(one.out, "johnson on lassen, 1 rank per node, scale small")) << one.out;
+  auto json_default = run_mage("run johnson --machine lassen --expert --scale small --json");
+  auto json_four = run_mage("run johnson --machine lassen --expert --scale small --json --ranks-per-node 4");
+  auto json_one = run_mage("run johnson --machine lassen --expert --scale small --json --ranks-per-node 1");
+  EXPECT_EQ(json_default.out, json_four.out);
+  EXPECT_NE(json_default.out, json_one.out);
+  // Other apps say nothing about ranks unless asked.
+  auto cannon = run_mage("run cannon --machine lassen --expert --scale small");
+  EXPECT_TRUE(contains(cannon.out, "cannon on lassen, scale small")) << cannon.out;
+}
+
 TEST(RunCommand, JsonHasTheOutcomeKeys) {
   auto r = run_mage("run cannon --machine p100x4 --expert --scale small --json");
   ASSERT_EQ(r.exit_code, 0) << r.out;
