@@ -40,8 +40,8 @@ std::string read_expert(const std::string& app) {
   return ss.str();
 }
 
-// Johnson and COSMA run as 4 ranks per node (BENCHMARKS.md).
-int ranks_for(const std::string& app) { return app == "johnson" || app == "cosma" ? 4 : 1; }
+// The ranks per node the app runs as (Johnson and COSMA: 4, as published).
+int ranks_for(const std::string& app) { return apps::find(app)->ranks_per_node; }
 
 struct Setup {
   machine::Machine machine;

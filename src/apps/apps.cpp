@@ -39,11 +39,12 @@ const std::vector<Entry>& registry() {
        detail::build_cannon},
       {{"summa", "SUMMA 2-D matrix multiplication (DISTAL): row and column broadcasts"}, detail::build_summa},
       {{"pumma", "PUMMA 2-D matrix multiplication (DISTAL): row broadcast, column shift"}, detail::build_pumma},
-      {{"johnson", "Johnson's 3-D matrix multiplication (DISTAL): g^3 DGEMMs reduced over k"},
+      // Johnson and COSMA: "Run as 4 ranks per node, one GPU each" (BENCHMARKS.md).
+      {{"johnson", "Johnson's 3-D matrix multiplication (DISTAL): g^3 DGEMMs reduced over k", 4},
        detail::build_johnson},
       {{"solomonik", "Solomonik's 2.5-D matrix multiplication (DISTAL): Cannon in c replicated layers"},
        detail::build_solomonik},
-      {{"cosma", "COSMA 3-D matrix multiplication (DISTAL): a gx x gy x gz grid of DGEMMs reduced over k"},
+      {{"cosma", "COSMA 3-D matrix multiplication (DISTAL): a gx x gy x gz grid of DGEMMs reduced over k", 4},
        detail::build_cosma},
   };
   return apps;
@@ -66,6 +67,12 @@ const std::vector<AppInfo>& list() {
     return v;
   }();
   return infos;
+}
+
+const AppInfo* find(std::string_view app) {
+  for (const AppInfo& a : list())
+    if (a.name == app) return &a;
+  return nullptr;
 }
 
 program::Program build(std::string_view app, const Params& params) {

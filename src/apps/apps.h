@@ -22,7 +22,7 @@ std::optional<Scale> parse_scale(std::string_view s);  // "published" or "small"
 struct Params {
   int nodes = 1;
   int gpus_per_node = 4;
-  int ranks_per_node = 1;  // Johnson and COSMA run as 4 ranks per node (recorded only)
+  int ranks_per_node = 1;  // the machine's (recorded only; AppInfo::ranks_per_node says what an app prefers)
   int cpus_per_node = 0;   // informational: 0 = unknown
   int omps_per_node = 0;   // informational: 0 = unknown
   Scale scale = Scale::Published;
@@ -38,10 +38,15 @@ class AppError : public std::runtime_error {
 struct AppInfo {
   std::string name;
   std::string summary;  // one line
+  // Ranks per node the app runs as unless the user says otherwise (the published runs):
+  // 4 for Johnson and COSMA, one GPU each; 1 for the others. eval::resolve applies it.
+  int ranks_per_node = 1;
 };
 
 // The nine apps in the order of BENCHMARKS.md.
 const std::vector<AppInfo>& list();
+// The app of that name, or null.
+const AppInfo* find(std::string_view app);
 
 // Builds the program; throws AppError for an unknown app or an unsupported configuration.
 program::Program build(std::string_view app, const Params& params);

@@ -82,6 +82,21 @@ Program build_mm2d(const Params& params, Mm2d algo) {
     j = t6.parent->point[1];
     k = kstep(i, j, t6.step);
   };
+  // The node tile of B, (i, k), or of C, (k, j), that step ko of node (i, j) reads, as an
+  // argument of task_6 (up = 0) or of the task_5 it launches (up = 1: task_6 is the parent).
+  enum class NodeTile { B, C };
+  auto node_tile = [&p, node_k, ktext, b_nodes, c_nodes, rb, rc](NodeTile which, int up) {
+    auto proj = [node_k, which, up](const PointRef& r) {
+      const PointRef* t6 = &r;
+      for (int d = 0; d < up; ++d) t6 = t6->parent;
+      int64_t i, j, k;
+      node_k(*t6, i, j, k);
+      return which == NodeTile::B ? Point(i, k) : Point(k, j);
+    };
+    return which == NodeTile::B
+               ? piece(p, b_nodes, Projection::of(proj, fmt::format("(i,{})", ktext)), {vals(p, rb, Privilege::RO)})
+               : piece(p, c_nodes, Projection::of(proj, fmt::format("({},j)", ktext)), {vals(p, rc, Privilege::RO)});
+  };
   auto kio_half = [algo](int64_t ii, int64_t jj, int64_t kio) { return algo == Mm2d::Cannon ? (ii + jj + kio) % 2 : kio; };
   const std::string khalf = algo == Mm2d::Cannon ? "(i'+j'+kio)%2" : "kio";
 
@@ -98,20 +113,7 @@ Program build_mm2d(const Params& params, Mm2d algo) {
         p, task_6,
         {piece(p, a_nodes, Projection::of([](const PointRef& r) { return r.parent->point; }, "(i,j)"),
                {vals(p, ra, Privilege::RW)}),
-         piece(p, b_nodes,
-               Projection::of([node_k](const PointRef& r) {
-                 int64_t i, j, k;
-                 node_k(r, i, j, k);
-                 return Point(i, k);
-               }, fmt::format("(i,{})", ktext)),
-               {vals(p, rb, Privilege::RO)}),
-         piece(p, c_nodes,
-               Projection::of([node_k](const PointRef& r) {
-                 int64_t i, j, k;
-                 node_k(r, i, j, k);
-                 return Point(k, j);
-               }, fmt::format("({},j)", ktext)),
-               {vals(p, rc, Privilege::RO)})},
+         node_tile(NodeTile::B, 0), node_tile(NodeTile::C, 0)},
         child, l7, gx);
     LaunchId l5 = index_launch(
         p, task_5, Domain(2, 2),
@@ -121,20 +123,7 @@ Program build_mm2d(const Params& params, Mm2d algo) {
                  return Point(2 * t7.point[0] + r.point[0], 2 * t7.point[1] + r.point[1]);
                }, "(2i+i',2j+j')"),
                {vals(p, ra, Privilege::RW)}),
-         piece(p, b_nodes,
-               Projection::of([node_k](const PointRef& r) {
-                 int64_t i, j, k;
-                 node_k(*r.parent, i, j, k);
-                 return Point(i, k);
-               }, fmt::format("(i,{})", ktext)),
-               {vals(p, rb, Privilege::RO)}),
-         piece(p, c_nodes,
-               Projection::of([node_k](const PointRef& r) {
-                 int64_t i, j, k;
-                 node_k(*r.parent, i, j, k);
-                 return Point(k, j);
-               }, fmt::format("({},j)", ktext)),
-               {vals(p, rc, Privilege::RO)})},
+         node_tile(NodeTile::B, 1), node_tile(NodeTile::C, 1)},
         child, l6);
     // task_4 at step kio of task_5 (i', j') of task_6 step ko of task_7 (i, j).
     auto gpu_k = [node_k, kio_half](const PointRef& r, int64_t& gi, int64_t& gj, int64_t& gk) {

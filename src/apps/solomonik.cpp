@@ -1,8 +1,8 @@
 // Solomonik's 2.5-D matrix multiplication (BENCHMARKS.md, "Solomonik 2.5-D").
 #include <fmt/format.h>
-#include <array>
 #include <map>
 #include <numeric>
+#include <string>
 
 #include "apps/matmul.h"
 
@@ -10,15 +10,30 @@ namespace mage::apps::detail {
 
 Program build_solomonik(const Params& params) {
   const int gpus = check_params("solomonik", params);
-  // (r, c, r3) by total GPUs: 4→(2,1,2), 8→(2,2,2), 16→(4,1,4), 32→(4,2,4).
-  static const std::map<int, std::array<int64_t, 3>> grids = {
-      {4, {2, 1, 2}}, {8, {2, 2, 2}}, {16, {4, 1, 4}}, {32, {4, 2, 4}}};
+  // (r, c, r3) by total GPUs. 4→(2,1,2), 8→(2,2,2), 16→(4,1,4), 32→(4,2,4) are the published
+  // table (BENCHMARKS.md). 64→(4,4,4) is NOT from it but extrapolated, so that Lassen's 16
+  // nodes run too: r·r·c = 64 with r3 = r as in every published grid, and c = r, the 3-D
+  // limit of the 2.5-D algorithm (4 replicated layers of a 4 x 4 Cannon grid).
+  struct Grid {
+    int64_t r, c, r3;
+    bool published;
+  };
+  static const std::map<int, Grid> grids = {{4, {2, 1, 2, true}},
+                                            {8, {2, 2, 2, true}},
+                                            {16, {4, 1, 4, true}},
+                                            {32, {4, 2, 4, true}},
+                                            {64, {4, 4, 4, false}}};
+  std::string known, table;
+  for (const auto& [g, grid] : grids) {
+    known += fmt::format("{}{}", known.empty() ? "" : ", ", g);
+    table += fmt::format("{}{} ({},{},{}){}", table.empty() ? "" : ", ", g, grid.r, grid.c, grid.r3,
+                         grid.published ? "" : " [extrapolated, not in the published table]");
+  }
   auto found = grids.find(gpus);
   if (found == grids.end())
-    throw AppError(fmt::format("solomonik: no (r, c, r3) grid for {} GPUs ({} node{} x {} GPUs); supported GPU counts: "
-                               "4, 8, 16, 32",
-                               gpus, params.nodes, params.nodes == 1 ? "" : "s", params.gpus_per_node));
-  const auto [r, c, r3] = found->second;
+    throw AppError(fmt::format("solomonik: no (r, c, r3) grid for {} GPUs ({} node{} x {} GPUs); supported GPU counts: {}",
+                               gpus, params.nodes, params.nodes == 1 ? "" : "s", params.gpus_per_node, known));
+  const auto [r, c, r3, published] = found->second;
   const int iters = iterations("solomonik", params, 10, 2);
   const int64_t n = matrix_size(params, std::lcm(r, c * r3));
   const int64_t chunk = n / (c * r3);
@@ -26,7 +41,11 @@ Program build_solomonik(const Params& params) {
   Program p;
   p.name = "solomonik";
   p.notes = {{"matrices", fmt::format("A = B.C, n = {} (20,000 x sqrt(nodes)), double", thousands(n))},
-             {"grid", fmt::format("task_5 over (r, r, c) = ({}, {}, {}); r3 = {} chunks per k-slab", r, r, c, r3)},
+             {"grid", fmt::format("task_5 over (r, r, c) = ({}, {}, {}); r3 = {} chunks per k-slab{}", r, r, c, r3,
+                                  published ? "" : " (extrapolated: not in the published table)")},
+             {"grids", fmt::format("(r, c, r3) by total GPUs: {}; an extrapolated grid keeps r3 = r as the published "
+                                   "ones do and takes c = r, the 3-D limit",
+                                   table)},
              {"tiles", fmt::format("A(i,j) {} x {}; the k dimension is cut into c = {} slabs of r3 = {} chunks of {}",
                                    thousands(n / r), thousands(n / r), c, r3, thousands(chunk))},
              {"step s of task_5 (i,j,k)", "task_4: A(i,j) += B chunk (i, k*r3 + (i+j+s)%r3) . C chunk "

@@ -1,6 +1,7 @@
 // mage apps, mage app show: the benchmark programs and their descriptions.
 #include <algorithm>
 #include <cstdio>
+#include <fmt/format.h>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -8,6 +9,7 @@
 
 #include "apps/apps.h"
 #include "cli/commands.h"
+#include "eval/eval.h"
 #include "machine/machine.h"
 
 namespace mage::cli {
@@ -41,15 +43,16 @@ int run_show(const ShowOptions& o) {
   auto scale = apps::parse_scale(o.scale);
   if (!scale) return fail("--scale must be 'published' or 'small', not '" + o.scale + "'");
   try {
-    machine::Machine m = machine::load(o.machine, {.nodes = o.nodes, .ranks_per_node = o.ranks_per_node});
-    apps::Params params;
-    params.nodes = m.nodes();
-    params.gpus_per_node = m.procs_per_node(machine::ProcKind::GPU);
-    params.ranks_per_node = m.ranks_per_node();
-    params.cpus_per_node = m.procs_per_node(machine::ProcKind::CPU);
-    params.omps_per_node = m.procs_per_node(machine::ProcKind::OMP);
-    params.scale = *scale;
-    params.iterations = o.iterations;
+    // The machine and parameters as `mage run` resolves them (the app's ranks per node too).
+    eval::Request request;
+    request.app = o.app;
+    request.machine = o.machine;
+    request.overrides = {.nodes = o.nodes, .ranks_per_node = o.ranks_per_node};
+    request.scale = *scale;
+    request.iterations = o.iterations;
+    const eval::Resolved resolved = eval::resolve(request);
+    const machine::Machine& m = *resolved.machine;
+    const apps::Params& params = resolved.params;
     program::Program p = apps::build(o.app, params);
     if (o.json) {
       nlohmann::json j = apps::describe_json(p);
@@ -60,13 +63,15 @@ int run_show(const ShowOptions& o) {
       j["scale"] = std::string(apps::to_string(*scale));
       std::printf("%s\n", j.dump(2).c_str());
     } else {
-      std::printf("machine: %s, %d node%s x %d GPUs, %d rank%s per node; scale: %s\n", m.name().c_str(),
+      std::printf("machine: %s, %d node%s x %d GPUs, %d rank%s per node%s; scale: %s\n", m.name().c_str(),
                   params.nodes, params.nodes == 1 ? "" : "s", params.gpus_per_node, params.ranks_per_node,
-                  params.ranks_per_node == 1 ? "" : "s", std::string(apps::to_string(*scale)).c_str());
+                  params.ranks_per_node == 1 ? "" : "s",
+                  resolved.ranks_from_app ? fmt::format(" (as {} runs by default)", o.app).c_str() : "",
+                  std::string(apps::to_string(*scale)).c_str());
       std::fputs(apps::describe(p).c_str(), stdout);
     }
     return 0;
-  } catch (const machine::LoadError& e) {
+  } catch (const eval::RequestError& e) {
     return fail(e.what());
   } catch (const apps::AppError& e) {
     return fail(e.what());
@@ -87,7 +92,8 @@ void register_apps(CLI::App& app, int& exit_code) {
   show->add_option("app", o->app, "Program name (see `mage apps`)")->required();
   show->add_option("--machine", o->machine, "Preset name (see `mage machines`) or path to a .toml file")->required();
   show->add_option("--nodes", o->nodes, "Number of nodes (overrides the machine file)");
-  show->add_option("--ranks-per-node", o->ranks_per_node, "Ranks per node (overrides the machine file)");
+  show->add_option("--ranks-per-node", o->ranks_per_node,
+                   "Ranks per node (overrides the machine file and the app's default: 4 for johnson and cosma)");
   show->add_option("--scale", o->scale, "Problem size: published (default) or small");
   show->add_option("--iterations", o->iterations, "Timed iterations (default: as published)");
   show->add_flag("--json", o->json, "Print JSON instead of text");

@@ -27,9 +27,6 @@ struct Config {
   int nodes;
 };
 
-// Johnson and COSMA run as 4 ranks per node, one GPU each (BENCHMARKS.md).
-int ranks_per_node(const std::string& app) { return app == "johnson" || app == "cosma" ? 4 : 1; }
-
 struct Row {
   std::string app;
   Config config;
@@ -74,7 +71,6 @@ Row measure(const std::string& app, const Config& config, bool quick, double bud
   request.app = app;
   request.machine = config.machine;
   request.overrides.nodes = config.nodes;
-  request.overrides.ranks_per_node = ranks_per_node(app);
   request.scale = apps::Scale::Published;
   request.mapper = eval::expert_mapper();
   const int min_runs = quick ? 1 : 3;
@@ -117,8 +113,9 @@ int run_bench(bool quick) {
   for (const Config& config : configs) {
     for (const auto& a : apps::list()) {
       Row row = measure(a.name, config, quick, 2.0);
+      // Johnson and COSMA run as their preferred 4 ranks per node (eval::resolve applies it).
       const std::string machine = fmt::format("{} x{}{}", config.machine, config.nodes,
-                                              ranks_per_node(a.name) > 1 ? fmt::format(" r{}", ranks_per_node(a.name)) : "");
+                                              a.ranks_per_node > 1 ? fmt::format(" r{}", a.ranks_per_node) : "");
       if (row.evaluations == 0) {
         std::printf("%-10s %-12s %s\n", a.name.c_str(), machine.c_str(), row.problem.c_str());
         std::fflush(stdout);

@@ -131,7 +131,7 @@ void print_memories(const sim::Profile& p) {
   }
 }
 
-void print_summary(const eval::Request& request, const eval::Result& r) {
+void print_summary(const eval::Request& request, const eval::Resolved& resolved, const eval::Result& r) {
   const sim::Outcome& o = r.outcome;
   const sim::Profile& p = o.profile;
   std::string mapper = request.mapper.kind == eval::MapperKind::Default
@@ -141,7 +141,11 @@ void print_summary(const eval::Request& request, const eval::Result& r) {
                            : request.mapper.file;
   std::string machine = request.machine;
   if (request.overrides.nodes) machine += fmt::format(" x {} nodes", *request.overrides.nodes);
-  if (request.overrides.ranks_per_node) machine += fmt::format(", {} ranks per node", *request.overrides.ranks_per_node);
+  const int ranks = resolved.machine->ranks_per_node();
+  if (request.overrides.ranks_per_node || ranks != 1)
+    machine += fmt::format(", {} rank{} per node", ranks, ranks == 1 ? "" : "s");
+  if (resolved.ranks_from_app)
+    machine += fmt::format(" (as {} runs by default; --ranks-per-node R to change)", request.app);
   std::printf("%s on %s, scale %s, %s\n", request.app.c_str(), machine.c_str(),
               std::string(apps::to_string(request.scale)).c_str(), mapper.c_str());
   std::printf("status: %s\n", std::string(sim::to_string(o.status)).c_str());
@@ -220,8 +224,10 @@ int run(const RunOptions& o) {
     request.mapper = eval::mapper_text(std::move(*text), o.mapper_file);
   }
 
+  eval::Resolved resolved;
   eval::Result r;
   try {
+    resolved = eval::resolve(request);
     r = eval::evaluate(request, eval::Limits{.time_s = o.time_limit_s});
   } catch (const eval::RequestError& e) {
     return fail(e.what());
@@ -237,7 +243,7 @@ int run(const RunOptions& o) {
   if (o.json) {
     std::printf("%s\n", r.to_json().dump(2).c_str());
   } else {
-    print_summary(request, r);
+    print_summary(request, resolved, r);
     // Warnings of a mapper that ran (a mapper error's message holds them all already).
     if (status != sim::Status::MapperError && !r.diagnostics.empty())
       std::fputs(dsl::format_diagnostics(r.diagnostics, dsl::SourceFile{request.mapper.file, request.mapper.text}).c_str(),
@@ -261,7 +267,8 @@ void register_run(CLI::App& app, int& exit_code) {
   sub->add_option("app", o->app, "Program name (see `mage apps`)")->required()->check(CLI::IsMember(app_names));
   sub->add_option("--machine", o->machine, "Preset name (see `mage machines`) or path to a .toml file")->required();
   sub->add_option("--nodes", o->nodes, "Number of nodes (overrides the machine file)");
-  sub->add_option("--ranks-per-node", o->ranks_per_node, "Ranks per node (overrides the machine file)");
+  sub->add_option("--ranks-per-node", o->ranks_per_node,
+                  "Ranks per node (overrides the machine file and the app's default: 4 for johnson and cosma)");
   auto* mapper = sub->add_option("--mapper", o->mapper_file, "Mapper file (.map)");
   auto* expert = sub->add_flag("--expert", o->expert, "Use the expert mapper mappers/expert/APP.map");
   auto* dflt = sub->add_flag("--default", o->default_mapper, "Use the built-in default mapper");

@@ -70,7 +70,7 @@ std::string_view to_string(Fault f);
 struct Request {
   std::string app;                  // one of apps::list()
   std::string machine = "p100x4";   // a preset name or a path to a TOML file (machine::load)
-  machine::Overrides overrides;     // --nodes, --ranks-per-node
+  machine::Overrides overrides;     // --nodes, --ranks-per-node (unset: see resolve)
   apps::Scale scale = apps::Scale::Published;
   std::optional<int> iterations;    // timed iterations (default: the app's)
   // When set, the program is built with exactly these parameters (scale and iterations
@@ -80,6 +80,21 @@ struct Request {
   sim::Options options;             // trace, entries in the costliest lists
   Fault debug_fault = Fault::None;  // tests only
 };
+
+// What a request runs on, resolved in the parent as every evaluation resolves it: the
+// machine loaded from its file with the overrides, and the program's parameters (from that
+// machine, or request.params when set). When neither the request (overrides.ranks_per_node)
+// nor the machine file (a ranks_per_node other than 1) says how many ranks a node runs, the
+// app's preference apps::AppInfo::ranks_per_node decides (Johnson and COSMA: 4, one GPU
+// each, as published). Throws RequestError: an unknown app or machine, or a machine that
+// cannot run as the app's preferred ranks per node.
+struct Resolved {
+  std::shared_ptr<const machine::Machine> machine;
+  machine::Overrides overrides;  // as applied: the request's, with the app's ranks per node if they decided
+  bool ranks_from_app = false;   // the ranks per node are the app's preference
+  apps::Params params;
+};
+Resolved resolve(const Request& request);
 
 // ---- The result ------------------------------------------------------------------------
 
@@ -140,7 +155,8 @@ std::vector<Result> evaluate_many(const std::vector<Request>& requests, int work
 // ---- The cache -------------------------------------------------------------------------
 
 // The content hash of a request (32 hex digits, 128-bit FNV-1a) over the mapper's text and
-// file name, the app, the machine's TOML text and overrides, the program parameters, the
+// file name, the app, the machine's TOML text and overrides (as resolve applies them: an
+// app's default ranks per node hash as the same explicit override), the program parameters, the
 // simulator options, the test fault and model_version(). The expert mapper hashes as its
 // text. Throws RequestError when the request is invalid.
 std::string cache_key(const Request& request);

@@ -85,7 +85,61 @@ void check_app(const std::string& app, const apps::Params& params) {
   supported.insert(key);
 }
 
+// resolve(), and the machine's TOML text and the name it was loaded under (for the key).
+struct ResolvedText {
+  Resolved resolved;
+  std::string machine_text;
+  std::string source;
+};
+
+ResolvedText resolve_with_text(const Request& r) {
+  const apps::AppInfo* app = apps::find(r.app);
+  if (!app) {
+    std::string names;
+    for (const auto& a : apps::list()) names += (names.empty() ? "" : ", ") + a.name;
+    throw RequestError(fmt::format("unknown app '{}' (apps: {})", r.app, names));
+  }
+
+  ResolvedText out;
+  Resolved& res = out.resolved;
+  res.overrides = r.overrides;
+  try {
+    std::tie(out.machine_text, out.source) = machine_text(r.machine);
+    res.machine = load_machine(out.machine_text, out.source, res.overrides);
+  } catch (const machine::LoadError& e) {
+    throw RequestError(e.what());
+  }
+  // Neither the request nor the machine file chose the ranks per node: the app's preference.
+  if (!res.overrides.ranks_per_node && res.machine->ranks_per_node() == 1 && app->ranks_per_node != 1) {
+    res.overrides.ranks_per_node = app->ranks_per_node;
+    res.ranks_from_app = true;
+    try {
+      res.machine = load_machine(out.machine_text, out.source, res.overrides);
+    } catch (const machine::LoadError& e) {
+      throw RequestError(fmt::format("{} runs as {} ranks per node by default, which this machine cannot (give the "
+                                     "ranks per node, e.g. --ranks-per-node 1): {}",
+                                     app->name, app->ranks_per_node, e.what()));
+    }
+  }
+  const machine::Machine& m = *res.machine;
+
+  if (r.params) {
+    res.params = *r.params;
+  } else {
+    res.params.nodes = m.nodes();
+    res.params.gpus_per_node = m.procs_per_node(machine::ProcKind::GPU);
+    res.params.ranks_per_node = m.ranks_per_node();
+    res.params.cpus_per_node = m.procs_per_node(machine::ProcKind::CPU);
+    res.params.omps_per_node = m.procs_per_node(machine::ProcKind::OMP);
+    res.params.scale = r.scale;
+    res.params.iterations = r.iterations;
+  }
+  return out;
+}
+
 }  // namespace
+
+Resolved resolve(const Request& request) { return resolve_with_text(request).resolved; }
 
 MapperSpec mapper_text(std::string text, std::string file) {
   return MapperSpec{MapperKind::Text, std::move(text), std::move(file)};
@@ -133,35 +187,12 @@ std::string content_hash(std::string_view text) {
 
 Prepared prepare(const Request& r) {
   Prepared p;
-  bool known = false;
-  for (const auto& a : apps::list()) known = known || a.name == r.app;
-  if (!known) {
-    std::string names;
-    for (const auto& a : apps::list()) names += (names.empty() ? "" : ", ") + a.name;
-    throw RequestError(fmt::format("unknown app '{}' (apps: {})", r.app, names));
-  }
+  ResolvedText resolved = resolve_with_text(r);
+  const machine::Overrides& overrides = resolved.resolved.overrides;
   p.app = r.app;
-
-  std::string source;
-  try {
-    std::tie(p.machine_text, source) = machine_text(r.machine);
-    p.machine = load_machine(p.machine_text, source, r.overrides);
-  } catch (const machine::LoadError& e) {
-    throw RequestError(e.what());
-  }
-  const machine::Machine& m = *p.machine;
-
-  if (r.params) {
-    p.params = *r.params;
-  } else {
-    p.params.nodes = m.nodes();
-    p.params.gpus_per_node = m.procs_per_node(machine::ProcKind::GPU);
-    p.params.ranks_per_node = m.ranks_per_node();
-    p.params.cpus_per_node = m.procs_per_node(machine::ProcKind::CPU);
-    p.params.omps_per_node = m.procs_per_node(machine::ProcKind::OMP);
-    p.params.scale = r.scale;
-    p.params.iterations = r.iterations;
-  }
+  p.machine = std::move(resolved.resolved.machine);
+  p.machine_text = std::move(resolved.machine_text);
+  p.params = resolved.resolved.params;
   check_app(p.app, p.params);
 
   p.mapper_kind = r.mapper.kind;
@@ -187,11 +218,12 @@ Prepared prepare(const Request& r) {
       {"app", p.app},
       {"params", params_json(p.params)},
       {"machine",
-       {{"source", source},
+       {{"source", resolved.source},
         {"text", p.machine_text},
-        {"nodes", r.overrides.nodes ? nlohmann::ordered_json(*r.overrides.nodes) : nlohmann::ordered_json()},
+        // As applied: the app's preferred ranks per node hash as the same explicit override.
+        {"nodes", overrides.nodes ? nlohmann::ordered_json(*overrides.nodes) : nlohmann::ordered_json()},
         {"ranks_per_node",
-         r.overrides.ranks_per_node ? nlohmann::ordered_json(*r.overrides.ranks_per_node) : nlohmann::ordered_json()}}},
+         overrides.ranks_per_node ? nlohmann::ordered_json(*overrides.ranks_per_node) : nlohmann::ordered_json()}}},
       // An expert mapper is its text: the same key as that text under the same file name.
       {"mapper",
        {{"kind", p.mapper_kind == MapperKind::Default ? "default" : "text"},

@@ -19,6 +19,17 @@ TEST(Apps, ListsTheNineAppsInOrder) {
   EXPECT_EQ(names, kApps);
 }
 
+// "Run as 4 ranks per node, one GPU each" (BENCHMARKS.md): Johnson and COSMA only.
+TEST(Apps, PreferredRanksPerNode) {
+  for (const AppInfo& a : list()) {
+    const bool four = a.name == "johnson" || a.name == "cosma";
+    EXPECT_EQ(a.ranks_per_node, four ? 4 : 1) << a.name;
+    ASSERT_EQ(find(a.name), &a) << a.name;
+  }
+  EXPECT_EQ(find("fft"), nullptr);
+  EXPECT_EQ(find(""), nullptr);
+}
+
 TEST(Apps, Scale) {
   EXPECT_EQ(parse_scale("small"), Scale::Small);
   EXPECT_EQ(parse_scale("published"), Scale::Published);
@@ -56,13 +67,16 @@ TEST(Apps, UnsupportedGridsAreErrors) {
   // Cannon, SUMMA, PUMMA launch task_5 over 2 x 2 GPUs per node.
   for (const char* app : {"cannon", "summa", "pumma"})
     EXPECT_NE(error_of(app, machine(1, 2)).find("needs 4 GPUs per node"), std::string::npos) << app;
-  // Johnson and COSMA: 4 to 64 GPUs; Solomonik: 4 to 32.
+  // Johnson and COSMA: 4 to 64 GPUs; Solomonik: 4 to 32 as published, 64 extrapolated.
   EXPECT_EQ(error_of("johnson", machine(1, 2)),
             "johnson: no grid for 2 GPUs (1 node x 2 GPUs); supported GPU counts: 4, 8, 16, 32, 64");
   EXPECT_NE(error_of("cosma", machine(3)).find("no grid for 12 GPUs"), std::string::npos);
   EXPECT_NE(error_of("cosma", machine(32)).find("no grid for 128 GPUs"), std::string::npos);
-  EXPECT_NE(error_of("solomonik", machine(16)).find("no (r, c, r3) grid for 64 GPUs"), std::string::npos);
+  EXPECT_EQ(error_of("solomonik", machine(32)),
+            "solomonik: no (r, c, r3) grid for 128 GPUs (32 nodes x 4 GPUs); supported GPU counts: 4, 8, 16, 32, 64");
+  EXPECT_NE(error_of("solomonik", machine(3)).find("no (r, c, r3) grid for 12 GPUs"), std::string::npos);
   EXPECT_EQ(error_of("solomonik", machine(8)), "(no error)");
+  EXPECT_EQ(error_of("solomonik", machine(16)), "(no error)");
 }
 
 TEST(Apps, IterationsArePublishedSmallOrOverridden) {

@@ -38,6 +38,38 @@ TEST(AppShow, EveryAppOnTheMachineOfThePublishedResults) {
   }
 }
 
+TEST(AppShow, SolomonikOn64GpusSaysItsGridIsExtrapolated) {
+  auto r = run_mage("app show solomonik --machine lassen --nodes 16");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  for (const char* s : {"machine: lassen, 16 nodes x 4 GPUs",
+                        "grid: task_5 over (r, r, c) = (4, 4, 4); r3 = 4 chunks per k-slab (extrapolated: not in "
+                        "the published table)",
+                        "grids: (r, c, r3) by total GPUs: 4 (2,1,2), 8 (2,2,2), 16 (4,1,4), 32 (4,2,4), 64 (4,4,4) "
+                        "[extrapolated, not in the published table]"})
+    EXPECT_NE(r.out.find(s), std::string::npos) << "missing: " << s << "\n" << r.out;
+}
+
+TEST(AppShow, JohnsonAndCosmaAs4RanksPerNodeByDefault) {
+  for (const char* app : {"johnson", "cosma"}) {
+    auto r = run_mage(std::string("app show ") + app + " --machine lassen --nodes 2");
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_NE(r.out.find(std::string("machine: lassen, 2 nodes x 4 GPUs, 4 ranks per node (as ") + app +
+                         " runs by default); scale: published"),
+              std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("ranks: run as 4 rank(s) per node"), std::string::npos) << r.out;
+  }
+  auto one = run_mage("app show johnson --machine lassen --ranks-per-node 1 --json");
+  ASSERT_EQ(one.exit_code, 0) << one.out;
+  EXPECT_EQ(nlohmann::json::parse(one.out)["machine"]["ranks_per_node"], 1);
+  auto four = run_mage("app show cosma --machine lassen --json");
+  ASSERT_EQ(four.exit_code, 0) << four.out;
+  EXPECT_EQ(nlohmann::json::parse(four.out)["machine"]["ranks_per_node"], 4);
+  auto circuit = run_mage("app show circuit --machine lassen");
+  EXPECT_NE(circuit.out.find("machine: lassen, 1 node x 4 GPUs, 1 rank per node; scale"), std::string::npos)
+      << circuit.out;
+}
+
 TEST(AppShow, Json) {
   auto r = run_mage("app show cannon --machine perlmutter --nodes 4 --json --iterations 3");
   ASSERT_EQ(r.exit_code, 0) << r.out;
@@ -63,9 +95,12 @@ TEST(AppShow, ErrorsGoToStderrWithExitCode1) {
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_NE(unknown.out.find("mage: error: unknown app 'fft'"), std::string::npos) << unknown.out;
 
-  auto grid = run_mage("app show solomonik --machine lassen --nodes 16");
+  auto grid = run_mage("app show solomonik --machine lassen --nodes 32");
   EXPECT_EQ(grid.exit_code, 1);
-  EXPECT_NE(grid.out.find("mage: error: solomonik: no (r, c, r3) grid for 64 GPUs"), std::string::npos) << grid.out;
+  EXPECT_NE(grid.out.find("mage: error: solomonik: no (r, c, r3) grid for 128 GPUs (32 nodes x 4 GPUs); supported GPU "
+                          "counts: 4, 8, 16, 32, 64"),
+            std::string::npos)
+      << grid.out;
 
   auto machine = run_mage("app show circuit --machine no_such_machine");
   EXPECT_EQ(machine.exit_code, 1);

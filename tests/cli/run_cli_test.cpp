@@ -47,6 +47,37 @@ TEST(RunCommand, ExpertMapperSummary) {
     EXPECT_TRUE(contains(r.out, s)) << "missing: " << s << "\n" << r.out;
 }
 
+// 64 GPUs: the extrapolated (r, c, r3) = (4, 4, 4) grid runs with the expert mapper.
+TEST(RunCommand, SolomonikOn16LassenNodes) {
+  auto r = run_mage("run solomonik --machine lassen --nodes 16 --expert");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_TRUE(contains(r.out, "solomonik on lassen x 16 nodes, scale published")) << r.out;
+  EXPECT_TRUE(contains(r.out, "status: ok")) << r.out;
+  EXPECT_TRUE(contains(r.out, "64 GPUs busy")) << r.out;
+}
+
+// Johnson and COSMA run as 4 ranks per node without --ranks-per-node; an explicit one wins.
+TEST(RunCommand, JohnsonAndCosmaRunAs4RanksPerNodeByDefault) {
+  for (const char* app : {"johnson", "cosma"}) {
+    auto r = run_mage(std::string("run ") + app + " --machine lassen --expert --scale small");
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_TRUE(contains(r.out, std::string(app) + " on lassen, 4 ranks per node (as " + app +
+                                    " runs by default; --ranks-per-node R to change), scale small"))
+        << r.out;
+  }
+  auto one = run_mage("run johnson --machine lassen --expert --scale small --ranks-per-node 1");
+  ASSERT_EQ(one.exit_code, 0) << one.out;
+  EXPECT_TRUE(contains(one.out, "johnson on lassen, 1 rank per node, scale small")) << one.out;
+  auto json_default = run_mage("run johnson --machine lassen --expert --scale small --json");
+  auto json_four = run_mage("run johnson --machine lassen --expert --scale small --json --ranks-per-node 4");
+  auto json_one = run_mage("run johnson --machine lassen --expert --scale small --json --ranks-per-node 1");
+  EXPECT_EQ(json_default.out, json_four.out);
+  EXPECT_NE(json_default.out, json_one.out);
+  // Other apps say nothing about ranks unless asked.
+  auto cannon = run_mage("run cannon --machine lassen --expert --scale small");
+  EXPECT_TRUE(contains(cannon.out, "cannon on lassen, scale small")) << cannon.out;
+}
+
 TEST(RunCommand, JsonHasTheOutcomeKeys) {
   auto r = run_mage("run cannon --machine p100x4 --expert --scale small --json");
   ASSERT_EQ(r.exit_code, 0) << r.out;
@@ -156,7 +187,7 @@ TEST(RunExitCode, UsageErrorsAre1) {
            {"run circuit --machine p100x4 --expert --scale huge", "--scale must be 'published' or 'small'"},
            {"run circuit --machine p100x4 --expert --iterations 0", "--iterations must be at least 1"},
            {"run circuit --machine p100x4 --mapper /no/such/file.map", "mage: error: cannot read /no/such/file.map"},
-           {"run solomonik --machine lassen --nodes 16 --expert", "mage: error: solomonik: no (r, c, r3) grid"},
+           {"run solomonik --machine lassen --nodes 32 --expert", "mage: error: solomonik: no (r, c, r3) grid"},
        }) {
     auto r = run_mage(c.args);
     EXPECT_EQ(r.exit_code, 1) << c.args << "\n" << r.out;

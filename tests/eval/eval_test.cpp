@@ -9,6 +9,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <unistd.h>
 
 #include "eval/eval.h"
 
@@ -81,6 +82,34 @@ TEST(Evaluate, EveryAppWithItsExpertMapper) {
     EXPECT_EQ(results[i].outcome.status, Status::Ok) << requests[i].app << ": " << results[i].outcome.message;
     EXPECT_TRUE(results[i].diagnostics.empty()) << requests[i].app;
   }
+}
+
+// Solomonik on 64 GPUs (16 Lassen nodes), the extrapolated grid (4, 4, 4): the expert mapper
+// and the identical example run at the published scale (the tiles fit the framebuffers) and
+// sustain per node what one node does (weak scaling; every GPU stays busy).
+TEST(Evaluate, Solomonik64GpusWeakScalesWithTheExpertMapper) {
+  Request one;
+  one.app = "solomonik";
+  one.machine = "lassen";
+  one.mapper = expert_mapper();
+  Request sixteen = one;
+  sixteen.overrides.nodes = 16;
+  Request example = sixteen;
+  example.mapper = mapper_text(read_text(std::string(MAGE_SOURCE_DIR) + "/mappers/examples/solomonik.map"),
+                               "mappers/examples/solomonik.map");
+  std::vector<Result> r = evaluate_many({one, sixteen, example});
+  for (const Result& x : r) ASSERT_EQ(x.outcome.status, Status::Ok) << x.outcome.message;
+  const double per_node_1 = r[0].outcome.metric_value;
+  const double per_node_16 = r[1].outcome.metric_value / 16;
+  EXPECT_EQ(r[1].outcome.metric_name, "GFLOP/s");
+  EXPECT_NEAR(per_node_16 / per_node_1, 1.0, 0.05) << per_node_16 << " vs " << per_node_1 << " GFLOP/s per node";
+  int gpus = 0;
+  for (const auto& p : r[1].outcome.profile.processors) {
+    gpus += p.kind == "GPU";
+    EXPECT_GT(p.busy_fraction, 0.95) << p.processor;
+  }
+  EXPECT_EQ(gpus, 64);
+  EXPECT_EQ(r[2].outcome.metric_value, r[1].outcome.metric_value);
 }
 
 TEST(Evaluate, DefaultMapper) {
@@ -202,12 +231,12 @@ TEST(Request, ErrorsBeforeAnyChild) {
   EXPECT_THROW(evaluate(small("circuit", expert_mapper(), "no_such_machine")), RequestError);
   EXPECT_THROW(evaluate(small("circuit", expert_mapper(), "/no/such/file.toml")), RequestError);
   Request grid = small("solomonik", expert_mapper(), "lassen");
-  grid.overrides.nodes = 16;
+  grid.overrides.nodes = 32;
   try {
     evaluate(grid);
     ADD_FAILURE() << "no RequestError";
   } catch (const RequestError& e) {
-    EXPECT_TRUE(contains(e.what(), "no (r, c, r3) grid for 64 GPUs")) << e.what();
+    EXPECT_TRUE(contains(e.what(), "no (r, c, r3) grid for 128 GPUs")) << e.what();
   }
   try {
     evaluate_many({small("circuit"), small("fft")});
@@ -235,6 +264,78 @@ TEST(Request, MachineOverridesAndExplicitParams) {
   Result explicit_params = evaluate(r);
   ASSERT_EQ(explicit_params.outcome.status, Status::Ok) << explicit_params.outcome.message;
   EXPECT_NE(cache_key(r), cache_key(small("stencil", expert_mapper(), "lassen")));
+}
+
+// Johnson and COSMA run as 4 ranks per node unless the request or the machine file says
+// otherwise (apps::AppInfo::ranks_per_node); the other apps as the machine says.
+TEST(Request, AppsPreferredRanksPerNodeAreTheDefault) {
+  Request johnson = small("johnson", expert_mapper(), "lassen");
+  Resolved d = resolve(johnson);
+  EXPECT_TRUE(d.ranks_from_app);
+  EXPECT_EQ(d.machine->ranks_per_node(), 4);
+  EXPECT_EQ(d.machine->ranks(), 4);
+  EXPECT_EQ(d.params.ranks_per_node, 4);
+  EXPECT_EQ(d.params.gpus_per_node, 4);
+  EXPECT_EQ(d.overrides.ranks_per_node, 4);
+  EXPECT_EQ(resolve(small("cosma")).machine->ranks_per_node(), 4);
+
+  // An explicit --ranks-per-node wins, even 1.
+  for (int ranks : {1, 2, 4}) {
+    Request r = johnson;
+    r.overrides.ranks_per_node = ranks;
+    Resolved e = resolve(r);
+    EXPECT_FALSE(e.ranks_from_app) << ranks;
+    EXPECT_EQ(e.machine->ranks_per_node(), ranks);
+    EXPECT_EQ(e.params.ranks_per_node, ranks);
+  }
+  // The other apps keep the machine's.
+  for (const char* app : {"circuit", "cannon", "solomonik"}) {
+    Resolved o = resolve(small(app, expert_mapper(), "lassen"));
+    EXPECT_FALSE(o.ranks_from_app) << app;
+    EXPECT_EQ(o.machine->ranks_per_node(), 1) << app;
+    EXPECT_FALSE(o.overrides.ranks_per_node) << app;
+  }
+
+  // The default is the same request as the explicit 4: same key, same outcome; 1 differs.
+  Request four = johnson, one = johnson;
+  four.overrides.ranks_per_node = 4;
+  one.overrides.ranks_per_node = 1;
+  EXPECT_EQ(cache_key(johnson), cache_key(four));
+  EXPECT_NE(cache_key(johnson), cache_key(one));
+  std::vector<Result> r = evaluate_many({johnson, four, one});
+  for (const Result& x : r) ASSERT_EQ(x.outcome.status, Status::Ok) << x.outcome.message;
+  EXPECT_EQ(r[0].outcome.to_json().dump(), r[1].outcome.to_json().dump());
+  EXPECT_NE(r[0].outcome.metric_value, r[2].outcome.metric_value);
+}
+
+TEST(Request, MachineFilesRanksPerNodeBeatTheAppsPreference) {
+  const std::string p100 = read_text(std::string(MAGE_SOURCE_DIR) + "/machines/p100x4.toml");
+  const auto dir = std::filesystem::temp_directory_path() / ("mage_ranks_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  // A file that sets 2 ranks per node keeps them.
+  const std::string two = (dir / "two_ranks.toml").string();
+  std::ofstream(two) << replace(p100, "ranks_per_node = 1", "ranks_per_node = 2");
+  Resolved r = resolve(small("johnson", expert_mapper(), two));
+  EXPECT_FALSE(r.ranks_from_app);
+  EXPECT_EQ(r.machine->ranks_per_node(), 2);
+  EXPECT_EQ(r.params.ranks_per_node, 2);
+
+  // A machine that cannot run 4 ranks per node: a clear error naming the app's default.
+  const std::string gpus2 = (dir / "two_gpus.toml").string();
+  std::ofstream(gpus2) << replace(replace(p100, "nodes = 1", "nodes = 2"), "kind = \"GPU\"\ncount = 4",
+                                  "kind = \"GPU\"\ncount = 2");
+  try {
+    resolve(small("johnson", expert_mapper(), gpus2));
+    ADD_FAILURE() << "no RequestError";
+  } catch (const RequestError& e) {
+    EXPECT_TRUE(contains(e.what(), "johnson runs as 4 ranks per node by default, which this machine cannot")) << e.what();
+    EXPECT_TRUE(contains(e.what(), "does not divide the node's 2 GPU processors")) << e.what();
+  }
+  // Told otherwise, it runs (2 nodes x 2 GPUs = 4 GPUs, one rank per node).
+  Request explicit_one = small("johnson", expert_mapper(), gpus2);
+  explicit_one.overrides.ranks_per_node = 1;
+  EXPECT_EQ(evaluate(explicit_one).outcome.status, Status::Ok);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Request, MachineFromAFile) {
