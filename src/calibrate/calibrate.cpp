@@ -117,7 +117,6 @@ class Runs {
     r.app = k.app;
     r.machine = k.machine;
     r.overrides.nodes = k.nodes;
-    if (k.app == "johnson" || k.app == "cosma") r.overrides.ranks_per_node = 4;  // as published
     r.scale = apps::Scale::Published;
     r.mapper = mapper_for(k.app, k.variant);
     r.options.top = 3;
