@@ -14,6 +14,7 @@
 #include "apps/apps.h"
 #include "cli/commands.h"
 #include "cli/io.h"
+#include "cli/program_choice.h"
 #include "eval/eval.h"
 #include "sim/sim.h"
 
@@ -22,15 +23,10 @@ namespace mage::cli {
 namespace {
 
 struct RunOptions {
-  std::string app;
-  std::string machine;
-  std::optional<int> nodes;
-  std::optional<int> ranks_per_node;
+  ProgramChoice program;
   std::string mapper_file;
   bool expert = false;
   bool default_mapper = false;
-  std::string scale = "published";
-  std::optional<int> iterations;
   std::string trace_file;
   bool json = false;
   double time_limit_s = 30;
@@ -45,11 +41,6 @@ int exit_code(sim::Status s) {
     case sim::Status::SimulatorFailure: return 5;
   }
   return 5;
-}
-
-int fail(const std::string& message) {
-  std::fprintf(stderr, "mage: error: %s\n", message.c_str());
-  return 1;
 }
 
 // ---- Human-readable quantities ---------------------------------------------------------
@@ -202,17 +193,11 @@ void print_summary(const eval::Request& request, const eval::Resolved& resolved,
 }
 
 int run(const RunOptions& o) {
-  auto scale = apps::parse_scale(o.scale);
-  if (!scale) return fail("--scale must be 'published' or 'small', not '" + o.scale + "'");
-  if (o.iterations && *o.iterations < 1) return fail("--iterations must be at least 1");
+  std::optional<eval::Request> program = program_request(o.program);
+  if (!program) return 1;
   if (o.time_limit_s < 0) return fail("--time-limit must be 0 (none) or more seconds");
 
-  eval::Request request;
-  request.app = o.app;
-  request.machine = o.machine;
-  request.overrides = {.nodes = o.nodes, .ranks_per_node = o.ranks_per_node};
-  request.scale = *scale;
-  request.iterations = o.iterations;
+  eval::Request request = std::move(*program);
   request.options.trace = !o.trace_file.empty();
   if (o.expert) {
     request.mapper = eval::expert_mapper();
@@ -264,18 +249,13 @@ void register_run(CLI::App& app, int& exit_code) {
              "3 mapping error, 4 execution error, 5 simulator failure)");
   std::vector<std::string> app_names;
   for (const auto& a : apps::list()) app_names.push_back(a.name);
-  sub->add_option("app", o->app, "Program name (see `mage apps`)")->required()->check(CLI::IsMember(app_names));
-  sub->add_option("--machine", o->machine, "Preset name (see `mage machines`) or path to a .toml file")->required();
-  sub->add_option("--nodes", o->nodes, "Number of nodes (overrides the machine file)");
-  sub->add_option("--ranks-per-node", o->ranks_per_node,
-                  "Ranks per node (overrides the machine file and the app's default: 4 for johnson and cosma)");
+  sub->add_option("app", o->program.app, "Program name (see `mage apps`)")->required()->check(CLI::IsMember(app_names));
+  add_program_options(*sub, o->program);
   auto* mapper = sub->add_option("--mapper", o->mapper_file, "Mapper file (.map)");
   auto* expert = sub->add_flag("--expert", o->expert, "Use the expert mapper mappers/expert/APP.map");
   auto* dflt = sub->add_flag("--default", o->default_mapper, "Use the built-in default mapper");
   mapper->excludes(expert)->excludes(dflt);
   expert->excludes(dflt);
-  sub->add_option("--scale", o->scale, "Problem size: published (default) or small");
-  sub->add_option("--iterations", o->iterations, "Timed iterations (default: as published)");
   sub->add_option("--trace", o->trace_file, "Write a Chrome trace-event file (open it in Perfetto)");
   sub->add_flag("--json", o->json, "Print the outcome as JSON");
   sub->add_option("--time-limit", o->time_limit_s, "Seconds an evaluation may take (default 30; 0: no limit)");

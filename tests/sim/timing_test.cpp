@@ -61,60 +61,43 @@ TEST(TaskTime, ZeroCopyReadGoesAtTheLinkBandwidth) {
   EXPECT_DOUBLE_EQ(o.profile.bytes_moved.gpu_host, 8e6);  // both tasks are timed; the CPU's is local
 }
 
-// The same with the Gather access pattern: each of the 1,000 elements pays the 1 us latency.
-TEST(TaskTime, GatherFromZeroCopyPaysTheLatencyPerElement) {
+// A CPU writes 1,000 elements of R in zero-copy memory; a GPU task "g" of `flops` then
+// gathers them there with `fan_in` accesses per element. Returns g's duration.
+double gather_from_zero_copy(const machine::Machine& m, double flops, double fan_in) {
   OneRegion x(1000);
   TaskKindId w = x.p.add_task(leaf("w", Cost{}));
-  TaskKindId k = x.p.add_task(leaf("g", Cost{Precision::FP64, 0, {ArgCost{0, std::nullopt, std::nullopt, Access::Gather}}}));
+  ArgCost gather{0, std::nullopt, std::nullopt, Access::Gather};
+  gather.accesses_per_element = fan_in;
+  TaskKindId k = x.p.add_task(leaf("g", Cost{Precision::FP64, flops, {gather}}));
   single(x.p, w, {arg(x.p, x.r, std::nullopt, Privilege::WO, {"a"})});
   single(x.p, k, {arg(x.p, x.r, std::nullopt, Privilege::RO, {"a"})});
-  machine::Machine m = tiny();
   TaskGraph g = analyze(x.p);
   mapping::Plan plan = plan_for(x.p, g, m, [&](PointTaskId t) {
     return Placement{t == 0 ? cpu(m, 0) : gpu(m, 0), {mem(m, MemKind::ZCMEM)}};
   });
-  Outcome o = run_ok(x.p, m, plan);
-  EXPECT_NEAR(task_event(o, "g").duration_s, 5e-6 + 1000 * 1e-6 + 8000 / 10e9 + 1e-6, 1e-9);
+  return task_event(run_ok(x.p, m, plan), "g").duration_s;
+}
+
+// Each of the 1,000 elements pays the 1 us latency, after the data crossed the link.
+TEST(TaskTime, GatherFromZeroCopyPaysTheLatencyPerElement) {
+  EXPECT_NEAR(gather_from_zero_copy(tiny(), 0, 1), 5e-6 + 1000 * 1e-6 + 8000 / 10e9 + 1e-6, 1e-9);
 }
 
 // A gather's latency stalls the kernel: it adds to the compute instead of hiding under it.
 TEST(TaskTime, GatherStallAddsToCompute) {
-  OneRegion x(1000);
-  TaskKindId w = x.p.add_task(leaf("w", Cost{}));
-  TaskKindId k = x.p.add_task(leaf("g", Cost{Precision::FP64, 1e9, {ArgCost{0, std::nullopt, std::nullopt, Access::Gather}}}));
-  single(x.p, w, {arg(x.p, x.r, std::nullopt, Privilege::WO, {"a"})});
-  single(x.p, k, {arg(x.p, x.r, std::nullopt, Privilege::RO, {"a"})});
-  machine::Machine m = tiny();
-  TaskGraph g = analyze(x.p);
-  mapping::Plan plan = plan_for(x.p, g, m, [&](PointTaskId t) {
-    return Placement{t == 0 ? cpu(m, 0) : gpu(m, 0), {mem(m, MemKind::ZCMEM)}};
-  });
-  Outcome o = run_ok(x.p, m, plan);
   // 5 us + 1 ms of compute (the 0.8 us transfer runs under it) + 1,000 x 1 us of stall
-  EXPECT_NEAR(task_event(o, "g").duration_s, 5e-6 + 1e-3 + 1e-3, 1e-9);
+  EXPECT_NEAR(gather_from_zero_copy(tiny(), 1e9, 1), 5e-6 + 1e-3 + 1e-3, 1e-9);
 }
 
 // Each element takes `accesses_per_element` accesses; the GPU keeps
 // `remote_accesses_in_flight` of them going at once.
 TEST(TaskTime, GatherStallScalesWithFanInOverAccessesInFlight) {
-  OneRegion x(1000);
-  TaskKindId w = x.p.add_task(leaf("w", Cost{}));
-  ArgCost fan_in{0, std::nullopt, std::nullopt, Access::Gather};
-  fan_in.accesses_per_element = 4;
-  TaskKindId k = x.p.add_task(leaf("g", Cost{Precision::FP64, 0, {fan_in}}));
-  single(x.p, w, {arg(x.p, x.r, std::nullopt, Privilege::WO, {"a"})});
-  single(x.p, k, {arg(x.p, x.r, std::nullopt, Privilege::RO, {"a"})});
   std::string text = kTinyMachine;
   const std::string gpu_overhead = "launch_overhead_us = 5\n";
   text.replace(text.find(gpu_overhead), gpu_overhead.size(), gpu_overhead + "remote_accesses_in_flight = 8\n");
   machine::Machine m = machine::load_text(text, "tiny8.toml", {});
-  TaskGraph g = analyze(x.p);
-  mapping::Plan plan = plan_for(x.p, g, m, [&](PointTaskId t) {
-    return Placement{t == 0 ? cpu(m, 0) : gpu(m, 0), {mem(m, MemKind::ZCMEM)}};
-  });
-  Outcome o = run_ok(x.p, m, plan);
   // 5 us + the 8,000 B transfer (0.8 us + 1 us latency) + 1,000 x 4 x 1 us / 8
-  EXPECT_NEAR(task_event(o, "g").duration_s, 5e-6 + 8000 / 10e9 + 1e-6 + 0.5e-3, 1e-9);
+  EXPECT_NEAR(gather_from_zero_copy(m, 0, 4), 5e-6 + 8000 / 10e9 + 1e-6 + 0.5e-3, 1e-9);
 }
 
 // A kernel that sustains half the peak rate takes twice the compute time.
