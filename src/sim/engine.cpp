@@ -34,11 +34,16 @@ using program::PointTaskId;
 
 class Platform {
  public:
-  explicit Platform(const Topology& topo) : topo_(topo), m_(topo.machine()) {}
+  // Only the processors in `used` get a host: the others never run a task, and each host
+  // costs SimGrid time to create (a lassen node has dozens of CPU cores).
+  Platform(const Topology& topo, const std::vector<ProcId>& used) : topo_(topo), m_(topo.machine()) {
+    proc_host_.resize(m_.processors().size(), nullptr);
+    used_.assign(m_.processors().size(), false);
+    for (ProcId p : used) used_[static_cast<size_t>(p.value)] = true;
+  }
 
   void build() {
     auto* root = sg4::create_full_zone("machine");
-    proc_host_.resize(m_.processors().size(), nullptr);
     mem_host_.resize(m_.memories().size(), nullptr);
     std::vector<sg4::NetZone*> zones;
     for (int n = 0; n < m_.nodes(); ++n) zones.push_back(build_node(root, n));
@@ -81,7 +86,7 @@ class Platform {
     auto* zone = sg4::create_full_zone(fmt::format("node {}", n));
     zone->set_parent(root);
     for (const machine::Processor& p : m_.processors()) {
-      if (p.node != n) continue;
+      if (p.node != n || !used(p.id)) continue;
       const double speed = p.fp64_flops > 0 ? p.fp64_flops : 1.0;
       proc_host_[static_cast<size_t>(p.id.value)] = zone->create_host(m_.name(p.id), speed)->seal();
     }
@@ -145,7 +150,7 @@ class Platform {
     // Accesses that cross a link (zero-copy memory, a peer's framebuffer): memory to
     // processor and back, over the endpoint link when there is one.
     for (const machine::Processor& p : m_.processors()) {
-      if (p.node != n) continue;
+      if (p.node != n || !used(p.id)) continue;
       for (const machine::Access& acc : m_.accessible(p.id)) {
         if (!topo_.remote(p.id, acc.mem)) continue;
         const int me = topo_.endpoint(acc.mem), pe = topo_.home(p.id);
@@ -179,8 +184,11 @@ class Platform {
     return zone;
   }
 
+  bool used(ProcId p) const { return used_[static_cast<size_t>(p.value)]; }
+
   const Topology& topo_;
   const machine::Machine& m_;
+  std::vector<bool> used_;  // by processor id
   std::vector<sg4::Host*> proc_host_, mem_host_;
 };
 
@@ -387,6 +395,9 @@ class Simulation {
 };
 
 bool g_engine_used = false;
+// The process's one engine. It is never torn down: that costs as much as a small simulation
+// (every host, link and actor freed one by one), and a process runs only one simulation.
+sg4::Engine* g_engine = nullptr;
 
 }  // namespace
 
@@ -400,11 +411,14 @@ Outcome run(const program::Program& program, const program::TaskGraph& graph, co
                      "SimGrid allows one simulation per process (use sim::run_isolated to run several)");
     g_engine_used = true;
 
-    std::vector<std::string> args = {"mage", "--log=root.thres:critical", "--cfg=contexts/stack-size:256"};
+    // No guard page below each actor's stack: setting one up and removing it costs two
+    // mprotect calls per actor, and the actors' code never recurses deeply.
+    std::vector<std::string> args = {"mage", "--log=root.thres:critical", "--cfg=contexts/stack-size:256",
+                                     "--cfg=contexts/guard-size:0"};
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     int argc = static_cast<int>(argv.size());
-    sg4::Engine engine(&argc, argv.data());
+    g_engine = new sg4::Engine(&argc, argv.data());
     sg4::Engine::set_config("network/model:CM02");
     sg4::Engine::set_config("network/TCP-gamma:-1");
     sg4::Engine::set_config("network/crosstraffic:0");
@@ -412,11 +426,11 @@ Outcome run(const program::Program& program, const program::TaskGraph& graph, co
     sg4::Engine::set_config("network/latency-factor:1");
     sg4::Engine::set_config("network/bandwidth-factor:1");
 
-    Platform platform(rt.topology());
+    Platform platform(rt.topology(), rt.used_processors());
     platform.build();
     Simulation sim(rt, platform);
     sim.start();
-    if (!rt.failed()) engine.run();
+    if (!rt.failed()) g_engine->run();
 
     if (rt.failed()) return failure(rt.failure().status, rt.failure().message);
     if (!rt.finished())
