@@ -411,10 +411,7 @@ Outcome run(const program::Program& program, const program::TaskGraph& graph, co
                      "SimGrid allows one simulation per process (use sim::run_isolated to run several)");
     g_engine_used = true;
 
-    // No guard page below each actor's stack: setting one up and removing it costs two
-    // mprotect calls per actor, and the actors' code never recurses deeply.
-    std::vector<std::string> args = {"mage", "--log=root.thres:critical", "--cfg=contexts/stack-size:256",
-                                     "--cfg=contexts/guard-size:0"};
+    std::vector<std::string> args = {"mage", "--log=root.thres:critical", "--cfg=contexts/stack-size:256"};
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     int argc = static_cast<int>(argv.size());
