@@ -406,28 +406,37 @@ class Simulation {
   std::vector<CopyActor*> idle_copiers_;
 };
 
-bool g_engine_used = false;
-// The process's one engine. It is never torn down: that costs as much as a small simulation
-// (every host, link and actor freed one by one), and a process runs only one simulation.
-sg4::Engine* g_engine = nullptr;
+// The process's one simulation: the model, the SimGrid engine and what its actors use.
+// None of it is ever torn down: that would cost as much as a small simulation (every
+// host, link, actor, instance and copy freed one by one), a process runs only one
+// simulation, and the engine's remaining actors keep referring to the rest.
+struct World {
+  std::unique_ptr<Runtime> runtime;
+  std::unique_ptr<sg4::Engine> engine;
+  std::unique_ptr<Platform> platform;
+  std::unique_ptr<Simulation> simulation;
+};
+World* g_world = nullptr;
 
 }  // namespace
 
 Outcome run(const program::Program& program, const program::TaskGraph& graph, const machine::Machine& machine,
             const mapping::Plan& plan, const Options& options) {
   try {
-    Runtime rt(program, graph, machine, plan);
+    auto runtime = std::make_unique<Runtime>(program, graph, machine, plan);
+    Runtime& rt = *runtime;
     if (Runtime::Problem p = rt.check(); p.status != Status::Ok) return failure(p.status, p.message);
-    if (g_engine_used)
+    if (g_world)
       return failure(Status::SimulatorFailure,
                      "SimGrid allows one simulation per process (use sim::run_isolated to run several)");
-    g_engine_used = true;
+    g_world = new World;
+    g_world->runtime = std::move(runtime);
 
     std::vector<std::string> args = {"mage", "--log=root.thres:critical", "--cfg=contexts/stack-size:256"};
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     int argc = static_cast<int>(argv.size());
-    g_engine = new sg4::Engine(&argc, argv.data());
+    g_world->engine = std::make_unique<sg4::Engine>(&argc, argv.data());
     sg4::Engine::set_config("network/model:CM02");
     sg4::Engine::set_config("network/TCP-gamma:-1");
     sg4::Engine::set_config("network/crosstraffic:0");
@@ -435,11 +444,11 @@ Outcome run(const program::Program& program, const program::TaskGraph& graph, co
     sg4::Engine::set_config("network/latency-factor:1");
     sg4::Engine::set_config("network/bandwidth-factor:1");
 
-    Platform platform(rt.topology(), rt.used_processors(), rt.used_memories());
-    platform.build();
-    Simulation sim(rt, platform);
-    sim.start();
-    if (!rt.failed()) g_engine->run();
+    g_world->platform = std::make_unique<Platform>(rt.topology(), rt.used_processors(), rt.used_memories());
+    g_world->platform->build();
+    g_world->simulation = std::make_unique<Simulation>(rt, *g_world->platform);
+    g_world->simulation->start();
+    if (!rt.failed()) g_world->engine->run();
 
     if (rt.failed()) return failure(rt.failure().status, rt.failure().message);
     if (!rt.finished())

@@ -67,7 +67,8 @@
 //   write of the whole block), runtime analysis costs other than the launch overhead.
 //
 // SimGrid keeps global state per process: run() works once per process (and leaves the
-// SimGrid engine in place: tearing it down would cost as much as a small simulation);
+// SimGrid engine and the model in place: tearing them down would cost as much as a small
+// simulation);
 // run_isolated() forks a child for each simulation.
 #pragma once
 
