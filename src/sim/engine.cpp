@@ -1,6 +1,7 @@
-// The SimGrid side of the simulator: the platform built from the Machine, one actor per
-// processor, one copy actor per (source, destination) memory pair, and sim::run(). Every
-// SimGrid type stays in this file.
+// The SimGrid side of the simulator: the platform built from the Machine (only the parts
+// the plan can use), one actor per processor, pooled copy actors that each serve one
+// (source, destination) memory pair at a time, and sim::run(). Every SimGrid type stays in
+// this file.
 #include <simgrid/s4u.hpp>
 #include <xbt/log.h>
 
