@@ -1,6 +1,7 @@
-// The SimGrid side of the simulator: the platform built from the Machine, one actor per
-// processor, one copy actor per (source, destination) memory pair, and sim::run(). Every
-// SimGrid type stays in this file.
+// The SimGrid side of the simulator: the platform built from the Machine (only the parts
+// the plan can use), one actor per processor, pooled copy actors that each serve one
+// (source, destination) memory pair at a time, and sim::run(). Every SimGrid type stays in
+// this file.
 #include <simgrid/s4u.hpp>
 #include <xbt/log.h>
 
@@ -34,12 +35,24 @@ using program::PointTaskId;
 
 class Platform {
  public:
-  explicit Platform(const Topology& topo) : topo_(topo), m_(topo.machine()) {}
+  // Only what the plan can use is built: hosts for the processors that run tasks and for
+  // the memories that can hold instances (and each node's network endpoint), routes
+  // between those, links on the routes. Everything else would never carry a transfer, yet
+  // would cost SimGrid time to create (a lassen node has dozens of CPU cores).
+  Platform(const Topology& topo, const std::vector<ProcId>& procs, const std::vector<MemId>& mems)
+      : topo_(topo), m_(topo.machine()) {
+    proc_host_.resize(m_.processors().size(), nullptr);
+    mem_host_.resize(m_.memories().size(), nullptr);
+    used_proc_.assign(m_.processors().size(), false);
+    used_mem_.assign(m_.memories().size(), false);
+    for (ProcId p : procs) used_proc_[static_cast<size_t>(p.value)] = true;
+    for (MemId m : mems) used_mem_[static_cast<size_t>(m.value)] = true;
+    for (int n = 0; n < m_.nodes(); ++n)
+      if (const MemId g = topo_.network_endpoint(n); g.value >= 0) used_mem_[static_cast<size_t>(g.value)] = true;
+  }
 
   void build() {
     auto* root = sg4::create_full_zone("machine");
-    proc_host_.resize(m_.processors().size(), nullptr);
-    mem_host_.resize(m_.memories().size(), nullptr);
     std::vector<sg4::NetZone*> zones;
     for (int n = 0; n < m_.nodes(); ++n) zones.push_back(build_node(root, n));
     const bool network = m_.nodes() > 1 && m_.network().present;
@@ -81,12 +94,12 @@ class Platform {
     auto* zone = sg4::create_full_zone(fmt::format("node {}", n));
     zone->set_parent(root);
     for (const machine::Processor& p : m_.processors()) {
-      if (p.node != n) continue;
+      if (p.node != n || !used(p.id)) continue;
       const double speed = p.fp64_flops > 0 ? p.fp64_flops : 1.0;
       proc_host_[static_cast<size_t>(p.id.value)] = zone->create_host(m_.name(p.id), speed)->seal();
     }
     for (const machine::Memory& mem : m_.memories()) {
-      if (mem.node != n) continue;
+      if (mem.node != n || !used(mem.id)) continue;
       mem_host_[static_cast<size_t>(mem.id.value)] = zone->create_host(m_.name(mem.id), 1.0)->seal();
     }
     // One link per direction between two copy endpoints, at the fastest channel between
@@ -99,16 +112,21 @@ class Platform {
       if (it == pairs.end()) pairs.emplace(key, std::make_pair(c.bandwidth, c.latency));
       else it->second = {std::max(it->second.first, c.bandwidth), std::min(it->second.second, c.latency)};
     }
-    std::map<std::pair<int, int>, sg4::Link*> links;
-    for (const auto& [key, bl] : pairs)
-      links[key] = zone->create_link(fmt::format("{} -> {}", endpoint_name(n, key.first), endpoint_name(n, key.second)),
-                                     bl.first)
-                       ->set_latency(bl.second)
-                       ->seal();
+    std::map<std::pair<int, int>, sg4::Link*> links;  // created when a route first needs them
+    auto endpoint_link = [&](std::pair<int, int> key) {
+      sg4::Link*& link = links[key];
+      if (!link) {
+        const auto& [bw, lat] = pairs.at(key);
+        link = zone->create_link(fmt::format("{} -> {}", endpoint_name(n, key.first), endpoint_name(n, key.second)), bw)
+                   ->set_latency(lat)
+                   ->seal();
+      }
+      return link;
+    };
     auto hop_links = [&](MemId src, MemId dst, double bandwidth, double latency, std::vector<sg4::LinkInRoute>& out) {
       const auto key = std::make_pair(topo_.endpoint(src), topo_.endpoint(dst));
       const auto& [bw, lat] = pairs.at(key);
-      out.emplace_back(links.at(key));
+      out.emplace_back(endpoint_link(key));
       if (bandwidth < bw || latency > lat) {
         auto* limiter = zone->create_link(fmt::format("{} -> {} limiter", m_.name(src), m_.name(dst)), bandwidth)
                             ->set_latency(std::max(0.0, latency - lat))
@@ -129,9 +147,9 @@ class Platform {
     };
     const auto mems = m_.memories();
     for (const machine::Memory& a : mems) {
-      if (a.node != n) continue;
+      if (a.node != n || !used(a.id)) continue;
       for (const machine::Memory& b : mems) {
-        if (b.node != n || a.id == b.id) continue;
+        if (b.node != n || a.id == b.id || !used(b.id)) continue;
         auto route = m_.route(a.id, b.id);
         if (!route || route->empty()) continue;
         std::vector<sg4::LinkInRoute> path;
@@ -145,19 +163,18 @@ class Platform {
     // Accesses that cross a link (zero-copy memory, a peer's framebuffer): memory to
     // processor and back, over the endpoint link when there is one.
     for (const machine::Processor& p : m_.processors()) {
-      if (p.node != n) continue;
+      if (p.node != n || !used(p.id)) continue;
       for (const machine::Access& acc : m_.accessible(p.id)) {
-        if (!topo_.remote(p.id, acc.mem)) continue;
+        if (!used(acc.mem) || !topo_.remote(p.id, acc.mem)) continue;
         const int me = topo_.endpoint(acc.mem), pe = topo_.home(p.id);
         for (int dir = 0; dir < 2; ++dir) {
           const auto key = dir == 0 ? std::make_pair(me, pe) : std::make_pair(pe, me);
           std::vector<sg4::LinkInRoute> path;
-          auto it = links.find(key);
           double lat = 0, bw = std::numeric_limits<double>::infinity();
-          if (it != links.end()) {
-            path.emplace_back(it->second);
-            bw = pairs.at(key).first;
-            lat = pairs.at(key).second;
+          if (auto it = pairs.find(key); it != pairs.end()) {
+            path.emplace_back(endpoint_link(key));
+            bw = it->second.first;
+            lat = it->second.second;
           }
           if (acc.bandwidth < bw || acc.latency > lat || path.empty()) {
             auto* l = zone->create_link(fmt::format("{} {} {} access", m_.name(p.id), dir == 0 ? "<-" : "->",
@@ -179,8 +196,12 @@ class Platform {
     return zone;
   }
 
+  bool used(ProcId p) const { return used_proc_[static_cast<size_t>(p.value)]; }
+  bool used(MemId m) const { return used_mem_[static_cast<size_t>(m.value)]; }
+
   const Topology& topo_;
   const machine::Machine& m_;
+  std::vector<bool> used_proc_, used_mem_;  // by id
   std::vector<sg4::Host*> proc_host_, mem_host_;
 };
 
@@ -386,25 +407,37 @@ class Simulation {
   std::vector<CopyActor*> idle_copiers_;
 };
 
-bool g_engine_used = false;
+// The process's one simulation: the model, the SimGrid engine and what its actors use.
+// None of it is ever torn down: that would cost as much as a small simulation (every
+// host, link, actor, instance and copy freed one by one), a process runs only one
+// simulation, and the engine's remaining actors keep referring to the rest.
+struct World {
+  std::unique_ptr<Runtime> runtime;
+  std::unique_ptr<sg4::Engine> engine;
+  std::unique_ptr<Platform> platform;
+  std::unique_ptr<Simulation> simulation;
+};
+World* g_world = nullptr;
 
 }  // namespace
 
 Outcome run(const program::Program& program, const program::TaskGraph& graph, const machine::Machine& machine,
             const mapping::Plan& plan, const Options& options) {
   try {
-    Runtime rt(program, graph, machine, plan);
+    auto runtime = std::make_unique<Runtime>(program, graph, machine, plan);
+    Runtime& rt = *runtime;
     if (Runtime::Problem p = rt.check(); p.status != Status::Ok) return failure(p.status, p.message);
-    if (g_engine_used)
+    if (g_world)
       return failure(Status::SimulatorFailure,
                      "SimGrid allows one simulation per process (use sim::run_isolated to run several)");
-    g_engine_used = true;
+    g_world = new World;
+    g_world->runtime = std::move(runtime);
 
     std::vector<std::string> args = {"mage", "--log=root.thres:critical", "--cfg=contexts/stack-size:256"};
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     int argc = static_cast<int>(argv.size());
-    sg4::Engine engine(&argc, argv.data());
+    g_world->engine = std::make_unique<sg4::Engine>(&argc, argv.data());
     sg4::Engine::set_config("network/model:CM02");
     sg4::Engine::set_config("network/TCP-gamma:-1");
     sg4::Engine::set_config("network/crosstraffic:0");
@@ -412,11 +445,11 @@ Outcome run(const program::Program& program, const program::TaskGraph& graph, co
     sg4::Engine::set_config("network/latency-factor:1");
     sg4::Engine::set_config("network/bandwidth-factor:1");
 
-    Platform platform(rt.topology());
-    platform.build();
-    Simulation sim(rt, platform);
-    sim.start();
-    if (!rt.failed()) engine.run();
+    g_world->platform = std::make_unique<Platform>(rt.topology(), rt.used_processors(), rt.used_memories());
+    g_world->platform->build();
+    g_world->simulation = std::make_unique<Simulation>(rt, *g_world->platform);
+    g_world->simulation->start();
+    if (!rt.failed()) g_world->engine->run();
 
     if (rt.failed()) return failure(rt.failure().status, rt.failure().message);
     if (!rt.finished())

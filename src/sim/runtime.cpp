@@ -169,6 +169,18 @@ std::vector<machine::ProcId> Runtime::used_processors() const {
   return out;
 }
 
+std::vector<machine::MemId> Runtime::used_memories() const {
+  std::vector<bool> used(m_.memories().size(), false);
+  for (const mapping::TaskPlacement& tp : plan_.tasks)
+    for (const mapping::ArgPlacement& ap : tp.args)
+      if (!ap.is_virtual && ap.memory.value >= 0 && static_cast<size_t>(ap.memory.value) < used.size())
+        used[static_cast<size_t>(ap.memory.value)] = true;
+  std::vector<machine::MemId> out;
+  for (size_t i = 0; i < used.size(); ++i)
+    if (used[i]) out.push_back(machine::MemId{static_cast<int32_t>(i)});
+  return out;
+}
+
 // ---------------------------------------------------------------- checks
 
 Runtime::Problem Runtime::check() const {

@@ -166,6 +166,8 @@ class Runtime {
   int64_t active() const { return running_ + runnable_ + copies_pending_; }
   // Processors that have at least one task in the plan (ids in order).
   std::vector<machine::ProcId> used_processors() const;
+  // Memories where the plan puts an argument: the only ones that can hold an instance.
+  std::vector<machine::MemId> used_memories() const;
 
   // ---- records (for the profile and the trace)
   const std::vector<TaskState>& tasks() const { return tasks_; }

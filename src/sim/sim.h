@@ -6,8 +6,8 @@
 //
 // The model, in short (details where each part is implemented):
 //
-// - Platform (engine.cpp). Every processor is a SimGrid host whose speed is its fp64 flop
-//   rate. A processor runs one task at a time, so a task's duration d is simulated as a
+// - Platform (engine.cpp). Every processor the plan uses is a SimGrid host whose speed is
+//   its fp64 flop rate (the others get none: they would only cost SimGrid time). A processor runs one task at a time, so a task's duration d is simulated as a
 //   sleep of d on its host: the same time as executing d x speed flops there, and about
 //   three times cheaper for SimGrid. Every memory is a host too (the end point of
 //   copies). Links: per node, one link per direction between each pair of *endpoints*
@@ -68,8 +68,10 @@
 //   futures' data, partial writes to a block (a write to part of a block counts as a
 //   write of the whole block), runtime analysis costs other than the launch overhead.
 //
-// SimGrid keeps global state per process: run() works once per process; run_isolated()
-// forks a child for each simulation.
+// SimGrid keeps global state per process: run() works once per process (and leaves the
+// SimGrid engine and the model in place: tearing them down would cost as much as a small
+// simulation);
+// run_isolated() forks a child for each simulation.
 #pragma once
 
 #include <cstdint>
