@@ -31,6 +31,9 @@ using machine::MemId;
 using machine::ProcId;
 using program::PointTaskId;
 
+// Accesses across a link up to this size are charged their uncontended time (execute()).
+constexpr int64_t kSmallAccessBytes = 64 << 10;
+
 // ---------------------------------------------------------------- the platform
 
 class Platform {
@@ -85,7 +88,20 @@ class Platform {
   sg4::Host* host(ProcId p) const { return proc_host_[static_cast<size_t>(p.value)]; }
   sg4::Host* host(MemId m) const { return mem_host_[static_cast<size_t>(m.value)]; }
 
+  // Seconds `bytes` take between a processor and a memory across a link, alone on it.
+  double uncontended_access_s(ProcId p, MemId m, bool to_processor, double bytes) const {
+    const Path& path = access_paths_.at(access_key(p, m, to_processor));
+    return path.latency + bytes / path.bandwidth;
+  }
+
  private:
+  struct Path {
+    double latency = 0, bandwidth = 0;
+  };
+  static int64_t access_key(ProcId p, MemId m, bool to_processor) {
+    return (int64_t{p.value} << 32 | static_cast<uint32_t>(m.value)) * 2 + (to_processor ? 1 : 0);
+  }
+
   std::string endpoint_name(int node, int ep) const {
     return ep == 0 ? fmt::format("node {} host memory", node) : fmt::format("node {} FBMEM {}", node, ep - 1);
   }
@@ -176,6 +192,8 @@ class Platform {
             bw = it->second.first;
             lat = it->second.second;
           }
+          // Uncontended, a transfer on this path takes its latency plus bytes / bottleneck.
+          access_paths_[access_key(p.id, acc.mem, dir == 0)] = {std::max(lat, acc.latency), std::min(bw, acc.bandwidth)};
           if (acc.bandwidth < bw || acc.latency > lat || path.empty()) {
             auto* l = zone->create_link(fmt::format("{} {} {} access", m_.name(p.id), dir == 0 ? "<-" : "->",
                                                     m_.name(acc.mem)),
@@ -203,6 +221,7 @@ class Platform {
   const machine::Machine& m_;
   std::vector<bool> used_proc_, used_mem_;  // by id
   std::vector<sg4::Host*> proc_host_, mem_host_;
+  std::unordered_map<int64_t, Path> access_paths_;  // by access_key
 };
 
 // ---------------------------------------------------------------- the actors
@@ -346,18 +365,29 @@ class Simulation {
   // A processor runs one task at a time, so a task's fixed duration is simulated as a
   // sleep on the processor's host (the same time as executing duration x speed flops on
   // the host, and about 3x cheaper for SimGrid). Accesses that cross a link are transfers
-  // that share it with copies; they run alongside the compute.
+  // that share it with copies; they run alongside the compute. Small ones (a few halo or
+  // ghost elements) are charged their uncontended time instead: they would barely slow
+  // anything sharing the link, and a SimGrid transfer costs about as much CPU as a task.
   void execute(ProcId proc, const detail::TaskWork& w) {
-    if (w.remote.empty()) {
-      const double d = w.overhead_s + std::max(w.compute_s, w.local_s) + w.stall_s;
+    double local_s = w.local_s;
+    bool transfers = false;
+    for (const detail::RemoteAccess& r : w.remote) {
+      if (r.bytes <= 0) continue;
+      if (r.bytes <= kSmallAccessBytes)
+        local_s += platform_.uncontended_access_s(proc, r.mem, r.to_processor, static_cast<double>(r.bytes));
+      else
+        transfers = true;
+    }
+    if (!transfers) {
+      const double d = w.overhead_s + std::max(w.compute_s, local_s) + w.stall_s;
       if (d > 0) sg4::this_actor::sleep_for(d);
       return;
     }
     sg4::Host* host = platform_.host(proc);
     const double start = now();
-    if (w.overhead_s + w.local_s > 0) sg4::this_actor::sleep_for(w.overhead_s + w.local_s);
+    if (w.overhead_s + local_s > 0) sg4::this_actor::sleep_for(w.overhead_s + local_s);
     for (const detail::RemoteAccess& r : w.remote) {
-      if (r.bytes <= 0) continue;
+      if (r.bytes <= kSmallAccessBytes) continue;
       sg4::Host* mem = platform_.host(r.mem);
       sg4::Comm::sendto(r.to_processor ? mem : host, r.to_processor ? host : mem, static_cast<uint64_t>(r.bytes));
     }

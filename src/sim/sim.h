@@ -33,7 +33,9 @@
 // - Task time = launch overhead + max(flops / (rate of the variant's precision x the
 //   kernel's peak fraction), sum over arguments of bytes / access bandwidth) + stall.
 //   Data a GPU reads from another endpoint (zero-copy memory, a peer's framebuffer)
-//   travels as a SimGrid communication over that link, sharing it with copies; such an
+//   travels as a SimGrid communication over that link, sharing it with copies (up to
+//   64 KiB per memory and direction it is charged its uncontended time instead: a few
+//   ghost elements barely load the link, and a transfer costs SimGrid as much as a task); such an
 //   argument with the Gather access pattern also stalls the kernel for elements x
 //   accesses per element x access latency / the processor's remote accesses in flight
 //   (warps waiting on a round trip cannot compute, so the stall is not hidden). AOS
