@@ -143,6 +143,17 @@ std::string gflops(double g) {
   }
   return out + " GFLOP/s";
 }
+// Rules, one per line, as Markdown code: "`A;` and `B;`".
+std::string as_code(std::string_view rules) {
+  std::string out;
+  for (size_t pos = 0; pos < rules.size();) {
+    size_t end = rules.find('\n', pos);
+    if (end == std::string_view::npos) end = rules.size();
+    if (end > pos) out += fmt::format("{}`{}`", out.empty() ? "" : " and ", rules.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return out;
+}
 std::string gib(double b) { return fmt::format("{:.1f} GiB", b / double(uint64_t{1} << 30)); }
 
 // "execution error: out of memory in ..." cut to its first clause.
@@ -186,10 +197,10 @@ FactSpec circuit_framebuffer() {
           [=](const Runs& r) {
             Fact f{"circuit-framebuffer",
                    "On p100x4, circuit with everything in the framebuffer is 1.15-1.6x faster than the expert mapper",
-                   fmt::format("p100x4, published scale; the expert mapper, and the expert with `{}` placed first "
+                   fmt::format("p100x4, published scale; the expert mapper, and the expert with {} placed first "
                                "(the first rule wins, so the boundary regions go to FBMEM instead of ZCMEM). "
                                "Published: 1.34x.",
-                               std::string(kFramebufferRules.substr(0, kFramebufferRules.find('\n')))),
+                               as_code(kFramebufferRules)),
                    {}, ""};
             const sim::Outcome &e = r[expert], &b = r[fb];
             if (!e.ok()) f.rows.push_back(failed_row("circuit, expert", "ok", e));
@@ -243,9 +254,9 @@ FactSpec dgemm_layout() {
           [](const Runs& r) {
             Fact f{"dgemm-layout",
                    "Any matrix multiplication whose DGEMM leaf (task_4) gets F order fails with a layout error",
-                   fmt::format("p100x4, published scale; the expert with `{}` placed first, and the default mapper "
+                   fmt::format("p100x4, published scale; the expert with {} placed first, and the default mapper "
                                "(SOA, F order, like Legion's).",
-                               std::string(kFOrderRule.substr(0, kFOrderRule.size() - 1))),
+                               as_code(kFOrderRule)),
                    {}, ""};
             for (const std::string& app : kMatmuls)
               for (Variant v : {Variant::FOrder, Variant::Default}) {
