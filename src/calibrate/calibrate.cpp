@@ -162,19 +162,26 @@ std::string short_problem(const sim::Outcome& o) {
   return fmt::format("{}: {}", sim::to_string(o.status), m);
 }
 
-double fb_peak(const sim::Outcome& o, double* capacity) {
-  double peak = 0;
+// The fullest framebuffer of the run (none: a zero peak).
+sim::MemoryPeak fullest_framebuffer(const sim::Outcome& o) {
+  sim::MemoryPeak fullest;
   for (const sim::MemoryPeak& m : o.profile.memories)
-    if (m.memory.find("FBMEM") != std::string::npos && static_cast<double>(m.peak_bytes) > peak) {
-      peak = static_cast<double>(m.peak_bytes);
-      *capacity = static_cast<double>(m.capacity_bytes);
-    }
-  return peak;
+    if (m.memory.find("FBMEM") != std::string::npos && m.peak_bytes > fullest.peak_bytes) fullest = m;
+  return fullest;
 }
 
 // A row for a run that should have succeeded but did not.
 Row failed_row(std::string label, std::string target, const sim::Outcome& o) {
   return Row{std::move(label), "-", std::move(target), Verdict::Fails, short_problem(o)};
+}
+
+// Two runs compared: a failed row for each that did not succeed, else the row `compare`
+// makes of them.
+void add_comparison(Fact& f, const sim::Outcome& a, const std::string& a_label, const sim::Outcome& b,
+                    const std::string& b_label, const std::function<Row()>& compare) {
+  if (!a.ok()) f.rows.push_back(failed_row(a_label, "ok", a));
+  if (!b.ok()) f.rows.push_back(failed_row(b_label, "ok", b));
+  if (a.ok() && b.ok()) f.rows.push_back(compare());
 }
 
 // ---- The facts --------------------------------------------------------------------------
@@ -203,15 +210,13 @@ FactSpec circuit_framebuffer() {
                                as_code(kFramebufferRules)),
                    {}, ""};
             const sim::Outcome &e = r[expert], &b = r[fb];
-            if (!e.ok()) f.rows.push_back(failed_row("circuit, expert", "ok", e));
-            if (!b.ok()) f.rows.push_back(failed_row("circuit, all in the framebuffer", "ok", b));
-            if (e.ok() && b.ok()) {
+            add_comparison(f, e, "circuit, expert", b, "circuit, all in the framebuffer", [&] {
               const double s = e.time_s / b.time_s;
-              f.rows.push_back(Row{"speed-up of all-framebuffer over expert", ratio(s), "1.15-1.6x",
-                                   s >= 1.15 && s <= 1.6 ? Verdict::Holds : Verdict::Fails,
-                                   fmt::format("expert {}, all-framebuffer {} for 50 iterations", seconds(e.time_s),
-                                               seconds(b.time_s))});
-            }
+              return Row{"speed-up of all-framebuffer over expert", ratio(s), "1.15-1.6x",
+                         s >= 1.15 && s <= 1.6 ? Verdict::Holds : Verdict::Fails,
+                         fmt::format("expert {}, all-framebuffer {} for 50 iterations", seconds(e.time_s),
+                                     seconds(b.time_s))};
+            });
             return f;
           }};
 }
@@ -229,14 +234,12 @@ FactSpec stencil_default() {
                    "generated mapper was 1.02x the expert.",
                    {}, ""};
             const sim::Outcome &e = r[expert], &d = r[def];
-            if (!e.ok()) f.rows.push_back(failed_row("stencil, expert", "ok", e));
-            if (!d.ok()) f.rows.push_back(failed_row("stencil, default", "ok", d));
-            if (e.ok() && d.ok()) {
+            add_comparison(f, e, "stencil, expert", d, "stencil, default", [&] {
               const double diff = std::abs(e.time_s / d.time_s - 1);
-              f.rows.push_back(Row{"expert vs default", fmt::format("{:.1f}%", 100 * diff), "<= 5%",
-                                   diff <= 0.05 ? Verdict::Holds : Verdict::Fails,
-                                   fmt::format("expert {}, default {}", seconds(e.time_s), seconds(d.time_s))});
-            }
+              return Row{"expert vs default", fmt::format("{:.1f}%", 100 * diff), "<= 5%",
+                         diff <= 0.05 ? Verdict::Holds : Verdict::Fails,
+                         fmt::format("expert {}, default {}", seconds(e.time_s), seconds(d.time_s))};
+            });
             return f;
           }};
 }
@@ -329,10 +332,11 @@ FactSpec lassen_anchors() {
                 continue;
               }
               const double value = a.throughput ? o.metric_value : o.time_s;
-              // Distance to the measured range, as a factor >= 1.
-              const double factor = value < a.low ? a.low / value : value > a.high ? value / a.high : 1.0;
+              // The nearest end of the measured range, and the distance to it as a factor >= 1.
+              const double nearest = std::clamp(value, a.low, a.high);
+              const double factor = std::max(value / nearest, nearest / value);
               Row row{label, a.throughput ? gflops(value) : seconds(value), target, Verdict::Holds,
-                      factor == 1.0 ? "inside the measured range" : fmt::format("{} the anchor", ratio(value / (value < a.low ? a.low : a.high)))};
+                      factor == 1.0 ? "inside the measured range" : fmt::format("{} the anchor", ratio(value / nearest))};
               if (factor > 2) row.verdict = Verdict::Fails;
               if (factor > 1.15) row.note += a.why.empty() ? "" : "; " + a.why;
               f.rows.push_back(std::move(row));
@@ -351,22 +355,16 @@ FactSpec all_cpu() {
           },
           [](const Runs& r) {
             Fact f{"all-cpu", "Mapping every task to CPU is slower than the expert mapper, for every program",
-                   fmt::format("p100x4, published scale; the expert mapper and `{}`.", all_cpu_mapper().substr(0, 10)),
+                   fmt::format("p100x4, published scale; the expert mapper and {}.", as_code(all_cpu_mapper())),
                    {}, ""};
             for (const apps::AppInfo& a : apps::list()) {
               const sim::Outcome &e = r[{a.name, "p100x4", 1, Variant::Expert}], &c = r[{a.name, "p100x4", 1, Variant::AllCpu}];
-              if (!e.ok()) {
-                f.rows.push_back(failed_row(a.name + ", expert", "ok", e));
-                continue;
-              }
-              if (!c.ok()) {
-                f.rows.push_back(failed_row(a.name + ", every task on CPU", "ok", c));
-                continue;
-              }
-              const double slowdown = c.time_s / e.time_s;
-              f.rows.push_back(Row{a.name, fmt::format("{} slower", ratio(slowdown)), "> 1x",
-                                   slowdown > 1 ? Verdict::Holds : Verdict::Fails,
-                                   fmt::format("expert {}, CPU {}", seconds(e.time_s), seconds(c.time_s))});
+              add_comparison(f, e, a.name + ", expert", c, a.name + ", every task on CPU", [&] {
+                const double slowdown = c.time_s / e.time_s;
+                return Row{a.name, fmt::format("{} slower", ratio(slowdown)), "> 1x",
+                           slowdown > 1 ? Verdict::Holds : Verdict::Fails,
+                           fmt::format("expert {}, CPU {}", seconds(e.time_s), seconds(c.time_s))};
+              });
             }
             return f;
           }};
@@ -403,10 +401,11 @@ FactSpec default_placement_oom() {
               if (oom) {
                 f.rows.push_back(Row{label, "out of memory", "out of memory", Verdict::Holds, short_problem(o)});
               } else if (o.ok()) {
-                double capacity = 0;
-                const double peak = fb_peak(o, &capacity);
+                const sim::MemoryPeak fb = fullest_framebuffer(o);
                 f.rows.push_back(Row{label, "runs", "out of memory", Verdict::Off,
-                                     fmt::format("peak {} of {} in the fullest framebuffer", gib(peak), gib(capacity))});
+                                     fmt::format("peak {} of {} in the fullest framebuffer",
+                                                 gib(static_cast<double>(fb.peak_bytes)),
+                                                 gib(static_cast<double>(fb.capacity_bytes)))});
                 some_off = true;
               } else {
                 f.rows.push_back(failed_row(label, "out of memory", o));
