@@ -13,32 +13,29 @@ struct OneRegion {
   explicit OneRegion(int64_t n) { r = p.add_region("R", Domain(n), {{"a", 8}, {"b", 8}}); }
 };
 
-TEST(TaskTime, ComputeBoundIsOverheadPlusFlopsOverRate) {
+// One task of `cost` reading field a of a 1,000-element R, on GPU 0 with R in its framebuffer.
+Outcome one_task_on_gpu(const Cost& cost) {
   OneRegion x(1000);
-  TaskKindId k = x.p.add_task(leaf("work", Cost{Precision::FP64, 1e9, {}}));
+  TaskKindId k = x.p.add_task(leaf("work", cost));
   single(x.p, k, {arg(x.p, x.r, std::nullopt, Privilege::RO, {"a"})});
   machine::Machine m = tiny();
   TaskGraph g = analyze(x.p);
   mapping::Plan plan = plan_for(x.p, g, m, [&](PointTaskId) {
     return Placement{gpu(m, 0), {mem(m, MemKind::FBMEM, 0)}};
   });
-  Outcome o = run_ok(x.p, m, plan);
+  return run_ok(x.p, m, plan);
+}
+
+TEST(TaskTime, ComputeBoundIsOverheadPlusFlopsOverRate) {
+  Outcome o = one_task_on_gpu(Cost{Precision::FP64, 1e9, {}});
   // 5 us + max(1e9 / 1e12 s, 8000 B / 500 GB/s)
   EXPECT_NEAR(o.time_s, 5e-6 + 1e-3, 1e-9);
   EXPECT_EQ(o.metric_name, "iterations/s");
 }
 
 TEST(TaskTime, MemoryBoundIsOverheadPlusBytesOverBandwidth) {
-  OneRegion x(1000);
   ArgCost heavy{0, 1e6, 0.0, Access::Streaming};  // 1 MB read per element: 1 GB
-  TaskKindId k = x.p.add_task(leaf("stream", Cost{Precision::FP64, 1e9, {heavy}}));
-  single(x.p, k, {arg(x.p, x.r, std::nullopt, Privilege::RO, {"a"})});
-  machine::Machine m = tiny();
-  TaskGraph g = analyze(x.p);
-  mapping::Plan plan = plan_for(x.p, g, m, [&](PointTaskId) {
-    return Placement{gpu(m, 0), {mem(m, MemKind::FBMEM, 0)}};
-  });
-  Outcome o = run_ok(x.p, m, plan);
+  Outcome o = one_task_on_gpu(Cost{Precision::FP64, 1e9, {heavy}});
   EXPECT_NEAR(o.time_s, 5e-6 + 1e9 / 500e9, 1e-9);
 }
 // A CPU writes R in zero-copy memory; a GPU reads it there: the data crosses the PCIe link
@@ -102,17 +99,9 @@ TEST(TaskTime, GatherStallScalesWithFanInOverAccessesInFlight) {
 
 // A kernel that sustains half the peak rate takes twice the compute time.
 TEST(TaskTime, PeakFractionSlowsCompute) {
-  OneRegion x(1000);
   Cost half{Precision::FP64, 1e9, {}};
   half.peak_fraction = 0.5;
-  TaskKindId k = x.p.add_task(leaf("work", half));
-  single(x.p, k, {arg(x.p, x.r, std::nullopt, Privilege::RO, {"a"})});
-  machine::Machine m = tiny();
-  TaskGraph g = analyze(x.p);
-  mapping::Plan plan = plan_for(x.p, g, m, [&](PointTaskId) {
-    return Placement{gpu(m, 0), {mem(m, MemKind::FBMEM, 0)}};
-  });
-  Outcome o = run_ok(x.p, m, plan);
+  Outcome o = one_task_on_gpu(half);
   EXPECT_NEAR(o.time_s, 5e-6 + 2e-3, 1e-9);
 }
 
