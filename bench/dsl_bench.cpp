@@ -85,7 +85,7 @@ void BM_Place(benchmark::State& state, const std::string& name, const std::strin
 }  // namespace
 
 #define MAGE_MAPPERS(X) X(circuit) X(stencil) X(pennant) X(cannon) X(summa) X(pumma) X(johnson) X(solomonik) X(cosma)
-#define MAGE_COMPILE(app)                                            \
+#define MAGE_COMPILE(app)                                                               \
   BENCHMARK_CAPTURE(BM_Compile, app, std::string(#app))->Unit(benchmark::kMicrosecond); \
   BENCHMARK_CAPTURE(BM_CompileAndBind, app, std::string(#app))->Unit(benchmark::kMicrosecond);
 MAGE_MAPPERS(MAGE_COMPILE)

@@ -8,8 +8,8 @@
 // BM_EvaluateMany runs a batch of 8 with one worker per hardware thread.
 #include <benchmark/benchmark.h>
 
-#include <chrono>
 #include <sys/resource.h>
+#include <chrono>
 #include <thread>
 
 #include "eval/eval.h"
@@ -34,9 +34,7 @@ eval::Request expert_request(const std::string& app) {
   return r;
 }
 
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 void BM_Evaluate(benchmark::State& state, const std::string& app) {
   const eval::Request request = expert_request(app);

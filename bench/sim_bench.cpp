@@ -14,13 +14,13 @@
 
 #include <fmt/format.h>
 
-#include <fstream>
-#include <memory>
-#include <sstream>
-#include <ctime>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <ctime>
+#include <fstream>
+#include <memory>
+#include <sstream>
 
 #include "apps/apps.h"
 #include "dsl/dsl.h"
@@ -53,8 +53,8 @@ struct Setup {
 };
 
 std::unique_ptr<Setup> setup(const std::string& app, const std::string& preset, int nodes) {
-  auto s = std::make_unique<Setup>(
-      Setup{machine::load(preset, {.nodes = nodes, .ranks_per_node = ranks_for(app)}), {}, {}, read_expert(app), {}, {}});
+  auto s = std::make_unique<Setup>(Setup{
+      machine::load(preset, {.nodes = nodes, .ranks_per_node = ranks_for(app)}), {}, {}, read_expert(app), {}, {}});
   apps::Params params;
   params.nodes = nodes;
   params.gpus_per_node = s->machine.procs_per_node(machine::ProcKind::GPU);
@@ -73,8 +73,10 @@ std::unique_ptr<Setup> setup(const std::string& app, const std::string& preset, 
     return s;
   }
   mapping::ApplyResult r = mapping::apply(s->program, s->graph, s->machine, *b.mapper);
-  if (const auto* e = std::get_if<mapping::MappingError>(&r)) s->error = e->message;
-  else s->plan = std::get<mapping::Plan>(r);
+  if (const auto* e = std::get_if<mapping::MappingError>(&r))
+    s->error = e->message;
+  else
+    s->plan = std::get<mapping::Plan>(r);
   return s;
 }
 
@@ -179,15 +181,15 @@ void BM_Evaluation(benchmark::State& state, const std::string& app, const std::s
 }  // namespace
 
 #define MAGE_SIM_APPS(X) X(circuit) X(stencil) X(pennant) X(cannon) X(summa) X(pumma) X(johnson) X(solomonik) X(cosma)
-#define MAGE_SIM(app)                                                                                          \
-  BENCHMARK_CAPTURE(BM_Simulate, app##_p100x4, std::string(#app), std::string("p100x4"), 1)                   \
-      ->Unit(benchmark::kMillisecond)                                                                          \
-      ->UseRealTime();                                                                                         \
-  BENCHMARK_CAPTURE(BM_Simulate, app##_lassen16, std::string(#app), std::string("lassen"), 16)                \
-      ->Unit(benchmark::kMillisecond)                                                                          \
-      ->UseRealTime()                                                                                          \
-      ->MinTime(2);                                                                                            \
-  BENCHMARK_CAPTURE(BM_Evaluation, app##_p100x4, std::string(#app), std::string("p100x4"), 1)                 \
-      ->Unit(benchmark::kMillisecond)                                                                          \
+#define MAGE_SIM(app)                                                                          \
+  BENCHMARK_CAPTURE(BM_Simulate, app##_p100x4, std::string(#app), std::string("p100x4"), 1)    \
+      ->Unit(benchmark::kMillisecond)                                                          \
+      ->UseRealTime();                                                                         \
+  BENCHMARK_CAPTURE(BM_Simulate, app##_lassen16, std::string(#app), std::string("lassen"), 16) \
+      ->Unit(benchmark::kMillisecond)                                                          \
+      ->UseRealTime()                                                                          \
+      ->MinTime(2);                                                                            \
+  BENCHMARK_CAPTURE(BM_Evaluation, app##_p100x4, std::string(#app), std::string("p100x4"), 1)  \
+      ->Unit(benchmark::kMillisecond)                                                          \
       ->UseRealTime();
 MAGE_SIM_APPS(MAGE_SIM)

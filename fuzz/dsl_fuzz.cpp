@@ -3,8 +3,8 @@
 // so is a printer whose output does not parse back to the same tree.
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "dsl/dsl.h"

@@ -27,13 +27,15 @@ struct Entry {
 
 const std::vector<Entry>& registry() {
   static const std::vector<Entry> apps = {
-      {{"circuit", "electrical circuit simulation: 3 index launches per iteration over one piece per GPU, "
-                   "ghost nodes exchanged through reductions"},
+      {{"circuit",
+        "electrical circuit simulation: 3 index launches per iteration over one piece per GPU, "
+        "ghost nodes exchanged through reductions"},
        detail::build_circuit},
       {{"stencil", "2-D radius-2 star stencil (PRK) on one 15,000^2 tile per GPU, halo strips to the 4 neighbours"},
        detail::build_stencil},
-      {{"pennant", "Lagrangian hydrodynamics on an unstructured mesh: 27 index launches per cycle, "
-                   "irregular side loops, a global time-step reduction"},
+      {{"pennant",
+        "Lagrangian hydrodynamics on an unstructured mesh: 27 index launches per cycle, "
+        "irregular side loops, a global time-step reduction"},
        detail::build_pennant},
       {{"cannon", "Cannon's 2-D matrix multiplication (DISTAL): systolic shifts of B and C tiles"},
        detail::build_cannon},

@@ -59,11 +59,11 @@ nlohmann::json describe_json(const program::Program& p);
 
 // Aggregates used by descriptions and tests.
 struct Totals {
-  int launches_per_iteration = 0;      // top-level launches of one timed iteration
-  int64_t point_tasks_per_iteration = 0;  // including nested ones
-  double flops_per_iteration = 0;      // leaf tasks, on their first variant
+  int launches_per_iteration = 0;           // top-level launches of one timed iteration
+  int64_t point_tasks_per_iteration = 0;    // including nested ones
+  double flops_per_iteration = 0;           // leaf tasks, on their first variant
   double bytes_accessed_per_iteration = 0;  // read + written by leaf tasks
-  int64_t region_bytes = 0;            // all fields of all regions
+  int64_t region_bytes = 0;                 // all fields of all regions
 };
 Totals totals(const program::Program& p);
 

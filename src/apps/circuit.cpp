@@ -1,6 +1,6 @@
 // Circuit: electrical circuit simulation (BENCHMARKS.md, "Circuit").
-#include <algorithm>
 #include <fmt/format.h>
+#include <algorithm>
 
 #include "apps/common.h"
 
@@ -18,13 +18,14 @@ Program build_circuit(const Params& params) {
   Program p;
   p.name = "circuit";
   p.iterations = iters;
-  p.notes = {{"pieces", fmt::format("{} (one per GPU: {} node(s) x {} GPUs)", pieces, params.nodes, params.gpus_per_node)},
-             {"per piece", fmt::format("{} circuit nodes ({} private, {} shared), {} wires", thousands(nodes),
-                                       thousands(private_nodes), thousands(shared_nodes), thousands(wires))},
-             {"wires", "80% connect nodes of their own piece, the rest shared nodes of pieces within +-3"},
-             {"loop", fmt::format("{} iterations (timed) of calculate_new_currents, distribute_charge, "
-                                  "update_voltages",
-                                  iters)}};
+  p.notes = {
+      {"pieces", fmt::format("{} (one per GPU: {} node(s) x {} GPUs)", pieces, params.nodes, params.gpus_per_node)},
+      {"per piece", fmt::format("{} circuit nodes ({} private, {} shared), {} wires", thousands(nodes),
+                                thousands(private_nodes), thousands(shared_nodes), thousands(wires))},
+      {"wires", "80% connect nodes of their own piece, the rest shared nodes of pieces within +-3"},
+      {"loop", fmt::format("{} iterations (timed) of calculate_new_currents, distribute_charge, "
+                           "update_voltages",
+                           iters)}};
 
   // all_nodes: blocks 0..P-1 are the private nodes of each piece, P..2P-1 the shared ones.
   RegionId all_nodes = p.add_region("all_nodes", Domain(pieces * nodes),
@@ -32,8 +33,8 @@ Program build_circuit(const Params& params) {
   std::vector<int64_t> blocks(static_cast<size_t>(pieces), private_nodes);
   blocks.insert(blocks.end(), static_cast<size_t>(pieces), shared_nodes);
   p.set_blocks(all_nodes, blocks);
-  std::vector<Field> wire_fields = {{"in_ptr", 8}, {"out_ptr", 8}, {"inductance", 4}, {"resistance", 4},
-                                    {"wire_cap", 4}};
+  std::vector<Field> wire_fields = {
+      {"in_ptr", 8}, {"out_ptr", 8}, {"inductance", 4}, {"resistance", 4}, {"wire_cap", 4}};
   for (int i = 0; i < 10; ++i) wire_fields.push_back({fmt::format("current_{}", i), 4});
   for (int i = 0; i < 9; ++i) wire_fields.push_back({fmt::format("voltage_{}", i), 4});
   RegionId all_wires = p.add_region("all_wires", Domain(pieces * wires), wire_fields);
@@ -73,9 +74,9 @@ Program build_circuit(const Params& params) {
 
   TaskKindId init_piece = p.add_task(task("init_piece", true, cpu_only, cost(Precision::FP32, {}),
                                           "set up the nodes and wires of one piece (setup, CPU only)"));
-  TaskKindId init_pointers = p.add_task(task("init_pointers", true, cpu_only,
-                                             cost(Precision::FP32, {{}, {}, {}, gather()}),
-                                             "point each wire at its two nodes (setup, CPU only)"));
+  TaskKindId init_pointers =
+      p.add_task(task("init_pointers", true, cpu_only, cost(Precision::FP32, {{}, {}, {}, gather()}),
+                      "point each wire at its two nodes (setup, CPU only)"));
   TaskKindId print_summary = p.add_task(task("print_summary", true, cpu_only, cost(Precision::FP32, {}),
                                              "print the final node voltages (after the loop, CPU only)"));
   // Fan-in of the node regions: every wire reads (calculate_new_currents) and reduces into
@@ -83,12 +84,14 @@ Program build_circuit(const Params& params) {
   // out-pointers too for the 80% internal wires; the other 20% land on ghost nodes.
   const double cross_wires = 0.2 * static_cast<double>(wires);
   const double shared_share = static_cast<double>(shared_nodes) / static_cast<double>(nodes);
-  const double private_fan_in = (1.0 + 0.8) * static_cast<double>(wires) * (1 - shared_share) /
-                                static_cast<double>(private_nodes);
-  const double shared_fan_in = (1.0 + 0.8) * static_cast<double>(wires) * shared_share / static_cast<double>(shared_nodes);
+  const double private_fan_in =
+      (1.0 + 0.8) * static_cast<double>(wires) * (1 - shared_share) / static_cast<double>(private_nodes);
+  const double shared_fan_in =
+      (1.0 + 0.8) * static_cast<double>(wires) * shared_share / static_cast<double>(shared_nodes);
   const double ghost_fan_in = cross_wires / (small ? 14.5 : 725.0);  // the mean ghost size below
   auto node_gathers = [&](double flops) {
-    return std::vector<ArgCost>{gather(flops, private_fan_in), gather(flops, shared_fan_in), gather(flops, ghost_fan_in)};
+    return std::vector<ArgCost>{gather(flops, private_fan_in), gather(flops, shared_fan_in),
+                                gather(flops, ghost_fan_in)};
   };
   std::vector<ArgCost> cnc_args = node_gathers(0);
   cnc_args.push_back(flops_per(96.0 * 10'000));
@@ -102,9 +105,9 @@ Program build_circuit(const Params& params) {
                                    "10,000 time steps of the wire equations: compute-bound"));
   TaskKindId dc = p.add_task(task("distribute_charge", true, loop_procs, cost(Precision::FP32, dc_args),
                                   "scatter each wire's current into the charge of its two nodes"));
-  TaskKindId uv = p.add_task(task("update_voltages", true, loop_procs,
-                                  cost(Precision::FP32, {flops_per(4), flops_per(4)}),
-                                  "new node voltages from charge, capacitance and leakage"));
+  TaskKindId uv =
+      p.add_task(task("update_voltages", true, loop_procs, cost(Precision::FP32, {flops_per(4), flops_per(4)}),
+                      "new node voltages from charge, capacitance and leakage"));
 
   const Domain launch(pieces);
   const Projection id = Projection::identity();
@@ -125,17 +128,16 @@ Program build_circuit(const Params& params) {
                  {piece(p, rp_private, id, {acc(p, all_nodes, Privilege::RO, {"node_voltage"})}),
                   piece(p, rp_shared, id, {acc(p, all_nodes, Privilege::RO, {"node_voltage"})}),
                   piece(p, rp_ghost, id, {acc(p, all_nodes, Privilege::RO, {"node_voltage"})}),
-                  piece(p, rp_wires, id,
-                        {acc_mask(wire_consts, Privilege::RO), acc_mask(wire_state, Privilege::RW)})},
+                  piece(p, rp_wires, id, {acc_mask(wire_consts, Privilege::RO), acc_mask(wire_state, Privilege::RW)})},
                  o);
     o.fence = false;
-    index_launch(p, dc, launch,
-                 {piece(p, rp_private, id, {acc(p, all_nodes, Privilege::RW, {"charge"})}),
-                  piece(p, rp_shared, id, {acc(p, all_nodes, Privilege::RED, {"charge"}, RedOp::Sum)}),
-                  piece(p, rp_ghost, id, {acc(p, all_nodes, Privilege::RED, {"charge"}, RedOp::Sum)}),
-                  piece(p, rp_wires, id,
-                        {acc(p, all_wires, Privilege::RO, {"in_ptr", "out_ptr", "current_0", "current_9"})})},
-                 o);
+    index_launch(
+        p, dc, launch,
+        {piece(p, rp_private, id, {acc(p, all_nodes, Privilege::RW, {"charge"})}),
+         piece(p, rp_shared, id, {acc(p, all_nodes, Privilege::RED, {"charge"}, RedOp::Sum)}),
+         piece(p, rp_ghost, id, {acc(p, all_nodes, Privilege::RED, {"charge"}, RedOp::Sum)}),
+         piece(p, rp_wires, id, {acc(p, all_wires, Privilege::RO, {"in_ptr", "out_ptr", "current_0", "current_9"})})},
+        o);
     auto uv_access = [&] {
       return std::vector<FieldAccess>{acc(p, all_nodes, Privilege::RO, {"node_cap", "leakage"}),
                                       acc(p, all_nodes, Privilege::RW, {"node_voltage", "charge"})};

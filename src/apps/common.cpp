@@ -57,8 +57,7 @@ RegionArg whole(RegionId r, std::vector<FieldAccess> access) {
   return RegionArg{r, std::nullopt, Projection::identity(), std::move(access)};
 }
 
-TaskKind task(std::string name, bool leaf, std::vector<ProcKind> procs, Cost c, std::string description,
-              Order layout) {
+TaskKind task(std::string name, bool leaf, std::vector<ProcKind> procs, Cost c, std::string description, Order layout) {
   TaskKind k;
   k.name = std::move(name);
   k.leaf = leaf;
@@ -81,8 +80,8 @@ ArgCost gather(double flops_per_element, double accesses_per_element) {
   return a;
 }
 
-LaunchId index_launch(Program& p, TaskKindId t, Domain d, std::vector<RegionArg> args, LaunchOpts o,
-                      LaunchId parent, int64_t steps) {
+LaunchId index_launch(Program& p, TaskKindId t, Domain d, std::vector<RegionArg> args, LaunchOpts o, LaunchId parent,
+                      int64_t steps) {
   Launch l;
   l.task = t;
   l.kind = LaunchKind::Index;

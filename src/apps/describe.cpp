@@ -1,7 +1,7 @@
 // The description of a program that people and language models read before writing a
 // mapper: compact text, and the same facts as JSON.
-#include <algorithm>
 #include <fmt/format.h>
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -37,7 +37,9 @@ std::string plural(int64_t n, const std::string& one, const std::string& many = 
   return thousands(n) + " " + (n == 1 ? one : many.empty() ? one + "s" : many);
 }
 
-std::string flops_text(double f) { return f == 0 ? "0" : f < 1e6 ? fmt::format("{:.0f}", f) : fmt::format("{:.3g}", f); }
+std::string flops_text(double f) {
+  return f == 0 ? "0" : f < 1e6 ? fmt::format("{:.0f}", f) : fmt::format("{:.3g}", f);
+}
 
 // Field names with runs of name_0, name_1, ... folded into name_0..k.
 std::string field_list(const std::vector<std::string>& names) {
@@ -92,14 +94,14 @@ std::string form_key(const Program& p, const Launch& l) {
 }
 
 struct ArgStats {
-  double lo = 1e300, hi = 0;  // bytes per point (read + written)
+  double lo = 1e300, hi = 0;    // bytes per point (read + written)
   double elo = 1e300, ehi = 0;  // elements per point
 };
 
 struct Form {
   LaunchId first = -1;
-  int count = 0;        // launches of this form
-  int timed = 0;        // of which timed
+  int count = 0;  // launches of this form
+  int timed = 0;  // of which timed
   std::vector<ArgStats> args;
   double flo = 1e300, fhi = 0;  // flops per point
 };
@@ -240,8 +242,9 @@ std::string describe(const Program& p) {
   line(fmt::format("program {}: {}", p.name, summary_of(p.name)));
   for (const auto& [k, v] : p.notes) line(fmt::format("  {}: {}", k, v));
   line(fmt::format("  per timed iteration: {}, {}, {} flops, {} read+written",
-                   plural(tot.launches_per_iteration, "top-level launch", "top-level launches"), plural(tot.point_tasks_per_iteration, "point task"),
-                   flops_text(tot.flops_per_iteration), human_bytes(tot.bytes_accessed_per_iteration)));
+                   plural(tot.launches_per_iteration, "top-level launch", "top-level launches"),
+                   plural(tot.point_tasks_per_iteration, "point task"), flops_text(tot.flops_per_iteration),
+                   human_bytes(tot.bytes_accessed_per_iteration)));
 
   line("");
   line(fmt::format("data ({} in all fields of all regions):", human_bytes(static_cast<double>(tot.region_bytes))));
@@ -260,16 +263,16 @@ std::string describe(const Program& p) {
         hi = std::max(hi, pc.elements);
       }
       std::string of = part.parent_name != reg.name ? " of " + part.parent_name : "";
-      std::string s = fmt::format("    partition {}{}: {}, {} [{}] of {} elements", part.name, of,
-                                  part.disjoint ? "disjoint" : "aliased",
-                                  plural(static_cast<int64_t>(part.pieces.size()), "piece"), to_string(part.colors),
-                                  lo == hi ? thousands(lo) : thousands(lo) + "-" + thousands(hi));
+      std::string s =
+          fmt::format("    partition {}{}: {}, {} [{}] of {} elements", part.name, of,
+                      part.disjoint ? "disjoint" : "aliased", plural(static_cast<int64_t>(part.pieces.size()), "piece"),
+                      to_string(part.colors), lo == hi ? thousands(lo) : thousands(lo) + "-" + thousands(hi));
       if (part.reference) {
         const Partition& ref = p.partitions[static_cast<size_t>(*part.reference)];
         std::string ov;
         for (const Overlap& o : part.pieces[0].overlaps)
-          ov += (ov.empty() ? "" : ", ") + fmt::format("{}[{}] {}", ref.name,
-                                                      color_text(ref.colors.point(o.piece)), thousands(o.count));
+          ov += (ov.empty() ? "" : ", ") +
+                fmt::format("{}[{}] {}", ref.name, color_text(ref.colors.point(o.piece)), thousands(o.count));
         s += fmt::format("; overlaps pieces of {} (piece 0: {})", ref.name, ov.empty() ? "none" : ov);
       }
       line(s);
@@ -295,8 +298,8 @@ std::string describe(const Program& p) {
         const RegionArg& arg = l.args[a];
         const ArgStats& st = f.args[a];
         std::string bytes = arg.only(Privilege::NA) ? ", no data"
-                            : t.leaf                  ? ", " + range(st.lo, st.hi, human_bytes)
-                                                      : "";
+                            : t.leaf                ? ", " + range(st.lo, st.hi, human_bytes)
+                                                    : "";
         std::string pattern;
         if (t.leaf && !arg.only(Privilege::NA)) {
           Access acc = a < v.cost.args.size() ? v.cost.args[a].access : Access::Streaming;
@@ -309,8 +312,9 @@ std::string describe(const Program& p) {
       for (FutureId fu : l.consumes) line(fmt::format("      uses future {}", p.futures[static_cast<size_t>(fu)].name));
       if (l.produces) {
         const Future& fu = p.futures[static_cast<size_t>(*l.produces)];
-        line(fmt::format("      produces future {}{}", fu.name,
-                         fu.reduction != RedOp::None ? fmt::format(" ({}-reduced over points)", to_string(fu.reduction)) : ""));
+        line(fmt::format(
+            "      produces future {}{}", fu.name,
+            fu.reduction != RedOp::None ? fmt::format(" ({}-reduced over points)", to_string(fu.reduction)) : ""));
       }
       if (l.fence) line("      after an execution fence");
       if (t.leaf) line(fmt::format("      cost: {} flops per point", range(f.flo, f.fhi, flops_text)));
@@ -355,14 +359,16 @@ nlohmann::json describe_json(const Program& p) {
   j["regions"] = json::array();
   for (size_t r = 0; r < p.regions.size(); ++r) {
     const Region& reg = p.regions[r];
-    json jr = {{"name", reg.name}, {"extent", dims(reg.space)}, {"elements", reg.volume()},
-               {"bytes", reg.total_bytes()}};
+    json jr = {
+        {"name", reg.name}, {"extent", dims(reg.space)}, {"elements", reg.volume()}, {"bytes", reg.total_bytes()}};
     jr["fields"] = json::array();
     for (const Field& f : reg.fields) jr["fields"].push_back({{"name", f.name}, {"bytes", f.bytes}});
     jr["partitions"] = json::array();
     for (const Partition& part : p.partitions) {
       if (part.region != static_cast<RegionId>(r)) continue;
-      json jp = {{"name", part.name}, {"parent", part.parent_name}, {"disjoint", part.disjoint},
+      json jp = {{"name", part.name},
+                 {"parent", part.parent_name},
+                 {"disjoint", part.disjoint},
                  {"colors", dims(part.colors)}};
       json elems = json::array();
       for (const Piece& pc : part.pieces) elems.push_back(pc.elements);
@@ -385,7 +391,9 @@ nlohmann::json describe_json(const Program& p) {
   for (const auto& [tid, forms] : c.tasks) {
     const TaskKind& t = p.tasks[static_cast<size_t>(tid)];
     const Variant& v = *t.variant(detail::cost_variant(t));
-    json jt = {{"name", t.name}, {"leaf", t.leaf}, {"description", t.description},
+    json jt = {{"name", t.name},
+               {"leaf", t.leaf},
+               {"description", t.description},
                {"precision", std::string(to_string(v.cost.precision))}};
     jt["variants"] = json::array();
     for (const Variant& var : t.variants) jt["variants"].push_back(std::string(to_string(var.proc)));
@@ -393,14 +401,19 @@ nlohmann::json describe_json(const Program& p) {
     jt["launches"] = json::array();
     for (const auto& [key, f] : forms) {
       const Launch& l = p.launches[static_cast<size_t>(f.first)];
-      json jl = {{"kind", l.kind == LaunchKind::Index ? "index" : "single"}, {"domain", dims(l.domain)},
-                 {"count", f.count}, {"timed", f.timed}, {"steps", l.steps}, {"fence", l.fence}};
+      json jl = {{"kind", l.kind == LaunchKind::Index ? "index" : "single"},
+                 {"domain", dims(l.domain)},
+                 {"count", f.count},
+                 {"timed", f.timed},
+                 {"steps", l.steps},
+                 {"fence", l.fence}};
       if (l.parent >= 0) jl["parent_task"] = p.task_of(p.launches[static_cast<size_t>(l.parent)]).name;
       if (t.leaf) jl["flops_per_point"] = {f.flo, f.fhi};
       jl["args"] = json::array();
       for (size_t a = 0; a < l.args.size(); ++a) {
         const RegionArg& arg = l.args[a];
-        json ja = {{"index", a}, {"names", p.arg_names(arg)}, {"region", p.regions[static_cast<size_t>(arg.region)].name}};
+        json ja = {
+            {"index", a}, {"names", p.arg_names(arg)}, {"region", p.regions[static_cast<size_t>(arg.region)].name}};
         if (arg.partition) {
           ja["partition"] = p.partitions[static_cast<size_t>(*arg.partition)].name;
           ja["projection"] = arg.projection.kind == Projection::Kind::Identity ? "i" : arg.projection.text;

@@ -11,9 +11,10 @@ Program build_mm2d(const Params& params, Mm2d algo) {
   const char* name = algo == Mm2d::Cannon ? "cannon" : algo == Mm2d::Summa ? "summa" : "pumma";
   check_params(name, params);
   if (params.gpus_per_node != 4)
-    throw AppError(fmt::format("{}: needs 4 GPUs per node (task_5 is launched over the node's 2 x 2 GPUs); "
-                               "the machine has {}",
-                               name, params.gpus_per_node));
+    throw AppError(
+        fmt::format("{}: needs 4 GPUs per node (task_5 is launched over the node's 2 x 2 GPUs); "
+                    "the machine has {}",
+                    name, params.gpus_per_node));
   const int iters = iterations(name, params, 10, 2);
   // Node grid gx x gy = nodes, as square as possible; Cannon makes x the larger extent,
   // SUMMA and PUMMA y.
@@ -24,17 +25,17 @@ Program build_mm2d(const Params& params, Mm2d algo) {
 
   Program p;
   p.name = name;
-  const char* pattern = algo == Mm2d::Cannon ? "B(i,(i+j+ko)%gx) and C((i+j+ko)%gx,j); inside the node "
-                                               "GPU (i',j') uses k-half (i'+j'+kio)%2 (systolic shifts)"
+  const char* pattern = algo == Mm2d::Cannon  ? "B(i,(i+j+ko)%gx) and C((i+j+ko)%gx,j); inside the node "
+                                                "GPU (i',j') uses k-half (i'+j'+kio)%2 (systolic shifts)"
                         : algo == Mm2d::Summa ? "B(i,ko) and C(ko,j): broadcasts along rows and columns; "
                                                 "GPU k-half kio"
                                               : "B(i,(i+ko)%gx) and C((i+ko)%gx,j): row broadcast, column "
                                                 "shift; GPU k-half kio";
   p.notes = {{"matrices", fmt::format("A = B.C, n = {} (20,000 x sqrt(nodes)), double", thousands(n))},
              {"node grid", fmt::format("gx x gy = {} x {}; GPU tiles 2gx x 2gy = {} x {}", gx, gy, 2 * gx, 2 * gy)},
-             {"tiles", fmt::format("A per GPU {} x {}; each task_4 reads B {} x {} and C {} x {}", thousands(n / (2 * gx)),
-                                   thousands(n / (2 * gy)), thousands(n / (2 * gx)), thousands(n / (2 * gx)),
-                                   thousands(n / (2 * gx)), thousands(n / (2 * gy)))},
+             {"tiles", fmt::format("A per GPU {} x {}; each task_4 reads B {} x {} and C {} x {}",
+                                   thousands(n / (2 * gx)), thousands(n / (2 * gy)), thousands(n / (2 * gx)),
+                                   thousands(n / (2 * gx)), thousands(n / (2 * gx)), thousands(n / (2 * gy)))},
              {"step ko of node (i,j) reads", pattern},
              {"loop", fmt::format("1 warm-up + {} timed iterations, each one launch of task_7 after a fence", iters)}};
 
@@ -69,9 +70,12 @@ Program build_mm2d(const Params& params, Mm2d algo) {
   // The node-level k step: task_6's step ko inside task_7 (i, j).
   auto kstep = [algo, gx](int64_t i, int64_t j, int64_t ko) {
     switch (algo) {
-      case Mm2d::Cannon: return (i + j + ko) % gx;
-      case Mm2d::Summa: return ko;
-      case Mm2d::Pumma: return (i + ko) % gx;
+      case Mm2d::Cannon:
+        return (i + j + ko) % gx;
+      case Mm2d::Summa:
+        return ko;
+      case Mm2d::Pumma:
+        return (i + ko) % gx;
     }
     return ko;
   };
@@ -97,34 +101,38 @@ Program build_mm2d(const Params& params, Mm2d algo) {
                ? piece(p, b_nodes, Projection::of(proj, fmt::format("(i,{})", ktext)), {vals(p, rb, Privilege::RO)})
                : piece(p, c_nodes, Projection::of(proj, fmt::format("({},j)", ktext)), {vals(p, rc, Privilege::RO)});
   };
-  auto kio_half = [algo](int64_t ii, int64_t jj, int64_t kio) { return algo == Mm2d::Cannon ? (ii + jj + kio) % 2 : kio; };
+  auto kio_half = [algo](int64_t ii, int64_t jj, int64_t kio) {
+    return algo == Mm2d::Cannon ? (ii + jj + kio) % 2 : kio;
+  };
   const std::string khalf = algo == Mm2d::Cannon ? "(i'+j'+kio)%2" : "kio";
 
   mm_loop(p, iters, [&](LaunchOpts o) {
-    LaunchId l7 = index_launch(p, task_7, Domain(gx, gy),
-                               {piece(p, a_nodes, id, {vals(p, ra, Privilege::RW)}),
-                                piece(p, b_rows, Projection::of([](const PointRef& r) { return Point(r.point[0], 0); }, "(i,0)"),
-                                      {vals(p, rb, Privilege::RO)}),
-                                piece(p, c_cols, Projection::of([](const PointRef& r) { return Point(0, r.point[1]); }, "(0,j)"),
-                                      {vals(p, rc, Privilege::RO)})},
-                               o);
+    LaunchId l7 =
+        index_launch(p, task_7, Domain(gx, gy),
+                     {piece(p, a_nodes, id, {vals(p, ra, Privilege::RW)}),
+                      piece(p, b_rows, Projection::of([](const PointRef& r) { return Point(r.point[0], 0); }, "(i,0)"),
+                            {vals(p, rb, Privilege::RO)}),
+                      piece(p, c_cols, Projection::of([](const PointRef& r) { return Point(0, r.point[1]); }, "(0,j)"),
+                            {vals(p, rc, Privilege::RO)})},
+                     o);
     LaunchOpts child{o.iteration, o.timed, false};
-    LaunchId l6 = single_launch(
-        p, task_6,
-        {piece(p, a_nodes, Projection::of([](const PointRef& r) { return r.parent->point; }, "(i,j)"),
-               {vals(p, ra, Privilege::RW)}),
-         node_tile(NodeTile::B, 0), node_tile(NodeTile::C, 0)},
-        child, l7, gx);
-    LaunchId l5 = index_launch(
-        p, task_5, Domain(2, 2),
-        {piece(p, a_gpus,
-               Projection::of([](const PointRef& r) {
-                 const PointRef& t7 = *r.parent->parent;
-                 return Point(2 * t7.point[0] + r.point[0], 2 * t7.point[1] + r.point[1]);
-               }, "(2i+i',2j+j')"),
-               {vals(p, ra, Privilege::RW)}),
-         node_tile(NodeTile::B, 1), node_tile(NodeTile::C, 1)},
-        child, l6);
+    LaunchId l6 =
+        single_launch(p, task_6,
+                      {piece(p, a_nodes, Projection::of([](const PointRef& r) { return r.parent->point; }, "(i,j)"),
+                             {vals(p, ra, Privilege::RW)}),
+                       node_tile(NodeTile::B, 0), node_tile(NodeTile::C, 0)},
+                      child, l7, gx);
+    LaunchId l5 = index_launch(p, task_5, Domain(2, 2),
+                               {piece(p, a_gpus,
+                                      Projection::of(
+                                          [](const PointRef& r) {
+                                            const PointRef& t7 = *r.parent->parent;
+                                            return Point(2 * t7.point[0] + r.point[0], 2 * t7.point[1] + r.point[1]);
+                                          },
+                                          "(2i+i',2j+j')"),
+                                      {vals(p, ra, Privilege::RW)}),
+                                node_tile(NodeTile::B, 1), node_tile(NodeTile::C, 1)},
+                               child, l6);
     // task_4 at step kio of task_5 (i', j') of task_6 step ko of task_7 (i, j).
     auto gpu_k = [node_k, kio_half](const PointRef& r, int64_t& gi, int64_t& gj, int64_t& gk) {
       const PointRef& t5 = *r.parent;
@@ -136,25 +144,31 @@ Program build_mm2d(const Params& params, Mm2d algo) {
     };
     single_launch(p, task_4,
                   {piece(p, a_gpus,
-                         Projection::of([gpu_k](const PointRef& r) {
-                           int64_t gi, gj, gk;
-                           gpu_k(r, gi, gj, gk);
-                           return Point(gi, gj);
-                         }, "(2i+i',2j+j')"),
+                         Projection::of(
+                             [gpu_k](const PointRef& r) {
+                               int64_t gi, gj, gk;
+                               gpu_k(r, gi, gj, gk);
+                               return Point(gi, gj);
+                             },
+                             "(2i+i',2j+j')"),
                          {vals(p, ra, Privilege::RW)}),
                    piece(p, b_gpus,
-                         Projection::of([gpu_k](const PointRef& r) {
-                           int64_t gi, gj, gk;
-                           gpu_k(r, gi, gj, gk);
-                           return Point(gi, gk);
-                         }, fmt::format("(2i+i',2{}+{})", ktext, khalf)),
+                         Projection::of(
+                             [gpu_k](const PointRef& r) {
+                               int64_t gi, gj, gk;
+                               gpu_k(r, gi, gj, gk);
+                               return Point(gi, gk);
+                             },
+                             fmt::format("(2i+i',2{}+{})", ktext, khalf)),
                          {vals(p, rb, Privilege::RO)}),
                    piece(p, c_gpus,
-                         Projection::of([gpu_k](const PointRef& r) {
-                           int64_t gi, gj, gk;
-                           gpu_k(r, gi, gj, gk);
-                           return Point(gk, gj);
-                         }, fmt::format("(2{}+{},2j+j')", ktext, khalf)),
+                         Projection::of(
+                             [gpu_k](const PointRef& r) {
+                               int64_t gi, gj, gk;
+                               gpu_k(r, gi, gj, gk);
+                               return Point(gk, gj);
+                             },
+                             fmt::format("(2{}+{},2j+j')", ktext, khalf)),
                          {vals(p, rc, Privilege::RO)})},
                   child, l5, 2);
   });

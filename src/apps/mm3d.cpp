@@ -23,16 +23,17 @@ Program build_mm3d(const Params& params, const char* name, const std::map<int, s
 
   Program p;
   p.name = name;
-  p.notes = {{"matrices", fmt::format("A = B.C, n = {} (20,000 x sqrt(nodes)), double", thousands(n))},
-             {"grid", fmt::format("{} x {} x {} = {} point tasks on {} GPUs ({})", gx, gy, gz, gx * gy * gz, gpus,
-                                  grid_text)},
-             {"tiles", fmt::format("task_4 (i,j,k): A(i,j) {} x {} += B(i,k) {} x {} . C(k,j) {} x {}",
-                                   thousands(n / gx), thousands(n / gy), thousands(n / gx), thousands(n / gz),
-                                   thousands(n / gz), thousands(n / gy))},
-             {"placement", "A, B, C start on the faces k=0, j=0, i=0 (task_1, task_2, task_3); partial A of "
-                           "every k are reduced back to face k=0"},
-             {"ranks", fmt::format("run as {} rank(s) per node", params.ranks_per_node)},
-             {"loop", fmt::format("1 warm-up + {} timed iterations, each one launch of task_4 after a fence", iters)}};
+  p.notes = {
+      {"matrices", fmt::format("A = B.C, n = {} (20,000 x sqrt(nodes)), double", thousands(n))},
+      {"grid", fmt::format("{} x {} x {} = {} point tasks on {} GPUs ({})", gx, gy, gz, gx * gy * gz, gpus, grid_text)},
+      {"tiles",
+       fmt::format("task_4 (i,j,k): A(i,j) {} x {} += B(i,k) {} x {} . C(k,j) {} x {}", thousands(n / gx),
+                   thousands(n / gy), thousands(n / gx), thousands(n / gz), thousands(n / gz), thousands(n / gy))},
+      {"placement",
+       "A, B, C start on the faces k=0, j=0, i=0 (task_1, task_2, task_3); partial A of "
+       "every k are reduced back to face k=0"},
+      {"ranks", fmt::format("run as {} rank(s) per node", params.ranks_per_node)},
+      {"loop", fmt::format("1 warm-up + {} timed iterations, each one launch of task_4 after a fence", iters)}};
 
   Tiled A = tiled_matrix(p, "A", n, gx, gy);
   Tiled B = tiled_matrix(p, "B", n, gx, gz);
@@ -47,9 +48,12 @@ Program build_mm3d(const Params& params, const char* name, const std::map<int, s
   auto proj = [](int a, int b, const char* text) {
     return Projection::of([a, b](const PointRef& r) { return Point(r.point[a], r.point[b]); }, text);
   };
-  index_launch(p, pl.task_1, Domain(gx, gy, 1), {piece(p, a_tiles, proj(0, 1, "(i,j)"), {vals(p, ra, Privilege::WO)})}, {});
-  index_launch(p, pl.task_2, Domain(gx, 1, gz), {piece(p, b_tiles, proj(0, 2, "(i,k)"), {vals(p, rb, Privilege::WO)})}, {});
-  index_launch(p, pl.task_3, Domain(1, gy, gz), {piece(p, c_tiles, proj(2, 1, "(k,j)"), {vals(p, rc, Privilege::WO)})}, {});
+  index_launch(p, pl.task_1, Domain(gx, gy, 1), {piece(p, a_tiles, proj(0, 1, "(i,j)"), {vals(p, ra, Privilege::WO)})},
+               {});
+  index_launch(p, pl.task_2, Domain(gx, 1, gz), {piece(p, b_tiles, proj(0, 2, "(i,k)"), {vals(p, rb, Privilege::WO)})},
+               {});
+  index_launch(p, pl.task_3, Domain(1, gy, gz), {piece(p, c_tiles, proj(2, 1, "(k,j)"), {vals(p, rc, Privilege::WO)})},
+               {});
   mm_loop(p, iters, [&](LaunchOpts o) {
     index_launch(p, task_4, Domain(gx, gy, gz),
                  {piece(p, a_tiles, proj(0, 1, "(i,j)"), {vals(p, ra, Privilege::RED)}),

@@ -18,11 +18,8 @@ Program build_solomonik(const Params& params) {
     int64_t r, c, r3;
     bool published;
   };
-  static const std::map<int, Grid> grids = {{4, {2, 1, 2, true}},
-                                            {8, {2, 2, 2, true}},
-                                            {16, {4, 1, 4, true}},
-                                            {32, {4, 2, 4, true}},
-                                            {64, {4, 4, 4, false}}};
+  static const std::map<int, Grid> grids = {
+      {4, {2, 1, 2, true}}, {8, {2, 2, 2, true}}, {16, {4, 1, 4, true}}, {32, {4, 2, 4, true}}, {64, {4, 4, 4, false}}};
   std::string known, table;
   for (const auto& [g, grid] : grids) {
     known += fmt::format("{}{}", known.empty() ? "" : ", ", g);
@@ -31,8 +28,9 @@ Program build_solomonik(const Params& params) {
   }
   auto found = grids.find(gpus);
   if (found == grids.end())
-    throw AppError(fmt::format("solomonik: no (r, c, r3) grid for {} GPUs ({} node{} x {} GPUs); supported GPU counts: {}",
-                               gpus, params.nodes, params.nodes == 1 ? "" : "s", params.gpus_per_node, known));
+    throw AppError(
+        fmt::format("solomonik: no (r, c, r3) grid for {} GPUs ({} node{} x {} GPUs); supported GPU counts: {}", gpus,
+                    params.nodes, params.nodes == 1 ? "" : "s", params.gpus_per_node, known));
   const auto [r, c, r3, published] = found->second;
   const int iters = iterations("solomonik", params, 10, 2);
   const int64_t n = matrix_size(params, std::lcm(r, c * r3));
@@ -48,9 +46,10 @@ Program build_solomonik(const Params& params) {
                                    table)},
              {"tiles", fmt::format("A(i,j) {} x {}; the k dimension is cut into c = {} slabs of r3 = {} chunks of {}",
                                    thousands(n / r), thousands(n / r), c, r3, thousands(chunk))},
-             {"step s of task_5 (i,j,k)", "task_4: A(i,j) += B chunk (i, k*r3 + (i+j+s)%r3) . C chunk "
-                                          "(k*r3 + (i+j+s)%r3, j): Cannon shifts inside each layer, A "
-                                          "reduced across the c layers"},
+             {"step s of task_5 (i,j,k)",
+              "task_4: A(i,j) += B chunk (i, k*r3 + (i+j+s)%r3) . C chunk "
+              "(k*r3 + (i+j+s)%r3, j): Cannon shifts inside each layer, A "
+              "reduced across the c layers"},
              {"loop", fmt::format("1 warm-up + {} timed iterations, each one launch of task_5 after a fence", iters)}};
 
   Tiled A = tiled_matrix(p, "A", n, r, r);
@@ -91,11 +90,13 @@ Program build_solomonik(const Params& params) {
         {piece(p, a_tiles,
                Projection::of([](const PointRef& q) { return Point(q.parent->point[0], q.parent->point[1]); }, "(i,j)"),
                {vals(p, ra, Privilege::RED)}),
-         piece(p, b_chunks, Projection::of([kk](const PointRef& q) { return Point(q.parent->point[0], kk(q)); },
-                                           "(i,k*r3+(i+j+s)%r3)"),
+         piece(p, b_chunks,
+               Projection::of([kk](const PointRef& q) { return Point(q.parent->point[0], kk(q)); },
+                              "(i,k*r3+(i+j+s)%r3)"),
                {vals(p, rb, Privilege::RO)}),
-         piece(p, c_chunks, Projection::of([kk](const PointRef& q) { return Point(kk(q), q.parent->point[1]); },
-                                           "(k*r3+(i+j+s)%r3,j)"),
+         piece(p, c_chunks,
+               Projection::of([kk](const PointRef& q) { return Point(kk(q), q.parent->point[1]); },
+                              "(k*r3+(i+j+s)%r3,j)"),
                {vals(p, rc, Privilege::RO)})},
         LaunchOpts{o.iteration, o.timed, false}, l5, r3);
   });

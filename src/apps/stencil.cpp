@@ -18,12 +18,12 @@ Program build_stencil(const Params& params) {
   Program p;
   p.name = "stencil";
   p.iterations = iters;
-  p.notes = {{"tiles", fmt::format("{} x {} (one per GPU), each {} x {} points", nx, ny, thousands(t), thousands(t))},
-             {"grid", fmt::format("{} x {} points of input, input1, output (double)", thousands(nx * t),
-                                  thousands(ny * t))},
-             {"halo", fmt::format("radius {}: strips of {} x {} points in regions xm, xp, ym, yp", radius, radius,
-                                  thousands(t))},
-             {"loop", fmt::format("{} time steps (timed) of stencil, increment", iters)}};
+  p.notes = {
+      {"tiles", fmt::format("{} x {} (one per GPU), each {} x {} points", nx, ny, thousands(t), thousands(t))},
+      {"grid", fmt::format("{} x {} points of input, input1, output (double)", thousands(nx * t), thousands(ny * t))},
+      {"halo",
+       fmt::format("radius {}: strips of {} x {} points in regions xm, xp, ym, yp", radius, radius, thousands(t))},
+      {"loop", fmt::format("{} time steps (timed) of stencil, increment", iters)}};
 
   const std::vector<Field> point_fields = {{"input", 8}, {"input1", 8}, {"output", 8}};
   // points: per tile two blocks, its core (2t) and its 2-wide edge ring (2t+1), which
@@ -65,7 +65,8 @@ Program build_stencil(const Params& params) {
   for (int s = 0; s < 4; ++s) {
     const Side& sd = sides[s];
     const bool along_x = sd.dx != 0;
-    RegionId r = p.add_region(sd.name, along_x ? Domain(nx * radius, ny * t) : Domain(nx * t, ny * radius), point_fields);
+    RegionId r =
+        p.add_region(sd.name, along_x ? Domain(nx * radius, ny * t) : Domain(nx * t, ny * radius), point_fields);
     p.set_blocks(r, std::vector<int64_t>(static_cast<size_t>(tiles), radius * t));
     std::vector<std::vector<int32_t>> own(static_cast<size_t>(tiles));
     std::vector<std::vector<Overlap>> nbr(static_cast<size_t>(tiles));
@@ -90,17 +91,18 @@ Program build_stencil(const Params& params) {
   for (int it = 0; it < iters; ++it) {
     LaunchOpts o{it, true, it == 0};
     std::vector<RegionArg> args = {
-        piece(p, p_private, id,
-              {acc(p, points, Privilege::RO, {"input"}), acc(p, points, Privilege::RW, {"output"})}),
+        piece(p, p_private, id, {acc(p, points, Privilege::RO, {"input"}), acc(p, points, Privilege::RW, {"output"})}),
         piece(p, p_interior, id, {acc(p, points, Privilege::NA, {"input", "output"})})};
     for (int s = 0; s < 4; ++s)
-      args.push_back(piece(p, in[s], id, {acc(p, p.partitions[static_cast<size_t>(in[s])].region, Privilege::RO, {"input"})}));
+      args.push_back(
+          piece(p, in[s], id, {acc(p, p.partitions[static_cast<size_t>(in[s])].region, Privilege::RO, {"input"})}));
     index_launch(p, stencil, grid, args, o);
     o.fence = false;
     args = {piece(p, p_private, id, {acc(p, points, Privilege::RW, {"input"})}),
             piece(p, p_exterior, id, {acc(p, points, Privilege::NA, {"input"})})};
     for (int s = 0; s < 4; ++s)
-      args.push_back(piece(p, out[s], id, {acc(p, p.partitions[static_cast<size_t>(out[s])].region, Privilege::RW, {"input"})}));
+      args.push_back(
+          piece(p, out[s], id, {acc(p, p.partitions[static_cast<size_t>(out[s])].region, Privilege::RW, {"input"})}));
     index_launch(p, increment, grid, args, o);
   }
   return p;

@@ -1,8 +1,8 @@
 #include "calibrate/calibrate.h"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
 #include <functional>
 #include <map>
 #include <optional>
@@ -13,9 +13,12 @@ namespace mage::calibrate {
 
 std::string_view to_string(Verdict v) {
   switch (v) {
-    case Verdict::Holds: return "holds";
-    case Verdict::Off: return "off (explained)";
-    case Verdict::Fails: return "FAILS";
+    case Verdict::Holds:
+      return "holds";
+    case Verdict::Off:
+      return "off (explained)";
+    case Verdict::Fails:
+      return "FAILS";
   }
   return "?";
 }
@@ -71,17 +74,22 @@ constexpr std::string_view kFramebufferRules = "Region * rp_shared GPU FBMEM;\nR
 constexpr std::string_view kFOrderRule = "Layout task_4 * * SOA F_order;\n";
 const std::vector<std::string> kMatmuls = {"cannon", "summa", "pumma", "johnson", "solomonik", "cosma"};
 
-
 enum class Variant { Expert, Default, Framebuffer, FOrder, NoPlacement, AllCpu };
 
 std::string_view describe(Variant v) {
   switch (v) {
-    case Variant::Expert: return "expert";
-    case Variant::Default: return "default mapper";
-    case Variant::Framebuffer: return "expert, rp_shared and rp_ghost in FBMEM";
-    case Variant::FOrder: return "expert, task_4 in F order";
-    case Variant::NoPlacement: return "expert without placement functions";
-    case Variant::AllCpu: return "every task on CPU";
+    case Variant::Expert:
+      return "expert";
+    case Variant::Default:
+      return "default mapper";
+    case Variant::Framebuffer:
+      return "expert, rp_shared and rp_ghost in FBMEM";
+    case Variant::FOrder:
+      return "expert, task_4 in F order";
+    case Variant::NoPlacement:
+      return "expert without placement functions";
+    case Variant::AllCpu:
+      return "every task on CPU";
   }
   return "?";
 }
@@ -92,10 +100,14 @@ eval::MapperSpec mapper_for(const std::string& app, Variant v) {
   if (v == Variant::AllCpu) return eval::mapper_text(all_cpu_mapper(), "all_cpu.map");
   const std::string expert(*eval::expert_mapper_text(app));
   switch (v) {
-    case Variant::Framebuffer: return eval::mapper_text(with_rules_first(expert, kFramebufferRules), app + "_framebuffer.map");
-    case Variant::FOrder: return eval::mapper_text(with_rules_first(expert, kFOrderRule), app + "_f_order.map");
-    case Variant::NoPlacement: return eval::mapper_text(without_placement(expert), app + "_no_placement.map");
-    default: break;
+    case Variant::Framebuffer:
+      return eval::mapper_text(with_rules_first(expert, kFramebufferRules), app + "_framebuffer.map");
+    case Variant::FOrder:
+      return eval::mapper_text(with_rules_first(expert, kFOrderRule), app + "_f_order.map");
+    case Variant::NoPlacement:
+      return eval::mapper_text(without_placement(expert), app + "_no_placement.map");
+    default:
+      break;
   }
   throw std::logic_error("calibrate: unhandled mapper variant");
 }
@@ -208,14 +220,15 @@ FactSpec circuit_framebuffer() {
                                "(the first rule wins, so the boundary regions go to FBMEM instead of ZCMEM). "
                                "Published: 1.34x.",
                                as_code(kFramebufferRules)),
-                   {}, ""};
+                   {},
+                   ""};
             const sim::Outcome &e = r[expert], &b = r[fb];
             add_comparison(f, e, "circuit, expert", b, "circuit, all in the framebuffer", [&] {
               const double s = e.time_s / b.time_s;
-              return Row{"speed-up of all-framebuffer over expert", ratio(s), "1.15-1.6x",
-                         s >= 1.15 && s <= 1.6 ? Verdict::Holds : Verdict::Fails,
-                         fmt::format("expert {}, all-framebuffer {} for 50 iterations", seconds(e.time_s),
-                                     seconds(b.time_s))};
+              return Row{
+                  "speed-up of all-framebuffer over expert", ratio(s), "1.15-1.6x",
+                  s >= 1.15 && s <= 1.6 ? Verdict::Holds : Verdict::Fails,
+                  fmt::format("expert {}, all-framebuffer {} for 50 iterations", seconds(e.time_s), seconds(b.time_s))};
             });
             return f;
           }};
@@ -229,10 +242,12 @@ FactSpec stencil_default() {
             r.need(def);
           },
           [=](const Runs& r) {
-            Fact f{"stencil-default", "On p100x4, stencil's expert and default mappers are within 5% of each other",
+            Fact f{"stencil-default",
+                   "On p100x4, stencil's expert and default mappers are within 5% of each other",
                    "p100x4, published scale; the expert mapper and the built-in default mapper. Published: the best "
                    "generated mapper was 1.02x the expert.",
-                   {}, ""};
+                   {},
+                   ""};
             const sim::Outcome &e = r[expert], &d = r[def];
             add_comparison(f, e, "stencil, expert", d, "stencil, default", [&] {
               const double diff = std::abs(e.time_s / d.time_s - 1);
@@ -260,7 +275,8 @@ FactSpec dgemm_layout() {
                    fmt::format("p100x4, published scale; the expert with {} placed first, and the default mapper "
                                "(SOA, F order, like Legion's).",
                                as_code(kFOrderRule)),
-                   {}, ""};
+                   {},
+                   ""};
             for (const std::string& app : kMatmuls)
               for (Variant v : {Variant::FOrder, Variant::Default}) {
                 const sim::Outcome& o = r[{app, "p100x4", 1, v}];
@@ -310,39 +326,41 @@ const std::vector<Anchor>& anchors() {
 }
 
 FactSpec lassen_anchors() {
-  return {"lassen-anchors",
-          [](Runs& r) {
-            for (const Anchor& a : anchors()) r.need({a.app, "lassen", 1, a.variant});
-          },
-          [](const Runs& r) {
-            Fact f{"lassen-anchors",
-                   "On lassen (1 node), simulated throughput is within 2x of the measured anchors of BENCHMARKS.md",
-                   "lassen, 1 node, published scale (Johnson and COSMA as 4 ranks per node). Matrix "
-                   "multiplications in GFLOP/s per node, the others in seconds for the timed iterations. A row "
-                   "more than 15% off says why.",
-                   {}, ""};
-            for (const Anchor& a : anchors()) {
-              const sim::Outcome& o = r[{a.app, "lassen", 1, a.variant}];
-              const std::string label = fmt::format("{}, {}", a.app, describe(a.variant));
-              const std::string target =
-                  a.throughput ? gflops(a.low)
-                               : (a.low == a.high ? seconds(a.low) : fmt::format("{}-{}", seconds(a.low), seconds(a.high)));
-              if (!o.ok()) {
-                f.rows.push_back(failed_row(label, target, o));
-                continue;
-              }
-              const double value = a.throughput ? o.metric_value : o.time_s;
-              // The nearest end of the measured range, and the distance to it as a factor >= 1.
-              const double nearest = std::clamp(value, a.low, a.high);
-              const double factor = std::max(value / nearest, nearest / value);
-              Row row{label, a.throughput ? gflops(value) : seconds(value), target, Verdict::Holds,
-                      factor == 1.0 ? "inside the measured range" : fmt::format("{} the anchor", ratio(value / nearest))};
-              if (factor > 2) row.verdict = Verdict::Fails;
-              if (factor > 1.15) row.note += a.why.empty() ? "" : "; " + a.why;
-              f.rows.push_back(std::move(row));
-            }
-            return f;
-          }};
+  return {
+      "lassen-anchors",
+      [](Runs& r) {
+        for (const Anchor& a : anchors()) r.need({a.app, "lassen", 1, a.variant});
+      },
+      [](const Runs& r) {
+        Fact f{"lassen-anchors",
+               "On lassen (1 node), simulated throughput is within 2x of the measured anchors of BENCHMARKS.md",
+               "lassen, 1 node, published scale (Johnson and COSMA as 4 ranks per node). Matrix "
+               "multiplications in GFLOP/s per node, the others in seconds for the timed iterations. A row "
+               "more than 15% off says why.",
+               {},
+               ""};
+        for (const Anchor& a : anchors()) {
+          const sim::Outcome& o = r[{a.app, "lassen", 1, a.variant}];
+          const std::string label = fmt::format("{}, {}", a.app, describe(a.variant));
+          const std::string target =
+              a.throughput ? gflops(a.low)
+                           : (a.low == a.high ? seconds(a.low) : fmt::format("{}-{}", seconds(a.low), seconds(a.high)));
+          if (!o.ok()) {
+            f.rows.push_back(failed_row(label, target, o));
+            continue;
+          }
+          const double value = a.throughput ? o.metric_value : o.time_s;
+          // The nearest end of the measured range, and the distance to it as a factor >= 1.
+          const double nearest = std::clamp(value, a.low, a.high);
+          const double factor = std::max(value / nearest, nearest / value);
+          Row row{label, a.throughput ? gflops(value) : seconds(value), target, Verdict::Holds,
+                  factor == 1.0 ? "inside the measured range" : fmt::format("{} the anchor", ratio(value / nearest))};
+          if (factor > 2) row.verdict = Verdict::Fails;
+          if (factor > 1.15) row.note += a.why.empty() ? "" : "; " + a.why;
+          f.rows.push_back(std::move(row));
+        }
+        return f;
+      }};
 }
 
 FactSpec all_cpu() {
@@ -354,11 +372,14 @@ FactSpec all_cpu() {
             }
           },
           [](const Runs& r) {
-            Fact f{"all-cpu", "Mapping every task to CPU is slower than the expert mapper, for every program",
+            Fact f{"all-cpu",
+                   "Mapping every task to CPU is slower than the expert mapper, for every program",
                    fmt::format("p100x4, published scale; the expert mapper and {}.", as_code(all_cpu_mapper())),
-                   {}, ""};
+                   {},
+                   ""};
             for (const apps::AppInfo& a : apps::list()) {
-              const sim::Outcome &e = r[{a.name, "p100x4", 1, Variant::Expert}], &c = r[{a.name, "p100x4", 1, Variant::AllCpu}];
+              const sim::Outcome &e = r[{a.name, "p100x4", 1, Variant::Expert}],
+                                 &c = r[{a.name, "p100x4", 1, Variant::AllCpu}];
               add_comparison(f, e, a.name + ", expert", c, a.name + ", every task on CPU", [&] {
                 const double slowdown = c.time_s / e.time_s;
                 return Row{a.name, fmt::format("{} slower", ratio(slowdown)), "> 1x",
@@ -373,9 +394,8 @@ FactSpec all_cpu() {
 // BENCHMARKS.md: with every placement function removed, the runs ran out of GPU memory at
 // these node counts.
 const std::vector<std::pair<std::string, int>>& oom_configs() {
-  static const std::vector<std::pair<std::string, int>> list = {{"summa", 8},   {"summa", 32}, {"pumma", 8},
-                                                                {"pumma", 32},  {"johnson", 16}, {"cosma", 8},
-                                                                {"cosma", 16}};
+  static const std::vector<std::pair<std::string, int>> list = {
+      {"summa", 8}, {"summa", 32}, {"pumma", 8}, {"pumma", 32}, {"johnson", 16}, {"cosma", 8}, {"cosma", 16}};
   return list;
 }
 
@@ -392,7 +412,8 @@ FactSpec default_placement_oom() {
                    "and SingleTaskMap statements (memory, layout, InstanceLimit and CollectMemory kept), so the "
                    "runtime's default placement decides. (The built-in default mapper itself stops earlier, at the "
                    "DGEMM layout check: see dgemm-layout.)",
-                   {}, ""};
+                   {},
+                   ""};
             bool some_off = false;
             for (const auto& [app, nodes] : oom_configs()) {
               const sim::Outcome& o = r[{app, "lassen", nodes, Variant::NoPlacement}];
@@ -402,10 +423,10 @@ FactSpec default_placement_oom() {
                 f.rows.push_back(Row{label, "out of memory", "out of memory", Verdict::Holds, short_problem(o)});
               } else if (o.ok()) {
                 const sim::MemoryPeak fb = fullest_framebuffer(o);
-                f.rows.push_back(Row{label, "runs", "out of memory", Verdict::Off,
-                                     fmt::format("peak {} of {} in the fullest framebuffer",
-                                                 gib(static_cast<double>(fb.peak_bytes)),
-                                                 gib(static_cast<double>(fb.capacity_bytes)))});
+                f.rows.push_back(
+                    Row{label, "runs", "out of memory", Verdict::Off,
+                        fmt::format("peak {} of {} in the fullest framebuffer", gib(static_cast<double>(fb.peak_bytes)),
+                                    gib(static_cast<double>(fb.capacity_bytes)))});
                 some_off = true;
               } else {
                 f.rows.push_back(failed_row(label, "out of memory", o));

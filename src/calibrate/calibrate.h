@@ -25,7 +25,7 @@ struct Row {
   std::string measured;  // "1.30x"
   std::string target;    // "1.15-1.6x"
   Verdict verdict = Verdict::Holds;
-  std::string note;      // why it is off, or what the run reported
+  std::string note;  // why it is off, or what the run reported
 };
 
 struct Fact {
@@ -33,7 +33,7 @@ struct Fact {
   std::string title;  // one line
   std::string how;    // the runs behind it: machine, mappers, variants
   std::vector<Row> rows;
-  std::string discussion;  // explains Off rows; empty when none
+  std::string discussion;   // explains Off rows; empty when none
   Verdict verdict() const;  // the worst of the rows
 };
 
@@ -48,7 +48,7 @@ struct Options {
 
 struct Report {
   std::vector<Fact> facts;
-  bool all_hold() const;   // no row Fails (Off rows are explained)
+  bool all_hold() const;  // no row Fails (Off rows are explained)
   std::string markdown() const;
 };
 

@@ -1,7 +1,7 @@
 // mage apps, mage app show: the benchmark programs and their descriptions.
+#include <fmt/format.h>
 #include <algorithm>
 #include <cstdio>
-#include <fmt/format.h>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -48,8 +48,8 @@ int run_show(const ShowOptions& o) {
       j["scale"] = std::string(apps::to_string(request->scale));
       std::printf("%s\n", j.dump(2).c_str());
     } else {
-      std::printf("machine: %s, %d node%s x %d GPUs, %d rank%s per node%s; scale: %s\n", m.name().c_str(),
-                  params.nodes, params.nodes == 1 ? "" : "s", params.gpus_per_node, params.ranks_per_node,
+      std::printf("machine: %s, %d node%s x %d GPUs, %d rank%s per node%s; scale: %s\n", m.name().c_str(), params.nodes,
+                  params.nodes == 1 ? "" : "s", params.gpus_per_node, params.ranks_per_node,
                   params.ranks_per_node == 1 ? "" : "s",
                   resolved.ranks_from_app ? fmt::format(" (as {} runs by default)", request->app).c_str() : "",
                   std::string(apps::to_string(request->scale)).c_str());

@@ -2,12 +2,12 @@
 // expert mapper, on p100x4 (1 node) and on lassen with 16 nodes: simulated tasks per second
 // of simulator time, and whole evaluations (compile + build + apply + simulate in the
 // child, process start included) per second and per minute per core.
+#include <fmt/format.h>
+#include <sys/resource.h>
 #include <chrono>
 #include <cstdio>
-#include <fmt/format.h>
 #include <memory>
 #include <string>
-#include <sys/resource.h>
 #include <thread>
 #include <vector>
 
@@ -99,13 +99,14 @@ Row measure(const std::string& app, const Config& config, bool quick, double bud
 int run_bench(bool quick) {
   const std::vector<Config> configs{{"p100x4", 1}, {"lassen", 16}};
   const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
-  std::printf("Evaluations of the expert mappers at the published scale, one at a time, each in its own\n"
-              "child process; %s evaluation%s per configuration; %u hardware threads.\n"
-              "simulate: wall time of sim::run in the child; tasks/s: point tasks per second of it;\n"
-              "tasks/cpu-s: per second of its CPU time; evaluation: wall time from fork to result;\n"
-              "evals/min/core: per minute of CPU time (parent and child). The targets are judged on\n"
-              "CPU time, which other load on the machine does not distort.\n\n",
-              quick ? "one" : "at least 3 (up to 2 s of)", quick ? "" : "s", threads);
+  std::printf(
+      "Evaluations of the expert mappers at the published scale, one at a time, each in its own\n"
+      "child process; %s evaluation%s per configuration; %u hardware threads.\n"
+      "simulate: wall time of sim::run in the child; tasks/s: point tasks per second of it;\n"
+      "tasks/cpu-s: per second of its CPU time; evaluation: wall time from fork to result;\n"
+      "evals/min/core: per minute of CPU time (parent and child). The targets are judged on\n"
+      "CPU time, which other load on the machine does not distort.\n\n",
+      quick ? "one" : "at least 3 (up to 2 s of)", quick ? "" : "s", threads);
   std::printf("%-10s %-12s %7s %10s %10s %12s %10s %8s %14s  %s\n", "program", "machine", "tasks", "simulate",
               "tasks/s", "tasks/cpu-s", "evaluation", "evals/s", "evals/min/core",
               "targets (>= 200,000 tasks/s, >= 1,000 evals/min/core)");
@@ -155,8 +156,9 @@ int run_bench(bool quick) {
 void register_bench(CLI::App& app, int& exit_code) {
   auto quick = std::make_shared<bool>(false);
   auto* sub = app.add_subcommand(
-      "bench", "Measure simulated tasks per second and evaluations per minute for every program (expert mappers, "
-               "published scale, p100x4 and lassen x16)");
+      "bench",
+      "Measure simulated tasks per second and evaluations per minute for every program (expert mappers, "
+      "published scale, p100x4 and lassen x16)");
   sub->add_flag("--quick", *quick, "One evaluation per configuration instead of several");
   sub->callback([quick, &exit_code] { exit_code = run_bench(*quick); });
 }

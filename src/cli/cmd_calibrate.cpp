@@ -1,7 +1,7 @@
 // mage calibrate: check the model against what is known of the real runs (the facts of
 // BENCHMARKS.md and issue 4 §4) and write the report, docs/calibration.md.
-#include <cstdio>
 #include <fmt/format.h>
+#include <cstdio>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -49,11 +49,12 @@ int run_calibrate(const CalibrateOptions& o) {
 
 void register_calibrate(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<CalibrateOptions>();
-  auto* sub = app.add_subcommand(
-      "calibrate", "Check the simulator against the published and measured results and write the report "
-                   "(exit 0: every fact holds or is explained, 2: a fact fails)");
+  auto* sub = app.add_subcommand("calibrate",
+                                 "Check the simulator against the published and measured results and write the report "
+                                 "(exit 0: every fact holds or is explained, 2: a fact fails)");
   sub->add_option("--output", o->output, "Write the Markdown report to this file (default: print it)");
-  sub->add_option("--only", o->only, "Check only these facts: " + fmt::format("{}", fmt::join(calibrate::fact_ids(), ", ")));
+  sub->add_option("--only", o->only,
+                  "Check only these facts: " + fmt::format("{}", fmt::join(calibrate::fact_ids(), ", ")));
   sub->add_option("--jobs", o->jobs, "Evaluations at once (default 0: one per hardware thread)");
   sub->callback([o, &exit_code] { exit_code = run_calibrate(*o); });
 }

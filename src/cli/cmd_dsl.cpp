@@ -185,7 +185,8 @@ int run_place(const PlaceOptions& o) {
     dsl::PlacementResult r = m.place(t, kind, !o.single);
     if (!r.has_rule) {
       std::fprintf(stderr, "mage: error: no %s rule applies to task %s on %s\n",
-                   o.single ? "SingleTaskMap" : "IndexTaskMap", o.task.c_str(), std::string(dsl::to_string(kind)).c_str());
+                   o.single ? "SingleTaskMap" : "IndexTaskMap", o.task.c_str(),
+                   std::string(dsl::to_string(kind)).c_str());
       return 1;
     }
     if (r.error) {
@@ -230,12 +231,14 @@ void register_place(CLI::App& app, int& exit_code) {
   sub->add_option("--kind", o->kind, "Processor kind the task is mapped to (default: first kind of its Task rule)")
       ->check(CLI::IsMember({"CPU", "GPU", "OMP", "IO", "PY", "PROC"}));
   sub->add_option("--task", o->task, "Task name")->required();
-  auto* domain = sub->add_option("--domain", o->domain, "Launch domain, e.g. 4,4")->delimiter(',')
+  auto* domain = sub->add_option("--domain", o->domain, "Launch domain, e.g. 4,4")
+                     ->delimiter(',')
                      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
   auto* single = sub->add_flag("--single", o->single, "A single launch (SingleTaskMap) instead of an index launch");
   domain->excludes(single);
   sub->add_option("--parent-proc", o->parent_proc, "Processor NODE,PROC of the parent task (default 0,0)")
-      ->delimiter(',')->expected(2);
+      ->delimiter(',')
+      ->expected(2);
   sub->callback([o, domain, single, &exit_code] {
     if (!o->single && o->domain.empty()) throw CLI::RequiredError("--domain (or --single)");
     if (o->domain.size() > 3) throw CLI::ValidationError("--domain", "a launch domain has 1 to 3 dimensions");

@@ -17,8 +17,7 @@ int run_machines() {
   size_t width = 0;
   auto list = machine::presets();
   for (const auto& p : list) width = std::max(width, p.name.size());
-  for (const auto& p : list)
-    std::printf("%-*s  %s\n", static_cast<int>(width), p.name.c_str(), p.description.c_str());
+  for (const auto& p : list) std::printf("%-*s  %s\n", static_cast<int>(width), p.name.c_str(), p.description.c_str());
   return 0;
 }
 
@@ -55,7 +54,8 @@ void register_machine(CLI::App& app, int& exit_code) {
   auto* show = group->add_subcommand("show", "Print a machine's processors, memories, capacities and bandwidths");
   show->add_option("machine", o->machine, "Preset name (see `mage machines`) or path to a .toml file")->required();
   show->add_option("--nodes", o->nodes, "Number of nodes (overrides the file)");
-  show->add_option("--ranks-per-node", o->ranks_per_node, "Ranks per node, each owning an equal share of its processors");
+  show->add_option("--ranks-per-node", o->ranks_per_node,
+                   "Ranks per node, each owning an equal share of its processors");
   show->add_flag("--json", o->json, "Print JSON (SI units) instead of text");
   show->callback([o, &exit_code] { exit_code = run_show(*o); });
 }

@@ -1,10 +1,10 @@
 // mage run: evaluate one mapper on one program and machine, print a summary or the JSON.
 #include <nlohmann/json.hpp>
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fmt/format.h>
 #include <map>
 #include <memory>
 #include <optional>
@@ -34,11 +34,16 @@ struct RunOptions {
 
 int exit_code(sim::Status s) {
   switch (s) {
-    case sim::Status::Ok: return 0;
-    case sim::Status::MapperError: return 2;
-    case sim::Status::MappingError: return 3;
-    case sim::Status::ExecutionError: return 4;
-    case sim::Status::SimulatorFailure: return 5;
+    case sim::Status::Ok:
+      return 0;
+    case sim::Status::MapperError:
+      return 2;
+    case sim::Status::MappingError:
+      return 3;
+    case sim::Status::ExecutionError:
+      return 4;
+    case sim::Status::SimulatorFailure:
+      return 5;
   }
   return 5;
 }
@@ -90,8 +95,8 @@ void print_processors(const sim::Profile& p) {
       std::printf("  %zu %ss busy %s each\n", uses.size(), kind.c_str(), percent(sum / uses.size()).c_str());
       continue;
     }
-    std::printf("  %zu %s%s busy %s on average; busiest %s %s (%lld tasks), idlest %s %s (%lld tasks)\n",
-                uses.size(), kind.c_str(), uses.size() == 1 ? "" : "s", percent(sum / uses.size()).c_str(),
+    std::printf("  %zu %s%s busy %s on average; busiest %s %s (%lld tasks), idlest %s %s (%lld tasks)\n", uses.size(),
+                kind.c_str(), uses.size() == 1 ? "" : "s", percent(sum / uses.size()).c_str(),
                 busiest->processor.c_str(), percent(busiest->busy_fraction).c_str(),
                 static_cast<long long>(busiest->tasks), idlest->processor.c_str(),
                 percent(idlest->busy_fraction).c_str(), static_cast<long long>(idlest->tasks));
@@ -115,7 +120,8 @@ void print_memories(const sim::Profile& p) {
     if (!fullest.contains(kind) || fraction(&m) > fraction(fullest[kind])) fullest[kind] = &m;
   }
   for (const auto& [kind, m] : fullest) {
-    const double used = m->capacity_bytes ? static_cast<double>(m->peak_bytes) / static_cast<double>(m->capacity_bytes) : 0;
+    const double used =
+        m->capacity_bytes ? static_cast<double>(m->peak_bytes) / static_cast<double>(m->capacity_bytes) : 0;
     std::printf("  %s: peak %s of %s (%s) in %s%s\n", kind.c_str(), bytes(static_cast<double>(m->peak_bytes)).c_str(),
                 bytes(static_cast<double>(m->capacity_bytes)).c_str(), percent(used).c_str(), m->memory.c_str(),
                 count[kind] > 1 ? fmt::format(", the fullest of {}", count[kind]).c_str() : "");
@@ -125,8 +131,7 @@ void print_memories(const sim::Profile& p) {
 void print_summary(const eval::Request& request, const eval::Resolved& resolved, const eval::Result& r) {
   const sim::Outcome& o = r.outcome;
   const sim::Profile& p = o.profile;
-  std::string mapper = request.mapper.kind == eval::MapperKind::Default
-                           ? "the default mapper"
+  std::string mapper = request.mapper.kind == eval::MapperKind::Default ? "the default mapper"
                        : request.mapper.kind == eval::MapperKind::Expert
                            ? fmt::format("the expert mapper (mappers/expert/{}.map)", request.app)
                            : request.mapper.file;
@@ -168,8 +173,8 @@ void print_summary(const eval::Request& request, const eval::Resolved& resolved,
     std::printf("top copies:\n");
     for (size_t i = 0; i < p.costliest_copies.size() && i < 5; ++i) {
       const auto& c = p.costliest_copies[i];
-      std::string route = c.from + " -> " + c.to + (c.inter_node ? " (inter-node)" : "") +
-                          (c.reduction ? " (reduction)" : "");
+      std::string route =
+          c.from + " -> " + c.to + (c.inter_node ? " (inter-node)" : "") + (c.reduction ? " (reduction)" : "");
       std::printf("  %-28s %-30s %6lld x  %-10s total %s\n", c.data.c_str(), route.c_str(),
                   static_cast<long long>(c.count), bytes(c.bytes).c_str(), seconds(c.total_s).c_str());
     }
@@ -231,8 +236,9 @@ int run(const RunOptions& o) {
     print_summary(request, resolved, r);
     // Warnings of a mapper that ran (a mapper error's message holds them all already).
     if (status != sim::Status::MapperError && !r.diagnostics.empty())
-      std::fputs(dsl::format_diagnostics(r.diagnostics, dsl::SourceFile{request.mapper.file, request.mapper.text}).c_str(),
-                 stderr);
+      std::fputs(
+          dsl::format_diagnostics(r.diagnostics, dsl::SourceFile{request.mapper.file, request.mapper.text}).c_str(),
+          stderr);
     for (const auto& line : r.mapper_log) std::fprintf(stderr, "mapper log: %s\n", line.c_str());
     if (!o.trace_file.empty() && (status == sim::Status::Ok || status == sim::Status::ExecutionError))
       std::printf("trace: %s (open in https://ui.perfetto.dev)\n", o.trace_file.c_str());
@@ -244,9 +250,9 @@ int run(const RunOptions& o) {
 
 void register_run(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<RunOptions>();
-  auto* sub = app.add_subcommand(
-      "run", "Apply a mapper to a program on a machine and simulate it (exit 0 ok, 2 mapper error, "
-             "3 mapping error, 4 execution error, 5 simulator failure)");
+  auto* sub = app.add_subcommand("run",
+                                 "Apply a mapper to a program on a machine and simulate it (exit 0 ok, 2 mapper error, "
+                                 "3 mapping error, 4 execution error, 5 simulator failure)");
   std::vector<std::string> app_names;
   for (const auto& a : apps::list()) app_names.push_back(a.name);
   sub->add_option("app", o->program.app, "Program name (see `mage apps`)")->required()->check(CLI::IsMember(app_names));

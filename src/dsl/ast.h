@@ -69,8 +69,18 @@ struct LayoutConstraint {
 };
 
 enum class StmtKind {
-  TaskRule, RegionRule, LayoutRule, InstanceLimit, CollectMemory, IndexTaskMap, SingleTaskMap,
-  ControlReplicate, Assign, Def, Return, Print,
+  TaskRule,
+  RegionRule,
+  LayoutRule,
+  InstanceLimit,
+  CollectMemory,
+  IndexTaskMap,
+  SingleTaskMap,
+  ControlReplicate,
+  Assign,
+  Def,
+  Return,
+  Print,
 };
 
 std::string_view stmt_keyword(StmtKind k);
@@ -111,15 +121,15 @@ struct Stmt {
   // Assign: target; Def: function name; IndexTaskMap/SingleTaskMap: function name.
   std::string name;
   SourceLoc name_loc;
-  std::vector<Param> params;    // Def
-  std::vector<StmtPtr> body;    // Def
-  ExprPtr value;                // Assign, Return
-  std::string format;           // Print
-  std::vector<ExprPtr> args;    // Print
+  std::vector<Param> params;  // Def
+  std::vector<StmtPtr> body;  // Def
+  ExprPtr value;              // Assign, Return
+  std::string format;         // Print
+  std::vector<ExprPtr> args;  // Print
   // Filled by the checker.
-  int slot = -1;        // Assign inside a function: local slot
-  int global = -1;      // Assign at top level: global index
-  int frame_size = 0;   // Def: number of local slots (parameters first)
+  int slot = -1;       // Assign inside a function: local slot
+  int global = -1;     // Assign at top level: global index
+  int frame_size = 0;  // Def: number of local slots (parameters first)
   // Kept for the printer: comments before the statement, a comment after it on its last
   // line, and whether a blank line preceded it in the source.
   std::vector<std::string> leading_comments;

@@ -12,13 +12,20 @@ enum class StaticType { Unknown, Int, Bool, Tuple, Space, Task, Processors };
 
 std::string_view type_name(StaticType t) {
   switch (t) {
-    case StaticType::Int: return "an int";
-    case StaticType::Bool: return "a bool";
-    case StaticType::Tuple: return "a tuple";
-    case StaticType::Space: return "a machine space";
-    case StaticType::Task: return "a task";
-    case StaticType::Processors: return "a processor";
-    case StaticType::Unknown: break;
+    case StaticType::Int:
+      return "an int";
+    case StaticType::Bool:
+      return "a bool";
+    case StaticType::Tuple:
+      return "a tuple";
+    case StaticType::Space:
+      return "a machine space";
+    case StaticType::Task:
+      return "a task";
+    case StaticType::Processors:
+      return "a processor";
+    case StaticType::Unknown:
+      break;
   }
   return "a value";
 }
@@ -40,7 +47,8 @@ std::string_view declared_type_phrase(const std::string& declared) {
 }
 
 bool is_space_method(std::string_view name) {
-  static const char* methods[] = {"split", "merge", "swap", "slice", "reverse", "balance_split", "auto_split", "greedy_split"};
+  static const char* methods[] = {"split",   "merge",         "swap",       "slice",
+                                  "reverse", "balance_split", "auto_split", "greedy_split"};
   return std::any_of(std::begin(methods), std::end(methods), [&](const char* m) { return name == m; });
 }
 
@@ -116,14 +124,21 @@ class Checker {
           if (s.global >= 0) global_types_[s.name] = t;
         }
         break;
-      case StmtKind::Print: print_stmt(s); break;
-      case StmtKind::Def: def(s); break;
+      case StmtKind::Print:
+        print_stmt(s);
+        break;
+      case StmtKind::Def:
+        def(s);
+        break;
       case StmtKind::InstanceLimit:
         if (s.limit < 1) sink_.report(DiagId::invalid_instance_limit, s.name_loc, s.limit);
         break;
       case StmtKind::IndexTaskMap:
-      case StmtKind::SingleTaskMap: map_stmt(s); break;
-      default: break;
+      case StmtKind::SingleTaskMap:
+        map_stmt(s);
+        break;
+      default:
+        break;
     }
   }
 
@@ -131,8 +146,10 @@ class Checker {
     auto keyword = stmt_keyword(s.kind);
     auto it = res_.functions.find(s.name);
     if (it == res_.functions.end()) {
-      if (res_.globals.count(s.name)) sink_.report(DiagId::map_target_not_function, s.name_loc, keyword, s.name);
-      else sink_.report(DiagId::unknown_function, s.name_loc, s.name);
+      if (res_.globals.count(s.name))
+        sink_.report(DiagId::map_target_not_function, s.name_loc, keyword, s.name);
+      else
+        sink_.report(DiagId::unknown_function, s.name_loc, s.name);
       return;
     }
     const Stmt& f = *it->second.def;
@@ -143,10 +160,11 @@ class Checker {
   void print_stmt(const Stmt& s) {
     size_t placeholders = 0;
     for (size_t p = s.format.find("{}"); p != std::string::npos; p = s.format.find("{}", p + 2)) ++placeholders;
-    bool unpacks = std::any_of(s.args.begin(), s.args.end(), [](const ExprPtr& a) { return a->kind == ExprKind::Unpack; });
+    bool unpacks =
+        std::any_of(s.args.begin(), s.args.end(), [](const ExprPtr& a) { return a->kind == ExprKind::Unpack; });
     if (!unpacks && placeholders != s.args.size())
-      sink_.report(DiagId::print_placeholder_count, s.loc, placeholders, placeholders == 1 ? "" : "s",
-                   s.args.size(), s.args.size() == 1 ? " is" : "s are");
+      sink_.report(DiagId::print_placeholder_count, s.loc, placeholders, placeholders == 1 ? "" : "s", s.args.size(),
+                   s.args.size() == 1 ? " is" : "s are");
     for (const auto& a : s.args) expr(*a);
   }
 
@@ -182,8 +200,11 @@ class Checker {
           if (b->value) expr(*b->value);
           returned = true;
           break;
-        case StmtKind::Print: print_stmt(*b); break;
-        default: break;
+        case StmtKind::Print:
+          print_stmt(*b);
+          break;
+        default:
+          break;
       }
     }
     // A body with a syntax error may have lost its return: don't pile on.
@@ -228,8 +249,10 @@ class Checker {
       auto t = global_types_.find(e.name);
       return t == global_types_.end() ? StaticType::Unknown : t->second;
     }
-    if (res_.functions.count(e.name)) sink_.report(DiagId::function_as_value, e.loc, e.name);
-    else sink_.report(DiagId::unknown_name, e.loc, e.name);
+    if (res_.functions.count(e.name))
+      sink_.report(DiagId::function_as_value, e.loc, e.name);
+    else
+      sink_.report(DiagId::unknown_name, e.loc, e.name);
     return StaticType::Unknown;
   }
 
@@ -266,8 +289,10 @@ class Checker {
     auto f = res_.functions.find(callee.name);
     if (f == res_.functions.end()) {
       bool is_value = res_.globals.count(callee.name) || (scope_ && scope_->slots.count(callee.name));
-      if (is_value) sink_.report(DiagId::not_callable, callee.loc, callee.name);
-      else sink_.report(DiagId::unknown_function, callee.loc, callee.name);
+      if (is_value)
+        sink_.report(DiagId::not_callable, callee.loc, callee.name);
+      else
+        sink_.report(DiagId::unknown_function, callee.loc, callee.name);
       return StaticType::Unknown;
     }
     const Stmt& def = *f->second.def;
@@ -278,8 +303,8 @@ class Checker {
       size_t want = def.params.size();
       size_t got = arg_types.size();
       if (want != got) {
-        sink_.report(DiagId::wrong_argument_count, callee.loc, "function '" + callee.name + "'", want, want == 1 ? "" : "s", got,
-                     got == 1 ? "was" : "were");
+        sink_.report(DiagId::wrong_argument_count, callee.loc, "function '" + callee.name + "'", want,
+                     want == 1 ? "" : "s", got, got == 1 ? "was" : "were");
       } else {
         for (size_t i = 0; i < want; ++i) {
           StaticType have = arg_types[i];
@@ -292,16 +317,18 @@ class Checker {
     return StaticType::Unknown;
   }
 
-  static std::string print_callee(const Expr& e) {
-    return e.kind == ExprKind::Name ? e.name : "this expression";
-  }
+  static std::string print_callee(const Expr& e) { return e.kind == ExprKind::Name ? e.name : "this expression"; }
 
   StaticType expr(Expr& e) {
     switch (e.kind) {
-      case ExprKind::Int: return StaticType::Int;
-      case ExprKind::Bool: return StaticType::Bool;
-      case ExprKind::Name: return name_expr(e);
-      case ExprKind::Kind: return StaticType::Unknown;
+      case ExprKind::Int:
+        return StaticType::Int;
+      case ExprKind::Bool:
+        return StaticType::Bool;
+      case ExprKind::Name:
+        return name_expr(e);
+      case ExprKind::Kind:
+        return StaticType::Unknown;
       case ExprKind::Unary: {
         StaticType t = expr(*e.kids[0]);
         return e.op == Op::Not ? StaticType::Bool : t;
@@ -310,8 +337,15 @@ class Checker {
         StaticType a = expr(*e.kids[0]);
         StaticType b = expr(*e.kids[1]);
         switch (e.op) {
-          case Op::Eq: case Op::Ne: case Op::Lt: case Op::Le: case Op::Gt: case Op::Ge:
-          case Op::And: case Op::Or: return StaticType::Bool;
+          case Op::Eq:
+          case Op::Ne:
+          case Op::Lt:
+          case Op::Le:
+          case Op::Gt:
+          case Op::Ge:
+          case Op::And:
+          case Op::Or:
+            return StaticType::Bool;
           default:
             if (a == StaticType::Tuple || b == StaticType::Tuple) return StaticType::Tuple;
             if (a == StaticType::Int && b == StaticType::Int) return StaticType::Int;
@@ -324,7 +358,8 @@ class Checker {
         StaticType b = expr(*e.kids[2]);
         return a == b ? a : StaticType::Unknown;
       }
-      case ExprKind::Call: return call_expr(e);
+      case ExprKind::Call:
+        return call_expr(e);
       case ExprKind::Index: {
         StaticType base = StaticType::Unknown;
         base = expr(*e.kids[0]);
@@ -359,8 +394,11 @@ class Checker {
         comp_vars_.pop_back();
         return StaticType::Tuple;
       }
-      case ExprKind::Unpack: expr(*e.kids[0]); return StaticType::Unknown;
-      case ExprKind::StarAll: return StaticType::Unknown;
+      case ExprKind::Unpack:
+        expr(*e.kids[0]);
+        return StaticType::Unknown;
+      case ExprKind::StarAll:
+        return StaticType::Unknown;
     }
     return StaticType::Unknown;
   }
@@ -379,8 +417,7 @@ class Checker {
     for (const auto& sp : m_.stmts) {
       const Stmt& s = *sp;
       if (keyed_by_task_names(s.kind)) {
-        for (const auto& k : s.keys)
-          note(kt(k), fmt::format("'{}'", kt(k)), s, k.loc);
+        for (const auto& k : s.keys) note(kt(k), fmt::format("'{}'", kt(k)), s, k.loc);
       } else if (keyed_by_task_and_region(s.kind)) {
         // CollectMemory has no kind slot: its `proc` key is empty.
         std::string key = fmt::format("{} {}", kt(s.task), kt(s.region));

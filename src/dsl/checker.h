@@ -18,8 +18,8 @@ struct FunctionInfo {
 
 // What the checker learns about a module, used by the interpreter.
 struct Resolution {
-  std::vector<std::string> global_names;         // index -> name
-  std::map<std::string, int, std::less<>> globals;   // name -> index
+  std::vector<std::string> global_names;            // index -> name
+  std::map<std::string, int, std::less<>> globals;  // name -> index
   std::map<std::string, FunctionInfo, std::less<>> functions;
   int top_frame_size = 0;  // slots for comprehension variables at top level
 };

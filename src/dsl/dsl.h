@@ -43,8 +43,8 @@ struct ArgumentView {
 };
 
 struct Layout {
-  bool soa = true;       // SOA (field-major) unless AOS
-  bool c_order = false;  // F_order unless C_order
+  bool soa = true;                                       // SOA (field-major) unless AOS
+  bool c_order = false;                                  // F_order unless C_order
   std::optional<std::pair<std::string, int64_t>> align;  // e.g. {"==", 64}
   bool no_align = false;
   bool compact = false;
@@ -56,8 +56,8 @@ struct Layout {
 // The task being placed, as a mapping function sees it.
 struct TaskView {
   std::string name;
-  std::vector<int64_t> ipoint;   // the point (a single launch: empty)
-  std::vector<int64_t> ispace;   // the launch extents (a single launch: empty)
+  std::vector<int64_t> ipoint;  // the point (a single launch: empty)
+  std::vector<int64_t> ispace;  // the launch extents (a single launch: empty)
   const TaskView* parent = nullptr;
   // Where this task runs, when known (always known for a parent).
   std::optional<ProcKind> kind;
@@ -71,10 +71,10 @@ struct Placement {
 };
 
 struct PlacementResult {
-  bool has_rule = false;                 // false: no IndexTaskMap/SingleTaskMap applies
-  std::optional<Placement> placement;    // set when has_rule and evaluation succeeded
-  std::optional<Diagnostic> error;       // set when evaluation failed
-  std::string function;                  // the function that was called
+  bool has_rule = false;               // false: no IndexTaskMap/SingleTaskMap applies
+  std::optional<Placement> placement;  // set when has_rule and evaluation succeeded
+  std::optional<Diagnostic> error;     // set when evaluation failed
+  std::string function;                // the function that was called
   int rule_line = 0;
 };
 
@@ -151,6 +151,5 @@ struct BindResult {
 
 // Convenience: compile + bind; diagnostics of both stages.
 BindResult load_mapper(const SourceFile& source, const MachineShape& shape, EvalLimits limits = {});
-
 
 }  // namespace mage::dsl

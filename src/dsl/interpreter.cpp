@@ -14,9 +14,7 @@ template <typename... Args>
 
 [[noreturn]] void type_error(SourceLoc loc, const std::string& message) { fail(DiagId::type_mismatch, loc, message); }
 
-[[noreturn]] void overflow(SourceLoc loc, std::string_view what) {
-  fail(DiagId::integer_overflow, loc, what);
-}
+[[noreturn]] void overflow(SourceLoc loc, std::string_view what) { fail(DiagId::integer_overflow, loc, what); }
 
 int64_t arith(Op op, int64_t a, int64_t b, SourceLoc loc) {
   int64_t r = 0;
@@ -35,7 +33,8 @@ int64_t arith(Op op, int64_t a, int64_t b, SourceLoc loc) {
       if (b == 0) fail(DiagId::division_by_zero, loc, op == Op::Div ? "division" : "modulo");
       if (a == INT64_MIN && b == -1) fail(DiagId::integer_overflow, loc, fmt::format("'{}'", op_spelling(op)));
       return op == Op::Div ? a / b : a % b;  // C++ truncates toward zero, as DSL.md says
-    default: return 0;
+    default:
+      return 0;
   }
 }
 
@@ -53,8 +52,10 @@ SourceLoc start_loc(const Expr& e) {
     case ExprKind::Ternary:
     case ExprKind::Call:
     case ExprKind::Index:
-    case ExprKind::Member: return e.kids[0] ? start_loc(*e.kids[0]) : e.loc;
-    default: return e.loc;
+    case ExprKind::Member:
+      return e.kids[0] ? start_loc(*e.kids[0]) : e.loc;
+    default:
+      return e.loc;
   }
 }
 
@@ -118,33 +119,40 @@ Value Interpreter::call_function(const Stmt& def, std::vector<Value> args, Sourc
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& type = def.params[i].type;
     const Value& a = args[i];
-    bool ok = type == "Task" ? a.is_task()
-              : type == "int" ? a.is_int()
-              : type == "bool" ? a.is_bool()
+    bool ok = type == "Task"     ? a.is_task()
+              : type == "int"    ? a.is_int()
+              : type == "bool"   ? a.is_bool()
               : type == "MSpace" ? a.is_space()
                                  : a.is_tuple();  // IPoint, ISpace
     if (!ok)
       fail(DiagId::wrong_argument_type, arg_locs.empty() ? loc : arg_locs[std::min(i, arg_locs.size() - 1)], i + 1,
            def.name,
-           type == "Task" ? "a task" : type == "int" ? "an int" : type == "bool" ? "a bool"
-           : type == "MSpace" ? "a machine space" : "a tuple",
+           type == "Task"     ? "a task"
+           : type == "int"    ? "an int"
+           : type == "bool"   ? "a bool"
+           : type == "MSpace" ? "a machine space"
+                              : "a tuple",
            type_phrase(a));
   }
-  if (++depth_ > limits_.call_depth)
-    fail(DiagId::recursion_limit, loc, limits_.call_depth, def.name);
+  if (++depth_ > limits_.call_depth) fail(DiagId::recursion_limit, loc, limits_.call_depth, def.name);
   Frame frame(static_cast<size_t>(std::max<int>(def.frame_size, static_cast<int>(args.size()))));
   for (size_t i = 0; i < args.size(); ++i) frame[i] = std::move(args[i]);
   for (const auto& sp : def.body) {
     const Stmt& s = *sp;
     switch (s.kind) {
-      case StmtKind::Assign: frame[static_cast<size_t>(s.slot)] = eval(*s.value, frame); break;
-      case StmtKind::Print: run_print(s, frame); break;
+      case StmtKind::Assign:
+        frame[static_cast<size_t>(s.slot)] = eval(*s.value, frame);
+        break;
+      case StmtKind::Print:
+        run_print(s, frame);
+        break;
       case StmtKind::Return: {
         Value v = eval(*s.value, frame);
         --depth_;
         return v;
       }
-      default: break;
+      default:
+        break;
     }
   }
   // The checker rejects functions without a return; kept for safety.
@@ -175,11 +183,12 @@ std::vector<Value> Interpreter::eval_list(const std::vector<ExprPtr>& kids, size
 }
 
 Value Interpreter::eval(const Expr& e, Frame& f) {
-  if (++steps_ > limits_.steps)
-    fail(DiagId::step_limit, e.loc, limits_.steps);
+  if (++steps_ > limits_.steps) fail(DiagId::step_limit, e.loc, limits_.steps);
   switch (e.kind) {
-    case ExprKind::Int: return Value::of_int(e.int_value);
-    case ExprKind::Bool: return Value::of_bool(e.int_value != 0);
+    case ExprKind::Int:
+      return Value::of_int(e.int_value);
+    case ExprKind::Bool:
+      return Value::of_bool(e.int_value != 0);
     case ExprKind::Name: {
       if (e.slot >= 0) return f[static_cast<size_t>(e.slot)];
       const Value& g = globals_[static_cast<size_t>(e.global)];
@@ -199,7 +208,8 @@ Value Interpreter::eval(const Expr& e, Frame& f) {
       if (v.is_int()) return Value::of_int(arith(Op::Sub, 0, v.as_int(), e.loc));
       if (v.is_tuple()) {
         Tuple out;
-        for (const Value& x : v.as_tuple()) out.push_back(Value::of_int(arith(Op::Sub, 0, want_int(x, e.loc, "an element of a negated tuple"), e.loc)));
+        for (const Value& x : v.as_tuple())
+          out.push_back(Value::of_int(arith(Op::Sub, 0, want_int(x, e.loc, "an element of a negated tuple"), e.loc)));
         return Value::of_tuple(std::move(out));
       }
       type_error(e.loc, fmt::format("unary '-' needs an int or a tuple, not {}", type_phrase(v)));
@@ -217,13 +227,18 @@ Value Interpreter::eval(const Expr& e, Frame& f) {
     }
     case ExprKind::Ternary:
       return truth(eval(*e.kids[0], f), e.loc, "'?:'") ? eval(*e.kids[1], f) : eval(*e.kids[2], f);
-    case ExprKind::Call: return call_expr(e, f);
-    case ExprKind::Index: return index(e, f);
-    case ExprKind::Member: return member(e, eval(*e.kids[0], f));
-    case ExprKind::Tuple: return Value::of_tuple(eval_list(e.kids, 0, f));
+    case ExprKind::Call:
+      return call_expr(e, f);
+    case ExprKind::Index:
+      return index(e, f);
+    case ExprKind::Member:
+      return member(e, eval(*e.kids[0], f));
+    case ExprKind::Tuple:
+      return Value::of_tuple(eval_list(e.kids, 0, f));
     case ExprKind::Comprehension: {
       Value iter = eval(*e.kids[1], f);
-      if (!iter.is_tuple()) type_error(e.kids[1]->loc, fmt::format("a comprehension iterates over a tuple, not {}", type_phrase(iter)));
+      if (!iter.is_tuple())
+        type_error(e.kids[1]->loc, fmt::format("a comprehension iterates over a tuple, not {}", type_phrase(iter)));
       Tuple out;
       out.reserve(iter.as_tuple().size());
       size_t slot = static_cast<size_t>(e.slot);
@@ -238,27 +253,34 @@ Value Interpreter::eval(const Expr& e, Frame& f) {
       fail(DiagId::unpack_not_allowed, e.loc);
     case ExprKind::StarAll:
       fail(DiagId::star_not_allowed, e.loc);
-    case ExprKind::Slice: type_error(e.loc, "a slice a:b is only allowed inside [ ]");
+    case ExprKind::Slice:
+      type_error(e.loc, "a slice a:b is only allowed inside [ ]");
   }
   type_error(e.loc, "cannot evaluate this expression");
 }
 
 Value Interpreter::binary(const Expr& e, const Value& a, const Value& b) {
   switch (e.op) {
-    case Op::Eq: case Op::Ne: {
+    case Op::Eq:
+    case Op::Ne: {
       if (a.v.index() != b.v.index())
         type_error(e.loc, fmt::format("cannot compare {} with {}", type_phrase(a), type_phrase(b)));
       bool eq = values_equal(a, b);
       return Value::of_bool(e.op == Op::Eq ? eq : !eq);
     }
-    case Op::Lt: case Op::Le: case Op::Gt: case Op::Ge: {
+    case Op::Lt:
+    case Op::Le:
+    case Op::Gt:
+    case Op::Ge: {
       if (!a.is_int() || !b.is_int())
-        type_error(e.loc, fmt::format("'{}' compares ints, not {} and {}", op_spelling(e.op), type_phrase(a), type_phrase(b)));
+        type_error(e.loc,
+                   fmt::format("'{}' compares ints, not {} and {}", op_spelling(e.op), type_phrase(a), type_phrase(b)));
       int64_t x = a.as_int(), y = b.as_int();
       bool r = e.op == Op::Lt ? x < y : e.op == Op::Le ? x <= y : e.op == Op::Gt ? x > y : x >= y;
       return Value::of_bool(r);
     }
-    default: break;
+    default:
+      break;
   }
   // Arithmetic: int op int, or element-wise with tuples.
   if (a.is_int() && b.is_int()) return Value::of_int(arith(e.op, a.as_int(), b.as_int(), e.loc));
@@ -275,7 +297,8 @@ Value Interpreter::binary(const Expr& e, const Value& a, const Value& b) {
     for (size_t i = 0; i < n; ++i) out.push_back(Value::of_int(arith(e.op, elem(a, i), elem(b, i), e.loc)));
     return Value::of_tuple(std::move(out));
   }
-  type_error(e.loc, fmt::format("'{}' needs ints or tuples, not {} and {}", op_spelling(e.op), type_phrase(a), type_phrase(b)));
+  type_error(e.loc, fmt::format("'{}' needs ints or tuples, not {} and {}", op_spelling(e.op), type_phrase(a),
+                                type_phrase(b)));
 }
 
 Value Interpreter::call_expr(const Expr& e, Frame& f) {
@@ -289,8 +312,7 @@ Value Interpreter::call_expr(const Expr& e, Frame& f) {
       type_error(e.loc, "Machine() takes one processor kind, e.g. Machine(GPU)");
     ProcKind kind = *parse_proc_kind(e.kids[1]->name);
     int64_t count = shape_.count(kind);
-    if (count <= 0 || shape_.ranks <= 0)
-      fail(DiagId::no_machine_kind, e.loc, to_string(kind));
+    if (count <= 0 || shape_.ranks <= 0) fail(DiagId::no_machine_kind, e.loc, to_string(kind));
     return Value::of_space(SpaceValue{kind, MachineSpace::original(shape_.ranks, count)});
   }
   if (callee.kind == ExprKind::Name) {
@@ -313,14 +335,17 @@ Value Interpreter::method(const Expr& callee, const Value& base, std::vector<Val
   };
   auto int_arg = [&](size_t i) { return want_int(args[i], loc, fmt::format("argument {} of '{}'", i + 1, name)); };
   auto shape_arg = [&](size_t i) {
-    if (!args[i].is_tuple()) type_error(loc, fmt::format("argument {} of '{}' must be a tuple, not {}", i + 1, name, type_phrase(args[i])));
+    if (!args[i].is_tuple())
+      type_error(loc, fmt::format("argument {} of '{}' must be a tuple, not {}", i + 1, name, type_phrase(args[i])));
     Shape s;
-    for (const Value& x : args[i].as_tuple()) s.push_back(want_int(x, loc, fmt::format("an element of argument {} of '{}'", i + 1, name)));
+    for (const Value& x : args[i].as_tuple())
+      s.push_back(want_int(x, loc, fmt::format("an element of argument {} of '{}'", i + 1, name)));
     return s;
   };
   if (base.is_task() && name == "processor") {
     arity(1);
-    if (!args[0].is_space()) type_error(loc, fmt::format("processor() takes a machine space, not {}", type_phrase(args[0])));
+    if (!args[0].is_space())
+      type_error(loc, fmt::format("processor() takes a machine space, not {}", type_phrase(args[0])));
     const TaskView& t = base.as_task();
     const SpaceValue& m = args[0].as_space();
     if (!t.processor || !t.kind)
@@ -332,20 +357,36 @@ Value Interpreter::method(const Expr& callee, const Value& base, std::vector<Val
     if (!p.ok()) fail(DiagId::index_out_of_range, loc, p.error());
     return Value::of_tuple(to_tuple(p.value()));
   }
-  if (!base.is_space())
-    fail(DiagId::unknown_method, callee.loc, type_phrase(base), name);
+  if (!base.is_space()) fail(DiagId::unknown_method, callee.loc, type_phrase(base), name);
   const SpaceValue& sv = base.as_space();
   const MachineSpace& m = sv.space;
   Fallible<MachineSpace> r = MachineSpace{};
-  if (name == "split") { arity(2); r = m.split(int_arg(0), int_arg(1)); }
-  else if (name == "merge") { arity(2); r = m.merge(int_arg(0), int_arg(1)); }
-  else if (name == "swap") { arity(2); r = m.swap(int_arg(0), int_arg(1)); }
-  else if (name == "slice") { arity(3); r = m.slice(int_arg(0), int_arg(1), int_arg(2)); }
-  else if (name == "reverse") { arity(1); r = m.reverse(int_arg(0)); }
-  else if (name == "balance_split") { arity(2); r = m.balance_split(int_arg(0), int_arg(1)); }
-  else if (name == "auto_split") { arity(2); r = m.auto_split(int_arg(0), shape_arg(1)); }
-  else if (name == "greedy_split") { arity(2); r = m.greedy_split(int_arg(0), shape_arg(1)); }
-  else fail(DiagId::unknown_method, callee.loc, "a machine space", name);
+  if (name == "split") {
+    arity(2);
+    r = m.split(int_arg(0), int_arg(1));
+  } else if (name == "merge") {
+    arity(2);
+    r = m.merge(int_arg(0), int_arg(1));
+  } else if (name == "swap") {
+    arity(2);
+    r = m.swap(int_arg(0), int_arg(1));
+  } else if (name == "slice") {
+    arity(3);
+    r = m.slice(int_arg(0), int_arg(1), int_arg(2));
+  } else if (name == "reverse") {
+    arity(1);
+    r = m.reverse(int_arg(0));
+  } else if (name == "balance_split") {
+    arity(2);
+    r = m.balance_split(int_arg(0), int_arg(1));
+  } else if (name == "auto_split") {
+    arity(2);
+    r = m.auto_split(int_arg(0), shape_arg(1));
+  } else if (name == "greedy_split") {
+    arity(2);
+    r = m.greedy_split(int_arg(0), shape_arg(1));
+  } else
+    fail(DiagId::unknown_method, callee.loc, "a machine space", name);
   if (!r.ok()) fail(DiagId::bad_transform, loc, r.error());
   return Value::of_space(SpaceValue{sv.kind, std::move(r.value())});
 }
@@ -416,7 +457,8 @@ Value Interpreter::index(const Expr& e, Frame& f) {
     int64_t n = static_cast<int64_t>(t.size());
     int64_t norm = i < 0 ? i + n : i;
     if (norm < 0 || norm >= n)
-      fail(DiagId::index_out_of_range, e.kids[1]->loc, fmt::format("index {} out of range for a tuple of length {}", i, n));
+      fail(DiagId::index_out_of_range, e.kids[1]->loc,
+           fmt::format("index {} out of range for a tuple of length {}", i, n));
     return t[static_cast<size_t>(norm)];
   }
   if (base.is_space()) {

@@ -9,20 +9,47 @@ namespace {
 
 const std::unordered_map<std::string_view, Tok>& keywords() {
   static const std::unordered_map<std::string_view, Tok> k = {
-      {"Task", Tok::KwTask}, {"Region", Tok::KwRegion}, {"Layout", Tok::KwLayout},
-      {"InstanceLimit", Tok::KwInstanceLimit}, {"CollectMemory", Tok::KwCollectMemory},
-      {"IndexTaskMap", Tok::KwIndexTaskMap}, {"SingleTaskMap", Tok::KwSingleTaskMap},
-      {"ControlReplicate", Tok::KwControlReplicate}, {"def", Tok::KwDef}, {"return", Tok::KwReturn},
-      {"print", Tok::KwPrint}, {"tuple", Tok::KwTuple}, {"for", Tok::KwFor}, {"in", Tok::KwIn},
-      {"True", Tok::KwTrue}, {"False", Tok::KwFalse}, {"int", Tok::KwInt}, {"bool", Tok::KwBool},
-      {"IPoint", Tok::KwIPoint}, {"ISpace", Tok::KwISpace}, {"MSpace", Tok::KwMSpace},
-      {"CPU", Tok::ProcKind}, {"GPU", Tok::ProcKind}, {"OMP", Tok::ProcKind}, {"IO", Tok::ProcKind},
-      {"PY", Tok::ProcKind}, {"PROC", Tok::ProcKind},
-      {"SYSMEM", Tok::MemKind}, {"FBMEM", Tok::MemKind}, {"ZCMEM", Tok::MemKind},
-      {"RDMEM", Tok::MemKind}, {"SOCKMEM", Tok::MemKind}, {"VIRTUAL", Tok::MemKind},
-      {"SOA", Tok::LayoutWord}, {"AOS", Tok::LayoutWord}, {"C_order", Tok::LayoutWord},
-      {"F_order", Tok::LayoutWord}, {"Compact", Tok::LayoutWord}, {"Exact", Tok::LayoutWord},
-      {"Align", Tok::LayoutWord}, {"No_Align", Tok::LayoutWord},
+      {"Task", Tok::KwTask},
+      {"Region", Tok::KwRegion},
+      {"Layout", Tok::KwLayout},
+      {"InstanceLimit", Tok::KwInstanceLimit},
+      {"CollectMemory", Tok::KwCollectMemory},
+      {"IndexTaskMap", Tok::KwIndexTaskMap},
+      {"SingleTaskMap", Tok::KwSingleTaskMap},
+      {"ControlReplicate", Tok::KwControlReplicate},
+      {"def", Tok::KwDef},
+      {"return", Tok::KwReturn},
+      {"print", Tok::KwPrint},
+      {"tuple", Tok::KwTuple},
+      {"for", Tok::KwFor},
+      {"in", Tok::KwIn},
+      {"True", Tok::KwTrue},
+      {"False", Tok::KwFalse},
+      {"int", Tok::KwInt},
+      {"bool", Tok::KwBool},
+      {"IPoint", Tok::KwIPoint},
+      {"ISpace", Tok::KwISpace},
+      {"MSpace", Tok::KwMSpace},
+      {"CPU", Tok::ProcKind},
+      {"GPU", Tok::ProcKind},
+      {"OMP", Tok::ProcKind},
+      {"IO", Tok::ProcKind},
+      {"PY", Tok::ProcKind},
+      {"PROC", Tok::ProcKind},
+      {"SYSMEM", Tok::MemKind},
+      {"FBMEM", Tok::MemKind},
+      {"ZCMEM", Tok::MemKind},
+      {"RDMEM", Tok::MemKind},
+      {"SOCKMEM", Tok::MemKind},
+      {"VIRTUAL", Tok::MemKind},
+      {"SOA", Tok::LayoutWord},
+      {"AOS", Tok::LayoutWord},
+      {"C_order", Tok::LayoutWord},
+      {"F_order", Tok::LayoutWord},
+      {"Compact", Tok::LayoutWord},
+      {"Exact", Tok::LayoutWord},
+      {"Align", Tok::LayoutWord},
+      {"No_Align", Tok::LayoutWord},
   };
   return k;
 }
@@ -31,74 +58,134 @@ const std::unordered_map<std::string_view, Tok>& keywords() {
 
 std::string_view tok_name(Tok t) {
   switch (t) {
-    case Tok::End: return "end of file";
-    case Tok::Ident: return "a name";
-    case Tok::Int: return "an integer";
-    case Tok::String: return "a string";
-    case Tok::KwTask: return "'Task'";
-    case Tok::KwRegion: return "'Region'";
-    case Tok::KwLayout: return "'Layout'";
-    case Tok::KwInstanceLimit: return "'InstanceLimit'";
-    case Tok::KwCollectMemory: return "'CollectMemory'";
-    case Tok::KwIndexTaskMap: return "'IndexTaskMap'";
-    case Tok::KwSingleTaskMap: return "'SingleTaskMap'";
-    case Tok::KwControlReplicate: return "'ControlReplicate'";
-    case Tok::KwDef: return "'def'";
-    case Tok::KwReturn: return "'return'";
-    case Tok::KwPrint: return "'print'";
-    case Tok::KwTuple: return "'tuple'";
-    case Tok::KwFor: return "'for'";
-    case Tok::KwIn: return "'in'";
-    case Tok::KwTrue: return "'True'";
-    case Tok::KwFalse: return "'False'";
-    case Tok::KwInt: return "'int'";
-    case Tok::KwBool: return "'bool'";
-    case Tok::KwIPoint: return "'IPoint'";
-    case Tok::KwISpace: return "'ISpace'";
-    case Tok::KwMSpace: return "'MSpace'";
-    case Tok::ProcKind: return "a processor kind";
-    case Tok::MemKind: return "a memory kind";
-    case Tok::LayoutWord: return "a layout constraint";
-    case Tok::Semi: return "';'";
-    case Tok::Comma: return "','";
-    case Tok::LParen: return "'('";
-    case Tok::RParen: return "')'";
-    case Tok::LBrace: return "'{'";
-    case Tok::RBrace: return "'}'";
-    case Tok::LBracket: return "'['";
-    case Tok::RBracket: return "']'";
-    case Tok::Dot: return "'.'";
-    case Tok::Colon: return "':'";
-    case Tok::Question: return "'?'";
-    case Tok::Star: return "'*'";
-    case Tok::Plus: return "'+'";
-    case Tok::Minus: return "'-'";
-    case Tok::Slash: return "'/'";
-    case Tok::Percent: return "'%'";
-    case Tok::Assign: return "'='";
-    case Tok::Eq: return "'=='";
-    case Tok::Ne: return "'!='";
-    case Tok::Lt: return "'<'";
-    case Tok::Le: return "'<='";
-    case Tok::Gt: return "'>'";
-    case Tok::Ge: return "'>='";
-    case Tok::AndAnd: return "'&&'";
-    case Tok::OrOr: return "'||'";
-    case Tok::Bang: return "'!'";
+    case Tok::End:
+      return "end of file";
+    case Tok::Ident:
+      return "a name";
+    case Tok::Int:
+      return "an integer";
+    case Tok::String:
+      return "a string";
+    case Tok::KwTask:
+      return "'Task'";
+    case Tok::KwRegion:
+      return "'Region'";
+    case Tok::KwLayout:
+      return "'Layout'";
+    case Tok::KwInstanceLimit:
+      return "'InstanceLimit'";
+    case Tok::KwCollectMemory:
+      return "'CollectMemory'";
+    case Tok::KwIndexTaskMap:
+      return "'IndexTaskMap'";
+    case Tok::KwSingleTaskMap:
+      return "'SingleTaskMap'";
+    case Tok::KwControlReplicate:
+      return "'ControlReplicate'";
+    case Tok::KwDef:
+      return "'def'";
+    case Tok::KwReturn:
+      return "'return'";
+    case Tok::KwPrint:
+      return "'print'";
+    case Tok::KwTuple:
+      return "'tuple'";
+    case Tok::KwFor:
+      return "'for'";
+    case Tok::KwIn:
+      return "'in'";
+    case Tok::KwTrue:
+      return "'True'";
+    case Tok::KwFalse:
+      return "'False'";
+    case Tok::KwInt:
+      return "'int'";
+    case Tok::KwBool:
+      return "'bool'";
+    case Tok::KwIPoint:
+      return "'IPoint'";
+    case Tok::KwISpace:
+      return "'ISpace'";
+    case Tok::KwMSpace:
+      return "'MSpace'";
+    case Tok::ProcKind:
+      return "a processor kind";
+    case Tok::MemKind:
+      return "a memory kind";
+    case Tok::LayoutWord:
+      return "a layout constraint";
+    case Tok::Semi:
+      return "';'";
+    case Tok::Comma:
+      return "','";
+    case Tok::LParen:
+      return "'('";
+    case Tok::RParen:
+      return "')'";
+    case Tok::LBrace:
+      return "'{'";
+    case Tok::RBrace:
+      return "'}'";
+    case Tok::LBracket:
+      return "'['";
+    case Tok::RBracket:
+      return "']'";
+    case Tok::Dot:
+      return "'.'";
+    case Tok::Colon:
+      return "':'";
+    case Tok::Question:
+      return "'?'";
+    case Tok::Star:
+      return "'*'";
+    case Tok::Plus:
+      return "'+'";
+    case Tok::Minus:
+      return "'-'";
+    case Tok::Slash:
+      return "'/'";
+    case Tok::Percent:
+      return "'%'";
+    case Tok::Assign:
+      return "'='";
+    case Tok::Eq:
+      return "'=='";
+    case Tok::Ne:
+      return "'!='";
+    case Tok::Lt:
+      return "'<'";
+    case Tok::Le:
+      return "'<='";
+    case Tok::Gt:
+      return "'>'";
+    case Tok::Ge:
+      return "'>='";
+    case Tok::AndAnd:
+      return "'&&'";
+    case Tok::OrOr:
+      return "'||'";
+    case Tok::Bang:
+      return "'!'";
   }
   return "a token";
 }
 
 std::string describe_token(const Token& t) {
   switch (t.kind) {
-    case Tok::End: return "end of file";
-    case Tok::Ident: return "'" + t.text + "'";
-    case Tok::Int: return std::to_string(t.value);
-    case Tok::String: return "a string";
+    case Tok::End:
+      return "end of file";
+    case Tok::Ident:
+      return "'" + t.text + "'";
+    case Tok::Int:
+      return std::to_string(t.value);
+    case Tok::String:
+      return "a string";
     case Tok::ProcKind:
     case Tok::MemKind:
-    case Tok::LayoutWord: return "'" + t.text + "'";
-    default: return std::string(tok_name(t.kind));
+    case Tok::LayoutWord:
+      return "'" + t.text + "'";
+    default:
+      return std::string(tok_name(t.kind));
   }
 }
 
@@ -215,35 +302,94 @@ LexResult lex(const SourceFile& source, DiagnosticSink& sink) {
       continue;
     }
     auto two = [&](char a, char b) { return c == a && i + 1 < s.size() && s[i + 1] == b; };
-    if (two('=', '=')) { push(Tok::Eq, 2, loc); continue; }
-    if (two('!', '=')) { push(Tok::Ne, 2, loc); continue; }
-    if (two('<', '=')) { push(Tok::Le, 2, loc); continue; }
-    if (two('>', '=')) { push(Tok::Ge, 2, loc); continue; }
-    if (two('&', '&')) { push(Tok::AndAnd, 2, loc); continue; }
-    if (two('|', '|')) { push(Tok::OrOr, 2, loc); continue; }
+    if (two('=', '=')) {
+      push(Tok::Eq, 2, loc);
+      continue;
+    }
+    if (two('!', '=')) {
+      push(Tok::Ne, 2, loc);
+      continue;
+    }
+    if (two('<', '=')) {
+      push(Tok::Le, 2, loc);
+      continue;
+    }
+    if (two('>', '=')) {
+      push(Tok::Ge, 2, loc);
+      continue;
+    }
+    if (two('&', '&')) {
+      push(Tok::AndAnd, 2, loc);
+      continue;
+    }
+    if (two('|', '|')) {
+      push(Tok::OrOr, 2, loc);
+      continue;
+    }
     Tok single = Tok::End;
     switch (c) {
-      case ';': single = Tok::Semi; break;
-      case ',': single = Tok::Comma; break;
-      case '(': single = Tok::LParen; break;
-      case ')': single = Tok::RParen; break;
-      case '{': single = Tok::LBrace; break;
-      case '}': single = Tok::RBrace; break;
-      case '[': single = Tok::LBracket; break;
-      case ']': single = Tok::RBracket; break;
-      case '.': single = Tok::Dot; break;
-      case ':': single = Tok::Colon; break;
-      case '?': single = Tok::Question; break;
-      case '*': single = Tok::Star; break;
-      case '+': single = Tok::Plus; break;
-      case '-': single = Tok::Minus; break;
-      case '/': single = Tok::Slash; break;
-      case '%': single = Tok::Percent; break;
-      case '=': single = Tok::Assign; break;
-      case '<': single = Tok::Lt; break;
-      case '>': single = Tok::Gt; break;
-      case '!': single = Tok::Bang; break;
-      default: break;
+      case ';':
+        single = Tok::Semi;
+        break;
+      case ',':
+        single = Tok::Comma;
+        break;
+      case '(':
+        single = Tok::LParen;
+        break;
+      case ')':
+        single = Tok::RParen;
+        break;
+      case '{':
+        single = Tok::LBrace;
+        break;
+      case '}':
+        single = Tok::RBrace;
+        break;
+      case '[':
+        single = Tok::LBracket;
+        break;
+      case ']':
+        single = Tok::RBracket;
+        break;
+      case '.':
+        single = Tok::Dot;
+        break;
+      case ':':
+        single = Tok::Colon;
+        break;
+      case '?':
+        single = Tok::Question;
+        break;
+      case '*':
+        single = Tok::Star;
+        break;
+      case '+':
+        single = Tok::Plus;
+        break;
+      case '-':
+        single = Tok::Minus;
+        break;
+      case '/':
+        single = Tok::Slash;
+        break;
+      case '%':
+        single = Tok::Percent;
+        break;
+      case '=':
+        single = Tok::Assign;
+        break;
+      case '<':
+        single = Tok::Lt;
+        break;
+      case '>':
+        single = Tok::Gt;
+        break;
+      case '!':
+        single = Tok::Bang;
+        break;
+      default:
+        break;
     }
     if (single != Tok::End) {
       push(single, 1, loc);
@@ -254,9 +400,12 @@ LexResult lex(const SourceFile& source, DiagnosticSink& sink) {
     unsigned char uc = static_cast<unsigned char>(c);
     size_t len = 1;
     if (uc >= 0xC0 && uc < 0xF8) len = uc >= 0xF0 ? 4 : uc >= 0xE0 ? 3 : 2;
-    if (uc < 0x80 && std::isprint(uc)) shown = std::string(1, c);
-    else if (uc >= 0x80 && i + len <= s.size()) shown = s.substr(i, len);
-    else shown = fmt::format("\\x{:02x}", uc);
+    if (uc < 0x80 && std::isprint(uc))
+      shown = std::string(1, c);
+    else if (uc >= 0x80 && i + len <= s.size())
+      shown = s.substr(i, len);
+    else
+      shown = fmt::format("\\x{:02x}", uc);
     if (uc < 0x80 || i + len > s.size()) len = 1;
     sink.report(DiagId::unexpected_character, loc, shown);
     advance(len);

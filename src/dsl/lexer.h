@@ -15,25 +15,69 @@ enum class Tok {
   Int,
   String,
   // Statement keywords
-  KwTask, KwRegion, KwLayout, KwInstanceLimit, KwCollectMemory, KwIndexTaskMap, KwSingleTaskMap,
-  KwControlReplicate, KwDef, KwReturn, KwPrint, KwTuple, KwFor, KwIn, KwTrue, KwFalse,
+  KwTask,
+  KwRegion,
+  KwLayout,
+  KwInstanceLimit,
+  KwCollectMemory,
+  KwIndexTaskMap,
+  KwSingleTaskMap,
+  KwControlReplicate,
+  KwDef,
+  KwReturn,
+  KwPrint,
+  KwTuple,
+  KwFor,
+  KwIn,
+  KwTrue,
+  KwFalse,
   // Type keywords (Task doubles as a type)
-  KwInt, KwBool, KwIPoint, KwISpace, KwMSpace,
+  KwInt,
+  KwBool,
+  KwIPoint,
+  KwISpace,
+  KwMSpace,
   // Processor kinds, memory kinds, layout words
-  ProcKind, MemKind, LayoutWord,
+  ProcKind,
+  MemKind,
+  LayoutWord,
   // Punctuation and operators
-  Semi, Comma, LParen, RParen, LBrace, RBrace, LBracket, RBracket, Dot, Colon, Question,
-  Star, Plus, Minus, Slash, Percent, Assign, Eq, Ne, Lt, Le, Gt, Ge, AndAnd, OrOr, Bang,
+  Semi,
+  Comma,
+  LParen,
+  RParen,
+  LBrace,
+  RBrace,
+  LBracket,
+  RBracket,
+  Dot,
+  Colon,
+  Question,
+  Star,
+  Plus,
+  Minus,
+  Slash,
+  Percent,
+  Assign,
+  Eq,
+  Ne,
+  Lt,
+  Le,
+  Gt,
+  Ge,
+  AndAnd,
+  OrOr,
+  Bang,
 };
 
 std::string_view tok_name(Tok t);
 
 struct Token {
   Tok kind = Tok::End;
-  std::string text;  // identifier / keyword spelling, string contents (unescaped)
-  int64_t value = 0; // for Int
+  std::string text;   // identifier / keyword spelling, string contents (unescaped)
+  int64_t value = 0;  // for Int
   SourceLoc loc;
-  SourceLoc end;     // last character
+  SourceLoc end;  // last character
 };
 
 struct Comment {

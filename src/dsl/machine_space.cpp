@@ -26,24 +26,20 @@ std::optional<std::string> bad_dim(const char* op, int64_t dim, int64_t dims) {
 
 std::optional<std::string> too_many_dims(const char* op, int64_t new_dims) {
   if (new_dims <= kMaxMachineDims) return std::nullopt;
-  return std::string(op) + ": the result would have " + str(new_dims) +
-         " dimensions (at most " + str(kMaxMachineDims) + ")";
+  return std::string(op) + ": the result would have " + str(new_dims) + " dimensions (at most " + str(kMaxMachineDims) +
+         ")";
 }
 
 // Checks one index of a machine point; `dim` is its position.
 std::optional<std::string> bad_index(int64_t index, int64_t dim, int64_t size) {
-  if (index < 0)
-    return "negative index " + str(index) + " for dimension " + str(dim) +
-           " (use * for all processors)";
-  if (index >= size)
-    return "index " + str(index) + " out of range for dimension " + str(dim) + " of size " +
-           str(size);
+  if (index < 0) return "negative index " + str(index) + " for dimension " + str(dim) + " (use * for all processors)";
+  if (index >= size) return "index " + str(index) + " out of range for dimension " + str(dim) + " of size " + str(size);
   return std::nullopt;
 }
 
 std::string index_count_error(size_t got, int64_t dims) {
-  return "expected " + str(dims) + (dims == 1 ? " index" : " indices") + " for a " +
-         dims_text(dims) + ", got " + str(static_cast<int64_t>(got));
+  return "expected " + str(dims) + (dims == 1 ? " index" : " indices") + " for a " + dims_text(dims) + ", got " +
+         str(static_cast<int64_t>(got));
 }
 
 // Row-major strides of a shape (the last index is fastest).
@@ -91,8 +87,7 @@ bool ratio_greater(const Shape& launch, const Shape& o, size_t i, size_t j) {
 // so equal factorizations give bit-identical costs).
 double surface(const Shape& o, const Shape& launch) {
   double cost = 0.0;
-  for (size_t i = 0; i < o.size(); ++i)
-    cost += static_cast<double>(o[i]) / static_cast<double>(launch[i]);
+  for (size_t i = 0; i < o.size(); ++i) cost += static_cast<double>(o[i]) / static_cast<double>(launch[i]);
   return cost;
 }
 
@@ -102,12 +97,10 @@ double surface(const Shape& o, const Shape& launch) {
 // Construction and lookup
 
 MachineSpace MachineSpace::original(int64_t ranks, int64_t procs_per_rank) {
-  if (ranks < 0 || procs_per_rank < 0 || ranks > kMaxMachineVolume ||
-      procs_per_rank > kMaxMachineVolume ||
+  if (ranks < 0 || procs_per_rank < 0 || ranks > kMaxMachineVolume || procs_per_rank > kMaxMachineVolume ||
       (procs_per_rank > 0 && ranks > kMaxMachineVolume / procs_per_rank)) {
-    throw std::invalid_argument("machine space of " + str(ranks) + " x " +
-                                str(procs_per_rank) + " processors is not supported (at most " +
-                                str(kMaxMachineVolume) + ")");
+    throw std::invalid_argument("machine space of " + str(ranks) + " x " + str(procs_per_rank) +
+                                " processors is not supported (at most " + str(kMaxMachineVolume) + ")");
   }
   MachineSpace m;
   m.size_ = {ranks, procs_per_rank};
@@ -118,16 +111,13 @@ MachineSpace MachineSpace::original(int64_t ranks, int64_t procs_per_rank) {
   return m;
 }
 
-int64_t MachineSpace::volume() const {
-  return table_ ? static_cast<int64_t>(table_->size()) : 0;
-}
+int64_t MachineSpace::volume() const { return table_ ? static_cast<int64_t>(table_->size()) : 0; }
 
 Fallible<ProcessorId> MachineSpace::at(const std::vector<int64_t>& point) const {
   if (static_cast<int64_t>(point.size()) != dims())
     return Fallible<ProcessorId>::failure(index_count_error(point.size(), dims()));
   for (size_t d = 0; d < point.size(); ++d) {
-    if (auto err = bad_index(point[d], static_cast<int64_t>(d), size_[d]))
-      return Fallible<ProcessorId>::failure(*err);
+    if (auto err = bad_index(point[d], static_cast<int64_t>(d), size_[d])) return Fallible<ProcessorId>::failure(*err);
   }
   // Every index is in range, so no dimension is empty and the rank stays below volume().
   if (volume() == 0)  // only a default-constructed (0-D) space gets here
@@ -138,11 +128,9 @@ Fallible<ProcessorId> MachineSpace::at(const std::vector<int64_t>& point) const 
   return ProcessorId{code / procs_per_rank_, code % procs_per_rank_};
 }
 
-Fallible<std::vector<ProcessorId>> MachineSpace::at_pattern(
-    const std::vector<std::optional<int64_t>>& point) const {
+Fallible<std::vector<ProcessorId>> MachineSpace::at_pattern(const std::vector<std::optional<int64_t>>& point) const {
   using Result = Fallible<std::vector<ProcessorId>>;
-  if (static_cast<int64_t>(point.size()) != dims())
-    return Result::failure(index_count_error(point.size(), dims()));
+  if (static_cast<int64_t>(point.size()) != dims()) return Result::failure(index_count_error(point.size(), dims()));
   std::vector<size_t> starred;
   for (size_t d = 0; d < point.size(); ++d) {
     if (!point[d]) {
@@ -175,13 +163,10 @@ Fallible<std::vector<ProcessorId>> MachineSpace::at_pattern(
 Fallible<std::vector<int64_t>> MachineSpace::point_of(ProcessorId p) const {
   using Result = Fallible<std::vector<int64_t>>;
   auto missing = [&] {
-    return Result::failure("processor " + str(p.proc) + " of node " + str(p.node) +
-                           " is not in this machine space");
+    return Result::failure("processor " + str(p.proc) + " of node " + str(p.node) + " is not in this machine space");
   };
   // Every code in a table is below kMaxMachineVolume, so bound the inputs before encoding.
-  if (!table_ || p.node < 0 || p.proc < 0 || p.proc >= procs_per_rank_ ||
-      p.node >= kMaxMachineVolume)
-    return missing();
+  if (!table_ || p.node < 0 || p.proc < 0 || p.proc >= procs_per_rank_ || p.node >= kMaxMachineVolume) return missing();
   const int64_t code = p.node * procs_per_rank_ + p.proc;
   auto it = std::find(table_->begin(), table_->end(), code);
   if (it == table_->end()) return missing();
@@ -251,8 +236,8 @@ Fallible<MachineSpace> MachineSpace::split(int64_t dim, int64_t factor) const {
   if (factor < 1) return Result::failure("split: factor " + str(factor) + " must be at least 1");
   const int64_t n = size_[static_cast<size_t>(dim)];
   if (n % factor != 0)
-    return Result::failure("split: size " + str(n) + " of dimension " + str(dim) +
-                           " is not divisible by " + str(factor));
+    return Result::failure("split: size " + str(n) + " of dimension " + str(dim) + " is not divisible by " +
+                           str(factor));
   if (factor > kMaxMachineVolume)  // only reachable on an empty dimension (n = 0)
     return Result::failure("split: factor " + str(factor) + " exceeds the largest machine size " +
                            str(kMaxMachineVolume));
@@ -264,12 +249,11 @@ Fallible<MachineSpace> MachineSpace::merge(int64_t dim1, int64_t dim2) const {
   using Result = Fallible<MachineSpace>;
   if (auto err = bad_dim("merge", dim1, dims())) return Result::failure(*err);
   if (auto err = bad_dim("merge", dim2, dims())) return Result::failure(*err);
-  if (dim1 == dim2)
-    return Result::failure("merge: the two dimensions must differ (both are " + str(dim1) + ")");
+  if (dim1 == dim2) return Result::failure("merge: the two dimensions must differ (both are " + str(dim1) + ")");
   const int64_t s1 = size_[static_cast<size_t>(dim1)], s2 = size_[static_cast<size_t>(dim2)];
   if (s1 * s2 > kMaxMachineVolume)  // only reachable when another dimension is empty
-    return Result::failure("merge: merged size " + str(s1) + " x " + str(s2) +
-                           " exceeds the largest machine size " + str(kMaxMachineVolume));
+    return Result::failure("merge: merged size " + str(s1) + " x " + str(s2) + " exceeds the largest machine size " +
+                           str(kMaxMachineVolume));
   // source[j]: the old dimension behind new dimension j, or -1 for the merged one, which
   // takes the place of dim1 once dim2 is removed (index dim1, or dim1 - 1 if dim1 > dim2,
   // as in the original implementation); the other dimensions keep their order.
@@ -317,11 +301,9 @@ Fallible<MachineSpace> MachineSpace::slice(int64_t dim, int64_t lo, int64_t hi) 
   const int64_t n = size_[d];
   if (lo < 0) return Result::failure("slice: lower bound " + str(lo) + " is negative");
   if (hi >= n)
-    return Result::failure("slice: upper bound " + str(hi) + " out of range for dimension " +
-                           str(dim) + " of size " + str(n));
-  if (lo > hi)
-    return Result::failure("slice: lower bound " + str(lo) + " is greater than upper bound " +
-                           str(hi));
+    return Result::failure("slice: upper bound " + str(hi) + " out of range for dimension " + str(dim) + " of size " +
+                           str(n));
+  if (lo > hi) return Result::failure("slice: lower bound " + str(lo) + " is greater than upper bound " + str(hi));
   Shape size = size_;
   size[d] = hi - lo + 1;
   return derive(std::move(size), [&](const std::vector<int64_t>& p, std::vector<int64_t>& old) {
@@ -360,8 +342,8 @@ std::optional<std::string> bad_launch(const char* op, const Shape& launch) {
            " dimensions (at most " + str(kMaxSplitParts) + ")";
   for (size_t i = 0; i < launch.size(); ++i) {
     if (launch[i] < 1)
-      return std::string(op) + ": launch extent " + str(launch[i]) + " at position " +
-             str(static_cast<int64_t>(i)) + " must be at least 1";
+      return std::string(op) + ": launch extent " + str(launch[i]) + " at position " + str(static_cast<int64_t>(i)) +
+             " must be at least 1";
   }
   return std::nullopt;
 }
@@ -458,12 +440,9 @@ Shape auto_factors(int64_t n, const Shape& launch) {
   }
   const size_t nd = divisors.size();
   auto index_of = [&](int64_t r) {
-    return static_cast<size_t>(std::lower_bound(divisors.begin(), divisors.end(), r) -
-                               divisors.begin());
+    return static_cast<size_t>(std::lower_bound(divisors.begin(), divisors.end(), r) - divisors.begin());
   };
-  auto term = [&](size_t i, int64_t o) {
-    return static_cast<double>(o) / static_cast<double>(launch[i]);
-  };
+  auto term = [&](size_t i, int64_t o) { return static_cast<double>(o) / static_cast<double>(launch[i]); };
 
   // bound[i][x]: least Σ_{j >= i} O_j / L_j over factorizations of divisors[x] into
   // dimensions i..k-1.

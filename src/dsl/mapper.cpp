@@ -1,6 +1,6 @@
 // compile(), Mapper::bind() and the rule queries of DSL.md's "Which rule applies".
-#include <algorithm>
 #include <fmt/format.h>
+#include <algorithm>
 
 #include "dsl/dsl.h"
 #include "dsl/interpreter.h"
@@ -12,24 +12,36 @@ namespace mage::dsl {
 
 std::string_view to_string(ProcKind k) {
   switch (k) {
-    case ProcKind::CPU: return "CPU";
-    case ProcKind::GPU: return "GPU";
-    case ProcKind::OMP: return "OMP";
-    case ProcKind::IO: return "IO";
-    case ProcKind::PY: return "PY";
-    case ProcKind::PROC: return "PROC";
+    case ProcKind::CPU:
+      return "CPU";
+    case ProcKind::GPU:
+      return "GPU";
+    case ProcKind::OMP:
+      return "OMP";
+    case ProcKind::IO:
+      return "IO";
+    case ProcKind::PY:
+      return "PY";
+    case ProcKind::PROC:
+      return "PROC";
   }
   return "?";
 }
 
 std::string_view to_string(MemKind k) {
   switch (k) {
-    case MemKind::SYSMEM: return "SYSMEM";
-    case MemKind::FBMEM: return "FBMEM";
-    case MemKind::ZCMEM: return "ZCMEM";
-    case MemKind::RDMEM: return "RDMEM";
-    case MemKind::SOCKMEM: return "SOCKMEM";
-    case MemKind::VIRTUAL: return "VIRTUAL";
+    case MemKind::SYSMEM:
+      return "SYSMEM";
+    case MemKind::FBMEM:
+      return "FBMEM";
+    case MemKind::ZCMEM:
+      return "ZCMEM";
+    case MemKind::RDMEM:
+      return "RDMEM";
+    case MemKind::SOCKMEM:
+      return "SOCKMEM";
+    case MemKind::VIRTUAL:
+      return "VIRTUAL";
   }
   return "?";
 }
@@ -41,7 +53,8 @@ std::optional<ProcKind> parse_proc_kind(std::string_view s) {
 }
 
 std::optional<MemKind> parse_mem_kind(std::string_view s) {
-  for (MemKind k : {MemKind::SYSMEM, MemKind::FBMEM, MemKind::ZCMEM, MemKind::RDMEM, MemKind::SOCKMEM, MemKind::VIRTUAL})
+  for (MemKind k :
+       {MemKind::SYSMEM, MemKind::FBMEM, MemKind::ZCMEM, MemKind::RDMEM, MemKind::SOCKMEM, MemKind::VIRTUAL})
     if (to_string(k) == s) return k;
   return std::nullopt;
 }
@@ -54,14 +67,22 @@ Layout layout_of(const std::vector<LayoutConstraint>& cs, int line) {
   Layout l;
   l.rule_line = line;
   for (const auto& c : cs) {
-    if (c.word == "SOA") l.soa = true;
-    else if (c.word == "AOS") l.soa = false;
-    else if (c.word == "C_order") l.c_order = true;
-    else if (c.word == "F_order") l.c_order = false;
-    else if (c.word == "Compact") l.compact = true;
-    else if (c.word == "Exact") l.exact = true;
-    else if (c.word == "No_Align") l.no_align = true;
-    else if (c.word == "Align") l.align = std::make_pair(std::string(op_spelling(c.align_op)), c.align_value);
+    if (c.word == "SOA")
+      l.soa = true;
+    else if (c.word == "AOS")
+      l.soa = false;
+    else if (c.word == "C_order")
+      l.c_order = true;
+    else if (c.word == "F_order")
+      l.c_order = false;
+    else if (c.word == "Compact")
+      l.compact = true;
+    else if (c.word == "Exact")
+      l.exact = true;
+    else if (c.word == "No_Align")
+      l.no_align = true;
+    else if (c.word == "Align")
+      l.align = std::make_pair(std::string(op_spelling(c.align_op)), c.align_value);
   }
   return l;
 }
@@ -149,7 +170,9 @@ void Unit::build_rule_tables() {
       case StmtKind::InstanceLimit:
         for (const auto& k : s.keys) instance_limits.try_emplace(key_name(k), s.limit);
         break;
-      case StmtKind::CollectMemory: collect_rules.push_back(CollectRule{s.task, s.region}); break;
+      case StmtKind::CollectMemory:
+        collect_rules.push_back(CollectRule{s.task, s.region});
+        break;
       case StmtKind::ControlReplicate:
         for (const auto& k : s.keys) control_replicated.insert(key_name(k));
         break;
@@ -159,7 +182,8 @@ void Unit::build_rule_tables() {
       case StmtKind::SingleTaskMap:
         for (const auto& k : s.keys) single_maps.try_emplace(key_name(k), MapRule{s.name, s.loc.line});
         break;
-      default: break;
+      default:
+        break;
     }
   }
 }
@@ -180,7 +204,8 @@ CompileResult compile(const SourceFile& source) {
   result.diagnostics = sink.take();
   // Separate passes find problems out of order; report them in source order.
   std::stable_sort(result.diagnostics.begin(), result.diagnostics.end(), [](const Diagnostic& a, const Diagnostic& b) {
-    if (a.id == DiagId::too_many_errors || b.id == DiagId::too_many_errors) return b.id == DiagId::too_many_errors && a.id != b.id;
+    if (a.id == DiagId::too_many_errors || b.id == DiagId::too_many_errors)
+      return b.id == DiagId::too_many_errors && a.id != b.id;
     return a.loc.line < b.loc.line || (a.loc.line == b.loc.line && a.loc.col < b.loc.col);
   });
   return result;
@@ -316,10 +341,10 @@ PlacementResult Mapper::place(const TaskView& task, ProcKind kind, bool index_la
   for (const auto& b : def.body)
     if (b->kind == StmtKind::Return) {
       return_loc = b->value->loc;
-      for (const Expr* x = b->value.get(); x && !x->kids.empty() && x->kids[0] &&
-                                           (x->kind == ExprKind::Index || x->kind == ExprKind::Call ||
-                                            x->kind == ExprKind::Member || x->kind == ExprKind::Binary ||
-                                            x->kind == ExprKind::Ternary);
+      for (const Expr* x = b->value.get();
+           x && !x->kids.empty() && x->kids[0] &&
+           (x->kind == ExprKind::Index || x->kind == ExprKind::Call || x->kind == ExprKind::Member ||
+            x->kind == ExprKind::Binary || x->kind == ExprKind::Ternary);
            x = x->kids[0].get())
         return_loc = x->kids[0]->loc;
       break;
@@ -328,18 +353,27 @@ PlacementResult Mapper::place(const TaskView& task, ProcKind kind, bool index_la
     std::vector<Value> args{Value::of_task(&task)};
     Value v = Interpreter(*unit_, shape_, limits_, state_->globals, state_->log).call(def, std::move(args), rule_loc);
     if (!v.is_procs()) {
-      result.error = Diagnostic{DiagId::bad_placement_result, Severity::Error, file, return_loc,
-                                fmt::format(fmt::runtime(diag_format(DiagId::bad_placement_result)), def.name,
-                                            type_phrase(v)) + context(), {}};
+      result.error = Diagnostic{
+          DiagId::bad_placement_result,
+          Severity::Error,
+          file,
+          return_loc,
+          fmt::format(fmt::runtime(diag_format(DiagId::bad_placement_result)), def.name, type_phrase(v)) + context(),
+          {}};
       return result;
     }
     const ProcessorsValue& p = v.as_procs();
     if (p.kind != kind) {
       std::string what = p.is_set ? fmt::format("a set of {} processors", to_string(p.kind))
                                   : fmt::format("a {} processor", to_string(p.kind));
-      result.error = Diagnostic{DiagId::wrong_processor_kind, Severity::Error, file, return_loc,
-                                fmt::format(fmt::runtime(diag_format(DiagId::wrong_processor_kind)), def.name, what,
-                                            to_string(kind)) + context(), {}};
+      result.error = Diagnostic{
+          DiagId::wrong_processor_kind,
+          Severity::Error,
+          file,
+          return_loc,
+          fmt::format(fmt::runtime(diag_format(DiagId::wrong_processor_kind)), def.name, what, to_string(kind)) +
+              context(),
+          {}};
       return result;
     }
     result.placement = Placement{p.kind, p.procs, p.is_set};

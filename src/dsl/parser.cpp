@@ -10,39 +10,66 @@ namespace mage::dsl {
 
 std::string_view op_spelling(Op op) {
   switch (op) {
-    case Op::Add: return "+";
-    case Op::Sub: return "-";
-    case Op::Mul: return "*";
-    case Op::Div: return "/";
-    case Op::Mod: return "%";
-    case Op::Eq: return "==";
-    case Op::Ne: return "!=";
-    case Op::Lt: return "<";
-    case Op::Le: return "<=";
-    case Op::Gt: return ">";
-    case Op::Ge: return ">=";
-    case Op::And: return "&&";
-    case Op::Or: return "||";
-    case Op::Neg: return "-";
-    case Op::Not: return "!";
+    case Op::Add:
+      return "+";
+    case Op::Sub:
+      return "-";
+    case Op::Mul:
+      return "*";
+    case Op::Div:
+      return "/";
+    case Op::Mod:
+      return "%";
+    case Op::Eq:
+      return "==";
+    case Op::Ne:
+      return "!=";
+    case Op::Lt:
+      return "<";
+    case Op::Le:
+      return "<=";
+    case Op::Gt:
+      return ">";
+    case Op::Ge:
+      return ">=";
+    case Op::And:
+      return "&&";
+    case Op::Or:
+      return "||";
+    case Op::Neg:
+      return "-";
+    case Op::Not:
+      return "!";
   }
   return "?";
 }
 
 std::string_view stmt_keyword(StmtKind k) {
   switch (k) {
-    case StmtKind::TaskRule: return "Task";
-    case StmtKind::RegionRule: return "Region";
-    case StmtKind::LayoutRule: return "Layout";
-    case StmtKind::InstanceLimit: return "InstanceLimit";
-    case StmtKind::CollectMemory: return "CollectMemory";
-    case StmtKind::IndexTaskMap: return "IndexTaskMap";
-    case StmtKind::SingleTaskMap: return "SingleTaskMap";
-    case StmtKind::ControlReplicate: return "ControlReplicate";
-    case StmtKind::Assign: return "assignment";
-    case StmtKind::Def: return "def";
-    case StmtKind::Return: return "return";
-    case StmtKind::Print: return "print";
+    case StmtKind::TaskRule:
+      return "Task";
+    case StmtKind::RegionRule:
+      return "Region";
+    case StmtKind::LayoutRule:
+      return "Layout";
+    case StmtKind::InstanceLimit:
+      return "InstanceLimit";
+    case StmtKind::CollectMemory:
+      return "CollectMemory";
+    case StmtKind::IndexTaskMap:
+      return "IndexTaskMap";
+    case StmtKind::SingleTaskMap:
+      return "SingleTaskMap";
+    case StmtKind::ControlReplicate:
+      return "ControlReplicate";
+    case StmtKind::Assign:
+      return "assignment";
+    case StmtKind::Def:
+      return "def";
+    case StmtKind::Return:
+      return "return";
+    case StmtKind::Print:
+      return "print";
   }
   return "statement";
 }
@@ -177,10 +204,18 @@ class Parser {
 
   static bool is_top_level_only(Tok t) {
     switch (t) {
-      case Tok::KwTask: case Tok::KwRegion: case Tok::KwLayout: case Tok::KwInstanceLimit:
-      case Tok::KwCollectMemory: case Tok::KwIndexTaskMap: case Tok::KwSingleTaskMap:
-      case Tok::KwControlReplicate: case Tok::KwDef: return true;
-      default: return false;
+      case Tok::KwTask:
+      case Tok::KwRegion:
+      case Tok::KwLayout:
+      case Tok::KwInstanceLimit:
+      case Tok::KwCollectMemory:
+      case Tok::KwIndexTaskMap:
+      case Tok::KwSingleTaskMap:
+      case Tok::KwControlReplicate:
+      case Tok::KwDef:
+        return true;
+      default:
+        return false;
     }
   }
 
@@ -217,8 +252,10 @@ class Parser {
       case Tok::KwCollectMemory:
       case Tok::KwIndexTaskMap:
       case Tok::KwSingleTaskMap:
-      case Tok::KwControlReplicate: return rule();  // def() ends a body at these
-      case Tok::KwDef: return def();
+      case Tok::KwControlReplicate:
+        return rule();  // def() ends a body at these
+      case Tok::KwDef:
+        return def();
       case Tok::KwReturn: {
         if (!in_function) {
           sink_.report(DiagId::return_outside_function, t.loc);
@@ -229,7 +266,8 @@ class Parser {
         end_statement(*s);
         return s;
       }
-      case Tok::KwPrint: return print();
+      case Tok::KwPrint:
+        return print();
       case Tok::KwIn:
       case Tok::KwFor:
       case Tok::KwTuple:
@@ -274,7 +312,8 @@ class Parser {
         end_statement(*s);
         return s;
       }
-      default: error_expected("a statement");
+      default:
+        error_expected("a statement");
     }
   }
 
@@ -377,16 +416,31 @@ class Parser {
         while (!at(Tok::Semi)) {
           LayoutConstraint c;
           c.loc = cur().loc;
-          c.word = expect(Tok::LayoutWord, "a layout constraint (SOA, AOS, C_order, F_order, Align, No_Align, Compact, Exact) or ';'").text;
+          c.word = expect(Tok::LayoutWord,
+                          "a layout constraint (SOA, AOS, C_order, F_order, Align, No_Align, Compact, Exact) or ';'")
+                       .text;
           if (c.word == "Align") {
             switch (cur().kind) {
-              case Tok::Eq: c.align_op = Op::Eq; break;
-              case Tok::Ne: c.align_op = Op::Ne; break;
-              case Tok::Lt: c.align_op = Op::Lt; break;
-              case Tok::Le: c.align_op = Op::Le; break;
-              case Tok::Gt: c.align_op = Op::Gt; break;
-              case Tok::Ge: c.align_op = Op::Ge; break;
-              default: error_expected("a comparison (==, !=, <, <=, >, >=) after 'Align'");
+              case Tok::Eq:
+                c.align_op = Op::Eq;
+                break;
+              case Tok::Ne:
+                c.align_op = Op::Ne;
+                break;
+              case Tok::Lt:
+                c.align_op = Op::Lt;
+                break;
+              case Tok::Le:
+                c.align_op = Op::Le;
+                break;
+              case Tok::Gt:
+                c.align_op = Op::Gt;
+                break;
+              case Tok::Ge:
+                c.align_op = Op::Ge;
+                break;
+              default:
+                error_expected("a comparison (==, !=, <, <=, >, >=) after 'Align'");
             }
             take();
             c.align_value = expect(Tok::Int, "an alignment in bytes").value;
@@ -426,7 +480,8 @@ class Parser {
         end_statement(*s);
         return s;
       }
-      default: break;
+      default:
+        break;
     }
     error_expected("a statement");
   }
@@ -446,7 +501,9 @@ class Parser {
           case Tok::KwBool:
           case Tok::KwIPoint:
           case Tok::KwISpace:
-          case Tok::KwMSpace: p.type = take().text; break;
+          case Tok::KwMSpace:
+            p.type = take().text;
+            break;
           case Tok::Ident:
             if (peek().kind == Tok::Comma || peek().kind == Tok::RParen) {
               // `def f(task)`: say what to write and keep the function (as a Task parameter).
@@ -455,7 +512,8 @@ class Parser {
               break;
             }
             [[fallthrough]];
-          default: error_expected("a parameter type (Task, int, bool, IPoint, ISpace, MSpace)");
+          default:
+            error_expected("a parameter type (Task, int, bool, IPoint, ISpace, MSpace)");
         }
         p.name = expect(Tok::Ident, "a parameter name").text;
         s->params.push_back(p);
@@ -472,8 +530,8 @@ class Parser {
       }
       if (at(Tok::RBrace)) break;
       if (at(Tok::End)) {
-        sink_.report(DiagId::expected, cur().loc, fmt::format("'}}' to close function '{}' (line {})", s->name, s->loc.line),
-                     describe_token(cur()));
+        sink_.report(DiagId::expected, cur().loc,
+                     fmt::format("'}}' to close function '{}' (line {})", s->name, s->loc.line), describe_token(cur()));
         s->had_syntax_error = true;
         s->end = prev().end;
         return s;
@@ -482,8 +540,10 @@ class Parser {
       // function here and let the top level parse the statement.
       bool typed_task_local = at(Tok::KwTask) && peek().kind == Tok::Ident && peek(2).kind == Tok::Assign;
       if (is_top_level_only(cur().kind) && !typed_task_local) {
-        if (cur().kind == Tok::KwDef) sink_.report(DiagId::def_inside_function, cur().loc, s->name, s->loc.line);
-        else sink_.report(DiagId::statement_in_function, cur().loc, cur().text, s->name, s->loc.line);
+        if (cur().kind == Tok::KwDef)
+          sink_.report(DiagId::def_inside_function, cur().loc, s->name, s->loc.line);
+        else
+          sink_.report(DiagId::statement_in_function, cur().loc, cur().text, s->name, s->loc.line);
         orphan_body_ = true;
         s->had_syntax_error = true;
         s->end = prev().end;
@@ -540,20 +600,47 @@ class Parser {
 
   static int precedence(Tok t, Op& op) {
     switch (t) {
-      case Tok::OrOr: op = Op::Or; return 1;
-      case Tok::AndAnd: op = Op::And; return 2;
-      case Tok::Eq: op = Op::Eq; return 3;
-      case Tok::Ne: op = Op::Ne; return 3;
-      case Tok::Lt: op = Op::Lt; return 4;
-      case Tok::Le: op = Op::Le; return 4;
-      case Tok::Gt: op = Op::Gt; return 4;
-      case Tok::Ge: op = Op::Ge; return 4;
-      case Tok::Plus: op = Op::Add; return 5;
-      case Tok::Minus: op = Op::Sub; return 5;
-      case Tok::Star: op = Op::Mul; return 6;
-      case Tok::Slash: op = Op::Div; return 6;
-      case Tok::Percent: op = Op::Mod; return 6;
-      default: return -1;
+      case Tok::OrOr:
+        op = Op::Or;
+        return 1;
+      case Tok::AndAnd:
+        op = Op::And;
+        return 2;
+      case Tok::Eq:
+        op = Op::Eq;
+        return 3;
+      case Tok::Ne:
+        op = Op::Ne;
+        return 3;
+      case Tok::Lt:
+        op = Op::Lt;
+        return 4;
+      case Tok::Le:
+        op = Op::Le;
+        return 4;
+      case Tok::Gt:
+        op = Op::Gt;
+        return 4;
+      case Tok::Ge:
+        op = Op::Ge;
+        return 4;
+      case Tok::Plus:
+        op = Op::Add;
+        return 5;
+      case Tok::Minus:
+        op = Op::Sub;
+        return 5;
+      case Tok::Star:
+        op = Op::Mul;
+        return 6;
+      case Tok::Slash:
+        op = Op::Div;
+        return 6;
+      case Tok::Percent:
+        op = Op::Mod;
+        return 6;
+      default:
+        return -1;
     }
   }
 
@@ -712,7 +799,8 @@ class Parser {
         expect(Tok::RParen, "',' or ')'");
         return e;
       }
-      default: error_expected("an expression");
+      default:
+        error_expected("an expression");
     }
   }
 };
@@ -739,8 +827,10 @@ class CommentAttacher {
           continue;
         }
       }
-      if (next == anchors_.size()) m_.trailing_comments.push_back(c.text);
-      else if (anchors_[next].closing) anchors_[next].closing->closing_comments.push_back(c.text);
+      if (next == anchors_.size())
+        m_.trailing_comments.push_back(c.text);
+      else if (anchors_[next].closing)
+        anchors_[next].closing->closing_comments.push_back(c.text);
       else {
         Stmt* s = anchors_[next].starts;
         if (s->leading_comments.empty()) first_comment_line_[s] = c.loc.line;

@@ -13,30 +13,41 @@ constexpr int kPrecPrimary = 9;
 
 int binary_precedence(Op op) {
   switch (op) {
-    case Op::Or: return 1;
-    case Op::And: return 2;
+    case Op::Or:
+      return 1;
+    case Op::And:
+      return 2;
     case Op::Eq:
-    case Op::Ne: return 3;
+    case Op::Ne:
+      return 3;
     case Op::Lt:
     case Op::Le:
     case Op::Gt:
-    case Op::Ge: return 4;
+    case Op::Ge:
+      return 4;
     case Op::Add:
-    case Op::Sub: return 5;
-    default: return 6;
+    case Op::Sub:
+      return 5;
+    default:
+      return 6;
   }
 }
 
 int precedence(const Expr& e) {
   switch (e.kind) {
-    case ExprKind::Ternary: return kPrecTernary;
-    case ExprKind::Binary: return binary_precedence(e.op);
+    case ExprKind::Ternary:
+      return kPrecTernary;
+    case ExprKind::Binary:
+      return binary_precedence(e.op);
     case ExprKind::Unary:
-    case ExprKind::Unpack: return kPrecUnary;
+    case ExprKind::Unpack:
+      return kPrecUnary;
     case ExprKind::Call:
     case ExprKind::Index:
-    case ExprKind::Member: return kPrecPostfix;
-    default: return kPrecPrimary;
+    case ExprKind::Member:
+      return kPrecPostfix;
+    default:
+      return kPrecPrimary;
   }
 }
 
@@ -61,10 +72,16 @@ void print_list(std::string& out, const std::vector<ExprPtr>& kids, size_t from)
 
 void print_expr_to(std::string& out, const Expr& e) {
   switch (e.kind) {
-    case ExprKind::Int: out += std::to_string(e.int_value); break;
-    case ExprKind::Bool: out += e.int_value ? "True" : "False"; break;
+    case ExprKind::Int:
+      out += std::to_string(e.int_value);
+      break;
+    case ExprKind::Bool:
+      out += e.int_value ? "True" : "False";
+      break;
     case ExprKind::Name:
-    case ExprKind::Kind: out += e.name; break;
+    case ExprKind::Kind:
+      out += e.name;
+      break;
     case ExprKind::Unary:
       out += op_spelling(e.op);
       // "- -x" must not print as "--x"; keep a space between two minus signs.
@@ -124,7 +141,9 @@ void print_expr_to(std::string& out, const Expr& e) {
       print_expr_to(out, *e.kids[1]);
       out += ')';
       break;
-    case ExprKind::StarAll: out += '*'; break;
+    case ExprKind::StarAll:
+      out += '*';
+      break;
   }
 }
 
@@ -151,10 +170,14 @@ std::string join(const std::vector<std::string>& words, std::string_view sep) {
 std::string quote(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\', out += c;
-    else if (c == '\n') out += "\\n";
-    else if (c == '\t') out += "\\t";
-    else out += c;
+    if (c == '"' || c == '\\')
+      out += '\\', out += c;
+    else if (c == '\n')
+      out += "\\n";
+    else if (c == '\t')
+      out += "\\t";
+    else
+      out += c;
   }
   return out + "\"";
 }
@@ -169,9 +192,12 @@ void print_stmts(std::string& out, const std::vector<StmtPtr>& stmts, const std:
 void print_stmt(std::string& out, const Stmt& s, const std::string& indent) {
   std::string line;
   switch (s.kind) {
-    case StmtKind::TaskRule: line = fmt::format("Task {} {};", key_list(s.keys), join(s.kinds, ",")); break;
+    case StmtKind::TaskRule:
+      line = fmt::format("Task {} {};", key_list(s.keys), join(s.kinds, ","));
+      break;
     case StmtKind::RegionRule:
-      line = fmt::format("Region {} {} {} {};", key_text(s.task), key_text(s.region), key_text(s.proc), join(s.kinds, ","));
+      line = fmt::format("Region {} {} {} {};", key_text(s.task), key_text(s.region), key_text(s.proc),
+                         join(s.kinds, ","));
       break;
     case StmtKind::LayoutRule: {
       line = fmt::format("Layout {} {} {}", key_text(s.task), key_text(s.region), key_text(s.proc));
@@ -179,13 +205,27 @@ void print_stmt(std::string& out, const Stmt& s, const std::string& indent) {
       line += ";";
       break;
     }
-    case StmtKind::InstanceLimit: line = fmt::format("InstanceLimit {} {};", key_list(s.keys), s.limit); break;
-    case StmtKind::CollectMemory: line = fmt::format("CollectMemory {} {};", key_text(s.task), key_text(s.region)); break;
-    case StmtKind::IndexTaskMap: line = fmt::format("IndexTaskMap {} {};", key_list(s.keys), s.name); break;
-    case StmtKind::SingleTaskMap: line = fmt::format("SingleTaskMap {} {};", key_list(s.keys), s.name); break;
-    case StmtKind::ControlReplicate: line = fmt::format("ControlReplicate {};", key_list(s.keys)); break;
-    case StmtKind::Assign: line = s.name + " = " + print_expr(*s.value) + ";"; break;
-    case StmtKind::Return: line = "return " + print_expr(*s.value) + ";"; break;
+    case StmtKind::InstanceLimit:
+      line = fmt::format("InstanceLimit {} {};", key_list(s.keys), s.limit);
+      break;
+    case StmtKind::CollectMemory:
+      line = fmt::format("CollectMemory {} {};", key_text(s.task), key_text(s.region));
+      break;
+    case StmtKind::IndexTaskMap:
+      line = fmt::format("IndexTaskMap {} {};", key_list(s.keys), s.name);
+      break;
+    case StmtKind::SingleTaskMap:
+      line = fmt::format("SingleTaskMap {} {};", key_list(s.keys), s.name);
+      break;
+    case StmtKind::ControlReplicate:
+      line = fmt::format("ControlReplicate {};", key_list(s.keys));
+      break;
+    case StmtKind::Assign:
+      line = s.name + " = " + print_expr(*s.value) + ";";
+      break;
+    case StmtKind::Return:
+      line = "return " + print_expr(*s.value) + ";";
+      break;
     case StmtKind::Print: {
       line = "print(" + quote(s.format);
       for (const auto& a : s.args) line += ", " + print_expr(*a);
@@ -225,15 +265,26 @@ void dump_expr(std::string& out, const Expr* e) {
     return;
   }
   switch (e->kind) {
-    case ExprKind::Int: out += std::to_string(e->int_value); return;
-    case ExprKind::Bool: out += e->int_value ? "True" : "False"; return;
-    case ExprKind::Name: out += "$" + e->name; return;
-    case ExprKind::Kind: out += "%" + e->name; return;
-    case ExprKind::StarAll: out += "*"; return;
-    default: break;
+    case ExprKind::Int:
+      out += std::to_string(e->int_value);
+      return;
+    case ExprKind::Bool:
+      out += e->int_value ? "True" : "False";
+      return;
+    case ExprKind::Name:
+      out += "$" + e->name;
+      return;
+    case ExprKind::Kind:
+      out += "%" + e->name;
+      return;
+    case ExprKind::StarAll:
+      out += "*";
+      return;
+    default:
+      break;
   }
-  static const char* names[] = {"int", "bool", "name", "kind", "unary", "binary", "?:", "call", "index",
-                                "slice", "member", "tuple", "comp", "unpack", "all"};
+  static const char* names[] = {"int",   "bool",  "name",   "kind",  "unary", "binary", "?:", "call",
+                                "index", "slice", "member", "tuple", "comp",  "unpack", "all"};
   out += "(";
   out += names[static_cast<int>(e->kind)];
   if (e->kind == ExprKind::Unary || e->kind == ExprKind::Binary) out += fmt::format(" {}", op_spelling(e->op));
@@ -250,9 +301,12 @@ void dump_expr(std::string& out, const Expr* e) {
 
 std::string dump_key(const Key& k) {
   switch (k.kind) {
-    case Key::Kind::Star: return "*";
-    case Key::Kind::Index: return fmt::format("#{}", k.index);
-    default: return k.text;
+    case Key::Kind::Star:
+      return "*";
+    case Key::Kind::Index:
+      return fmt::format("#{}", k.index);
+    default:
+      return k.text;
   }
 }
 

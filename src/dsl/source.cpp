@@ -23,9 +23,12 @@ std::string_view diag_format(DiagId id) { return kDiagInfo[static_cast<size_t>(i
 
 std::string_view to_string(Severity s) {
   switch (s) {
-    case Severity::Error: return "error";
-    case Severity::Warning: return "warning";
-    case Severity::Note: return "note";
+    case Severity::Error:
+      return "error";
+    case Severity::Warning:
+      return "warning";
+    case Severity::Note:
+      return "note";
   }
   return "error";
 }
@@ -75,8 +78,8 @@ bool has_errors(const std::vector<Diagnostic>& ds) {
 }
 
 size_t DiagnosticSink::error_count() const {
-  return static_cast<size_t>(std::count_if(diags_.begin(), diags_.end(),
-                                           [](const Diagnostic& d) { return d.severity == Severity::Error; }));
+  return static_cast<size_t>(
+      std::count_if(diags_.begin(), diags_.end(), [](const Diagnostic& d) { return d.severity == Severity::Error; }));
 }
 
 }  // namespace mage::dsl

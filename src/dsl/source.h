@@ -79,8 +79,8 @@ std::string_view diag_format(DiagId id);
 namespace mage::dsl {
 template <typename... Args>
 Diagnostic& DiagnosticSink::report(DiagId id, SourceLoc loc, const Args&... args) {
-  diags_.push_back(Diagnostic{id, diag_severity(id), file_, loc,
-                              fmt::format(fmt::runtime(diag_format(id)), args...), {}});
+  diags_.push_back(
+      Diagnostic{id, diag_severity(id), file_, loc, fmt::format(fmt::runtime(diag_format(id)), args...), {}});
   return diags_.back();
 }
 }  // namespace mage::dsl

@@ -44,8 +44,8 @@ class Unit {
   std::vector<LayoutRule> layout_rules;
   std::map<std::string, int64_t, std::less<>> instance_limits;  // "*" included
   std::vector<CollectRule> collect_rules;
-  std::set<std::string, std::less<>> control_replicated;       // "*" included
-  std::map<std::string, MapRule, std::less<>> index_maps;      // task name, kind name or "*"
+  std::set<std::string, std::less<>> control_replicated;   // "*" included
+  std::map<std::string, MapRule, std::less<>> index_maps;  // task name, kind name or "*"
   std::map<std::string, MapRule, std::less<>> single_maps;
 
   void build_rule_tables();

@@ -34,12 +34,36 @@ struct Value {
       v;
 
   Value() = default;
-  static Value of_int(int64_t i) { Value x; x.v = i; return x; }
-  static Value of_bool(bool b) { Value x; x.v = b; return x; }
-  static Value of_tuple(Tuple t) { Value x; x.v = std::make_shared<const Tuple>(std::move(t)); return x; }
-  static Value of_space(SpaceValue s) { Value x; x.v = std::make_shared<const SpaceValue>(std::move(s)); return x; }
-  static Value of_procs(ProcessorsValue p) { Value x; x.v = std::make_shared<const ProcessorsValue>(std::move(p)); return x; }
-  static Value of_task(const TaskView* t) { Value x; x.v = t; return x; }
+  static Value of_int(int64_t i) {
+    Value x;
+    x.v = i;
+    return x;
+  }
+  static Value of_bool(bool b) {
+    Value x;
+    x.v = b;
+    return x;
+  }
+  static Value of_tuple(Tuple t) {
+    Value x;
+    x.v = std::make_shared<const Tuple>(std::move(t));
+    return x;
+  }
+  static Value of_space(SpaceValue s) {
+    Value x;
+    x.v = std::make_shared<const SpaceValue>(std::move(s));
+    return x;
+  }
+  static Value of_procs(ProcessorsValue p) {
+    Value x;
+    x.v = std::make_shared<const ProcessorsValue>(std::move(p));
+    return x;
+  }
+  static Value of_task(const TaskView* t) {
+    Value x;
+    x.v = t;
+    return x;
+  }
 
   bool assigned() const { return v.index() != 0; }
   bool is_int() const { return v.index() == 1; }

@@ -1,12 +1,12 @@
 // The result cache: in memory, and optionally one JSON file per key in a directory.
 #include <nlohmann/json.hpp>
 
-#include <atomic>
 #include <fmt/format.h>
+#include <unistd.h>
+#include <atomic>
 #include <fstream>
 #include <sstream>
 #include <system_error>
-#include <unistd.h>
 
 #include "eval/eval.h"
 
@@ -38,8 +38,7 @@ std::optional<Result> read_entry(const std::filesystem::path& path, const std::s
 void write_entry(const std::filesystem::path& path, const std::string& key, const Result& result) {
   static std::atomic<uint64_t> counter{0};
   nlohmann::ordered_json j = {{"key", key}, {"model", model_version()}, {"result", result_to_json(result)}};
-  const std::filesystem::path tmp =
-      path.string() + fmt::format(".tmp.{}.{}", static_cast<long>(::getpid()), counter++);
+  const std::filesystem::path tmp = path.string() + fmt::format(".tmp.{}.{}", static_cast<long>(::getpid()), counter++);
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out || !(out << j.dump()) || !out.flush()) {

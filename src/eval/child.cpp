@@ -2,15 +2,15 @@
 // the pipeline (or the request's test fault) and writes the Result as JSON to its pipe.
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
-#include <fcntl.h>
 #include <string>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <unistd.h>
 #include <vector>
 
 #include "eval/detail.h"
@@ -83,14 +83,18 @@ void child_main(const Prepared& p, const Limits& limits, int result_fd, int log_
 
   std::string out;
   switch (p.fault) {
-    case Fault::None: break;
-    case Fault::Crash: std::raise(SIGSEGV); break;
+    case Fault::None:
+      break;
+    case Fault::Crash:
+      std::raise(SIGSEGV);
+      break;
     case Fault::Hang:
       for (;;) ::pause();
     case Fault::Garbage:
       write_all(result_fd, "{\"status\": \"ok\", this is not a result");
       std::_Exit(0);
-    case Fault::Silent: std::_Exit(3);
+    case Fault::Silent:
+      std::_Exit(3);
     case Fault::Exhaust:
       try {
         exhaust_memory(memory);

@@ -28,7 +28,7 @@ struct Prepared {
   std::string app;
   apps::Params params;
   MapperKind mapper_kind = MapperKind::Expert;
-  dsl::SourceFile mapper;    // Text and Expert
+  dsl::SourceFile mapper;  // Text and Expert
   sim::Options options;
   Fault fault = Fault::None;
   std::string key_material;  // canonical JSON of everything above (see cache_key)

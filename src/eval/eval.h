@@ -68,11 +68,11 @@ enum class Fault {
 std::string_view to_string(Fault f);
 
 struct Request {
-  std::string app;                  // one of apps::list()
-  std::string machine = "p100x4";   // a preset name or a path to a TOML file (machine::load)
-  machine::Overrides overrides;     // --nodes, --ranks-per-node (unset: see resolve)
+  std::string app;                 // one of apps::list()
+  std::string machine = "p100x4";  // a preset name or a path to a TOML file (machine::load)
+  machine::Overrides overrides;    // --nodes, --ranks-per-node (unset: see resolve)
   apps::Scale scale = apps::Scale::Published;
-  std::optional<int> iterations;    // timed iterations (default: the app's)
+  std::optional<int> iterations;  // timed iterations (default: the app's)
   // When set, the program is built with exactly these parameters (scale and iterations
   // above are ignored); otherwise they come from the machine, as `mage app show` does.
   std::optional<apps::Params> params;
@@ -114,7 +114,7 @@ struct Result {
   std::vector<dsl::Diagnostic> diagnostics;  // the mapper's errors and warnings
   std::vector<std::string> mapper_log;       // lines the mapper printed with `print`
   Timing timing;
-  bool cached = false;                       // served by the cache (timing is the original's)
+  bool cached = false;  // served by the cache (timing is the original's)
 
   // The outcome's keys (status, message, time_s, metric_name, metric_value, profile), then
   // diagnostics, mapper_log and, with `timing`, timing. Never the trace.

@@ -1,8 +1,8 @@
 // The evaluation itself, as the child runs it: compile the mapper, build and analyze the
 // program, bind the mapper to the machine, apply it, simulate the Plan.
+#include <fmt/format.h>
 #include <chrono>
 #include <ctime>
-#include <fmt/format.h>
 #include <new>
 #include <set>
 #include <variant>
@@ -72,8 +72,8 @@ Result pipeline(const Prepared& p) {
   }
 
   t = Clock::now();
-  mapping::ApplyResult applied = mapper ? mapping::apply(program, graph, machine, *mapper)
-                                        : mapping::apply_default(program, graph, machine);
+  mapping::ApplyResult applied =
+      mapper ? mapping::apply(program, graph, machine, *mapper) : mapping::apply_default(program, graph, machine);
   r.timing.apply_s = since(t);
   if (mapper) r.mapper_log = mapper->log();
   if (const auto* e = std::get_if<mapping::MappingError>(&applied)) {

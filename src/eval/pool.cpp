@@ -3,20 +3,20 @@
 // One thread polls every child, so fork() is never called from a multi-threaded pool.
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <fcntl.h>
-#include <fmt/format.h>
 #include <map>
-#include <poll.h>
 #include <string>
-#include <sys/wait.h>
 #include <thread>
-#include <unistd.h>
 
 #include "eval/detail.h"
 
@@ -128,9 +128,9 @@ Result conclude(Child& c, int status, bool timed_out, const Limits& limits) {
   if (WIFSIGNALED(status))
     return failed(fmt::format("simulator crashed: {}", strsignal(WTERMSIG(status))) + log_note(c.log));
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || c.data.empty())
-    return failed(fmt::format("simulator exited with status {} and no result",
-                              WIFEXITED(status) ? WEXITSTATUS(status) : -1) +
-                  log_note(c.log));
+    return failed(
+        fmt::format("simulator exited with status {} and no result", WIFEXITED(status) ? WEXITSTATUS(status) : -1) +
+        log_note(c.log));
   try {
     return result_from_json(nlohmann::json::parse(c.data));
   } catch (const std::exception& e) {
@@ -237,7 +237,7 @@ std::vector<Result> evaluate_prepared(const std::vector<Prepared>& prepared, int
                                       Cache* cache) {
   std::vector<Result> results(prepared.size());
   std::vector<const Prepared*> jobs;
-  std::vector<size_t> job_of(prepared.size());     // the job whose result request i takes
+  std::vector<size_t> job_of(prepared.size());  // the job whose result request i takes
   std::vector<bool> from_cache(prepared.size(), false);
   std::map<std::string, size_t> job_by_key;
   for (size_t i = 0; i < prepared.size(); ++i) {

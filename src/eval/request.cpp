@@ -2,9 +2,9 @@
 // text) and its cache key.
 #include <nlohmann/json.hpp>
 
+#include <fmt/format.h>
 #include <cerrno>
 #include <cstring>
-#include <fmt/format.h>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -116,9 +116,10 @@ ResolvedText resolve_with_text(const Request& r) {
     try {
       res.machine = load_machine(out.machine_text, out.source, res.overrides);
     } catch (const machine::LoadError& e) {
-      throw RequestError(fmt::format("{} runs as {} ranks per node by default, which this machine cannot (give the "
-                                     "ranks per node, e.g. --ranks-per-node 1): {}",
-                                     app->name, app->ranks_per_node, e.what()));
+      throw RequestError(
+          fmt::format("{} runs as {} ranks per node by default, which this machine cannot (give the "
+                      "ranks per node, e.g. --ranks-per-node 1): {}",
+                      app->name, app->ranks_per_node, e.what()));
     }
   }
   const machine::Machine& m = *res.machine;
@@ -149,12 +150,18 @@ MapperSpec default_mapper() { return MapperSpec{MapperKind::Default, "", ""}; }
 
 std::string_view to_string(Fault f) {
   switch (f) {
-    case Fault::None: return "none";
-    case Fault::Crash: return "crash";
-    case Fault::Hang: return "hang";
-    case Fault::Garbage: return "garbage";
-    case Fault::Silent: return "silent";
-    case Fault::Exhaust: return "exhaust";
+    case Fault::None:
+      return "none";
+    case Fault::Crash:
+      return "crash";
+    case Fault::Hang:
+      return "hang";
+    case Fault::Garbage:
+      return "garbage";
+    case Fault::Silent:
+      return "silent";
+    case Fault::Exhaust:
+      return "exhaust";
   }
   return "?";
 }

@@ -49,12 +49,8 @@ dsl::Diagnostic diagnostic_from_json(const nlohmann::json& j) {
 }
 
 nlohmann::ordered_json timing_json(const Timing& t) {
-  return {{"compile_s", t.compile_s},
-          {"build_s", t.build_s},
-          {"apply_s", t.apply_s},
-          {"simulate_s", t.simulate_s},
-          {"wall_s", t.wall_s},
-          {"simulate_cpu_s", t.simulate_cpu_s}};
+  return {{"compile_s", t.compile_s},   {"build_s", t.build_s}, {"apply_s", t.apply_s},
+          {"simulate_s", t.simulate_s}, {"wall_s", t.wall_s},   {"simulate_cpu_s", t.simulate_cpu_s}};
 }
 
 nlohmann::ordered_json trace_json(const sim::Trace& t) {
@@ -99,9 +95,8 @@ Result result_from_json(const nlohmann::json& j) {
   for (const auto& d : j.at("diagnostics")) r.diagnostics.push_back(diagnostic_from_json(d));
   r.mapper_log = j.at("mapper_log").get<std::vector<std::string>>();
   const auto& t = j.at("timing");
-  r.timing = Timing{t.at("compile_s").get<double>(), t.at("build_s").get<double>(), t.at("apply_s").get<double>(),
-                    t.at("simulate_s").get<double>(),  t.at("wall_s").get<double>(),
-                    t.value("simulate_cpu_s", 0.0)};
+  r.timing = Timing{t.at("compile_s").get<double>(),  t.at("build_s").get<double>(), t.at("apply_s").get<double>(),
+                    t.at("simulate_s").get<double>(), t.at("wall_s").get<double>(),  t.value("simulate_cpu_s", 0.0)};
   return r;
 }
 

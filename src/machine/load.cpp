@@ -1,15 +1,15 @@
 // Reading a machine from TOML (format: docs/machines.md), with every check a user can trip
 // reported as a LoadError that names the file, the line and the key.
+#include <fmt/format.h>
+#include <toml++/toml.h>
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <fmt/format.h>
 #include <fstream>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "machine/detail.h"
 #include "machine/machine.h"
@@ -85,13 +85,20 @@ int line_of(const toml::node& n) { return static_cast<int>(n.source().begin.line
 
 std::string_view type_name(const toml::node& n) {
   switch (n.type()) {
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a number";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    default: return "a date or time";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a number";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    default:
+      return "a date or time";
   }
 }
 
@@ -232,7 +239,9 @@ class Reader {
     for (size_t i = 0; i < arr->size(); ++i) {
       const toml::table* t = (*arr)[i].as_table();
       std::string p = fmt::format("{}[{}]", key_path(key), i);
-      if (!t) fail(line_of((*arr)[i]), fmt::format("{}[{}]", key, i), fmt::format("must be a table, not {}", type_name((*arr)[i])));
+      if (!t)
+        fail(line_of((*arr)[i]), fmt::format("{}[{}]", key, i),
+             fmt::format("must be a table, not {}", type_name((*arr)[i])));
       out.emplace_back(file_, *t, p);
     }
     return out;
@@ -251,9 +260,12 @@ class Reader {
   std::string path_;
 };
 
-const std::vector<std::pair<std::string_view, Per>> kProcPer{{"node", Per::Node}, {"socket", Per::Socket}, {"rank", Per::Rank}};
-const std::vector<std::pair<std::string_view, Per>> kMemPer{{"node", Per::Node}, {"socket", Per::Socket}, {"gpu", Per::Gpu}};
-const std::vector<std::pair<std::string_view, Reach>> kReach{{"own", Reach::Own}, {"other", Reach::Other}, {"all", Reach::All}};
+const std::vector<std::pair<std::string_view, Per>> kProcPer{
+    {"node", Per::Node}, {"socket", Per::Socket}, {"rank", Per::Rank}};
+const std::vector<std::pair<std::string_view, Per>> kMemPer{
+    {"node", Per::Node}, {"socket", Per::Socket}, {"gpu", Per::Gpu}};
+const std::vector<std::pair<std::string_view, Reach>> kReach{
+    {"own", Reach::Own}, {"other", Reach::Other}, {"all", Reach::All}};
 
 // Where each processor entry's count was written, for rank errors.
 struct Places {
@@ -298,17 +310,19 @@ MachineSpec read_spec(const std::string& file, const toml::table& root, Places& 
   spec.sockets = node->integer("sockets", 1, 1, kMaxSockets, "", false);
 
   // Processors.
-  if (!node->has("processor")) node->fail(node->line(), "processor", "missing: a node needs at least one [[node.processor]]");
+  if (!node->has("processor"))
+    node->fail(node->line(), "processor", "missing: a node needs at least one [[node.processor]]");
   for (const Reader& r : node->entries("processor")) {
     r.only({"kind", "per", "count", "cores", "fp64_gflops", "fp32_gflops", "launch_overhead_us",
-             "remote_accesses_in_flight"});
+            "remote_accesses_in_flight"});
     ProcessorSpec p;
     p.line = r.line();
     p.kind = r.proc_kind(r.required("kind", "processor kind"), "kind");
     for (size_t i = 0; i < spec.processors.size(); ++i)
       if (spec.processors[i].kind == p.kind)
-        r.fail_at("kind", fmt::format("a second entry for {} processors (the first is at line {}); give one entry per kind",
-                                      to_string(p.kind), spec.processors[i].line));
+        r.fail_at("kind",
+                  fmt::format("a second entry for {} processors (the first is at line {}); give one entry per kind",
+                              to_string(p.kind), spec.processors[i].line));
     p.per = r.choice("per", Per::Node, kProcPer);
     p.count = r.integer("count", 0, 1, kMaxCount, "number of processors", true);
     p.cores = r.integer("cores", 1, 1, kMaxCount, "", false);
@@ -384,7 +398,8 @@ MachineSpec read_spec(const std::string& file, const toml::table& root, Places& 
                 fmt::format("a {} processor has no {} of its own ({} is per GPU): use reach = \"all\" or \"other\"",
                             to_string(a.proc), to_string(a.mem), to_string(a.mem)));
     if (a.reach == Reach::Other && mem->per == Per::Node)
-      r.fail_at("reach", fmt::format("{} has one instance per node, so there is no other one to reach", to_string(a.mem)));
+      r.fail_at("reach",
+                fmt::format("{} has one instance per node, so there is no other one to reach", to_string(a.mem)));
     for (const AffinitySpec& b : spec.affinities)
       if (b.proc == a.proc && b.mem == a.mem && (a.reach == b.reach || a.reach == Reach::All || b.reach == Reach::All))
         r.fail_at("mem", fmt::format("{} -> {} is already given at line {} (reach \"{}\")", to_string(a.proc),
@@ -407,8 +422,9 @@ MachineSpec read_spec(const std::string& file, const toml::table& root, Places& 
                       fmt::format("{} processors can access no memory: add a [[node.affinity]] with proc = \"{}\"",
                                   to_string(p.kind), to_string(p.kind)));
     if (p.kind == ProcKind::GPU && !own_fb)
-      throw LoadError(file, p.line, key,
-                      "a GPU cannot access its own FBMEM: add a [[node.affinity]] with proc = \"GPU\", mem = \"FBMEM\"");
+      throw LoadError(
+          file, p.line, key,
+          "a GPU cannot access its own FBMEM: add a [[node.affinity]] with proc = \"GPU\", mem = \"FBMEM\"");
   }
 
   // Channels.
@@ -453,8 +469,7 @@ MachineSpec read_spec(const std::string& file, const toml::table& root, Places& 
     if (const toml::node* e = net->get("endpoint")) {
       spec.network.endpoint = net->mem_kind(*e, "endpoint");
       const MemorySpec* m = find_mem(spec.network.endpoint);
-      if (!m)
-        net->fail_at("endpoint", fmt::format("the node declares no {} memory", to_string(spec.network.endpoint)));
+      if (!m) net->fail_at("endpoint", fmt::format("the node declares no {} memory", to_string(spec.network.endpoint)));
       if (m->per != Per::Node)
         net->fail_at("endpoint", fmt::format("the endpoint must have one instance per node ({} is per {})",
                                              to_string(m->kind), to_string(m->per)));
@@ -476,16 +491,19 @@ void check_counts(const MachineSpec& spec, const Places& at, const Overrides& o)
     const ProcessorSpec& p = spec.processors[i];
     if (detail::rank_share(p, spec.sockets, spec.ranks_per_node)) continue;
     const int total = detail::node_count(p, spec.sockets, spec.ranks_per_node);
-    std::string reason = fmt::format("ranks_per_node = {}{} does not divide the node's {} {} processors",
-                                     spec.ranks_per_node, origin(o.ranks_per_node.has_value()), total, to_string(p.kind));
+    std::string reason =
+        fmt::format("ranks_per_node = {}{} does not divide the node's {} {} processors", spec.ranks_per_node,
+                    origin(o.ranks_per_node.has_value()), total, to_string(p.kind));
     if (p.cores > 1)
-      reason += fmt::format(", nor do {} ranks share each {}-core processor equally",
-                            spec.ranks_per_node % total == 0 ? spec.ranks_per_node / total : spec.ranks_per_node, p.cores);
+      reason +=
+          fmt::format(", nor do {} ranks share each {}-core processor equally",
+                      spec.ranks_per_node % total == 0 ? spec.ranks_per_node / total : spec.ranks_per_node, p.cores);
     throw LoadError(file, at.processor_count_line[i], at.processor_key[i], reason);
   }
   if (spec.nodes > 1 && !spec.network.present)
-    throw LoadError(file, at.nodes_line, "network",
-                    fmt::format("missing table [network]: needed when nodes = {}{}", spec.nodes, origin(o.nodes.has_value())));
+    throw LoadError(
+        file, at.nodes_line, "network",
+        fmt::format("missing table [network]: needed when nodes = {}{}", spec.nodes, origin(o.nodes.has_value())));
 }
 
 std::vector<std::string_view> preset_names() {

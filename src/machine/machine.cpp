@@ -1,8 +1,8 @@
 // Kinds, and the Machine built from a validated spec with its queries.
 #include "machine/machine.h"
 
-#include <algorithm>
 #include <fmt/format.h>
+#include <algorithm>
 #include <stdexcept>
 
 #include "machine/detail.h"
@@ -13,41 +13,58 @@ namespace mage::machine {
 
 std::string_view to_string(ProcKind kind) {
   switch (kind) {
-    case ProcKind::CPU: return "CPU";
-    case ProcKind::GPU: return "GPU";
-    case ProcKind::OMP: return "OMP";
-    case ProcKind::IO: return "IO";
-    case ProcKind::PY: return "PY";
+    case ProcKind::CPU:
+      return "CPU";
+    case ProcKind::GPU:
+      return "GPU";
+    case ProcKind::OMP:
+      return "OMP";
+    case ProcKind::IO:
+      return "IO";
+    case ProcKind::PY:
+      return "PY";
   }
   return "?";
 }
 
 std::string_view to_string(MemKind kind) {
   switch (kind) {
-    case MemKind::SYSMEM: return "SYSMEM";
-    case MemKind::FBMEM: return "FBMEM";
-    case MemKind::ZCMEM: return "ZCMEM";
-    case MemKind::RDMEM: return "RDMEM";
-    case MemKind::SOCKMEM: return "SOCKMEM";
+    case MemKind::SYSMEM:
+      return "SYSMEM";
+    case MemKind::FBMEM:
+      return "FBMEM";
+    case MemKind::ZCMEM:
+      return "ZCMEM";
+    case MemKind::RDMEM:
+      return "RDMEM";
+    case MemKind::SOCKMEM:
+      return "SOCKMEM";
   }
   return "?";
 }
 
 std::string_view to_string(Per per) {
   switch (per) {
-    case Per::Node: return "node";
-    case Per::Socket: return "socket";
-    case Per::Gpu: return "gpu";
-    case Per::Rank: return "rank";
+    case Per::Node:
+      return "node";
+    case Per::Socket:
+      return "socket";
+    case Per::Gpu:
+      return "gpu";
+    case Per::Rank:
+      return "rank";
   }
   return "?";
 }
 
 std::string_view to_string(Reach reach) {
   switch (reach) {
-    case Reach::Own: return "own";
-    case Reach::Other: return "other";
-    case Reach::All: return "all";
+    case Reach::Own:
+      return "own";
+    case Reach::Other:
+      return "other";
+    case Reach::All:
+      return "all";
   }
   return "?";
 }
@@ -70,9 +87,12 @@ namespace detail {
 
 int node_count(const ProcessorSpec& p, int sockets, int ranks_per_node) {
   switch (p.per) {
-    case Per::Socket: return p.count * sockets;
-    case Per::Rank: return p.count * ranks_per_node;
-    default: return p.count;
+    case Per::Socket:
+      return p.count * sockets;
+    case Per::Rank:
+      return p.count * ranks_per_node;
+    default:
+      return p.count;
   }
 }
 
@@ -313,8 +333,8 @@ ProcId Machine::processor_at(ProcKind kind, int rank, int index_in_rank) const {
                                         to_string(kind), rank, index_in_rank, ranks(), per_rank));
   const int node = rank / ranks_per_node();
   const int local_rank = rank % ranks_per_node();
-  return ProcId{node * procs_per_node_total_ + first_proc_of_kind_[kind_index(kind)] +
-                local_rank * per_rank + index_in_rank};
+  return ProcId{node * procs_per_node_total_ + first_proc_of_kind_[kind_index(kind)] + local_rank * per_rank +
+                index_in_rank};
 }
 
 std::vector<ProcId> Machine::processors_of(ProcKind kind) const {
@@ -351,9 +371,7 @@ std::vector<MemId> Machine::memories_of(MemKind kind, int node) const {
   return out;
 }
 
-std::span<const Access> Machine::accessible(ProcId proc) const {
-  return access_.at(static_cast<size_t>(proc.value));
-}
+std::span<const Access> Machine::accessible(ProcId proc) const { return access_.at(static_cast<size_t>(proc.value)); }
 
 std::optional<Access> Machine::access(ProcId proc, MemId mem) const {
   for (const Access& a : accessible(proc))

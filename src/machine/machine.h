@@ -28,10 +28,10 @@ namespace mage::machine {
 enum class ProcKind { CPU, GPU, OMP, IO, PY };
 enum class MemKind { SYSMEM, FBMEM, ZCMEM, RDMEM, SOCKMEM };
 
-inline constexpr std::array<ProcKind, 5> kProcKinds{ProcKind::CPU, ProcKind::GPU, ProcKind::OMP,
-                                                    ProcKind::IO, ProcKind::PY};
-inline constexpr std::array<MemKind, 5> kMemKinds{MemKind::SYSMEM, MemKind::FBMEM, MemKind::ZCMEM,
-                                                  MemKind::RDMEM, MemKind::SOCKMEM};
+inline constexpr std::array<ProcKind, 5> kProcKinds{ProcKind::CPU, ProcKind::GPU, ProcKind::OMP, ProcKind::IO,
+                                                    ProcKind::PY};
+inline constexpr std::array<MemKind, 5> kMemKinds{MemKind::SYSMEM, MemKind::FBMEM, MemKind::ZCMEM, MemKind::RDMEM,
+                                                  MemKind::SOCKMEM};
 
 std::string_view to_string(ProcKind kind);
 std::string_view to_string(MemKind kind);
@@ -73,9 +73,9 @@ struct Processor {
   int index = 0;          // among the node's processors of this kind (the N in "node 0 GPU N")
   int index_in_rank = 0;  // among its rank's processors of this kind (the DSL's second coordinate)
   int socket = 0;
-  int cores = 1;          // cores the processor stands for (an OMP processor is a group)
-  double fp64_flops = 0;  // flop/s
-  double fp32_flops = 0;  // flop/s
+  int cores = 1;                 // cores the processor stands for (an OMP processor is a group)
+  double fp64_flops = 0;         // flop/s
+  double fp32_flops = 0;         // flop/s
   double launch_overhead_s = 0;  // runtime cost of starting one task on it
   // Irregular accesses across a link (zero-copy, a peer's memory) it keeps in flight: a
   // gather pays latency / this per access.
@@ -86,7 +86,7 @@ struct Memory {
   MemId id;
   MemKind kind = MemKind::SYSMEM;
   int node = 0;
-  int index = 0;    // among the node's memories of this kind (the N in "node 0 FBMEM N")
+  int index = 0;  // among the node's memories of this kind (the N in "node 0 FBMEM N")
   Per per = Per::Node;
   int socket = -1;  // the socket it belongs to (per socket or per GPU), else -1
   int gpu = -1;     // index of the GPU it belongs to (per GPU), else -1
@@ -159,7 +159,7 @@ struct MachineSpec {
   std::string source;       // file the machine was read from, e.g. "machines/p100x4.toml"
   int nodes = 1;
   int ranks_per_node = 1;
-  int sockets = 1;  // per node
+  int sockets = 1;                        // per node
   std::vector<ProcessorSpec> processors;  // at most one per kind
   std::vector<MemorySpec> memories;       // at most one per kind
   std::vector<AffinitySpec> affinities;

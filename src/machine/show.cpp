@@ -13,7 +13,9 @@ std::string flops(double v) {
   return fmt::format("{:g} GFLOP/s", v / 1e9);
 }
 std::string gbps(double v) { return fmt::format("{:g} GB/s", v / 1e9); }
-std::string gib(uint64_t bytes) { return fmt::format("{:g} GiB", static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0)); }
+std::string gib(uint64_t bytes) {
+  return fmt::format("{:g} GiB", static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0));
+}
 std::string us(double s) { return fmt::format("{:g} us", s * 1e6); }
 
 std::string kinds(const std::vector<MemKind>& ks) {
@@ -37,8 +39,8 @@ std::string describe(const Machine& m) {
   std::string out;
   out += s.description.empty() ? s.name + "\n" : fmt::format("{}: {}\n", s.name, s.description);
   out += fmt::format("{} x {} per node = {}; {} per node  (from {})\n", plural(m.nodes(), "node"),
-                     plural(m.ranks_per_node(), "rank"), plural(m.ranks(), "rank"), plural(m.sockets_per_node(), "socket"),
-                     s.source);
+                     plural(m.ranks_per_node(), "rank"), plural(m.ranks(), "rank"),
+                     plural(m.sockets_per_node(), "socket"), s.source);
 
   const bool ranks = m.ranks_per_node() > 1;
   out += fmt::format("processors  {:>5}{}  {:>12}  {:>12}  {:>7}\n", "/node", ranks ? "  /rank" : "", "fp64", "fp32",
@@ -88,9 +90,8 @@ std::string describe(const Machine& m) {
 
   if (!s.channels.empty()) out += "channels between memories of a node (each direction)\n";
   for (const ChannelSpec& c : s.channels) {
-    std::string ends = c.between == c.and_ && c.between.size() > 1
-                           ? "among " + kinds(c.between)
-                           : kinds(c.between) + " <-> " + kinds(c.and_);
+    std::string ends = c.between == c.and_ && c.between.size() > 1 ? "among " + kinds(c.between)
+                                                                   : kinds(c.between) + " <-> " + kinds(c.and_);
     out += fmt::format("  {}: {}, {}\n", ends, gbps(c.bandwidth), us(c.latency));
   }
   if (s.network.present)

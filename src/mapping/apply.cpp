@@ -9,11 +9,16 @@ namespace mage::mapping {
 
 std::string_view to_string(MappingErrorKind k) {
   switch (k) {
-    case MappingErrorKind::NoProcessorKind: return "no processor kind";
-    case MappingErrorKind::PlacementFailed: return "placement failed";
-    case MappingErrorKind::OutsideMachine: return "processor outside the machine";
-    case MappingErrorKind::VirtualLeaf: return "VIRTUAL memory for a leaf task";
-    case MappingErrorKind::Internal: return "internal error";
+    case MappingErrorKind::NoProcessorKind:
+      return "no processor kind";
+    case MappingErrorKind::PlacementFailed:
+      return "placement failed";
+    case MappingErrorKind::OutsideMachine:
+      return "processor outside the machine";
+    case MappingErrorKind::VirtualLeaf:
+      return "VIRTUAL memory for a leaf task";
+    case MappingErrorKind::Internal:
+      return "internal error";
   }
   return "?";
 }
@@ -47,8 +52,8 @@ MappingRun::MappingRun(const program::Program& program, const program::TaskGraph
   for (const machine::Processor& p : machine_.processors()) default_memory_.push_back(default_memory(p.id).value);
 
   // The top-level task: CPU 0 of node 0, or the machine's first processor.
-  machine::ProcId top = machine_.has(machine::ProcKind::CPU) ? machine_.processor_at(machine::ProcKind::CPU, 0, 0)
-                                                              : machine::ProcId{0};
+  machine::ProcId top =
+      machine_.has(machine::ProcKind::CPU) ? machine_.processor_at(machine::ProcKind::CPU, 0, 0) : machine::ProcId{0};
   plan_.top_level_processor = top;
   top_view_.name = "top_level";
   if (!machine_.processors().empty()) {
@@ -73,7 +78,8 @@ std::string MappingRun::point_name(program::PointTaskId t) const {
   return program::to_string(graph_.tasks[static_cast<size_t>(t)].point);
 }
 
-void MappingRun::fail(MappingErrorKind kind, program::PointTaskId t, dsl::SourceLoc loc, const std::string& what) const {
+void MappingRun::fail(MappingErrorKind kind, program::PointTaskId t, dsl::SourceLoc loc,
+                      const std::string& what) const {
   MappingError e;
   e.kind = kind;
   e.task = task_name(t);
@@ -94,7 +100,8 @@ const dsl::TaskView& MappingRun::view_of(program::PointTaskId t) {
     scratch_.ispace.assign(l.domain.extent.begin(), l.domain.extent.begin() + l.domain.dim);
   else
     scratch_.ispace.clear();
-  scratch_.parent = pt.parent < 0 ? &top_view_ : &views_[static_cast<size_t>(view_index_[static_cast<size_t>(pt.parent)])];
+  scratch_.parent =
+      pt.parent < 0 ? &top_view_ : &views_[static_cast<size_t>(view_index_[static_cast<size_t>(pt.parent)])];
   scratch_.kind.reset();
   scratch_.processor.reset();
   return scratch_;

@@ -68,12 +68,12 @@ struct Layout {
 
 // Where one region argument of one point task lives.
 struct ArgPlacement {
-  bool is_virtual = false;        // VIRTUAL: no instance (inner tasks, NA-only arguments)
-  machine::MemId memory{-1};      // when !is_virtual
+  bool is_virtual = false;    // VIRTUAL: no instance (inner tasks, NA-only arguments)
+  machine::MemId memory{-1};  // when !is_virtual
   Layout layout;
-  bool collect = false;           // CollectMemory: read-only copy dropped after the task
-  int memory_rule_line = 0;       // the Region rule that chose the memory (0: default)
-  int layout_rule_line = 0;       // the Layout rule (0: default)
+  bool collect = false;      // CollectMemory: read-only copy dropped after the task
+  int memory_rule_line = 0;  // the Region rule that chose the memory (0: default)
+  int layout_rule_line = 0;  // the Layout rule (0: default)
 };
 
 struct TaskPlacement {
@@ -93,19 +93,19 @@ struct TaskKindPolicy {
 };
 
 struct Plan {
-  std::vector<TaskPlacement> tasks;       // indexed by program::PointTaskId
-  std::vector<TaskKindPolicy> task_kinds; // indexed by program::TaskKindId
-  std::string mapper_name;                // file name, or "default"
+  std::vector<TaskPlacement> tasks;         // indexed by program::PointTaskId
+  std::vector<TaskKindPolicy> task_kinds;   // indexed by program::TaskKindId
+  std::string mapper_name;                  // file name, or "default"
   machine::ProcId top_level_processor{-1};  // where the top-level task runs (issues top-level launches)
 };
 
 // What went wrong, for programs that react to errors (the guide, optimizers).
 enum class MappingErrorKind {
-  NoProcessorKind,    // no kind of the Task rule (or the default list) is in the machine and a variant
-  PlacementFailed,    // the mapping function failed (evaluation error, not a processor, wrong kind)
-  OutsideMachine,     // the mapping function returned a processor the machine does not have
-  VirtualLeaf,        // a Region rule chose VIRTUAL for a leaf task's argument that it accesses
-  Internal,           // an inconsistency between program, graph and machine (not a mapper's fault)
+  NoProcessorKind,  // no kind of the Task rule (or the default list) is in the machine and a variant
+  PlacementFailed,  // the mapping function failed (evaluation error, not a processor, wrong kind)
+  OutsideMachine,   // the mapping function returned a processor the machine does not have
+  VirtualLeaf,      // a Region rule chose VIRTUAL for a leaf task's argument that it accesses
+  Internal,         // an inconsistency between program, graph and machine (not a mapper's fault)
 };
 std::string_view to_string(MappingErrorKind k);
 
@@ -115,7 +115,7 @@ std::string_view to_string(MappingErrorKind k);
 struct MappingError {
   std::string message;
   std::string task;
-  std::string point;  // "(1,2)"; "()" for a single launch
+  std::string point;                          // "(1,2)"; "()" for a single launch
   std::optional<dsl::Diagnostic> diagnostic;  // when a mapping function's evaluation is at fault
   MappingErrorKind kind = MappingErrorKind::Internal;
   int rule_line = 0;  // the rule at fault (Task, Region, IndexTaskMap/SingleTaskMap); 0: none
@@ -128,8 +128,8 @@ dsl::MachineShape shape_of(const machine::Machine& m);
 
 // Applies `mapper` (bound to shape_of(machine); processors it returns outside `machine`
 // are errors) to every point task of `graph` (program::analyze(program)). Never throws.
-ApplyResult apply(const program::Program& program, const program::TaskGraph& graph,
-                  const machine::Machine& machine, const dsl::Mapper& mapper);
+ApplyResult apply(const program::Program& program, const program::TaskGraph& graph, const machine::Machine& machine,
+                  const dsl::Mapper& mapper);
 
 // Legion's default mapper: GPU when a variant exists, else OMP, else CPU; the processor's
 // best memory (inner tasks VIRTUAL); SOA F order; index launches in blocks over nodes,

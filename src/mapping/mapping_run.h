@@ -61,8 +61,8 @@ class MappingRun {
   machine::ProcId default_index_processor(program::PointTaskId t, const KindChoice& kind) const;
   machine::ProcId default_single_processor(program::PointTaskId t, const KindChoice& kind);
   // ---- (select_memory.cpp)
-  ArgPlacement select_memory(program::PointTaskId t, size_t arg, ArgRules& rules, bool inner,
-                             const KindChoice& kind, machine::ProcId proc) const;
+  ArgPlacement select_memory(program::PointTaskId t, size_t arg, ArgRules& rules, bool inner, const KindChoice& kind,
+                             machine::ProcId proc) const;
   std::pair<Layout, int> select_layout(program::PointTaskId t, ArgRules& rules, machine::MemKind memory,
                                        const KindChoice& kind) const;
   machine::MemId default_memory(machine::ProcId proc) const;
@@ -88,7 +88,7 @@ class MappingRun {
   std::string file_;  // the mapper's file name
 
   Plan plan_;
-  std::vector<std::optional<KindChoice>> kinds_;               // by task kind
+  std::vector<std::optional<KindChoice>> kinds_;                // by task kind
   std::vector<std::optional<std::vector<ArgRules>>> launches_;  // by launch
   // Machine tables: processors of a kind (node-major) and per node; the memory of each
   // kind each processor reaches best (-1: none) and its default memory.

@@ -1,8 +1,8 @@
 // The data policies: which memory holds each region argument's instance (Region rules,
 // else the processor's best memory; VIRTUAL for inner tasks), its layout (Layout rules,
 // else SOA F order), and whether it is collected after use (CollectMemory).
-#include <algorithm>
 #include <fmt/format.h>
+#include <algorithm>
 
 #include "mapping/kinds.h"
 #include "mapping/mapping_run.h"

@@ -5,10 +5,10 @@
 // and, for a reduction group, what its first member waited for. Each use of a piece visits
 // the states of its blocks and fields only, so the cost is linear in the number of point
 // tasks times the blocks and fields they touch; no pairs of tasks are compared.
+#include <fmt/format.h>
 #include <algorithm>
 #include <deque>
 #include <unordered_map>
-#include <fmt/format.h>
 
 #include "program/program.h"
 
@@ -146,8 +146,10 @@ class Analyzer {
         refs_.push_back(PointRef{pt.point, step, parent_ref});
         has_succ_.push_back(false);
         per_launch_[static_cast<size_t>(lid)].push_back(t);
-        if (parent >= 0) children_[parent].push_back(t);
-        else g_.top.push_back(t);
+        if (parent >= 0)
+          children_[parent].push_back(t);
+        else
+          g_.top.push_back(t);
         std::vector<PointTaskId> preds = fence_preds;
         append(preds, future_preds);
         g_.piece_start.push_back(static_cast<int64_t>(g_.pieces.size()));
@@ -190,7 +192,8 @@ class Analyzer {
     g_.succ_ids.assign(static_cast<size_t>(g_.succ_start[n]), 0);
     std::vector<int64_t> fill(g_.succ_start.begin(), g_.succ_start.end() - 1);
     for (size_t t = 0; t < n; ++t)
-      for (PointTaskId q : preds_[t]) g_.succ_ids[static_cast<size_t>(fill[static_cast<size_t>(q)]++)] = static_cast<PointTaskId>(t);
+      for (PointTaskId q : preds_[t])
+        g_.succ_ids[static_cast<size_t>(fill[static_cast<size_t>(q)]++)] = static_cast<PointTaskId>(t);
     g_.child_start.assign(n + 1, 0);
     for (size_t t = 0; t < n; ++t) {
       auto it = children_.find(static_cast<PointTaskId>(t));
@@ -227,8 +230,12 @@ std::vector<PointTaskId> slice(const std::vector<int64_t>& start, const std::vec
 
 }  // namespace
 
-std::vector<PointTaskId> TaskGraph::preds(PointTaskId t) const { return slice(pred_start, pred_ids, static_cast<size_t>(t)); }
-std::vector<PointTaskId> TaskGraph::succs(PointTaskId t) const { return slice(succ_start, succ_ids, static_cast<size_t>(t)); }
+std::vector<PointTaskId> TaskGraph::preds(PointTaskId t) const {
+  return slice(pred_start, pred_ids, static_cast<size_t>(t));
+}
+std::vector<PointTaskId> TaskGraph::succs(PointTaskId t) const {
+  return slice(succ_start, succ_ids, static_cast<size_t>(t));
+}
 std::vector<PointTaskId> TaskGraph::children(PointTaskId t) const {
   return slice(child_start, child_ids, static_cast<size_t>(t));
 }

@@ -1,7 +1,7 @@
 #include "program/program.h"
 
-#include <algorithm>
 #include <fmt/format.h>
+#include <algorithm>
 #include <numeric>
 #include <set>
 
@@ -62,11 +62,16 @@ std::string to_string(const Domain& d) {
 // ---------------------------------------------------------------- enums
 std::string_view to_string(ProcKind k) {
   switch (k) {
-    case ProcKind::CPU: return "CPU";
-    case ProcKind::GPU: return "GPU";
-    case ProcKind::OMP: return "OMP";
-    case ProcKind::IO: return "IO";
-    case ProcKind::PY: return "PY";
+    case ProcKind::CPU:
+      return "CPU";
+    case ProcKind::GPU:
+      return "GPU";
+    case ProcKind::OMP:
+      return "OMP";
+    case ProcKind::IO:
+      return "IO";
+    case ProcKind::PY:
+      return "PY";
   }
   return "?";
 }
@@ -79,11 +84,16 @@ std::optional<ProcKind> parse_proc_kind(std::string_view s) {
 
 std::string_view to_string(Privilege p) {
   switch (p) {
-    case Privilege::RO: return "RO";
-    case Privilege::RW: return "RW";
-    case Privilege::WO: return "WO";
-    case Privilege::RED: return "RED";
-    case Privilege::NA: return "NA";
+    case Privilege::RO:
+      return "RO";
+    case Privilege::RW:
+      return "RW";
+    case Privilege::WO:
+      return "WO";
+    case Privilege::RED:
+      return "RED";
+    case Privilege::NA:
+      return "NA";
   }
   return "?";
 }
@@ -93,11 +103,16 @@ bool writes(Privilege p) { return p == Privilege::RW || p == Privilege::WO; }
 
 std::string_view to_string(RedOp op) {
   switch (op) {
-    case RedOp::None: return "none";
-    case RedOp::Sum: return "+";
-    case RedOp::Prod: return "*";
-    case RedOp::Min: return "min";
-    case RedOp::Max: return "max";
+    case RedOp::None:
+      return "none";
+    case RedOp::Sum:
+      return "+";
+    case RedOp::Prod:
+      return "*";
+    case RedOp::Min:
+      return "min";
+    case RedOp::Max:
+      return "max";
   }
   return "?";
 }
@@ -133,9 +148,7 @@ const Variant* TaskKind::variant(ProcKind k) const {
 
 Projection Projection::identity() { return Projection{Kind::Identity, {}, {}, "i"}; }
 
-Projection Projection::constant_point(Point p) {
-  return Projection{Kind::Constant, p, {}, to_string(p)};
-}
+Projection Projection::constant_point(Point p) { return Projection{Kind::Constant, p, {}, to_string(p)}; }
 
 Projection Projection::of(std::function<Point(const PointRef&)> f, std::string text) {
   return Projection{Kind::Function, {}, std::move(f), std::move(text)};
@@ -143,9 +156,12 @@ Projection Projection::of(std::function<Point(const PointRef&)> f, std::string t
 
 Point Projection::apply(const PointRef& ref) const {
   switch (kind) {
-    case Kind::Identity: return ref.point;
-    case Kind::Constant: return constant;
-    case Kind::Function: return function(ref);
+    case Kind::Identity:
+      return ref.point;
+    case Kind::Constant:
+      return constant;
+    case Kind::Function:
+      return function(ref);
   }
   return ref.point;
 }
@@ -209,8 +225,8 @@ void Program::set_blocks(RegionId r, std::vector<int64_t> sizes) {
     sum += s;
   }
   if (sum != reg.volume())
-    throw ProgramError(fmt::format("region {}: blocks sum to {} but the region has {} elements", reg.name,
-                                   sum, reg.volume()));
+    throw ProgramError(
+        fmt::format("region {}: blocks sum to {} but the region has {} elements", reg.name, sum, reg.volume()));
   reg.blocks = std::move(sizes);
   reg.whole.clear();
   for (size_t b = 0; b < reg.blocks.size(); ++b) reg.whole.push_back({static_cast<int32_t>(b), reg.blocks[b]});
@@ -222,8 +238,8 @@ PartitionId Program::add_partition(std::string n, RegionId r, Domain colors, boo
   if (find_region(n) || find_partition(n)) throw ProgramError("duplicate data name " + n);
   const Region& reg = regions.at(static_cast<size_t>(r));
   if (static_cast<int64_t>(pieces.size()) != colors.volume())
-    throw ProgramError(fmt::format("partition {}: {} pieces for a colour space of {}", n, pieces.size(),
-                                   colors.volume()));
+    throw ProgramError(
+        fmt::format("partition {}: {} pieces for a colour space of {}", n, pieces.size(), colors.volume()));
   Partition p;
   p.name = std::move(n);
   p.region = r;
@@ -238,8 +254,8 @@ PartitionId Program::add_partition(std::string n, RegionId r, Domain colors, boo
       if (s.block < 0 || static_cast<size_t>(s.block) >= reg.blocks.size())
         throw ProgramError(fmt::format("partition {}: block {} does not exist", p.name, s.block));
       if (s.count < 0 || s.count > reg.blocks[static_cast<size_t>(s.block)])
-        throw ProgramError(fmt::format("partition {}: {} elements of block {} of size {}", p.name, s.count,
-                                       s.block, reg.blocks[static_cast<size_t>(s.block)]));
+        throw ProgramError(fmt::format("partition {}: {} elements of block {} of size {}", p.name, s.count, s.block,
+                                       reg.blocks[static_cast<size_t>(s.block)]));
       if (!piece.spans.empty() && piece.spans.back().block == s.block)
         throw ProgramError(fmt::format("partition {}: block {} twice in one piece", p.name, s.block));
       if (s.count == 0) continue;
@@ -252,15 +268,14 @@ PartitionId Program::add_partition(std::string n, RegionId r, Domain colors, boo
   if (disjoint)
     for (size_t b = 0; b < used.size(); ++b)
       if (used[b] > reg.blocks[b])
-        throw ProgramError(fmt::format("partition {} is declared disjoint but its pieces overlap in block {}",
-                                       p.name, b));
+        throw ProgramError(
+            fmt::format("partition {} is declared disjoint but its pieces overlap in block {}", p.name, b));
   partitions.push_back(std::move(p));
   return static_cast<PartitionId>(partitions.size() - 1);
 }
 
 PartitionId Program::add_block_partition(std::string n, RegionId r, Domain colors,
-                                         const std::vector<std::vector<int32_t>>& blocks,
-                                         std::string parent_name) {
+                                         const std::vector<std::vector<int32_t>>& blocks, std::string parent_name) {
   const Region& reg = regions.at(static_cast<size_t>(r));
   std::vector<std::vector<Span>> pieces;
   for (const auto& bs : blocks) {
@@ -276,8 +291,7 @@ PartitionId Program::add_block_partition(std::string n, RegionId r, Domain color
 }
 
 PartitionId Program::add_aliased_partition(std::string n, PartitionId reference, Domain colors,
-                                           std::vector<std::vector<Overlap>> overlaps,
-                                           std::string parent_name) {
+                                           std::vector<std::vector<Overlap>> overlaps, std::string parent_name) {
   const Partition& ref = partitions.at(static_cast<size_t>(reference));
   if (!ref.disjoint) throw ProgramError("partition " + n + ": reference " + ref.name + " is not disjoint");
   std::vector<std::vector<Span>> pieces;
@@ -288,12 +302,11 @@ PartitionId Program::add_aliased_partition(std::string n, PartitionId reference,
         throw ProgramError(fmt::format("partition {}: piece {} of {} does not exist", n, o.piece, ref.name));
       const Piece& rp = ref.pieces[static_cast<size_t>(o.piece)];
       if (o.count > rp.elements)
-        throw ProgramError(fmt::format("partition {}: {} elements of piece {} of {}, which has {}", n,
-                                       o.count, o.piece, ref.name, rp.elements));
+        throw ProgramError(fmt::format("partition {}: {} elements of piece {} of {}, which has {}", n, o.count, o.piece,
+                                       ref.name, rp.elements));
       if (o.count == 0) continue;
       if (rp.spans.size() != 1)
-        throw ProgramError(fmt::format("partition {}: piece {} of {} is not a single block", n, o.piece,
-                                       ref.name));
+        throw ProgramError(fmt::format("partition {}: piece {} of {} is not a single block", n, o.piece, ref.name));
       spans.push_back({rp.spans[0].block, o.count});
     }
     pieces.push_back(std::move(spans));
@@ -341,7 +354,8 @@ LaunchId Program::add_launch(Launch l) {
   }
   for (size_t i = 0; i < l.args.size(); ++i) {
     const RegionArg& a = l.args[i];
-    if (a.region < 0 || static_cast<size_t>(a.region) >= regions.size()) fail(fmt::format("argument {}: unknown region", i));
+    if (a.region < 0 || static_cast<size_t>(a.region) >= regions.size())
+      fail(fmt::format("argument {}: unknown region", i));
     const Region& reg = regions[static_cast<size_t>(a.region)];
     if (a.partition) {
       if (*a.partition < 0 || static_cast<size_t>(*a.partition) >= partitions.size())
@@ -370,11 +384,14 @@ LaunchId Program::add_launch(Launch l) {
   if (l.produces) {
     FutureId f = *l.produces;
     if (f < 0 || static_cast<size_t>(f) >= futures.size()) fail("produces an unknown future");
-    if (futures[static_cast<size_t>(f)].producer >= 0) fail("future " + futures[static_cast<size_t>(f)].name + " produced twice");
+    if (futures[static_cast<size_t>(f)].producer >= 0)
+      fail("future " + futures[static_cast<size_t>(f)].name + " produced twice");
     futures[static_cast<size_t>(f)].producer = l.id;
   }
-  if (l.parent >= 0) launches[static_cast<size_t>(l.parent)].children.push_back(l.id);
-  else top.push_back(l.id);
+  if (l.parent >= 0)
+    launches[static_cast<size_t>(l.parent)].children.push_back(l.id);
+  else
+    top.push_back(l.id);
   launches.push_back(std::move(l));
   return launches.back().id;
 }
@@ -437,8 +454,7 @@ int64_t Program::piece_of(const RegionArg& a, const PointRef& ref) const {
   Point c = a.projection.apply(ref);
   if (!p.colors.contains(c))
     throw ProgramError(fmt::format("projection {} maps point {} to colour {}, outside {} of partition {}",
-                                   a.projection.text, to_string(ref.point), to_string(c),
-                                   to_string(p.colors), p.name));
+                                   a.projection.text, to_string(ref.point), to_string(c), to_string(p.colors), p.name));
   return p.colors.linear(c);
 }
 

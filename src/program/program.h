@@ -38,7 +38,7 @@ struct Point {
   std::array<int64_t, 3> c{0, 0, 0};
 
   Point() = default;
-  Point(int64_t x) : dim(1), c{x, 0, 0} {}                             // NOLINT
+  Point(int64_t x) : dim(1), c{x, 0, 0} {}  // NOLINT
   Point(int64_t x, int64_t y) : dim(2), c{x, y, 0} {}
   Point(int64_t x, int64_t y, int64_t z) : dim(3), c{x, y, z} {}
   int64_t operator[](int i) const { return c[static_cast<size_t>(i)]; }
@@ -67,8 +67,8 @@ std::string to_string(const Domain& d);  // "4x2"; "1" for dimension 0
 
 // ---------------------------------------------------------------- enums
 enum class ProcKind { CPU, GPU, OMP, IO, PY };
-inline constexpr std::array<ProcKind, 5> kAllProcKinds{ProcKind::CPU, ProcKind::GPU, ProcKind::OMP,
-                                                       ProcKind::IO, ProcKind::PY};
+inline constexpr std::array<ProcKind, 5> kAllProcKinds{ProcKind::CPU, ProcKind::GPU, ProcKind::OMP, ProcKind::IO,
+                                                       ProcKind::PY};
 std::string_view to_string(ProcKind k);
 std::optional<ProcKind> parse_proc_kind(std::string_view s);
 
@@ -111,14 +111,14 @@ struct Field {
 
 struct Region {
   std::string name;
-  Domain space;                 // index space (1-3 D)
+  Domain space;  // index space (1-3 D)
   std::vector<Field> fields;
   std::vector<int64_t> blocks;  // sizes of the disjoint blocks; they sum to space.volume()
   std::vector<Span> whole;      // every block, whole (what a whole-region argument uses)
 
   int64_t volume() const { return space.volume(); }
-  int64_t bytes_per_element() const;       // all fields
-  int64_t bytes(FieldMask fields) const;   // bytes per element of the given fields
+  int64_t bytes_per_element() const;      // all fields
+  int64_t bytes(FieldMask fields) const;  // bytes per element of the given fields
   int64_t total_bytes() const { return volume() * bytes_per_element(); }
   std::optional<int> field_index(std::string_view name) const;
   FieldMask all_fields() const;
@@ -225,9 +225,9 @@ struct RegionArg {
   Projection projection;                 // ignored for whole-region arguments
   std::vector<FieldAccess> access;
 
-  FieldMask fields() const;           // all fields used
-  bool only(Privilege p) const;       // every access has privilege p
-  bool any(Privilege p) const;        // some access has privilege p
+  FieldMask fields() const;      // all fields used
+  bool only(Privilege p) const;  // every access has privilege p
+  bool any(Privilege p) const;   // some access has privilege p
 };
 
 struct Future {
@@ -273,8 +273,8 @@ class Program {
   std::vector<Launch> launches;  // all launches; top-level ones are listed in `top`
   std::vector<LaunchId> top;
   std::vector<Future> futures;
-  int iterations = 0;        // timed iterations
-  int warmup_iterations = 0; // untimed iterations before the timed ones
+  int iterations = 0;                                      // timed iterations
+  int warmup_iterations = 0;                               // untimed iterations before the timed ones
   std::vector<std::pair<std::string, std::string>> notes;  // facts for descriptions (size, ...)
 
   // --- building (each checks its arguments and throws ProgramError)
@@ -286,13 +286,11 @@ class Program {
                             std::vector<std::vector<Span>> pieces, std::string parent_name = {});
   // A disjoint partition whose piece c is the whole blocks `blocks[c]`.
   PartitionId add_block_partition(std::string name, RegionId r, Domain colors,
-                                  const std::vector<std::vector<int32_t>>& blocks,
-                                  std::string parent_name = {});
+                                  const std::vector<std::vector<int32_t>>& blocks, std::string parent_name = {});
   // An aliased partition described by overlaps with the pieces of a disjoint partition
   // `reference` of the same region. Every reference piece must be a single whole block.
   PartitionId add_aliased_partition(std::string name, PartitionId reference, Domain colors,
-                                    std::vector<std::vector<Overlap>> overlaps,
-                                    std::string parent_name = {});
+                                    std::vector<std::vector<Overlap>> overlaps, std::string parent_name = {});
   TaskKindId add_task(TaskKind kind);
   FutureId add_future(std::string name, RedOp reduction = RedOp::None, int64_t bytes = 8);
   // A launch; `parent` = -1 appends it to `top`, otherwise makes it a child launch.

@@ -1,8 +1,8 @@
 // Data in the runtime model: instances, the validity of each (block, field), the copies a
 // task needs before it runs, reduction instances and their folding, collection, memory
 // accounting and out-of-memory errors.
-#include <algorithm>
 #include <fmt/format.h>
+#include <algorithm>
 
 #include "sim/runtime.h"
 
@@ -117,8 +117,10 @@ void Runtime::map_part(PointTaskId t, size_t arg, InstId i, FieldMask fields, do
         const int64_t count = std::min(s.count, instances_[static_cast<size_t>(src)].count(s.block));
         const int64_t bytes = count * region.fields[static_cast<size_t>(f)].bytes;
         auto it = std::find_if(sources.begin(), sources.end(), [&](const auto& p) { return p.first == src; });
-        if (it == sources.end()) sources.emplace_back(src, bytes);
-        else it->second += bytes;
+        if (it == sources.end())
+          sources.emplace_back(src, bytes);
+        else
+          it->second += bytes;
       });
     }
     if (failed()) return;
@@ -144,8 +146,10 @@ void Runtime::map_part(PointTaskId t, size_t arg, InstId i, FieldMask fields, do
       folded |= m;
       const int64_t bytes = instances_[static_cast<size_t>(h.inst)].count(s.block) * region.bytes(m);
       auto it = std::find_if(folds.begin(), folds.end(), [&](const auto& p) { return p.first == h.inst; });
-      if (it == folds.end()) folds.emplace_back(h.inst, bytes);
-      else it->second += bytes;
+      if (it == folds.end())
+        folds.emplace_back(h.inst, bytes);
+      else
+        it->second += bytes;
     }
     folded_blocks.emplace_back(s.block, folded);
   }
@@ -243,10 +247,14 @@ InstId Runtime::best_source(program::RegionId r, int32_t b, int field, int64_t n
     }
     const bool covers = inst.count(b) >= need;
     bool better = best < 0;
-    if (!better && covers != best_covers) better = covers;
-    else if (!better && route.bandwidth != best_route.bandwidth) better = route.bandwidth > best_route.bandwidth;
-    else if (!better && route.latency != best_route.latency) better = route.latency < best_route.latency;
-    else if (!better) better = h.inst < best;
+    if (!better && covers != best_covers)
+      better = covers;
+    else if (!better && route.bandwidth != best_route.bandwidth)
+      better = route.bandwidth > best_route.bandwidth;
+    else if (!better && route.latency != best_route.latency)
+      better = route.latency < best_route.latency;
+    else if (!better)
+      better = h.inst < best;
     if (better) {
       best = h.inst;
       best_covers = covers;
@@ -254,9 +262,8 @@ InstId Runtime::best_source(program::RegionId r, int32_t b, int field, int64_t n
     }
   }
   if (best < 0 && unreachable)
-    fail(Status::SimulatorFailure,
-         fmt::format("no route to {} from any memory holding {} block {}", m_.name(dst),
-                     p_.regions[static_cast<size_t>(r)].name, b));
+    fail(Status::SimulatorFailure, fmt::format("no route to {} from any memory holding {} block {}", m_.name(dst),
+                                               p_.regions[static_cast<size_t>(r)].name, b));
   return best;
 }
 
@@ -428,8 +435,10 @@ void Runtime::release_uses(PointTaskId t) {
       for (const Span& s : spans) {
         FieldMask mine = 0, elsewhere = 0;
         for (const Holder& h : block(inst.region, s.block).holders) {
-          if (h.inst == u.inst) mine = h.valid;
-          else elsewhere |= h.valid;
+          if (h.inst == u.inst)
+            mine = h.valid;
+          else
+            elsewhere |= h.valid;
         }
         if (mine & elsewhere) clear_valid(u.inst, s.block, mine & elsewhere);
       }
@@ -468,12 +477,12 @@ std::string Runtime::out_of_memory(machine::MemId mem, uint64_t bytes, PointTask
   if (here.size() > 3) largest += fmt::format(" and {} more", here.size() - 3);
   if (largest.empty()) largest = "none";
   const program::Launch& l = launch_of(t);
-  return fmt::format("out of memory in {}: {} requested, {} capacity, {} in use; largest instances: {}; while mapping "
-                     "argument {} ({}) of {} on {}",
-                     m_.name(mem), bytes_text(static_cast<double>(bytes)),
-                     bytes_text(static_cast<double>(memory.capacity_bytes)),
-                     bytes_text(static_cast<double>(used_[static_cast<size_t>(mem.value)])), largest, arg,
-                     p_.arg_names(l.args[arg]).front(), task_label(t), m_.name(placement(t).processor));
+  return fmt::format(
+      "out of memory in {}: {} requested, {} capacity, {} in use; largest instances: {}; while mapping "
+      "argument {} ({}) of {} on {}",
+      m_.name(mem), bytes_text(static_cast<double>(bytes)), bytes_text(static_cast<double>(memory.capacity_bytes)),
+      bytes_text(static_cast<double>(used_[static_cast<size_t>(mem.value)])), largest, arg,
+      p_.arg_names(l.args[arg]).front(), task_label(t), m_.name(placement(t).processor));
 }
 
 }  // namespace mage::sim::detail

@@ -2,13 +2,13 @@
 // the plan can use), one actor per processor, pooled copy actors that each serve one
 // (source, destination) memory pair at a time, and sim::run(). Every SimGrid type stays in
 // this file.
-#include <simgrid/s4u.hpp>
 #include <xbt/log.h>
+#include <simgrid/s4u.hpp>
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <deque>
 #include <exception>
-#include <fmt/format.h>
 #include <limits>
 #include <map>
 #include <memory>
@@ -67,7 +67,8 @@ class Platform {
       const double bw = m_.network().bandwidth;
       std::vector<sg4::Link*> up, down;
       for (int n = 0; n < m_.nodes(); ++n) {
-        up.push_back(root->create_link(fmt::format("node {} network up", n), bw)->set_latency(m_.network().latency)->seal());
+        up.push_back(
+            root->create_link(fmt::format("node {} network up", n), bw)->set_latency(m_.network().latency)->seal());
         down.push_back(root->create_link(fmt::format("node {} network down", n), bw)->set_latency(0)->seal());
       }
       for (int a = 0; a < m_.nodes(); ++a)
@@ -75,11 +76,10 @@ class Platform {
           if (a == b) continue;
           const MemId ga = topo_.network_endpoint(a), gb = topo_.network_endpoint(b);
           if (ga.value < 0 || gb.value < 0) continue;
-          root->add_route(zones[static_cast<size_t>(a)]->get_netpoint(), zones[static_cast<size_t>(b)]->get_netpoint(),
-                          host(ga)->get_netpoint(), host(gb)->get_netpoint(),
-                          {sg4::LinkInRoute(up[static_cast<size_t>(a)]),
-                           sg4::LinkInRoute(down[static_cast<size_t>(b)])},
-                          false);
+          root->add_route(
+              zones[static_cast<size_t>(a)]->get_netpoint(), zones[static_cast<size_t>(b)]->get_netpoint(),
+              host(ga)->get_netpoint(), host(gb)->get_netpoint(),
+              {sg4::LinkInRoute(up[static_cast<size_t>(a)]), sg4::LinkInRoute(down[static_cast<size_t>(b)])}, false);
         }
     }
     root->seal();
@@ -125,8 +125,10 @@ class Platform {
     for (const machine::Channel& c : channels) {
       auto key = std::make_pair(topo_.endpoint(c.src), topo_.endpoint(c.dst));
       auto it = pairs.find(key);
-      if (it == pairs.end()) pairs.emplace(key, std::make_pair(c.bandwidth, c.latency));
-      else it->second = {std::max(it->second.first, c.bandwidth), std::min(it->second.second, c.latency)};
+      if (it == pairs.end())
+        pairs.emplace(key, std::make_pair(c.bandwidth, c.latency));
+      else
+        it->second = {std::max(it->second.first, c.bandwidth), std::min(it->second.second, c.latency)};
     }
     std::map<std::pair<int, int>, sg4::Link*> links;  // created when a route first needs them
     auto endpoint_link = [&](std::pair<int, int> key) {
@@ -193,11 +195,12 @@ class Platform {
             lat = it->second.second;
           }
           // Uncontended, a transfer on this path takes its latency plus bytes / bottleneck.
-          access_paths_[access_key(p.id, acc.mem, dir == 0)] = {std::max(lat, acc.latency), std::min(bw, acc.bandwidth)};
+          access_paths_[access_key(p.id, acc.mem, dir == 0)] = {std::max(lat, acc.latency),
+                                                                std::min(bw, acc.bandwidth)};
           if (acc.bandwidth < bw || acc.latency > lat || path.empty()) {
-            auto* l = zone->create_link(fmt::format("{} {} {} access", m_.name(p.id), dir == 0 ? "<-" : "->",
-                                                    m_.name(acc.mem)),
-                                        acc.bandwidth)
+            auto* l = zone->create_link(
+                              fmt::format("{} {} {} access", m_.name(p.id), dir == 0 ? "<-" : "->", m_.name(acc.mem)),
+                              acc.bandwidth)
                           ->set_latency(std::max(0.0, acc.latency - lat))
                           ->set_sharing_policy(path.empty() ? sg4::Link::SharingPolicy::SHARED
                                                             : sg4::Link::SharingPolicy::FATPIPE)
@@ -241,7 +244,8 @@ class Simulation {
     for (auto& w : workers_) {
       if (!w) continue;
       Worker* worker = w.get();
-      w->actor = sg4::Actor::create(rt_.machine().name(w->proc), platform_.host(w->proc), [this, worker] { run(*worker); });
+      w->actor =
+          sg4::Actor::create(rt_.machine().name(w->proc), platform_.host(w->proc), [this, worker] { run(*worker); });
     }
     dispatch();
   }
@@ -324,7 +328,8 @@ class Simulation {
   }
 
   Channel& channel(MemId src, MemId dst) {
-    const uint64_t key = (static_cast<uint64_t>(static_cast<uint32_t>(src.value)) << 32) | static_cast<uint32_t>(dst.value);
+    const uint64_t key =
+        (static_cast<uint64_t>(static_cast<uint32_t>(src.value)) << 32) | static_cast<uint32_t>(dst.value);
     auto it = channels_.find(key);
     if (it != channels_.end()) return *it->second;
     auto ch = std::make_unique<Channel>();
@@ -422,11 +427,14 @@ class Simulation {
     int64_t left = static_cast<int64_t>(rt_.graph().size());
     PointTaskId first = -1;
     for (size_t t = 0; t < rt_.tasks().size(); ++t)
-      if (rt_.tasks()[t].phase == detail::Phase::Complete) --left;
-      else if (first < 0) first = static_cast<PointTaskId>(t);
-    return fmt::format("the simulation cannot progress: {} point tasks never ran (the first is {}); a dependence "
-                       "or instance limit that can never be satisfied",
-                       left, first >= 0 ? rt_.task_label(first) : "?");
+      if (rt_.tasks()[t].phase == detail::Phase::Complete)
+        --left;
+      else if (first < 0)
+        first = static_cast<PointTaskId>(t);
+    return fmt::format(
+        "the simulation cannot progress: {} point tasks never ran (the first is {}); a dependence "
+        "or instance limit that can never be satisfied",
+        left, first >= 0 ? rt_.task_label(first) : "?");
   }
 
   Runtime& rt_;
@@ -482,8 +490,7 @@ Outcome run(const program::Program& program, const program::TaskGraph& graph, co
     if (!rt.failed()) g_world->engine->run();
 
     if (rt.failed()) return failure(rt.failure().status, rt.failure().message);
-    if (!rt.finished())
-      return failure(Status::SimulatorFailure, "the simulation ended before every point task ran");
+    if (!rt.finished()) return failure(Status::SimulatorFailure, "the simulation ended before every point task ran");
     return detail::report(rt, options);
   } catch (const std::bad_alloc&) {
     return failure(Status::SimulatorFailure, "simulator ran out of memory");

@@ -2,17 +2,17 @@
 // pipe. A crash, a time-out or an exhausted memory limit becomes a SimulatorFailure.
 #include <nlohmann/json.hpp>
 
+#include <fmt/format.h>
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <fmt/format.h>
-#include <poll.h>
 #include <string>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "sim/sim.h"
 
@@ -47,8 +47,10 @@ std::string first_message(const std::string& err) {
     pos = end + 1;
     if (line.empty() || line.rfind("  ->", 0) == 0 || line.rfind("Backtrace", 0) == 0) continue;
     if (size_t tag = line.find("] "); line.front() == '[' && tag != std::string::npos) {
-      if (size_t level = line.find("] ", tag + 2); level != std::string::npos) line = line.substr(level + 2);
-      else line = line.substr(tag + 2);
+      if (size_t level = line.find("] ", tag + 2); level != std::string::npos)
+        line = line.substr(level + 2);
+      else
+        line = line.substr(tag + 2);
     }
     return line.size() > 300 ? line.substr(0, 300) : line;
   }
@@ -92,9 +94,9 @@ void write_all(int fd, const std::string& s) {
 
 }  // namespace
 
-Outcome run_isolated(const program::Program& program, const program::TaskGraph& graph,
-                     const machine::Machine& machine, const mapping::Plan& plan, const Options& options,
-                     double time_limit_s, uint64_t memory_limit_bytes) {
+Outcome run_isolated(const program::Program& program, const program::TaskGraph& graph, const machine::Machine& machine,
+                     const mapping::Plan& plan, const Options& options, double time_limit_s,
+                     uint64_t memory_limit_bytes) {
   int fds[2], errs[2];
   if (::pipe(fds) != 0)
     return failure(Status::SimulatorFailure, std::string("cannot create a pipe: ") + std::strerror(errno));

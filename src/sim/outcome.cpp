@@ -26,8 +26,9 @@ nlohmann::ordered_json path_json(const CriticalPath& cp) {
                      {"end_s", s.end_s},
                      {"wait_s", s.wait_s},
                      {"waited_for", s.waited_for}});
-  return {{"length_s", cp.length_s}, {"task_s", cp.task_s},           {"copy_s", cp.copy_s},
-          {"queue_s", cp.queue_s},   {"omitted_steps", cp.omitted_steps}, {"steps", std::move(steps)}};
+  return {
+      {"length_s", cp.length_s},           {"task_s", cp.task_s},      {"copy_s", cp.copy_s}, {"queue_s", cp.queue_s},
+      {"omitted_steps", cp.omitted_steps}, {"steps", std::move(steps)}};
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 #include "sim/report.h"
 
-#include <algorithm>
 #include <fmt/format.h>
+#include <algorithm>
 #include <limits>
 #include <map>
 #include <tuple>
@@ -240,8 +240,10 @@ Outcome report(const Runtime& rt, const Options& options) {
   // Metric.
   o.metric_name = metric_name(prog);
   if (o.time_s > 0) {
-    if (is_matmul(prog.name)) o.metric_value = prof.flops / o.time_s / 1e9;
-    else o.metric_value = static_cast<double>(std::max(prog.iterations, 1)) / o.time_s;
+    if (is_matmul(prog.name))
+      o.metric_value = prof.flops / o.time_s / 1e9;
+    else
+      o.metric_value = static_cast<double>(std::max(prog.iterations, 1)) / o.time_s;
   }
 
   if (options.trace) {
@@ -277,7 +279,8 @@ Outcome report(const Runtime& rt, const Options& options) {
       if (c.src_mem == c.dst_mem || c.start_s < 0) continue;
       TraceEvent e;
       e.row = chan_row[{c.src_mem.value, c.dst_mem.value}];
-      e.name = fmt::format("{} {} {}", c.fold ? "fold" : "copy", rt.data_label(c.dst), bytes_text(static_cast<double>(c.bytes)));
+      e.name = fmt::format("{} {} {}", c.fold ? "fold" : "copy", rt.data_label(c.dst),
+                           bytes_text(static_cast<double>(c.bytes)));
       e.category = "copy";
       e.start_s = c.start_s;
       e.duration_s = c.end_s - c.start_s;

@@ -1,8 +1,8 @@
 // Scheduling in the runtime model: readiness, instance limits, mapping, runnable queues,
 // completion of tasks (inner tasks complete when their children have), and the checks a
 // plan must pass before it is simulated.
-#include <algorithm>
 #include <fmt/format.h>
+#include <algorithm>
 
 #include "sim/runtime.h"
 
@@ -17,11 +17,25 @@ ArgInfo info_of(const program::RegionArg& a) {
   ArgInfo i;
   for (const program::FieldAccess& fa : a.access) {
     switch (fa.privilege) {
-      case Privilege::NA: break;
-      case Privilege::RO: i.normal |= fa.fields; i.read |= fa.fields; break;
-      case Privilege::RW: i.normal |= fa.fields; i.read |= fa.fields; i.written |= fa.fields; break;
-      case Privilege::WO: i.normal |= fa.fields; i.written |= fa.fields; break;
-      case Privilege::RED: i.reduced |= fa.fields; i.redop = fa.redop; break;
+      case Privilege::NA:
+        break;
+      case Privilege::RO:
+        i.normal |= fa.fields;
+        i.read |= fa.fields;
+        break;
+      case Privilege::RW:
+        i.normal |= fa.fields;
+        i.read |= fa.fields;
+        i.written |= fa.fields;
+        break;
+      case Privilege::WO:
+        i.normal |= fa.fields;
+        i.written |= fa.fields;
+        break;
+      case Privilege::RED:
+        i.reduced |= fa.fields;
+        i.redop = fa.redop;
+        break;
     }
   }
   return i;
@@ -29,11 +43,16 @@ ArgInfo info_of(const program::RegionArg& a) {
 
 machine::ProcKind machine_kind(program::ProcKind k) {
   switch (k) {
-    case program::ProcKind::CPU: return machine::ProcKind::CPU;
-    case program::ProcKind::GPU: return machine::ProcKind::GPU;
-    case program::ProcKind::OMP: return machine::ProcKind::OMP;
-    case program::ProcKind::IO: return machine::ProcKind::IO;
-    case program::ProcKind::PY: return machine::ProcKind::PY;
+    case program::ProcKind::CPU:
+      return machine::ProcKind::CPU;
+    case program::ProcKind::GPU:
+      return machine::ProcKind::GPU;
+    case program::ProcKind::OMP:
+      return machine::ProcKind::OMP;
+    case program::ProcKind::IO:
+      return machine::ProcKind::IO;
+    case program::ProcKind::PY:
+      return machine::ProcKind::PY;
   }
   return machine::ProcKind::CPU;
 }
@@ -186,7 +205,8 @@ std::vector<machine::MemId> Runtime::used_memories() const {
 Runtime::Problem Runtime::check() const {
   auto internal = [](std::string m) { return Problem{Status::SimulatorFailure, std::move(m)}; };
   if (plan_.tasks.size() != g_.size())
-    return internal(fmt::format("the plan places {} point tasks but the program has {}", plan_.tasks.size(), g_.size()));
+    return internal(
+        fmt::format("the plan places {} point tasks but the program has {}", plan_.tasks.size(), g_.size()));
   for (size_t i = 0; i < g_.size(); ++i) {
     const auto t = static_cast<PointTaskId>(i);
     const mapping::TaskPlacement& tp = plan_.tasks[i];
@@ -204,7 +224,8 @@ Runtime::Problem Runtime::check() const {
       return Problem{Status::ExecutionError,
                      fmt::format("{}: task {} has no {} variant", where(), kind.name, program::to_string(tp.kind))};
     if (tp.args.size() != l.args.size())
-      return internal(fmt::format("{}: the plan has {} arguments, the launch {}", where(), tp.args.size(), l.args.size()));
+      return internal(
+          fmt::format("{}: the plan has {} arguments, the launch {}", where(), tp.args.size(), l.args.size()));
     for (size_t a = 0; a < l.args.size(); ++a) {
       const ArgInfo& ai = args_[static_cast<size_t>(l.id)][a];
       const mapping::ArgPlacement& ap = tp.args[a];
@@ -263,8 +284,10 @@ void Runtime::flush_ready(double now) {
     std::sort(batch.begin(), batch.end());
     for (PointTaskId t : batch) {
       if (failed()) return;
-      if (acquire_slot(t)) map_task(t, now);
-      else tasks_[static_cast<size_t>(t)].phase = Phase::Limited;
+      if (acquire_slot(t))
+        map_task(t, now);
+      else
+        tasks_[static_cast<size_t>(t)].phase = Phase::Limited;
     }
   }
 }
@@ -452,11 +475,12 @@ TaskWork Runtime::work(PointTaskId t) const {
     }
     if (topo_.remote(tp.processor, ap.memory)) {
       const bool reading = c.read >= c.write;
-      auto same = std::find_if(w.remote.begin(), w.remote.end(), [&](const RemoteAccess& r) {
-        return r.mem == ap.memory && r.to_processor == reading;
-      });
-      if (same != w.remote.end()) same->bytes += static_cast<int64_t>(bytes + 0.5);
-      else w.remote.push_back(RemoteAccess{ap.memory, reading, static_cast<int64_t>(bytes + 0.5)});
+      auto same = std::find_if(w.remote.begin(), w.remote.end(),
+                               [&](const RemoteAccess& r) { return r.mem == ap.memory && r.to_processor == reading; });
+      if (same != w.remote.end())
+        same->bytes += static_cast<int64_t>(bytes + 0.5);
+      else
+        w.remote.push_back(RemoteAccess{ap.memory, reading, static_cast<int64_t>(bytes + 0.5)});
       // A gather waits a round trip per access; the processor overlaps only as many as it
       // keeps in flight, and the warps waiting cannot compute.
       if (c.gather)

@@ -45,10 +45,10 @@ struct TaskWork {
 
 // The per-launch, per-argument facts the model needs, computed once.
 struct ArgInfo {
-  program::FieldMask normal = 0;  // fields used with RO, RW or WO (not NA)
-  program::FieldMask read = 0;    // fields whose data must be present (RO, RW)
-  program::FieldMask written = 0; // RW, WO
-  program::FieldMask reduced = 0; // RED
+  program::FieldMask normal = 0;   // fields used with RO, RW or WO (not NA)
+  program::FieldMask read = 0;     // fields whose data must be present (RO, RW)
+  program::FieldMask written = 0;  // RW, WO
+  program::FieldMask reduced = 0;  // RED
   program::RedOp redop = program::RedOp::None;
   bool read_only() const { return normal != 0 && written == 0; }
 };
@@ -61,8 +61,8 @@ struct Instance {
   program::RedOp redop = program::RedOp::None;  // None: a normal instance
   std::vector<program::Span> spans;             // sorted by block
   uint64_t bytes = 0;
-  int32_t pins = 0;     // tasks and copies using it
-  int32_t entries = 0;  // blocks where it holds valid data or pending reductions
+  int32_t pins = 0;              // tasks and copies using it
+  int32_t entries = 0;           // blocks where it holds valid data or pending reductions
   std::vector<CopyId> inflight;  // copies into it that have not arrived
   bool alive = true;
   int32_t partition = -1;  // what it was created for (naming)
@@ -115,10 +115,10 @@ struct TaskState {
   Phase phase = Phase::Waiting;
   bool issued = false;
   double ready_s = -1, mapped_s = -1, runnable_s = -1, start_s = -1, end_s = -1, complete_s = -1;
-  PointTaskId gate = -1;        // the predecessor or parent whose event released it last
-  CopyId last_copy = -1;        // the copy it waited for last
+  PointTaskId gate = -1;          // the predecessor or parent whose event released it last
+  CopyId last_copy = -1;          // the copy it waited for last
   PointTaskId prev_on_proc = -1;  // the task its processor ran before it
-  PointTaskId last_child = -1;  // the child that completed last
+  PointTaskId last_child = -1;    // the child that completed last
 };
 
 class Runtime {
@@ -177,10 +177,10 @@ class Runtime {
   // Bytes timed tasks moved by reading or writing across a link (zero-copy, peer memory).
   const std::array<double, kHopKinds>& access_bytes() const { return access_bytes_; }
   bool timed(PointTaskId t) const;
-  std::string task_label(PointTaskId t) const;   // "task_4 (0,1)"
-  std::string data_label(InstId i) const;        // "B_gpus[(0,1)].vals"
-  std::string data_name(InstId i) const;         // "B_gpus"
-  double task_flops(PointTaskId t) const;        // of its variant (leaf tasks)
+  std::string task_label(PointTaskId t) const;  // "task_4 (0,1)"
+  std::string data_label(InstId i) const;       // "B_gpus[(0,1)].vals"
+  std::string data_name(InstId i) const;        // "B_gpus"
+  double task_flops(PointTaskId t) const;       // of its variant (leaf tasks)
 
  private:
   // ---- scheduling (runtime.cpp)
@@ -204,7 +204,9 @@ class Runtime {
     std::vector<Holder> holders;  // normal instances with valid data
     std::vector<Holder> pending;  // reduction instances with unfolded contributions
   };
-  BlockState& block(program::RegionId r, int32_t b) { return blocks_[static_cast<size_t>(block_base_[static_cast<size_t>(r)] + b)]; }
+  BlockState& block(program::RegionId r, int32_t b) {
+    return blocks_[static_cast<size_t>(block_base_[static_cast<size_t>(r)] + b)];
+  }
   void map_argument(PointTaskId t, size_t arg, double now);
   // The instances holding `fields` of the argument in its memory: existing ones for the
   // fields they have (as Legion maps a requirement to several instances), a new one for
@@ -237,14 +239,14 @@ class Runtime {
   const mapping::Plan& plan_;
   Topology topo_;
 
-  std::vector<std::vector<ArgInfo>> args_;   // by launch, by argument
-  std::vector<int64_t> block_base_;          // by region: index of its first block
+  std::vector<std::vector<ArgInfo>> args_;  // by launch, by argument
+  std::vector<int64_t> block_base_;         // by region: index of its first block
   std::vector<BlockState> blocks_;
-  std::vector<int64_t> reads_left_;          // (block, field) -> reads by tasks not completed
+  std::vector<int64_t> reads_left_;  // (block, field) -> reads by tasks not completed
 
   std::vector<TaskState> tasks_;
-  std::vector<Use> uses_;                     // appended as tasks map; a task's are contiguous
-  std::vector<int32_t> uses_begin_, uses_end_;  // by task
+  std::vector<Use> uses_;                                   // appended as tasks map; a task's are contiguous
+  std::vector<int32_t> uses_begin_, uses_end_;              // by task
   mutable std::vector<std::array<int32_t, 5>> cost_index_;  // by launch, by ProcKind: into costs_
   mutable std::vector<LaunchCost> costs_;
   std::vector<std::pair<InstId, int64_t>> scratch_sources_, scratch_folds_;
@@ -257,10 +259,10 @@ class Runtime {
     return by_mem_region_[static_cast<size_t>(mem.value) * p_.regions.size() + static_cast<size_t>(r)];
   }
   std::vector<Copy> copies_;
-  std::vector<uint64_t> used_, peak_;        // by memory id
+  std::vector<uint64_t> used_, peak_;  // by memory id
 
   std::vector<std::priority_queue<PointTaskId, std::vector<PointTaskId>, std::greater<>>> runnable_q_;  // by proc
-  std::vector<PointTaskId> last_on_proc_;    // by proc: the last task started there
+  std::vector<PointTaskId> last_on_proc_;  // by proc: the last task started there
   std::vector<PointTaskId> ready_batch_;
   std::vector<CopyId> ready_copies_;
   std::vector<int32_t> wakeups_;

@@ -7,21 +7,18 @@
 // The model, in short (details where each part is implemented):
 //
 // - Platform (engine.cpp). Every processor the plan uses is a SimGrid host whose speed is
-//   its fp64 flop rate (the others get none: they would only cost SimGrid time). A processor runs one task at a time, so a task's duration d is simulated as a
-//   sleep of d on its host: the same time as executing d x speed flops there, and about
-//   three times cheaper for SimGrid. Every memory is a host too (the end point of
-//   copies). Links: per node, one link per direction between each pair of *endpoints*
-//   (an FBMEM is an endpoint; all host memories of a node — SYSMEM, SOCKMEM, ZCMEM,
-//   RDMEM — form one, as in StarPU), at the bandwidth of the machine's channels, with a
-//   FATPIPE limiter for a channel slower than its endpoint link; a processor's access
-//   across endpoints (a GPU to zero-copy memory or a peer's framebuffer) goes over the
-//   same link plus a limiter at the access bandwidth; per node a network injection link
-//   up and one down (the fabric between nodes has full bisection and never limits, so it
-//   has no link of its own: a backbone constraint would only slow the solver). A copy is
-//   one SimGrid communication along machine.route(src, dst): the bottleneck hop sets the
-//   rate and the latencies add up (pipelined, not store-and-forward). Network model CM02
-//   with TCP-gamma -1, crosstraffic 0, weight-S 0, latency and bandwidth factors 1:
-//   concurrent transfers share each link max-min fairly.
+//   its fp64 flop rate (the others get none: they would only cost SimGrid time). A processor runs one task at a time,
+//   so a task's duration d is simulated as a sleep of d on its host: the same time as executing d x speed flops there,
+//   and about three times cheaper for SimGrid. Every memory is a host too (the end point of copies). Links: per node,
+//   one link per direction between each pair of *endpoints* (an FBMEM is an endpoint; all host memories of a node —
+//   SYSMEM, SOCKMEM, ZCMEM, RDMEM — form one, as in StarPU), at the bandwidth of the machine's channels, with a FATPIPE
+//   limiter for a channel slower than its endpoint link; a processor's access across endpoints (a GPU to zero-copy
+//   memory or a peer's framebuffer) goes over the same link plus a limiter at the access bandwidth; per node a network
+//   injection link up and one down (the fabric between nodes has full bisection and never limits, so it has no link of
+//   its own: a backbone constraint would only slow the solver). A copy is one SimGrid communication along
+//   machine.route(src, dst): the bottleneck hop sets the rate and the latencies add up (pipelined, not
+//   store-and-forward). Network model CM02 with TCP-gamma -1, crosstraffic 0, weight-S 0, latency and bandwidth factors
+//   1: concurrent transfers share each link max-min fairly.
 // - Execution (runtime.cpp). Point tasks run in dependence order, one SimGrid actor per
 //   processor running its runnable tasks lowest task id (issue order) first. A task is
 //   mapped when its predecessors completed and its parent issued it (tasks ready at the
@@ -149,15 +146,15 @@ struct PathStep {
   std::string processor;  // "node 0 GPU 1"
   double start_s = 0;
   double end_s = 0;
-  double wait_s = 0;      // gap between the previous step and this task's start
-  std::string waited_for; // "copies", "processor", "instance limit", "dependence", "" (none)
+  double wait_s = 0;       // gap between the previous step and this task's start
+  std::string waited_for;  // "copies", "processor", "instance limit", "dependence", "" (none)
 };
 
 struct CriticalPath {
-  double length_s = 0;   // end of the window minus start of the path
-  double task_s = 0;     // running tasks on the path
-  double copy_s = 0;     // waiting for copies
-  double queue_s = 0;    // waiting for a busy processor or an instance limit
+  double length_s = 0;          // end of the window minus start of the path
+  double task_s = 0;            // running tasks on the path
+  double copy_s = 0;            // waiting for copies
+  double queue_s = 0;           // waiting for a busy processor or an instance limit
   std::vector<PathStep> steps;  // the last steps (at most 64), in time order
   int64_t omitted_steps = 0;    // earlier steps not listed
 };
@@ -165,13 +162,13 @@ struct CriticalPath {
 struct Profile {
   double window_start_s = 0;  // the timed window
   double window_end_s = 0;
-  double makespan_s = 0;      // the whole simulation
-  int64_t tasks = 0;          // point tasks run (whole run)
-  int64_t copies = 0;         // copies made (whole run)
-  double flops = 0;           // flops of the leaf tasks in the window
+  double makespan_s = 0;                 // the whole simulation
+  int64_t tasks = 0;                     // point tasks run (whole run)
+  int64_t copies = 0;                    // copies made (whole run)
+  double flops = 0;                      // flops of the leaf tasks in the window
   std::vector<ProcessorUse> processors;  // those that ran a task in the window, by id
   ChannelBytes bytes_moved;
-  std::vector<MemoryPeak> memories;      // those that held an instance, by id
+  std::vector<MemoryPeak> memories;  // those that held an instance, by id
   std::vector<TaskCost> costliest_tasks;
   std::vector<CopyCost> costliest_copies;
   CriticalPath critical_path;
@@ -180,9 +177,9 @@ struct Profile {
 // ---- The trace (Chrome trace-event format, for Perfetto or chrome://tracing) -----------
 
 struct TraceEvent {
-  int row = 0;          // index into Trace::rows
-  std::string name;     // "task_4 (0,1)" or "copy B_gpus[(0,1)] 128 MB"
-  std::string category; // "task", "copy"
+  int row = 0;           // index into Trace::rows
+  std::string name;      // "task_4 (0,1)" or "copy B_gpus[(0,1)] 128 MB"
+  std::string category;  // "task", "copy"
   double start_s = 0;
   double duration_s = 0;
   std::vector<std::pair<std::string, std::string>> args;
@@ -195,12 +192,12 @@ struct Trace {
 
 struct Outcome {
   Status status = Status::Ok;
-  std::string message;     // empty when ok
-  double time_s = 0;       // simulated time of the timed iterations
-  std::string metric_name; // "GFLOP/s" (matrix multiplications) or "iterations/s"
+  std::string message;      // empty when ok
+  double time_s = 0;        // simulated time of the timed iterations
+  std::string metric_name;  // "GFLOP/s" (matrix multiplications) or "iterations/s"
   double metric_value = 0;
   Profile profile;
-  Trace trace;             // filled when Options::trace
+  Trace trace;  // filled when Options::trace
 
   bool ok() const { return status == Status::Ok; }
   // Keys: status, message, time_s, metric_name, metric_value, profile (never the trace).
@@ -238,8 +235,8 @@ Outcome run(const program::Program& program, const program::TaskGraph& graph, co
 // process. A child that crashes, runs longer than `time_limit_s` (0: no limit) or exceeds
 // `memory_limit_bytes` of address space (0: no limit) gives a SimulatorFailure outcome
 // ("simulator exceeded 30 s", "simulator crashed: Segmentation fault").
-Outcome run_isolated(const program::Program& program, const program::TaskGraph& graph,
-                     const machine::Machine& machine, const mapping::Plan& plan, const Options& options = {},
-                     double time_limit_s = 0, uint64_t memory_limit_bytes = 0);
+Outcome run_isolated(const program::Program& program, const program::TaskGraph& graph, const machine::Machine& machine,
+                     const mapping::Plan& plan, const Options& options = {}, double time_limit_s = 0,
+                     uint64_t memory_limit_bytes = 0);
 
 }  // namespace mage::sim

@@ -18,9 +18,9 @@ inline constexpr size_t kHopKinds = 4;
 
 struct RouteInfo {
   bool reachable = false;
-  bool same = false;         // source and destination are the same memory: no hop
-  double bandwidth = 0;      // bottleneck, bytes/s (infinite when same)
-  double latency = 0;        // sum over hops, s
+  bool same = false;                      // source and destination are the same memory: no hop
+  double bandwidth = 0;                   // bottleneck, bytes/s (infinite when same)
+  double latency = 0;                     // sum over hops, s
   std::array<uint8_t, kHopKinds> hops{};  // how many hops of each kind
 };
 
@@ -54,8 +54,8 @@ class Topology {
  private:
   const machine::Machine& m_;
   int mems_per_node_ = 1;
-  std::vector<int> endpoint_;  // by local memory index
-  std::vector<int> home_;      // by processor id
+  std::vector<int> endpoint_;     // by local memory index
+  std::vector<int> home_;         // by processor id
   std::vector<RouteInfo> intra_;  // local src * mems_per_node + local dst (node 0's routes)
   int endpoint_local_ = -1;       // local index of the network endpoint memory
 };

@@ -6,7 +6,7 @@
 namespace mage::apps::test {
 namespace {
 
-const std::vector<std::string> kApps = {"circuit", "stencil", "pennant", "cannon", "summa",
+const std::vector<std::string> kApps = {"circuit", "stencil", "pennant",   "cannon", "summa",
                                         "pumma",   "johnson", "solomonik", "cosma"};
 
 TEST(Apps, ListsTheNineAppsInOrder) {
@@ -81,8 +81,8 @@ TEST(Apps, UnsupportedGridsAreErrors) {
 
 TEST(Apps, IterationsArePublishedSmallOrOverridden) {
   // Published: circuit 50, stencil 50, pennant 30 (timed), matrix multiplications 10 after a warm-up.
-  const std::map<std::string, int> published = {{"circuit", 50}, {"stencil", 50}, {"pennant", 30},
-                                                {"cannon", 10},  {"summa", 10},   {"pumma", 10},
+  const std::map<std::string, int> published = {{"circuit", 50}, {"stencil", 50},   {"pennant", 30},
+                                                {"cannon", 10},  {"summa", 10},     {"pumma", 10},
                                                 {"johnson", 10}, {"solomonik", 10}, {"cosma", 10}};
   for (const auto& [app, n] : published) {
     Program p = build(app, machine(1));
@@ -136,7 +136,8 @@ TEST(Describe, TextNamesTasksDataAndCosts) {
   std::string d = describe(build("circuit", machine(2)));
   for (const char* s : {"program circuit:", "calculate_new_currents (leaf; variants GPU,CPU; fp32)",
                         "init_piece (leaf; variants CPU; fp32)", "index launch over 8 (50 launches, timed)",
-                        "2 rp_ghost[i]: RO node_voltage", "3 rp_wires[i]: RO in_ptr,out_ptr,inductance,resistance,"
+                        "2 rp_ghost[i]: RO node_voltage",
+                        "3 rp_wires[i]: RO in_ptr,out_ptr,inductance,resistance,"
                         "wire_cap; RW current_0..9,voltage_0..8 (200,000 elements, 36 MB)",
                         "1 rp_shared[i]: RED(+) charge", "cost: 1.92e+11 flops per point",
                         "partition rp_ghost of all_shared: aliased, 8 pieces", "overlaps pieces of rp_shared",
@@ -148,10 +149,10 @@ TEST(Describe, TextNamesTasksDataAndCosts) {
 
 TEST(Describe, TextShowsNestingProjectionsAndLayout) {
   std::string d = describe(build("cannon", machine(4)));
-  for (const char* s : {"task_4 (leaf; variants GPU,OMP,CPU; fp64, requires C order)",
-                        "task_7 (inner; variants OMP,CPU; fp64)", "single launch by each task_5 point, 2 steps per point",
-                        "B_nodes[(i,(i+j+ko)%gx)]", "task_7[2x2] { task_6 x2 { task_5[2x2] { task_4 x2 } } }",
-                        "1 warm-up iteration(s)", "n = 40,000"})
+  for (const char* s :
+       {"task_4 (leaf; variants GPU,OMP,CPU; fp64, requires C order)", "task_7 (inner; variants OMP,CPU; fp64)",
+        "single launch by each task_5 point, 2 steps per point", "B_nodes[(i,(i+j+ko)%gx)]",
+        "task_7[2x2] { task_6 x2 { task_5[2x2] { task_4 x2 } } }", "1 warm-up iteration(s)", "n = 40,000"})
     EXPECT_NE(d.find(s), std::string::npos) << "missing: " << s << "\n" << d;
   std::string pen = describe(build("pennant", machine(1)));
   for (const char* s : {"init_step_points(rp_all_private_p)[4]", "init_step_points(rp_all_shared_p)",
@@ -171,7 +172,8 @@ TEST(Describe, JsonCarriesTheSameFacts) {
   EXPECT_EQ(j["regions"][0]["partitions"][2]["reference"], "rp_shared");
   EXPECT_FALSE(j["regions"][0]["partitions"][2]["disjoint"].get<bool>());
   const auto& tasks = j["tasks"];
-  auto cnc = std::find_if(tasks.begin(), tasks.end(), [](const auto& t) { return t["name"] == "calculate_new_currents"; });
+  auto cnc =
+      std::find_if(tasks.begin(), tasks.end(), [](const auto& t) { return t["name"] == "calculate_new_currents"; });
   ASSERT_NE(cnc, tasks.end());
   EXPECT_EQ((*cnc)["variants"], nlohmann::json({"GPU", "CPU"}));
   const auto& arg2 = (*cnc)["launches"][0]["args"][2];

@@ -12,7 +12,8 @@ TEST(Circuit, LaunchesPerIterationAndDomains) {
               (std::vector<std::string>{"calculate_new_currents", "distribute_charge", "update_voltages"}));
     EXPECT_EQ(totals(p).launches_per_iteration, 3);
     // One piece per GPU.
-    for (const char* t : {"calculate_new_currents", "distribute_charge", "update_voltages", "init_piece", "init_pointers"})
+    for (const char* t :
+         {"calculate_new_currents", "distribute_charge", "update_voltages", "init_piece", "init_pointers"})
       EXPECT_EQ(first_launch(p, t).domain, Domain(4 * nodes)) << t;
   }
 }

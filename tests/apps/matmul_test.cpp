@@ -163,8 +163,8 @@ TEST(MatMul2d, DependencesFollowTheRwTilesOfA) {
   // The next iteration's task_7 (i,j) waits for this iteration's (fence + RW on A).
   EXPECT_TRUE(g.has_edge(t7[0], t7[2]));
   std::vector<PointTaskId> t6 = g.children(t7[0]);
-  ASSERT_EQ(t6.size(), 2u);                    // ko = 0, 1
-  EXPECT_TRUE(g.has_edge(t6[0], t6[1]));       // RW on the node's A tile: in order
+  ASSERT_EQ(t6.size(), 2u);               // ko = 0, 1
+  EXPECT_TRUE(g.has_edge(t6[0], t6[1]));  // RW on the node's A tile: in order
   std::vector<PointTaskId> t5 = g.children(t6[0]);
   ASSERT_EQ(t5.size(), 4u);
   for (PointTaskId a : t5)
@@ -181,12 +181,12 @@ TEST(MatMul3d, GridsByTotalGpus) {
   // Johnson g: 4→2, 8→2, 16→4, 32→4, 64→4. COSMA: 4→(1,2,2), 8→(2,2,2), 16→(2,2,4),
   // 32→(2,4,4), 64→(4,4,4). Solomonik (r, c): 4→(2,1), 8→(2,2), 16→(4,1), 32→(4,2): (r,r,c);
   // and 64→(4,4), extrapolated (not in the published table).
-  const std::map<int, Domain> johnson = {{1, Domain(2, 2, 2)}, {2, Domain(2, 2, 2)}, {4, Domain(4, 4, 4)},
-                                         {8, Domain(4, 4, 4)}, {16, Domain(4, 4, 4)}};
-  const std::map<int, Domain> cosma = {{1, Domain(1, 2, 2)}, {2, Domain(2, 2, 2)}, {4, Domain(2, 2, 4)},
-                                       {8, Domain(2, 4, 4)}, {16, Domain(4, 4, 4)}};
-  const std::map<int, Domain> solomonik = {{1, Domain(2, 2, 1)}, {2, Domain(2, 2, 2)}, {4, Domain(4, 4, 1)},
-                                           {8, Domain(4, 4, 2)}, {16, Domain(4, 4, 4)}};
+  const std::map<int, Domain> johnson = {
+      {1, Domain(2, 2, 2)}, {2, Domain(2, 2, 2)}, {4, Domain(4, 4, 4)}, {8, Domain(4, 4, 4)}, {16, Domain(4, 4, 4)}};
+  const std::map<int, Domain> cosma = {
+      {1, Domain(1, 2, 2)}, {2, Domain(2, 2, 2)}, {4, Domain(2, 2, 4)}, {8, Domain(2, 4, 4)}, {16, Domain(4, 4, 4)}};
+  const std::map<int, Domain> solomonik = {
+      {1, Domain(2, 2, 1)}, {2, Domain(2, 2, 2)}, {4, Domain(4, 4, 1)}, {8, Domain(4, 4, 2)}, {16, Domain(4, 4, 4)}};
   for (const auto& [nodes, d] : johnson) {
     Program p = build("johnson", machine(nodes));
     EXPECT_EQ(first_launch(p, "task_4").domain, d) << nodes;

@@ -39,7 +39,8 @@ TEST(Variants, WithoutPlacementDropsOnlyTheMapStatements) {
       "  IndexTaskMap task_4 f;\n"
       "SingleTaskMap task_6 f;\n"
       "InstanceLimit task_4 1;\n";
-  EXPECT_EQ(without_placement(text), "Task * GPU;\ndef f(Task t) { return Machine(GPU)[0, 0]; }\nInstanceLimit task_4 1;\n");
+  EXPECT_EQ(without_placement(text),
+            "Task * GPU;\ndef f(Task t) { return Machine(GPU)[0, 0]; }\nInstanceLimit task_4 1;\n");
   EXPECT_THROW(without_placement("IndexTaskMap task_4\n  f;\n"), std::invalid_argument);
 }
 
@@ -65,10 +66,11 @@ TEST(Facts, TheP100FactsHold) {
   for (const Fact& f : r.facts) {
     EXPECT_EQ(f.verdict(), Verdict::Holds) << f.id;
     EXPECT_FALSE(f.rows.empty()) << f.id;
-    for (const Row& row : f.rows) EXPECT_EQ(row.verdict, Verdict::Holds) << f.id << ": " << row.label << " " << row.note;
+    for (const Row& row : f.rows)
+      EXPECT_EQ(row.verdict, Verdict::Holds) << f.id << ": " << row.label << " " << row.note;
   }
   EXPECT_EQ(r.facts[2].rows.size(), 2 * kMatmuls.size());  // F order and default, per matrix multiplication
-  EXPECT_EQ(r.facts[3].rows.size(), 9u);                    // every program
+  EXPECT_EQ(r.facts[3].rows.size(), 9u);                   // every program
   EXPECT_TRUE(r.all_hold());
 }
 

@@ -14,8 +14,8 @@ TEST(AppsCommand, ListsNineAppsOneLineEach) {
   int lines = 0;
   for (char c : r.out) lines += c == '\n';
   EXPECT_EQ(lines, 9) << r.out;
-  for (const char* app : {"circuit ", "stencil ", "pennant ", "cannon ", "summa ", "pumma ", "johnson ",
-                          "solomonik ", "cosma "})
+  for (const char* app :
+       {"circuit ", "stencil ", "pennant ", "cannon ", "summa ", "pumma ", "johnson ", "solomonik ", "cosma "})
     EXPECT_NE(("\n" + r.out).find(std::string("\n") + app), std::string::npos) << app;
   EXPECT_EQ(r.out.rfind("circuit ", 0), 0u);
 }
@@ -30,7 +30,8 @@ TEST(AppShow, DescribesTheProgramForTheMachine) {
 }
 
 TEST(AppShow, EveryAppOnTheMachineOfThePublishedResults) {
-  for (const char* app : {"circuit", "stencil", "pennant", "cannon", "summa", "pumma", "johnson", "solomonik", "cosma"}) {
+  for (const char* app :
+       {"circuit", "stencil", "pennant", "cannon", "summa", "pumma", "johnson", "solomonik", "cosma"}) {
     auto r = run_mage(std::string("app show ") + app + " --machine p100x4 --scale small");
     EXPECT_EQ(r.exit_code, 0) << app << "\n" << r.out;
     EXPECT_NE(r.out.find(std::string("program ") + app + ":"), std::string::npos) << r.out;

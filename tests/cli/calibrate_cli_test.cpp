@@ -1,11 +1,11 @@
 // mage calibrate end to end: the report on stdout or in a file, the verdict lines, errors.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
-#include <unistd.h>
 
 #include "run_mage.h"
 

@@ -51,18 +51,22 @@ TEST_F(DslCli, CheckPassesEveryExampleMapper) {
 }
 
 TEST_F(DslCli, EveryExampleMapperUsesOnlyNamesOfItsProgram) {
-  for (const char* app : {"circuit", "stencil", "pennant", "cannon", "summa", "pumma", "johnson", "solomonik", "cosma"}) {
-    auto r = run_mage(std::string("check --app ") + app + " " + source_path(std::string("mappers/examples/") + app + ".map"));
+  for (const char* app :
+       {"circuit", "stencil", "pennant", "cannon", "summa", "pumma", "johnson", "solomonik", "cosma"}) {
+    auto r = run_mage(std::string("check --app ") + app + " " +
+                      source_path(std::string("mappers/examples/") + app + ".map"));
     EXPECT_EQ(r.exit_code, 0) << app << "\n" << r.out;
     EXPECT_EQ(r.out, "") << app;
   }
 }
 
 TEST_F(DslCli, CheckWithAnAppWarnsAboutNamesItLacks) {
-  std::string f = write("typo.map", "Task calculate_new_current GPU;\nRegion * rp_gost GPU ZCMEM;\nRegion * 1 GPU FBMEM;\n");
+  std::string f =
+      write("typo.map", "Task calculate_new_current GPU;\nRegion * rp_gost GPU ZCMEM;\nRegion * 1 GPU FBMEM;\n");
   auto r = run_mage("check --app circuit " + f);
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_NE(r.out.find(":1:6: warning: the program has no task named 'calculate_new_current'"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(":1:6: warning: the program has no task named 'calculate_new_current'"), std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find(":2:10: warning: the program has no region or partition named 'rp_gost'"), std::string::npos);
   EXPECT_EQ(run_mage("check --app nosuchapp " + f).exit_code, 1);
 }
@@ -71,10 +75,12 @@ TEST_F(DslCli, CheckPrintsCompilerStyleDiagnosticsAndFails) {
   std::string f = write("bad.map", "Task * GPU;\nm = Machine(GPU);\nx = m.size + q;\nTask * CPU;\n");
   auto r = run_mage("check " + f);
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.out, f + ":3:14: error: unknown name 'q'\n"
+  EXPECT_EQ(r.out, f +
+                       ":3:14: error: unknown name 'q'\n"
                        "x = m.size + q;\n"
                        "             ^\n" +
-                   f + ":4:6: warning: '*' already has a Task rule at line 1; this one never applies\n"
+                       f +
+                       ":4:6: warning: '*' already has a Task rule at line 1; this one never applies\n"
                        "Task * CPU;\n"
                        "     ^\n");
 }
@@ -197,7 +203,8 @@ TEST_F(DslCli, MapperErrorsAtBindTimeStopPlace) {
   std::string f = write("b.map", "m = Machine(GPU).split(1, 3);\n");
   auto r = run_mage("place " + f + " --ranks 2 --procs 4 --task a --domain 4");
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.out.find("b.map:1:18: error: split: size 4 of dimension 1 is not divisible by 3"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("b.map:1:18: error: split: size 4 of dimension 1 is not divisible by 3"), std::string::npos)
+      << r.out;
 }
 
 }  // namespace

@@ -80,8 +80,9 @@ TEST(MachineShow, BadOverridesFail) {
   r = run_mage("machine show p100x4 --ranks-per-node 3");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(r.out.starts_with("mage: error: machines/p100x4.toml:")) << r.out;
-  EXPECT_TRUE(contains(r.out, ": node.processor[0].count: ranks_per_node = 3 (as overridden) does not divide the "
-                              "node's 20 CPU processors\n"))
+  EXPECT_TRUE(contains(r.out,
+                       ": node.processor[0].count: ranks_per_node = 3 (as overridden) does not divide the "
+                       "node's 20 CPU processors\n"))
       << r.out;
   r = run_mage("machine show p100x4 --nodes two");
   EXPECT_EQ(r.exit_code, 1) << r.out;

@@ -3,10 +3,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <unistd.h>
 
 #include "run_mage.h"
 
@@ -39,11 +39,11 @@ class TempFile {
 TEST(RunCommand, ExpertMapperSummary) {
   auto r = run_mage("run circuit --machine p100x4 --expert --scale small");
   ASSERT_EQ(r.exit_code, 0) << r.out;
-  for (const char* s : {"circuit on p100x4, scale small, the expert mapper (mappers/expert/circuit.map)",
-                        "status: ok", "simulated time: ", "metric: ", " iterations/s", "point tasks",
-                        "GPUs busy", "busiest node 0 GPU", "idlest node 0 GPU", "bytes moved: intra-GPU",
-                        "inter-node", "peak memory:", "FBMEM: peak", "top tasks:", "calculate_new_currents",
-                        "critical path: ", "evaluated in "})
+  for (const char* s :
+       {"circuit on p100x4, scale small, the expert mapper (mappers/expert/circuit.map)", "status: ok",
+        "simulated time: ", "metric: ", " iterations/s", "point tasks", "GPUs busy", "busiest node 0 GPU",
+        "idlest node 0 GPU", "bytes moved: intra-GPU", "inter-node", "peak memory:", "FBMEM: peak",
+        "top tasks:", "calculate_new_currents", "critical path: ", "evaluated in "})
     EXPECT_TRUE(contains(r.out, s)) << "missing: " << s << "\n" << r.out;
 }
 

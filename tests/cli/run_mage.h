@@ -1,10 +1,10 @@
 // Runs build/mage as a user would and captures what it prints.
 #pragma once
 
+#include <sys/wait.h>
 #include <array>
 #include <cstdio>
 #include <string>
-#include <sys/wait.h>
 
 namespace mage::test {
 
@@ -27,8 +27,6 @@ inline CommandResult run_mage(const std::string& args) {
   return result;
 }
 
-inline std::string source_path(const std::string& relative) {
-  return std::string(MAGE_SOURCE_DIR) + "/" + relative;
-}
+inline std::string source_path(const std::string& relative) { return std::string(MAGE_SOURCE_DIR) + "/" + relative; }
 
 }  // namespace mage::test

@@ -138,7 +138,8 @@ TEST(Interpreter, MachineSpacesAndTransforms) {
 }
 
 TEST(Interpreter, PrintReplacesPlaceholdersInOrder) {
-  BindResult b = load_mapper(SourceFile{"t.map", "print(\"a={} b={}\", 1, (2, 3));\nprint(\"plain\");\n"}, test::shape(1, 1));
+  BindResult b =
+      load_mapper(SourceFile{"t.map", "print(\"a={} b={}\", 1, (2, 3));\nprint(\"plain\");\n"}, test::shape(1, 1));
   ASSERT_TRUE(b.mapper);
   EXPECT_EQ(b.mapper->log(), (std::vector<std::string>{"a=1 b=(2, 3)", "plain"}));
 }

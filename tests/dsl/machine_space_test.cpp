@@ -33,12 +33,12 @@ namespace {
 ProcessorId P(int64_t node, int64_t proc) { return ProcessorId{node, proc}; }
 
 // The value of a transform that must succeed (the test stops with the message otherwise).
-#define OK(expr)                                                     \
-  ([&] {                                                             \
-    auto result_ = (expr);                                           \
-    EXPECT_TRUE(result_.ok()) << #expr << ": " << result_.error();   \
+#define OK(expr)                                                       \
+  ([&] {                                                               \
+    auto result_ = (expr);                                             \
+    EXPECT_TRUE(result_.ok()) << #expr << ": " << result_.error();     \
     if (!result_.ok()) throw std::runtime_error("unexpected failure"); \
-    return result_.value();                                          \
+    return result_.value();                                            \
   }())
 
 // The message of a call that must fail.
@@ -103,8 +103,7 @@ TEST(MachineSpace, OriginalRejectsImpossibleMachines) {
   EXPECT_THROW(MachineSpace::original(4, -1), std::invalid_argument);
   EXPECT_THROW(MachineSpace::original(kMaxMachineVolume, 2), std::invalid_argument);
   EXPECT_THROW(MachineSpace::original(std::numeric_limits<int64_t>::max(), 0), std::invalid_argument);
-  EXPECT_THROW(MachineSpace::original(std::numeric_limits<int64_t>::max(),
-                                      std::numeric_limits<int64_t>::max()),
+  EXPECT_THROW(MachineSpace::original(std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::max()),
                std::invalid_argument);
   EXPECT_EQ(MachineSpace::original(1024, 1024).volume(), kMaxMachineVolume);
 }
@@ -201,19 +200,48 @@ TEST(MachineSpaceMerge, ThreeDimensionsMergedDimensionTakesTheFirstOnesPlace) {
     std::function<std::vector<int64_t>(const std::vector<int64_t>&)> old_point;
   };
   const std::vector<Case> cases = {
-      {0, 1, {6, 4}, [](auto p) { return std::vector<int64_t>{p[0] / 3, p[0] % 3, p[1]}; }},
-      {1, 0, {6, 4}, [](auto p) { return std::vector<int64_t>{p[0] % 2, p[0] / 2, p[1]}; }},
-      {1, 2, {2, 12}, [](auto p) { return std::vector<int64_t>{p[0], p[1] / 4, p[1] % 4}; }},
-      {2, 1, {2, 12}, [](auto p) { return std::vector<int64_t>{p[0], p[1] % 3, p[1] / 3}; }},
-      {0, 2, {8, 3}, [](auto p) { return std::vector<int64_t>{p[0] / 4, p[1], p[0] % 4}; }},
-      {2, 0, {3, 8}, [](auto p) { return std::vector<int64_t>{p[1] % 2, p[0], p[1] / 2}; }},
+      {0,
+       1,
+       {6, 4},
+       [](auto p) {
+         return std::vector<int64_t>{p[0] / 3, p[0] % 3, p[1]};
+       }},
+      {1,
+       0,
+       {6, 4},
+       [](auto p) {
+         return std::vector<int64_t>{p[0] % 2, p[0] / 2, p[1]};
+       }},
+      {1,
+       2,
+       {2, 12},
+       [](auto p) {
+         return std::vector<int64_t>{p[0], p[1] / 4, p[1] % 4};
+       }},
+      {2,
+       1,
+       {2, 12},
+       [](auto p) {
+         return std::vector<int64_t>{p[0], p[1] % 3, p[1] / 3};
+       }},
+      {0,
+       2,
+       {8, 3},
+       [](auto p) {
+         return std::vector<int64_t>{p[0] / 4, p[1], p[0] % 4};
+       }},
+      {2,
+       0,
+       {3, 8},
+       [](auto p) {
+         return std::vector<int64_t>{p[1] % 2, p[0], p[1] / 2};
+       }},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE("merge(" + std::to_string(c.d1) + ", " + std::to_string(c.d2) + ")");
     MachineSpace merged = OK(m.merge(c.d1, c.d2));
     EXPECT_EQ(merged.size(), c.size);
-    for (const auto& p : points_of(merged.size()))
-      EXPECT_EQ(OK(merged.at(p)), OK(m.at(c.old_point(p))));
+    for (const auto& p : points_of(merged.size())) EXPECT_EQ(OK(merged.at(p)), OK(m.at(c.old_point(p))));
   }
 }
 
@@ -250,8 +278,7 @@ TEST(MachineSpaceBalanceSplit, MapsMixedRadix) {
   for (const auto& p : points_of(two.size())) EXPECT_EQ(OK(two.at(p)), P(0, p[1] + 6 * p[2]));
   MachineSpace three = OK(MachineSpace::original(24, 1).balance_split(0, 3));
   EXPECT_EQ(three.size(), (Shape{6, 2, 2, 1}));
-  for (const auto& p : points_of(three.size()))
-    EXPECT_EQ(OK(three.at(p)), P(p[0] + 6 * p[1] + 12 * p[2], 0));
+  for (const auto& p : points_of(three.size())) EXPECT_EQ(OK(three.at(p)), P(p[0] + 6 * p[1] + 12 * p[2], 0));
 }
 
 TEST(MachineSpaceBalanceSplit, EdgeCases) {
@@ -368,8 +395,7 @@ TEST(MachineSpaceAuto, TieWithoutTheGreedyChoiceTakesTheFirstEnumerated) {
         const Shape chosen = auto_factors(n, launch);
         if (chosen == greedy_factors(n, launch)) continue;
         auto cost = [&](int64_t x) {
-          return static_cast<double>(x) / static_cast<double>(a) +
-                 static_cast<double>(n / x) / static_cast<double>(b);
+          return static_cast<double>(x) / static_cast<double>(a) + static_cast<double>(n / x) / static_cast<double>(b);
         };
         const double best = cost(chosen[0]);
         std::vector<int64_t> tying;
@@ -430,8 +456,7 @@ TEST(MachineSpaceIndexing, Errors) {
 }
 
 TEST(MachineSpaceIndexing, PatternsSelectAlongStars) {
-  EXPECT_EQ(OK(kM.at_pattern({0, std::nullopt})),
-            (std::vector<ProcessorId>{P(0, 0), P(0, 1), P(0, 2), P(0, 3)}));
+  EXPECT_EQ(OK(kM.at_pattern({0, std::nullopt})), (std::vector<ProcessorId>{P(0, 0), P(0, 1), P(0, 2), P(0, 3)}));
   EXPECT_EQ(OK(kM.at_pattern({std::nullopt, 1})), (std::vector<ProcessorId>{P(0, 1), P(1, 1)}));
   EXPECT_EQ(OK(kM.at_pattern({1, 2})), (std::vector<ProcessorId>{P(1, 2)}));
   std::vector<ProcessorId> all = OK(kM.at_pattern({std::nullopt, std::nullopt}));
@@ -474,13 +499,11 @@ TEST(MachineSpaceErrors, Merge) {
   EXPECT_EQ(error_of(kM.merge(1, 1)), "merge: the two dimensions must differ (both are 1)");
   EXPECT_EQ(error_of(kM.merge(0, 2)), "merge: dimension 2 out of range for a 2-D machine space");
   EXPECT_EQ(error_of(kM.merge(-1, 0)), "merge: dimension -1 out of range for a 2-D machine space");
-  EXPECT_EQ(error_of(OK(kM.merge(0, 1)).merge(0, 1)),
-            "merge: dimension 1 out of range for a 1-D machine space");
+  EXPECT_EQ(error_of(OK(kM.merge(0, 1)).merge(0, 1)), "merge: dimension 1 out of range for a 1-D machine space");
   // Sizes of an empty space can grow only up to the cap.
   MachineSpace wide = OK(MachineSpace::original(2, 0).split(1, kMaxMachineVolume));
   EXPECT_EQ(wide.size(), (Shape{2, kMaxMachineVolume, 0}));
-  EXPECT_EQ(error_of(wide.merge(0, 1)),
-            "merge: merged size 2 x 1048576 exceeds the largest machine size 1048576");
+  EXPECT_EQ(error_of(wide.merge(0, 1)), "merge: merged size 2 x 1048576 exceeds the largest machine size 1048576");
   MachineSpace wider = OK(wide.split(1, 1024));
   EXPECT_EQ(wider.size(), (Shape{2, 1024, 1024, 0}));
   EXPECT_EQ(OK(wider.merge(1, 2)).size(), (Shape{2, kMaxMachineVolume, 0}));
@@ -506,8 +529,7 @@ TEST(MachineSpaceErrors, Slice) {
 TEST(MachineSpaceErrors, BalanceSplit) {
   EXPECT_EQ(error_of(kM.balance_split(1, 4)), "balance_split: number of parts must be 2 or 3, got 4");
   EXPECT_EQ(error_of(kM.balance_split(1, 1)), "balance_split: number of parts must be 2 or 3, got 1");
-  EXPECT_EQ(error_of(kM.balance_split(2, 2)),
-            "balance_split: dimension 2 out of range for a 2-D machine space");
+  EXPECT_EQ(error_of(kM.balance_split(2, 2)), "balance_split: dimension 2 out of range for a 2-D machine space");
 }
 
 TEST(MachineSpaceErrors, AutoAndGreedySplit) {
@@ -529,12 +551,9 @@ TEST(MachineSpaceErrors, AtMostSixteenDimensions) {
   for (int i = 0; i < 14; ++i) m = OK(m.split(0, 1));
   EXPECT_EQ(m.dims(), 16);
   EXPECT_EQ(error_of(m.split(0, 1)), "split: the result would have 17 dimensions (at most 16)");
-  EXPECT_EQ(error_of(m.balance_split(0, 2)),
-            "balance_split: the result would have 17 dimensions (at most 16)");
-  EXPECT_EQ(error_of(m.auto_split(0, {1, 1, 1})),
-            "auto_split: the result would have 18 dimensions (at most 16)");
-  EXPECT_EQ(error_of(m.greedy_split(0, {1, 1})),
-            "greedy_split: the result would have 17 dimensions (at most 16)");
+  EXPECT_EQ(error_of(m.balance_split(0, 2)), "balance_split: the result would have 17 dimensions (at most 16)");
+  EXPECT_EQ(error_of(m.auto_split(0, {1, 1, 1})), "auto_split: the result would have 18 dimensions (at most 16)");
+  EXPECT_EQ(error_of(m.greedy_split(0, {1, 1})), "greedy_split: the result would have 17 dimensions (at most 16)");
   EXPECT_TRUE(m.auto_split(0, {1}).ok());  // one extent: same number of dimensions
 }
 
@@ -544,20 +563,25 @@ TEST(MachineSpaceErrors, AtMostSixteenDimensions) {
 TEST(MachineSpaceProperties, TransformsAreBijectionsOntoTheSameProcessors) {
   const MachineSpace base = MachineSpace::original(4, 6);
   const std::vector<ProcessorId> all = sorted_processors(base);
-  const std::vector<std::pair<std::string, std::function<Fallible<MachineSpace>(const MachineSpace&)>>>
-      transforms = {
-          {"split(0,2)", [](const MachineSpace& m) { return m.split(0, 2); }},
-          {"split(1,3)", [](const MachineSpace& m) { return m.split(1, 3); }},
-          {"merge(0,1)", [](const MachineSpace& m) { return m.merge(0, 1); }},
-          {"merge(1,0)", [](const MachineSpace& m) { return m.merge(1, 0); }},
-          {"swap(0,1)", [](const MachineSpace& m) { return m.swap(0, 1); }},
-          {"reverse(0)", [](const MachineSpace& m) { return m.reverse(0); }},
-          {"reverse(1)", [](const MachineSpace& m) { return m.reverse(1); }},
-          {"balance_split(1,2)", [](const MachineSpace& m) { return m.balance_split(1, 2); }},
-          {"balance_split(0,3)", [](const MachineSpace& m) { return m.balance_split(0, 3); }},
-          {"auto_split(1,(3,5,2))", [](const MachineSpace& m) { return m.auto_split(1, {3, 5, 2}); }},
-          {"greedy_split(0,(7,2))", [](const MachineSpace& m) { return m.greedy_split(0, {7, 2}); }},
-      };
+  const std::vector<std::pair<std::string, std::function<Fallible<MachineSpace>(const MachineSpace&)>>> transforms = {
+      {"split(0,2)", [](const MachineSpace& m) { return m.split(0, 2); }},
+      {"split(1,3)", [](const MachineSpace& m) { return m.split(1, 3); }},
+      {"merge(0,1)", [](const MachineSpace& m) { return m.merge(0, 1); }},
+      {"merge(1,0)", [](const MachineSpace& m) { return m.merge(1, 0); }},
+      {"swap(0,1)", [](const MachineSpace& m) { return m.swap(0, 1); }},
+      {"reverse(0)", [](const MachineSpace& m) { return m.reverse(0); }},
+      {"reverse(1)", [](const MachineSpace& m) { return m.reverse(1); }},
+      {"balance_split(1,2)", [](const MachineSpace& m) { return m.balance_split(1, 2); }},
+      {"balance_split(0,3)", [](const MachineSpace& m) { return m.balance_split(0, 3); }},
+      {"auto_split(1,(3,5,2))",
+       [](const MachineSpace& m) {
+         return m.auto_split(1, {3, 5, 2});
+       }},
+      {"greedy_split(0,(7,2))",
+       [](const MachineSpace& m) {
+         return m.greedy_split(0, {7, 2});
+       }},
+  };
   // Every transform, and every pair of them, applied to the 4 x 6 space.
   for (const auto& first : transforms) {
     MachineSpace once = OK(first.second(base));
@@ -600,8 +624,7 @@ TEST(MachineSpaceProperties, SplitThenMergeBackIsIdentity) {
       }
       if (d + 1 < m.dims()) {
         // merge(d+1, d) makes d the minor part; split(d, size[d]) undoes it.
-        EXPECT_EQ(OK(OK(m.merge(d + 1, d)).split(d, m.size()[static_cast<size_t>(d)])), m)
-            << "d=" << d;
+        EXPECT_EQ(OK(OK(m.merge(d + 1, d)).split(d, m.size()[static_cast<size_t>(d)])), m) << "d=" << d;
       }
     }
   }
@@ -617,7 +640,17 @@ TEST(MachineSpaceProperties, EqualityComparesContent) {
 // returns a value or an error, and every space produced keeps the invariants.
 TEST(MachineSpaceProperties, RandomTransformSequencesNeverBreakInvariants) {
   std::mt19937_64 rng(12345);
-  const std::vector<int64_t> interesting = {0,  1,  2,  3,  4,  -1, 5,  8,  6,  16, 1 << 20,
+  const std::vector<int64_t> interesting = {0,
+                                            1,
+                                            2,
+                                            3,
+                                            4,
+                                            -1,
+                                            5,
+                                            8,
+                                            6,
+                                            16,
+                                            1 << 20,
                                             std::numeric_limits<int64_t>::max(),
                                             std::numeric_limits<int64_t>::min()};
   auto arg = [&] {
@@ -630,14 +663,30 @@ TEST(MachineSpaceProperties, RandomTransformSequencesNeverBreakInvariants) {
     for (int step = 0; step < 12; ++step) {
       Fallible<MachineSpace> next = m;
       switch (rng() % 8) {
-        case 0: next = m.split(arg(), arg()); break;
-        case 1: next = m.merge(arg(), arg()); break;
-        case 2: next = m.swap(arg(), arg()); break;
-        case 3: next = m.slice(arg(), arg(), arg()); break;
-        case 4: next = m.reverse(arg()); break;
-        case 5: next = m.balance_split(arg(), arg()); break;
-        case 6: next = m.auto_split(arg(), Shape(static_cast<size_t>(rng() % 4), arg())); break;
-        default: next = m.greedy_split(arg(), {arg(), arg()}); break;
+        case 0:
+          next = m.split(arg(), arg());
+          break;
+        case 1:
+          next = m.merge(arg(), arg());
+          break;
+        case 2:
+          next = m.swap(arg(), arg());
+          break;
+        case 3:
+          next = m.slice(arg(), arg(), arg());
+          break;
+        case 4:
+          next = m.reverse(arg());
+          break;
+        case 5:
+          next = m.balance_split(arg(), arg());
+          break;
+        case 6:
+          next = m.auto_split(arg(), Shape(static_cast<size_t>(rng() % 4), arg()));
+          break;
+        default:
+          next = m.greedy_split(arg(), {arg(), arg()});
+          break;
       }
       if (!next.ok()) {
         EXPECT_FALSE(next.error().empty());
@@ -659,7 +708,7 @@ TEST(MachineSpaceProperties, RandomTransformSequencesNeverBreakInvariants) {
       ASSERT_LE(n.volume(), m.volume());
       std::vector<ProcessorId> procs = sorted_processors(n);
       ASSERT_EQ(std::adjacent_find(procs.begin(), procs.end()), procs.end());  // injective
-      for (const ProcessorId& p : procs) ASSERT_TRUE(m.point_of(p).ok());       // subset
+      for (const ProcessorId& p : procs) ASSERT_TRUE(m.point_of(p).ok());      // subset
       m = n;
     }
   }

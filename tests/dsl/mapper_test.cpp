@@ -48,7 +48,8 @@ Region calc rp_shared GPU ZCMEM,FBMEM;
   // (task, region) GPU, (task, *) GPU, (*, region) GPU then *, (*, *) GPU then *; duplicates dropped.
   EXPECT_EQ(m.memory_priority("calc", shared, PK::GPU),
             (std::vector<MK>{MK::ZCMEM, MK::FBMEM, MK::SOCKMEM, MK::RDMEM, MK::SYSMEM}));
-  EXPECT_EQ(m.memory_priority("other", shared, PK::GPU), (std::vector<MK>{MK::ZCMEM, MK::RDMEM, MK::FBMEM, MK::SYSMEM}));
+  EXPECT_EQ(m.memory_priority("other", shared, PK::GPU),
+            (std::vector<MK>{MK::ZCMEM, MK::RDMEM, MK::FBMEM, MK::SYSMEM}));
   EXPECT_EQ(m.memory_priority("other", shared, PK::CPU), (std::vector<MK>{MK::RDMEM, MK::SYSMEM}));
   ArgumentView wires{3, {"rp_wires", "all_wires"}};
   EXPECT_EQ(m.memory_priority("other", wires, PK::CPU), (std::vector<MK>{MK::SYSMEM}));
@@ -105,7 +106,9 @@ Layout task_4 0 GPU AOS F_order Compact Exact No_Align;
 }
 
 TEST(InstanceLimitAndCollectMemory, ExactThenStar) {
-  Mapper m = bind_ok("InstanceLimit task_4 1;\nInstanceLimit * 8;\nCollectMemory task_4 *;\nCollectMemory * 2;\nControlReplicate task_7;\n");
+  Mapper m = bind_ok(
+      "InstanceLimit task_4 1;\nInstanceLimit * 8;\nCollectMemory task_4 *;\nCollectMemory * 2;\nControlReplicate "
+      "task_7;\n");
   EXPECT_EQ(m.instance_limit("task_4"), 1);
   EXPECT_EQ(m.instance_limit("task_6"), 8);
   EXPECT_TRUE(m.collect_memory("task_4", ArgumentView{0, {"A"}}));
@@ -171,11 +174,15 @@ IndexTaskMap d bad;
   t.name = "a";
   PlacementResult r = m.place(t, PK::GPU, true);
   ASSERT_TRUE(r.error);
-  EXPECT_EQ(r.error->message, "mapping function 'cpu' returned a CPU processor but the task is mapped to GPU (task a, point (5), in cpu)");
+  EXPECT_EQ(
+      r.error->message,
+      "mapping function 'cpu' returned a CPU processor but the task is mapped to GPU (task a, point (5), in cpu)");
   t.name = "b";
   r = m.place(t, PK::GPU, true);
   ASSERT_TRUE(r.error);
-  EXPECT_EQ(r.error->message, "mapping function 'num' returned an int, not a processor or a set of processors (task b, point (5), in num)");
+  EXPECT_EQ(
+      r.error->message,
+      "mapping function 'num' returned an int, not a processor or a set of processors (task b, point (5), in num)");
   t.name = "d";
   r = m.place(t, PK::GPU, true);
   ASSERT_TRUE(r.error);
@@ -208,7 +215,8 @@ IndexTaskMap task_4 cannon;
 }
 
 TEST(CheckNames, WarnsAboutTasksAndRegionsTheProgramLacks) {
-  auto c = compile(SourceFile{"t.map", "Task calc GPU;\nRegion calc rp_gost GPU ZCMEM;\nInstanceLimit task_9 1;\nRegion * 1 GPU FBMEM;\n"});
+  auto c = compile(SourceFile{
+      "t.map", "Task calc GPU;\nRegion calc rp_gost GPU ZCMEM;\nInstanceLimit task_9 1;\nRegion * 1 GPU FBMEM;\n"});
   ASSERT_TRUE(c.unit);
   auto ds = check_names(*c.unit, {"calc", "task_4"}, {"rp_ghost"});
   ASSERT_EQ(ds.size(), 2u);

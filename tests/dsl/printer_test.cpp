@@ -95,7 +95,9 @@ class MapperGenerator {
   std::mt19937 rng_;
   int pick(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
   template <typename T>
-  const T& one(const std::vector<T>& xs) { return xs[static_cast<size_t>(pick(0, static_cast<int>(xs.size()) - 1))]; }
+  const T& one(const std::vector<T>& xs) {
+    return xs[static_cast<size_t>(pick(0, static_cast<int>(xs.size()) - 1))];
+  }
 
   std::string name() { return one<std::string>({"a", "b", "task_4", "calc", "m", "size", "x1"}); }
   std::string kinds(const std::vector<std::string>& pool) {
@@ -107,24 +109,41 @@ class MapperGenerator {
   std::string expr(int depth) {
     if (depth <= 0) {
       switch (pick(0, 3)) {
-        case 0: return std::to_string(pick(0, 99));
-        case 1: return one<std::string>({"True", "False"});
-        default: return name();
+        case 0:
+          return std::to_string(pick(0, 99));
+        case 1:
+          return one<std::string>({"True", "False"});
+        default:
+          return name();
       }
     }
     switch (pick(0, 11)) {
-      case 0: return "(" + expr(depth - 1) + " " + one<std::string>({"+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "&&", "||"}) + " " + expr(depth - 1) + ")";
-      case 1: return expr(depth - 1) + " " + one<std::string>({"+", "*", "-", "&&"}) + " " + expr(depth - 1);
-      case 2: return one<std::string>({"-", "!"}) + expr(depth - 1);
-      case 3: return expr(depth - 1) + " ? " + expr(depth - 1) + " : " + expr(depth - 1);
-      case 4: return name() + "(" + expr(depth - 1) + ", *(" + expr(depth - 1) + "))";
-      case 5: return name() + "[" + expr(depth - 1) + ", *]";
-      case 6: return name() + "[" + one<std::string>({"", "1"}) + ":" + one<std::string>({"", "-1"}) + "]";
-      case 7: return "(" + expr(depth - 1) + "." + one<std::string>({"size", "ipoint", "split", "len"}) + ")";
-      case 8: return "(" + expr(depth - 1) + ", " + expr(depth - 1) + ")";
-      case 9: return "tuple(" + expr(depth - 1) + " for i in " + expr(depth - 1) + ")";
-      case 10: return "(" + expr(depth - 1) + ",)";
-      default: return "Machine(" + one<std::string>({"GPU", "CPU", "OMP"}) + ")";
+      case 0:
+        return "(" + expr(depth - 1) + " " +
+               one<std::string>({"+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "&&", "||"}) + " " +
+               expr(depth - 1) + ")";
+      case 1:
+        return expr(depth - 1) + " " + one<std::string>({"+", "*", "-", "&&"}) + " " + expr(depth - 1);
+      case 2:
+        return one<std::string>({"-", "!"}) + expr(depth - 1);
+      case 3:
+        return expr(depth - 1) + " ? " + expr(depth - 1) + " : " + expr(depth - 1);
+      case 4:
+        return name() + "(" + expr(depth - 1) + ", *(" + expr(depth - 1) + "))";
+      case 5:
+        return name() + "[" + expr(depth - 1) + ", *]";
+      case 6:
+        return name() + "[" + one<std::string>({"", "1"}) + ":" + one<std::string>({"", "-1"}) + "]";
+      case 7:
+        return "(" + expr(depth - 1) + "." + one<std::string>({"size", "ipoint", "split", "len"}) + ")";
+      case 8:
+        return "(" + expr(depth - 1) + ", " + expr(depth - 1) + ")";
+      case 9:
+        return "tuple(" + expr(depth - 1) + " for i in " + expr(depth - 1) + ")";
+      case 10:
+        return "(" + expr(depth - 1) + ",)";
+      default:
+        return "Machine(" + one<std::string>({"GPU", "CPU", "OMP"}) + ")";
     }
   }
 
@@ -132,16 +151,29 @@ class MapperGenerator {
     const std::vector<std::string> procs{"GPU", "CPU", "OMP", "IO", "PY", "PROC"};
     const std::vector<std::string> mems{"SYSMEM", "FBMEM", "ZCMEM", "RDMEM", "SOCKMEM", "VIRTUAL"};
     switch (pick(0, 9)) {
-      case 0: return "Task " + one<std::string>({"*", "a,b", "calc"}) + " " + kinds(procs) + ";";
-      case 1: return "Region " + one<std::string>({"*", "calc"}) + " " + one<std::string>({"*", "0", "rp"}) + " " + one<std::string>({"*", "GPU"}) + " " + kinds(mems) + ";";
-      case 2: return "Layout * " + one<std::string>({"*", "2"}) + " " + one<std::string>({"*", "FBMEM", "GPU"}) + " SOA C_order Align>=" + std::to_string(pick(1, 256)) + " Exact;";
-      case 3: return "InstanceLimit " + one<std::string>({"a", "a,b"}) + " " + std::to_string(pick(1, 9)) + ";";
-      case 4: return "CollectMemory " + one<std::string>({"*", "a"}) + " " + one<std::string>({"*", "1", "r"}) + ";";
-      case 5: return one<std::string>({"IndexTaskMap", "SingleTaskMap"}) + " " + one<std::string>({"*", "GPU", "a,b"}) + " f;";
-      case 6: return "ControlReplicate a;";
-      case 7: return "print(\"v {} \\\"q\\\"\", " + expr(2) + ");";
-      case 8: return "def f" + std::to_string(i) + "(Task t, int n) {\n  y = " + expr(3) + ";\n  return " + expr(3) + ";\n}";
-      default: return "g" + std::to_string(i) + " = " + expr(4) + ";";
+      case 0:
+        return "Task " + one<std::string>({"*", "a,b", "calc"}) + " " + kinds(procs) + ";";
+      case 1:
+        return "Region " + one<std::string>({"*", "calc"}) + " " + one<std::string>({"*", "0", "rp"}) + " " +
+               one<std::string>({"*", "GPU"}) + " " + kinds(mems) + ";";
+      case 2:
+        return "Layout * " + one<std::string>({"*", "2"}) + " " + one<std::string>({"*", "FBMEM", "GPU"}) +
+               " SOA C_order Align>=" + std::to_string(pick(1, 256)) + " Exact;";
+      case 3:
+        return "InstanceLimit " + one<std::string>({"a", "a,b"}) + " " + std::to_string(pick(1, 9)) + ";";
+      case 4:
+        return "CollectMemory " + one<std::string>({"*", "a"}) + " " + one<std::string>({"*", "1", "r"}) + ";";
+      case 5:
+        return one<std::string>({"IndexTaskMap", "SingleTaskMap"}) + " " + one<std::string>({"*", "GPU", "a,b"}) +
+               " f;";
+      case 6:
+        return "ControlReplicate a;";
+      case 7:
+        return "print(\"v {} \\\"q\\\"\", " + expr(2) + ");";
+      case 8:
+        return "def f" + std::to_string(i) + "(Task t, int n) {\n  y = " + expr(3) + ";\n  return " + expr(3) + ";\n}";
+      default:
+        return "g" + std::to_string(i) + " = " + expr(4) + ";";
     }
   }
 };

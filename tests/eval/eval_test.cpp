@@ -4,12 +4,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
-#include <unistd.h>
 
 #include "eval/eval.h"
 
@@ -328,7 +328,8 @@ TEST(Request, MachineFilesRanksPerNodeBeatTheAppsPreference) {
     resolve(small("johnson", expert_mapper(), gpus2));
     ADD_FAILURE() << "no RequestError";
   } catch (const RequestError& e) {
-    EXPECT_TRUE(contains(e.what(), "johnson runs as 4 ranks per node by default, which this machine cannot")) << e.what();
+    EXPECT_TRUE(contains(e.what(), "johnson runs as 4 ranks per node by default, which this machine cannot"))
+        << e.what();
     EXPECT_TRUE(contains(e.what(), "does not divide the node's 2 GPU processors")) << e.what();
   }
   // Told otherwise, it runs (2 nodes x 2 GPUs = 4 GPUs, one rank per node).
@@ -381,8 +382,8 @@ TEST(Data, ResultJsonRoundTrip) {
   Request q = small("cannon");
   q.options.trace = true;
   Result r = evaluate(q);
-  r.diagnostics.push_back(dsl::Diagnostic{dsl::DiagId::division_by_zero, dsl::Severity::Warning, "x.map", {3, 4},
-                                          "division by zero", {"a note"}});
+  r.diagnostics.push_back(dsl::Diagnostic{
+      dsl::DiagId::division_by_zero, dsl::Severity::Warning, "x.map", {3, 4}, "division by zero", {"a note"}});
   Result back = result_from_json(nlohmann::json::parse(result_to_json(r).dump()));
   EXPECT_EQ(result_to_json(back).dump(), result_to_json(r).dump());
   EXPECT_EQ(back.outcome.trace.events.size(), r.outcome.trace.events.size());

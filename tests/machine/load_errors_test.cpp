@@ -16,9 +16,11 @@ const std::string kTop = "description = \"tiny\"\nnodes = 1\n\n[node]\nsockets =
 const std::string kCpu =
     "\n[[node.processor]]\nkind = \"CPU\"\ncount = 2\nfp64_gflops = 10\nfp32_gflops = 20\nlaunch_overhead_us = 10\n";
 const std::string kGpu =
-    "\n[[node.processor]]\nkind = \"GPU\"\ncount = 2\nfp64_gflops = 1000\nfp32_gflops = 2000\nlaunch_overhead_us = 10\n";
+    "\n[[node.processor]]\nkind = \"GPU\"\ncount = 2\nfp64_gflops = 1000\nfp32_gflops = 2000\nlaunch_overhead_us = "
+    "10\n";
 const std::string kSys = "\n[[node.memory]]\nkind = \"SYSMEM\"\ncapacity_gib = 8\nbandwidth_gb_per_s = 50\n";
-const std::string kFb = "\n[[node.memory]]\nkind = \"FBMEM\"\nper = \"gpu\"\ncapacity_gib = 4\nbandwidth_gb_per_s = 500\n";
+const std::string kFb =
+    "\n[[node.memory]]\nkind = \"FBMEM\"\nper = \"gpu\"\ncapacity_gib = 4\nbandwidth_gb_per_s = 500\n";
 const std::string kCpuSys =
     "\n[[node.affinity]]\nproc = \"CPU\"\nmem = \"SYSMEM\"\nbandwidth_gb_per_s = 10\nlatency_us = 0.1\n";
 const std::string kGpuFb =
@@ -49,7 +51,8 @@ class LoadErrors : public ::testing::Test {
   std::string write(const std::string& text) {
     auto dir = std::filesystem::path(::testing::TempDir()) / "mage_machine_errors";
     std::filesystem::create_directories(dir);
-    std::string path = (dir / (std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + ".toml")).string();
+    std::string path =
+        (dir / (std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + ".toml")).string();
     std::ofstream(path) << text;
     return path;
   }
@@ -98,13 +101,12 @@ TEST_F(LoadErrors, MissingField) {
   expect_error(t, line_of(t, "[[node.memory]]"), "node.memory[0].capacity_gib", "missing key");
 }
 
-TEST_F(LoadErrors, MissingNodeTable) {
-  expect_error("nodes = 1\n", 1, "node", "missing table [node]");
-}
+TEST_F(LoadErrors, MissingNodeTable) { expect_error("nodes = 1\n", 1, "node", "missing table [node]"); }
 
 TEST_F(LoadErrors, NegativeRate) {
   std::string t = with(valid(), "fp64_gflops = 10", "fp64_gflops = -10");
-  expect_error(t, line_of(t, "fp64_gflops = -10"), "node.processor[0].fp64_gflops", "must be greater than zero (got -10)");
+  expect_error(t, line_of(t, "fp64_gflops = -10"), "node.processor[0].fp64_gflops",
+               "must be greater than zero (got -10)");
 }
 
 TEST_F(LoadErrors, RemoteAccessesInFlightMustBeAPositiveInteger) {
@@ -126,7 +128,8 @@ TEST_F(LoadErrors, RemoteAccessesInFlightDefaultsToOne) {
 
 TEST_F(LoadErrors, ZeroRate) {
   std::string t = with(valid(), "fp32_gflops = 2000", "fp32_gflops = 0.0");
-  expect_error(t, line_of(t, "fp32_gflops = 0.0"), "node.processor[1].fp32_gflops", "must be greater than zero (got 0)");
+  expect_error(t, line_of(t, "fp32_gflops = 0.0"), "node.processor[1].fp32_gflops",
+               "must be greater than zero (got 0)");
 }
 
 TEST_F(LoadErrors, ZeroCapacity) {
@@ -136,7 +139,8 @@ TEST_F(LoadErrors, ZeroCapacity) {
 
 TEST_F(LoadErrors, ZeroBandwidth) {
   std::string t = with(valid(), "bandwidth_gb_per_s = 10\nlatency_us = 1", "bandwidth_gb_per_s = 0\nlatency_us = 1");
-  expect_error(t, line_of(t, "bandwidth_gb_per_s = 0"), "node.channel[0].bandwidth_gb_per_s", "must be greater than zero");
+  expect_error(t, line_of(t, "bandwidth_gb_per_s = 0"), "node.channel[0].bandwidth_gb_per_s",
+               "must be greater than zero");
 }
 
 TEST_F(LoadErrors, ZeroCount) {
@@ -188,7 +192,8 @@ TEST_F(LoadErrors, GpuWithoutFbmem) {
 }
 
 TEST_F(LoadErrors, GpuThatCannotReachItsFbmem) {
-  std::string t = kTop + kCpu + kGpu + kSys + kFb + kCpuSys + with(kGpuFb, "mem = \"FBMEM\"\n", "mem = \"FBMEM\"\nreach = \"other\"\n") + kNet;
+  std::string t = kTop + kCpu + kGpu + kSys + kFb + kCpuSys +
+                  with(kGpuFb, "mem = \"FBMEM\"\n", "mem = \"FBMEM\"\nreach = \"other\"\n") + kNet;
   EXPECT_NE(t.find("reach = \"other\""), std::string::npos);
   expect_error(t, line_of(t, "[[node.processor]]", "CPU\"\ncount"), "node.processor[1]",
                "a GPU cannot access its own FBMEM");
@@ -200,7 +205,8 @@ TEST_F(LoadErrors, ProcessorThatReachesNoMemory) {
 }
 
 TEST_F(LoadErrors, CpuHasNoFbmemOfItsOwn) {
-  std::string t = valid() + "\n[[node.affinity]]\nproc = \"CPU\"\nmem = \"FBMEM\"\nbandwidth_gb_per_s = 1\nlatency_us = 1\n";
+  std::string t =
+      valid() + "\n[[node.affinity]]\nproc = \"CPU\"\nmem = \"FBMEM\"\nbandwidth_gb_per_s = 1\nlatency_us = 1\n";
   expect_error(t, line_of(t, "mem = \"FBMEM\"", "proc = \"CPU\"\nmem = \"FBMEM\""), "node.affinity[2].mem",
                "a CPU processor has no FBMEM of its own");
 }
@@ -223,13 +229,16 @@ TEST_F(LoadErrors, OtherReachOfAPerNodeMemory) {
 
 TEST_F(LoadErrors, DuplicateProcessorKind) {
   std::string t = valid() + kCpu;
-  expect_error(t, line_of(t, "kind = \"CPU\"", kChan), "node.processor[2].kind",
-               "a second entry for CPU processors (the first is at line " + std::to_string(line_of(t, "[[node.processor]]")));
+  expect_error(
+      t, line_of(t, "kind = \"CPU\"", kChan), "node.processor[2].kind",
+      "a second entry for CPU processors (the first is at line " + std::to_string(line_of(t, "[[node.processor]]")));
 }
 
 TEST_F(LoadErrors, DuplicateChannel) {
-  std::string t = valid() + with(kChan, "between = \"FBMEM\"\nand = \"SYSMEM\"", "between = \"SYSMEM\"\nand = [\"FBMEM\"]");
-  expect_error(t, line_of(t, "and = [", ""), "node.channel[1].and", "a channel between SYSMEM and FBMEM is already given");
+  std::string t =
+      valid() + with(kChan, "between = \"FBMEM\"\nand = \"SYSMEM\"", "between = \"SYSMEM\"\nand = [\"FBMEM\"]");
+  expect_error(t, line_of(t, "and = [", ""), "node.channel[1].and",
+               "a channel between SYSMEM and FBMEM is already given");
 }
 
 TEST_F(LoadErrors, FbmemMustBePerGpu) {
@@ -249,7 +258,8 @@ TEST_F(LoadErrors, MissingSysmem) {
 
 TEST_F(LoadErrors, SingleTableInsteadOfArray) {
   std::string t = kTop + with(kCpu, "[[node.processor]]", "[node.processor]") + kSys + kCpuSys + kNet;
-  expect_error(t, line_of(t, "[node.processor]"), "node.processor", "must be an array of tables: write each entry as [[node.processor]]");
+  expect_error(t, line_of(t, "[node.processor]"), "node.processor",
+               "must be an array of tables: write each entry as [[node.processor]]");
 }
 
 TEST_F(LoadErrors, TomlSyntaxError) {

@@ -163,7 +163,8 @@ TEST(Presets, RatesAreConsistent) {
     EXPECT_LE(host, static_cast<uint64_t>(256 * kGiB));
     // Every memory of node 0 reaches every memory of node 1.
     for (const Memory& a : m.memories())
-      for (const Memory& b : m.memories()) EXPECT_TRUE(m.route(a.id, b.id).has_value()) << m.name(a.id) << " " << m.name(b.id);
+      for (const Memory& b : m.memories())
+        EXPECT_TRUE(m.route(a.id, b.id).has_value()) << m.name(a.id) << " " << m.name(b.id);
   }
 }
 

@@ -13,12 +13,15 @@ bool contains(const std::string& text, const std::string& part) { return text.fi
 TEST(Describe, ShowsProcessorsMemoriesAccessChannelsAndNetwork) {
   std::string text = describe(load("p100x4"));
   EXPECT_TRUE(text.starts_with("p100x4: 1 node: 2 x 10-core Xeon")) << text;
-  EXPECT_TRUE(contains(text, "1 node x 1 rank per node = 1 rank; 2 sockets per node  (from machines/p100x4.toml)")) << text;
+  EXPECT_TRUE(contains(text, "1 node x 1 rank per node = 1 rank; 2 sockets per node  (from machines/p100x4.toml)"))
+      << text;
   EXPECT_TRUE(contains(text, "  GPU           4   4.7 TFLOP/s   9.3 TFLOP/s    10 us\n")) << text;
-  EXPECT_TRUE(contains(text, "  OMP           2   380 GFLOP/s   760 GFLOP/s    10 us  1 per socket: 10 cores each\n")) << text;
+  EXPECT_TRUE(contains(text, "  OMP           2   380 GFLOP/s   760 GFLOP/s    10 us  1 per socket: 10 cores each\n"))
+      << text;
   EXPECT_TRUE(contains(text, "  FBMEM         4        15 GiB      550 GB/s  1 per GPU\n")) << text;
   EXPECT_TRUE(contains(text, "  RDMEM         0         1 GiB      120 GB/s  only when nodes > 1\n")) << text;
-  EXPECT_TRUE(contains(text, "  GPU  -> FBMEM own 550 GB/s 0.5 us, other 10 GB/s 1.5 us; ZCMEM 12 GB/s 1 us\n")) << text;
+  EXPECT_TRUE(contains(text, "  GPU  -> FBMEM own 550 GB/s 0.5 us, other 10 GB/s 1.5 us; ZCMEM 12 GB/s 1 us\n"))
+      << text;
   EXPECT_TRUE(contains(text, "  FBMEM <-> SYSMEM, SOCKMEM, ZCMEM, RDMEM: 12 GB/s, 1.5 us\n")) << text;
   EXPECT_TRUE(contains(text, "  among SYSMEM, SOCKMEM, ZCMEM, RDMEM: 20 GB/s, 0.2 us\n")) << text;
   EXPECT_TRUE(contains(text, "network: 12 GB/s per node, 2 us, via RDMEM\n")) << text;
@@ -30,7 +33,10 @@ TEST(Describe, ShowsPerRankCountsWithSeveralRanks) {
   EXPECT_TRUE(contains(text, "2 nodes x 4 ranks per node = 8 ranks")) << text;
   EXPECT_TRUE(contains(text, "/rank")) << text;
   EXPECT_TRUE(contains(text, "  CPU          40     10")) << text;
-  EXPECT_TRUE(contains(text, "  OMP           4      1   250 GFLOP/s   500 GFLOP/s    10 us  1 per socket, each shared by 2 ranks: 10 cores each\n")) << text;
+  EXPECT_TRUE(contains(text,
+                       "  OMP           4      1   250 GFLOP/s   500 GFLOP/s    10 us  1 per socket, each shared by 2 "
+                       "ranks: 10 cores each\n"))
+      << text;
 }
 
 TEST(Json, HasTheDocumentedShape) {

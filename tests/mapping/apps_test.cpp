@@ -142,7 +142,8 @@ TEST(ExpertMappers, ExistForEveryAppAndCompileWithoutWarnings) {
     for (const auto& n : p.data_names()) regions.insert(n);
     auto warnings = dsl::check_names(*c.unit, tasks, regions);
     c.diagnostics.insert(c.diagnostics.end(), warnings.begin(), warnings.end());
-    EXPECT_TRUE(c.diagnostics.empty()) << app.name << ": " << dsl::format_diagnostics(c.diagnostics, dsl::source_of(*c.unit));
+    EXPECT_TRUE(c.diagnostics.empty()) << app.name << ": "
+                                       << dsl::format_diagnostics(c.diagnostics, dsl::source_of(*c.unit));
   }
 }
 

@@ -58,7 +58,8 @@ TEST(CircuitExpert, ZeroCopyForSharedAndGhostFramebufferOtherwiseBlockPlacement)
       EXPECT_EQ(tp.placement_rule_line, index_map);
       for (size_t a = 0; a < tp.args.size(); ++a) {
         const machine::Memory& mem = test::mem_of(*s, p, t, a);
-        const auto names = s->program.arg_names(s->program.launches[static_cast<size_t>(s->graph.tasks[static_cast<size_t>(t)].launch)].args[a]);
+        const auto names = s->program.arg_names(
+            s->program.launches[static_cast<size_t>(s->graph.tasks[static_cast<size_t>(t)].launch)].args[a]);
         const std::string& part = names.front();
         EXPECT_EQ(mem.node, gpu.node);
         if (part == "rp_shared" || part == "rp_ghost") {
@@ -178,7 +179,8 @@ TEST(CannonExpert, Task4OnItsParentsGpuInCOrder) {
     // task_7 over the node grid: one point per node.
     std::map<program::LaunchId, std::set<int>> nodes_of_launch;
     for (PointTaskId t : test::tasks_named(*s, "task_7"))
-      EXPECT_TRUE(nodes_of_launch[s->graph.tasks[static_cast<size_t>(t)].launch].insert(test::proc_of(*s, p, t).node).second);
+      EXPECT_TRUE(
+          nodes_of_launch[s->graph.tasks[static_cast<size_t>(t)].launch].insert(test::proc_of(*s, p, t).node).second);
     for (const auto& [launch, used] : nodes_of_launch) EXPECT_EQ(used.size(), static_cast<size_t>(nodes));
     const auto& kinds = p.task_kinds;
     auto policy = [&](const char* name) { return kinds[static_cast<size_t>(*s->program.find_task(name))]; };

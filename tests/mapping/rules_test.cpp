@@ -77,8 +77,8 @@ bool contains(const std::string& s, const std::string& part) { return s.find(par
 
 TEST(TaskRules, KindsTriedInOrderSkippingMissingVariants) {
   auto s = test::setup("circuit", "p100x4");
-  Plan p = test::plan_of(apply(s->program, s->graph, s->machine,
-                               test::mapper_for("Task * OMP,GPU,CPU;\n", s->machine)));
+  Plan p =
+      test::plan_of(apply(s->program, s->graph, s->machine, test::mapper_for("Task * OMP,GPU,CPU;\n", s->machine)));
   // The loop tasks have GPU and CPU variants: OMP is skipped. The setup tasks are CPU only.
   for (PointTaskId t : test::tasks_named(*s, "calculate_new_currents"))
     EXPECT_EQ(p.tasks[static_cast<size_t>(t)].kind, program::ProcKind::GPU);
@@ -89,8 +89,8 @@ TEST(TaskRules, KindsTriedInOrderSkippingMissingVariants) {
 
 TEST(TaskRules, OnlyGpuForACpuOnlyTaskIsAnError) {
   auto s = test::setup("circuit", "p100x4");
-  MappingError e = test::error_of(apply(s->program, s->graph, s->machine,
-                                        test::mapper_for("Task * GPU,CPU;\nTask init_piece GPU;\n", s->machine)));
+  MappingError e = test::error_of(
+      apply(s->program, s->graph, s->machine, test::mapper_for("Task * GPU,CPU;\nTask init_piece GPU;\n", s->machine)));
   EXPECT_EQ(e.kind, MappingErrorKind::NoProcessorKind);
   EXPECT_EQ(e.rule_line, 2);
   EXPECT_EQ(e.task, "init_piece");
@@ -104,9 +104,9 @@ TEST(TaskRules, OnlyGpuForACpuOnlyTaskIsAnError) {
 TEST(TaskRules, MachineWithoutGpusSkipsGpuKinds) {
   auto s = test::setup_on(no_gpu_machine(), "stencil");
   for (bool with_mapper : {true, false}) {
-    ApplyResult r = with_mapper ? apply(s->program, s->graph, s->machine,
-                                        test::mapper_for("Task * GPU,OMP,CPU;\n", s->machine))
-                                : apply_default(s->program, s->graph, s->machine);
+    ApplyResult r = with_mapper
+                        ? apply(s->program, s->graph, s->machine, test::mapper_for("Task * GPU,OMP,CPU;\n", s->machine))
+                        : apply_default(s->program, s->graph, s->machine);
     Plan p = test::plan_of(r);
     for (size_t u = 0; u < p.tasks.size(); ++u) {
       const machine::Processor& proc = s->machine.processor(p.tasks[u].processor);
@@ -120,7 +120,8 @@ TEST(TaskRules, MachineWithoutGpusSkipsGpuKinds) {
   }
   // Circuit's loop tasks have GPU and CPU variants: CPU.
   auto c = test::setup_on(no_gpu_machine(), "circuit");
-  Plan p = test::plan_of(apply(c->program, c->graph, c->machine, test::mapper_for("Task * GPU,OMP,CPU;\n", c->machine)));
+  Plan p =
+      test::plan_of(apply(c->program, c->graph, c->machine, test::mapper_for("Task * GPU,OMP,CPU;\n", c->machine)));
   for (PointTaskId t : test::tasks_named(*c, "calculate_new_currents")) {
     EXPECT_EQ(test::proc_of(*c, p, t).kind, machine::ProcKind::CPU);
     EXPECT_EQ(test::mem_of(*c, p, t, 0).kind, machine::MemKind::SYSMEM);
@@ -133,9 +134,10 @@ TEST(TaskRules, OnlyKindsTheMachineLacksIsAnError) {
                                         test::mapper_for("\n\nTask calculate_new_currents GPU,PROC;\n", s->machine)));
   EXPECT_EQ(e.kind, MappingErrorKind::NoProcessorKind);
   EXPECT_EQ(e.rule_line, 3);
-  EXPECT_TRUE(contains(e.message, "t.map:3:1: error: no processor kind of the Task rule can run task "
-                                  "calculate_new_currents (the machine has no GPU processors; the machine has no "
-                                  "PROC processors; its variants: GPU,CPU)"))
+  EXPECT_TRUE(contains(e.message,
+                       "t.map:3:1: error: no processor kind of the Task rule can run task "
+                       "calculate_new_currents (the machine has no GPU processors; the machine has no "
+                       "PROC processors; its variants: GPU,CPU)"))
       << e.message;
 }
 
@@ -218,8 +220,9 @@ TEST(Placement, EvaluationErrorNamesThePoint) {
 
 TEST(Placement, ANonProcessorResultIsAnError) {
   auto s = test::setup("circuit", "p100x4");
-  MappingError e = test::error_of(apply(s->program, s->graph, s->machine,
-                                        test::mapper_for("def f(Task t) { return 3; }\nIndexTaskMap * f;\n", s->machine)));
+  MappingError e =
+      test::error_of(apply(s->program, s->graph, s->machine,
+                           test::mapper_for("def f(Task t) { return 3; }\nIndexTaskMap * f;\n", s->machine)));
   EXPECT_EQ(e.kind, MappingErrorKind::PlacementFailed);
   ASSERT_TRUE(e.diagnostic);
   EXPECT_EQ(e.diagnostic->id, dsl::DiagId::bad_placement_result);
@@ -292,12 +295,13 @@ TEST(Placement, ParentsAreTheRealPlacedTasks) {
     EXPECT_EQ(test::proc_of(*s, p, t).index, parent.index);
   }
   // The top-level task is the parent of top-level launches: CPU 0 of node 0.
-  Plan q = test::plan_of(apply(s->program, s->graph, s->machine,
-                               test::mapper_for("Task task_1 CPU;\n"
-                                                "mcpu = Machine(CPU);\n"
-                                                "def f(Task t) { p = t.parent.processor(mcpu); return mcpu[p[0] + 1, p[1] + 2]; }\n"
-                                                "IndexTaskMap task_1 f;\n",
-                                                s->machine)));
+  Plan q = test::plan_of(
+      apply(s->program, s->graph, s->machine,
+            test::mapper_for("Task task_1 CPU;\n"
+                             "mcpu = Machine(CPU);\n"
+                             "def f(Task t) { p = t.parent.processor(mcpu); return mcpu[p[0] + 1, p[1] + 2]; }\n"
+                             "IndexTaskMap task_1 f;\n",
+                             s->machine)));
   for (PointTaskId t : test::tasks_named(*s, "task_1")) {
     EXPECT_EQ(test::proc_of(*s, q, t).node, 1);
     EXPECT_EQ(test::proc_of(*s, q, t).index, 2);
@@ -332,7 +336,8 @@ TEST(RegionRules, MemoriesTheProcessorCannotSeeAreSkipped) {
 
 TEST(RegionRules, NoUsableMemoryFallsBackToTheBestOne) {
   auto s = test::setup("circuit", "p100x4");
-  Plan p = test::plan_of(apply(s->program, s->graph, s->machine, test::mapper_for("Region * * GPU SOCKMEM;\n", s->machine)));
+  Plan p =
+      test::plan_of(apply(s->program, s->graph, s->machine, test::mapper_for("Region * * GPU SOCKMEM;\n", s->machine)));
   for (PointTaskId t : test::tasks_named(*s, "update_voltages")) {
     const machine::Processor& gpu = test::proc_of(*s, p, t);
     for (size_t a = 0; a < 2; ++a) {
@@ -347,8 +352,8 @@ TEST(RegionRules, ArgumentsMatchByIndexPartitionAndParentRegion) {
   auto s = test::setup("circuit", "p100x4");
   Plan p = test::plan_of(apply(s->program, s->graph, s->machine,
                                test::mapper_for("Region calculate_new_currents 3 GPU ZCMEM;\n"  // rp_wires
-                                                "Region * all_shared GPU ZCMEM;\n"                // rp_shared, rp_ghost
-                                                "Region * all_nodes * SYSMEM;\n",                 // parent region
+                                                "Region * all_shared GPU ZCMEM;\n"              // rp_shared, rp_ghost
+                                                "Region * all_nodes * SYSMEM;\n",               // parent region
                                                 s->machine)));
   for (PointTaskId t : test::tasks_named(*s, "calculate_new_currents")) {
     const auto& args = p.tasks[static_cast<size_t>(t)].args;
@@ -383,8 +388,8 @@ TEST(RegionRules, VirtualOnALeafTaskIsAnErrorWithTheRuleLine) {
 
 TEST(RegionRules, VirtualNotReachedOnALeafIsNoError) {
   auto s = test::setup("cannon", "p100x4");
-  Plan p = test::plan_of(apply(s->program, s->graph, s->machine,
-                               test::mapper_for("Region task_4 * GPU FBMEM, VIRTUAL;\n", s->machine)));
+  Plan p = test::plan_of(
+      apply(s->program, s->graph, s->machine, test::mapper_for("Region task_4 * GPU FBMEM, VIRTUAL;\n", s->machine)));
   for (PointTaskId t : test::tasks_named(*s, "task_4"))
     for (const ArgPlacement& a : p.tasks[static_cast<size_t>(t)].args) EXPECT_FALSE(a.is_virtual);
 }
@@ -411,7 +416,8 @@ TEST(RegionRules, InnerTasksAreVirtualUnlessARuleGivesThemMemory) {
 
 TEST(RegionRules, NoAccessArgumentsNeedNoInstance) {
   auto s = test::setup("circuit", "p100x4");
-  Plan p = test::plan_of(apply(s->program, s->graph, s->machine, test::mapper_for("Region * * CPU SYSMEM;\n", s->machine)));
+  Plan p =
+      test::plan_of(apply(s->program, s->graph, s->machine, test::mapper_for("Region * * CPU SYSMEM;\n", s->machine)));
   for (PointTaskId t : test::tasks_named(*s, "init_pointers")) {
     const auto& args = p.tasks[static_cast<size_t>(t)].args;
     for (size_t a = 0; a < 3; ++a) {
@@ -439,7 +445,7 @@ TEST(LayoutRules, ConstraintsAndTheMostSpecificRule) {
     EXPECT_EQ(args[0].layout_rule_line, 3);
     EXPECT_EQ(args[1].layout, (Layout{true, false, 0, false, false}));  // rp_shared: <= asks no alignment
     EXPECT_EQ(args[1].layout_rule_line, 4);
-    EXPECT_EQ(args[2].layout, (Layout{true, false, 0, false, false}));  // rp_ghost: No_Align
+    EXPECT_EQ(args[2].layout, (Layout{true, false, 0, false, false}));    // rp_ghost: No_Align
     EXPECT_EQ(args[3].layout, (Layout{false, false, 64, false, false}));  // rp_wires in FBMEM
     EXPECT_EQ(args[3].layout_rule_line, 2);
   }

@@ -81,7 +81,7 @@ TEST(Graph, WriteAfterReadAndWriteAfterWrite) {
   LaunchId r = f.launch({f.arg(f.own, Privilege::RO, {"a"})});
   LaunchId w1 = f.launch({f.arg(f.own, Privilege::RW, {"a"})});
   TaskGraph g = analyze(f.p);
-  EXPECT_TRUE(g.has_edge(pt(g, r, 1), pt(g, w1, 1)));   // anti-dependence
+  EXPECT_TRUE(g.has_edge(pt(g, r, 1), pt(g, w1, 1)));    // anti-dependence
   EXPECT_FALSE(g.has_edge(pt(g, w0, 1), pt(g, w1, 1)));  // implied through the reader
   EXPECT_TRUE(g.has_edge(pt(g, w0, 1), pt(g, r, 1)));
 }
@@ -269,10 +269,11 @@ TEST(Graph, NestedLaunchesFormContexts) {
   li.parent = lo_id;
   li.steps = 3;
   // Step s of parent i writes cell 4i + s.
-  li.args = {RegionArg{r, cells,
-                       Projection::of([](const PointRef& ref) { return Point(4 * ref.parent->point[0] + ref.step); },
-                                      "4i+s"),
-                       {{1, Privilege::RW, RedOp::None}}}};
+  li.args = {
+      RegionArg{r,
+                cells,
+                Projection::of([](const PointRef& ref) { return Point(4 * ref.parent->point[0] + ref.step); }, "4i+s"),
+                {{1, Privilege::RW, RedOp::None}}}};
   LaunchId li_id = p.add_launch(li);
   EXPECT_EQ(p.launches[static_cast<size_t>(lo_id)].children, std::vector<LaunchId>{li_id});
   EXPECT_EQ(p.top, std::vector<LaunchId>{lo_id});

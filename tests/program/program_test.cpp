@@ -118,16 +118,19 @@ TEST(Program, PointCostScalesWithPieceSize) {
   Launch l;
   l.task = f.t;
   l.domain = Domain(2);
-  l.args = {RegionArg{f.r, f.part, Projection::identity(),
-                      {{f.p.fields(f.r, {"x"}), Privilege::RW, RedOp::None},
-                       {f.p.fields(f.r, {"y"}), Privilege::RO, RedOp::None}}},
-            RegionArg{f.r, std::nullopt, Projection::identity(), {{f.p.fields(f.r, {"y"}), Privilege::RO, RedOp::None}}}};
+  l.args = {
+      RegionArg{
+          f.r,
+          f.part,
+          Projection::identity(),
+          {{f.p.fields(f.r, {"x"}), Privilege::RW, RedOp::None}, {f.p.fields(f.r, {"y"}), Privilege::RO, RedOp::None}}},
+      RegionArg{f.r, std::nullopt, Projection::identity(), {{f.p.fields(f.r, {"y"}), Privilege::RO, RedOp::None}}}};
   LaunchId id = f.p.add_launch(l);
   const Launch& ll = f.p.launches[static_cast<size_t>(id)];
   auto c = f.p.point_cost(ll, ProcKind::GPU, {1, -1});
   EXPECT_EQ(c.precision, Precision::FP32);
   EXPECT_DOUBLE_EQ(c.flops, 5 + 2.0 * 40);
-  EXPECT_DOUBLE_EQ(c.read_bytes[0], 40 * 12);   // RW x (8 B) and RO y (4 B)
+  EXPECT_DOUBLE_EQ(c.read_bytes[0], 40 * 12);  // RW x (8 B) and RO y (4 B)
   EXPECT_DOUBLE_EQ(c.write_bytes[0], 40 * 8);
   EXPECT_DOUBLE_EQ(c.read_bytes[1], 100 * 1.0);  // overridden per element
   EXPECT_DOUBLE_EQ(c.write_bytes[1], 0);

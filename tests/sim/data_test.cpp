@@ -65,8 +65,9 @@ TEST(Copy, TwoConcurrentCopiesOnOneLinkTakeTwiceAsLong) {
   TaskKindId k = p.add_task(leaf("t", Cost{}));
   single(p, k, {arg(p, r, part, Privilege::WO, {"a"}, Projection::constant_point(Point(0)))});
   single(p, k, {arg(p, r, part, Privilege::WO, {"a"}, Projection::constant_point(Point(1)))});
-  single(p, k, {arg(p, r, part, Privilege::RO, {"a"}, Projection::constant_point(Point(0))),
-                arg(p, r, part, Privilege::RO, {"a"}, Projection::constant_point(Point(1)))});
+  single(p, k,
+         {arg(p, r, part, Privilege::RO, {"a"}, Projection::constant_point(Point(0))),
+          arg(p, r, part, Privilege::RO, {"a"}, Projection::constant_point(Point(1)))});
   machine::Machine m = tiny();
   TaskGraph g = analyze(p);
   mapping::Plan plan = plan_for(p, g, m, [&](PointTaskId t) {
@@ -270,8 +271,10 @@ TEST(Memory, InstanceLimitBoundsMappedTasksPerProcessor) {
     const TraceEvent& k0 = *tasks[1];
     const TraceEvent& k1 = *tasks[2];
     k1_start[limited] = k1.start_s;
-    if (limited) EXPECT_NEAR(k1.start_s, k0.start_s + k0.duration_s + 8e6 / kPcie + kPcieLatency, 1e-9);
-    else EXPECT_NEAR(k1.start_s, k0.start_s + k0.duration_s, 1e-9);  // its copy arrived meanwhile
+    if (limited)
+      EXPECT_NEAR(k1.start_s, k0.start_s + k0.duration_s + 8e6 / kPcie + kPcieLatency, 1e-9);
+    else
+      EXPECT_NEAR(k1.start_s, k0.start_s + k0.duration_s, 1e-9);  // its copy arrived meanwhile
   }
   EXPECT_GT(k1_start[1], k1_start[0]);
 }

@@ -2,9 +2,9 @@
 // the simulation itself fails.
 #include <nlohmann/json.hpp>
 
-#include <sstream>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <sstream>
 
 #include "apps/apps.h"
 #include "helpers.h"
@@ -63,7 +63,8 @@ TEST(Outcome, FailuresCarryTheStatusAndMessage) {
   nlohmann::ordered_json j = o.to_json();
   EXPECT_EQ(j["status"], "mapping error");
   EXPECT_EQ(j["message"], "circuit.map:3:1: error: ...");
-  for (Status s : {Status::Ok, Status::MapperError, Status::MappingError, Status::ExecutionError, Status::SimulatorFailure})
+  for (Status s :
+       {Status::Ok, Status::MapperError, Status::MappingError, Status::ExecutionError, Status::SimulatorFailure})
     EXPECT_EQ(parse_status(to_string(s)), s);
   EXPECT_FALSE(parse_status("fine"));
 }

@@ -182,7 +182,8 @@ TEST(Errors, LayoutMismatchNamesTheTaskTheOperandAndTheOrders) {
   d.plan.tasks[0].args[0].layout.c_order = true;
   Outcome o = run_isolated(d.p, d.g, d.m, d.plan);
   EXPECT_EQ(o.status, Status::ExecutionError);
-  EXPECT_EQ(o.message, "task_4 on node 0 GPU 1: layout mismatch, operand B (argument 1, B) is F_order, C_order required");
+  EXPECT_EQ(o.message,
+            "task_4 on node 0 GPU 1: layout mismatch, operand B (argument 1, B) is F_order, C_order required");
   d.plan.tasks[0].args[1].layout.c_order = true;
   EXPECT_EQ(run_isolated(d.p, d.g, d.m, d.plan).status, Status::Ok);
 }
@@ -202,7 +203,8 @@ TEST(Errors, AnArgumentInAMemoryTheProcessorCannotReach) {
   d.plan.tasks[0].args[0].memory = mem(d.m, MemKind::SYSMEM);
   Outcome o = run_isolated(d.p, d.g, d.m, d.plan);
   EXPECT_EQ(o.status, Status::ExecutionError);
-  EXPECT_EQ(o.message, "task_4 on node 0 GPU 1: argument 0 (A) is in node 0 SYSMEM 0, which node 0 GPU 1 cannot access");
+  EXPECT_EQ(o.message,
+            "task_4 on node 0 GPU 1: argument 0 (A) is in node 0 SYSMEM 0, which node 0 GPU 1 cannot access");
 }
 
 TEST(Errors, APlanForAnotherProgramIsASimulatorFailure) {
