@@ -492,7 +492,6 @@ std::string Report::markdown() const {
       "Produced by `build/mage calibrate --output docs/calibration.md`; every number below is simulated at the\n"
       "published scale and is deterministic. A row is *off (explained)* when it misses its target for a reason\n"
       "the fact's discussion gives, and *FAILS* otherwise.\n\n";
-  out += fmt::format("Model version: `{}`.\n\n", eval::model_version());
   out += "| fact | verdict |\n|---|---|\n";
   for (const Fact& f : facts) out += fmt::format("| {} | {} |\n", cell(f.title), to_string(f.verdict()));
   for (const Fact& f : facts) {
