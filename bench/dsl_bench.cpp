@@ -11,6 +11,7 @@
 namespace {
 
 using namespace mage::dsl;
+using mage::kinds::ProcKind;
 
 std::string read_mapper(const std::string& name) {
   std::ifstream in(std::string(MAGE_SOURCE_DIR) + "/mappers/examples/" + name + ".map");

@@ -57,7 +57,7 @@ std::unique_ptr<Setup> setup(const std::string& app, const std::string& preset, 
       machine::load(preset, {.nodes = nodes, .ranks_per_node = ranks_for(app)}), {}, {}, read_expert(app), {}, {}});
   apps::Params params;
   params.nodes = nodes;
-  params.gpus_per_node = s->machine.procs_per_node(machine::ProcKind::GPU);
+  params.gpus_per_node = s->machine.procs_per_node(kinds::ProcKind::GPU);
   params.ranks_per_node = ranks_for(app);
   params.scale = apps::Scale::Published;
   try {

@@ -13,6 +13,8 @@
 #include "dsl/unit.h"
 
 using namespace mage::dsl;
+using mage::kinds::MemKind;
+using mage::kinds::ProcKind;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   SourceFile src{"fuzz.map", std::string(reinterpret_cast<const char*>(data), size)};

@@ -103,13 +103,13 @@ Totals totals(const program::Program& p) {
   t.region_bytes = p.total_bytes();
   int first = -1;
   for (LaunchId l : p.top)
-    if (p.launches[static_cast<size_t>(l)].timed) {
-      first = p.launches[static_cast<size_t>(l)].iteration;
+    if (p.launches[l.index()].timed) {
+      first = p.launches[l.index()].iteration;
       break;
     }
   if (first < 0) return t;
   for (LaunchId l : p.top) {
-    const Launch& launch = p.launches[static_cast<size_t>(l)];
+    const Launch& launch = p.launches[l.index()];
     if (!launch.timed || launch.iteration != first) continue;
     ++t.launches_per_iteration;
     walk(p, l, nullptr, [&](const Launch& pl, const PointRef& ref) {

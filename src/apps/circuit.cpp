@@ -67,8 +67,8 @@ Program build_circuit(const Params& params) {
 
   const std::vector<ProcKind> cpu_only{ProcKind::CPU};
   const std::vector<ProcKind> loop_procs{ProcKind::GPU, ProcKind::CPU};
-  FieldMask node_all = p.regions[static_cast<size_t>(all_nodes)].all_fields();
-  FieldMask wire_all = p.regions[static_cast<size_t>(all_wires)].all_fields();
+  FieldMask node_all = p.regions[all_nodes.index()].all_fields();
+  FieldMask wire_all = p.regions[all_wires.index()].all_fields();
   FieldMask wire_consts = p.fields(all_wires, {"in_ptr", "out_ptr", "inductance", "resistance", "wire_cap"});
   FieldMask wire_state = wire_all & ~wire_consts;
 

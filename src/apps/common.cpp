@@ -50,14 +50,15 @@ FieldAccess acc(const Program& p, RegionId r, Privilege priv, std::initializer_l
 FieldAccess acc_mask(FieldMask fields, Privilege priv, RedOp op) { return FieldAccess{fields, priv, op}; }
 
 RegionArg piece(const Program& p, PartitionId part, Projection proj, std::vector<FieldAccess> access) {
-  return RegionArg{p.partitions.at(static_cast<size_t>(part)).region, part, std::move(proj), std::move(access)};
+  return RegionArg{p.partitions.at(part.index()).region, part, std::move(proj), std::move(access)};
 }
 
 RegionArg whole(RegionId r, std::vector<FieldAccess> access) {
   return RegionArg{r, std::nullopt, Projection::identity(), std::move(access)};
 }
 
-TaskKind task(std::string name, bool leaf, std::vector<ProcKind> procs, Cost c, std::string description, Order layout) {
+TaskKind task(std::string name, bool leaf, std::vector<ProcKind> procs, Cost c, std::string description,
+              std::optional<DimOrder> layout) {
   TaskKind k;
   k.name = std::move(name);
   k.leaf = leaf;
@@ -126,7 +127,7 @@ ProcKind cost_variant(const TaskKind& t) {
 
 void walk(const Program& p, LaunchId l, const PointRef* parent,
           const std::function<void(const Launch&, const PointRef&)>& f) {
-  const Launch& launch = p.launches[static_cast<size_t>(l)];
+  const Launch& launch = p.launches[l.index()];
   for (int64_t s = 0; s < launch.steps; ++s)
     for (int64_t i = 0; i < launch.domain.volume(); ++i) {
       PointRef ref{launch.domain.point(i), s, parent};

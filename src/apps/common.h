@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,6 +14,8 @@
 namespace mage::apps::detail {
 
 using namespace mage::program;
+using kinds::DimOrder;
+using kinds::ProcKind;
 
 // Checks what every app needs and returns the total number of GPUs.
 int check_params(std::string_view app, const Params& params);
@@ -40,7 +43,7 @@ RegionArg whole(RegionId r, std::vector<FieldAccess> access);
 
 // A task kind whose variants (one per processor kind) share one cost model.
 TaskKind task(std::string name, bool leaf, std::vector<ProcKind> procs, Cost cost, std::string description,
-              Order layout = Order::Any);
+              std::optional<DimOrder> layout = std::nullopt);
 
 Cost cost(Precision precision, std::vector<ArgCost> args, double flops_per_point = 0);
 // Flops per element of an argument's piece, default bytes.
@@ -54,8 +57,8 @@ struct LaunchOpts {
   bool fence = false;
 };
 LaunchId index_launch(Program& p, TaskKindId t, Domain d, std::vector<RegionArg> args, LaunchOpts o,
-                      LaunchId parent = -1, int64_t steps = 1);
-LaunchId single_launch(Program& p, TaskKindId t, std::vector<RegionArg> args, LaunchOpts o, LaunchId parent = -1,
+                      LaunchId parent = {}, int64_t steps = 1);
+LaunchId single_launch(Program& p, TaskKindId t, std::vector<RegionArg> args, LaunchOpts o, LaunchId parent = {},
                        int64_t steps = 1);
 
 std::string thousands(int64_t v);

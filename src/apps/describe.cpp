@@ -77,8 +77,8 @@ std::string access_text(const Program& p, const RegionArg& a) {
 }
 
 std::string arg_name(const Program& p, const RegionArg& a) {
-  if (!a.partition) return p.regions[static_cast<size_t>(a.region)].name + " (whole)";
-  const Partition& part = p.partitions[static_cast<size_t>(*a.partition)];
+  if (!a.partition) return p.regions[a.region.index()].name + " (whole)";
+  const Partition& part = p.partitions[a.partition->index()];
   const char* ids[] = {"", "i", "(i,j)", "(i,j,k)"};
   std::string proj = a.projection.kind == Projection::Kind::Identity ? ids[part.colors.dim] : a.projection.text;
   return fmt::format("{}[{}]", part.name, proj);
@@ -87,8 +87,8 @@ std::string arg_name(const Program& p, const RegionArg& a) {
 // A launch "form": the same task launched the same way (pennant launches some tasks twice
 // per cycle, on private and on shared points, which are two forms).
 std::string form_key(const Program& p, const Launch& l) {
-  std::string k = fmt::format("{}|{}|{}|{}|{}|", l.task, static_cast<int>(l.kind), to_string(l.domain), l.steps,
-                              l.parent >= 0 ? p.launches[static_cast<size_t>(l.parent)].task : -1);
+  std::string k = fmt::format("{}|{}|{}|{}|{}|", l.task.value, static_cast<int>(l.kind), to_string(l.domain), l.steps,
+                              l.parent.valid() ? p.launches[l.parent.index()].task.value : -1);
   for (const RegionArg& a : l.args) k += arg_name(p, a) + ":" + access_text(p, a) + "|";
   return k;
 }
@@ -99,7 +99,7 @@ struct ArgStats {
 };
 
 struct Form {
-  LaunchId first = -1;
+  LaunchId first;
   int count = 0;  // launches of this form
   int timed = 0;  // of which timed
   std::vector<ArgStats> args;
@@ -109,8 +109,7 @@ struct Form {
 // Point costs of a launch's points (ancestors fixed at their first point and step).
 void measure(const Program& p, const Launch& l, Form& f) {
   std::vector<const Launch*> chain;
-  for (LaunchId a = l.parent; a >= 0; a = p.launches[static_cast<size_t>(a)].parent)
-    chain.push_back(&p.launches[static_cast<size_t>(a)]);
+  for (LaunchId a = l.parent; a.valid(); a = p.launches[a.index()].parent) chain.push_back(&p.launches[a.index()]);
   std::vector<PointRef> refs(chain.size() + 1);
   const PointRef* parent = nullptr;
   for (size_t k = chain.size(); k-- > 0;) {
@@ -141,8 +140,8 @@ void measure(const Program& p, const Launch& l, Form& f) {
 
 std::string launch_text(const Program& p, const Launch& l) {
   std::string s = l.kind == LaunchKind::Index ? "index launch over " + to_string(l.domain) : "single launch";
-  if (l.parent >= 0) {
-    const Launch& par = p.launches[static_cast<size_t>(l.parent)];
+  if (l.parent.valid()) {
+    const Launch& par = p.launches[l.parent.index()];
     s += fmt::format(" by each {} point", p.task_of(par).name);
     if (l.steps > 1) s += fmt::format(", {} steps per point", l.steps);
   }
@@ -167,13 +166,13 @@ std::string order_text(const Program& p, const Launch& l) {
     }
   const auto forms = seen.size();
   if (forms > 1 && !l.args.empty() && l.args[0].partition)
-    s += "(" + p.partitions[static_cast<size_t>(*l.args[0].partition)].name + ")";
+    s += "(" + p.partitions[l.args[0].partition->index()].name + ")";
   if (l.kind == LaunchKind::Index) s += "[" + to_string(l.domain) + "]";
   if (l.steps > 1) s += fmt::format(" x{}", l.steps);
   if (!l.children.empty()) {
     s += " { ";
     for (size_t i = 0; i < l.children.size(); ++i)
-      s += (i ? ", " : "") + order_text(p, p.launches[static_cast<size_t>(l.children[i])]);
+      s += (i ? ", " : "") + order_text(p, p.launches[l.children[i].index()]);
     s += " }";
   }
   return s;
@@ -215,7 +214,7 @@ Collected collect(const Program& p) {
   int first_timed = -1;
   bool seen_timed = false;
   for (LaunchId id : p.top) {
-    const Launch& l = p.launches[static_cast<size_t>(id)];
+    const Launch& l = p.launches[id.index()];
     if (l.timed) {
       if (first_timed < 0) first_timed = l.iteration;
       seen_timed = true;
@@ -256,7 +255,7 @@ std::string describe(const Program& p) {
                      thousands(reg.volume()), reg.bytes_per_element(),
                      human_bytes(static_cast<double>(reg.total_bytes())), fields));
     for (const Partition& part : p.partitions) {
-      if (part.region != static_cast<RegionId>(r)) continue;
+      if (part.region != RegionId::at(r)) continue;
       int64_t lo = INT64_MAX, hi = 0;
       for (const Piece& pc : part.pieces) {
         lo = std::min(lo, pc.elements);
@@ -268,7 +267,7 @@ std::string describe(const Program& p) {
                       part.disjoint ? "disjoint" : "aliased", plural(static_cast<int64_t>(part.pieces.size()), "piece"),
                       to_string(part.colors), lo == hi ? thousands(lo) : thousands(lo) + "-" + thousands(hi));
       if (part.reference) {
-        const Partition& ref = p.partitions[static_cast<size_t>(*part.reference)];
+        const Partition& ref = p.partitions[part.reference->index()];
         std::string ov;
         for (const Overlap& o : part.pieces[0].overlaps)
           ov += (ov.empty() ? "" : ", ") +
@@ -282,15 +281,15 @@ std::string describe(const Program& p) {
   line("");
   line("tasks (bytes are read + written per point task; costs on the GPU variant when there is one):");
   for (const auto& [tid, forms] : c.tasks) {
-    const TaskKind& t = p.tasks[static_cast<size_t>(tid)];
+    const TaskKind& t = p.tasks[tid.index()];
     const Variant& v = *t.variant(detail::cost_variant(t));
-    std::string layout = v.layout == Order::C ? ", requires C order" : v.layout == Order::F ? ", requires F order" : "";
+    std::string layout = !v.layout ? "" : *v.layout == kinds::DimOrder::C ? ", requires C order" : ", requires F order";
     line(fmt::format("  {} ({}; variants {}; {}{}): {}", t.name, t.leaf ? "leaf" : "inner", variants_text(t),
                      to_string(v.cost.precision), layout, t.description));
     for (const auto& [key, f] : forms) {
-      const Launch& l = p.launches[static_cast<size_t>(f.first)];
+      const Launch& l = p.launches[f.first.index()];
       std::string when = f.timed == f.count ? "timed" : f.timed == 0 ? "untimed" : fmt::format("{} timed", f.timed);
-      if (l.parent >= 0)
+      if (l.parent.valid())
         line(fmt::format("    {} (in {} iteration{}, {})", launch_text(p, l), f.count, f.count == 1 ? "" : "s", when));
       else
         line(fmt::format("    {} ({} launch{}, {})", launch_text(p, l), f.count, f.count == 1 ? "" : "es", when));
@@ -309,9 +308,9 @@ std::string describe(const Program& p) {
                          range(st.elo, st.ehi, [](double e) { return thousands(static_cast<int64_t>(e)); }), bytes,
                          pattern));
       }
-      for (FutureId fu : l.consumes) line(fmt::format("      uses future {}", p.futures[static_cast<size_t>(fu)].name));
+      for (FutureId fu : l.consumes) line(fmt::format("      uses future {}", p.futures[fu.index()].name));
       if (l.produces) {
-        const Future& fu = p.futures[static_cast<size_t>(*l.produces)];
+        const Future& fu = p.futures[l.produces->index()];
         line(fmt::format(
             "      produces future {}{}", fu.name,
             fu.reduction != RedOp::None ? fmt::format(" ({}-reduced over points)", to_string(fu.reduction)) : ""));
@@ -324,7 +323,7 @@ std::string describe(const Program& p) {
   line("");
   auto seq = [&](const std::vector<LaunchId>& ids) {
     std::string s;
-    for (LaunchId id : ids) s += (s.empty() ? "" : ", ") + order_text(p, p.launches[static_cast<size_t>(id)]);
+    for (LaunchId id : ids) s += (s.empty() ? "" : ", ") + order_text(p, p.launches[id.index()]);
     return s;
   };
   line("program order:");
@@ -365,7 +364,7 @@ nlohmann::json describe_json(const Program& p) {
     for (const Field& f : reg.fields) jr["fields"].push_back({{"name", f.name}, {"bytes", f.bytes}});
     jr["partitions"] = json::array();
     for (const Partition& part : p.partitions) {
-      if (part.region != static_cast<RegionId>(r)) continue;
+      if (part.region != RegionId::at(r)) continue;
       json jp = {{"name", part.name},
                  {"parent", part.parent_name},
                  {"disjoint", part.disjoint},
@@ -374,7 +373,7 @@ nlohmann::json describe_json(const Program& p) {
       for (const Piece& pc : part.pieces) elems.push_back(pc.elements);
       jp["piece_elements"] = elems;
       if (part.reference) {
-        jp["reference"] = p.partitions[static_cast<size_t>(*part.reference)].name;
+        jp["reference"] = p.partitions[part.reference->index()].name;
         json ovs = json::array();
         for (const Piece& pc : part.pieces) {
           json o = json::array();
@@ -389,7 +388,7 @@ nlohmann::json describe_json(const Program& p) {
   }
   j["tasks"] = json::array();
   for (const auto& [tid, forms] : c.tasks) {
-    const TaskKind& t = p.tasks[static_cast<size_t>(tid)];
+    const TaskKind& t = p.tasks[tid.index()];
     const Variant& v = *t.variant(detail::cost_variant(t));
     json jt = {{"name", t.name},
                {"leaf", t.leaf},
@@ -397,25 +396,24 @@ nlohmann::json describe_json(const Program& p) {
                {"precision", std::string(to_string(v.cost.precision))}};
     jt["variants"] = json::array();
     for (const Variant& var : t.variants) jt["variants"].push_back(std::string(to_string(var.proc)));
-    jt["layout"] = v.layout == Order::C ? "C_order" : v.layout == Order::F ? "F_order" : "any";
+    jt["layout"] = v.layout ? kinds::to_string(*v.layout) : "any";
     jt["launches"] = json::array();
     for (const auto& [key, f] : forms) {
-      const Launch& l = p.launches[static_cast<size_t>(f.first)];
+      const Launch& l = p.launches[f.first.index()];
       json jl = {{"kind", l.kind == LaunchKind::Index ? "index" : "single"},
                  {"domain", dims(l.domain)},
                  {"count", f.count},
                  {"timed", f.timed},
                  {"steps", l.steps},
                  {"fence", l.fence}};
-      if (l.parent >= 0) jl["parent_task"] = p.task_of(p.launches[static_cast<size_t>(l.parent)]).name;
+      if (l.parent.valid()) jl["parent_task"] = p.task_of(p.launches[l.parent.index()]).name;
       if (t.leaf) jl["flops_per_point"] = {f.flo, f.fhi};
       jl["args"] = json::array();
       for (size_t a = 0; a < l.args.size(); ++a) {
         const RegionArg& arg = l.args[a];
-        json ja = {
-            {"index", a}, {"names", p.arg_names(arg)}, {"region", p.regions[static_cast<size_t>(arg.region)].name}};
+        json ja = {{"index", a}, {"names", p.arg_names(arg)}, {"region", p.regions[arg.region.index()].name}};
         if (arg.partition) {
-          ja["partition"] = p.partitions[static_cast<size_t>(*arg.partition)].name;
+          ja["partition"] = p.partitions[arg.partition->index()].name;
           ja["projection"] = arg.projection.kind == Projection::Kind::Identity ? "i" : arg.projection.text;
         }
         ja["access"] = json::array();
@@ -432,16 +430,16 @@ nlohmann::json describe_json(const Program& p) {
         jl["args"].push_back(ja);
       }
       json uses = json::array();
-      for (FutureId fu : l.consumes) uses.push_back(p.futures[static_cast<size_t>(fu)].name);
+      for (FutureId fu : l.consumes) uses.push_back(p.futures[fu.index()].name);
       jl["uses_futures"] = uses;
-      if (l.produces) jl["produces_future"] = p.futures[static_cast<size_t>(*l.produces)].name;
+      if (l.produces) jl["produces_future"] = p.futures[l.produces->index()].name;
       jt["launches"].push_back(jl);
     }
     j["tasks"].push_back(jt);
   }
   auto seq = [&](const std::vector<LaunchId>& ids) {
     json a = json::array();
-    for (LaunchId id : ids) a.push_back(order_text(p, p.launches[static_cast<size_t>(id)]));
+    for (LaunchId id : ids) a.push_back(order_text(p, p.launches[id.index()]));
     return a;
   };
   j["order"] = {{"setup", seq(c.setup)}, {"iteration", seq(c.iteration)}, {"after", seq(c.after)}};

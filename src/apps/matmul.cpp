@@ -49,7 +49,7 @@ TaskKindId dgemm_task(Program& p, double k) {
   // cuBLAS and MKL DGEMM on large tiles sustain about 90% of the fp64 peak.
   dgemm.peak_fraction = 0.9;
   return p.add_task(task("task_4", true, {ProcKind::GPU, ProcKind::OMP, ProcKind::CPU}, dgemm,
-                         "DGEMM on one tile (cuBLAS/BLAS); requires C-order (row-major) instances", Order::C));
+                         "DGEMM on one tile (cuBLAS/BLAS); requires C-order (row-major) instances", DimOrder::C));
 }
 
 void mm_loop(Program& p, int iters, const std::function<void(LaunchOpts)>& iteration) {

@@ -16,7 +16,7 @@ int64_t matrix_size(const Params& params, int64_t multiple);
 // An n x n matrix region with one field `vals` (double), cut into tx x ty equal tiles
 // (block of tile (a, b) = a * ty + b).
 struct Tiled {
-  RegionId region = -1;
+  RegionId region;
   int64_t tx = 1, ty = 1;
 };
 Tiled tiled_matrix(Program& p, const std::string& name, int64_t n, int64_t tx, int64_t ty);
@@ -26,7 +26,7 @@ PartitionId tile_partition(Program& p, const Tiled& m, const std::string& name, 
 // task_1, task_2, task_3: empty bodies that only place the first tiles of A, B, C (they
 // write their argument, so the data starts where they run, and move no bytes).
 struct Placement {
-  TaskKindId task_1 = -1, task_2 = -1, task_3 = -1;
+  TaskKindId task_1, task_2, task_3;
 };
 Placement placement_tasks(Program& p);
 

@@ -140,7 +140,7 @@ Program build_pennant(const Params& params) {
   auto S = [&](Privilege pr, std::initializer_list<std::string_view> f) { return acc(p, rs, pr, f); };
   const auto RO = Privilege::RO, RW = Privilege::RW, WO = Privilege::WO, RED = Privilege::RED;
 
-  FutureId dthydro_prev = -1, cont_prev = -1;
+  FutureId dthydro_prev, cont_prev;
   for (int it = 0; it < iters; ++it) {
     FutureId dt = p.add_future("dt");
     FutureId dthydro = p.add_future("dthydro", RedOp::Min);
@@ -155,7 +155,7 @@ Program build_pennant(const Params& params) {
       l.domain = single ? Domain() : launch;
       l.args = std::move(args);
       l.consumes = std::move(uses);
-      if (cont_prev >= 0) l.consumes.push_back(cont_prev);
+      if (cont_prev.valid()) l.consumes.push_back(cont_prev);
       l.produces = makes;
       l.iteration = it;
       l.timed = true;
@@ -174,7 +174,7 @@ Program build_pennant(const Params& params) {
     // RO on the side→zone/point maps plus `extra` side fields.
     auto maps = [&](std::initializer_list<std::string_view> extra) {
       FieldMask m = p.fields(rs, {"mapsz", "mapsp1", "mapsp1_r", "mapsp2", "mapsp2_r"});
-      for (std::string_view f : extra) m |= FieldMask{1} << *p.regions[static_cast<size_t>(rs)].field_index(f);
+      for (std::string_view f : extra) m |= FieldMask{1} << *p.regions[rs.index()].field_index(f);
       return acc_mask(m, RO);
     };
 
@@ -182,7 +182,7 @@ Program build_pennant(const Params& params) {
     L(init_step_zones, {zone({Z(RO, {"zvol"}), Z(WO, {"zvol0"})})});
     {
       std::vector<FutureId> uses;
-      if (dthydro_prev >= 0) uses.push_back(dthydro_prev);
+      if (dthydro_prev.valid()) uses.push_back(dthydro_prev);
       L(calc_global_dt, {}, uses, dt, true);
     }
     both(adv_pos_half, {P(RO, {"px0", "pu0"}), P(WO, {"pxp"})}, {dt});

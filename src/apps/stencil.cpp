@@ -94,15 +94,13 @@ Program build_stencil(const Params& params) {
         piece(p, p_private, id, {acc(p, points, Privilege::RO, {"input"}), acc(p, points, Privilege::RW, {"output"})}),
         piece(p, p_interior, id, {acc(p, points, Privilege::NA, {"input", "output"})})};
     for (int s = 0; s < 4; ++s)
-      args.push_back(
-          piece(p, in[s], id, {acc(p, p.partitions[static_cast<size_t>(in[s])].region, Privilege::RO, {"input"})}));
+      args.push_back(piece(p, in[s], id, {acc(p, p.partitions[in[s].index()].region, Privilege::RO, {"input"})}));
     index_launch(p, stencil, grid, args, o);
     o.fence = false;
     args = {piece(p, p_private, id, {acc(p, points, Privilege::RW, {"input"})}),
             piece(p, p_exterior, id, {acc(p, points, Privilege::NA, {"input"})})};
     for (int s = 0; s < 4; ++s)
-      args.push_back(
-          piece(p, out[s], id, {acc(p, p.partitions[static_cast<size_t>(out[s])].region, Privilege::RW, {"input"})}));
+      args.push_back(piece(p, out[s], id, {acc(p, p.partitions[out[s].index()].region, Privilege::RW, {"input"})}));
     index_launch(p, increment, grid, args, o);
   }
   return p;

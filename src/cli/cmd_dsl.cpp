@@ -42,31 +42,27 @@ std::string placement_text(const dsl::Placement& p, int64_t procs_per_rank) {
   return out + "}";
 }
 
+std::vector<std::string> proc_kind_names() {
+  std::vector<std::string> names;
+  for (kinds::ProcKind k : kinds::kProcKinds) names.emplace_back(kinds::to_string(k));
+  return names;
+}
+
 struct CheckOptions {
   std::vector<std::string> files;
   bool json = false;
   std::string app;
 };
 
-// Task names and the names region arguments answer to (regions and partitions) in `app`.
-struct ProgramNames {
-  std::set<std::string, std::less<>> tasks;
-  std::set<std::string, std::less<>> regions;
-};
-
-ProgramNames names_of(const std::string& app) {
+// The names a mapper may use for `app` (the same at every scale).
+program::Program::MapperNames names_of(const std::string& app) {
   apps::Params params;
   params.scale = apps::Scale::Small;
-  program::Program p = apps::build(app, params);
-  ProgramNames names;
-  for (const auto& t : p.tasks) names.tasks.insert(t.name);
-  for (const auto& r : p.regions) names.regions.insert(r.name);
-  for (const auto& q : p.partitions) names.regions.insert(q.name);
-  return names;
+  return apps::build(app, params).mapper_names();
 }
 
 int run_check(const CheckOptions& o) {
-  std::optional<ProgramNames> names;
+  std::optional<program::Program::MapperNames> names;
   if (!o.app.empty()) {
     try {
       names = names_of(o.app);
@@ -87,7 +83,7 @@ int run_check(const CheckOptions& o) {
     dsl::CompileResult r = dsl::compile(src);
     if (!r.unit) errors = true;
     if (r.unit && names) {
-      auto warnings = dsl::check_names(*r.unit, names->tasks, names->regions);
+      auto warnings = dsl::check_names(*r.unit, names->tasks, names->data);
       r.diagnostics.insert(r.diagnostics.end(), warnings.begin(), warnings.end());
     }
     if (o.json) {
@@ -139,19 +135,22 @@ int run_place(const PlaceOptions& o) {
   dsl::MachineShape shape;
   shape.ranks = o.ranks;
   // Every kind gets --procs processors per rank, so any Machine(KIND) evaluates.
-  for (auto k : {dsl::ProcKind::CPU, dsl::ProcKind::GPU, dsl::ProcKind::OMP, dsl::ProcKind::IO, dsl::ProcKind::PY,
-                 dsl::ProcKind::PROC})
-    shape.procs_per_rank[k] = o.procs;
+  for (kinds::ProcKind k : kinds::kProcKinds) shape.procs_per_rank[k] = o.procs;
   dsl::BindResult b = dsl::load_mapper(src, shape);
   print_diagnostics(b.diagnostics, src);
   if (!b.mapper) return 1;
   const dsl::Mapper& m = *b.mapper;
 
-  dsl::ProcKind kind = dsl::ProcKind::GPU;
+  // As the mapping does, a Task rule's PROC (a kind no machine has) is passed over.
+  kinds::ProcKind kind = kinds::ProcKind::GPU;
   if (!o.kind.empty()) {
-    kind = *dsl::parse_proc_kind(o.kind);
-  } else if (auto kinds = m.processor_kinds(o.task); !kinds.empty()) {
-    kind = kinds.front();
+    kind = *kinds::parse_proc_kind(o.kind);
+  } else {
+    for (const dsl::ProcWord& w : m.processor_kinds(o.task))
+      if (w.kind) {
+        kind = *w.kind;
+        break;
+      }
   }
   if (o.parent_proc.size() != 2 || o.parent_proc[0] < 0 || o.parent_proc[0] >= o.ranks || o.parent_proc[1] < 0 ||
       o.parent_proc[1] >= o.procs) {
@@ -229,7 +228,7 @@ void register_place(CLI::App& app, int& exit_code) {
   sub->add_option("--ranks", o->ranks, "Ranks (nodes) of the machine")->required()->check(CLI::Range(1, 4096));
   sub->add_option("--procs", o->procs, "Processors of each kind per rank")->required()->check(CLI::Range(1, 4096));
   sub->add_option("--kind", o->kind, "Processor kind the task is mapped to (default: first kind of its Task rule)")
-      ->check(CLI::IsMember({"CPU", "GPU", "OMP", "IO", "PY", "PROC"}));
+      ->check(CLI::IsMember(proc_kind_names()));
   sub->add_option("--task", o->task, "Task name")->required();
   auto* domain = sub->add_option("--domain", o->domain, "Launch domain, e.g. 4,4")
                      ->delimiter(',')

@@ -14,22 +14,49 @@
 
 #include "dsl/machine_space.h"
 #include "dsl/source.h"
+#include "kinds/kinds.h"
 
 namespace mage::dsl {
 
-enum class ProcKind { CPU, GPU, OMP, IO, PY, PROC };
-enum class MemKind { SYSMEM, FBMEM, ZCMEM, RDMEM, SOCKMEM, VIRTUAL };
-std::string_view to_string(ProcKind k);
-std::string_view to_string(MemKind k);
-std::optional<ProcKind> parse_proc_kind(std::string_view s);
-std::optional<MemKind> parse_mem_kind(std::string_view s);
+// ---- The language's own kind words
+// A mapper names processor and memory kinds with the machine's words (kinds::ProcKind,
+// kinds::MemKind) and one more of each, its own: PROC, a processor kind no machine has (a
+// Task rule's PROC is skipped, Machine(PROC) is an error), and VIRTUAL, a memory that is
+// none (the argument gets no instance).
+
+// A processor kind as a Task rule names it.
+struct ProcWord {
+  std::optional<kinds::ProcKind> kind;  // empty: PROC
+
+  static ProcWord proc() { return ProcWord{}; }
+  ProcWord(kinds::ProcKind k) : kind(k) {}  // NOLINT(google-explicit-constructor): every kind is a word
+  friend bool operator==(const ProcWord&, const ProcWord&) = default;
+
+ private:
+  ProcWord() = default;
+};
+// A memory as a Region rule names it.
+struct MemWord {
+  std::optional<kinds::MemKind> kind;  // empty: VIRTUAL
+
+  static MemWord virtual_memory() { return MemWord{}; }
+  MemWord(kinds::MemKind k) : kind(k) {}  // NOLINT(google-explicit-constructor): every kind is a word
+  friend bool operator==(const MemWord&, const MemWord&) = default;
+
+ private:
+  MemWord() = default;
+};
+std::string_view to_string(ProcWord w);  // the kind's name, or "PROC"
+std::string_view to_string(MemWord w);   // the kind's name, or "VIRTUAL"
+std::optional<ProcWord> parse_proc_word(std::string_view s);
+std::optional<MemWord> parse_mem_word(std::string_view s);
 
 // What a mapper sees of the machine: ranks (nodes x ranks per node) and processors of
 // each kind per rank.
 struct MachineShape {
   int64_t ranks = 1;
-  std::map<ProcKind, int64_t> procs_per_rank;
-  int64_t count(ProcKind k) const {
+  std::map<kinds::ProcKind, int64_t> procs_per_rank;
+  int64_t count(kinds::ProcKind k) const {
     auto it = procs_per_rank.find(k);
     return it == procs_per_rank.end() ? 0 : it->second;
   }
@@ -42,15 +69,13 @@ struct ArgumentView {
   std::vector<std::string> names;
 };
 
-struct Layout {
-  bool soa = true;                                       // SOA (field-major) unless AOS
-  bool c_order = false;                                  // F_order unless C_order
-  std::optional<std::pair<std::string, int64_t>> align;  // e.g. {"==", 64}
-  bool no_align = false;
-  bool compact = false;
-  bool exact = false;
-  int rule_line = 0;  // 0: the default layout
-  friend bool operator==(const Layout&, const Layout&) = default;
+// The layout the Layout rule that applies asks for: SOA, F_order, no alignment, not
+// Compact, not Exact unless it says otherwise. `Align==N`, `Align>=N` and `Align>N` ask
+// N bytes; other comparisons and No_Align ask none.
+struct LayoutChoice {
+  kinds::Layout layout;
+  int rule_line = 0;  // 0: no rule (the default layout)
+  friend bool operator==(const LayoutChoice&, const LayoutChoice&) = default;
 };
 
 // The task being placed, as a mapping function sees it.
@@ -60,12 +85,12 @@ struct TaskView {
   std::vector<int64_t> ispace;  // the launch extents (a single launch: empty)
   const TaskView* parent = nullptr;
   // Where this task runs, when known (always known for a parent).
-  std::optional<ProcKind> kind;
+  std::optional<kinds::ProcKind> kind;
   std::optional<ProcessorId> processor;
 };
 
 struct Placement {
-  ProcKind kind = ProcKind::GPU;
+  kinds::ProcKind kind = kinds::ProcKind::GPU;
   std::vector<ProcessorId> processors;  // one, or several when `*` was used
   bool is_set = false;                  // the function returned a set (used `*`)
 };
@@ -110,24 +135,26 @@ class Mapper {
   static BindResult bind(std::shared_ptr<const Unit> unit, const MachineShape& shape, EvalLimits limits = {});
 
   // Task rule: kinds to try in order; empty when no rule names the task (use the default).
-  std::vector<ProcKind> processor_kinds(std::string_view task) const;
+  std::vector<ProcWord> processor_kinds(std::string_view task) const;
   // Where the Task rule that applies to `task` is (line 0: no rule).
   SourceLoc task_rule_loc(std::string_view task) const;
   // Region rules for an argument on a processor kind: the memory priority list.
-  std::vector<MemKind> memory_priority(std::string_view task, const ArgumentView& arg, ProcKind proc) const;
+  std::vector<MemWord> memory_priority(std::string_view task, const ArgumentView& arg, kinds::ProcKind proc) const;
   // The same list, each memory with the Region rule that put it there.
   struct MemoryCandidate {
-    MemKind kind;
+    MemWord memory;
     SourceLoc rule;
   };
-  std::vector<MemoryCandidate> memory_candidates(std::string_view task, const ArgumentView& arg, ProcKind proc) const;
-  Layout layout(std::string_view task, const ArgumentView& arg, MemKind mem, ProcKind proc) const;
+  std::vector<MemoryCandidate> memory_candidates(std::string_view task, const ArgumentView& arg,
+                                                 kinds::ProcKind proc) const;
+  // The Layout rule for an instance in a memory of kind `mem` used by a task on `proc`.
+  LayoutChoice layout(std::string_view task, const ArgumentView& arg, kinds::MemKind mem, kinds::ProcKind proc) const;
   std::optional<int64_t> instance_limit(std::string_view task) const;
   bool collect_memory(std::string_view task, const ArgumentView& arg) const;
   bool control_replicated(std::string_view task) const;
   // Evaluates the IndexTaskMap (index launch) or SingleTaskMap function that applies to
   // `task` mapped to `kind`.
-  PlacementResult place(const TaskView& task, ProcKind kind, bool index_launch) const;
+  PlacementResult place(const TaskView& task, kinds::ProcKind kind, bool index_launch) const;
 
   const MachineShape& shape() const { return shape_; }
   const Unit& unit() const { return *unit_; }

@@ -310,10 +310,10 @@ Value Interpreter::call_expr(const Expr& e, Frame& f) {
   if (callee.kind == ExprKind::Name && callee.name == "Machine") {
     if (e.kids.size() != 2 || e.kids[1]->kind != ExprKind::Kind)
       type_error(e.loc, "Machine() takes one processor kind, e.g. Machine(GPU)");
-    ProcKind kind = *parse_proc_kind(e.kids[1]->name);
-    int64_t count = shape_.count(kind);
-    if (count <= 0 || shape_.ranks <= 0) fail(DiagId::no_machine_kind, e.loc, to_string(kind));
-    return Value::of_space(SpaceValue{kind, MachineSpace::original(shape_.ranks, count)});
+    const ProcWord word = *parse_proc_word(e.kids[1]->name);
+    const int64_t count = word.kind ? shape_.count(*word.kind) : 0;
+    if (count <= 0 || shape_.ranks <= 0) fail(DiagId::no_machine_kind, e.loc, to_string(word));
+    return Value::of_space(SpaceValue{*word.kind, MachineSpace::original(shape_.ranks, count)});
   }
   if (callee.kind == ExprKind::Name) {
     auto it = unit_.resolution.functions.find(callee.name);

@@ -3,58 +3,72 @@
 #include <cctype>
 #include <unordered_map>
 
+#include "dsl/dsl.h"
+
 namespace mage::dsl {
 
 namespace {
 
 const std::unordered_map<std::string_view, Tok>& keywords() {
-  static const std::unordered_map<std::string_view, Tok> k = {
-      {"Task", Tok::KwTask},
-      {"Region", Tok::KwRegion},
-      {"Layout", Tok::KwLayout},
-      {"InstanceLimit", Tok::KwInstanceLimit},
-      {"CollectMemory", Tok::KwCollectMemory},
-      {"IndexTaskMap", Tok::KwIndexTaskMap},
-      {"SingleTaskMap", Tok::KwSingleTaskMap},
-      {"ControlReplicate", Tok::KwControlReplicate},
-      {"def", Tok::KwDef},
-      {"return", Tok::KwReturn},
-      {"print", Tok::KwPrint},
-      {"tuple", Tok::KwTuple},
-      {"for", Tok::KwFor},
-      {"in", Tok::KwIn},
-      {"True", Tok::KwTrue},
-      {"False", Tok::KwFalse},
-      {"int", Tok::KwInt},
-      {"bool", Tok::KwBool},
-      {"IPoint", Tok::KwIPoint},
-      {"ISpace", Tok::KwISpace},
-      {"MSpace", Tok::KwMSpace},
-      {"CPU", Tok::ProcKind},
-      {"GPU", Tok::ProcKind},
-      {"OMP", Tok::ProcKind},
-      {"IO", Tok::ProcKind},
-      {"PY", Tok::ProcKind},
-      {"PROC", Tok::ProcKind},
-      {"SYSMEM", Tok::MemKind},
-      {"FBMEM", Tok::MemKind},
-      {"ZCMEM", Tok::MemKind},
-      {"RDMEM", Tok::MemKind},
-      {"SOCKMEM", Tok::MemKind},
-      {"VIRTUAL", Tok::MemKind},
-      {"SOA", Tok::LayoutWord},
-      {"AOS", Tok::LayoutWord},
-      {"C_order", Tok::LayoutWord},
-      {"F_order", Tok::LayoutWord},
-      {"Compact", Tok::LayoutWord},
-      {"Exact", Tok::LayoutWord},
-      {"Align", Tok::LayoutWord},
-      {"No_Align", Tok::LayoutWord},
-  };
-  return k;
+  static const std::unordered_map<std::string_view, Tok> table = [] {
+    std::unordered_map<std::string_view, Tok> k = {
+        {"Task", Tok::KwTask},
+        {"Region", Tok::KwRegion},
+        {"Layout", Tok::KwLayout},
+        {"InstanceLimit", Tok::KwInstanceLimit},
+        {"CollectMemory", Tok::KwCollectMemory},
+        {"IndexTaskMap", Tok::KwIndexTaskMap},
+        {"SingleTaskMap", Tok::KwSingleTaskMap},
+        {"ControlReplicate", Tok::KwControlReplicate},
+        {"def", Tok::KwDef},
+        {"return", Tok::KwReturn},
+        {"print", Tok::KwPrint},
+        {"tuple", Tok::KwTuple},
+        {"for", Tok::KwFor},
+        {"in", Tok::KwIn},
+        {"True", Tok::KwTrue},
+        {"False", Tok::KwFalse},
+        {"int", Tok::KwInt},
+        {"bool", Tok::KwBool},
+        {"IPoint", Tok::KwIPoint},
+        {"ISpace", Tok::KwISpace},
+        {"MSpace", Tok::KwMSpace},
+    };
+    for (Tok kind : {Tok::ProcKind, Tok::MemKind, Tok::LayoutWord})
+      for (std::string_view word : kind_words(kind)) k.emplace(word, kind);
+    return k;
+  }();
+  return table;
 }
 
 }  // namespace
+
+std::vector<std::string_view> kind_words(Tok kind) {
+  std::vector<std::string_view> words;
+  switch (kind) {
+    case Tok::ProcKind:
+      for (kinds::ProcKind k : kinds::kProcKinds) words.push_back(kinds::to_string(k));
+      words.push_back(to_string(ProcWord::proc()));
+      break;
+    case Tok::MemKind:
+      for (kinds::MemKind k : kinds::kMemKinds) words.push_back(kinds::to_string(k));
+      words.push_back(to_string(MemWord::virtual_memory()));
+      break;
+    case Tok::LayoutWord:
+      words = {kinds::to_string(kinds::FieldLayout::SOA),
+               kinds::to_string(kinds::FieldLayout::AOS),
+               kinds::to_string(kinds::DimOrder::C),
+               kinds::to_string(kinds::DimOrder::F),
+               "Compact",
+               "Exact",
+               "Align",
+               "No_Align"};
+      break;
+    default:
+      break;
+  }
+  return words;
+}
 
 std::string_view tok_name(Tok t) {
   switch (t) {

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dsl/source.h"
@@ -71,6 +72,8 @@ enum class Tok {
 };
 
 std::string_view tok_name(Tok t);
+// The words of Tok::ProcKind, Tok::MemKind or Tok::LayoutWord, in the order DSL.md lists them.
+std::vector<std::string_view> kind_words(Tok kind);
 
 struct Token {
   Tok kind = Tok::End;

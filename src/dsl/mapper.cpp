@@ -10,52 +10,18 @@
 
 namespace mage::dsl {
 
-std::string_view to_string(ProcKind k) {
-  switch (k) {
-    case ProcKind::CPU:
-      return "CPU";
-    case ProcKind::GPU:
-      return "GPU";
-    case ProcKind::OMP:
-      return "OMP";
-    case ProcKind::IO:
-      return "IO";
-    case ProcKind::PY:
-      return "PY";
-    case ProcKind::PROC:
-      return "PROC";
-  }
-  return "?";
-}
+std::string_view to_string(ProcWord w) { return w.kind ? kinds::to_string(*w.kind) : "PROC"; }
+std::string_view to_string(MemWord w) { return w.kind ? kinds::to_string(*w.kind) : "VIRTUAL"; }
 
-std::string_view to_string(MemKind k) {
-  switch (k) {
-    case MemKind::SYSMEM:
-      return "SYSMEM";
-    case MemKind::FBMEM:
-      return "FBMEM";
-    case MemKind::ZCMEM:
-      return "ZCMEM";
-    case MemKind::RDMEM:
-      return "RDMEM";
-    case MemKind::SOCKMEM:
-      return "SOCKMEM";
-    case MemKind::VIRTUAL:
-      return "VIRTUAL";
-  }
-  return "?";
-}
-
-std::optional<ProcKind> parse_proc_kind(std::string_view s) {
-  for (ProcKind k : {ProcKind::CPU, ProcKind::GPU, ProcKind::OMP, ProcKind::IO, ProcKind::PY, ProcKind::PROC})
-    if (to_string(k) == s) return k;
+std::optional<ProcWord> parse_proc_word(std::string_view s) {
+  if (s == to_string(ProcWord::proc())) return ProcWord::proc();
+  if (auto k = kinds::parse_proc_kind(s)) return ProcWord(*k);
   return std::nullopt;
 }
 
-std::optional<MemKind> parse_mem_kind(std::string_view s) {
-  for (MemKind k :
-       {MemKind::SYSMEM, MemKind::FBMEM, MemKind::ZCMEM, MemKind::RDMEM, MemKind::SOCKMEM, MemKind::VIRTUAL})
-    if (to_string(k) == s) return k;
+std::optional<MemWord> parse_mem_word(std::string_view s) {
+  if (s == to_string(MemWord::virtual_memory())) return MemWord::virtual_memory();
+  if (auto k = kinds::parse_mem_kind(s)) return MemWord(*k);
   return std::nullopt;
 }
 
@@ -63,28 +29,27 @@ namespace {
 
 std::string key_name(const Key& k) { return k.kind == Key::Kind::Star ? "*" : k.text; }
 
-Layout layout_of(const std::vector<LayoutConstraint>& cs, int line) {
-  Layout l;
-  l.rule_line = line;
+LayoutChoice layout_of(const std::vector<LayoutConstraint>& cs, int line) {
+  LayoutChoice choice;
+  choice.rule_line = line;
+  kinds::Layout& l = choice.layout;
+  bool no_align = false;
   for (const auto& c : cs) {
-    if (c.word == "SOA")
-      l.soa = true;
-    else if (c.word == "AOS")
-      l.soa = false;
-    else if (c.word == "C_order")
-      l.c_order = true;
-    else if (c.word == "F_order")
-      l.c_order = false;
+    if (auto fields = kinds::parse_field_layout(c.word))
+      l.fields = *fields;
+    else if (auto order = kinds::parse_dim_order(c.word))
+      l.order = *order;
     else if (c.word == "Compact")
       l.compact = true;
     else if (c.word == "Exact")
       l.exact = true;
     else if (c.word == "No_Align")
-      l.no_align = true;
-    else if (c.word == "Align")
-      l.align = std::make_pair(std::string(op_spelling(c.align_op)), c.align_value);
+      no_align = true;
+    else if (c.word == "Align" && (c.align_op == Op::Eq || c.align_op == Op::Ge || c.align_op == Op::Gt))
+      l.alignment = c.align_value;
   }
-  return l;
+  if (no_align) l.alignment = 0;
+  return choice;
 }
 
 bool region_matches(const Key& k, const ArgumentView& arg) {
@@ -147,8 +112,8 @@ void Unit::build_rule_tables() {
     const Stmt& s = *sp;
     switch (s.kind) {
       case StmtKind::TaskRule: {
-        std::vector<ProcKind> kinds;
-        for (const auto& k : s.kinds) kinds.push_back(*parse_proc_kind(k));
+        std::vector<ProcWord> kinds;
+        for (const auto& k : s.kinds) kinds.push_back(*parse_proc_word(k));
         for (const auto& k : s.keys) task_rules.try_emplace(key_name(k), kinds, s.loc);
         break;
       }
@@ -157,7 +122,7 @@ void Unit::build_rule_tables() {
         for (const auto& r : memory_rules) dup |= r.task == s.task && r.region == s.region && r.proc == s.proc;
         if (dup) break;
         MemoryRule r{s.task, s.region, s.proc, {}, s.loc};
-        for (const auto& k : s.kinds) r.memories.push_back(*parse_mem_kind(k));
+        for (const auto& k : s.kinds) r.memories.push_back(*parse_mem_word(k));
         memory_rules.push_back(std::move(r));
         break;
       }
@@ -261,9 +226,9 @@ BindResult load_mapper(const SourceFile& source, const MachineShape& shape, Eval
 
 const std::vector<std::string>& Mapper::log() const { return state_->log; }
 
-std::vector<ProcKind> Mapper::processor_kinds(std::string_view task) const {
+std::vector<ProcWord> Mapper::processor_kinds(std::string_view task) const {
   auto it = find_exact_or_star(unit_->task_rules, task);
-  return it == unit_->task_rules.end() ? std::vector<ProcKind>{} : it->second.first;
+  return it == unit_->task_rules.end() ? std::vector<ProcWord>{} : it->second.first;
 }
 
 SourceLoc Mapper::task_rule_loc(std::string_view task) const {
@@ -272,31 +237,33 @@ SourceLoc Mapper::task_rule_loc(std::string_view task) const {
 }
 
 std::vector<Mapper::MemoryCandidate> Mapper::memory_candidates(std::string_view task, const ArgumentView& arg,
-                                                               ProcKind proc) const {
+                                                               kinds::ProcKind proc) const {
   std::vector<MemoryCandidate> out;
   visit_in_order(
       unit_->memory_rules, task, arg, [](const MemoryRule& r) -> const Key& { return r.proc; },
-      [&](const std::string& k) { return k == to_string(proc); },
+      [&](const std::string& k) { return k == kinds::to_string(proc); },
       [&](const MemoryRule& r) {
-        for (MemKind m : r.memories)
-          if (std::none_of(out.begin(), out.end(), [&](const MemoryCandidate& c) { return c.kind == m; }))
+        for (MemWord m : r.memories)
+          if (std::none_of(out.begin(), out.end(), [&](const MemoryCandidate& c) { return c.memory == m; }))
             out.push_back(MemoryCandidate{m, r.loc});
         return false;
       });
   return out;
 }
 
-std::vector<MemKind> Mapper::memory_priority(std::string_view task, const ArgumentView& arg, ProcKind proc) const {
-  std::vector<MemKind> out;
-  for (const MemoryCandidate& c : memory_candidates(task, arg, proc)) out.push_back(c.kind);
+std::vector<MemWord> Mapper::memory_priority(std::string_view task, const ArgumentView& arg,
+                                             kinds::ProcKind proc) const {
+  std::vector<MemWord> out;
+  for (const MemoryCandidate& c : memory_candidates(task, arg, proc)) out.push_back(c.memory);
   return out;
 }
 
-Layout Mapper::layout(std::string_view task, const ArgumentView& arg, MemKind mem, ProcKind proc) const {
-  Layout found;
+LayoutChoice Mapper::layout(std::string_view task, const ArgumentView& arg, kinds::MemKind mem,
+                            kinds::ProcKind proc) const {
+  LayoutChoice found;
   visit_in_order(
       unit_->layout_rules, task, arg, [](const LayoutRule& r) -> const Key& { return r.kind; },
-      [&](const std::string& k) { return k == to_string(mem) || k == to_string(proc); },
+      [&](const std::string& k) { return k == kinds::to_string(mem) || k == kinds::to_string(proc); },
       [&](const LayoutRule& r) {
         found = r.layout;
         return true;
@@ -320,10 +287,10 @@ bool Mapper::control_replicated(std::string_view task) const {
   return unit_->control_replicated.count(task) || unit_->control_replicated.count("*");
 }
 
-PlacementResult Mapper::place(const TaskView& task, ProcKind kind, bool index_launch) const {
+PlacementResult Mapper::place(const TaskView& task, kinds::ProcKind kind, bool index_launch) const {
   const auto& maps = index_launch ? unit_->index_maps : unit_->single_maps;
   auto it = maps.find(task.name);
-  if (it == maps.end()) it = maps.find(to_string(kind));
+  if (it == maps.end()) it = maps.find(kinds::to_string(kind));
   if (it == maps.end()) it = maps.find("*");
   PlacementResult result;
   if (it == maps.end()) return result;
@@ -364,14 +331,14 @@ PlacementResult Mapper::place(const TaskView& task, ProcKind kind, bool index_la
     }
     const ProcessorsValue& p = v.as_procs();
     if (p.kind != kind) {
-      std::string what = p.is_set ? fmt::format("a set of {} processors", to_string(p.kind))
-                                  : fmt::format("a {} processor", to_string(p.kind));
+      std::string what = p.is_set ? fmt::format("a set of {} processors", kinds::to_string(p.kind))
+                                  : fmt::format("a {} processor", kinds::to_string(p.kind));
       result.error = Diagnostic{
           DiagId::wrong_processor_kind,
           Severity::Error,
           file,
           return_loc,
-          fmt::format(fmt::runtime(diag_format(DiagId::wrong_processor_kind)), def.name, what, to_string(kind)) +
+          fmt::format(fmt::runtime(diag_format(DiagId::wrong_processor_kind)), def.name, what, kinds::to_string(kind)) +
               context(),
           {}};
       return result;

@@ -364,9 +364,13 @@ class Parser {
     } while (accept(Tok::Comma));
     return keys;
   }
+  // `what` is "a processor kind" or "a memory kind"; the message lists the words.
   void kind_list(Stmt& s, Tok kind, std::string_view what) {
+    std::string expected = std::string(what) + " (";
+    for (std::string_view w : kind_words(kind)) expected += std::string(w) + ", ";
+    expected.replace(expected.size() - 2, 2, ")");
     do {
-      const Token& k = expect(kind, what);
+      const Token& k = expect(kind, expected);
       s.kinds.push_back(k.text);
       Key key;
       key.kind = kind == Tok::ProcKind ? Key::Kind::ProcKind : Key::Kind::MemKind;
@@ -382,7 +386,7 @@ class Parser {
       case Tok::KwTask: {
         auto s = make(StmtKind::TaskRule, kw.loc);
         s->keys = name_list(false);
-        kind_list(*s, Tok::ProcKind, "a processor kind (CPU, GPU, OMP, IO, PY, PROC)");
+        kind_list(*s, Tok::ProcKind, "a processor kind");
         end_statement(*s);
         return s;
       }
@@ -395,7 +399,7 @@ class Parser {
           s->proc.kind = Key::Kind::ProcKind;
           s->proc.text = expect(Tok::ProcKind, "a processor kind or '*'").text;
         }
-        kind_list(*s, Tok::MemKind, "a memory kind (SYSMEM, FBMEM, ZCMEM, RDMEM, SOCKMEM, VIRTUAL)");
+        kind_list(*s, Tok::MemKind, "a memory kind");
         end_statement(*s);
         return s;
       }

@@ -14,13 +14,13 @@ namespace mage::dsl {
 
 struct MemoryRule {
   Key task, region, proc;
-  std::vector<MemKind> memories;
+  std::vector<MemWord> memories;
   SourceLoc loc;
 };
 
 struct LayoutRule {
   Key task, region, kind;
-  Layout layout;
+  LayoutChoice layout;
 };
 
 struct CollectRule {
@@ -39,7 +39,7 @@ class Unit {
   Resolution resolution;
 
   // Rule tables (later duplicates already dropped: the first rule with a key wins).
-  std::map<std::string, std::pair<std::vector<ProcKind>, SourceLoc>, std::less<>> task_rules;  // "*" included
+  std::map<std::string, std::pair<std::vector<ProcWord>, SourceLoc>, std::less<>> task_rules;  // "*" included
   std::vector<MemoryRule> memory_rules;
   std::vector<LayoutRule> layout_rules;
   std::map<std::string, int64_t, std::less<>> instance_limits;  // "*" included

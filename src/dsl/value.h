@@ -16,12 +16,12 @@ struct Value;
 using Tuple = std::vector<Value>;
 
 struct SpaceValue {
-  ProcKind kind;
+  kinds::ProcKind kind;
   MachineSpace space;
 };
 
 struct ProcessorsValue {
-  ProcKind kind;
+  kinds::ProcKind kind;
   std::vector<ProcessorId> procs;
   bool is_set = false;  // produced with `*`
 };

@@ -4,7 +4,6 @@
 #include <chrono>
 #include <ctime>
 #include <new>
-#include <set>
 #include <variant>
 
 #include "eval/detail.h"
@@ -59,11 +58,8 @@ Result pipeline(const Prepared& p) {
   std::optional<dsl::Mapper> mapper;
   if (has_mapper) {
     t = Clock::now();
-    std::set<std::string, std::less<>> tasks, regions;
-    for (const auto& k : program.tasks) tasks.insert(k.name);
-    for (const auto& g : program.regions) regions.insert(g.name);
-    for (const auto& q : program.partitions) regions.insert(q.name);
-    append(r.diagnostics, dsl::check_names(*compiled.unit, tasks, regions));
+    const program::Program::MapperNames names = program.mapper_names();
+    append(r.diagnostics, dsl::check_names(*compiled.unit, names.tasks, names.data));
     dsl::BindResult bound = dsl::Mapper::bind(compiled.unit, mapping::shape_of(machine));
     append(r.diagnostics, bound.diagnostics);
     r.timing.compile_s += since(t);

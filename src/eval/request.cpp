@@ -128,10 +128,10 @@ ResolvedText resolve_with_text(const Request& r) {
     res.params = *r.params;
   } else {
     res.params.nodes = m.nodes();
-    res.params.gpus_per_node = m.procs_per_node(machine::ProcKind::GPU);
+    res.params.gpus_per_node = m.procs_per_node(kinds::ProcKind::GPU);
     res.params.ranks_per_node = m.ranks_per_node();
-    res.params.cpus_per_node = m.procs_per_node(machine::ProcKind::CPU);
-    res.params.omps_per_node = m.procs_per_node(machine::ProcKind::OMP);
+    res.params.cpus_per_node = m.procs_per_node(kinds::ProcKind::CPU);
+    res.params.omps_per_node = m.procs_per_node(kinds::ProcKind::OMP);
     res.params.scale = r.scale;
     res.params.iterations = r.iterations;
   }

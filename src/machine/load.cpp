@@ -16,6 +16,11 @@
 
 namespace mage::machine {
 
+using kinds::kMemKinds;
+using kinds::kProcKinds;
+using kinds::MemKind;
+using kinds::ProcKind;
+
 namespace {
 
 constexpr int kMaxNodes = 4096;
@@ -209,10 +214,10 @@ class Reader {
                      join(names)));
   }
   ProcKind proc_kind(const toml::node& n, std::string_view key) const {
-    return kind<ProcKind>(n, key, parse_proc_kind, kProcKinds, "processor");
+    return kind<ProcKind>(n, key, kinds::parse_proc_kind, kProcKinds, "processor");
   }
   MemKind mem_kind(const toml::node& n, std::string_view key) const {
-    return kind<MemKind>(n, key, parse_mem_kind, kMemKinds, "memory");
+    return kind<MemKind>(n, key, kinds::parse_mem_kind, kMemKinds, "memory");
   }
   // A word from a fixed list, or the fallback when the key is absent.
   template <typename T>

@@ -1,4 +1,4 @@
-// Kinds, and the Machine built from a validated spec with its queries.
+// Names, and the Machine built from a validated spec with its queries.
 #include "machine/machine.h"
 
 #include <fmt/format.h>
@@ -9,39 +9,12 @@
 
 namespace mage::machine {
 
-// ---- Kinds ------------------------------------------------------------------------------
+using kinds::kMemKinds;
+using kinds::kProcKinds;
+using kinds::MemKind;
+using kinds::ProcKind;
 
-std::string_view to_string(ProcKind kind) {
-  switch (kind) {
-    case ProcKind::CPU:
-      return "CPU";
-    case ProcKind::GPU:
-      return "GPU";
-    case ProcKind::OMP:
-      return "OMP";
-    case ProcKind::IO:
-      return "IO";
-    case ProcKind::PY:
-      return "PY";
-  }
-  return "?";
-}
-
-std::string_view to_string(MemKind kind) {
-  switch (kind) {
-    case MemKind::SYSMEM:
-      return "SYSMEM";
-    case MemKind::FBMEM:
-      return "FBMEM";
-    case MemKind::ZCMEM:
-      return "ZCMEM";
-    case MemKind::RDMEM:
-      return "RDMEM";
-    case MemKind::SOCKMEM:
-      return "SOCKMEM";
-  }
-  return "?";
-}
+// ---- Names of the machine's own words -----------------------------------------------------
 
 std::string_view to_string(Per per) {
   switch (per) {
@@ -67,18 +40,6 @@ std::string_view to_string(Reach reach) {
       return "all";
   }
   return "?";
-}
-
-std::optional<ProcKind> parse_proc_kind(std::string_view name) {
-  for (ProcKind k : kProcKinds)
-    if (to_string(k) == name) return k;
-  return std::nullopt;
-}
-
-std::optional<MemKind> parse_mem_kind(std::string_view name) {
-  for (MemKind k : kMemKinds)
-    if (to_string(k) == name) return k;
-  return std::nullopt;
 }
 
 // ---- Sharing processors among ranks -----------------------------------------------------
@@ -113,9 +74,6 @@ std::optional<RankShare> rank_share(const ProcessorSpec& p, int sockets, int ran
 // ---- Building ---------------------------------------------------------------------------
 
 namespace {
-
-size_t kind_index(ProcKind k) { return static_cast<size_t>(k); }
-size_t kind_index(MemKind k) { return static_cast<size_t>(k); }
 
 const ProcessorSpec* find(const MachineSpec& s, ProcKind k) {
   for (const auto& p : s.processors)
@@ -162,13 +120,13 @@ Machine build_machine(MachineSpec spec) {
   // Processors of one node, with local ids.
   std::vector<Processor> local_procs;
   for (ProcKind kind : kProcKinds) {
-    m.first_proc_of_kind_[kind_index(kind)] = static_cast<int>(local_procs.size());
+    m.first_proc_of_kind_[kinds::index(kind)] = static_cast<int>(local_procs.size());
     const ProcessorSpec* p = find(s, kind);
     if (!p) continue;
     const int total = detail::node_count(*p, S, R);
     const detail::RankShare share = detail::rank_share(*p, S, R).value();
-    m.procs_per_rank_[kind_index(kind)] = share.per_rank;
-    m.procs_per_node_[kind_index(kind)] = share.per_rank * R;
+    m.procs_per_rank_[kinds::index(kind)] = share.per_rank;
+    m.procs_per_node_[kinds::index(kind)] = share.per_rank * R;
     for (int r = 0; r < R; ++r) {
       for (int j = 0; j < share.per_rank; ++j) {
         Processor q;
@@ -192,17 +150,17 @@ Machine build_machine(MachineSpec spec) {
       }
     }
   }
-  const int gpus = m.procs_per_node_[kind_index(ProcKind::GPU)];
-  const int gpu0 = m.first_proc_of_kind_[kind_index(ProcKind::GPU)];
+  const int gpus = m.procs_per_node_[kinds::index(ProcKind::GPU)];
+  const int gpu0 = m.first_proc_of_kind_[kinds::index(ProcKind::GPU)];
 
   // Memories of one node.
   std::vector<Memory> local_mems;
   for (MemKind kind : kMemKinds) {
-    m.first_mem_of_kind_[kind_index(kind)] = static_cast<int>(local_mems.size());
+    m.first_mem_of_kind_[kinds::index(kind)] = static_cast<int>(local_mems.size());
     const MemorySpec* ms = find(s, kind);
     if (!ms || (ms->multi_node_only && s.nodes == 1)) continue;
     const int count = ms->per == Per::Socket ? S : ms->per == Per::Gpu ? gpus : 1;
-    m.mems_per_node_[kind_index(kind)] = count;
+    m.mems_per_node_[kinds::index(kind)] = count;
     for (int i = 0; i < count; ++i) {
       Memory mem;
       mem.id = MemId{static_cast<int32_t>(local_mems.size())};
@@ -227,7 +185,7 @@ Machine build_machine(MachineSpec spec) {
   // Which memories each processor of a node reaches.
   std::vector<std::vector<Access>> local_access(static_cast<size_t>(P));
   for (const Processor& p : local_procs) {
-    auto& list = local_access[static_cast<size_t>(p.id.value)];
+    auto& list = local_access[p.id.index()];
     for (const AffinitySpec& a : s.affinities) {
       if (a.proc != p.kind) continue;
       for (const Memory& mem : local_mems) {
@@ -303,7 +261,7 @@ Machine build_machine(MachineSpec spec) {
       p.node = node;
       p.rank = node * R + lp.rank;
       m.processors_.push_back(p);
-      std::vector<Access> list = local_access[static_cast<size_t>(lp.id.value)];
+      std::vector<Access> list = local_access[lp.id.index()];
       for (Access& a : list) {
         a.proc = p.id;
         a.mem = MemId{node * M + a.mem.value};
@@ -322,9 +280,9 @@ Machine build_machine(MachineSpec spec) {
 
 // ---- Queries ----------------------------------------------------------------------------
 
-int Machine::procs_per_node(ProcKind kind) const { return procs_per_node_[kind_index(kind)]; }
-int Machine::procs_per_rank(ProcKind kind) const { return procs_per_rank_[kind_index(kind)]; }
-int Machine::mems_per_node(MemKind kind) const { return mems_per_node_[kind_index(kind)]; }
+int Machine::procs_per_node(ProcKind kind) const { return procs_per_node_[kinds::index(kind)]; }
+int Machine::procs_per_rank(ProcKind kind) const { return procs_per_rank_[kinds::index(kind)]; }
+int Machine::mems_per_node(MemKind kind) const { return mems_per_node_[kinds::index(kind)]; }
 
 ProcId Machine::processor_at(ProcKind kind, int rank, int index_in_rank) const {
   const int per_rank = procs_per_rank(kind);
@@ -333,7 +291,7 @@ ProcId Machine::processor_at(ProcKind kind, int rank, int index_in_rank) const {
                                         to_string(kind), rank, index_in_rank, ranks(), per_rank));
   const int node = rank / ranks_per_node();
   const int local_rank = rank % ranks_per_node();
-  return ProcId{node * procs_per_node_total_ + first_proc_of_kind_[kind_index(kind)] + local_rank * per_rank +
+  return ProcId{node * procs_per_node_total_ + first_proc_of_kind_[kinds::index(kind)] + local_rank * per_rank +
                 index_in_rank};
 }
 
@@ -349,7 +307,7 @@ std::vector<ProcId> Machine::processors_of(ProcKind kind) const {
 std::vector<ProcId> Machine::processors_of(ProcKind kind, int node) const {
   std::vector<ProcId> out;
   if (node < 0 || node >= nodes()) return out;
-  const int first = node * procs_per_node_total_ + first_proc_of_kind_[kind_index(kind)];
+  const int first = node * procs_per_node_total_ + first_proc_of_kind_[kinds::index(kind)];
   for (int i = 0; i < procs_per_node(kind); ++i) out.push_back(ProcId{first + i});
   return out;
 }
@@ -366,12 +324,12 @@ std::vector<MemId> Machine::memories_of(MemKind kind) const {
 std::vector<MemId> Machine::memories_of(MemKind kind, int node) const {
   std::vector<MemId> out;
   if (node < 0 || node >= nodes()) return out;
-  const int first = node * mems_per_node_total_ + first_mem_of_kind_[kind_index(kind)];
+  const int first = node * mems_per_node_total_ + first_mem_of_kind_[kinds::index(kind)];
   for (int i = 0; i < mems_per_node(kind); ++i) out.push_back(MemId{first + i});
   return out;
 }
 
-std::span<const Access> Machine::accessible(ProcId proc) const { return access_.at(static_cast<size_t>(proc.value)); }
+std::span<const Access> Machine::accessible(ProcId proc) const { return access_.at(proc.index()); }
 
 std::optional<Access> Machine::access(ProcId proc, MemId mem) const {
   for (const Access& a : accessible(proc))
@@ -435,7 +393,7 @@ std::optional<std::vector<Channel>> Machine::route(MemId src, MemId dst) const {
     return hops(a.node, path);
   }
   if (!spec_.network.present || mems_per_node(spec_.network.endpoint) == 0) return std::nullopt;
-  const int endpoint = first_mem_of_kind_[kind_index(spec_.network.endpoint)];
+  const int endpoint = first_mem_of_kind_[kinds::index(spec_.network.endpoint)];
   const auto& out_path = local_path(src.value % M, endpoint);
   const auto& in_path = local_path(endpoint, dst.value % M);
   if (out_path.empty() || in_path.empty()) return std::nullopt;

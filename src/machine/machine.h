@@ -20,24 +20,12 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "kinds/kinds.h"
+
 namespace mage::machine {
 
 // ---- Kinds ------------------------------------------------------------------------------
-
-// Processor and memory kinds, spelled as the mapping language spells them.
-enum class ProcKind { CPU, GPU, OMP, IO, PY };
-enum class MemKind { SYSMEM, FBMEM, ZCMEM, RDMEM, SOCKMEM };
-
-inline constexpr std::array<ProcKind, 5> kProcKinds{ProcKind::CPU, ProcKind::GPU, ProcKind::OMP, ProcKind::IO,
-                                                    ProcKind::PY};
-inline constexpr std::array<MemKind, 5> kMemKinds{MemKind::SYSMEM, MemKind::FBMEM, MemKind::ZCMEM, MemKind::RDMEM,
-                                                  MemKind::SOCKMEM};
-
-std::string_view to_string(ProcKind kind);
-std::string_view to_string(MemKind kind);
-// Exact, case-sensitive names ("GPU", "FBMEM"); nullopt for anything else.
-std::optional<ProcKind> parse_proc_kind(std::string_view name);
-std::optional<MemKind> parse_mem_kind(std::string_view name);
+// Processors and memories are of the kinds kinds::ProcKind and kinds::MemKind.
 
 // How many instances of a processor or memory a node has: one per node, per socket, per
 // GPU (memories only: FBMEM), or per rank (processors only: e.g. one IO processor per process).
@@ -52,22 +40,14 @@ std::string_view to_string(Reach reach);
 
 // Index into Machine::processors() / Machine::memories(). Ids are dense, start at 0 and are
 // the same every time the same file is loaded with the same overrides.
-struct ProcId {
-  int32_t value = -1;
-  friend bool operator==(ProcId, ProcId) = default;
-  friend auto operator<=>(ProcId, ProcId) = default;
-};
-struct MemId {
-  int32_t value = -1;
-  friend bool operator==(MemId, MemId) = default;
-  friend auto operator<=>(MemId, MemId) = default;
-};
+using ProcId = kinds::Id<struct ProcTag>;
+using MemId = kinds::Id<struct MemTag>;
 
 // ---- Instances --------------------------------------------------------------------------
 
 struct Processor {
   ProcId id;
-  ProcKind kind = ProcKind::CPU;
+  kinds::ProcKind kind = kinds::ProcKind::CPU;
   int node = 0;
   int rank = 0;           // global rank: node * ranks_per_node + rank within the node
   int index = 0;          // among the node's processors of this kind (the N in "node 0 GPU N")
@@ -84,7 +64,7 @@ struct Processor {
 
 struct Memory {
   MemId id;
-  MemKind kind = MemKind::SYSMEM;
+  kinds::MemKind kind = kinds::MemKind::SYSMEM;
   int node = 0;
   int index = 0;  // among the node's memories of this kind (the N in "node 0 FBMEM N")
   Per per = Per::Node;
@@ -118,7 +98,7 @@ struct Channel {
 // the line of the entry in its file (0 when unknown).
 
 struct ProcessorSpec {
-  ProcKind kind = ProcKind::CPU;
+  kinds::ProcKind kind = kinds::ProcKind::CPU;
   Per per = Per::Node;
   int count = 0;  // per node, socket or rank, as `per` says
   int cores = 1;
@@ -127,7 +107,7 @@ struct ProcessorSpec {
   int line = 0;
 };
 struct MemorySpec {
-  MemKind kind = MemKind::SYSMEM;
+  kinds::MemKind kind = kinds::MemKind::SYSMEM;
   Per per = Per::Node;
   uint64_t capacity_bytes = 0;
   double bandwidth = 0;
@@ -135,22 +115,22 @@ struct MemorySpec {
   int line = 0;
 };
 struct AffinitySpec {
-  ProcKind proc = ProcKind::CPU;
-  MemKind mem = MemKind::SYSMEM;
+  kinds::ProcKind proc = kinds::ProcKind::CPU;
+  kinds::MemKind mem = kinds::MemKind::SYSMEM;
   Reach reach = Reach::Own;
   double bandwidth = 0, latency = 0;
   int line = 0;
 };
 struct ChannelSpec {
-  std::vector<MemKind> between, and_;  // every instance of a `between` kind <-> every other
-                                       // instance of an `and` kind, on the same node
+  std::vector<kinds::MemKind> between, and_;  // every instance of a `between` kind <-> every other
+                                              // instance of an `and` kind, on the same node
   double bandwidth = 0, latency = 0;
   int line = 0;
 };
 struct NetworkSpec {
   double bandwidth = 0;  // bytes/s a node injects into (and receives from) the network
   double latency = 0;
-  MemKind endpoint = MemKind::SYSMEM;  // memory that inter-node copies leave from / arrive in
+  kinds::MemKind endpoint = kinds::MemKind::SYSMEM;  // memory that inter-node copies leave from / arrive in
   bool present = false;
 };
 struct MachineSpec {
@@ -183,31 +163,31 @@ class Machine {
 
   // Processors, ordered by node, then kind (CPU, GPU, OMP, IO, PY), then index.
   std::span<const Processor> processors() const { return processors_; }
-  const Processor& processor(ProcId id) const { return processors_.at(static_cast<size_t>(id.value)); }
-  bool has(ProcKind kind) const { return procs_per_rank(kind) > 0; }
-  int procs_per_node(ProcKind kind) const;
-  int procs_per_rank(ProcKind kind) const;
+  const Processor& processor(ProcId id) const { return processors_.at(id.index()); }
+  bool has(kinds::ProcKind kind) const { return procs_per_rank(kind) > 0; }
+  int procs_per_node(kinds::ProcKind kind) const;
+  int procs_per_rank(kinds::ProcKind kind) const;
   // The processor the mapping language calls (rank, i) in Machine(kind); throws
   // std::out_of_range if there is none.
-  ProcId processor_at(ProcKind kind, int rank, int index_in_rank) const;
+  ProcId processor_at(kinds::ProcKind kind, int rank, int index_in_rank) const;
   // All processors of a kind, in (rank, index) order; or those of one node.
-  std::vector<ProcId> processors_of(ProcKind kind) const;
-  std::vector<ProcId> processors_of(ProcKind kind, int node) const;
+  std::vector<ProcId> processors_of(kinds::ProcKind kind) const;
+  std::vector<ProcId> processors_of(kinds::ProcKind kind, int node) const;
 
   // Memories, ordered by node, then kind (SYSMEM, FBMEM, ZCMEM, RDMEM, SOCKMEM), then index.
   std::span<const Memory> memories() const { return memories_; }
-  const Memory& memory(MemId id) const { return memories_.at(static_cast<size_t>(id.value)); }
-  bool has(MemKind kind) const { return mems_per_node(kind) > 0; }
-  int mems_per_node(MemKind kind) const;
-  std::vector<MemId> memories_of(MemKind kind) const;
-  std::vector<MemId> memories_of(MemKind kind, int node) const;
+  const Memory& memory(MemId id) const { return memories_.at(id.index()); }
+  bool has(kinds::MemKind kind) const { return mems_per_node(kind) > 0; }
+  int mems_per_node(kinds::MemKind kind) const;
+  std::vector<MemId> memories_of(kinds::MemKind kind) const;
+  std::vector<MemId> memories_of(kinds::MemKind kind, int node) const;
 
   // The memories a processor can access directly: highest bandwidth first, then by id.
   std::span<const Access> accessible(ProcId proc) const;
   std::optional<Access> access(ProcId proc, MemId mem) const;
   // The instance of `kind` that `proc` reaches fastest (its own FBMEM, its socket's SOCKMEM,
   // the node's SYSMEM); nullopt if it can access none ("not visible" in the mapping language).
-  std::optional<MemId> best_memory(ProcId proc, MemKind kind) const;
+  std::optional<MemId> best_memory(ProcId proc, kinds::MemKind kind) const;
   // The processors that can access `mem` directly, by id.
   std::vector<ProcId> accessors(MemId mem) const;
 
@@ -235,11 +215,12 @@ class Machine {
   std::vector<Memory> memories_;
   int procs_per_node_total_ = 0;
   int mems_per_node_total_ = 0;
-  std::array<int, 5> procs_per_node_{};  // by ProcKind
-  std::array<int, 5> procs_per_rank_{};
-  std::array<int, 5> first_proc_of_kind_{};  // local index of the first processor of a kind
-  std::array<int, 5> mems_per_node_{};       // by MemKind
-  std::array<int, 5> first_mem_of_kind_{};
+  // By kind (kinds::index).
+  std::array<int, kinds::kProcKinds.size()> procs_per_node_{};
+  std::array<int, kinds::kProcKinds.size()> procs_per_rank_{};
+  std::array<int, kinds::kProcKinds.size()> first_proc_of_kind_{};  // local index of the first processor of a kind
+  std::array<int, kinds::kMemKinds.size()> mems_per_node_{};
+  std::array<int, kinds::kMemKinds.size()> first_mem_of_kind_{};
   std::vector<std::vector<Access>> access_;  // by local processor index, memory ids local
   std::vector<Link> links_;                  // local src * mems_per_node + local dst
   std::vector<std::vector<int>> routes_;     // same indexing: local memory path, both ends

@@ -6,6 +6,11 @@
 
 namespace mage::machine {
 
+using kinds::kMemKinds;
+using kinds::kProcKinds;
+using kinds::MemKind;
+using kinds::ProcKind;
+
 namespace {
 
 std::string flops(double v) {

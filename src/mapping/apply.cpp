@@ -1,8 +1,7 @@
-// apply() and apply_default(): map every point task of a graph, in graph order (a parent
+// shape_of(), apply() and apply_default(): map every point task of a graph, in graph order (a parent
 // always precedes its children), by the policies of MappingRun.
 #include <fmt/format.h>
 
-#include "mapping/kinds.h"
 #include "mapping/mapping_run.h"
 
 namespace mage::mapping {
@@ -23,6 +22,14 @@ std::string_view to_string(MappingErrorKind k) {
   return "?";
 }
 
+dsl::MachineShape shape_of(const machine::Machine& m) {
+  dsl::MachineShape shape;
+  shape.ranks = m.ranks();
+  for (kinds::ProcKind k : kinds::kProcKinds)
+    if (int n = m.procs_per_rank(k); n > 0) shape.procs_per_rank[k] = n;
+  return shape;
+}
+
 namespace detail {
 
 MappingRun::MappingRun(const program::Program& program, const program::TaskGraph& graph,
@@ -36,29 +43,27 @@ MappingRun::MappingRun(const program::Program& program, const program::TaskGraph
   launches_.resize(program_.launches.size());
   view_index_.assign(graph_.size(), -1);
 
-  for (machine::ProcKind k : machine::kProcKinds) {
-    procs_of_kind_[index(k)] = machine_.processors_of(k);
+  for (kinds::ProcKind k : kinds::kProcKinds) {
+    procs_of_kind_[kinds::index(k)] = machine_.processors_of(k);
     for (int node = 0; node < machine_.nodes(); ++node)
-      procs_of_kind_on_node_[index(k)].push_back(machine_.processors_of(k, node));
+      procs_of_kind_on_node_[kinds::index(k)].push_back(machine_.processors_of(k, node));
   }
   for (const machine::Processor& p : machine_.processors()) {
-    std::array<int32_t, machine::kMemKinds.size()> best{};
-    for (machine::MemKind m : machine::kMemKinds) {
-      auto id = machine_.best_memory(p.id, m);
-      best[index(m)] = id ? id->value : -1;
-    }
+    std::array<machine::MemId, kinds::kMemKinds.size()> best{};
+    for (kinds::MemKind m : kinds::kMemKinds)
+      best[kinds::index(m)] = machine_.best_memory(p.id, m).value_or(machine::MemId{});
     best_memory_.push_back(best);
   }
-  for (const machine::Processor& p : machine_.processors()) default_memory_.push_back(default_memory(p.id).value);
+  for (const machine::Processor& p : machine_.processors()) default_memory_.push_back(default_memory(p.id));
 
   // The top-level task: CPU 0 of node 0, or the machine's first processor.
   machine::ProcId top =
-      machine_.has(machine::ProcKind::CPU) ? machine_.processor_at(machine::ProcKind::CPU, 0, 0) : machine::ProcId{0};
+      machine_.has(kinds::ProcKind::CPU) ? machine_.processor_at(kinds::ProcKind::CPU, 0, 0) : machine::ProcId{0};
   plan_.top_level_processor = top;
   top_view_.name = "top_level";
   if (!machine_.processors().empty()) {
     const machine::Processor& p = machine_.processor(top);
-    top_view_.kind = to_dsl(p.kind);
+    top_view_.kind = p.kind;
     top_view_.processor = dsl::ProcessorId{p.rank, p.index_in_rank};
   }
 }
@@ -75,7 +80,7 @@ TaskKindPolicy MappingRun::select_task_kind_policy(const program::TaskKind& task
 std::string MappingRun::task_name(program::PointTaskId t) const { return program_.task_of(launch_of(t)).name; }
 
 std::string MappingRun::point_name(program::PointTaskId t) const {
-  return program::to_string(graph_.tasks[static_cast<size_t>(t)].point);
+  return program::to_string(graph_.tasks[t.index()].point);
 }
 
 void MappingRun::fail(MappingErrorKind kind, program::PointTaskId t, dsl::SourceLoc loc,
@@ -92,7 +97,7 @@ void MappingRun::fail(MappingErrorKind kind, program::PointTaskId t, dsl::Source
 }
 
 const dsl::TaskView& MappingRun::view_of(program::PointTaskId t) {
-  const program::PointTask& pt = graph_.tasks[static_cast<size_t>(t)];
+  const program::PointTask& pt = graph_.tasks[t.index()];
   const program::Launch& l = launch_of(t);
   scratch_.name = program_.task_of(l).name;  // reuses the string's storage
   scratch_.ipoint.assign(pt.point.c.begin(), pt.point.c.begin() + pt.point.dim);
@@ -100,19 +105,18 @@ const dsl::TaskView& MappingRun::view_of(program::PointTaskId t) {
     scratch_.ispace.assign(l.domain.extent.begin(), l.domain.extent.begin() + l.domain.dim);
   else
     scratch_.ispace.clear();
-  scratch_.parent =
-      pt.parent < 0 ? &top_view_ : &views_[static_cast<size_t>(view_index_[static_cast<size_t>(pt.parent)])];
+  scratch_.parent = !pt.parent.valid() ? &top_view_ : &views_[static_cast<size_t>(view_index_[pt.parent.index()])];
   scratch_.kind.reset();
   scratch_.processor.reset();
   return scratch_;
 }
 
 void MappingRun::remember_view(program::PointTaskId t, const TaskPlacement& placed) {
-  const auto u = static_cast<size_t>(t);
+  const auto u = t.index();
   if (graph_.child_start[u + 1] == graph_.child_start[u]) return;  // no children: nobody asks for it
   dsl::TaskView v = view_of(t);
   const machine::Processor& p = machine_.processor(placed.processor);
-  v.kind = to_dsl(p.kind);
+  v.kind = p.kind;
   v.processor = dsl::ProcessorId{p.rank, p.index_in_rank};
   view_index_[u] = static_cast<int32_t>(views_.size());
   views_.push_back(std::move(v));
@@ -130,7 +134,7 @@ ApplyResult MappingRun::run() {
       const program::PointTask& pt = graph_.tasks[u];
       if (pt.parent >= static_cast<program::PointTaskId>(u))
         throw std::logic_error("a point task precedes its parent in the task graph");
-      const program::Launch& l = program_.launches.at(static_cast<size_t>(pt.launch));
+      const program::Launch& l = program_.launches.at(pt.launch.index());
       const program::TaskKind& task = program_.task_of(l);
       const KindChoice& kind = select_processor_kind(l.task, t);
       TaskPlacement& tp = plan_.tasks[u];

@@ -37,8 +37,7 @@
 //   (no access) needs no instance and is always VIRTUAL, whatever the rules say (Legion
 //   does not map NO_ACCESS requirements).
 // - Layout: the Layout rule for (task, argument, chosen memory kind or processor kind),
-//   else SOA, F order. `Align==N` and `Align>=N` (and `>`) record N as alignment;
-//   other comparisons and No_Align record 0.
+//   else SOA, F order (dsl::LayoutChoice says what each constraint asks).
 // - CollectMemory: recorded per argument when a rule matches it; the simulator applies it
 //   to read-only copies only.
 #pragma once
@@ -56,29 +55,19 @@
 
 namespace mage::mapping {
 
-// Layout of an instance.
-struct Layout {
-  bool soa = true;        // false: AOS (record-major)
-  bool c_order = false;   // false: F order (first index fastest)
-  int64_t alignment = 0;  // bytes; 0: none requested
-  bool compact = false;   // Compact: one dense instance even for a sparse piece
-  bool exact = false;     // Exact: exactly the piece, no larger instance may be reused
-  friend bool operator==(const Layout&, const Layout&) = default;
-};
-
 // Where one region argument of one point task lives.
 struct ArgPlacement {
-  bool is_virtual = false;    // VIRTUAL: no instance (inner tasks, NA-only arguments)
-  machine::MemId memory{-1};  // when !is_virtual
-  Layout layout;
+  bool is_virtual = false;  // VIRTUAL: no instance (inner tasks, NA-only arguments)
+  machine::MemId memory;    // when !is_virtual
+  kinds::Layout layout;
   bool collect = false;      // CollectMemory: read-only copy dropped after the task
   int memory_rule_line = 0;  // the Region rule that chose the memory (0: default)
   int layout_rule_line = 0;  // the Layout rule (0: default)
 };
 
 struct TaskPlacement {
-  program::ProcKind kind = program::ProcKind::CPU;
-  machine::ProcId processor{-1};
+  kinds::ProcKind kind = kinds::ProcKind::CPU;
+  machine::ProcId processor;
   std::vector<ArgPlacement> args;  // by argument index
   int placement_rule_line = 0;     // the IndexTaskMap/SingleTaskMap rule (0: default placement)
   bool from_set = false;           // the mapping function returned a set; its first processor was taken
@@ -88,15 +77,15 @@ struct TaskPlacement {
 struct TaskKindPolicy {
   std::optional<int64_t> instance_limit;  // InstanceLimit: mapped-but-unfinished per processor (docs/calibration.md)
   bool control_replicated = false;
-  std::optional<program::ProcKind> kind;  // the kind its point tasks run on (none if it has no point task)
-  int kind_rule_line = 0;                 // the Task rule that chose it (0: default)
+  std::optional<kinds::ProcKind> kind;  // the kind its point tasks run on (none if it has no point task)
+  int kind_rule_line = 0;               // the Task rule that chose it (0: default)
 };
 
 struct Plan {
-  std::vector<TaskPlacement> tasks;         // indexed by program::PointTaskId
-  std::vector<TaskKindPolicy> task_kinds;   // indexed by program::TaskKindId
-  std::string mapper_name;                  // file name, or "default"
-  machine::ProcId top_level_processor{-1};  // where the top-level task runs (issues top-level launches)
+  std::vector<TaskPlacement> tasks;        // indexed by program::PointTaskId
+  std::vector<TaskKindPolicy> task_kinds;  // indexed by program::TaskKindId
+  std::string mapper_name;                 // file name, or "default"
+  machine::ProcId top_level_processor;     // where the top-level task runs (issues top-level launches)
 };
 
 // What went wrong, for programs that react to errors (the guide, optimizers).

@@ -26,24 +26,18 @@ struct Failure {
 
 // The processor kind of a task kind: chosen once, at its first point task.
 struct KindChoice {
-  program::ProcKind kind = program::ProcKind::CPU;
-  machine::ProcKind machine_kind = machine::ProcKind::CPU;
-  dsl::ProcKind dsl_kind = dsl::ProcKind::CPU;
+  kinds::ProcKind kind = kinds::ProcKind::CPU;
   int rule_line = 0;
 };
 
 // What the rules say about one region argument of one launch, resolved once per launch.
 struct ArgRules {
   dsl::ArgumentView view;
-  bool no_access = false;  // every access is NA: no instance needed
-  struct Candidate {
-    std::optional<machine::MemKind> memory;  // nullopt: VIRTUAL
-    int line = 0;                            // the Region rule (0 if unknown)
-  };
-  std::vector<Candidate> candidates;  // the Region priority list
+  bool no_access = false;                                // every access is NA: no instance needed
+  std::vector<dsl::Mapper::MemoryCandidate> candidates;  // the Region priority list
   bool collect = false;
   // The layout for an instance in a memory of each kind, computed when first needed.
-  std::array<std::optional<std::pair<Layout, int>>, machine::kMemKinds.size()> layouts;
+  std::array<std::optional<dsl::LayoutChoice>, kinds::kMemKinds.size()> layouts;
 };
 
 class MappingRun {
@@ -63,8 +57,8 @@ class MappingRun {
   // ---- (select_memory.cpp)
   ArgPlacement select_memory(program::PointTaskId t, size_t arg, ArgRules& rules, bool inner, const KindChoice& kind,
                              machine::ProcId proc) const;
-  std::pair<Layout, int> select_layout(program::PointTaskId t, ArgRules& rules, machine::MemKind memory,
-                                       const KindChoice& kind) const;
+  dsl::LayoutChoice select_layout(program::PointTaskId t, ArgRules& rules, kinds::MemKind memory,
+                                  const KindChoice& kind) const;
   machine::MemId default_memory(machine::ProcId proc) const;
   std::vector<ArgRules>& launch_rules(program::LaunchId l, const KindChoice& kind);
   // ---- (apply.cpp)
@@ -78,7 +72,7 @@ class MappingRun {
   std::string task_name(program::PointTaskId t) const;
   std::string point_name(program::PointTaskId t) const;
   const program::Launch& launch_of(program::PointTaskId t) const {
-    return program_.launches[static_cast<size_t>(graph_.tasks[static_cast<size_t>(t)].launch)];
+    return program_.launches[graph_.tasks[t.index()].launch.index()];
   }
 
   const program::Program& program_;
@@ -92,10 +86,10 @@ class MappingRun {
   std::vector<std::optional<std::vector<ArgRules>>> launches_;  // by launch
   // Machine tables: processors of a kind (node-major) and per node; the memory of each
   // kind each processor reaches best (-1: none) and its default memory.
-  std::array<std::vector<machine::ProcId>, machine::kProcKinds.size()> procs_of_kind_;
-  std::array<std::vector<std::vector<machine::ProcId>>, machine::kProcKinds.size()> procs_of_kind_on_node_;
-  std::vector<std::array<int32_t, machine::kMemKinds.size()>> best_memory_;
-  std::vector<int32_t> default_memory_;
+  std::array<std::vector<machine::ProcId>, kinds::kProcKinds.size()> procs_of_kind_;
+  std::array<std::vector<std::vector<machine::ProcId>>, kinds::kProcKinds.size()> procs_of_kind_on_node_;
+  std::vector<std::array<machine::MemId, kinds::kMemKinds.size()>> best_memory_;
+  std::vector<machine::MemId> default_memory_;
   // Round-robin counters of the default single-launch placement, per (issuing processor, kind).
   std::unordered_map<int64_t, int64_t> round_robin_;
   // Mapping-function views: the top-level task, and every placed task that has children.

@@ -4,25 +4,11 @@
 #include <fmt/format.h>
 #include <algorithm>
 
-#include "mapping/kinds.h"
 #include "mapping/mapping_run.h"
 
 namespace mage::mapping::detail {
 
 namespace {
-
-Layout convert(const dsl::Layout& l) {
-  Layout out;
-  out.soa = l.soa;
-  out.c_order = l.c_order;
-  out.compact = l.compact;
-  out.exact = l.exact;
-  if (l.align && !l.no_align) {
-    const auto& [op, value] = *l.align;
-    if (op == "==" || op == ">=" || op == ">") out.alignment = value;
-  }
-  return out;
-}
 
 bool no_access(const program::RegionArg& a) {
   return std::all_of(a.access.begin(), a.access.end(),
@@ -34,20 +20,20 @@ bool no_access(const program::RegionArg& a) {
 // The processor's best memory: FBMEM for a GPU, its socket's SOCKMEM for an OMP group,
 // SYSMEM otherwise; failing that, the memory it reaches fastest.
 machine::MemId MappingRun::default_memory(machine::ProcId proc) const {
-  const machine::ProcKind k = machine_.processor(proc).kind;
-  const machine::MemKind preferred = k == machine::ProcKind::GPU   ? machine::MemKind::FBMEM
-                                     : k == machine::ProcKind::OMP ? machine::MemKind::SOCKMEM
-                                                                   : machine::MemKind::SYSMEM;
-  int32_t best = best_memory_[static_cast<size_t>(proc.value)][index(preferred)];
-  if (best >= 0) return machine::MemId{best};
+  const kinds::ProcKind k = machine_.processor(proc).kind;
+  const kinds::MemKind preferred = k == kinds::ProcKind::GPU   ? kinds::MemKind::FBMEM
+                                   : k == kinds::ProcKind::OMP ? kinds::MemKind::SOCKMEM
+                                                               : kinds::MemKind::SYSMEM;
+  const machine::MemId best = best_memory_[proc.index()][kinds::index(preferred)];
+  if (best.valid()) return best;
   auto reach = machine_.accessible(proc);
-  return reach.empty() ? machine::MemId{-1} : reach.front().mem;
+  return reach.empty() ? machine::MemId{} : reach.front().mem;
 }
 
 std::vector<ArgRules>& MappingRun::launch_rules(program::LaunchId id, const KindChoice& kind) {
-  std::optional<std::vector<ArgRules>>& cached = launches_[static_cast<size_t>(id)];
+  std::optional<std::vector<ArgRules>>& cached = launches_[id.index()];
   if (cached) return *cached;
-  const program::Launch& l = program_.launches[static_cast<size_t>(id)];
+  const program::Launch& l = program_.launches[id.index()];
   const std::string& task = program_.task_of(l).name;
   std::vector<ArgRules> rules(l.args.size());
   for (size_t a = 0; a < l.args.size(); ++a) {
@@ -56,24 +42,16 @@ std::vector<ArgRules>& MappingRun::launch_rules(program::LaunchId id, const Kind
     r.no_access = no_access(l.args[a]);
     if (!mapper_) continue;
     r.collect = mapper_->collect_memory(task, r.view);
-    for (const auto& c : mapper_->memory_candidates(task, r.view, kind.dsl_kind))
-      r.candidates.push_back(ArgRules::Candidate{to_machine(c.kind), c.rule.line});
+    r.candidates = mapper_->memory_candidates(task, r.view, kind.kind);
   }
   cached = std::move(rules);
   return *cached;
 }
 
-std::pair<Layout, int> MappingRun::select_layout(program::PointTaskId t, ArgRules& rules, machine::MemKind memory,
-                                                 const KindChoice& kind) const {
-  std::optional<std::pair<Layout, int>>& cached = rules.layouts[index(memory)];
-  if (!cached) {
-    if (mapper_) {
-      dsl::Layout l = mapper_->layout(task_name(t), rules.view, to_dsl(memory), kind.dsl_kind);
-      cached.emplace(convert(l), l.rule_line);
-    } else {
-      cached.emplace(Layout{}, 0);
-    }
-  }
+dsl::LayoutChoice MappingRun::select_layout(program::PointTaskId t, ArgRules& rules, kinds::MemKind memory,
+                                            const KindChoice& kind) const {
+  std::optional<dsl::LayoutChoice>& cached = rules.layouts[kinds::index(memory)];
+  if (!cached) cached = mapper_ ? mapper_->layout(task_name(t), rules.view, memory, kind.kind) : dsl::LayoutChoice{};
   return *cached;
 }
 
@@ -85,38 +63,38 @@ ArgPlacement MappingRun::select_memory(program::PointTaskId t, size_t arg, ArgRu
     out.is_virtual = true;
     return out;
   }
-  const auto& best = best_memory_[static_cast<size_t>(proc.value)];
-  for (const ArgRules::Candidate& c : rules.candidates) {
-    if (!c.memory) {
+  const auto& best = best_memory_[proc.index()];
+  for (const dsl::Mapper::MemoryCandidate& c : rules.candidates) {
+    if (!c.memory.kind) {  // VIRTUAL
       if (!inner)
-        fail(MappingErrorKind::VirtualLeaf, t, dsl::SourceLoc{c.line, 1},
+        fail(MappingErrorKind::VirtualLeaf, t, dsl::SourceLoc{c.rule.line, 1},
              fmt::format("VIRTUAL memory (no instance) for argument {} ({}) of leaf task {}, which accesses it; "
                          "VIRTUAL is only for inner tasks",
                          arg, rules.view.names.empty() ? std::string("?") : rules.view.names.front(), task_name(t)));
       out.is_virtual = true;
-      out.memory_rule_line = c.line;
+      out.memory_rule_line = c.rule.line;
       return out;
     }
-    if (int32_t m = best[index(*c.memory)]; m >= 0) {
-      out.memory = machine::MemId{m};
-      out.memory_rule_line = c.line;
+    if (const machine::MemId m = best[kinds::index(*c.memory.kind)]; m.valid()) {
+      out.memory = m;
+      out.memory_rule_line = c.rule.line;
       break;
     }
   }
-  if (out.memory.value < 0) {
+  if (!out.memory.valid()) {
     if (inner) {  // an inner task never touches its data: no instance
       out.is_virtual = true;
       return out;
     }
-    out.memory = machine::MemId{default_memory_[static_cast<size_t>(proc.value)]};
-    if (out.memory.value < 0)  // machine::load requires every processor kind to reach a memory
+    out.memory = default_memory_[proc.index()];
+    if (!out.memory.valid())  // machine::load requires every processor kind to reach a memory
       fail(MappingErrorKind::Internal, t, {},
            fmt::format("{} can access no memory to hold argument {} of task {}", machine_.name(proc), arg,
                        task_name(t)));
   }
-  auto [layout, line] = select_layout(t, rules, machine_.memory(out.memory).kind, kind);
-  out.layout = layout;
-  out.layout_rule_line = line;
+  const dsl::LayoutChoice& layout = select_layout(t, rules, machine_.memory(out.memory).kind, kind);
+  out.layout = layout.layout;
+  out.layout_rule_line = layout.rule_line;
   return out;
 }
 

@@ -2,7 +2,6 @@
 // that kind each point runs on (IndexTaskMap / SingleTaskMap, else Legion's defaults).
 #include <fmt/format.h>
 
-#include "mapping/kinds.h"
 #include "mapping/mapping_run.h"
 
 namespace mage::mapping::detail {
@@ -10,14 +9,14 @@ namespace mage::mapping::detail {
 namespace {
 
 // Without a Task rule: as Legion's DefaultMapper prefers variants.
-constexpr std::array<dsl::ProcKind, 5> kDefaultKinds{dsl::ProcKind::GPU, dsl::ProcKind::OMP, dsl::ProcKind::CPU,
-                                                     dsl::ProcKind::IO, dsl::ProcKind::PY};
+constexpr std::array<kinds::ProcKind, 5> kDefaultKinds{kinds::ProcKind::GPU, kinds::ProcKind::OMP, kinds::ProcKind::CPU,
+                                                       kinds::ProcKind::IO, kinds::ProcKind::PY};
 
 std::string variant_list(const program::TaskKind& task) {
   std::string out;
   for (const program::Variant& v : task.variants) {
     if (!out.empty()) out += ',';
-    out += program::to_string(v.proc);
+    out += kinds::to_string(v.proc);
   }
   return out.empty() ? "none" : out;
 }
@@ -25,28 +24,24 @@ std::string variant_list(const program::TaskKind& task) {
 }  // namespace
 
 const KindChoice& MappingRun::select_processor_kind(program::TaskKindId id, program::PointTaskId first_point) {
-  std::optional<KindChoice>& cached = kinds_[static_cast<size_t>(id)];
+  std::optional<KindChoice>& cached = kinds_[id.index()];
   if (cached) return *cached;
-  const program::TaskKind& task = program_.tasks[static_cast<size_t>(id)];
-  std::vector<dsl::ProcKind> kinds = mapper_ ? mapper_->processor_kinds(task.name) : std::vector<dsl::ProcKind>{};
-  const bool has_rule = !kinds.empty();
-  if (!has_rule) kinds.assign(kDefaultKinds.begin(), kDefaultKinds.end());
+  const program::TaskKind& task = program_.tasks[id.index()];
+  std::vector<dsl::ProcWord> words = mapper_ ? mapper_->processor_kinds(task.name) : std::vector<dsl::ProcWord>{};
+  const bool has_rule = !words.empty();
+  if (!has_rule) words.assign(kDefaultKinds.begin(), kDefaultKinds.end());
   std::vector<std::string> reasons;  // why each kind is skipped
-  for (dsl::ProcKind k : kinds) {
-    std::optional<machine::ProcKind> mk = to_machine(k);
-    if (!mk || !machine_.has(*mk)) {
-      reasons.push_back(fmt::format("the machine has no {} processors", dsl::to_string(k)));
+  for (dsl::ProcWord w : words) {
+    if (!w.kind || !machine_.has(*w.kind)) {
+      reasons.push_back(fmt::format("the machine has no {} processors", dsl::to_string(w)));
       continue;
     }
-    program::ProcKind pk = to_program(*mk);
-    if (!task.has_variant(pk)) {
-      reasons.push_back(fmt::format("{} has no {} variant", task.name, dsl::to_string(k)));
+    if (!task.has_variant(*w.kind)) {
+      reasons.push_back(fmt::format("{} has no {} variant", task.name, dsl::to_string(w)));
       continue;
     }
     KindChoice c;
-    c.kind = pk;
-    c.machine_kind = *mk;
-    c.dsl_kind = k;
+    c.kind = *w.kind;
     c.rule_line = has_rule ? mapper_->task_rule_loc(task.name).line : 0;
     cached = c;
     return *cached;
@@ -68,7 +63,7 @@ const KindChoice& MappingRun::select_processor_kind(program::TaskKindId id, prog
 machine::ProcId MappingRun::select_processor(program::PointTaskId t, const KindChoice& kind, TaskPlacement& out) {
   const bool index_launch = launch_of(t).kind == program::LaunchKind::Index;
   if (mapper_) {
-    dsl::PlacementResult r = mapper_->place(view_of(t), kind.dsl_kind, index_launch);
+    dsl::PlacementResult r = mapper_->place(view_of(t), kind.kind, index_launch);
     if (r.has_rule) return mapped_processor(t, kind, r, out);
   }
   return index_launch ? default_index_processor(t, kind) : default_single_processor(t, kind);
@@ -97,50 +92,50 @@ machine::ProcId MappingRun::mapped_processor(program::PointTaskId t, const KindC
   if (p.processors.empty())
     fail(MappingErrorKind::PlacementFailed, t, loc,
          fmt::format("mapping function '{}' returned an empty set of processors", r.function));
-  if (p.kind != kind.dsl_kind)  // dsl::Mapper::place checks this already
+  if (p.kind != kind.kind)  // dsl::Mapper::place checks this already
     fail(MappingErrorKind::PlacementFailed, t, loc,
          fmt::format("mapping function '{}' returned a {} processor but the task is mapped to {}", r.function,
-                     dsl::to_string(p.kind), dsl::to_string(kind.dsl_kind)));
-  const int per_rank = machine_.procs_per_rank(kind.machine_kind);
+                     kinds::to_string(p.kind), kinds::to_string(kind.kind)));
+  const int per_rank = machine_.procs_per_rank(kind.kind);
   for (const dsl::ProcessorId& q : p.processors) {
     if (q.node < 0 || q.node >= machine_.ranks() || q.proc < 0 || q.proc >= per_rank)
       fail(MappingErrorKind::OutsideMachine, t, loc,
            fmt::format("mapping function '{}' returned {} processor ({}, {}), which the machine does not have "
                        "({} ranks x {} {} processors per rank)",
-                       r.function, dsl::to_string(p.kind), q.node, q.proc, machine_.ranks(), per_rank,
-                       dsl::to_string(p.kind)));
+                       r.function, kinds::to_string(p.kind), q.node, q.proc, machine_.ranks(), per_rank,
+                       kinds::to_string(p.kind)));
   }
   out.placement_rule_line = r.rule_line;
   out.from_set = p.is_set;
   const dsl::ProcessorId& first = p.processors.front();  // a set: its first processor
-  return machine_.processor_at(kind.machine_kind, static_cast<int>(first.node), static_cast<int>(first.proc));
+  return machine_.processor_at(kind.kind, static_cast<int>(first.node), static_cast<int>(first.proc));
 }
 
 // Blocks over the nodes, then over each node's processors: point l of V goes to
 // processor l·P/V of the P processors of the kind in node-major order.
 machine::ProcId MappingRun::default_index_processor(program::PointTaskId t, const KindChoice& kind) const {
   const program::Launch& l = launch_of(t);
-  const std::vector<machine::ProcId>& procs = procs_of_kind_[index(kind.machine_kind)];
+  const std::vector<machine::ProcId>& procs = procs_of_kind_[kinds::index(kind.kind)];
   const int64_t volume = l.domain.volume();
-  const int64_t linear = l.domain.linear(graph_.tasks[static_cast<size_t>(t)].point);
+  const int64_t linear = l.domain.linear(graph_.tasks[t.index()].point);
   return procs[static_cast<size_t>(linear * static_cast<int64_t>(procs.size()) / volume)];
 }
 
 // Round-robin, per issuing processor: a task issued by the top-level task over every
 // processor of its kind on every node, a deeper one over those of its parent's node.
 machine::ProcId MappingRun::default_single_processor(program::PointTaskId t, const KindChoice& kind) {
-  const program::PointTaskId parent = graph_.tasks[static_cast<size_t>(t)].parent;
+  const program::PointTaskId parent = graph_.tasks[t.index()].parent;
   machine::ProcId issuer = plan_.top_level_processor;
-  const std::vector<machine::ProcId>* procs = &procs_of_kind_[index(kind.machine_kind)];
-  if (parent >= 0) {
-    issuer = plan_.tasks[static_cast<size_t>(parent)].processor;
+  const std::vector<machine::ProcId>* procs = &procs_of_kind_[kinds::index(kind.kind)];
+  if (parent.valid()) {
+    issuer = plan_.tasks[parent.index()].processor;
     int node = machine_.processor(issuer).node;
-    procs = &procs_of_kind_on_node_[index(kind.machine_kind)][static_cast<size_t>(node)];
+    procs = &procs_of_kind_on_node_[kinds::index(kind.kind)][static_cast<size_t>(node)];
   }
   if (procs->empty())
     fail(MappingErrorKind::Internal, t, {},
-         fmt::format("no {} processor to place the task on", machine::to_string(kind.machine_kind)));
-  int64_t& next = round_robin_[int64_t{issuer.value} * 8 + static_cast<int64_t>(index(kind.machine_kind))];
+         fmt::format("no {} processor to place the task on", kinds::to_string(kind.kind)));
+  int64_t& next = round_robin_[int64_t{issuer.value} * 8 + static_cast<int64_t>(kinds::index(kind.kind))];
   machine::ProcId chosen = (*procs)[static_cast<size_t>(next % static_cast<int64_t>(procs->size()))];
   ++next;
   return chosen;

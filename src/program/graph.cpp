@@ -84,14 +84,14 @@ class Analyzer {
     // The top-level context, then every context opened by an inner point task, in order.
     std::vector<std::pair<LaunchId, int64_t>> top;
     for (LaunchId l : p_.top) top.emplace_back(l, 0);
-    run_context(top, -1);
+    run_context(top, PointTaskId{});
     for (size_t next = 0; next < g_.tasks.size(); ++next) {
-      const Launch& l = p_.launches[static_cast<size_t>(g_.tasks[next].launch)];
+      const Launch& l = p_.launches[g_.tasks[next].launch.index()];
       if (l.children.empty()) continue;
       std::vector<std::pair<LaunchId, int64_t>> issues;
       for (LaunchId c : l.children)
-        for (int64_t s = 0; s < p_.launches[static_cast<size_t>(c)].steps; ++s) issues.emplace_back(c, s);
-      run_context(issues, static_cast<PointTaskId>(next));
+        for (int64_t s = 0; s < p_.launches[c.index()].steps; ++s) issues.emplace_back(c, s);
+      run_context(issues, PointTaskId::at(next));
     }
     finish();
     return std::move(g_);
@@ -107,8 +107,8 @@ class Analyzer {
   }
 
   State& state(RegionId r, int32_t block, size_t field) {
-    const Region& reg = p_.regions[static_cast<size_t>(r)];
-    int64_t i = base_[static_cast<size_t>(r)] + static_cast<int64_t>(block) * static_cast<int64_t>(reg.fields.size()) +
+    const Region& reg = p_.regions[r.index()];
+    int64_t i = base_[r.index()] + static_cast<int64_t>(block) * static_cast<int64_t>(reg.fields.size()) +
                 static_cast<int64_t>(field);
     if (!touched_flag_[static_cast<size_t>(i)]) {
       touched_flag_[static_cast<size_t>(i)] = true;
@@ -120,33 +120,33 @@ class Analyzer {
   void run_context(const std::vector<std::pair<LaunchId, int64_t>>& issues, PointTaskId parent) {
     reset_states();
     std::vector<PointTaskId> since_fence;
-    const PointRef* parent_ref = parent >= 0 ? &refs_[static_cast<size_t>(parent)] : nullptr;
+    const PointRef* parent_ref = parent.valid() ? &refs_[parent.index()] : nullptr;
     for (auto [lid, step] : issues) {
-      const Launch& l = p_.launches[static_cast<size_t>(lid)];
+      const Launch& l = p_.launches[lid.index()];
       std::vector<PointTaskId> fence_preds;
       if (l.fence) {
         for (PointTaskId t : since_fence)
-          if (!has_succ_[static_cast<size_t>(t)]) fence_preds.push_back(t);
+          if (!has_succ_[t.index()]) fence_preds.push_back(t);
         since_fence.clear();
       }
       std::vector<PointTaskId> future_preds;
       for (FutureId f : l.consumes) {
-        const auto& producers = future_tasks_[static_cast<size_t>(f)];
+        const auto& producers = future_tasks_[f.index()];
         if (producers.empty())
-          throw ProgramError(fmt::format("launch {} of {} consumes future {} before it is produced", l.id,
-                                         p_.task_of(l).name, p_.futures[static_cast<size_t>(f)].name));
+          throw ProgramError(fmt::format("launch {} of {} consumes future {} before it is produced", l.id.value,
+                                         p_.task_of(l).name, p_.futures[f.index()].name));
         append(future_preds, producers);
       }
       std::vector<PointTaskId> produced;
       int64_t n = l.domain.volume();
       for (int64_t i = 0; i < n; ++i) {
-        auto t = static_cast<PointTaskId>(g_.tasks.size());
+        auto t = PointTaskId::at(g_.tasks.size());
         PointTask pt{lid, l.domain.point(i), step, parent};
         g_.tasks.push_back(pt);
         refs_.push_back(PointRef{pt.point, step, parent_ref});
         has_succ_.push_back(false);
-        per_launch_[static_cast<size_t>(lid)].push_back(t);
-        if (parent >= 0)
+        per_launch_[lid.index()].push_back(t);
+        if (parent.valid())
           children_[parent].push_back(t);
         else
           g_.top.push_back(t);
@@ -156,7 +156,7 @@ class Analyzer {
         for (const RegionArg& a : l.args) {
           int64_t piece = p_.piece_of(a, refs_.back());
           g_.pieces.push_back(piece);
-          const Region& reg = p_.regions[static_cast<size_t>(a.region)];
+          const Region& reg = p_.regions[a.region.index()];
           for (const FieldAccess& fa : a.access) {
             if (fa.privilege == Privilege::NA) continue;
             for (const Span& s : p_.spans_of(a, piece))
@@ -167,12 +167,12 @@ class Analyzer {
         std::sort(preds.begin(), preds.end());
         preds.erase(std::unique(preds.begin(), preds.end()), preds.end());
         preds.erase(std::remove(preds.begin(), preds.end(), t), preds.end());
-        for (PointTaskId q : preds) has_succ_[static_cast<size_t>(q)] = true;
+        for (PointTaskId q : preds) has_succ_[q.index()] = true;
         preds_.push_back(std::move(preds));
         since_fence.push_back(t);
         produced.push_back(t);
       }
-      if (l.produces) future_tasks_[static_cast<size_t>(*l.produces)] = std::move(produced);
+      if (l.produces) future_tasks_[l.produces->index()] = std::move(produced);
     }
   }
 
@@ -183,20 +183,19 @@ class Analyzer {
     std::vector<int64_t> succ_count(n, 0);
     for (size_t t = 0; t < n; ++t) {
       g_.pred_start[t + 1] = g_.pred_start[t] + static_cast<int64_t>(preds_[t].size());
-      for (PointTaskId q : preds_[t]) ++succ_count[static_cast<size_t>(q)];
+      for (PointTaskId q : preds_[t]) ++succ_count[q.index()];
     }
     g_.pred_ids.reserve(static_cast<size_t>(g_.pred_start[n]));
     for (auto& v : preds_) g_.pred_ids.insert(g_.pred_ids.end(), v.begin(), v.end());
     g_.succ_start.assign(n + 1, 0);
     for (size_t t = 0; t < n; ++t) g_.succ_start[t + 1] = g_.succ_start[t] + succ_count[t];
-    g_.succ_ids.assign(static_cast<size_t>(g_.succ_start[n]), 0);
+    g_.succ_ids.assign(static_cast<size_t>(g_.succ_start[n]), PointTaskId{});
     std::vector<int64_t> fill(g_.succ_start.begin(), g_.succ_start.end() - 1);
     for (size_t t = 0; t < n; ++t)
-      for (PointTaskId q : preds_[t])
-        g_.succ_ids[static_cast<size_t>(fill[static_cast<size_t>(q)]++)] = static_cast<PointTaskId>(t);
+      for (PointTaskId q : preds_[t]) g_.succ_ids[static_cast<size_t>(fill[q.index()]++)] = PointTaskId::at(t);
     g_.child_start.assign(n + 1, 0);
     for (size_t t = 0; t < n; ++t) {
-      auto it = children_.find(static_cast<PointTaskId>(t));
+      auto it = children_.find(PointTaskId::at(t));
       size_t c = it == children_.end() ? 0 : it->second.size();
       g_.child_start[t + 1] = g_.child_start[t] + static_cast<int64_t>(c);
       if (c) g_.child_ids.insert(g_.child_ids.end(), it->second.begin(), it->second.end());
@@ -230,22 +229,14 @@ std::vector<PointTaskId> slice(const std::vector<int64_t>& start, const std::vec
 
 }  // namespace
 
-std::vector<PointTaskId> TaskGraph::preds(PointTaskId t) const {
-  return slice(pred_start, pred_ids, static_cast<size_t>(t));
-}
-std::vector<PointTaskId> TaskGraph::succs(PointTaskId t) const {
-  return slice(succ_start, succ_ids, static_cast<size_t>(t));
-}
-std::vector<PointTaskId> TaskGraph::children(PointTaskId t) const {
-  return slice(child_start, child_ids, static_cast<size_t>(t));
-}
-std::vector<PointTaskId> TaskGraph::of_launch(LaunchId l) const {
-  return slice(launch_start, launch_tasks, static_cast<size_t>(l));
-}
+std::vector<PointTaskId> TaskGraph::preds(PointTaskId t) const { return slice(pred_start, pred_ids, t.index()); }
+std::vector<PointTaskId> TaskGraph::succs(PointTaskId t) const { return slice(succ_start, succ_ids, t.index()); }
+std::vector<PointTaskId> TaskGraph::children(PointTaskId t) const { return slice(child_start, child_ids, t.index()); }
+std::vector<PointTaskId> TaskGraph::of_launch(LaunchId l) const { return slice(launch_start, launch_tasks, l.index()); }
 
 bool TaskGraph::has_edge(PointTaskId from, PointTaskId to) const {
-  auto b = pred_ids.begin() + pred_start[static_cast<size_t>(to)];
-  auto e = pred_ids.begin() + pred_start[static_cast<size_t>(to) + 1];
+  auto b = pred_ids.begin() + pred_start[to.index()];
+  auto e = pred_ids.begin() + pred_start[to.index() + 1];
   return std::binary_search(b, e, from);
 }
 

@@ -60,28 +60,6 @@ std::string to_string(const Domain& d) {
 }
 
 // ---------------------------------------------------------------- enums
-std::string_view to_string(ProcKind k) {
-  switch (k) {
-    case ProcKind::CPU:
-      return "CPU";
-    case ProcKind::GPU:
-      return "GPU";
-    case ProcKind::OMP:
-      return "OMP";
-    case ProcKind::IO:
-      return "IO";
-    case ProcKind::PY:
-      return "PY";
-  }
-  return "?";
-}
-
-std::optional<ProcKind> parse_proc_kind(std::string_view s) {
-  for (ProcKind k : kAllProcKinds)
-    if (to_string(k) == s) return k;
-  return std::nullopt;
-}
-
 std::string_view to_string(Privilege p) {
   switch (p) {
     case Privilege::RO:
@@ -140,7 +118,7 @@ FieldMask Region::all_fields() const {
   return fields.size() >= 64 ? ~FieldMask{0} : (FieldMask{1} << fields.size()) - 1;
 }
 
-const Variant* TaskKind::variant(ProcKind k) const {
+const Variant* TaskKind::variant(kinds::ProcKind k) const {
   for (const Variant& v : variants)
     if (v.proc == k) return &v;
   return nullptr;
@@ -187,10 +165,10 @@ void check_name(const std::string& what, const std::string& name) {
   if (name.empty()) throw ProgramError(what + " without a name");
 }
 
-template <typename T>
-std::optional<int32_t> find_by_name(const std::vector<T>& v, std::string_view name) {
+template <typename IdType, typename T>
+std::optional<IdType> find_by_name(const std::vector<T>& v, std::string_view name) {
   for (size_t i = 0; i < v.size(); ++i)
-    if (v[i].name == name) return static_cast<int32_t>(i);
+    if (v[i].name == name) return IdType::at(i);
   return std::nullopt;
 }
 
@@ -212,11 +190,11 @@ RegionId Program::add_region(std::string n, Domain space, std::vector<Field> fs)
   r.blocks = {r.volume()};
   r.whole = {Span{0, r.volume()}};
   regions.push_back(std::move(r));
-  return static_cast<RegionId>(regions.size() - 1);
+  return RegionId::at(regions.size() - 1);
 }
 
 void Program::set_blocks(RegionId r, std::vector<int64_t> sizes) {
-  Region& reg = regions.at(static_cast<size_t>(r));
+  Region& reg = regions.at(r.index());
   for (const Partition& p : partitions)
     if (p.region == r) throw ProgramError("region " + reg.name + ": blocks must be set before partitions");
   int64_t sum = 0;
@@ -236,7 +214,7 @@ PartitionId Program::add_partition(std::string n, RegionId r, Domain colors, boo
                                    std::vector<std::vector<Span>> pieces, std::string parent_name) {
   check_name("partition", n);
   if (find_region(n) || find_partition(n)) throw ProgramError("duplicate data name " + n);
-  const Region& reg = regions.at(static_cast<size_t>(r));
+  const Region& reg = regions.at(r.index());
   if (static_cast<int64_t>(pieces.size()) != colors.volume())
     throw ProgramError(
         fmt::format("partition {}: {} pieces for a colour space of {}", n, pieces.size(), colors.volume()));
@@ -271,12 +249,12 @@ PartitionId Program::add_partition(std::string n, RegionId r, Domain colors, boo
         throw ProgramError(
             fmt::format("partition {} is declared disjoint but its pieces overlap in block {}", p.name, b));
   partitions.push_back(std::move(p));
-  return static_cast<PartitionId>(partitions.size() - 1);
+  return PartitionId::at(partitions.size() - 1);
 }
 
 PartitionId Program::add_block_partition(std::string n, RegionId r, Domain colors,
                                          const std::vector<std::vector<int32_t>>& blocks, std::string parent_name) {
-  const Region& reg = regions.at(static_cast<size_t>(r));
+  const Region& reg = regions.at(r.index());
   std::vector<std::vector<Span>> pieces;
   for (const auto& bs : blocks) {
     std::vector<Span> spans;
@@ -292,7 +270,7 @@ PartitionId Program::add_block_partition(std::string n, RegionId r, Domain color
 
 PartitionId Program::add_aliased_partition(std::string n, PartitionId reference, Domain colors,
                                            std::vector<std::vector<Overlap>> overlaps, std::string parent_name) {
-  const Partition& ref = partitions.at(static_cast<size_t>(reference));
+  const Partition& ref = partitions.at(reference.index());
   if (!ref.disjoint) throw ProgramError("partition " + n + ": reference " + ref.name + " is not disjoint");
   std::vector<std::vector<Span>> pieces;
   for (const auto& ovs : overlaps) {
@@ -330,39 +308,37 @@ TaskKindId Program::add_task(TaskKind kind) {
       if (kind.variants[i].proc == kind.variants[j].proc)
         throw ProgramError("task " + kind.name + ": two variants for " + std::string(to_string(kind.variants[i].proc)));
   tasks.push_back(std::move(kind));
-  return static_cast<TaskKindId>(tasks.size() - 1);
+  return TaskKindId::at(tasks.size() - 1);
 }
 
 FutureId Program::add_future(std::string n, RedOp reduction, int64_t bytes) {
-  futures.push_back(Future{std::move(n), -1, reduction, bytes});
-  return static_cast<FutureId>(futures.size() - 1);
+  futures.push_back(Future{std::move(n), LaunchId{}, reduction, bytes});
+  return FutureId::at(futures.size() - 1);
 }
 
 LaunchId Program::add_launch(Launch l) {
-  if (l.task < 0 || static_cast<size_t>(l.task) >= tasks.size()) throw ProgramError("launch of an unknown task");
-  const TaskKind& t = tasks[static_cast<size_t>(l.task)];
+  if (!l.task.valid() || l.task.index() >= tasks.size()) throw ProgramError("launch of an unknown task");
+  const TaskKind& t = tasks[l.task.index()];
   auto fail = [&](const std::string& why) { throw ProgramError("launch of " + t.name + ": " + why); };
   if (l.kind == LaunchKind::Single && l.domain.dim != 0) fail("a single launch has a 0-D domain");
   if (l.kind == LaunchKind::Index && (l.domain.dim < 1 || l.domain.dim > 3)) fail("index domain must be 1-3 D");
   if (l.steps < 1) fail("steps must be at least 1");
-  if (l.parent >= 0) {
-    if (static_cast<size_t>(l.parent) >= launches.size()) fail("unknown parent launch");
-    if (tasks[static_cast<size_t>(launches[static_cast<size_t>(l.parent)].task)].leaf)
-      fail("its parent task is a leaf");
+  if (l.parent.valid()) {
+    if (l.parent.index() >= launches.size()) fail("unknown parent launch");
+    if (tasks[launches[l.parent.index()].task.index()].leaf) fail("its parent task is a leaf");
   } else if (l.steps != 1) {
     fail("top-level launches have one step");
   }
   for (size_t i = 0; i < l.args.size(); ++i) {
     const RegionArg& a = l.args[i];
-    if (a.region < 0 || static_cast<size_t>(a.region) >= regions.size())
-      fail(fmt::format("argument {}: unknown region", i));
-    const Region& reg = regions[static_cast<size_t>(a.region)];
+    if (!a.region.valid() || a.region.index() >= regions.size()) fail(fmt::format("argument {}: unknown region", i));
+    const Region& reg = regions[a.region.index()];
     if (a.partition) {
-      if (*a.partition < 0 || static_cast<size_t>(*a.partition) >= partitions.size())
+      if (!a.partition->valid() || a.partition->index() >= partitions.size())
         fail(fmt::format("argument {}: unknown partition", i));
-      if (partitions[static_cast<size_t>(*a.partition)].region != a.region)
-        fail(fmt::format("argument {}: partition {} is not of region {}", i,
-                         partitions[static_cast<size_t>(*a.partition)].name, reg.name));
+      if (partitions[a.partition->index()].region != a.region)
+        fail(fmt::format("argument {}: partition {} is not of region {}", i, partitions[a.partition->index()].name,
+                         reg.name));
     }
     if (a.access.empty()) fail(fmt::format("argument {}: no fields", i));
     FieldMask seen = 0;
@@ -379,17 +355,16 @@ LaunchId Program::add_launch(Launch l) {
       fail(fmt::format("cost model of {} has {} arguments, the launch {}", std::string(to_string(v.proc)),
                        v.cost.args.size(), l.args.size()));
   for (FutureId f : l.consumes)
-    if (f < 0 || static_cast<size_t>(f) >= futures.size()) fail("consumes an unknown future");
-  l.id = static_cast<LaunchId>(launches.size());
+    if (!f.valid() || f.index() >= futures.size()) fail("consumes an unknown future");
+  l.id = LaunchId::at(launches.size());
   if (l.produces) {
     FutureId f = *l.produces;
-    if (f < 0 || static_cast<size_t>(f) >= futures.size()) fail("produces an unknown future");
-    if (futures[static_cast<size_t>(f)].producer >= 0)
-      fail("future " + futures[static_cast<size_t>(f)].name + " produced twice");
-    futures[static_cast<size_t>(f)].producer = l.id;
+    if (!f.valid() || f.index() >= futures.size()) fail("produces an unknown future");
+    if (futures[f.index()].producer.valid()) fail("future " + futures[f.index()].name + " produced twice");
+    futures[f.index()].producer = l.id;
   }
-  if (l.parent >= 0)
-    launches[static_cast<size_t>(l.parent)].children.push_back(l.id);
+  if (l.parent.valid())
+    launches[l.parent.index()].children.push_back(l.id);
   else
     top.push_back(l.id);
   launches.push_back(std::move(l));
@@ -397,12 +372,14 @@ LaunchId Program::add_launch(Launch l) {
 }
 
 // ---------------------------------------------------------------- look-ups
-std::optional<RegionId> Program::find_region(std::string_view n) const { return find_by_name(regions, n); }
-std::optional<PartitionId> Program::find_partition(std::string_view n) const { return find_by_name(partitions, n); }
-std::optional<TaskKindId> Program::find_task(std::string_view n) const { return find_by_name(tasks, n); }
+std::optional<RegionId> Program::find_region(std::string_view n) const { return find_by_name<RegionId>(regions, n); }
+std::optional<PartitionId> Program::find_partition(std::string_view n) const {
+  return find_by_name<PartitionId>(partitions, n);
+}
+std::optional<TaskKindId> Program::find_task(std::string_view n) const { return find_by_name<TaskKindId>(tasks, n); }
 
 FieldMask Program::fields(RegionId r, std::initializer_list<std::string_view> names) const {
-  const Region& reg = regions.at(static_cast<size_t>(r));
+  const Region& reg = regions.at(r.index());
   FieldMask m = 0;
   for (std::string_view n : names) {
     auto f = reg.field_index(n);
@@ -413,7 +390,7 @@ FieldMask Program::fields(RegionId r, std::initializer_list<std::string_view> na
 }
 
 std::vector<std::string> Program::field_names(RegionId r, FieldMask m) const {
-  const Region& reg = regions.at(static_cast<size_t>(r));
+  const Region& reg = regions.at(r.index());
   std::vector<std::string> out;
   for (size_t f = 0; f < reg.fields.size(); ++f)
     if (m & (FieldMask{1} << f)) out.push_back(reg.fields[f].name);
@@ -426,31 +403,29 @@ std::vector<std::string> Program::arg_names(const RegionArg& a) const {
     if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
   };
   if (a.partition) {
-    const Partition& p = partitions.at(static_cast<size_t>(*a.partition));
+    const Partition& p = partitions.at(a.partition->index());
     add(p.name);
     add(p.parent_name);
   }
-  add(regions.at(static_cast<size_t>(a.region)).name);
+  add(regions.at(a.region.index()).name);
   return out;
 }
 
-std::vector<std::string> Program::data_names() const {
-  std::vector<std::string> out;
-  auto add = [&](const std::string& s) {
-    if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
-  };
-  for (const Region& r : regions) add(r.name);
+Program::MapperNames Program::mapper_names() const {
+  MapperNames names;
+  for (const TaskKind& t : tasks) names.tasks.insert(t.name);
+  for (const Region& r : regions) names.data.insert(r.name);
   for (const Partition& p : partitions) {
-    add(p.parent_name);
-    add(p.name);
+    names.data.insert(p.parent_name);
+    names.data.insert(p.name);
   }
-  return out;
+  return names;
 }
 
 // ---------------------------------------------------------------- per point
 int64_t Program::piece_of(const RegionArg& a, const PointRef& ref) const {
   if (!a.partition) return -1;
-  const Partition& p = partitions.at(static_cast<size_t>(*a.partition));
+  const Partition& p = partitions.at(a.partition->index());
   Point c = a.projection.apply(ref);
   if (!p.colors.contains(c))
     throw ProgramError(fmt::format("projection {} maps point {} to colour {}, outside {} of partition {}",
@@ -459,13 +434,13 @@ int64_t Program::piece_of(const RegionArg& a, const PointRef& ref) const {
 }
 
 const std::vector<Span>& Program::spans_of(const RegionArg& a, int64_t piece) const {
-  if (!a.partition) return regions.at(static_cast<size_t>(a.region)).whole;
-  return partitions.at(static_cast<size_t>(*a.partition)).pieces.at(static_cast<size_t>(piece)).spans;
+  if (!a.partition) return regions.at(a.region.index()).whole;
+  return partitions.at(a.partition->index()).pieces.at(static_cast<size_t>(piece)).spans;
 }
 
 int64_t Program::elements_of(const RegionArg& a, int64_t piece) const {
-  if (!a.partition) return regions.at(static_cast<size_t>(a.region)).volume();
-  return partitions.at(static_cast<size_t>(*a.partition)).pieces.at(static_cast<size_t>(piece)).elements;
+  if (!a.partition) return regions.at(a.region.index()).volume();
+  return partitions.at(a.partition->index()).pieces.at(static_cast<size_t>(piece)).elements;
 }
 
 double Program::PointCost::total_bytes() const {
@@ -475,7 +450,8 @@ double Program::PointCost::total_bytes() const {
   return t;
 }
 
-Program::PointCost Program::point_cost(const Launch& l, ProcKind proc, const std::vector<int64_t>& pieces) const {
+Program::PointCost Program::point_cost(const Launch& l, kinds::ProcKind proc,
+                                       const std::vector<int64_t>& pieces) const {
   const TaskKind& t = task_of(l);
   const Variant* v = t.variant(proc);
   if (!v) throw ProgramError(fmt::format("task {} has no {} variant", t.name, to_string(proc)));
@@ -489,7 +465,7 @@ Program::PointCost Program::point_cost(const Launch& l, ProcKind proc, const std
     const RegionArg& a = l.args[i];
     auto elems = static_cast<double>(elements_of(a, i < pieces.size() ? pieces[i] : -1));
     ArgCost ac = i < v->cost.args.size() ? v->cost.args[i] : ArgCost{};
-    const Region& reg = regions[static_cast<size_t>(a.region)];
+    const Region& reg = regions[a.region.index()];
     double rd = 0, wr = 0;
     for (const FieldAccess& fa : a.access) {
       auto fb = static_cast<double>(reg.bytes(fa.fields));

@@ -17,10 +17,13 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "kinds/kinds.h"
 
 namespace mage::program {
 
@@ -66,12 +69,6 @@ struct Domain {
 std::string to_string(const Domain& d);  // "4x2"; "1" for dimension 0
 
 // ---------------------------------------------------------------- enums
-enum class ProcKind { CPU, GPU, OMP, IO, PY };
-inline constexpr std::array<ProcKind, 5> kAllProcKinds{ProcKind::CPU, ProcKind::GPU, ProcKind::OMP, ProcKind::IO,
-                                                       ProcKind::PY};
-std::string_view to_string(ProcKind k);
-std::optional<ProcKind> parse_proc_kind(std::string_view s);
-
 // NA (no access) names a subregion a task only iterates over (Regent's `interior <= private`):
 // it needs no instance, moves no data and never conflicts.
 enum class Privilege { RO, RW, WO, RED, NA };
@@ -88,14 +85,16 @@ std::string_view to_string(Precision p);
 enum class Access { Streaming, Gather };  // gather: irregular, through index maps
 std::string_view to_string(Access a);
 
-enum class Order { Any, C, F };  // C: last index fastest (row-major); F: first index fastest
+// ---------------------------------------------------------------- ids
+// Positions in the program's tables (kinds::Id: distinct types, -1 for none, index() to index).
+using RegionId = kinds::Id<struct RegionTag>;        // Program::regions
+using PartitionId = kinds::Id<struct PartitionTag>;  // Program::partitions
+using TaskKindId = kinds::Id<struct TaskKindTag>;    // Program::tasks
+using LaunchId = kinds::Id<struct LaunchTag>;        // Program::launches
+using FutureId = kinds::Id<struct FutureTag>;        // Program::futures
+using PointTaskId = kinds::Id<struct PointTaskTag>;  // TaskGraph::tasks
 
 // ---------------------------------------------------------------- data
-using RegionId = int32_t;
-using PartitionId = int32_t;
-using TaskKindId = int32_t;
-using LaunchId = int32_t;
-using FutureId = int32_t;
 using FieldMask = uint64_t;  // bit f = field f of the region (at most 64 fields)
 
 // `count` elements of block `block` (count == block size: the whole block).
@@ -139,7 +138,7 @@ struct Piece {
 
 struct Partition {
   std::string name;
-  RegionId region = -1;
+  RegionId region;
   std::string parent_name;  // the (sub)region partitioned; the root region's name by default
   Domain colors;            // colour space; pieces are indexed by linear colour
   bool disjoint = true;
@@ -171,9 +170,9 @@ struct Cost {
 };
 
 struct Variant {
-  ProcKind proc = ProcKind::CPU;
+  kinds::ProcKind proc = kinds::ProcKind::CPU;
   Cost cost;
-  Order layout = Order::Any;  // a required dimension order (task_4's DGEMM: Order::C)
+  std::optional<kinds::DimOrder> layout;  // a required dimension order (task_4's DGEMM: C); none: any
 };
 
 struct TaskKind {
@@ -182,8 +181,8 @@ struct TaskKind {
   std::vector<Variant> variants;
   std::string description;  // one line, for people
 
-  const Variant* variant(ProcKind k) const;
-  bool has_variant(ProcKind k) const { return variant(k) != nullptr; }
+  const Variant* variant(kinds::ProcKind k) const;
+  bool has_variant(kinds::ProcKind k) const { return variant(k) != nullptr; }
 };
 
 // ---------------------------------------------------------------- launches
@@ -220,7 +219,7 @@ struct FieldAccess {
 // A region argument of a task, as in Regent: one region or piece, used with one or more
 // privileges on disjoint sets of its fields (e.g. RO node_cap,leakage + RW node_voltage,charge).
 struct RegionArg {
-  RegionId region = -1;
+  RegionId region;
   std::optional<PartitionId> partition;  // none: the whole region
   Projection projection;                 // ignored for whole-region arguments
   std::vector<FieldAccess> access;
@@ -232,7 +231,7 @@ struct RegionArg {
 
 struct Future {
   std::string name;
-  LaunchId producer = -1;
+  LaunchId producer;
   RedOp reduction = RedOp::None;  // an index launch's point values combined with this op
   int64_t bytes = 8;
 };
@@ -246,14 +245,14 @@ enum class LaunchKind { Index, Single };
 // E.g. task_7 (index over gx×gy) → task_6 (single, steps = gx, step = ko) → task_5 (index
 // over 2×2) → task_4 (single, steps = 2, step = kio).
 struct Launch {
-  LaunchId id = -1;
-  TaskKindId task = -1;
+  LaunchId id;
+  TaskKindId task;
   LaunchKind kind = LaunchKind::Index;
   Domain domain;  // 0-D for single launches
   std::vector<RegionArg> args;
   std::vector<FutureId> consumes;    // futures read by every point
   std::optional<FutureId> produces;  // future produced (reduced over points if index)
-  LaunchId parent = -1;              // the launch whose points issue this one; -1: top level
+  LaunchId parent;                   // the launch whose points issue this one; none: top level
   int64_t steps = 1;                 // repetitions per parent point (top level: 1)
   std::vector<LaunchId> children;
   // Execution fence: starts only after every launch issued before it in the same context
@@ -293,14 +292,14 @@ class Program {
                                     std::vector<std::vector<Overlap>> overlaps, std::string parent_name = {});
   TaskKindId add_task(TaskKind kind);
   FutureId add_future(std::string name, RedOp reduction = RedOp::None, int64_t bytes = 8);
-  // A launch; `parent` = -1 appends it to `top`, otherwise makes it a child launch.
+  // A launch; without a `parent` it is appended to `top`, otherwise made a child launch.
   LaunchId add_launch(Launch launch);
 
   // --- look-ups
   std::optional<RegionId> find_region(std::string_view name) const;
   std::optional<PartitionId> find_partition(std::string_view name) const;
   std::optional<TaskKindId> find_task(std::string_view name) const;
-  const TaskKind& task_of(const Launch& l) const { return tasks.at(static_cast<size_t>(l.task)); }
+  const TaskKind& task_of(const Launch& l) const { return tasks.at(l.task.index()); }
   // A field mask from field names of a region (throws on an unknown name).
   FieldMask fields(RegionId r, std::initializer_list<std::string_view> names) const;
   std::vector<std::string> field_names(RegionId r, FieldMask m) const;
@@ -309,8 +308,14 @@ class Program {
   // name, the (sub)region it partitions, the root region (duplicates removed); for a
   // whole-region argument the region's name.
   std::vector<std::string> arg_names(const RegionArg& a) const;
-  // Every region, subregion and partition name (for checking mappers).
-  std::vector<std::string> data_names() const;
+  // The names a mapper may use for this program (dsl::check_names warns about any other):
+  // its task kinds, and every name a region argument can answer to (regions, the subregions
+  // partitions are made of, partitions).
+  struct MapperNames {
+    std::set<std::string, std::less<>> tasks;
+    std::set<std::string, std::less<>> data;
+  };
+  MapperNames mapper_names() const;
 
   // --- per point
   // The linear colour of the piece argument `a` uses at `ref` (-1 for a whole region).
@@ -326,19 +331,17 @@ class Program {
     double total_bytes() const;
   };
   // The cost of one point task of `l` on variant `proc` given the pieces its arguments use.
-  PointCost point_cost(const Launch& l, ProcKind proc, const std::vector<int64_t>& pieces) const;
+  PointCost point_cost(const Launch& l, kinds::ProcKind proc, const std::vector<int64_t>& pieces) const;
 
   int64_t total_bytes() const;  // all fields of all regions
 };
 
 // ---------------------------------------------------------------- dependence analysis
-using PointTaskId = int32_t;
-
 struct PointTask {
-  LaunchId launch = -1;
+  LaunchId launch;
   Point point;
   int64_t step = 0;
-  PointTaskId parent = -1;  // the point task that issued it; -1: top level
+  PointTaskId parent;  // the point task that issued it; none: top level
 };
 
 // The point tasks of a program and the dependences between them, by Legion's rules: two
@@ -371,9 +374,7 @@ struct TaskGraph {
   std::vector<PointTaskId> children(PointTaskId t) const;
   std::vector<PointTaskId> of_launch(LaunchId l) const;
   bool has_edge(PointTaskId from, PointTaskId to) const;
-  int64_t piece(PointTaskId t, size_t arg) const {
-    return pieces[static_cast<size_t>(piece_start[static_cast<size_t>(t)]) + arg];
-  }
+  int64_t piece(PointTaskId t, size_t arg) const { return pieces[static_cast<size_t>(piece_start[t.index()]) + arg]; }
 };
 
 TaskGraph analyze(const Program& p);

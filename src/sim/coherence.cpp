@@ -36,15 +36,15 @@ std::string bytes_text(double b) {
 
 std::string Runtime::data_name(InstId i) const {
   const Instance& inst = instances_[static_cast<size_t>(i)];
-  if (inst.partition >= 0) return p_.partitions[static_cast<size_t>(inst.partition)].name;
-  return p_.regions[static_cast<size_t>(inst.region)].name;
+  if (inst.partition.valid()) return p_.partitions[inst.partition.index()].name;
+  return p_.regions[inst.region.index()].name;
 }
 
 std::string Runtime::data_label(InstId i) const {
   const Instance& inst = instances_[static_cast<size_t>(i)];
   std::string s = data_name(i);
-  if (inst.partition >= 0 && inst.piece >= 0) {
-    const program::Partition& part = p_.partitions[static_cast<size_t>(inst.partition)];
+  if (inst.partition.valid() && inst.piece >= 0) {
+    const program::Partition& part = p_.partitions[inst.partition.index()];
     s += fmt::format("[{}]", program::to_string(part.colors.point(inst.piece)));
   }
   std::string fields;
@@ -92,7 +92,7 @@ void Runtime::map_part(PointTaskId t, size_t arg, InstId i, FieldMask fields, do
   const mapping::ArgPlacement& ap = placement(t).args[arg];
   const program::RegionArg& ra = l.args[arg];
   const program::RegionId r = ra.region;
-  const program::Region& region = p_.regions[static_cast<size_t>(r)];
+  const program::Region& region = p_.regions[r.index()];
   const std::vector<Span>& spans = p_.spans_of(ra, g_.piece(t, arg));
   const FieldMask read = ai.read & fields, written = ai.written & fields;
 
@@ -186,7 +186,7 @@ bool Runtime::find_or_create(PointTaskId t, size_t arg, const std::vector<Span>&
       const Instance& inst = instances_[static_cast<size_t>(id)];
       const FieldMask have = inst.fields & missing;
       if (!have || !inst.alive || inst.redop != redop) continue;
-      if (inst.layout.soa != ap.layout.soa || inst.layout.c_order != ap.layout.c_order) continue;
+      if (inst.layout.fields != ap.layout.fields || inst.layout.order != ap.layout.order) continue;
       if (ap.layout.exact && inst.spans.size() != spans.size()) continue;
       bool covers = true;
       for (const Span& s : spans)
@@ -200,11 +200,11 @@ bool Runtime::find_or_create(PointTaskId t, size_t arg, const std::vector<Span>&
       if (!missing) return true;
     }
   }
-  const program::Region& region = p_.regions[static_cast<size_t>(ra.region)];
+  const program::Region& region = p_.regions[ra.region.index()];
   uint64_t bytes = 0;
   for (const Span& s : spans) bytes += static_cast<uint64_t>(s.count) * static_cast<uint64_t>(region.bytes(missing));
   const machine::Memory& memory = m_.memory(mem);
-  const auto m = static_cast<size_t>(mem.value);
+  const auto m = mem.index();
   if (used_[m] + bytes > memory.capacity_bytes) {
     fail(Status::ExecutionError, out_of_memory(mem, bytes, t, arg));
     return false;
@@ -263,7 +263,7 @@ InstId Runtime::best_source(program::RegionId r, int32_t b, int field, int64_t n
   }
   if (best < 0 && unreachable)
     fail(Status::SimulatorFailure, fmt::format("no route to {} from any memory holding {} block {}", m_.name(dst),
-                                               p_.regions[static_cast<size_t>(r)].name, b));
+                                               p_.regions[r.index()].name, b));
   return best;
 }
 
@@ -309,7 +309,7 @@ CopyId Runtime::new_copy(InstId src, InstId dst, int64_t bytes, bool fold, Point
 
 void Runtime::wait_for(PointTaskId t, CopyId c) {
   copies_[static_cast<size_t>(c)].waiters.push_back(t);
-  ++tasks_[static_cast<size_t>(t)].copies_left;
+  ++tasks_[t.index()].copies_left;
 }
 
 // ---------------------------------------------------------------- validity
@@ -417,7 +417,7 @@ void Runtime::maybe_free(InstId i) {
   Instance& inst = instances_[static_cast<size_t>(i)];
   if (!inst.alive || inst.pins > 0 || inst.entries > 0) return;
   inst.alive = false;
-  used_[static_cast<size_t>(inst.mem.value)] -= inst.bytes;
+  used_[inst.mem.index()] -= inst.bytes;
   auto& list = instances_in(inst.mem, inst.region);
   list.erase(std::remove(list.begin(), list.end(), i), list.end());
 }
@@ -426,7 +426,7 @@ void Runtime::maybe_free(InstId i) {
 // arguments are dropped when nobody else uses them and another valid copy exists; data
 // nobody will read again is dropped.
 void Runtime::release_uses(PointTaskId t) {
-  for (int32_t k = uses_begin_[static_cast<size_t>(t)]; k < uses_end_[static_cast<size_t>(t)]; ++k) {
+  for (int32_t k = uses_begin_[t.index()]; k < uses_end_[t.index()]; ++k) {
     const Use u = uses_[static_cast<size_t>(k)];
     Instance& inst = instances_[static_cast<size_t>(u.inst)];
     --inst.pins;
@@ -448,7 +448,7 @@ void Runtime::release_uses(PointTaskId t) {
   const program::Launch& l = launch_of(t);
   const mapping::TaskPlacement& tp = placement(t);
   for (size_t a = 0; a < l.args.size(); ++a) {
-    const ArgInfo& ai = args_[static_cast<size_t>(l.id)][a];
+    const ArgInfo& ai = args_[l.id.index()][a];
     if (tp.args[a].is_virtual || (ai.normal == 0 && ai.reduced == 0)) continue;
     const program::RegionId r = l.args[a].region;
     for (const Span& s : p_.spans_of(l.args[a], g_.piece(t, a))) {
@@ -481,8 +481,8 @@ std::string Runtime::out_of_memory(machine::MemId mem, uint64_t bytes, PointTask
       "out of memory in {}: {} requested, {} capacity, {} in use; largest instances: {}; while mapping "
       "argument {} ({}) of {} on {}",
       m_.name(mem), bytes_text(static_cast<double>(bytes)), bytes_text(static_cast<double>(memory.capacity_bytes)),
-      bytes_text(static_cast<double>(used_[static_cast<size_t>(mem.value)])), largest, arg,
-      p_.arg_names(l.args[arg]).front(), task_label(t), m_.name(placement(t).processor));
+      bytes_text(static_cast<double>(used_[mem.index()])), largest, arg, p_.arg_names(l.args[arg]).front(),
+      task_label(t), m_.name(placement(t).processor));
 }
 
 }  // namespace mage::sim::detail

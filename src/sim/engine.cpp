@@ -346,7 +346,7 @@ class Simulation {
       if (rt_.failed()) return stop();
       if (rt_.finished()) return finish();
       const PointTaskId t = rt_.next_runnable(w.proc);
-      if (t < 0) {
+      if (!t.valid()) {
         if (rt_.active() == 0) {
           rt_.fail(Status::SimulatorFailure, deadlock());
           return stop();
@@ -425,16 +425,16 @@ class Simulation {
 
   std::string deadlock() const {
     int64_t left = static_cast<int64_t>(rt_.graph().size());
-    PointTaskId first = -1;
+    PointTaskId first;
     for (size_t t = 0; t < rt_.tasks().size(); ++t)
       if (rt_.tasks()[t].phase == detail::Phase::Complete)
         --left;
-      else if (first < 0)
-        first = static_cast<PointTaskId>(t);
+      else if (!first.valid())
+        first = PointTaskId::at(t);
     return fmt::format(
         "the simulation cannot progress: {} point tasks never ran (the first is {}); a dependence "
         "or instance limit that can never be satisfied",
-        left, first >= 0 ? rt_.task_label(first) : "?");
+        left, first.valid() ? rt_.task_label(first) : "?");
   }
 
   Runtime& rt_;

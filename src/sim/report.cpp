@@ -32,7 +32,7 @@ Window window_of(const Runtime& rt) {
   for (size_t t = 0; t < rt.tasks().size(); ++t) {
     const TaskState& s = rt.tasks()[t];
     w.makespan = std::max(w.makespan, s.complete_s);
-    if (!rt.timed(static_cast<PointTaskId>(t))) continue;
+    if (!rt.timed(PointTaskId::at(t))) continue;
     start = std::min(start, s.ready_s);
     end = std::max(end, s.complete_s);
   }
@@ -61,36 +61,35 @@ void add_hops(ChannelBytes& b, const RouteInfo& r, double bytes) {
 CriticalPath critical_path(const Runtime& rt, const Window& win) {
   CriticalPath cp;
   const auto& tasks = rt.tasks();
-  PointTaskId cur = -1;
+  PointTaskId cur;
   for (size_t t = 0; t < tasks.size(); ++t) {
-    if (win.timed && !rt.timed(static_cast<PointTaskId>(t))) continue;
-    if (cur < 0 || tasks[t].complete_s > tasks[static_cast<size_t>(cur)].complete_s + kEps)
-      cur = static_cast<PointTaskId>(t);
+    if (win.timed && !rt.timed(PointTaskId::at(t))) continue;
+    if (!cur.valid() || tasks[t].complete_s > tasks[cur.index()].complete_s + kEps) cur = PointTaskId::at(t);
   }
   std::vector<PathStep> steps;
   double first_start = win.end;
   size_t guard = 0;
   bool at_body = false;  // reached through the body's end (it issued the previous step)
-  while (cur >= 0 && guard++ < tasks.size() * 2 + 8) {
-    const TaskState& s = tasks[static_cast<size_t>(cur)];
-    if (!at_body && s.last_child >= 0 && s.complete_s > s.end_s + kEps &&
-        std::abs(tasks[static_cast<size_t>(s.last_child)].complete_s - s.complete_s) <= kEps) {
+  while (cur.valid() && guard++ < tasks.size() * 2 + 8) {
+    const TaskState& s = tasks[cur.index()];
+    if (!at_body && s.last_child.valid() && s.complete_s > s.end_s + kEps &&
+        std::abs(tasks[s.last_child.index()].complete_s - s.complete_s) <= kEps) {
       cur = s.last_child;
       continue;
     }
     if (s.end_s <= win.start + kEps && !steps.empty()) break;
     PathStep step;
     step.task = rt.task_label(cur);
-    step.processor = rt.machine().name(rt.plan().tasks[static_cast<size_t>(cur)].processor);
+    step.processor = rt.machine().name(rt.plan().tasks[cur.index()].processor);
     step.start_s = s.start_s;
     step.end_s = s.end_s;
     cp.task_s += s.end_s - s.start_s;
     first_start = s.start_s;
-    PointTaskId next = -1;
+    PointTaskId next;
     double next_time = s.ready_s;
-    if (s.start_s > s.runnable_s + kEps && s.prev_on_proc >= 0) {
+    if (s.start_s > s.runnable_s + kEps && s.prev_on_proc.valid()) {
       next = s.prev_on_proc;
-      next_time = tasks[static_cast<size_t>(next)].end_s;
+      next_time = tasks[next.index()].end_s;
       step.waited_for = "processor";
       cp.queue_s += s.start_s - s.runnable_s;
     } else {
@@ -103,17 +102,17 @@ CriticalPath critical_path(const Runtime& rt, const Window& win) {
         step.waited_for = step.waited_for.empty() ? "instance limit" : step.waited_for;
         cp.queue_s += s.mapped_s - s.ready_s;
       }
-      if (next >= 0) {
-        const TaskState& g = tasks[static_cast<size_t>(next)];
+      if (next.valid()) {
+        const TaskState& g = tasks[next.index()];
         // The gate is a predecessor (released at completion) or the parent (at its body's end).
         next_time = g.complete_s <= s.ready_s + kEps ? g.complete_s : g.end_s;
       }
-      if (step.waited_for.empty() && next >= 0) step.waited_for = "dependence";
+      if (step.waited_for.empty() && next.valid()) step.waited_for = "dependence";
     }
     step.wait_s = std::max(0.0, s.start_s - next_time);
     steps.push_back(std::move(step));
     if (s.start_s <= win.start + kEps) break;
-    at_body = next >= 0 && next == rt.graph().tasks[static_cast<size_t>(cur)].parent;
+    at_body = next.valid() && next == rt.graph().tasks[cur.index()].parent;
     cur = next;
   }
   std::reverse(steps.begin(), steps.end());
@@ -156,22 +155,22 @@ Outcome report(const Runtime& rt, const Options& options) {
   std::vector<ProcessorUse> procs(m.processors().size());
   std::map<std::pair<int32_t, int>, TaskCost> by_kind;  // (task kind, processor kind)
   for (size_t i = 0; i < tasks.size(); ++i) {
-    const auto t = static_cast<PointTaskId>(i);
+    const auto t = PointTaskId::at(i);
     const TaskState& s = tasks[i];
     const mapping::TaskPlacement& tp = rt.plan().tasks[i];
     const double busy = overlap(s.start_s, s.end_s, win.start, win.end);
-    ProcessorUse& u = procs[static_cast<size_t>(tp.processor.value)];
+    ProcessorUse& u = procs[tp.processor.index()];
     if (busy > 0 || (rt.timed(t) && s.start_s >= win.start)) {
       ++u.tasks;
       u.busy_s += busy;
     }
     if (!rt.timed(t)) continue;
     prof.flops += rt.task_flops(t);
-    const program::Launch& l = prog.launches[static_cast<size_t>(rt.graph().tasks[i].launch)];
-    TaskCost& c = by_kind[{l.task, static_cast<int>(tp.kind)}];
+    const program::Launch& l = prog.launches[rt.graph().tasks[i].launch.index()];
+    TaskCost& c = by_kind[{l.task.value, static_cast<int>(tp.kind)}];
     if (c.count == 0) {
       c.task = prog.task_of(l).name;
-      c.processor_kind = std::string(program::to_string(tp.kind));
+      c.processor_kind = std::string(kinds::to_string(tp.kind));
     }
     ++c.count;
     c.total_s += s.end_s - s.start_s;
@@ -183,7 +182,7 @@ Outcome report(const Runtime& rt, const Options& options) {
     ProcessorUse u = procs[p];
     const machine::ProcId id{static_cast<int32_t>(p)};
     u.processor = m.name(id);
-    u.kind = std::string(machine::to_string(m.processor(id).kind));
+    u.kind = std::string(kinds::to_string(m.processor(id).kind));
     u.busy_fraction = span > 0 ? u.busy_s / span : 0;
     prof.processors.push_back(std::move(u));
   }
@@ -198,19 +197,19 @@ Outcome report(const Runtime& rt, const Options& options) {
   std::map<std::tuple<int32_t, int, int, bool, bool>, CopyCost> by_data;
   for (size_t i = 0; i < copies.size(); ++i) {
     const Copy& c = copies[i];
-    if (c.for_task < 0 || !rt.timed(c.for_task)) continue;
+    if (!c.for_task.valid() || !rt.timed(c.for_task)) continue;
     const RouteInfo r = rt.topology().route(c.src_mem, c.dst_mem);
     add_hops(prof.bytes_moved, r, static_cast<double>(c.bytes));
     const machine::Memory& src = m.memory(c.src_mem);
     const machine::Memory& dst = m.memory(c.dst_mem);
     const bool inter = src.node != dst.node;
     const Instance& d = rt.instances()[static_cast<size_t>(c.dst)];
-    CopyCost& cc = by_data[{d.partition >= 0 ? d.partition : -1 - d.region, static_cast<int>(src.kind),
+    CopyCost& cc = by_data[{d.partition.valid() ? d.partition.value : -1 - d.region.value, static_cast<int>(src.kind),
                             static_cast<int>(dst.kind), inter, c.fold}];
     if (cc.count == 0) {
       cc.data = rt.data_name(c.dst);
-      cc.from = std::string(machine::to_string(src.kind));
-      cc.to = std::string(machine::to_string(dst.kind));
+      cc.from = std::string(kinds::to_string(src.kind));
+      cc.to = std::string(kinds::to_string(dst.kind));
       cc.inter_node = inter;
       cc.reduction = c.fold;
     }
@@ -263,7 +262,7 @@ Outcome report(const Runtime& rt, const Options& options) {
     for (size_t i = 0; i < tasks.size(); ++i) {
       const TaskState& s = tasks[i];
       if (s.start_s < 0) continue;
-      const auto t = static_cast<PointTaskId>(i);
+      const auto t = PointTaskId::at(i);
       TraceEvent e;
       e.row = proc_row[rt.plan().tasks[i].processor.value];
       e.name = rt.task_label(t);
@@ -285,7 +284,7 @@ Outcome report(const Runtime& rt, const Options& options) {
       e.start_s = c.start_s;
       e.duration_s = c.end_s - c.start_s;
       e.args = {{"bytes", std::to_string(c.bytes)},
-                {"for", c.for_task >= 0 ? rt.task_label(c.for_task) : ""},
+                {"for", c.for_task.valid() ? rt.task_label(c.for_task) : ""},
                 {"queued", fmt::format("{:.9f}", c.issued_s)}};
       tr.events.push_back(std::move(e));
     }

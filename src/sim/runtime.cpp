@@ -41,22 +41,6 @@ ArgInfo info_of(const program::RegionArg& a) {
   return i;
 }
 
-machine::ProcKind machine_kind(program::ProcKind k) {
-  switch (k) {
-    case program::ProcKind::CPU:
-      return machine::ProcKind::CPU;
-    case program::ProcKind::GPU:
-      return machine::ProcKind::GPU;
-    case program::ProcKind::OMP:
-      return machine::ProcKind::OMP;
-    case program::ProcKind::IO:
-      return machine::ProcKind::IO;
-    case program::ProcKind::PY:
-      return machine::ProcKind::PY;
-  }
-  return machine::ProcKind::CPU;
-}
-
 }  // namespace
 
 int64_t Instance::count(int32_t b) const {
@@ -91,7 +75,7 @@ Runtime::Runtime(const program::Program& program, const program::TaskGraph& grap
     tasks_[t].children_left = static_cast<int32_t>(g_.child_start[t + 1] - g_.child_start[t]);
   }
   runnable_q_.resize(m_.processors().size());
-  last_on_proc_.assign(m_.processors().size(), -1);
+  last_on_proc_.assign(m_.processors().size(), PointTaskId{});
   used_.assign(m_.memories().size(), 0);
   by_mem_region_.resize(m_.memories().size() * p_.regions.size());
   peak_.assign(m_.memories().size(), 0);
@@ -99,37 +83,37 @@ Runtime::Runtime(const program::Program& program, const program::TaskGraph& grap
   // Reads each (block, field) will see, so that data nobody reads again can be dropped.
   if (plan_.tasks.size() != n) return;
   for (size_t t = 0; t < n; ++t) {
-    const program::Launch& l = p_.launches[static_cast<size_t>(g_.tasks[t].launch)];
+    const program::Launch& l = p_.launches[g_.tasks[t].launch.index()];
     const mapping::TaskPlacement& tp = plan_.tasks[t];
     if (tp.args.size() != l.args.size()) continue;
     for (size_t a = 0; a < l.args.size(); ++a) {
-      const ArgInfo& ai = args_[static_cast<size_t>(l.id)][a];
+      const ArgInfo& ai = args_[l.id.index()][a];
       if (tp.args[a].is_virtual || ai.read == 0) continue;
-      for (const program::Span& s : p_.spans_of(l.args[a], g_.piece(static_cast<PointTaskId>(t), a)))
+      for (const program::Span& s : p_.spans_of(l.args[a], g_.piece(PointTaskId::at(t), a)))
         for (FieldMask m = ai.read; m; m &= m - 1) ++reads_left(l.args[a].region, s.block, __builtin_ctzll(m));
     }
   }
 }
 
 const program::Launch& Runtime::launch_of(PointTaskId t) const {
-  return p_.launches[static_cast<size_t>(g_.tasks[static_cast<size_t>(t)].launch)];
+  return p_.launches[g_.tasks[t.index()].launch.index()];
 }
 
 const ArgInfo& Runtime::arg_info(PointTaskId t, size_t arg) const {
-  return args_[static_cast<size_t>(g_.tasks[static_cast<size_t>(t)].launch)][arg];
+  return args_[g_.tasks[t.index()].launch.index()][arg];
 }
 
 bool Runtime::timed(PointTaskId t) const { return launch_of(t).timed; }
 
 std::string Runtime::task_label(PointTaskId t) const {
-  const program::PointTask& pt = g_.tasks[static_cast<size_t>(t)];
+  const program::PointTask& pt = g_.tasks[t.index()];
   const program::Launch& l = launch_of(t);
   std::string s = p_.task_of(l).name;
   if (pt.point.dim > 0) s += fmt::format(" {}", program::to_string(pt.point));
   if (l.steps > 1) s += fmt::format(" step {}", pt.step);
-  if (pt.point.dim == 0 && pt.parent >= 0) {
-    const program::PointTask& parent = g_.tasks[static_cast<size_t>(pt.parent)];
-    const program::Launch& pl = p_.launches[static_cast<size_t>(parent.launch)];
+  if (pt.point.dim == 0 && pt.parent.valid()) {
+    const program::PointTask& parent = g_.tasks[pt.parent.index()];
+    const program::Launch& pl = p_.launches[parent.launch.index()];
     s += fmt::format(" in {}", p_.task_of(pl).name);
     if (parent.point.dim > 0) s += fmt::format(" {}", program::to_string(parent.point));
     if (pl.steps > 1) s += fmt::format(" step {}", parent.step);
@@ -151,8 +135,8 @@ double Runtime::task_flops(PointTaskId t) const {
 // The cost model of a launch on the task's variant, per element (as Program::point_cost).
 const LaunchCost& Runtime::launch_cost(PointTaskId t) const {
   const program::Launch& l = launch_of(t);
-  const program::ProcKind kind = placement(t).kind;
-  int32_t& index = cost_index_[static_cast<size_t>(l.id)][static_cast<size_t>(kind)];
+  const kinds::ProcKind kind = placement(t).kind;
+  int32_t& index = cost_index_[l.id.index()][kinds::index(kind)];
   if (index >= 0) return costs_[static_cast<size_t>(index)];
   const program::Variant& v = *p_.task_of(l).variant(kind);
   LaunchCost c;
@@ -161,7 +145,7 @@ const LaunchCost& Runtime::launch_cost(PointTaskId t) const {
   c.peak_fraction = v.cost.peak_fraction;
   for (size_t a = 0; a < l.args.size(); ++a) {
     const program::ArgCost ac = a < v.cost.args.size() ? v.cost.args[a] : program::ArgCost{};
-    const program::Region& reg = p_.regions[static_cast<size_t>(l.args[a].region)];
+    const program::Region& reg = p_.regions[l.args[a].region.index()];
     double rd = 0, wr = 0;
     for (const program::FieldAccess& fa : l.args[a].access) {
       const auto fb = static_cast<double>(reg.bytes(fa.fields));
@@ -208,7 +192,7 @@ Runtime::Problem Runtime::check() const {
     return internal(
         fmt::format("the plan places {} point tasks but the program has {}", plan_.tasks.size(), g_.size()));
   for (size_t i = 0; i < g_.size(); ++i) {
-    const auto t = static_cast<PointTaskId>(i);
+    const auto t = PointTaskId::at(i);
     const mapping::TaskPlacement& tp = plan_.tasks[i];
     const program::Launch& l = launch_of(t);
     const program::TaskKind& kind = p_.task_of(l);
@@ -216,18 +200,18 @@ Runtime::Problem Runtime::check() const {
       return internal(fmt::format("{}: the plan gives no processor of the machine", task_label(t)));
     const machine::Processor& proc = m_.processor(tp.processor);
     auto where = [&] { return fmt::format("{} on {}", task_label(t), m_.name(tp.processor)); };
-    if (proc.kind != machine_kind(tp.kind))
-      return internal(fmt::format("{}: the plan says {} but the processor is a {}", where(),
-                                  program::to_string(tp.kind), machine::to_string(proc.kind)));
+    if (proc.kind != tp.kind)
+      return internal(fmt::format("{}: the plan says {} but the processor is a {}", where(), kinds::to_string(tp.kind),
+                                  kinds::to_string(proc.kind)));
     const program::Variant* variant = kind.variant(tp.kind);
     if (!variant)
       return Problem{Status::ExecutionError,
-                     fmt::format("{}: task {} has no {} variant", where(), kind.name, program::to_string(tp.kind))};
+                     fmt::format("{}: task {} has no {} variant", where(), kind.name, kinds::to_string(tp.kind))};
     if (tp.args.size() != l.args.size())
       return internal(
           fmt::format("{}: the plan has {} arguments, the launch {}", where(), tp.args.size(), l.args.size()));
     for (size_t a = 0; a < l.args.size(); ++a) {
-      const ArgInfo& ai = args_[static_cast<size_t>(l.id)][a];
+      const ArgInfo& ai = args_[l.id.index()][a];
       const mapping::ArgPlacement& ap = tp.args[a];
       if (ai.normal == 0 && ai.reduced == 0) continue;  // no access: no instance
       auto arg_name = [&] { return p_.arg_names(l.args[a]).front(); };
@@ -245,13 +229,12 @@ Runtime::Problem Runtime::check() const {
         return Problem{Status::ExecutionError,
                        fmt::format("{}: argument {} ({}) is in {}, which {} cannot access", where(), a, arg_name(),
                                    m_.name(ap.memory), m_.name(tp.processor))};
-      const bool c_order = ap.layout.c_order;
-      if ((variant->layout == program::Order::C && !c_order) || (variant->layout == program::Order::F && c_order)) {
-        const std::string& region = p_.regions[static_cast<size_t>(l.args[a].region)].name;
-        return Problem{Status::ExecutionError,
-                       fmt::format("{}: layout mismatch, operand {} (argument {}, {}) is {}, {} required", where(),
-                                   region, a, arg_name(), c_order ? "C_order" : "F_order",
-                                   variant->layout == program::Order::C ? "C_order" : "F_order")};
+      if (variant->layout && *variant->layout != ap.layout.order) {
+        const std::string& region = p_.regions[l.args[a].region.index()].name;
+        return Problem{
+            Status::ExecutionError,
+            fmt::format("{}: layout mismatch, operand {} (argument {}, {}) is {}, {} required", where(), region, a,
+                        arg_name(), kinds::to_string(ap.layout.order), kinds::to_string(*variant->layout))};
       }
     }
   }
@@ -262,15 +245,15 @@ Runtime::Problem Runtime::check() const {
 
 void Runtime::start(double now) {
   for (PointTaskId t : g_.top) {
-    TaskState& s = tasks_[static_cast<size_t>(t)];
+    TaskState& s = tasks_[t.index()];
     s.issued = true;
-    if (s.preds_left == 0) make_ready(t, now, -1);
+    if (s.preds_left == 0) make_ready(t, now, PointTaskId{});
   }
   flush_ready(now);
 }
 
 void Runtime::make_ready(PointTaskId t, double now, PointTaskId gate) {
-  TaskState& s = tasks_[static_cast<size_t>(t)];
+  TaskState& s = tasks_[t.index()];
   s.ready_s = now;
   s.gate = gate;
   ready_batch_.push_back(t);
@@ -287,17 +270,17 @@ void Runtime::flush_ready(double now) {
       if (acquire_slot(t))
         map_task(t, now);
       else
-        tasks_[static_cast<size_t>(t)].phase = Phase::Limited;
+        tasks_[t.index()].phase = Phase::Limited;
     }
   }
 }
 
 bool Runtime::acquire_slot(PointTaskId t) {
   const program::TaskKindId k = launch_of(t).task;
-  if (static_cast<size_t>(k) >= plan_.task_kinds.size()) return true;
-  const auto& limit = plan_.task_kinds[static_cast<size_t>(k)].instance_limit;
+  if (k.index() >= plan_.task_kinds.size()) return true;
+  const auto& limit = plan_.task_kinds[k.index()].instance_limit;
   if (!limit) return true;
-  Slots& s = slots_[{placement(t).processor.value, k}];
+  Slots& s = slots_[{placement(t).processor, k}];
   if (s.in_flight < std::max<int64_t>(*limit, 1)) {
     ++s.in_flight;
     return true;
@@ -308,9 +291,8 @@ bool Runtime::acquire_slot(PointTaskId t) {
 
 void Runtime::release_slot(PointTaskId t) {
   const program::TaskKindId k = launch_of(t).task;
-  if (static_cast<size_t>(k) >= plan_.task_kinds.size() || !plan_.task_kinds[static_cast<size_t>(k)].instance_limit)
-    return;
-  Slots& s = slots_[{placement(t).processor.value, k}];
+  if (k.index() >= plan_.task_kinds.size() || !plan_.task_kinds[k.index()].instance_limit) return;
+  Slots& s = slots_[{placement(t).processor, k}];
   --s.in_flight;
   if (!s.waiting.empty()) {
     PointTaskId next = s.waiting.top();
@@ -320,19 +302,19 @@ void Runtime::release_slot(PointTaskId t) {
 }
 
 void Runtime::map_task(PointTaskId t, double now) {
-  TaskState& s = tasks_[static_cast<size_t>(t)];
+  TaskState& s = tasks_[t.index()];
   s.phase = Phase::Mapped;
   s.mapped_s = now;
   const size_t n = launch_of(t).args.size();
-  uses_begin_[static_cast<size_t>(t)] = static_cast<int32_t>(uses_.size());
+  uses_begin_[t.index()] = static_cast<int32_t>(uses_.size());
   for (size_t a = 0; a < n && !failed(); ++a) map_argument(t, a, now);
-  uses_end_[static_cast<size_t>(t)] = static_cast<int32_t>(uses_.size());
+  uses_end_[t.index()] = static_cast<int32_t>(uses_.size());
   if (failed()) return;
-  if (tasks_[static_cast<size_t>(t)].copies_left == 0) make_runnable(t, now);
+  if (tasks_[t.index()].copies_left == 0) make_runnable(t, now);
 }
 
 void Runtime::make_runnable(PointTaskId t, double now) {
-  TaskState& s = tasks_[static_cast<size_t>(t)];
+  TaskState& s = tasks_[t.index()];
   s.phase = Phase::Runnable;
   s.runnable_s = now;
   const int32_t proc = placement(t).processor.value;
@@ -343,7 +325,7 @@ void Runtime::make_runnable(PointTaskId t, double now) {
 
 PointTaskId Runtime::next_runnable(machine::ProcId proc) {
   auto& q = runnable_q_[static_cast<size_t>(proc.value)];
-  if (q.empty()) return -1;
+  if (q.empty()) return PointTaskId{};
   PointTaskId t = q.top();
   q.pop();
   --runnable_;
@@ -351,7 +333,7 @@ PointTaskId Runtime::next_runnable(machine::ProcId proc) {
 }
 
 TaskWork Runtime::task_started(PointTaskId t, double now) {
-  TaskState& s = tasks_[static_cast<size_t>(t)];
+  TaskState& s = tasks_[t.index()];
   s.phase = Phase::Running;
   s.start_s = now;
   const auto proc = static_cast<size_t>(placement(t).processor.value);
@@ -368,35 +350,35 @@ TaskWork Runtime::task_started(PointTaskId t, double now) {
 
 void Runtime::task_ended(PointTaskId t, double now) {
   --running_;
-  TaskState& s = tasks_[static_cast<size_t>(t)];
+  TaskState& s = tasks_[t.index()];
   s.end_s = now;
   s.phase = Phase::BodyDone;
   // An inner task issues its children as its body runs; they depend only on siblings.
-  for (int64_t i = g_.child_start[static_cast<size_t>(t)]; i < g_.child_start[static_cast<size_t>(t) + 1]; ++i) {
+  for (int64_t i = g_.child_start[t.index()]; i < g_.child_start[t.index() + 1]; ++i) {
     PointTaskId c = g_.child_ids[static_cast<size_t>(i)];
-    TaskState& cs = tasks_[static_cast<size_t>(c)];
+    TaskState& cs = tasks_[c.index()];
     cs.issued = true;
     if (cs.preds_left == 0) make_ready(c, now, t);
   }
-  if (tasks_[static_cast<size_t>(t)].children_left == 0) complete(t, now);
+  if (tasks_[t.index()].children_left == 0) complete(t, now);
   flush_ready(now);
 }
 
 void Runtime::complete(PointTaskId t, double now) {
-  TaskState& s = tasks_[static_cast<size_t>(t)];
+  TaskState& s = tasks_[t.index()];
   s.phase = Phase::Complete;
   s.complete_s = now;
   ++completed_;
   release_uses(t);
   release_slot(t);
-  for (int64_t i = g_.succ_start[static_cast<size_t>(t)]; i < g_.succ_start[static_cast<size_t>(t) + 1]; ++i) {
+  for (int64_t i = g_.succ_start[t.index()]; i < g_.succ_start[t.index() + 1]; ++i) {
     PointTaskId u = g_.succ_ids[static_cast<size_t>(i)];
-    TaskState& us = tasks_[static_cast<size_t>(u)];
+    TaskState& us = tasks_[u.index()];
     if (--us.preds_left == 0 && us.issued) make_ready(u, now, t);
   }
-  const PointTaskId parent = g_.tasks[static_cast<size_t>(t)].parent;
-  if (parent >= 0) {
-    TaskState& ps = tasks_[static_cast<size_t>(parent)];
+  const PointTaskId parent = g_.tasks[t.index()].parent;
+  if (parent.valid()) {
+    TaskState& ps = tasks_[parent.index()];
     ps.last_child = t;
     if (--ps.children_left == 0 && ps.phase == Phase::BodyDone) complete(parent, now);
   }
@@ -415,7 +397,7 @@ void Runtime::copy_ended(CopyId c, double now) {
   for (CopyId d : cp.dependents)
     if (--copies_[static_cast<size_t>(d)].deps_left == 0) ready_copies_.push_back(d);
   for (PointTaskId w : cp.waiters) {
-    TaskState& ws = tasks_[static_cast<size_t>(w)];
+    TaskState& ws = tasks_[w.index()];
     ws.last_copy = c;
     if (--ws.copies_left == 0 && ws.phase == Phase::Mapped) make_runnable(w, now);
   }
@@ -450,7 +432,7 @@ TaskWork Runtime::work(PointTaskId t) const {
   w.overhead_s = proc.launch_overhead_s;
   if (!kind.leaf) return w;
   const LaunchCost& cost = launch_cost(t);
-  const bool gpu = proc.kind == machine::ProcKind::GPU;
+  const bool gpu = proc.kind == kinds::ProcKind::GPU;
   double flops = cost.flops_per_point;
   for (size_t a = 0; a < l.args.size(); ++a) {
     const LaunchCost::Arg& c = cost.args[a];
@@ -461,12 +443,12 @@ TaskWork Runtime::work(PointTaskId t) const {
     if (ap.is_virtual || bytes <= 0) continue;
     auto access = m_.access(tp.processor, ap.memory);
     if (!access) continue;
-    if (gpu && !ap.layout.soa) {
+    if (gpu && ap.layout.fields == kinds::FieldLayout::AOS) {
       // AOS: a GPU thread reads whole records, so unused fields waste bandwidth.
-      const program::Region& region = p_.regions[static_cast<size_t>(l.args[a].region)];
+      const program::Region& region = p_.regions[l.args[a].region.index()];
       const ArgInfo& ai = arg_info(t, a);
       program::FieldMask held = 0;
-      for (int32_t k = uses_begin_[static_cast<size_t>(t)]; k < uses_end_[static_cast<size_t>(t)]; ++k)
+      for (int32_t k = uses_begin_[t.index()]; k < uses_end_[t.index()]; ++k)
         if (uses_[static_cast<size_t>(k)].arg == static_cast<int32_t>(a))
           held |= instances_[static_cast<size_t>(uses_[static_cast<size_t>(k)].inst)].fields;
       const auto used = static_cast<double>(region.bytes(ai.normal | ai.reduced));

@@ -54,9 +54,9 @@ struct ArgInfo {
 };
 
 struct Instance {
-  program::RegionId region = -1;
+  program::RegionId region;
   machine::MemId mem;
-  mapping::Layout layout;
+  kinds::Layout layout;
   program::FieldMask fields = 0;
   program::RedOp redop = program::RedOp::None;  // None: a normal instance
   std::vector<program::Span> spans;             // sorted by block
@@ -65,9 +65,9 @@ struct Instance {
   int32_t entries = 0;           // blocks where it holds valid data or pending reductions
   std::vector<CopyId> inflight;  // copies into it that have not arrived
   bool alive = true;
-  int32_t partition = -1;  // what it was created for (naming)
+  program::PartitionId partition;  // what it was created for (naming); none: the whole region
   int64_t piece = -1;
-  PointTaskId first_task = -1;
+  PointTaskId first_task;
 
   int64_t count(int32_t block) const;  // elements of `block` it holds (0 if none)
 };
@@ -80,7 +80,7 @@ struct Copy {
   int32_t deps_left = 0;
   std::vector<CopyId> dependents;
   std::vector<PointTaskId> waiters;
-  PointTaskId for_task = -1;
+  PointTaskId for_task;
   double issued_s = 0, start_s = -1, end_s = -1;
   bool done = false;
 };
@@ -115,10 +115,10 @@ struct TaskState {
   Phase phase = Phase::Waiting;
   bool issued = false;
   double ready_s = -1, mapped_s = -1, runnable_s = -1, start_s = -1, end_s = -1, complete_s = -1;
-  PointTaskId gate = -1;          // the predecessor or parent whose event released it last
-  CopyId last_copy = -1;          // the copy it waited for last
-  PointTaskId prev_on_proc = -1;  // the task its processor ran before it
-  PointTaskId last_child = -1;    // the child that completed last
+  PointTaskId gate;          // the predecessor or parent whose event released it last
+  CopyId last_copy = -1;     // the copy it waited for last
+  PointTaskId prev_on_proc;  // the task its processor ran before it
+  PointTaskId last_child;    // the child that completed last
 };
 
 class Runtime {
@@ -142,7 +142,7 @@ class Runtime {
 
   // ---- driving (the engine calls these, in simulated time order)
   void start(double now);  // issues the top-level tasks
-  // The processor's runnable task with the lowest id (removed from its queue), or -1.
+  // The processor's runnable task with the lowest id (removed from its queue), or none.
   PointTaskId next_runnable(machine::ProcId proc);
   TaskWork work(PointTaskId t) const;
   // Records the start and returns what the task costs.
@@ -191,7 +191,7 @@ class Runtime {
   void map_task(PointTaskId t, double now);
   void make_runnable(PointTaskId t, double now);
   void complete(PointTaskId t, double now);
-  const mapping::TaskPlacement& placement(PointTaskId t) const { return plan_.tasks[static_cast<size_t>(t)]; }
+  const mapping::TaskPlacement& placement(PointTaskId t) const { return plan_.tasks[t.index()]; }
   const program::Launch& launch_of(PointTaskId t) const;
   const ArgInfo& arg_info(PointTaskId t, size_t arg) const;
 
@@ -204,9 +204,7 @@ class Runtime {
     std::vector<Holder> holders;  // normal instances with valid data
     std::vector<Holder> pending;  // reduction instances with unfolded contributions
   };
-  BlockState& block(program::RegionId r, int32_t b) {
-    return blocks_[static_cast<size_t>(block_base_[static_cast<size_t>(r)] + b)];
-  }
+  BlockState& block(program::RegionId r, int32_t b) { return blocks_[static_cast<size_t>(block_base_[r.index()] + b)]; }
   void map_argument(PointTaskId t, size_t arg, double now);
   // The instances holding `fields` of the argument in its memory: existing ones for the
   // fields they have (as Legion maps a requirement to several instances), a new one for
@@ -230,7 +228,7 @@ class Runtime {
   void release_uses(PointTaskId t);
   std::string out_of_memory(machine::MemId mem, uint64_t bytes, PointTaskId t, size_t arg) const;
   int64_t& reads_left(program::RegionId r, int32_t b, int f) {
-    return reads_left_[static_cast<size_t>((block_base_[static_cast<size_t>(r)] + b) * 64 + f)];
+    return reads_left_[static_cast<size_t>((block_base_[r.index()] + b) * 64 + f)];
   }
 
   const program::Program& p_;
@@ -245,9 +243,9 @@ class Runtime {
   std::vector<int64_t> reads_left_;  // (block, field) -> reads by tasks not completed
 
   std::vector<TaskState> tasks_;
-  std::vector<Use> uses_;                                   // appended as tasks map; a task's are contiguous
-  std::vector<int32_t> uses_begin_, uses_end_;              // by task
-  mutable std::vector<std::array<int32_t, 5>> cost_index_;  // by launch, by ProcKind: into costs_
+  std::vector<Use> uses_;                       // appended as tasks map; a task's are contiguous
+  std::vector<int32_t> uses_begin_, uses_end_;  // by task
+  mutable std::vector<std::array<int32_t, kinds::kProcKinds.size()>> cost_index_;  // by launch, by kind: into costs_
   mutable std::vector<LaunchCost> costs_;
   std::vector<std::pair<InstId, int64_t>> scratch_sources_, scratch_folds_;
   std::vector<std::pair<InstId, program::FieldMask>> scratch_parts_;
@@ -256,7 +254,7 @@ class Runtime {
   std::vector<Instance> instances_;
   std::vector<std::vector<InstId>> by_mem_region_;  // memory * regions + region: live instances there
   std::vector<InstId>& instances_in(machine::MemId mem, program::RegionId r) {
-    return by_mem_region_[static_cast<size_t>(mem.value) * p_.regions.size() + static_cast<size_t>(r)];
+    return by_mem_region_[static_cast<size_t>(mem.value) * p_.regions.size() + r.index()];
   }
   std::vector<Copy> copies_;
   std::vector<uint64_t> used_, peak_;  // by memory id
@@ -270,7 +268,7 @@ class Runtime {
     int64_t in_flight = 0;
     std::priority_queue<PointTaskId, std::vector<PointTaskId>, std::greater<>> waiting;
   };
-  std::map<std::pair<int32_t, int32_t>, Slots> slots_;  // (processor, task kind)
+  std::map<std::pair<machine::ProcId, program::TaskKindId>, Slots> slots_;
 
   std::array<double, kHopKinds> access_bytes_{};
   int64_t completed_ = 0;

@@ -5,8 +5,8 @@
 
 namespace mage::sim::detail {
 
+using kinds::MemKind;
 using machine::MemId;
-using machine::MemKind;
 using machine::ProcId;
 
 Topology::Topology(const machine::Machine& m) : m_(m) {
@@ -19,7 +19,7 @@ Topology::Topology(const machine::Machine& m) : m_(m) {
   }
   for (const machine::Processor& p : m.processors()) {
     int home = 0;
-    if (p.kind == machine::ProcKind::GPU)
+    if (p.kind == kinds::ProcKind::GPU)
       if (auto fb = m.best_memory(p.id, MemKind::FBMEM)) home = endpoint(*fb);
     home_.push_back(home);
   }

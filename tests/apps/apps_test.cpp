@@ -109,14 +109,14 @@ TEST(Apps, EveryAppAnalyses) {
         ASSERT_GT(g.size(), 0u);
         EXPECT_EQ(g.launch_start.back(), static_cast<int64_t>(g.size()));
         for (size_t t = 0; t < g.size(); ++t)
-          for (PointTaskId q : g.preds(static_cast<PointTaskId>(t))) {
-            ASSERT_LT(q, static_cast<PointTaskId>(t));
-            ASSERT_EQ(g.tasks[static_cast<size_t>(q)].parent, g.tasks[t].parent) << app;
+          for (PointTaskId q : g.preds(PointTaskId::at(t))) {
+            ASSERT_LT(q, PointTaskId::at(t));
+            ASSERT_EQ(g.tasks[q.index()].parent, g.tasks[t].parent) << app;
           }
         // The first timed launch waits behind a fence.
         for (LaunchId id : p.top)
-          if (p.launches[static_cast<size_t>(id)].timed) {
-            EXPECT_TRUE(p.launches[static_cast<size_t>(id)].fence) << app;
+          if (p.launches[id.index()].timed) {
+            EXPECT_TRUE(p.launches[id.index()].fence) << app;
             break;
           }
       }

@@ -33,9 +33,9 @@ TEST(Circuit, BytesPerGpuAndFlopsPerIteration) {
 
 TEST(Circuit, PartitionsAndGhostCommunication) {
   Program p = build("circuit", machine(4));
-  const Partition& ghost = p.partitions[static_cast<size_t>(*p.find_partition("rp_ghost"))];
+  const Partition& ghost = p.partitions[(*p.find_partition("rp_ghost")).index()];
   EXPECT_FALSE(ghost.disjoint);
-  EXPECT_EQ(p.partitions[static_cast<size_t>(*ghost.reference)].name, "rp_shared");
+  EXPECT_EQ(p.partitions[ghost.reference->index()].name, "rp_shared");
   for (const Piece& pc : ghost.pieces) {
     // "for each piece, the shared nodes its wires reach — 650–800 nodes", within +-3 pieces.
     EXPECT_GE(pc.elements, 650);
@@ -49,10 +49,10 @@ TEST(Circuit, PartitionsAndGhostCommunication) {
       EXPECT_TRUE(d >= 1 && (d <= 3 || d >= 16 - 3)) << i << " -> " << o.piece;  // ring of 16 pieces
     }
   for (const char* name : {"rp_private", "rp_shared", "rp_wires"})
-    EXPECT_TRUE(p.partitions[static_cast<size_t>(*p.find_partition(name))].disjoint) << name;
-  EXPECT_EQ(p.partitions[static_cast<size_t>(*p.find_partition("rp_private"))].pieces[0].elements, 49'500);
-  EXPECT_EQ(p.partitions[static_cast<size_t>(*p.find_partition("rp_shared"))].pieces[0].elements, 500);
-  EXPECT_EQ(p.regions[static_cast<size_t>(*p.find_region("all_nodes"))].bytes_per_element(), 16);
+    EXPECT_TRUE(p.partitions[(*p.find_partition(name)).index()].disjoint) << name;
+  EXPECT_EQ(p.partitions[(*p.find_partition("rp_private")).index()].pieces[0].elements, 49'500);
+  EXPECT_EQ(p.partitions[(*p.find_partition("rp_shared")).index()].pieces[0].elements, 500);
+  EXPECT_EQ(p.regions[(*p.find_region("all_nodes")).index()].bytes_per_element(), 16);
 }
 
 TEST(Circuit, TasksArgumentsAndPrivileges) {
@@ -83,7 +83,7 @@ TEST(Circuit, ReductionsIntoSharedNodesOrderTheVoltageUpdate) {
   TaskGraph g = analyze(p);
   auto dc = tasks_of(p, g, "distribute_charge");
   auto uv = tasks_of(p, g, "update_voltages");
-  const Partition& ghost = p.partitions[static_cast<size_t>(*p.find_partition("rp_ghost"))];
+  const Partition& ghost = p.partitions[(*p.find_partition("rp_ghost")).index()];
   // update_voltages of piece i (first iteration) waits for distribute_charge of every piece
   // whose ghost nodes include shared nodes of i; distribute_charge points do not wait for
   // each other (all reduce with +).
@@ -172,7 +172,7 @@ TEST(Pennant, LaunchesPerCycleAndDomains) {
     EXPECT_EQ(cycle[28], "continue_simulation");
     int index = 0;
     for (LaunchId id : p.top) {
-      const Launch& l = p.launches[static_cast<size_t>(id)];
+      const Launch& l = p.launches[id.index()];
       if (l.iteration != 0) continue;
       if (l.kind == LaunchKind::Index) {
         ++index;
@@ -207,12 +207,12 @@ TEST(Pennant, BytesPerGpuAndTrafficPerCycle) {
 TEST(Pennant, PartitionsAndGhosts) {
   Program p = build("pennant", machine(2));
   for (const char* name : {"rz_all_p", "rp_all_private_p", "rp_all_shared_p", "rs_all_p"})
-    EXPECT_TRUE(p.partitions[static_cast<size_t>(*p.find_partition(name))].disjoint) << name;
-  const Partition& ghost = p.partitions[static_cast<size_t>(*p.find_partition("rp_all_ghost_p"))];
+    EXPECT_TRUE(p.partitions[(*p.find_partition(name)).index()].disjoint) << name;
+  const Partition& ghost = p.partitions[(*p.find_partition("rp_all_ghost_p")).index()];
   EXPECT_FALSE(ghost.disjoint);
   for (const Piece& pc : ghost.pieces) EXPECT_LE(pc.elements, 642);
   EXPECT_EQ(ghost.pieces[3].elements, 642);
-  EXPECT_EQ(p.partitions[static_cast<size_t>(*p.find_partition("rs_all_p"))].pieces[0].elements, 4 * 7'400'000);
+  EXPECT_EQ(p.partitions[(*p.find_partition("rs_all_p")).index()].pieces[0].elements, 4 * 7'400'000);
   // sum_point_mass and sum_point_force reduce into ghost points.
   for (const char* t : {"sum_point_mass", "sum_point_force"}) {
     const Launch& l = first_launch(p, t);

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <fstream>
 #include <iterator>
+#include <set>
 #include <sstream>
 
 #include "helpers.h"
@@ -36,7 +37,7 @@ TEST(ExampleMappers, NameOnlyTasksAndRegionsOfTheirProgram) {
     std::ifstream in(std::string(MAGE_SOURCE_DIR) + "/mappers/examples/" + app.name + ".map");
     ASSERT_TRUE(in) << app.name;
     Program p = build(app.name, machine(1));
-    std::vector<std::string> data = p.data_names();
+    const std::set<std::string, std::less<>> data = p.mapper_names().data;
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     // Statements: strip comments, split at ';'.
     std::string clean;
@@ -59,7 +60,7 @@ TEST(ExampleMappers, NameOnlyTasksAndRegionsOfTheirProgram) {
       };
       auto check_region = [&](const std::string& r) {
         if (r == "*" || std::isdigit(static_cast<unsigned char>(r[0]))) return;
-        EXPECT_NE(std::find(data.begin(), data.end(), r), data.end()) << app.name << ": unknown region " << r;
+        EXPECT_TRUE(data.count(r)) << app.name << ": unknown region " << r;
         ++checked;
       };
       const std::string& kw = w[0];

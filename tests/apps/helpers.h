@@ -13,6 +13,9 @@
 namespace mage::apps::test {
 
 using namespace mage::program;
+using kinds::DimOrder;
+using kinds::MemKind;
+using kinds::ProcKind;
 
 inline Params machine(int nodes, int gpus_per_node = 4, Scale scale = Scale::Published) {
   Params p;
@@ -32,14 +35,14 @@ inline const Launch& first_launch(const Program& p, const std::string& task) {
 inline const TaskKind& task_named(const Program& p, const std::string& task) {
   auto id = p.find_task(task);
   if (!id) throw std::runtime_error("no task " + task);
-  return p.tasks[static_cast<size_t>(*id)];
+  return p.tasks[id->index()];
 }
 
 // Top-level launches of one (timed) iteration, by task name, in order.
 inline std::vector<std::string> iteration_tasks(const Program& p, int iteration) {
   std::vector<std::string> out;
   for (LaunchId id : p.top) {
-    const Launch& l = p.launches[static_cast<size_t>(id)];
+    const Launch& l = p.launches[id.index()];
     if (l.iteration == iteration) out.push_back(p.task_of(l).name);
   }
   return out;
@@ -56,14 +59,13 @@ inline int count_timed_iterations(const Program& p) {
 inline std::vector<PointTaskId> tasks_of(const Program& p, const TaskGraph& g, const std::string& task) {
   std::vector<PointTaskId> out;
   for (size_t t = 0; t < g.size(); ++t)
-    if (p.task_of(p.launches[static_cast<size_t>(g.tasks[t].launch)]).name == task)
-      out.push_back(static_cast<PointTaskId>(t));
+    if (p.task_of(p.launches[g.tasks[t].launch.index()]).name == task) out.push_back(PointTaskId::at(t));
   return out;
 }
 
 inline Point colour(const Program& p, const TaskGraph& g, PointTaskId t, size_t arg) {
-  const Launch& l = p.launches[static_cast<size_t>(g.tasks[static_cast<size_t>(t)].launch)];
-  const Partition& part = p.partitions[static_cast<size_t>(*l.args[arg].partition)];
+  const Launch& l = p.launches[g.tasks[t.index()].launch.index()];
+  const Partition& part = p.partitions[l.args[arg].partition->index()];
   return part.colors.point(g.piece(t, arg));
 }
 

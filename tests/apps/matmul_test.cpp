@@ -32,7 +32,7 @@ TEST(MatMul, Dgemm4RequiresCOrderAndPlacementTasksAreEmpty) {
     const TaskKind& t4 = task_named(p, "task_4");
     EXPECT_TRUE(t4.leaf);
     for (const Variant& v : t4.variants) {
-      EXPECT_EQ(v.layout, Order::C) << app;
+      EXPECT_EQ(v.layout, DimOrder::C) << app;
       EXPECT_EQ(v.cost.precision, Precision::FP64) << app;
     }
     EXPECT_TRUE(t4.has_variant(ProcKind::GPU));
@@ -47,7 +47,7 @@ TEST(MatMul, Dgemm4RequiresCOrderAndPlacementTasksAreEmpty) {
     // Warm-up iteration 0 is untimed, then timed ones.
     EXPECT_EQ(iteration_tasks(p, 0).size(), 1u);
     for (LaunchId id : p.top) {
-      const Launch& l = p.launches[static_cast<size_t>(id)];
+      const Launch& l = p.launches[id.index()];
       if (l.iteration == 0) {
         EXPECT_FALSE(l.timed);
       } else if (l.iteration >= 1) {
@@ -74,15 +74,15 @@ TEST(MatMul2d, NodeGridsAndNesting) {
       EXPECT_FALSE(task_named(p, "task_7").leaf);
       EXPECT_TRUE(task_named(p, "task_7").has_variant(ProcKind::OMP));
       ASSERT_EQ(t7.children.size(), 1u);
-      const Launch& t6 = p.launches[static_cast<size_t>(t7.children[0])];
+      const Launch& t6 = p.launches[t7.children[0].index()];
       EXPECT_EQ(p.task_of(t6).name, "task_6");
       EXPECT_EQ(t6.kind, LaunchKind::Single);
       EXPECT_EQ(t6.steps, gx);  // ko in [0, gx)
-      const Launch& t5 = p.launches[static_cast<size_t>(t6.children.at(0))];
+      const Launch& t5 = p.launches[t6.children.at(0).index()];
       EXPECT_EQ(p.task_of(t5).name, "task_5");
       EXPECT_EQ(t5.domain, Domain(2, 2));
       EXPECT_TRUE(task_named(p, "task_5").has_variant(ProcKind::GPU));
-      const Launch& t4 = p.launches[static_cast<size_t>(t5.children.at(0))];
+      const Launch& t4 = p.launches[t5.children.at(0).index()];
       EXPECT_EQ(p.task_of(t4).name, "task_4");
       EXPECT_EQ(t4.steps, 2);  // kio in {0, 1}
       // Point tasks per iteration: task_7 gx.gy, task_6 gx.gy.gx, task_5 4x that, task_4 8x.
@@ -105,7 +105,7 @@ TEST(MatMul2d, EveryStepReadsTheMatchingTiles) {
     TaskGraph g = analyze(p);
     std::map<std::pair<int64_t, int64_t>, std::vector<int64_t>> ks;  // first timed iteration
     for (PointTaskId t : tasks_of(p, g, "task_4")) {
-      if (p.launches[static_cast<size_t>(g.tasks[static_cast<size_t>(t)].launch)].iteration != 1) continue;
+      if (p.launches[g.tasks[t.index()].launch.index()].iteration != 1) continue;
       Point a = colour(p, g, t, 0), b = colour(p, g, t, 1), c = colour(p, g, t, 2);
       EXPECT_EQ(b[0], a[0]) << app;
       EXPECT_EQ(c[1], a[1]) << app;
@@ -137,8 +137,8 @@ TEST(MatMul2d, StepKoReadsThePublishedTiles) {
     Program p = build(k.app, machine(4));
     const Launch& t6 = first_launch(p, "task_6");
     PointRef r7{k.node, 0, nullptr}, r6{Point(), k.ko, &r7};
-    const Partition& bn = p.partitions[static_cast<size_t>(*t6.args[1].partition)];
-    const Partition& cn = p.partitions[static_cast<size_t>(*t6.args[2].partition)];
+    const Partition& bn = p.partitions[t6.args[1].partition->index()];
+    const Partition& cn = p.partitions[t6.args[2].partition->index()];
     EXPECT_EQ(bn.name, "B_nodes");
     EXPECT_EQ(bn.colors.point(p.piece_of(t6.args[1], r6)), k.b) << k.app;
     EXPECT_EQ(cn.colors.point(p.piece_of(t6.args[2], r6)), k.c) << k.app;
@@ -147,12 +147,10 @@ TEST(MatMul2d, StepKoReadsThePublishedTiles) {
   Program p = build("cannon", machine(1));
   const Launch& t4 = first_launch(p, "task_4");
   PointRef r7{Point(0, 0), 0, nullptr}, r6{Point(), 0, &r7}, r5{Point(1, 0), 0, &r6}, r4{Point(), 0, &r5};
-  EXPECT_EQ(p.partitions[static_cast<size_t>(*t4.args[1].partition)].colors.point(p.piece_of(t4.args[1], r4)),
-            Point(1, 1));
+  EXPECT_EQ(p.partitions[t4.args[1].partition->index()].colors.point(p.piece_of(t4.args[1], r4)), Point(1, 1));
   Program s = build("summa", machine(1));
   const Launch& s4 = first_launch(s, "task_4");
-  EXPECT_EQ(s.partitions[static_cast<size_t>(*s4.args[1].partition)].colors.point(s.piece_of(s4.args[1], r4)),
-            Point(1, 0));
+  EXPECT_EQ(s.partitions[s4.args[1].partition->index()].colors.point(s.piece_of(s4.args[1], r4)), Point(1, 0));
 }
 
 TEST(MatMul2d, DependencesFollowTheRwTilesOfA) {
@@ -172,8 +170,8 @@ TEST(MatMul2d, DependencesFollowTheRwTilesOfA) {
   std::vector<PointTaskId> t4 = g.children(t5[0]);
   ASSERT_EQ(t4.size(), 2u);  // kio = 0, 1
   EXPECT_TRUE(g.has_edge(t4[0], t4[1]));
-  EXPECT_EQ(g.tasks[static_cast<size_t>(t4[1])].step, 1);
-  EXPECT_EQ(g.tasks[static_cast<size_t>(t4[1])].parent, t5[0]);
+  EXPECT_EQ(g.tasks[t4[1].index()].step, 1);
+  EXPECT_EQ(g.tasks[t4[1].index()].parent, t5[0]);
 }
 
 // ---------------------------------------------------------------- 3-D: johnson, cosma; 2.5-D: solomonik
@@ -199,7 +197,7 @@ TEST(MatMul3d, GridsByTotalGpus) {
     const Launch& t5 = first_launch(p, "task_5");
     EXPECT_EQ(t5.domain, d) << nodes;
     EXPECT_FALSE(task_named(p, "task_5").leaf);
-    const Launch& t4 = p.launches[static_cast<size_t>(t5.children.at(0))];
+    const Launch& t4 = p.launches[t5.children.at(0).index()];
     EXPECT_EQ(t4.steps, r3.at(nodes));
     EXPECT_EQ(totals(p).point_tasks_per_iteration, d.volume() * (1 + r3.at(nodes)));
   }
@@ -219,17 +217,16 @@ TEST(MatMul3d, ReductionsIntoAAndFacePlacement) {
   TaskGraph g = analyze(p);
   std::vector<PointTaskId> it1;
   for (PointTaskId t : tasks_of(p, g, "task_4"))
-    if (p.launches[static_cast<size_t>(g.tasks[static_cast<size_t>(t)].launch)].iteration == 1) it1.push_back(t);
+    if (p.launches[g.tasks[t.index()].launch.index()].iteration == 1) it1.push_back(t);
   ASSERT_EQ(it1.size(), 64u);
   for (PointTaskId t : it1) {
-    Point pt = g.tasks[static_cast<size_t>(t)].point;
+    Point pt = g.tasks[t.index()].point;
     EXPECT_EQ(colour(p, g, t, 0), Point(pt[0], pt[1]));
     EXPECT_EQ(colour(p, g, t, 1), Point(pt[0], pt[2]));
     EXPECT_EQ(colour(p, g, t, 2), Point(pt[2], pt[1]));
     // No edges inside the launch: the fence (the warm-up's sinks) and, since + reductions
     // commute with the warm-up's, the placement task that wrote the tile.
-    for (PointTaskId q : g.preds(t))
-      EXPECT_LE(p.launches[static_cast<size_t>(g.tasks[static_cast<size_t>(q)].launch)].iteration, 0);
+    for (PointTaskId q : g.preds(t)) EXPECT_LE(p.launches[g.tasks[q.index()].launch.index()].iteration, 0);
   }
 }
 
@@ -238,9 +235,9 @@ TEST(MatMul3d, SolomonikShiftsChunksInsideEachLayer) {
   TaskGraph g = analyze(p);
   int seen = 0;
   for (PointTaskId t : tasks_of(p, g, "task_4")) {
-    const PointTask& pt = g.tasks[static_cast<size_t>(t)];
-    if (p.launches[static_cast<size_t>(pt.launch)].iteration != 1) continue;
-    Point q = g.tasks[static_cast<size_t>(pt.parent)].point;  // task_5 (i, j, k)
+    const PointTask& pt = g.tasks[t.index()];
+    if (p.launches[pt.launch.index()].iteration != 1) continue;
+    Point q = g.tasks[pt.parent.index()].point;  // task_5 (i, j, k)
     int64_t chunk = q[2] * 2 + (q[0] + q[1] + pt.step) % 2;
     EXPECT_EQ(colour(p, g, t, 0), Point(q[0], q[1]));
     EXPECT_EQ(colour(p, g, t, 1), Point(q[0], chunk));
@@ -258,7 +255,7 @@ TEST(MatMul3d, Solomonik64GpusIsTheExtrapolated3dLimit) {
   const Launch& t5 = first_launch(p, "task_5");
   EXPECT_EQ(t5.domain, Domain(4, 4, 4));
   ASSERT_EQ(t5.children.size(), 1u);
-  const Launch& t4 = p.launches[static_cast<size_t>(t5.children[0])];
+  const Launch& t4 = p.launches[t5.children[0].index()];
   EXPECT_EQ(p.task_of(t4).name, "task_4");
   EXPECT_EQ(t4.steps, 4);  // r3 = 4 chunks per k-slab
   Totals t = totals(p);
@@ -294,13 +291,13 @@ TEST(MatMul3d, Solomonik64GpusMultipliesEveryChunkOnce) {
   TaskGraph g = analyze(p);
   std::map<std::pair<int64_t, int64_t>, std::vector<int64_t>> chunks;
   for (PointTaskId t : tasks_of(p, g, "task_4")) {
-    const PointTask& pt = g.tasks[static_cast<size_t>(t)];
-    if (p.launches[static_cast<size_t>(pt.launch)].iteration != 1) continue;
+    const PointTask& pt = g.tasks[t.index()];
+    if (p.launches[pt.launch.index()].iteration != 1) continue;
     Point a = colour(p, g, t, 0), b = colour(p, g, t, 1), c = colour(p, g, t, 2);
     EXPECT_EQ(b[0], a[0]);
     EXPECT_EQ(c[1], a[1]);
     EXPECT_EQ(b[1], c[0]);
-    Point q = g.tasks[static_cast<size_t>(pt.parent)].point;  // task_5 (i, j, k)
+    Point q = g.tasks[pt.parent.index()].point;  // task_5 (i, j, k)
     EXPECT_EQ(b[1] / 4, q[2]) << "a chunk of the task's own k-slab";
     chunks[{a[0], a[1]}].push_back(b[1]);
   }

@@ -16,7 +16,7 @@ namespace {
 const std::vector<std::string> kMatmuls = {"cannon", "summa", "pumma", "johnson", "solomonik", "cosma"};
 
 dsl::Mapper bind_variant(const std::string& text) {
-  dsl::MachineShape shape{1, {{dsl::ProcKind::CPU, 4}, {dsl::ProcKind::GPU, 4}, {dsl::ProcKind::OMP, 2}}};
+  dsl::MachineShape shape{1, {{kinds::ProcKind::CPU, 4}, {kinds::ProcKind::GPU, 4}, {kinds::ProcKind::OMP, 2}}};
   dsl::BindResult r = dsl::load_mapper(dsl::SourceFile{"variant.map", text}, shape);
   for (const dsl::Diagnostic& d : r.diagnostics) EXPECT_NE(d.severity, dsl::Severity::Error) << d.message;
   EXPECT_TRUE(r.mapper.has_value());
@@ -26,10 +26,10 @@ dsl::Mapper bind_variant(const std::string& text) {
 TEST(Variants, RulesPlacedFirstOverrideTheMappersOwn) {
   const std::string expert(*eval::expert_mapper_text("circuit"));
   dsl::ArgumentView ghost{2, {"rp_ghost", "all_shared"}};
-  EXPECT_EQ(bind_variant(expert).memory_priority("calculate_new_currents", ghost, dsl::ProcKind::GPU).front(),
-            dsl::MemKind::ZCMEM);
+  EXPECT_EQ(bind_variant(expert).memory_priority("calculate_new_currents", ghost, kinds::ProcKind::GPU).front(),
+            kinds::MemKind::ZCMEM);
   dsl::Mapper fb = bind_variant(with_rules_first(expert, "Region * rp_ghost GPU FBMEM;"));
-  EXPECT_EQ(fb.memory_priority("calculate_new_currents", ghost, dsl::ProcKind::GPU).front(), dsl::MemKind::FBMEM);
+  EXPECT_EQ(fb.memory_priority("calculate_new_currents", ghost, kinds::ProcKind::GPU).front(), kinds::MemKind::FBMEM);
 }
 
 TEST(Variants, WithoutPlacementDropsOnlyTheMapStatements) {
@@ -48,15 +48,16 @@ TEST(Variants, EveryExpertWithoutPlacementStillCompilesAndPlacesNothing) {
   for (const std::string& app : kMatmuls) {
     dsl::Mapper m = bind_variant(without_placement(std::string(*eval::expert_mapper_text(app))));
     dsl::TaskView task{"task_4", {0, 0}, {2, 2}, nullptr, std::nullopt, std::nullopt};
-    EXPECT_FALSE(m.place(task, dsl::ProcKind::GPU, true).has_rule) << app;
+    EXPECT_FALSE(m.place(task, kinds::ProcKind::GPU, true).has_rule) << app;
     EXPECT_TRUE(m.instance_limit("task_4") || app == "johnson" || app == "cosma") << app << ": limits were kept";
   }
 }
 
 TEST(Variants, AllCpuMapsEveryTaskToCpuInCOrder) {
   dsl::Mapper m = bind_variant(all_cpu_mapper());
-  EXPECT_EQ(m.processor_kinds("task_4"), std::vector<dsl::ProcKind>{dsl::ProcKind::CPU});
-  EXPECT_TRUE(m.layout("task_4", dsl::ArgumentView{0, {"A"}}, dsl::MemKind::SYSMEM, dsl::ProcKind::CPU).c_order);
+  EXPECT_EQ(m.processor_kinds("task_4"), std::vector<dsl::ProcWord>{kinds::ProcKind::CPU});
+  EXPECT_EQ(m.layout("task_4", dsl::ArgumentView{0, {"A"}}, kinds::MemKind::SYSMEM, kinds::ProcKind::CPU).layout.order,
+            kinds::DimOrder::C);
 }
 
 // The p100x4 facts are cheap; they guard the model against drifting away from them.

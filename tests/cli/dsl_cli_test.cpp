@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "run_mage.h"
 
@@ -58,6 +59,39 @@ TEST_F(DslCli, EveryExampleMapperUsesOnlyNamesOfItsProgram) {
     EXPECT_EQ(r.exit_code, 0) << app << "\n" << r.out;
     EXPECT_EQ(r.out, "") << app;
   }
+}
+
+// A Region rule may name any region, partition, or subregion a partition is made of (as
+// `mage app show` lists them); neither `check --app` nor `run` warns about any of them.
+TEST_F(DslCli, EveryDataNameOfEveryProgramIsKnownToCheckAndRun) {
+  const std::string apps = run_mage("apps").out;
+  int programs = 0;
+  for (size_t at = 0; at < apps.size(); at = apps.find('\n', at) + 1) {
+    const std::string app = apps.substr(at, apps.find(' ', at) - at);
+    auto shown = run_mage("app show " + app + " --machine p100x4 --scale small --json");
+    ASSERT_EQ(shown.exit_code, 0) << shown.out;
+    std::set<std::string> names;  // each once: a second rule for a name would be warned as shadowed
+    const nlohmann::json program = nlohmann::json::parse(shown.out);
+    for (const auto& region : program.at("regions")) {
+      names.insert(region.at("name").get<std::string>());
+      for (const auto& part : region.at("partitions")) {
+        names.insert(part.at("name").get<std::string>());
+        names.insert(part.at("parent").get<std::string>());
+      }
+    }
+    ASSERT_GT(names.size(), 1u) << app;
+    std::string rules = "Layout * * * SOA C_order;\n";  // the DGEMMs of the matrix multiplications need it
+    for (const std::string& name : names) rules += "Region * " + name + " GPU FBMEM;\n";
+    const std::string f = write(app + ".map", rules);
+    auto checked = run_mage("check --app " + app + " " + f);
+    EXPECT_EQ(checked.exit_code, 0) << app << "\n" << checked.out;
+    EXPECT_EQ(checked.out, "") << app;
+    auto ran = run_mage("run " + app + " --machine p100x4 --scale small --mapper " + f);
+    EXPECT_EQ(ran.exit_code, 0) << app << "\n" << ran.out;
+    EXPECT_EQ(ran.out.find("warning"), std::string::npos) << app << "\n" << ran.out;
+    ++programs;
+  }
+  EXPECT_EQ(programs, 9);
 }
 
 TEST_F(DslCli, CheckWithAnAppWarnsAboutNamesItLacks) {

@@ -65,14 +65,14 @@ TEST_P(ErrorCorpus, ReportsExactlyTheExpectedDiagnostics) {
       ps >> task >> kind >> point >> ispace >> single;
       TaskView parent;
       parent.name = "parent";
-      parent.kind = parse_proc_kind(kind);
+      parent.kind = kinds::parse_proc_kind(kind);
       parent.processor = ProcessorId{0, 0};
       TaskView t;
       t.name = task;
       t.ipoint = parse_point(point);
       t.ispace = parse_point(ispace);
       t.parent = &parent;
-      PlacementResult r = b.mapper->place(t, *parse_proc_kind(kind), single != "single");
+      PlacementResult r = b.mapper->place(t, *kinds::parse_proc_kind(kind), single != "single");
       EXPECT_TRUE(r.has_rule) << path;
       if (r.error) got.push_back(*r.error);
     }

@@ -12,14 +12,16 @@ Mapper bind_ok(const std::string& text, MachineShape shape = test::shape(2, 4)) 
   return *b.mapper;
 }
 
-using PK = ProcKind;
-using MK = MemKind;
+using PK = kinds::ProcKind;
+using MK = kinds::MemKind;
+using kinds::DimOrder;
+using kinds::FieldLayout;
 
 TEST(TaskRules, ExactNameThenStarThenNoRule) {
   Mapper m = bind_ok("Task * GPU,OMP,CPU;\nTask init_piece,init_pointers CPU;\n");
-  EXPECT_EQ(m.processor_kinds("init_piece"), (std::vector<PK>{PK::CPU}));
-  EXPECT_EQ(m.processor_kinds("init_pointers"), (std::vector<PK>{PK::CPU}));
-  EXPECT_EQ(m.processor_kinds("calc"), (std::vector<PK>{PK::GPU, PK::OMP, PK::CPU}));
+  EXPECT_EQ(m.processor_kinds("init_piece"), (std::vector<ProcWord>{PK::CPU}));
+  EXPECT_EQ(m.processor_kinds("init_pointers"), (std::vector<ProcWord>{PK::CPU}));
+  EXPECT_EQ(m.processor_kinds("calc"), (std::vector<ProcWord>{PK::GPU, PK::OMP, PK::CPU}));
   Mapper none = bind_ok("Task a GPU;\n");
   EXPECT_TRUE(none.processor_kinds("b").empty());  // the caller applies the default
 }
@@ -32,7 +34,7 @@ TEST(TaskRules, FirstDuplicateWinsAndLaterIsWarned) {
   EXPECT_EQ(c.diagnostics[0].loc.line, 2);
   EXPECT_EQ(c.diagnostics[0].loc.col, 6);
   Mapper m = *Mapper::bind(c.unit, test::shape(1, 1)).mapper;
-  EXPECT_EQ(m.processor_kinds("a"), (std::vector<PK>{PK::GPU}));
+  EXPECT_EQ(m.processor_kinds("a"), (std::vector<ProcWord>{PK::GPU}));
 }
 
 TEST(RegionRules, ConcatenateFourLevelsExactProcessorFirst) {
@@ -47,12 +49,12 @@ Region calc rp_shared GPU ZCMEM,FBMEM;
   ArgumentView shared{1, {"rp_shared", "all_nodes"}};
   // (task, region) GPU, (task, *) GPU, (*, region) GPU then *, (*, *) GPU then *; duplicates dropped.
   EXPECT_EQ(m.memory_priority("calc", shared, PK::GPU),
-            (std::vector<MK>{MK::ZCMEM, MK::FBMEM, MK::SOCKMEM, MK::RDMEM, MK::SYSMEM}));
+            (std::vector<MemWord>{MK::ZCMEM, MK::FBMEM, MK::SOCKMEM, MK::RDMEM, MK::SYSMEM}));
   EXPECT_EQ(m.memory_priority("other", shared, PK::GPU),
-            (std::vector<MK>{MK::ZCMEM, MK::RDMEM, MK::FBMEM, MK::SYSMEM}));
-  EXPECT_EQ(m.memory_priority("other", shared, PK::CPU), (std::vector<MK>{MK::RDMEM, MK::SYSMEM}));
+            (std::vector<MemWord>{MK::ZCMEM, MK::RDMEM, MK::FBMEM, MK::SYSMEM}));
+  EXPECT_EQ(m.memory_priority("other", shared, PK::CPU), (std::vector<MemWord>{MK::RDMEM, MK::SYSMEM}));
   ArgumentView wires{3, {"rp_wires", "all_wires"}};
-  EXPECT_EQ(m.memory_priority("other", wires, PK::CPU), (std::vector<MK>{MK::SYSMEM}));
+  EXPECT_EQ(m.memory_priority("other", wires, PK::CPU), (std::vector<MemWord>{MK::SYSMEM}));
 }
 
 TEST(RuleLocations, TaskRuleAndTheRegionRuleOfEachMemory) {
@@ -62,9 +64,9 @@ TEST(RuleLocations, TaskRuleAndTheRegionRuleOfEachMemory) {
   EXPECT_EQ(bind_ok("").task_rule_loc("calc").line, 0);
   auto c = m.memory_candidates("calc", ArgumentView{1, {"r"}}, PK::GPU);
   ASSERT_EQ(c.size(), 2u);
-  EXPECT_EQ(c[0].kind, MK::ZCMEM);
+  EXPECT_EQ(c[0].memory, MK::ZCMEM);
   EXPECT_EQ(c[0].rule.line, 4);
-  EXPECT_EQ(c[1].kind, MK::FBMEM);
+  EXPECT_EQ(c[1].memory, MK::FBMEM);
   EXPECT_EQ(c[1].rule.line, 4);  // the first rule that put FBMEM in the list
   EXPECT_EQ(m.memory_candidates("other", ArgumentView{1, {"r"}}, PK::GPU).at(0).rule.line, 3);
 }
@@ -72,9 +74,9 @@ TEST(RuleLocations, TaskRuleAndTheRegionRuleOfEachMemory) {
 TEST(RegionRules, MatchByIndexOwnNamePartitionAndParent) {
   Mapper m = bind_ok("Region t 2 GPU ZCMEM;\nRegion t pieces GPU SYSMEM;\nRegion t whole GPU RDMEM;\n");
   ArgumentView by_index{2, {"x"}};
-  EXPECT_EQ(m.memory_priority("t", by_index, PK::GPU), (std::vector<MK>{MK::ZCMEM}));
+  EXPECT_EQ(m.memory_priority("t", by_index, PK::GPU), (std::vector<MemWord>{MK::ZCMEM}));
   ArgumentView by_partition{0, {"piece_region", "pieces", "whole"}};
-  EXPECT_EQ(m.memory_priority("t", by_partition, PK::GPU), (std::vector<MK>{MK::SYSMEM, MK::RDMEM}));
+  EXPECT_EQ(m.memory_priority("t", by_partition, PK::GPU), (std::vector<MemWord>{MK::SYSMEM, MK::RDMEM}));
   EXPECT_TRUE(m.memory_priority("t", ArgumentView{0, {"other"}}, PK::GPU).empty());
 }
 
@@ -86,22 +88,21 @@ Layout task_4 * * SOA C_order;
 Layout task_4 0 GPU AOS F_order Compact Exact No_Align;
 )");
   ArgumentView a0{0, {"A"}}, a1{1, {"B"}};
-  Layout l = m.layout("task_4", a0, MK::FBMEM, PK::GPU);
-  EXPECT_FALSE(l.soa);
-  EXPECT_FALSE(l.c_order);
-  EXPECT_TRUE(l.compact && l.exact && l.no_align);
+  LayoutChoice l = m.layout("task_4", a0, MK::FBMEM, PK::GPU);
+  EXPECT_EQ(l.layout.fields, FieldLayout::AOS);
+  EXPECT_EQ(l.layout.order, DimOrder::F);
+  EXPECT_TRUE(l.layout.compact && l.layout.exact);
+  EXPECT_EQ(l.layout.alignment, 0);  // No_Align
   EXPECT_EQ(l.rule_line, 5);
-  EXPECT_TRUE(m.layout("task_4", a1, MK::FBMEM, PK::GPU).c_order);  // (task, *) before (*, *)
-  Layout fb = m.layout("other", a1, MK::FBMEM, PK::GPU);
-  EXPECT_FALSE(fb.soa);
-  ASSERT_TRUE(fb.align);
-  EXPECT_EQ(*fb.align, std::make_pair(std::string("=="), int64_t{128}));
-  Layout sys = m.layout("other", a1, MK::SYSMEM, PK::CPU);
-  EXPECT_TRUE(sys.soa);
+  EXPECT_EQ(m.layout("task_4", a1, MK::FBMEM, PK::GPU).layout.order, DimOrder::C);  // (task, *) before (*, *)
+  LayoutChoice fb = m.layout("other", a1, MK::FBMEM, PK::GPU);
+  EXPECT_EQ(fb.layout.fields, FieldLayout::AOS);
+  EXPECT_EQ(fb.layout.alignment, 128);
+  LayoutChoice sys = m.layout("other", a1, MK::SYSMEM, PK::CPU);
+  EXPECT_EQ(sys.layout.fields, FieldLayout::SOA);
   EXPECT_EQ(sys.rule_line, 2);
-  Layout def = bind_ok("").layout("t", a0, MK::SYSMEM, PK::CPU);
-  EXPECT_TRUE(def.soa);
-  EXPECT_FALSE(def.c_order);
+  LayoutChoice def = bind_ok("").layout("t", a0, MK::SYSMEM, PK::CPU);
+  EXPECT_EQ(def.layout, kinds::Layout{});  // SOA, F_order, no alignment
   EXPECT_EQ(def.rule_line, 0);
 }
 

@@ -38,7 +38,7 @@ inline std::string ids(const std::vector<Diagnostic>& ds) {
 inline MachineShape shape(int64_t ranks, int64_t procs) {
   MachineShape s;
   s.ranks = ranks;
-  for (auto k : {ProcKind::CPU, ProcKind::GPU, ProcKind::OMP, ProcKind::IO, ProcKind::PY}) s.procs_per_rank[k] = procs;
+  for (kinds::ProcKind k : kinds::kProcKinds) s.procs_per_rank[k] = procs;
   return s;
 }
 

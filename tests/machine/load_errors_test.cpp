@@ -9,6 +9,11 @@
 #include "machine/machine.h"
 
 namespace mage::machine {
+
+using kinds::kMemKinds;
+using kinds::kProcKinds;
+using kinds::MemKind;
+using kinds::ProcKind;
 namespace {
 
 // A small valid machine, block by block, so that tests can swap one block.

@@ -4,17 +4,12 @@
 #include "machine/machine.h"
 
 namespace mage::machine {
-namespace {
 
-TEST(Kinds, RoundTripThroughTheirNames) {
-  for (ProcKind k : kProcKinds) EXPECT_EQ(parse_proc_kind(to_string(k)), k);
-  for (MemKind k : kMemKinds) EXPECT_EQ(parse_mem_kind(to_string(k)), k);
-  EXPECT_EQ(to_string(ProcKind::OMP), "OMP");
-  EXPECT_EQ(to_string(MemKind::SOCKMEM), "SOCKMEM");
-  EXPECT_FALSE(parse_proc_kind("gpu").has_value());
-  EXPECT_FALSE(parse_proc_kind("PROC").has_value());
-  EXPECT_FALSE(parse_mem_kind("VIRTUAL").has_value());
-}
+using kinds::kMemKinds;
+using kinds::kProcKinds;
+using kinds::MemKind;
+using kinds::ProcKind;
+namespace {
 
 TEST(Ids, AreDenseAndNamed) {
   Machine m = load("p100x4", {.nodes = 2});

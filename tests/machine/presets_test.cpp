@@ -9,6 +9,11 @@
 #include "machine/machine.h"
 
 namespace mage::machine {
+
+using kinds::kMemKinds;
+using kinds::kProcKinds;
+using kinds::MemKind;
+using kinds::ProcKind;
 namespace {
 
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;

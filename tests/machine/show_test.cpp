@@ -6,6 +6,11 @@
 #include "machine/machine.h"
 
 namespace mage::machine {
+
+using kinds::kMemKinds;
+using kinds::kProcKinds;
+using kinds::MemKind;
+using kinds::ProcKind;
 namespace {
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }

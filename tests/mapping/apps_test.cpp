@@ -19,13 +19,13 @@ void check_consistent(const Setup& s, const Plan& p) {
   ASSERT_EQ(p.task_kinds.size(), s.program.tasks.size());
   for (size_t u = 0; u < s.graph.size(); ++u) {
     const TaskPlacement& tp = p.tasks[u];
-    const program::Launch& l = s.program.launches[static_cast<size_t>(s.graph.tasks[u].launch)];
+    const program::Launch& l = s.program.launches[s.graph.tasks[u].launch.index()];
     const program::TaskKind& task = s.program.task_of(l);
     ASSERT_GE(tp.processor.value, 0) << task.name;
     const machine::Processor& proc = s.machine.processor(tp.processor);
-    EXPECT_EQ(machine::to_string(proc.kind), program::to_string(tp.kind)) << task.name;
+    EXPECT_EQ(proc.kind, tp.kind) << task.name;
     EXPECT_TRUE(task.has_variant(tp.kind)) << task.name;
-    EXPECT_EQ(p.task_kinds[static_cast<size_t>(l.task)].kind, tp.kind) << task.name;
+    EXPECT_EQ(p.task_kinds[l.task.index()].kind, tp.kind) << task.name;
     ASSERT_EQ(tp.args.size(), l.args.size()) << task.name;
     for (size_t a = 0; a < l.args.size(); ++a) {
       const ArgPlacement& ap = tp.args[a];
@@ -81,9 +81,9 @@ TEST_P(EveryApp, ExpertMapperApplies) {
   EXPECT_TRUE(test::same_plan(p, test::plan_of(apply(s->program, s->graph, s->machine, m))));
   // The expert mappers put every leaf task that has a GPU variant on a GPU.
   for (size_t u = 0; u < s->graph.size(); ++u) {
-    const auto& task = s->program.task_of(s->program.launches[static_cast<size_t>(s->graph.tasks[u].launch)]);
-    if (task.leaf && task.has_variant(program::ProcKind::GPU)) {
-      EXPECT_EQ(p.tasks[u].kind, program::ProcKind::GPU) << task.name;
+    const auto& task = s->program.task_of(s->program.launches[s->graph.tasks[u].launch.index()]);
+    if (task.leaf && task.has_variant(kinds::ProcKind::GPU)) {
+      EXPECT_EQ(p.tasks[u].kind, kinds::ProcKind::GPU) << task.name;
     }
   }
 }
@@ -96,24 +96,24 @@ TEST_P(EveryApp, DefaultMapperApplies) {
   EXPECT_EQ(p.mapper_name, "default");
   EXPECT_TRUE(test::same_plan(p, test::plan_of(apply_default(s->program, s->graph, s->machine))));
   for (size_t u = 0; u < s->graph.size(); ++u) {
-    const auto& l = s->program.launches[static_cast<size_t>(s->graph.tasks[u].launch)];
+    const auto& l = s->program.launches[s->graph.tasks[u].launch.index()];
     const auto& task = s->program.task_of(l);
     // GPU when a variant exists, else OMP, else CPU.
-    program::ProcKind want = task.has_variant(program::ProcKind::GPU)   ? program::ProcKind::GPU
-                             : task.has_variant(program::ProcKind::OMP) ? program::ProcKind::OMP
-                                                                        : program::ProcKind::CPU;
+    kinds::ProcKind want = task.has_variant(kinds::ProcKind::GPU)   ? kinds::ProcKind::GPU
+                           : task.has_variant(kinds::ProcKind::OMP) ? kinds::ProcKind::OMP
+                                                                    : kinds::ProcKind::CPU;
     EXPECT_EQ(p.tasks[u].kind, want) << task.name;
     EXPECT_EQ(p.tasks[u].placement_rule_line, 0);
     for (size_t a = 0; a < l.args.size(); ++a) {
       const ArgPlacement& ap = p.tasks[u].args[a];
       EXPECT_EQ(ap.is_virtual, !task.leaf || l.args[a].only(program::Privilege::NA)) << task.name;
-      EXPECT_EQ(ap.layout, Layout{}) << task.name;  // SOA, F order
+      EXPECT_EQ(ap.layout, kinds::Layout{}) << task.name;  // SOA, F order
       EXPECT_FALSE(ap.collect);
       if (ap.is_virtual) continue;
       // The processor's best memory.
-      machine::MemKind best = want == program::ProcKind::GPU   ? machine::MemKind::FBMEM
-                              : want == program::ProcKind::OMP ? machine::MemKind::SOCKMEM
-                                                               : machine::MemKind::SYSMEM;
+      kinds::MemKind best = want == kinds::ProcKind::GPU   ? kinds::MemKind::FBMEM
+                            : want == kinds::ProcKind::OMP ? kinds::MemKind::SOCKMEM
+                                                           : kinds::MemKind::SYSMEM;
       EXPECT_EQ(ap.memory, s->machine.best_memory(p.tasks[u].processor, best)) << task.name;
     }
   }
@@ -137,10 +137,8 @@ TEST(ExpertMappers, ExistForEveryAppAndCompileWithoutWarnings) {
     apps::Params params;
     params.scale = apps::Scale::Small;
     program::Program p = apps::build(app.name, params);
-    std::set<std::string, std::less<>> tasks, regions;
-    for (const auto& t : p.tasks) tasks.insert(t.name);
-    for (const auto& n : p.data_names()) regions.insert(n);
-    auto warnings = dsl::check_names(*c.unit, tasks, regions);
+    const program::Program::MapperNames names = p.mapper_names();
+    auto warnings = dsl::check_names(*c.unit, names.tasks, names.data);
     c.diagnostics.insert(c.diagnostics.end(), warnings.begin(), warnings.end());
     EXPECT_TRUE(c.diagnostics.empty()) << app.name << ": "
                                        << dsl::format_diagnostics(c.diagnostics, dsl::source_of(*c.unit));

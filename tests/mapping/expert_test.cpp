@@ -23,18 +23,18 @@ int line_of(const std::string& text, const std::string& needle) {
 TEST(ShapeOf, CountsRanksAndProcessorsPerRank) {
   dsl::MachineShape p100 = shape_of(machine::load("p100x4"));
   EXPECT_EQ(p100.ranks, 1);
-  EXPECT_EQ(p100.count(dsl::ProcKind::CPU), 20);
-  EXPECT_EQ(p100.count(dsl::ProcKind::GPU), 4);
-  EXPECT_EQ(p100.count(dsl::ProcKind::OMP), 2);
-  EXPECT_EQ(p100.count(dsl::ProcKind::IO), 1);
-  EXPECT_EQ(p100.count(dsl::ProcKind::PY), 0);
-  EXPECT_EQ(p100.count(dsl::ProcKind::PROC), 0);
+  EXPECT_EQ(p100.count(kinds::ProcKind::CPU), 20);
+  EXPECT_EQ(p100.count(kinds::ProcKind::GPU), 4);
+  EXPECT_EQ(p100.count(kinds::ProcKind::OMP), 2);
+  EXPECT_EQ(p100.count(kinds::ProcKind::IO), 1);
+  EXPECT_EQ(p100.count(kinds::ProcKind::PY), 0);
+  EXPECT_EQ(p100.procs_per_rank.size(), 4u);  // the kinds it has, and only those
   dsl::MachineShape lassen = shape_of(machine::load("lassen", {.nodes = 4, .ranks_per_node = 4}));
   EXPECT_EQ(lassen.ranks, 16);
-  EXPECT_EQ(lassen.count(dsl::ProcKind::GPU), 1);
-  EXPECT_EQ(lassen.count(dsl::ProcKind::CPU), 10);
-  EXPECT_EQ(lassen.count(dsl::ProcKind::OMP), 1);
-  EXPECT_EQ(lassen.count(dsl::ProcKind::IO), 1);
+  EXPECT_EQ(lassen.count(kinds::ProcKind::GPU), 1);
+  EXPECT_EQ(lassen.count(kinds::ProcKind::CPU), 10);
+  EXPECT_EQ(lassen.count(kinds::ProcKind::OMP), 1);
+  EXPECT_EQ(lassen.count(kinds::ProcKind::IO), 1);
 }
 
 TEST(CircuitExpert, ZeroCopyForSharedAndGhostFramebufferOtherwiseBlockPlacement) {
@@ -49,29 +49,28 @@ TEST(CircuitExpert, ZeroCopyForSharedAndGhostFramebufferOtherwiseBlockPlacement)
   int checked = 0;
   for (const char* name : {"calculate_new_currents", "distribute_charge", "update_voltages"}) {
     for (PointTaskId t : test::tasks_named(*s, name)) {
-      const TaskPlacement& tp = p.tasks[static_cast<size_t>(t)];
+      const TaskPlacement& tp = p.tasks[t.index()];
       const machine::Processor& gpu = test::proc_of(*s, p, t);
-      const int64_t i = s->graph.tasks[static_cast<size_t>(t)].point[0];
-      ASSERT_EQ(gpu.kind, machine::ProcKind::GPU) << name;
+      const int64_t i = s->graph.tasks[t.index()].point[0];
+      ASSERT_EQ(gpu.kind, kinds::ProcKind::GPU) << name;
       EXPECT_EQ(gpu.node, i / 4) << name << " point " << i;
       EXPECT_EQ(gpu.index, i % 4) << name << " point " << i;
       EXPECT_EQ(tp.placement_rule_line, index_map);
       for (size_t a = 0; a < tp.args.size(); ++a) {
         const machine::Memory& mem = test::mem_of(*s, p, t, a);
-        const auto names = s->program.arg_names(
-            s->program.launches[static_cast<size_t>(s->graph.tasks[static_cast<size_t>(t)].launch)].args[a]);
+        const auto names = s->program.arg_names(s->program.launches[s->graph.tasks[t.index()].launch.index()].args[a]);
         const std::string& part = names.front();
         EXPECT_EQ(mem.node, gpu.node);
         if (part == "rp_shared" || part == "rp_ghost") {
-          EXPECT_EQ(mem.kind, machine::MemKind::ZCMEM) << name << " " << part;
+          EXPECT_EQ(mem.kind, kinds::MemKind::ZCMEM) << name << " " << part;
           EXPECT_EQ(tp.args[a].memory_rule_line, part == "rp_shared" ? zc_shared : zc_ghost);
         } else {
-          EXPECT_EQ(mem.kind, machine::MemKind::FBMEM) << name << " " << part;
+          EXPECT_EQ(mem.kind, kinds::MemKind::FBMEM) << name << " " << part;
           EXPECT_EQ(mem.gpu, gpu.index) << "its own framebuffer";
           EXPECT_EQ(tp.args[a].memory_rule_line, fb);
         }
-        EXPECT_TRUE(tp.args[a].layout.soa);
-        EXPECT_TRUE(tp.args[a].layout.c_order);
+        EXPECT_EQ(tp.args[a].layout.fields, kinds::FieldLayout::SOA);
+        EXPECT_EQ(tp.args[a].layout.order, kinds::DimOrder::C);
         EXPECT_EQ(tp.args[a].layout_rule_line, layout);
         ++checked;
       }
@@ -86,20 +85,20 @@ TEST(CircuitExpert, SetupTasksOnOneCpuOfTheOwningNode) {
   for (const char* name : {"init_piece", "init_pointers"}) {
     for (PointTaskId t : test::tasks_named(*s, name)) {
       const machine::Processor& cpu = test::proc_of(*s, p, t);
-      const int64_t i = s->graph.tasks[static_cast<size_t>(t)].point[0];
-      EXPECT_EQ(cpu.kind, machine::ProcKind::CPU) << name;
+      const int64_t i = s->graph.tasks[t.index()].point[0];
+      EXPECT_EQ(cpu.kind, kinds::ProcKind::CPU) << name;
       EXPECT_EQ(cpu.node, i / 4) << name;
       EXPECT_EQ(cpu.index, 0) << name;
-      for (const ArgPlacement& a : p.tasks[static_cast<size_t>(t)].args) {
+      for (const ArgPlacement& a : p.tasks[t.index()].args) {
         if (a.is_virtual) continue;  // init_pointers' NA arguments
-        EXPECT_EQ(s->machine.memory(a.memory).kind, machine::MemKind::SYSMEM) << name;
+        EXPECT_EQ(s->machine.memory(a.memory).kind, kinds::MemKind::SYSMEM) << name;
         EXPECT_EQ(s->machine.memory(a.memory).node, cpu.node) << name;
       }
     }
   }
   // init_pointers only iterates over the node pieces (NA): no instance for them.
   for (PointTaskId t : test::tasks_named(*s, "init_pointers")) {
-    const auto& args = p.tasks[static_cast<size_t>(t)].args;
+    const auto& args = p.tasks[t.index()].args;
     ASSERT_EQ(args.size(), 4u);
     EXPECT_TRUE(args[0].is_virtual && args[1].is_virtual && args[2].is_virtual);
     EXPECT_FALSE(args[3].is_virtual);
@@ -107,7 +106,7 @@ TEST(CircuitExpert, SetupTasksOnOneCpuOfTheOwningNode) {
   // print_summary (a single launch, no SingleTaskMap): the first CPU of the round-robin.
   auto summary = test::tasks_named(*s, "print_summary");
   ASSERT_EQ(summary.size(), 1u);
-  EXPECT_EQ(p.tasks[static_cast<size_t>(summary[0])].processor, s->machine.processor_at(machine::ProcKind::CPU, 0, 0));
+  EXPECT_EQ(p.tasks[summary[0].index()].processor, s->machine.processor_at(kinds::ProcKind::CPU, 0, 0));
 }
 
 TEST(CircuitDefault, BlocksOverNodesThenProcessorsAndCpuOnlyTasksOnCpus) {
@@ -115,30 +114,30 @@ TEST(CircuitDefault, BlocksOverNodesThenProcessorsAndCpuOnlyTasksOnCpus) {
   Plan p = test::plan_of(apply_default(s->program, s->graph, s->machine));
   for (PointTaskId t : test::tasks_named(*s, "calculate_new_currents")) {
     const machine::Processor& gpu = test::proc_of(*s, p, t);
-    const int64_t i = s->graph.tasks[static_cast<size_t>(t)].point[0];
-    EXPECT_EQ(gpu.kind, machine::ProcKind::GPU);
+    const int64_t i = s->graph.tasks[t.index()].point[0];
+    EXPECT_EQ(gpu.kind, kinds::ProcKind::GPU);
     EXPECT_EQ(gpu.node, i / 4);
     EXPECT_EQ(gpu.index, i % 4);
-    for (size_t a = 0; a < 4; ++a) EXPECT_EQ(test::mem_of(*s, p, t, a).kind, machine::MemKind::FBMEM);
+    for (size_t a = 0; a < 4; ++a) EXPECT_EQ(test::mem_of(*s, p, t, a).kind, kinds::MemKind::FBMEM);
   }
   // 16 points of init_piece over 4 x 40 CPUs: point i on CPU 10 i in node-major order.
-  const auto cpus = s->machine.processors_of(machine::ProcKind::CPU);
+  const auto cpus = s->machine.processors_of(kinds::ProcKind::CPU);
   ASSERT_EQ(cpus.size(), 160u);
   for (const char* name : {"init_piece", "init_pointers"}) {
     for (PointTaskId t : test::tasks_named(*s, name)) {
-      const int64_t i = s->graph.tasks[static_cast<size_t>(t)].point[0];
-      EXPECT_EQ(p.tasks[static_cast<size_t>(t)].processor, cpus[static_cast<size_t>(10 * i)]) << name;
-      EXPECT_EQ(p.tasks[static_cast<size_t>(t)].kind, program::ProcKind::CPU);
+      const int64_t i = s->graph.tasks[t.index()].point[0];
+      EXPECT_EQ(p.tasks[t.index()].processor, cpus[static_cast<size_t>(10 * i)]) << name;
+      EXPECT_EQ(p.tasks[t.index()].kind, kinds::ProcKind::CPU);
     }
   }
   auto summary = test::tasks_named(*s, "print_summary");
   ASSERT_EQ(summary.size(), 1u);
-  EXPECT_EQ(p.tasks[static_cast<size_t>(summary[0])].processor, cpus[0]);
+  EXPECT_EQ(p.tasks[summary[0].index()].processor, cpus[0]);
   EXPECT_EQ(p.top_level_processor, cpus[0]);
 }
 
 // task_4's parent is the task_5 point that issued it.
-PointTaskId parent_of(const test::Setup& s, PointTaskId t) { return s.graph.tasks[static_cast<size_t>(t)].parent; }
+PointTaskId parent_of(const test::Setup& s, PointTaskId t) { return s.graph.tasks[t.index()].parent; }
 
 TEST(CannonExpert, Task4OnItsParentsGpuInCOrder) {
   for (int nodes : {1, 4}) {
@@ -149,28 +148,28 @@ TEST(CannonExpert, Task4OnItsParentsGpuInCOrder) {
     ASSERT_FALSE(task4.empty());
     for (PointTaskId t : task4) {
       PointTaskId parent = parent_of(*s, t);
-      ASSERT_GE(parent, 0);
+      ASSERT_TRUE(parent.valid());
       EXPECT_EQ(test::task_name(*s, parent), "task_5");
-      EXPECT_EQ(p.tasks[static_cast<size_t>(t)].processor, p.tasks[static_cast<size_t>(parent)].processor);
-      EXPECT_EQ(p.tasks[static_cast<size_t>(t)].placement_rule_line, line_of(text, "SingleTaskMap task_4 same_point;"));
-      for (const ArgPlacement& a : p.tasks[static_cast<size_t>(t)].args) {
-        EXPECT_TRUE(a.layout.c_order);
+      EXPECT_EQ(p.tasks[t.index()].processor, p.tasks[parent.index()].processor);
+      EXPECT_EQ(p.tasks[t.index()].placement_rule_line, line_of(text, "SingleTaskMap task_4 same_point;"));
+      for (const ArgPlacement& a : p.tasks[t.index()].args) {
+        EXPECT_EQ(a.layout.order, kinds::DimOrder::C);
         EXPECT_TRUE(a.collect);  // CollectMemory task_4 *
-        EXPECT_EQ(s->machine.memory(a.memory).kind, machine::MemKind::FBMEM);
+        EXPECT_EQ(s->machine.memory(a.memory).kind, kinds::MemKind::FBMEM);
       }
     }
     // task_5 stays on the node of its parent task_6; task_6 and task_7 on OpenMP processors.
     for (PointTaskId t : test::tasks_named(*s, "task_5")) {
-      EXPECT_EQ(test::proc_of(*s, p, t).kind, machine::ProcKind::GPU);
+      EXPECT_EQ(test::proc_of(*s, p, t).kind, kinds::ProcKind::GPU);
       EXPECT_EQ(test::proc_of(*s, p, t).node, test::proc_of(*s, p, parent_of(*s, t)).node);
     }
     for (const char* inner : {"task_5", "task_6", "task_7"}) {
       const int rule = line_of(text, std::string("Region ") + inner + " * * VIRTUAL;");
       for (PointTaskId t : test::tasks_named(*s, inner)) {
         if (std::string(inner) != "task_5") {
-          EXPECT_EQ(test::proc_of(*s, p, t).kind, machine::ProcKind::OMP);
+          EXPECT_EQ(test::proc_of(*s, p, t).kind, kinds::ProcKind::OMP);
         }
-        for (const ArgPlacement& a : p.tasks[static_cast<size_t>(t)].args) {
+        for (const ArgPlacement& a : p.tasks[t.index()].args) {
           EXPECT_TRUE(a.is_virtual) << inner;
           EXPECT_EQ(a.memory_rule_line, rule) << inner;
         }
@@ -179,15 +178,14 @@ TEST(CannonExpert, Task4OnItsParentsGpuInCOrder) {
     // task_7 over the node grid: one point per node.
     std::map<program::LaunchId, std::set<int>> nodes_of_launch;
     for (PointTaskId t : test::tasks_named(*s, "task_7"))
-      EXPECT_TRUE(
-          nodes_of_launch[s->graph.tasks[static_cast<size_t>(t)].launch].insert(test::proc_of(*s, p, t).node).second);
+      EXPECT_TRUE(nodes_of_launch[s->graph.tasks[t.index()].launch].insert(test::proc_of(*s, p, t).node).second);
     for (const auto& [launch, used] : nodes_of_launch) EXPECT_EQ(used.size(), static_cast<size_t>(nodes));
     const auto& kinds = p.task_kinds;
-    auto policy = [&](const char* name) { return kinds[static_cast<size_t>(*s->program.find_task(name))]; };
+    auto policy = [&](const char* name) { return kinds[(*s->program.find_task(name)).index()]; };
     EXPECT_EQ(policy("task_4").instance_limit, 1);
     EXPECT_EQ(policy("task_6").instance_limit, 1);
     EXPECT_FALSE(policy("task_5").instance_limit);
-    EXPECT_EQ(policy("task_6").kind, program::ProcKind::OMP);
+    EXPECT_EQ(policy("task_6").kind, kinds::ProcKind::OMP);
     EXPECT_EQ(policy("task_6").kind_rule_line, line_of(text, "Task task_6,task_7 OMP;"));
     EXPECT_EQ(policy("task_4").kind_rule_line, line_of(text, "Task * GPU,OMP,CPU;"));
   }
@@ -196,43 +194,43 @@ TEST(CannonExpert, Task4OnItsParentsGpuInCOrder) {
 TEST(CannonDefault, Task4RoundRobinOverTheNodesGpusInFOrder) {
   auto s = test::setup("cannon", "p100x4", 1);
   Plan p = test::plan_of(apply_default(s->program, s->graph, s->machine));
-  const auto gpus = s->machine.processors_of(machine::ProcKind::GPU, 0);
+  const auto gpus = s->machine.processors_of(kinds::ProcKind::GPU, 0);
   std::map<int32_t, size_t> next;  // per issuing processor, as Legion's per-processor mappers count
   int elsewhere = 0;
   for (PointTaskId t : test::tasks_named(*s, "task_4")) {
-    const machine::ProcId parent = p.tasks[static_cast<size_t>(parent_of(*s, t))].processor;
-    const machine::ProcId got = p.tasks[static_cast<size_t>(t)].processor;
+    const machine::ProcId parent = p.tasks[(parent_of(*s, t)).index()].processor;
+    const machine::ProcId got = p.tasks[t.index()].processor;
     EXPECT_EQ(got, gpus[next[parent.value]++ % gpus.size()]);
     elsewhere += got != parent;
-    EXPECT_EQ(p.tasks[static_cast<size_t>(t)].placement_rule_line, 0);
-    for (const ArgPlacement& a : p.tasks[static_cast<size_t>(t)].args) {
-      EXPECT_FALSE(a.layout.c_order);
-      EXPECT_TRUE(a.layout.soa);
-      EXPECT_EQ(a.memory, s->machine.best_memory(got, machine::MemKind::FBMEM));
+    EXPECT_EQ(p.tasks[t.index()].placement_rule_line, 0);
+    for (const ArgPlacement& a : p.tasks[t.index()].args) {
+      EXPECT_EQ(a.layout.order, kinds::DimOrder::F);
+      EXPECT_EQ(a.layout.fields, kinds::FieldLayout::SOA);
+      EXPECT_EQ(a.memory, s->machine.best_memory(got, kinds::MemKind::FBMEM));
     }
   }
   EXPECT_GT(elsewhere, 0) << "the default does not keep task_4 on its parent's GPU";
   // task_5 (index launch over the node's 2 x 2 GPUs): point (i, j) on GPU 2i + j.
   for (PointTaskId t : test::tasks_named(*s, "task_5")) {
-    const auto& pt = s->graph.tasks[static_cast<size_t>(t)].point;
-    EXPECT_EQ(p.tasks[static_cast<size_t>(t)].processor, gpus[static_cast<size_t>(2 * pt[0] + pt[1])]);
+    const auto& pt = s->graph.tasks[t.index()].point;
+    EXPECT_EQ(p.tasks[t.index()].processor, gpus[static_cast<size_t>(2 * pt[0] + pt[1])]);
   }
   // task_6 (single, issued by task_7 on OMP 0): round-robin over the node's OMP processors.
-  const auto omps = s->machine.processors_of(machine::ProcKind::OMP, 0);
+  const auto omps = s->machine.processors_of(kinds::ProcKind::OMP, 0);
   size_t k = 0;
   for (PointTaskId t : test::tasks_named(*s, "task_6"))
-    EXPECT_EQ(p.tasks[static_cast<size_t>(t)].processor, omps[k++ % omps.size()]);
+    EXPECT_EQ(p.tasks[t.index()].processor, omps[k++ % omps.size()]);
 }
 
 TEST(PennantDefault, SingleLaunchesOfTheTopLevelTaskRoundRobinOverEveryCpu) {
   auto s = test::setup("pennant", "lassen", 2);
   Plan p = test::plan_of(apply_default(s->program, s->graph, s->machine));
-  const auto cpus = s->machine.processors_of(machine::ProcKind::CPU);
+  const auto cpus = s->machine.processors_of(kinds::ProcKind::CPU);
   size_t k = 0;
   for (size_t u = 0; u < s->graph.size(); ++u) {
-    const auto& l = s->program.launches[static_cast<size_t>(s->graph.tasks[u].launch)];
+    const auto& l = s->program.launches[s->graph.tasks[u].launch.index()];
     if (l.kind != program::LaunchKind::Single) continue;
-    ASSERT_EQ(s->graph.tasks[u].parent, -1);
+    ASSERT_FALSE(s->graph.tasks[u].parent.valid());
     EXPECT_EQ(p.tasks[u].processor, cpus[k++ % cpus.size()]) << s->program.task_of(l).name;
   }
   EXPECT_GE(k, 4u);
@@ -242,10 +240,10 @@ TEST(PennantExpert, BoundaryPointsInZeroCopyPiecesCyclicOverNodes) {
   auto s = test::setup("pennant", "lassen", 2);
   Plan p = test::plan_of(apply(s->program, s->graph, s->machine, test::expert_for("pennant", s->machine)));
   for (size_t u = 0; u < s->graph.size(); ++u) {
-    const auto& l = s->program.launches[static_cast<size_t>(s->graph.tasks[u].launch)];
+    const auto& l = s->program.launches[s->graph.tasks[u].launch.index()];
     const machine::Processor& proc = s->machine.processor(p.tasks[u].processor);
     if (l.kind == program::LaunchKind::Single) {
-      EXPECT_EQ(proc.kind, machine::ProcKind::CPU);
+      EXPECT_EQ(proc.kind, kinds::ProcKind::CPU);
       continue;
     }
     const int64_t i = s->graph.tasks[u].point[0];
@@ -257,7 +255,7 @@ TEST(PennantExpert, BoundaryPointsInZeroCopyPiecesCyclicOverNodes) {
       bool boundary = std::find(names.begin(), names.end(), "rp_all_shared_p") != names.end() ||
                       std::find(names.begin(), names.end(), "rp_all_ghost_p") != names.end();
       EXPECT_EQ(s->machine.memory(p.tasks[u].args[a].memory).kind,
-                boundary ? machine::MemKind::ZCMEM : machine::MemKind::FBMEM)
+                boundary ? kinds::MemKind::ZCMEM : kinds::MemKind::FBMEM)
           << s->program.task_of(l).name << " " << names.front();
     }
   }

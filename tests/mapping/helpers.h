@@ -40,11 +40,11 @@ inline std::unique_ptr<Setup> setup_on(machine::Machine m, const std::string& ap
                                        apps::Scale scale = apps::Scale::Small) {
   apps::Params params;
   params.nodes = m.nodes();
-  params.gpus_per_node = m.procs_per_node(machine::ProcKind::GPU);
+  params.gpus_per_node = m.procs_per_node(kinds::ProcKind::GPU);
   if (params.gpus_per_node == 0) params.gpus_per_node = 4;  // a GPU-less machine: the app as for 4 GPUs
   params.ranks_per_node = m.ranks_per_node();
-  params.cpus_per_node = m.procs_per_node(machine::ProcKind::CPU);
-  params.omps_per_node = m.procs_per_node(machine::ProcKind::OMP);
+  params.cpus_per_node = m.procs_per_node(kinds::ProcKind::CPU);
+  params.omps_per_node = m.procs_per_node(kinds::ProcKind::OMP);
   params.scale = scale;
   auto s = std::make_unique<Setup>(Setup{std::move(m), apps::build(app, params), {}});
   s->graph = program::analyze(s->program);
@@ -89,7 +89,7 @@ inline MappingError error_of(const ApplyResult& r) {
 }
 
 inline const std::string& task_name(const Setup& s, program::PointTaskId t) {
-  return s.program.task_of(s.program.launches[static_cast<size_t>(s.graph.tasks[static_cast<size_t>(t)].launch)]).name;
+  return s.program.task_of(s.program.launches[s.graph.tasks[t.index()].launch.index()]).name;
 }
 
 // Point tasks whose task kind is `task`, in graph order.
@@ -101,16 +101,16 @@ inline std::vector<program::PointTaskId> tasks_named(const Setup& s, const std::
 }
 
 inline const machine::Processor& proc_of(const Setup& s, const Plan& p, program::PointTaskId t) {
-  return s.machine.processor(p.tasks[static_cast<size_t>(t)].processor);
+  return s.machine.processor(p.tasks[t.index()].processor);
 }
 
 inline const machine::Memory& mem_of(const Setup& s, const Plan& p, program::PointTaskId t, size_t arg) {
-  return s.machine.memory(p.tasks[static_cast<size_t>(t)].args.at(arg).memory);
+  return s.machine.memory(p.tasks[t.index()].args.at(arg).memory);
 }
 
 // The argument index of `t` whose names include `name` (partition or region).
 inline size_t arg_named(const Setup& s, program::PointTaskId t, const std::string& name) {
-  const program::Launch& l = s.program.launches[static_cast<size_t>(s.graph.tasks[static_cast<size_t>(t)].launch)];
+  const program::Launch& l = s.program.launches[s.graph.tasks[t.index()].launch.index()];
   for (size_t a = 0; a < l.args.size(); ++a) {
     auto names = s.program.arg_names(l.args[a]);
     if (std::find(names.begin(), names.end(), name) != names.end()) return a;

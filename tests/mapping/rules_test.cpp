@@ -81,10 +81,10 @@ TEST(TaskRules, KindsTriedInOrderSkippingMissingVariants) {
       test::plan_of(apply(s->program, s->graph, s->machine, test::mapper_for("Task * OMP,GPU,CPU;\n", s->machine)));
   // The loop tasks have GPU and CPU variants: OMP is skipped. The setup tasks are CPU only.
   for (PointTaskId t : test::tasks_named(*s, "calculate_new_currents"))
-    EXPECT_EQ(p.tasks[static_cast<size_t>(t)].kind, program::ProcKind::GPU);
+    EXPECT_EQ(p.tasks[t.index()].kind, kinds::ProcKind::GPU);
   for (PointTaskId t : test::tasks_named(*s, "init_piece"))
-    EXPECT_EQ(test::proc_of(*s, p, t).kind, machine::ProcKind::CPU);
-  EXPECT_EQ(p.task_kinds[static_cast<size_t>(*s->program.find_task("init_piece"))].kind_rule_line, 1);
+    EXPECT_EQ(test::proc_of(*s, p, t).kind, kinds::ProcKind::CPU);
+  EXPECT_EQ(p.task_kinds[(*s->program.find_task("init_piece")).index()].kind_rule_line, 1);
 }
 
 TEST(TaskRules, OnlyGpuForACpuOnlyTaskIsAnError) {
@@ -110,10 +110,10 @@ TEST(TaskRules, MachineWithoutGpusSkipsGpuKinds) {
     Plan p = test::plan_of(r);
     for (size_t u = 0; u < p.tasks.size(); ++u) {
       const machine::Processor& proc = s->machine.processor(p.tasks[u].processor);
-      EXPECT_EQ(proc.kind, machine::ProcKind::OMP);  // stencil has an OMP variant
+      EXPECT_EQ(proc.kind, kinds::ProcKind::OMP);  // stencil has an OMP variant
       for (const ArgPlacement& a : p.tasks[u].args) {
         if (a.is_virtual) continue;
-        EXPECT_EQ(s->machine.memory(a.memory).kind, machine::MemKind::SOCKMEM);  // an OMP group's best memory
+        EXPECT_EQ(s->machine.memory(a.memory).kind, kinds::MemKind::SOCKMEM);  // an OMP group's best memory
         EXPECT_EQ(s->machine.memory(a.memory).node, proc.node);
       }
     }
@@ -123,8 +123,8 @@ TEST(TaskRules, MachineWithoutGpusSkipsGpuKinds) {
   Plan p =
       test::plan_of(apply(c->program, c->graph, c->machine, test::mapper_for("Task * GPU,OMP,CPU;\n", c->machine)));
   for (PointTaskId t : test::tasks_named(*c, "calculate_new_currents")) {
-    EXPECT_EQ(test::proc_of(*c, p, t).kind, machine::ProcKind::CPU);
-    EXPECT_EQ(test::mem_of(*c, p, t, 0).kind, machine::MemKind::SYSMEM);
+    EXPECT_EQ(test::proc_of(*c, p, t).kind, kinds::ProcKind::CPU);
+    EXPECT_EQ(test::mem_of(*c, p, t, 0).kind, kinds::MemKind::SYSMEM);
   }
 }
 
@@ -150,7 +150,7 @@ program::Program gpu_only_program() {
   program::PartitionId part = p.add_block_partition("r_p", r, program::Domain(2), {{0}, {1}});
   program::TaskKind k;
   k.name = "gpu_only";
-  k.variants = {program::Variant{program::ProcKind::GPU, {}, program::Order::Any}};
+  k.variants = {program::Variant{kinds::ProcKind::GPU, {}, std::nullopt}};
   program::TaskKindId id = p.add_task(k);
   program::Launch l;
   l.task = id;
@@ -268,13 +268,13 @@ TEST(Placement, ASetGivesItsFirstProcessor) {
                                                 "IndexTaskMap calculate_new_currents f;\n",
                                                 s->machine)));
   for (PointTaskId t : test::tasks_named(*s, "calculate_new_currents")) {
-    const int64_t i = s->graph.tasks[static_cast<size_t>(t)].point[0];
+    const int64_t i = s->graph.tasks[t.index()].point[0];
     EXPECT_EQ(test::proc_of(*s, p, t).node, i % 2);
     EXPECT_EQ(test::proc_of(*s, p, t).index, 0);
-    EXPECT_TRUE(p.tasks[static_cast<size_t>(t)].from_set);
-    EXPECT_EQ(p.tasks[static_cast<size_t>(t)].placement_rule_line, 3);
+    EXPECT_TRUE(p.tasks[t.index()].from_set);
+    EXPECT_EQ(p.tasks[t.index()].placement_rule_line, 3);
   }
-  for (PointTaskId t : test::tasks_named(*s, "update_voltages")) EXPECT_FALSE(p.tasks[static_cast<size_t>(t)].from_set);
+  for (PointTaskId t : test::tasks_named(*s, "update_voltages")) EXPECT_FALSE(p.tasks[t.index()].from_set);
 }
 
 TEST(Placement, ParentsAreTheRealPlacedTasks) {
@@ -290,7 +290,7 @@ TEST(Placement, ParentsAreTheRealPlacedTasks) {
                            "SingleTaskMap task_4 next_node;\n";
   Plan p = test::plan_of(apply(s->program, s->graph, s->machine, test::mapper_for(text, s->machine)));
   for (PointTaskId t : test::tasks_named(*s, "task_4")) {
-    const machine::Processor& parent = test::proc_of(*s, p, s->graph.tasks[static_cast<size_t>(t)].parent);
+    const machine::Processor& parent = test::proc_of(*s, p, s->graph.tasks[t.index()].parent);
     EXPECT_EQ(test::proc_of(*s, p, t).node, (parent.node + 1) % 4);
     EXPECT_EQ(test::proc_of(*s, p, t).index, parent.index);
   }
@@ -318,8 +318,8 @@ TEST(RegionRules, MemoriesTheProcessorCannotSeeAreSkipped) {
                                                 "Region * * CPU RDMEM,SOCKMEM;\n",
                                                 s->machine)));
   for (PointTaskId t : test::tasks_named(*s, "calculate_new_currents")) {
-    for (const ArgPlacement& a : p.tasks[static_cast<size_t>(t)].args) {
-      EXPECT_EQ(s->machine.memory(a.memory).kind, machine::MemKind::ZCMEM);
+    for (const ArgPlacement& a : p.tasks[t.index()].args) {
+      EXPECT_EQ(s->machine.memory(a.memory).kind, kinds::MemKind::ZCMEM);
       EXPECT_EQ(a.memory_rule_line, 1);
     }
   }
@@ -327,9 +327,9 @@ TEST(RegionRules, MemoriesTheProcessorCannotSeeAreSkipped) {
   for (PointTaskId t : test::tasks_named(*s, "init_piece")) {
     const machine::Processor& cpu = test::proc_of(*s, p, t);
     for (size_t a = 0; a < 3; ++a) {
-      EXPECT_EQ(test::mem_of(*s, p, t, a).kind, machine::MemKind::SOCKMEM);
+      EXPECT_EQ(test::mem_of(*s, p, t, a).kind, kinds::MemKind::SOCKMEM);
       EXPECT_EQ(test::mem_of(*s, p, t, a).socket, cpu.socket);
-      EXPECT_EQ(p.tasks[static_cast<size_t>(t)].args[a].memory_rule_line, 2);
+      EXPECT_EQ(p.tasks[t.index()].args[a].memory_rule_line, 2);
     }
   }
 }
@@ -341,9 +341,9 @@ TEST(RegionRules, NoUsableMemoryFallsBackToTheBestOne) {
   for (PointTaskId t : test::tasks_named(*s, "update_voltages")) {
     const machine::Processor& gpu = test::proc_of(*s, p, t);
     for (size_t a = 0; a < 2; ++a) {
-      EXPECT_EQ(test::mem_of(*s, p, t, a).kind, machine::MemKind::FBMEM);
+      EXPECT_EQ(test::mem_of(*s, p, t, a).kind, kinds::MemKind::FBMEM);
       EXPECT_EQ(test::mem_of(*s, p, t, a).gpu, gpu.index);
-      EXPECT_EQ(p.tasks[static_cast<size_t>(t)].args[a].memory_rule_line, 0);
+      EXPECT_EQ(p.tasks[t.index()].args[a].memory_rule_line, 0);
     }
   }
 }
@@ -356,17 +356,17 @@ TEST(RegionRules, ArgumentsMatchByIndexPartitionAndParentRegion) {
                                                 "Region * all_nodes * SYSMEM;\n",               // parent region
                                                 s->machine)));
   for (PointTaskId t : test::tasks_named(*s, "calculate_new_currents")) {
-    const auto& args = p.tasks[static_cast<size_t>(t)].args;
-    EXPECT_EQ(s->machine.memory(args[0].memory).kind, machine::MemKind::FBMEM);  // SYSMEM not visible: default
-    EXPECT_EQ(s->machine.memory(args[1].memory).kind, machine::MemKind::ZCMEM);
+    const auto& args = p.tasks[t.index()].args;
+    EXPECT_EQ(s->machine.memory(args[0].memory).kind, kinds::MemKind::FBMEM);  // SYSMEM not visible: default
+    EXPECT_EQ(s->machine.memory(args[1].memory).kind, kinds::MemKind::ZCMEM);
     EXPECT_EQ(args[1].memory_rule_line, 2);
-    EXPECT_EQ(s->machine.memory(args[2].memory).kind, machine::MemKind::ZCMEM);
-    EXPECT_EQ(s->machine.memory(args[3].memory).kind, machine::MemKind::ZCMEM);
+    EXPECT_EQ(s->machine.memory(args[2].memory).kind, kinds::MemKind::ZCMEM);
+    EXPECT_EQ(s->machine.memory(args[3].memory).kind, kinds::MemKind::ZCMEM);
     EXPECT_EQ(args[3].memory_rule_line, 1);
   }
   for (PointTaskId t : test::tasks_named(*s, "init_piece")) {
-    EXPECT_EQ(test::mem_of(*s, p, t, 0).kind, machine::MemKind::SYSMEM);
-    EXPECT_EQ(p.tasks[static_cast<size_t>(t)].args[0].memory_rule_line, 3);
+    EXPECT_EQ(test::mem_of(*s, p, t, 0).kind, kinds::MemKind::SYSMEM);
+    EXPECT_EQ(p.tasks[t.index()].args[0].memory_rule_line, 3);
   }
 }
 
@@ -391,7 +391,7 @@ TEST(RegionRules, VirtualNotReachedOnALeafIsNoError) {
   Plan p = test::plan_of(
       apply(s->program, s->graph, s->machine, test::mapper_for("Region task_4 * GPU FBMEM, VIRTUAL;\n", s->machine)));
   for (PointTaskId t : test::tasks_named(*s, "task_4"))
-    for (const ArgPlacement& a : p.tasks[static_cast<size_t>(t)].args) EXPECT_FALSE(a.is_virtual);
+    for (const ArgPlacement& a : p.tasks[t.index()].args) EXPECT_FALSE(a.is_virtual);
 }
 
 TEST(RegionRules, InnerTasksAreVirtualUnlessARuleGivesThemMemory) {
@@ -401,14 +401,14 @@ TEST(RegionRules, InnerTasksAreVirtualUnlessARuleGivesThemMemory) {
   Plan p = test::plan_of(apply(s->program, s->graph, s->machine,
                                test::mapper_for("Task task_6,task_7 OMP;\nRegion * * GPU FBMEM;\n", s->machine)));
   for (PointTaskId t : test::tasks_named(*s, "task_5"))
-    for (const ArgPlacement& a : p.tasks[static_cast<size_t>(t)].args) {
+    for (const ArgPlacement& a : p.tasks[t.index()].args) {
       EXPECT_FALSE(a.is_virtual);
-      EXPECT_EQ(s->machine.memory(a.memory).kind, machine::MemKind::FBMEM);
+      EXPECT_EQ(s->machine.memory(a.memory).kind, kinds::MemKind::FBMEM);
       EXPECT_EQ(a.memory_rule_line, 2);
     }
   for (const char* inner : {"task_6", "task_7"})
     for (PointTaskId t : test::tasks_named(*s, inner))
-      for (const ArgPlacement& a : p.tasks[static_cast<size_t>(t)].args) {
+      for (const ArgPlacement& a : p.tasks[t.index()].args) {
         EXPECT_TRUE(a.is_virtual) << inner;
         EXPECT_EQ(a.memory_rule_line, 0);
       }
@@ -419,12 +419,12 @@ TEST(RegionRules, NoAccessArgumentsNeedNoInstance) {
   Plan p =
       test::plan_of(apply(s->program, s->graph, s->machine, test::mapper_for("Region * * CPU SYSMEM;\n", s->machine)));
   for (PointTaskId t : test::tasks_named(*s, "init_pointers")) {
-    const auto& args = p.tasks[static_cast<size_t>(t)].args;
+    const auto& args = p.tasks[t.index()].args;
     for (size_t a = 0; a < 3; ++a) {
       EXPECT_TRUE(args[a].is_virtual);
       EXPECT_EQ(args[a].memory.value, -1);
     }
-    EXPECT_EQ(s->machine.memory(args[3].memory).kind, machine::MemKind::SYSMEM);
+    EXPECT_EQ(s->machine.memory(args[3].memory).kind, kinds::MemKind::SYSMEM);
   }
 }
 
@@ -440,20 +440,26 @@ TEST(LayoutRules, ConstraintsAndTheMostSpecificRule) {
                                                 "Layout * rp_ghost * Align==32 No_Align;\n",
                                                 s->machine)));
   for (PointTaskId t : test::tasks_named(*s, "calculate_new_currents")) {
-    const auto& args = p.tasks[static_cast<size_t>(t)].args;
-    EXPECT_EQ(args[0].layout, (Layout{true, false, 128, true, true}));  // rp_private
+    const auto& args = p.tasks[t.index()].args;
+    EXPECT_EQ(args[0].layout,
+              (kinds::Layout{kinds::FieldLayout::SOA, kinds::DimOrder::F, 128, true, true}));  // rp_private
     EXPECT_EQ(args[0].layout_rule_line, 3);
-    EXPECT_EQ(args[1].layout, (Layout{true, false, 0, false, false}));  // rp_shared: <= asks no alignment
+    EXPECT_EQ(args[1].layout, (kinds::Layout{kinds::FieldLayout::SOA, kinds::DimOrder::F, 0, false,
+                                             false}));  // rp_shared: <= asks no alignment
     EXPECT_EQ(args[1].layout_rule_line, 4);
-    EXPECT_EQ(args[2].layout, (Layout{true, false, 0, false, false}));    // rp_ghost: No_Align
-    EXPECT_EQ(args[3].layout, (Layout{false, false, 64, false, false}));  // rp_wires in FBMEM
+    EXPECT_EQ(args[2].layout,
+              (kinds::Layout{kinds::FieldLayout::SOA, kinds::DimOrder::F, 0, false, false}));  // rp_ghost: No_Align
+    EXPECT_EQ(args[3].layout,
+              (kinds::Layout{kinds::FieldLayout::AOS, kinds::DimOrder::F, 64, false, false}));  // rp_wires in FBMEM
     EXPECT_EQ(args[3].layout_rule_line, 2);
   }
   for (PointTaskId t : test::tasks_named(*s, "init_piece")) {
-    const auto& args = p.tasks[static_cast<size_t>(t)].args;
-    EXPECT_EQ(args[2].layout, (Layout{true, true, 0, false, false}));  // rp_wires in SYSMEM: the * rule
+    const auto& args = p.tasks[t.index()].args;
+    EXPECT_EQ(args[2].layout, (kinds::Layout{kinds::FieldLayout::SOA, kinds::DimOrder::C, 0, false,
+                                             false}));  // rp_wires in SYSMEM: the * rule
     EXPECT_EQ(args[2].layout_rule_line, 1);
-    EXPECT_EQ(args[0].layout, (Layout{true, true, 0, false, false}));  // rp_private on a CPU: not the GPU rule
+    EXPECT_EQ(args[0].layout, (kinds::Layout{kinds::FieldLayout::SOA, kinds::DimOrder::C, 0, false,
+                                             false}));  // rp_private on a CPU: not the GPU rule
   }
 }
 
@@ -463,13 +469,13 @@ TEST(Policies, InstanceLimitCollectMemoryAndControlReplicateAreRecorded) {
                                test::mapper_for("InstanceLimit task_4 2;\nInstanceLimit * 7;\nCollectMemory task_4 1;\n"
                                                 "ControlReplicate task_7;\n",
                                                 s->machine)));
-  auto policy = [&](const char* name) { return p.task_kinds[static_cast<size_t>(*s->program.find_task(name))]; };
+  auto policy = [&](const char* name) { return p.task_kinds[(*s->program.find_task(name)).index()]; };
   EXPECT_EQ(policy("task_4").instance_limit, 2);
   EXPECT_EQ(policy("task_5").instance_limit, 7);
   EXPECT_TRUE(policy("task_7").control_replicated);
   EXPECT_FALSE(policy("task_6").control_replicated);
   for (PointTaskId t : test::tasks_named(*s, "task_4")) {
-    const auto& args = p.tasks[static_cast<size_t>(t)].args;
+    const auto& args = p.tasks[t.index()].args;
     EXPECT_FALSE(args[0].collect);
     EXPECT_TRUE(args[1].collect);
     EXPECT_FALSE(args[2].collect);

@@ -4,6 +4,9 @@
 #include "program/program.h"
 
 namespace mage::program {
+
+using kinds::MemKind;
+using kinds::ProcKind;
 namespace {
 
 // A 1-D region of 4 pieces of 10 elements with fields a and b, partitioned into
@@ -11,9 +14,9 @@ namespace {
 // each neighbour i-1 and i+1, without wrap-around).
 struct Fixture {
   Program p;
-  RegionId r = -1;
-  PartitionId own = -1, ghost = -1;
-  TaskKindId t = -1;
+  RegionId r;
+  PartitionId own, ghost;
+  TaskKindId t;
 
   Fixture() {
     r = p.add_region("cells", Domain(40), {{"a", 8}, {"b", 4}});
@@ -27,7 +30,7 @@ struct Fixture {
     ghost = p.add_aliased_partition("ghost", own, Domain(4), ov, "cells_shared");
     TaskKind k;
     k.name = "work";
-    k.variants = {Variant{ProcKind::CPU, {}, Order::Any}, Variant{ProcKind::GPU, {}, Order::Any}};
+    k.variants = {Variant{ProcKind::CPU, {}, std::nullopt}, Variant{ProcKind::GPU, {}, std::nullopt}};
     t = p.add_task(k);
   }
 
@@ -162,7 +165,7 @@ TEST(Graph, OneArgumentWithTwoPrivileges) {
   TaskGraph g = analyze(f.p);
   EXPECT_TRUE(g.preds(pt(g, ra, 1)).empty());
   EXPECT_TRUE(g.has_edge(pt(g, w, 0), pt(g, rb, 1)));
-  EXPECT_EQ(f.p.launches[static_cast<size_t>(w)].args[0].fields(), 3u);
+  EXPECT_EQ(f.p.launches[w.index()].args[0].fields(), 3u);
 }
 
 TEST(Graph, GhostOverlapRespectsFields) {
@@ -211,7 +214,7 @@ TEST(Graph, FuturesLinkProducerPointsToConsumers) {
   cons.kind = LaunchKind::Single;
   cons.consumes = {dt};
   LaunchId lc = f.p.add_launch(cons);
-  EXPECT_EQ(f.p.futures[static_cast<size_t>(dt)].producer, lp);
+  EXPECT_EQ(f.p.futures[dt.index()].producer, lp);
   TaskGraph g = analyze(f.p);
   PointTaskId c = g.of_launch(lc).at(0);
   EXPECT_EQ(g.preds(c).size(), 4u);
@@ -255,8 +258,8 @@ TEST(Graph, NestedLaunchesFormContexts) {
   p.set_blocks(r, std::vector<int64_t>(8, 1));
   PartitionId halves = p.add_block_partition("A_halves", r, Domain(2), {{0, 1, 2, 3}, {4, 5, 6, 7}});
   PartitionId cells = p.add_block_partition("A_cells", r, Domain(8), {{0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}});
-  TaskKind outer{"outer", false, {Variant{ProcKind::OMP, {}, Order::Any}}, ""};
-  TaskKind inner{"inner", true, {Variant{ProcKind::GPU, {}, Order::Any}}, ""};
+  TaskKind outer{"outer", false, {Variant{ProcKind::OMP, {}, std::nullopt}}, ""};
+  TaskKind inner{"inner", true, {Variant{ProcKind::GPU, {}, std::nullopt}}, ""};
   TaskKindId to = p.add_task(outer), ti = p.add_task(inner);
   Launch lo;
   lo.task = to;
@@ -275,7 +278,7 @@ TEST(Graph, NestedLaunchesFormContexts) {
                 Projection::of([](const PointRef& ref) { return Point(4 * ref.parent->point[0] + ref.step); }, "4i+s"),
                 {{1, Privilege::RW, RedOp::None}}}};
   LaunchId li_id = p.add_launch(li);
-  EXPECT_EQ(p.launches[static_cast<size_t>(lo_id)].children, std::vector<LaunchId>{li_id});
+  EXPECT_EQ(p.launches[lo_id.index()].children, std::vector<LaunchId>{li_id});
   EXPECT_EQ(p.top, std::vector<LaunchId>{lo_id});
   TaskGraph g = analyze(p);
   ASSERT_EQ(g.size(), 2u + 6u);
@@ -283,7 +286,7 @@ TEST(Graph, NestedLaunchesFormContexts) {
   std::vector<PointTaskId> kids = g.children(g.top[1]);
   ASSERT_EQ(kids.size(), 3u);
   for (int s = 0; s < 3; ++s) {
-    const PointTask& k = g.tasks[static_cast<size_t>(kids[static_cast<size_t>(s)])];
+    const PointTask& k = g.tasks[(kids[static_cast<size_t>(s)]).index()];
     EXPECT_EQ(k.parent, g.top[1]);
     EXPECT_EQ(k.step, s);
     EXPECT_EQ(g.piece(kids[static_cast<size_t>(s)], 0), 4 + s);
@@ -319,7 +322,7 @@ TEST(Graph, ScalesToManyPointTasks) {
   }
   PartitionId po = p.add_block_partition("own", r, Domain(pieces), own);
   PartitionId pg = p.add_aliased_partition("ghost", po, Domain(pieces), ov);
-  TaskKindId t = p.add_task(TaskKind{"t", true, {Variant{ProcKind::GPU, {}, Order::Any}}, ""});
+  TaskKindId t = p.add_task(TaskKind{"t", true, {Variant{ProcKind::GPU, {}, std::nullopt}}, ""});
   for (int it = 0; it < 30; ++it) {
     Launch w;
     w.task = t;

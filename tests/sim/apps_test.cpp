@@ -33,10 +33,10 @@ std::string name_of(const testing::TestParamInfo<Case>& info) {
 apps::Params params_for(const machine::Machine& m, apps::Scale scale) {
   apps::Params p;
   p.nodes = m.nodes();
-  p.gpus_per_node = m.procs_per_node(machine::ProcKind::GPU);
+  p.gpus_per_node = m.procs_per_node(kinds::ProcKind::GPU);
   p.ranks_per_node = m.ranks_per_node();
-  p.cpus_per_node = m.procs_per_node(machine::ProcKind::CPU);
-  p.omps_per_node = m.procs_per_node(machine::ProcKind::OMP);
+  p.cpus_per_node = m.procs_per_node(kinds::ProcKind::CPU);
+  p.omps_per_node = m.procs_per_node(kinds::ProcKind::OMP);
   p.scale = scale;
   return p;
 }
@@ -73,7 +73,7 @@ TEST_P(EveryApp, DefaultMapperRunsToCompletion) {
   ASSERT_TRUE(std::holds_alternative<mapping::Plan>(r)) << std::get<mapping::MappingError>(r).message;
   mapping::Plan plan = std::get<mapping::Plan>(r);
   for (mapping::TaskPlacement& tp : plan.tasks)
-    for (mapping::ArgPlacement& ap : tp.args) ap.layout.c_order = true;
+    for (mapping::ArgPlacement& ap : tp.args) ap.layout.order = kinds::DimOrder::C;
   Outcome o = run_isolated(s.p, s.g, s.m, plan, {}, 60);
   expect_complete(s, o);
   EXPECT_EQ(o.metric_name, is_matmul(GetParam().app) ? "GFLOP/s" : "iterations/s");

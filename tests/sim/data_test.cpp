@@ -5,7 +5,7 @@
 namespace mage::sim::test {
 namespace {
 
-using machine::MemKind;
+using kinds::MemKind;
 
 constexpr int64_t kMillion = 1'000'000;
 constexpr double kPcie = 10e9;  // host <-> framebuffer, bytes/s
@@ -38,7 +38,7 @@ TEST(Copy, OverPcieTakesBytesOverBandwidthPlusLatency) {
   single(p, k, {arg(p, r, std::nullopt, Privilege::RO, {"a"})});
   machine::Machine m = tiny();
   TaskGraph g = analyze(p);
-  mapping::Plan plan = plan_for(p, g, m, [&](PointTaskId t) {
+  mapping::Plan plan = plan_for(p, g, m, [&](int t) {
     return t == 0 ? Placement{cpu(m, 0), {mem(m, MemKind::SYSMEM)}} : Placement{gpu(m, 0), {mem(m, MemKind::FBMEM, 0)}};
   });
   Outcome o = run_ok(p, m, plan);
@@ -70,7 +70,7 @@ TEST(Copy, TwoConcurrentCopiesOnOneLinkTakeTwiceAsLong) {
           arg(p, r, part, Privilege::RO, {"a"}, Projection::constant_point(Point(1)))});
   machine::Machine m = tiny();
   TaskGraph g = analyze(p);
-  mapping::Plan plan = plan_for(p, g, m, [&](PointTaskId t) {
+  mapping::Plan plan = plan_for(p, g, m, [&](int t) {
     if (t == 0) return Placement{cpu(m, 0), {mem(m, MemKind::SYSMEM)}};
     if (t == 1) return Placement{cpu(m, 1), {mem(m, MemKind::ZCMEM)}};
     return Placement{gpu(m, 0), {mem(m, MemKind::FBMEM, 0), mem(m, MemKind::FBMEM, 0)}};
@@ -93,7 +93,7 @@ TEST(Copy, CopiesToTwoGpusDoNotShare) {
   index(p, k, Domain(2), {arg(p, r, part, Privilege::RO, {"a"})});
   machine::Machine m = tiny();
   TaskGraph g = analyze(p);
-  mapping::Plan plan = plan_for(p, g, m, [&](PointTaskId t) {
+  mapping::Plan plan = plan_for(p, g, m, [&](int t) {
     const int i = static_cast<int>(g.tasks[static_cast<size_t>(t)].point[0]);
     if (t < 2) return Placement{cpu(m, i), {mem(m, MemKind::SYSMEM)}};
     return Placement{gpu(m, i), {mem(m, MemKind::FBMEM, i)}};
@@ -114,7 +114,7 @@ TEST(Copy, BetweenNodesCrossesTheNetwork) {
   single(p, k, {arg(p, r, std::nullopt, Privilege::RO, {"a"})});
   machine::Machine m = tiny(2);
   TaskGraph g = analyze(p);
-  mapping::Plan plan = plan_for(p, g, m, [&](PointTaskId t) {
+  mapping::Plan plan = plan_for(p, g, m, [&](int t) {
     const int node = static_cast<int>(t);
     return Placement{gpu(m, 0, node), {mem(m, MemKind::FBMEM, 0, node)}};
   });
@@ -143,7 +143,7 @@ TEST(Coherence, AWriteInvalidatesOtherCopies) {
     single(p, k, {arg(p, r, std::nullopt, Privilege::RO, {"a"})});
     machine::Machine m = tiny();
     TaskGraph g = analyze(p);
-    mapping::Plan plan = plan_for(p, g, m, [&](PointTaskId t) {
+    mapping::Plan plan = plan_for(p, g, m, [&](int t) {
       if (t == 1) return Placement{gpu(m, 0), {mem(m, MemKind::FBMEM, 0)}};
       return Placement{cpu(m, 0), {mem(m, MemKind::SYSMEM)}};
     });
@@ -174,7 +174,7 @@ TEST(Coherence, AGhostMovesOnlyTheOverlappingElements) {
   index(p, k, Domain(2), {arg(p, r, ghost, Privilege::RO, {"a"})});
   machine::Machine m = tiny();
   TaskGraph g = analyze(p);
-  mapping::Plan plan = plan_for(p, g, m, [&](PointTaskId t) {
+  mapping::Plan plan = plan_for(p, g, m, [&](int t) {
     const int i = static_cast<int>(g.tasks[static_cast<size_t>(t)].point[0]);
     return Placement{gpu(m, i), {mem(m, MemKind::FBMEM, i)}};
   });
@@ -201,8 +201,8 @@ TEST(Coherence, ReductionsAreFoldedIntoTheNextReader) {
   single(p, k, {arg(p, r, std::nullopt, Privilege::RO, {"a"})});
   machine::Machine m = tiny();
   TaskGraph g = analyze(p);
-  EXPECT_FALSE(g.has_edge(1, 2));  // the two reductions run concurrently
-  mapping::Plan plan = plan_for(p, g, m, [&](PointTaskId t) {
+  EXPECT_FALSE(g.has_edge(PointTaskId{1}, PointTaskId{2}));  // the two reductions run concurrently
+  mapping::Plan plan = plan_for(p, g, m, [&](int t) {
     if (t == 1 || t == 2) return Placement{gpu(m, t - 1), {mem(m, MemKind::FBMEM, t - 1)}};
     return Placement{cpu(m, 0), {mem(m, MemKind::SYSMEM)}};
   });
@@ -231,7 +231,7 @@ TEST(Coherence, CollectMemoryDropsReadOnlyCopiesAfterUse) {
     single(p, k, {arg(p, r, std::nullopt, Privilege::RO, {"a"}), arg(p, s, std::nullopt, Privilege::RW, {"a"})});
     machine::Machine m = tiny();
     TaskGraph g = analyze(p);
-    mapping::Plan plan = plan_for(p, g, m, [&](PointTaskId t) {
+    mapping::Plan plan = plan_for(p, g, m, [&](int t) {
       if (t == 0) return Placement{cpu(m, 0), {mem(m, MemKind::SYSMEM), mem(m, MemKind::SYSMEM)}};
       Placement pl{gpu(m, 0), {mem(m, MemKind::FBMEM, 0), mem(m, MemKind::FBMEM, 0)}};
       pl.collect = collect && t == 1;
@@ -260,11 +260,11 @@ TEST(Memory, InstanceLimitBoundsMappedTasksPerProcessor) {
     single(p, k, {arg(p, r, part, Privilege::RO, {"a"}, Projection::constant_point(Point(1)))});
     machine::Machine m = tiny();
     TaskGraph g = analyze(p);
-    mapping::Plan plan = plan_for(p, g, m, [&](PointTaskId t) {
+    mapping::Plan plan = plan_for(p, g, m, [&](int t) {
       if (t == 0) return Placement{cpu(m, 0), {mem(m, MemKind::SYSMEM)}};
       return Placement{gpu(m, 0), {mem(m, MemKind::FBMEM, 0)}};
     });
-    if (limited) plan.task_kinds[static_cast<size_t>(k)].instance_limit = 1;
+    if (limited) plan.task_kinds[k.index()].instance_limit = 1;
     Outcome o = run_ok(p, m, plan);
     auto tasks = events(o, "task");
     ASSERT_EQ(tasks.size(), 3u);
@@ -288,7 +288,7 @@ TEST(Memory, OutOfMemoryNamesTheMemoryTheSizesAndTheLargestInstances) {
   single(p, k, {arg(p, r, std::nullopt, Privilege::WO, {"a"}), arg(p, s, std::nullopt, Privilege::WO, {"a"})});
   machine::Machine m = tiny();
   TaskGraph g = analyze(p);
-  mapping::Plan plan = plan_for(p, g, m, [&](PointTaskId) {
+  mapping::Plan plan = plan_for(p, g, m, [&](int) {
     return Placement{gpu(m, 0), {mem(m, MemKind::FBMEM, 0), mem(m, MemKind::FBMEM, 0)}};
   });
   Outcome o = run_isolated(p, g, m, plan);
@@ -308,7 +308,7 @@ TEST(Memory, PeakBytesPerMemory) {
   single(p, k, {arg(p, r, std::nullopt, Privilege::RO, {"a"})});
   machine::Machine m = tiny();
   TaskGraph g = analyze(p);
-  mapping::Plan plan = plan_for(p, g, m, [&](PointTaskId t) {
+  mapping::Plan plan = plan_for(p, g, m, [&](int t) {
     return t == 0 ? Placement{cpu(m, 0), {mem(m, MemKind::SYSMEM)}} : Placement{gpu(m, 0), {mem(m, MemKind::FBMEM, 0)}};
   });
   Outcome o = run_ok(p, m, plan);

@@ -16,6 +16,9 @@
 namespace mage::sim::test {
 
 using namespace mage::program;
+using kinds::DimOrder;
+using kinds::MemKind;
+using kinds::ProcKind;
 
 // One node: 2 CPUs (10/20 GFLOP/s, 10 us overhead), 2 GPUs (1000/2000 GFLOP/s, 5 us),
 // SYSMEM, ZCMEM, one 1 GiB FBMEM per GPU. GPU -> own FBMEM 500 GB/s, peer FBMEM 8 GB/s,
@@ -113,17 +116,17 @@ endpoint = "RDMEM"
 inline machine::Machine tiny(int nodes = 1) { return machine::load_text(kTinyMachine, "tiny.toml", {.nodes = nodes}); }
 
 inline machine::ProcId gpu(const machine::Machine& m, int i, int node = 0) {
-  return m.processors_of(machine::ProcKind::GPU, node).at(static_cast<size_t>(i));
+  return m.processors_of(kinds::ProcKind::GPU, node).at(static_cast<size_t>(i));
 }
 inline machine::ProcId cpu(const machine::Machine& m, int i, int node = 0) {
-  return m.processors_of(machine::ProcKind::CPU, node).at(static_cast<size_t>(i));
+  return m.processors_of(kinds::ProcKind::CPU, node).at(static_cast<size_t>(i));
 }
-inline machine::MemId mem(const machine::Machine& m, machine::MemKind k, int i = 0, int node = 0) {
+inline machine::MemId mem(const machine::Machine& m, kinds::MemKind k, int i = 0, int node = 0) {
   return m.memories_of(k, node).at(static_cast<size_t>(i));
 }
 
 // A leaf task kind with CPU and GPU variants sharing one cost model.
-inline TaskKind leaf(std::string name, Cost cost, Order layout = Order::Any) {
+inline TaskKind leaf(std::string name, Cost cost, std::optional<DimOrder> layout = std::nullopt) {
   TaskKind k;
   k.name = std::move(name);
   k.leaf = true;
@@ -164,24 +167,25 @@ inline LaunchId index(Program& p, TaskKindId t, Domain d, std::vector<RegionArg>
   return p.add_launch(std::move(l));
 }
 
-// Where each point task runs and where each of its arguments lives.
+// Where each point task runs and where each of its arguments lives (plan_for asks for point
+// task t of the graph by its position).
 struct Placement {
   machine::ProcId proc;
   std::vector<machine::MemId> mems;  // one per argument; MemId{-1}: VIRTUAL
-  mapping::Layout layout{};
+  kinds::Layout layout{};
   bool collect = false;
 };
 
 inline mapping::Plan plan_for(const Program& p, const TaskGraph& g, const machine::Machine& m,
-                              const std::function<Placement(PointTaskId)>& place) {
+                              const std::function<Placement(int t)>& place) {
   mapping::Plan plan;
   plan.mapper_name = "test";
   plan.task_kinds.resize(p.tasks.size());
   for (size_t t = 0; t < g.size(); ++t) {
-    Placement where = place(static_cast<PointTaskId>(t));
+    Placement where = place(static_cast<int>(t));
     mapping::TaskPlacement tp;
     tp.processor = where.proc;
-    tp.kind = m.processor(where.proc).kind == machine::ProcKind::GPU ? ProcKind::GPU : ProcKind::CPU;
+    tp.kind = m.processor(where.proc).kind == kinds::ProcKind::GPU ? ProcKind::GPU : ProcKind::CPU;
     for (machine::MemId mid : where.mems) {
       mapping::ArgPlacement ap;
       ap.is_virtual = mid.value < 0;

@@ -24,7 +24,7 @@ App app(const std::string& name, const std::string& preset = "p100x4", int nodes
   machine::Machine m = machine::load(preset, {.nodes = nodes});
   apps::Params params;
   params.nodes = nodes;
-  params.gpus_per_node = m.procs_per_node(machine::ProcKind::GPU);
+  params.gpus_per_node = m.procs_per_node(kinds::ProcKind::GPU);
   params.scale = apps::Scale::Small;
   Program p = apps::build(name, params);
   TaskGraph g = analyze(p);
@@ -32,7 +32,7 @@ App app(const std::string& name, const std::string& preset = "p100x4", int nodes
   if (!std::holds_alternative<mapping::Plan>(r)) throw std::runtime_error(std::get<mapping::MappingError>(r).message);
   mapping::Plan plan = std::get<mapping::Plan>(r);
   for (auto& t : plan.tasks)
-    for (auto& a : t.args) a.layout.c_order = true;
+    for (auto& a : t.args) a.layout.order = kinds::DimOrder::C;
   return App{std::move(m), std::move(p), std::move(g), std::move(plan)};
 }
 

@@ -4,7 +4,7 @@
 namespace mage::sim::test {
 namespace {
 
-using machine::MemKind;
+using kinds::MemKind;
 
 // One region R of n doubles (fields a, b), one block.
 struct OneRegion {
@@ -20,9 +20,7 @@ Outcome one_task_on_gpu(const Cost& cost) {
   single(x.p, k, {arg(x.p, x.r, std::nullopt, Privilege::RO, {"a"})});
   machine::Machine m = tiny();
   TaskGraph g = analyze(x.p);
-  mapping::Plan plan = plan_for(x.p, g, m, [&](PointTaskId) {
-    return Placement{gpu(m, 0), {mem(m, MemKind::FBMEM, 0)}};
-  });
+  mapping::Plan plan = plan_for(x.p, g, m, [&](int) { return Placement{gpu(m, 0), {mem(m, MemKind::FBMEM, 0)}}; });
   return run_ok(x.p, m, plan);
 }
 
@@ -47,7 +45,7 @@ TEST(TaskTime, ZeroCopyReadGoesAtTheLinkBandwidth) {
   single(x.p, k, {arg(x.p, x.r, std::nullopt, Privilege::RO, {"a"})});
   machine::Machine m = tiny();
   TaskGraph g = analyze(x.p);
-  mapping::Plan plan = plan_for(x.p, g, m, [&](PointTaskId t) {
+  mapping::Plan plan = plan_for(x.p, g, m, [&](int t) {
     return Placement{t == 0 ? cpu(m, 0) : gpu(m, 0), {mem(m, MemKind::ZCMEM)}};
   });
   Outcome o = run_ok(x.p, m, plan);
@@ -69,7 +67,7 @@ double gather_from_zero_copy(const machine::Machine& m, double flops, double fan
   single(x.p, w, {arg(x.p, x.r, std::nullopt, Privilege::WO, {"a"})});
   single(x.p, k, {arg(x.p, x.r, std::nullopt, Privilege::RO, {"a"})});
   TaskGraph g = analyze(x.p);
-  mapping::Plan plan = plan_for(x.p, g, m, [&](PointTaskId t) {
+  mapping::Plan plan = plan_for(x.p, g, m, [&](int t) {
     return Placement{t == 0 ? cpu(m, 0) : gpu(m, 0), {mem(m, MemKind::ZCMEM)}};
   });
   return task_event(run_ok(x.p, m, plan), "g").duration_s;
@@ -116,9 +114,9 @@ TEST(TaskTime, AosOnAGpuWastesBandwidthOnUnusedFields) {
     single(x.p, k, {arg(x.p, x.r, std::nullopt, Privilege::RO, {"a"})});
     machine::Machine m = tiny();
     TaskGraph g = analyze(x.p);
-    mapping::Plan plan = plan_for(x.p, g, m, [&](PointTaskId) {
+    mapping::Plan plan = plan_for(x.p, g, m, [&](int) {
       Placement pl{gpu(m, 0), {mem(m, MemKind::FBMEM, 0)}};
-      pl.layout.soa = soa;
+      pl.layout.fields = soa ? kinds::FieldLayout::SOA : kinds::FieldLayout::AOS;
       return pl;
     });
     Outcome o = run_ok(x.p, m, plan);
@@ -132,7 +130,7 @@ TEST(TaskTime, InnerTasksCompleteWithTheirChildren) {
   TaskKind parent;
   parent.name = "parent";
   parent.leaf = false;
-  parent.variants = {Variant{ProcKind::CPU, Cost{}, Order::Any}};
+  parent.variants = {Variant{ProcKind::CPU, Cost{}, std::nullopt}};
   TaskKindId pk = x.p.add_task(parent);
   TaskKindId ck = x.p.add_task(leaf("child", Cost{Precision::FP64, 1e9, {}}));
   LaunchId pl = single(x.p, pk, {arg(x.p, x.r, std::nullopt, Privilege::RW, {"a"})});
@@ -147,7 +145,7 @@ TEST(TaskTime, InnerTasksCompleteWithTheirChildren) {
   machine::Machine m = tiny();
   TaskGraph g = analyze(x.p);
   ASSERT_EQ(g.size(), 3u);
-  mapping::Plan plan = plan_for(x.p, g, m, [&](PointTaskId t) {
+  mapping::Plan plan = plan_for(x.p, g, m, [&](int t) {
     if (t == 0) return Placement{cpu(m, 0), {machine::MemId{-1}}};  // VIRTUAL
     return Placement{gpu(m, 0), {mem(m, MemKind::FBMEM, 0)}};
   });
@@ -168,10 +166,10 @@ struct Dgemm {
   Dgemm() {
     RegionId a = p.add_region("A", Domain(100), {{"vals", 8}});
     RegionId b = p.add_region("B", Domain(100), {{"vals", 8}});
-    TaskKindId k = p.add_task(leaf("task_4", Cost{}, Order::C));
+    TaskKindId k = p.add_task(leaf("task_4", Cost{}, DimOrder::C));
     single(p, k, {arg(p, a, std::nullopt, Privilege::RW, {"vals"}), arg(p, b, std::nullopt, Privilege::RO, {"vals"})});
     g = analyze(p);
-    plan = plan_for(p, g, m, [&](PointTaskId) {
+    plan = plan_for(p, g, m, [&](int) {
       return Placement{gpu(m, 1), {mem(m, MemKind::FBMEM, 1), mem(m, MemKind::FBMEM, 1)}};
     });
   }
@@ -179,18 +177,18 @@ struct Dgemm {
 
 TEST(Errors, LayoutMismatchNamesTheTaskTheOperandAndTheOrders) {
   Dgemm d;
-  d.plan.tasks[0].args[0].layout.c_order = true;
+  d.plan.tasks[0].args[0].layout.order = kinds::DimOrder::C;
   Outcome o = run_isolated(d.p, d.g, d.m, d.plan);
   EXPECT_EQ(o.status, Status::ExecutionError);
   EXPECT_EQ(o.message,
             "task_4 on node 0 GPU 1: layout mismatch, operand B (argument 1, B) is F_order, C_order required");
-  d.plan.tasks[0].args[1].layout.c_order = true;
+  d.plan.tasks[0].args[1].layout.order = kinds::DimOrder::C;
   EXPECT_EQ(run_isolated(d.p, d.g, d.m, d.plan).status, Status::Ok);
 }
 
 TEST(Errors, ALeafTaskCannotHaveAVirtualArgument) {
   Dgemm d;
-  for (auto& a : d.plan.tasks[0].args) a.layout.c_order = true;
+  for (auto& a : d.plan.tasks[0].args) a.layout.order = kinds::DimOrder::C;
   d.plan.tasks[0].args[1].is_virtual = true;
   Outcome o = run_isolated(d.p, d.g, d.m, d.plan);
   EXPECT_EQ(o.status, Status::ExecutionError);
@@ -199,7 +197,7 @@ TEST(Errors, ALeafTaskCannotHaveAVirtualArgument) {
 
 TEST(Errors, AnArgumentInAMemoryTheProcessorCannotReach) {
   Dgemm d;
-  for (auto& a : d.plan.tasks[0].args) a.layout.c_order = true;
+  for (auto& a : d.plan.tasks[0].args) a.layout.order = kinds::DimOrder::C;
   d.plan.tasks[0].args[0].memory = mem(d.m, MemKind::SYSMEM);
   Outcome o = run_isolated(d.p, d.g, d.m, d.plan);
   EXPECT_EQ(o.status, Status::ExecutionError);
