@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <optional>
@@ -34,11 +35,11 @@ enum class Family {
 
 struct PlacementChoice {
   Family family = Family::Default;
-  int dims = 1;                // of the launch
-  std::vector<int> order;      // Block, Cyclic, Linear, BlockCyclic of 2-D/3-D launches
-  std::vector<int64_t> grid;   // Block, Cyclic of 2-D/3-D launches
-  std::string label() const;   // "block 2x2 order 1,0"
-  std::string function() const;  // the name of the family's DSL function ("" for Default, Parent)
+  int dims = 1;                    // of the launch
+  std::vector<int> order;          // Block, Cyclic, Linear, BlockCyclic of 2-D/3-D launches
+  std::vector<int64_t> grid;       // Block, Cyclic of 2-D/3-D launches
+  std::string label() const;       // "block 2x2 order 1,0"
+  std::string function() const;    // the name of the family's DSL function ("" for Default, Parent)
   std::string definition() const;  // def FUNCTION(Task task, MSpace m) { ... }
 };
 
@@ -77,28 +78,79 @@ struct TaskInfo {
   std::vector<program::LaunchId> launches;
   std::vector<ArgGroup> args;
   std::map<program::LaunchId, std::vector<int>> group_of_arg;  // per launch: arg index -> group (-1: none)
-  bool index = false;      // launched as index launches (else single launches)
-  bool nested = false;     // launched by another task
-  int parent = -1;         // nested: the TaskInfo that launches it (-1 when several)
-  int depth = 0;           // nesting depth of its launches
-  int dims = 0;            // of its index launches (0 when single or mixed)
+  bool index = false;                                          // launched as index launches (else single launches)
+  bool nested = false;                                         // launched by another task
+  int parent = -1;  // nested: the TaskInfo that launches it (-1 when several)
+  int depth = 0;    // nesting depth of its launches
+  int dims = 0;     // of its index launches (0 when single or mixed)
   int64_t point_tasks = 0;
   // Its decisions (-1: none).
   int processor = -1;
-  std::map<std::string, int> placement;                   // kind -> decision
-  std::map<std::pair<int, std::string>, int> memory;      // (arg group, kind) -> decision
-  std::vector<int> layout;                                // per arg group
+  std::map<std::string, int> placement;               // kind -> decision
+  std::map<std::pair<int, std::string>, int> memory;  // (arg group, kind) -> decision
+  std::vector<int> layout;                            // per arg group
   int instance_limit = -1;
   int collect = -1;
 };
 
 // What each decision's choices mean (by decision index).
 struct ChoiceValues {
-  std::vector<std::string> kinds;                   // Processor: kind; Memory: memory kind
-  std::vector<PlacementChoice> placements;          // Placement
-  std::vector<std::pair<bool, bool>> layouts;       // Layout: (soa, c_order)
-  std::vector<std::optional<int64_t>> limits;       // InstanceLimit
+  std::vector<std::string> kinds;              // Processor: kind; Memory: memory kind
+  std::vector<PlacementChoice> placements;     // Placement
+  std::vector<std::pair<bool, bool>> layouts;  // Layout: (soa, c_order)
+  std::vector<std::optional<int64_t>> limits;  // InstanceLimit
 };
+
+// ---- The journal (journal.cpp) ---------------------------------------------------------
+
+// DIR/journal.jsonl: one JSON object per line. The first is the run
+// {"type": "run", "format": 1, "settings": {...}}; then, as each finishes, evaluations
+// {"type": "evaluation", "number", "origin", "parent", "point", "notes", "mapper", "cached",
+// "result", "feedback"} and references {"type": "reference", "name", "cached", "result"};
+// {"type": "budget", "budget"} when a resumed run changed its budget.
+class Journal {
+ public:
+  // What a journal holds: the settings (with the last budget) and, by number and by name,
+  // the evaluations and references (their JSON records).
+  struct Contents {
+    Settings settings;
+    std::map<int, nlohmann::json> evaluations;
+    std::map<std::string, nlohmann::json> references;
+    size_t torn_bytes = 0;  // an incomplete last line (a run killed while writing it), dropped
+  };
+
+  // Starts DIR/journal.jsonl (TuneError if there is one already or it cannot be written).
+  static Journal create(const std::filesystem::path& dir, const Settings& settings);
+  // Reads DIR/journal.jsonl, cutting an incomplete last line off the file; TuneError for a
+  // missing or malformed journal (naming the line).
+  static Contents read(const std::filesystem::path& dir);
+  // Opens an existing journal to append to.
+  static Journal open(const std::filesystem::path& dir);
+
+  Journal(Journal&& other) noexcept;
+  Journal& operator=(Journal&&) = delete;
+  ~Journal();
+
+  // Appends one record as one line, written at once (a kill leaves it whole or torn, never
+  // interleaved); TuneError when the write fails.
+  void append(const nlohmann::ordered_json& record);
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  Journal(std::filesystem::path path, int fd) : path_(std::move(path)), fd_(fd) {}
+  std::filesystem::path path_;
+  int fd_ = -1;
+};
+
+std::filesystem::path journal_path(const std::filesystem::path& dir);
+
+// ---- Outputs ---------------------------------------------------------------------------
+
+// Draws best-so-far time against evaluations, with the expert's and the default's times as
+// horizontal lines, into an SVG file (PLplot's svg device, in a child process: PLplot keeps
+// global state and exits the process on a fatal error). False, with `error`, on failure.
+bool plot_convergence(const std::filesystem::path& file, const std::string& title, const std::vector<double>& best,
+                      std::optional<double> expert_s, std::optional<double> default_s, std::string& error);
 
 }  // namespace mage::tune::detail
 
@@ -133,8 +185,7 @@ struct Space::Impl {
   // The processor of every point task of `t` placed by `choice` (on `kind`), parents placed
   // as in `context`; nullopt when the choice fails for some point. Default: as in `context`.
   std::optional<std::vector<int32_t>> place(const detail::TaskInfo& t, const std::string& kind,
-                                            const detail::PlacementChoice& choice,
-                                            const mapping::Plan& context) const;
+                                            const detail::PlacementChoice& choice, const mapping::Plan& context) const;
   // The point of a Plan (and of the mapper that made it, for inactive decisions).
   ReadBack read_plan(const mapping::Plan& plan, const dsl::Mapper* mapper) const;
   // The point tasks of `t`, in graph order.

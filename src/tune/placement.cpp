@@ -103,7 +103,7 @@ std::string PlacementChoice::definition() const {
   const std::string node_fastest = "  return m[k % m.size[0], k / m.size[0]];\n}\n";
   auto grid_extent = [this](int d) { return fmt::format("{}", grid[static_cast<size_t>(d)]); };
   auto launch_extent = [](int d) { return fmt::format("task.ispace[{}]", d); };
-  const std::string grid_tuple = grid.size() == 1 ? fmt::format("({},)", grid[0]) : "(" + join(grid, ", ") + ")";
+  const std::string grid_tuple = fmt::format(fmt::runtime(grid.size() == 1 ? "({},)" : "({})"), join(grid, ", "));
   switch (family) {
     case Family::Default:
     case Family::Parent:

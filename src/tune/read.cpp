@@ -121,7 +121,8 @@ std::optional<std::vector<int32_t>> Space::Impl::place(const TaskInfo& t, const 
                                                        const mapping::Plan& context) const {
   std::vector<int32_t> out;
   if (choice.family == Family::Default) {
-    for (program::PointTaskId pt : point_tasks(t)) out.push_back(context.tasks[static_cast<size_t>(pt)].processor.value);
+    for (program::PointTaskId pt : point_tasks(t))
+      out.push_back(context.tasks[static_cast<size_t>(pt)].processor.value);
     return out;
   }
   std::optional<std::string> parent_kind;
@@ -192,7 +193,8 @@ ReadBack Space::Impl::read_plan(const mapping::Plan& plan, const dsl::Mapper* ma
         const std::string mem = memory_kind(first_use(t, g, plan));
         c = index_of(choices, mem);
         if (c < 0)
-          rb.inexact.push_back(fmt::format("{}: the mapper chose {}, not a choice of the space", decisions[d].name, mem));
+          rb.inexact.push_back(
+              fmt::format("{}: the mapper chose {}, not a choice of the space", decisions[d].name, mem));
       } else {
         // Not used by this mapper: what its rules would choose there, else the default.
         if (mapper)
@@ -210,12 +212,15 @@ ReadBack Space::Impl::read_plan(const mapping::Plan& plan, const dsl::Mapper* ma
       if (!ap || ap->is_virtual) continue;
       const bool with_order = t.args[g].dims > 1;
       const auto& layouts = values[static_cast<size_t>(d)].layouts;
-      auto it = std::find(layouts.begin(), layouts.end(), std::make_pair(ap->layout.soa, with_order && ap->layout.c_order));
+      auto it =
+          std::find(layouts.begin(), layouts.end(), std::make_pair(ap->layout.soa, with_order && ap->layout.c_order));
       rb.point[static_cast<size_t>(d)] = static_cast<int>(it - layouts.begin());
       if (ap->layout.alignment || ap->layout.compact || ap->layout.exact)
         rb.inexact.push_back(fmt::format("{}: the mapper also asks for {}, which the space leaves out",
                                          decisions[static_cast<size_t>(d)].name,
-                                         ap->layout.alignment ? "an alignment" : ap->layout.compact ? "Compact" : "Exact"));
+                                         ap->layout.alignment ? "an alignment"
+                                         : ap->layout.compact ? "Compact"
+                                                              : "Exact"));
     }
 
     if (t.instance_limit >= 0) {
@@ -298,11 +303,11 @@ ReadBack Space::Impl::read_plan(const mapping::Plan& plan, const dsl::Mapper* ma
       }
       rb.point[static_cast<size_t>(d)] = best;
       if (best_matches < actual.size())
-        rb.inexact.push_back(fmt::format("{}: no choice places all {} point tasks as the mapper does; {} places {} "
-                                         "the same",
-                                         decisions[static_cast<size_t>(d)].name, actual.size(),
-                                         decisions[static_cast<size_t>(d)].choices[static_cast<size_t>(best)].label,
-                                         best_matches));
+        rb.inexact.push_back(
+            fmt::format("{}: no choice places all {} point tasks as the mapper does; {} places {} "
+                        "the same",
+                        decisions[static_cast<size_t>(d)].name, actual.size(),
+                        decisions[static_cast<size_t>(d)].choices[static_cast<size_t>(best)].label, best_matches));
     }
   }
   return rb;

@@ -47,7 +47,7 @@ std::string Space::Impl::render(const Point& p, const std::function<bool(size_t)
     for (size_t g = 0; g < t.args.size(); ++g) {
       auto it = t.memory.find({static_cast<int>(g), kind});
       // Memories the default mapper would choose anyway are left to it.
-      if (it != t.memory.end() && use(it->second) && 
+      if (it != t.memory.end() && use(it->second) &&
           (default_point.empty() || chosen(it->second) != default_point[static_cast<size_t>(it->second)]))
         regions += fmt::format("Region {} {} {} {};\n", t.name, t.args[g].key, kind,
                                values[static_cast<size_t>(it->second)].kinds.at(chosen(it->second)));
@@ -55,8 +55,8 @@ std::string Space::Impl::render(const Point& p, const std::function<bool(size_t)
       if (!use(l)) continue;
       const auto [soa, c_order] = values[static_cast<size_t>(l)].layouts.at(chosen(l));
       if (soa && !c_order) continue;  // the default layout
-      layouts += fmt::format("Layout {} {} * {}{};\n", t.name, t.args[g].key, soa ? "SOA" : "AOS",
-                             c_order ? " C_order" : "");
+      layouts +=
+          fmt::format("Layout {} {} * {}{};\n", t.name, t.args[g].key, soa ? "SOA" : "AOS", c_order ? " C_order" : "");
     }
     if (use(t.instance_limit)) {
       const auto& n = values[static_cast<size_t>(t.instance_limit)].limits.at(chosen(t.instance_limit));

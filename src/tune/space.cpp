@@ -62,8 +62,7 @@ constexpr std::array<int64_t, 3> kInstanceLimits{1, 2, 4};
 bool no_access(const program::RegionArg& a) { return a.only(program::Privilege::NA); }
 
 // The tasks, their launches, arguments and the kinds they can run on.
-std::vector<TaskInfo> collect_tasks(const program::Program& p, const program::TaskGraph& g,
-                                    const machine::Machine& m) {
+std::vector<TaskInfo> collect_tasks(const program::Program& p, const program::TaskGraph& g, const machine::Machine& m) {
   std::vector<TaskInfo> tasks;
   std::vector<int> info_of(p.tasks.size(), -1);
   for (const program::Launch& l : p.launches) {
@@ -154,14 +153,14 @@ void group_arguments(const program::Program& p, TaskInfo& t) {
   for (const Use& u : uses) {
     auto [it, fresh] = index_of_group.emplace(u.group, u.arg);
     if (!fresh && it->second != u.arg)
-      throw std::logic_error(fmt::format("tune: the arguments of task {} cannot be named apart by Region rules",
-                                         t.name));
+      throw std::logic_error(
+          fmt::format("tune: the arguments of task {} cannot be named apart by Region rules", t.name));
   }
   std::set<size_t> indices;
   for (auto& [group, index] : index_of_group) {
     if (!indices.insert(index).second)
-      throw std::logic_error(fmt::format("tune: the arguments of task {} cannot be named apart by Region rules",
-                                         t.name));
+      throw std::logic_error(
+          fmt::format("tune: the arguments of task {} cannot be named apart by Region rules", t.name));
     t.args[static_cast<size_t>(group)].key = std::to_string(index);
   }
 }
@@ -259,8 +258,9 @@ Space Space::build(const eval::Request& request) {
                     : std::vector<PlacementChoice>{{Family::Default, 0, {}, {}}, {Family::Parent, 0, {}, {}}};
         const mapping::Plan& ctx = context(kind);
         std::vector<std::vector<int32_t>> seen;
-        Decision d{DecisionKind::Placement, fmt::format("placement {} {}", t.name, kind), t.name, "", {}, kind, {},
-                   condition, condition_choice};
+        Decision d{
+            DecisionKind::Placement, fmt::format("placement {} {}", t.name, kind), t.name, "", {}, kind, {}, condition,
+            condition_choice};
         detail::ChoiceValues v;
         for (const PlacementChoice& c : raw) {
           auto where = s.place(t, kind, c, ctx);
@@ -307,8 +307,8 @@ Space Space::build(const eval::Request& request) {
     t.layout.assign(t.args.size(), -1);
     for (size_t g = 0; g < t.args.size() && t.leaf; ++g) {
       const ArgGroup& a = t.args[g];
-      Decision d{DecisionKind::Layout, fmt::format("layout {} {}", t.name, a.key), t.name, a.key, a.names, "", {},
-                 -1, -1};
+      Decision d{
+          DecisionKind::Layout, fmt::format("layout {} {}", t.name, a.key), t.name, a.key, a.names, "", {}, -1, -1};
       detail::ChoiceValues v;
       const bool with_order = a.dims > 1;
       for (bool soa : {true, false})
@@ -331,8 +331,15 @@ Space Space::build(const eval::Request& request) {
       t.instance_limit = add(std::move(d), std::move(v), task, -1);
     }
     if (t.leaf && std::any_of(t.args.begin(), t.args.end(), [](const ArgGroup& a) { return a.read_only; })) {
-      Decision d{DecisionKind::CollectMemory, "collect_memory " + t.name, t.name, "", {}, "", {{"off", {}}, {"on", {}}},
-                 -1, -1};
+      Decision d{DecisionKind::CollectMemory,
+                 "collect_memory " + t.name,
+                 t.name,
+                 "",
+                 {},
+                 "",
+                 {{"off", {}}, {"on", {}}},
+                 -1,
+                 -1};
       t.collect = add(std::move(d), {}, task, -1);
     }
   }
@@ -368,6 +375,7 @@ Space Space::build(const eval::Request& request) {
 const std::vector<Decision>& Space::decisions() const { return impl_->decisions; }
 const std::string& Space::app() const { return impl_->app; }
 const machine::Machine& Space::machine() const { return impl_->machine(); }
+const program::Program& Space::program() const { return impl_->program; }
 double Space::size() const { return impl_->size; }
 Point Space::default_point() const { return impl_->default_point; }
 
@@ -458,19 +466,19 @@ std::string Space::summary() const {
   for (const Decision& d : s.decisions) ++per_kind[d.kind];
   std::string counts;
   for (auto& [k, n] : per_kind) counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", n, to_string(k));
-  std::string out = fmt::format(
-      "{} on {} ({} node{}, {} rank{} of {} processors each): {} decisions ({}); {:.3g} distinct mappers\n", s.app,
-      m.name(), m.nodes(), m.nodes() == 1 ? "" : "s", s.shape.ranks, s.shape.ranks == 1 ? "" : "s", procs,
-      s.decisions.size(), counts.empty() ? "none" : counts, s.size);
+  std::string out =
+      fmt::format("{} on {} ({} node{}, {} rank{} of {} processors each): {} decisions ({}); {:.3g} distinct mappers\n",
+                  s.app, m.name(), m.nodes(), m.nodes() == 1 ? "" : "s", s.shape.ranks, s.shape.ranks == 1 ? "" : "s",
+                  procs, s.decisions.size(), counts.empty() ? "none" : counts, s.size);
   out += "choices marked * are the default mapper's\n";
   for (size_t ti = 0; ti < s.tasks.size(); ++ti) {
     const TaskInfo& t = s.tasks[ti];
     std::string launches = t.index ? fmt::format("index launches, {}-D", t.dims) : "single launches";
     if (t.dims == -1) launches = "index and single launches";
-    out += fmt::format("\n{} ({}, {}{}; {} point task{})\n", t.name, t.leaf ? "leaf" : "inner", launches,
-                       t.nested ? fmt::format(", launched by {}", t.parent >= 0 ? s.tasks[t.parent].name : "tasks")
-                                : "",
-                       t.point_tasks, t.point_tasks == 1 ? "" : "s");
+    out +=
+        fmt::format("\n{} ({}, {}{}; {} point task{})\n", t.name, t.leaf ? "leaf" : "inner", launches,
+                    t.nested ? fmt::format(", launched by {}", t.parent >= 0 ? s.tasks[t.parent].name : "tasks") : "",
+                    t.point_tasks, t.point_tasks == 1 ? "" : "s");
     bool any = false;
     for (size_t d = 0; d < s.decisions.size(); ++d) {
       if (s.decision_task[d] != static_cast<int>(ti)) continue;

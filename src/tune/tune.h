@@ -123,6 +123,7 @@ class Space {
   const std::vector<Decision>& decisions() const;
   const std::string& app() const;
   const machine::Machine& machine() const;
+  const program::Program& program() const;
   bool active(const Point& point, size_t decision) const;
   // The number of distinct mappers (active decisions only); may exceed 2^64.
   double size() const;
@@ -156,5 +157,145 @@ class Space {
  private:
   std::shared_ptr<const Impl> impl_;
 };
+
+// ---- Optimizers ------------------------------------------------------------------------
+
+// What an optimizer proposes: mapper text, and the point of the space it renders when it
+// is one (a language model's text is not).
+struct Candidate {
+  std::string text;
+  std::optional<Point> point;
+  std::string origin;  // one line: how it was made ("random", "hint: ...", "start: the expert mapper")
+  int parent = 0;      // the evaluation it was derived from (0: none)
+  // Anything else the optimizer wants journaled with it (e.g. a language model's exchange).
+  nlohmann::ordered_json notes;
+};
+
+// A finished evaluation, as optimizers and the outputs see it.
+struct Trial {
+  int number = 0;  // 1-based, in the order the candidates were proposed (1: the start)
+  Candidate candidate;
+  eval::Result result;  // status, message, simulated time, profile, diagnostics
+
+  bool ok() const { return result.outcome.ok(); }
+  // The simulated time when ok, +infinity otherwise (a failed mapper is infinitely slow).
+  double score() const;
+};
+
+// What an optimizer is made with. The space outlives the optimizer.
+struct OptimizerContext {
+  const Space* space = nullptr;
+  uint64_t seed = 1;
+  int budget = 10;
+  std::string program_description;             // apps::describe of the program, for optimizers that read
+  std::string machine_description;             // machine::describe
+  std::map<std::string, std::string> options;  // optimizer-specific settings (--option KEY=VALUE)
+};
+
+// An optimizer proposes candidates and learns from their evaluations; it never evaluates.
+// The driver evaluates each batch it proposes (in parallel), then calls observe() for every
+// candidate of the batch in proposal order, so that a given seed gives the same run whatever
+// the number of workers. The start candidate (evaluation 1) is the driver's, observed first.
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  // Up to `limit` (>= 1) candidates to evaluate next. Empty: nothing more to propose (the
+  // run ends early). Throws TuneError when it cannot go on (e.g. an unreachable model).
+  virtual std::vector<Candidate> propose(int limit) = 0;
+  virtual void observe(const Trial& trial) = 0;
+};
+
+struct OptimizerInfo {
+  std::string name;     // --optimizer NAME
+  std::string summary;  // one line
+  std::function<std::unique_ptr<Optimizer>(const OptimizerContext&)> make;
+};
+
+// Adds an optimizer to the registry; each optimizer's file registers itself at start-up:
+//   const bool registered = register_optimizer({"random", "...", make});
+bool register_optimizer(OptimizerInfo info);
+// The registered optimizers, by name.
+std::vector<OptimizerInfo> optimizers();
+// Throws TuneError for an unknown name (listing the known ones) or a bad option.
+std::unique_ptr<Optimizer> make_optimizer(std::string_view name, const OptimizerContext& context);
+
+// ---- Tuning runs -----------------------------------------------------------------------
+
+// What a run is: kept in its journal, so that --resume needs nothing else.
+struct Settings {
+  eval::Request program;  // app, machine, overrides, scale, iterations (the mapper is ignored)
+  std::string optimizer = "guided";
+  int budget = 10;  // evaluations, the start's included
+  uint64_t seed = 1;
+  // Where the search starts: "default", "expert", or a mapper file (its text in start_text).
+  std::string start = "default";
+  std::string start_text;
+  std::map<std::string, std::string> options;
+
+  nlohmann::ordered_json to_json() const;
+  static Settings from_json(const nlohmann::json& j);  // throws TuneError
+};
+
+// A reference mapper's evaluation (the expert's and the default's, for comparison).
+struct Reference {
+  std::string name;  // "expert", "default"
+  eval::Result result;
+};
+
+// How a run went; DIR/summary.json holds the same.
+struct Summary {
+  Settings settings;
+  std::filesystem::path dir;
+  std::vector<Trial> trials;  // by number
+  std::vector<Reference> references;
+  std::optional<size_t> best;  // index into trials of the fastest ok one (the first on ties)
+  bool interrupted = false;    // stopped (Ctrl-C) before the budget was spent
+  bool exhausted = false;      // the optimizer had nothing more to propose
+  double wall_s = 0;           // this session's
+  int evaluated_now = 0;       // evaluations this session ran (the rest came from the journal)
+
+  int failed() const;
+  const Reference* reference(std::string_view name) const;
+  std::optional<double> time_of(std::string_view reference) const;  // when that reference is ok
+  // The best time after each evaluation (+infinity until one is ok).
+  std::vector<double> best_so_far() const;
+  nlohmann::ordered_json to_json() const;
+};
+
+// Reported as each evaluation finishes (and for those taken from the journal on resume).
+struct Progress {
+  const Trial* trial = nullptr;          // the evaluation that finished, or
+  const Reference* reference = nullptr;  // the reference mapper that finished
+  bool from_journal = false;
+  int done = 0;  // evaluations so far (the start's included)
+  int budget = 0;
+  int failed = 0;
+  std::optional<double> best_s;  // the best time so far
+  std::optional<double> expert_s;
+  std::optional<double> default_s;
+  double elapsed_s = 0;
+};
+
+struct Execution {
+  int workers = 0;  // children at once; 0: one per core
+  eval::Limits limits;
+  std::function<void(const Progress&)> progress;
+  std::function<bool()> stop;  // asked often; true ends the run cleanly (resumable)
+};
+
+// Runs a tuning in `dir` (created if needed; it must not hold a journal already): evaluates
+// the start, the expert and default mappers, then what the optimizer proposes, appending
+// each evaluation to DIR/journal.jsonl as it finishes; at the end (or when stopped) writes
+// DIR/best.map, summary.json, report.md and convergence.svg. Throws TuneError or
+// eval::RequestError for settings that cannot run.
+Summary run(const Settings& settings, const std::filesystem::path& dir, const Execution& execution);
+
+// Continues the run in `dir` from its journal: the optimizer is replayed over the journaled
+// evaluations (the same candidates, the same outcomes) and the evaluations in flight when
+// it stopped are run again. `budget` extends (or shortens) the run.
+Summary resume(const std::filesystem::path& dir, const Execution& execution, std::optional<int> budget = {});
+
+// Writes DIR/best.map, summary.json, report.md and convergence.svg for a run.
+void write_outputs(const Summary& summary, const Space& space);
 
 }  // namespace mage::tune

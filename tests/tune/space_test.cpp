@@ -81,7 +81,9 @@ TEST(Decisions, EveryProgramHasAWellFormedSpace) {
         }
         EXPECT_TRUE(needs_instance) << d.name;
       }
-      if (d.kind == DecisionKind::CollectMemory) EXPECT_TRUE(kind.leaf) << d.name;
+      if (d.kind == DecisionKind::CollectMemory) {
+        EXPECT_TRUE(kind.leaf) << d.name;
+      }
       if (d.kind == DecisionKind::Memory || d.kind == DecisionKind::Placement) {
         const Decision* processor = find(s, "processor " + d.task);
         if (processor) {
@@ -148,8 +150,9 @@ TEST(Decisions, NestedMatrixMultiplications) {
     SCOPED_TRACE(app);
     const Space& s = space_of(app);
     for (const Decision& d : s.decisions())
-      if (d.task == "task_5" || d.task == "task_6" || d.task == "task_7")
+      if (d.task == "task_5" || d.task == "task_6" || d.task == "task_7") {
         EXPECT_TRUE(d.kind != DecisionKind::Memory && d.kind != DecisionKind::Layout) << d.name;
+      }
     EXPECT_EQ(labels(*find(s, "placement task_4 GPU")), (std::vector<std::string>{"default", "parent"}));
     EXPECT_EQ(labels(*find(s, "placement task_6 OMP")), (std::vector<std::string>{"default", "parent"}));
     EXPECT_TRUE(all_names(*find(s, "placement task_5 GPU")).contains("parent"));
@@ -249,7 +252,8 @@ TEST(ReadBack, TheExpertsMappers) {
   const Space& circuit = space_of("circuit");
   const Point expert_point = circuit.read(expert("circuit"))->point;
   std::vector<std::string> changes;
-  for (const Difference& d : circuit.diff(circuit.default_point(), expert_point)) changes.push_back(circuit.describe(d));
+  for (const Difference& d : circuit.diff(circuit.default_point(), expert_point))
+    changes.push_back(circuit.describe(d));
   EXPECT_NE(std::find(changes.begin(), changes.end(), "memory calculate_new_currents rp_ghost GPU: FBMEM -> ZCMEM"),
             changes.end());
   const Space& cannon = space_of("cannon");
@@ -293,7 +297,9 @@ TEST(ReadBack, RenderedExpertsAndDefaultEvaluateAsTheOriginals) {
     EXPECT_EQ(results[i + 1].outcome.status, results[i].outcome.status) << results[i + 1].outcome.message;
     EXPECT_EQ(results[i + 1].outcome.message, results[i].outcome.message);
     EXPECT_DOUBLE_EQ(results[i + 1].outcome.time_s, results[i].outcome.time_s);
-    if (i % 4 == 0) EXPECT_EQ(results[i].outcome.status, sim::Status::Ok) << results[i].outcome.message;
+    if (i % 4 == 0) {
+      EXPECT_EQ(results[i].outcome.status, sim::Status::Ok) << results[i].outcome.message;
+    }
   }
 }
 
@@ -320,8 +326,7 @@ TEST(Sample, UniformOverDistinctMappers) {
   // on CPU has 81 x 4 times the mappers of GPU (3 memories for 4 arguments, 4 placements vs
   // 2 memories), as the space counts them.
   const Space& s = space_of("circuit");
-  const size_t processor =
-      static_cast<size_t>(find(s, "processor calculate_new_currents") - s.decisions().data());
+  const size_t processor = static_cast<size_t>(find(s, "processor calculate_new_currents") - s.decisions().data());
   double gpu_mappers = 1, cpu_mappers = 1;
   for (const Decision& d : s.decisions()) {
     if (d.condition != static_cast<int>(processor)) continue;
@@ -359,7 +364,9 @@ TEST(Points, DiffOnlyActiveDecisions) {
   ASSERT_FALSE(d.empty());
   EXPECT_EQ(s.describe(d.front()), "processor update_voltages: GPU -> CPU");
   for (const Difference& x : d)
-    if (s.decisions()[x.decision].kind == DecisionKind::Memory) EXPECT_TRUE(!x.from || !x.to);
+    if (s.decisions()[x.decision].kind == DecisionKind::Memory) {
+      EXPECT_TRUE(!x.from || !x.to);
+    }
 }
 
 }  // namespace
