@@ -111,8 +111,8 @@ class Reporter {
     }
     const tune::Trial& t = *p.trial;
     const sim::Outcome& o = t.result.outcome;
-    std::string what = o.ok() ? seconds(o.time_s) : fmt::format("failed ({}: {})", sim::to_string(o.status),
-                                                                  first_line(o.message));
+    std::string what =
+        o.ok() ? seconds(o.time_s) : fmt::format("failed ({}: {})", sim::to_string(o.status), first_line(o.message));
     std::printf("[%d/%d] %s  %s; best %s%s\n", t.number, p.budget, what.c_str(), t.candidate.origin.c_str(),
                 p.best_s ? seconds(*p.best_s).c_str() : "-", versus(p.best_s, p.expert_s, "expert").c_str());
     std::fflush(stdout);
@@ -150,8 +150,8 @@ void print_result(const tune::Summary& s, const Reporter& reporter) {
   if (s.best) {
     const tune::Trial& b = s.trials[*s.best];
     const std::optional<double> best = b.score();
-    std::printf("best: %s (evaluation %d: %s)%s%s\n", seconds(b.score()).c_str(), b.number,
-                b.candidate.origin.c_str(), versus(best, s.time_of("expert"), "expert's").c_str(),
+    std::printf("best: %s (evaluation %d: %s)%s%s\n", seconds(b.score()).c_str(), b.number, b.candidate.origin.c_str(),
+                versus(best, s.time_of("expert"), "expert's").c_str(),
                 versus(best, s.time_of("default"), "default's").c_str());
   } else {
     std::printf("no evaluation succeeded\n");
@@ -159,8 +159,7 @@ void print_result(const tune::Summary& s, const Reporter& reporter) {
   const std::string dir = s.dir.string();
   std::printf("outputs in %s/: %sreport.md, summary.json, convergence.svg, journal.jsonl\n", dir.c_str(),
               s.best ? "best.map, " : "");
-  if (s.interrupted)
-    std::printf("interrupted: continue with: mage tune --resume %s\n", dir.c_str());
+  if (s.interrupted) std::printf("interrupted: continue with: mage tune --resume %s\n", dir.c_str());
 }
 
 int run(const TuneOptions& o, const CLI::App& command) {
@@ -179,9 +178,10 @@ int run(const TuneOptions& o, const CLI::App& command) {
       for (const char* flag : {"app", "--machine", "--nodes", "--ranks-per-node", "--scale", "--iterations",
                                "--optimizer", "--seed", "--start", "--out", "--option", "--space"})
         if (command.count(flag) > 0)
-          return fail(fmt::format("--resume takes the run's settings from its journal; {} cannot be given with it "
-                                  "(only --budget, --workers and --time-limit can)",
-                                  flag));
+          return fail(
+              fmt::format("--resume takes the run's settings from its journal; {} cannot be given with it "
+                          "(only --budget, --workers and --time-limit can)",
+                          flag));
       std::printf("resuming the run in %s\n", o.resume.c_str());
       std::optional<int> budget;
       if (command.count("--budget") > 0) budget = o.budget;
@@ -192,8 +192,10 @@ int run(const TuneOptions& o, const CLI::App& command) {
       return s.interrupted ? 130 : 0;
     }
 
-    if (o.program.app.empty()) return fail("the program to tune is missing (mage tune APP --machine M), or --resume DIR");
-    if (o.program.machine.empty()) return fail("--machine is required (a preset, see `mage machines`, or a .toml file)");
+    if (o.program.app.empty())
+      return fail("the program to tune is missing (mage tune APP --machine M), or --resume DIR");
+    if (o.program.machine.empty())
+      return fail("--machine is required (a preset, see `mage machines`, or a .toml file)");
     std::optional<eval::Request> program = program_request(o.program);
     if (!program) return 1;
     if (o.space) {
@@ -217,8 +219,8 @@ int run(const TuneOptions& o, const CLI::App& command) {
       settings.options[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
     const fs::path dir = o.out.empty() ? default_out(settings) : fs::path(o.out);
-    std::printf("tuning %s on %s with optimizer %s (seed %llu, budget %d, start: %s) in %s\n", settings.program.app.c_str(),
-                settings.program.machine.c_str(), settings.optimizer.c_str(),
+    std::printf("tuning %s on %s with optimizer %s (seed %llu, budget %d, start: %s) in %s\n",
+                settings.program.app.c_str(), settings.program.machine.c_str(), settings.optimizer.c_str(),
                 static_cast<unsigned long long>(settings.seed), settings.budget, settings.start.c_str(),
                 dir.string().c_str());
     StopSignals signals;

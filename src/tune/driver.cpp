@@ -123,7 +123,8 @@ class Driver {
           summary_.exhausted = true;
           break;
         }
-        if (static_cast<int>(batch.size()) > s.budget - next + 1) batch.resize(static_cast<size_t>(s.budget - next + 1));
+        if (static_cast<int>(batch.size()) > s.budget - next + 1)
+          batch.resize(static_cast<size_t>(s.budget - next + 1));
       }
       if (!evaluate(batch, next, next == 1)) {
         summary_.interrupted = true;

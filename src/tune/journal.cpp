@@ -29,9 +29,10 @@ Journal Journal::create(const std::filesystem::path& dir, const Settings& settin
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) {
     if (errno == EEXIST)
-      throw TuneError(fmt::format("{} already holds a tuning run ({}): continue it with --resume {}, or choose "
-                                  "another --out",
-                                  dir.string(), path.string(), dir.string()));
+      throw TuneError(
+          fmt::format("{} already holds a tuning run ({}): continue it with --resume {}, or choose "
+                      "another --out",
+                      dir.string(), path.string(), dir.string()));
     throw TuneError(fmt::format("cannot create {}: {}", path.string(), error_text()));
   }
   Journal j(path, fd);
@@ -71,8 +72,8 @@ Journal::Contents Journal::read(const std::filesystem::path& dir) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     if (!std::filesystem::exists(dir)) throw TuneError(fmt::format("{}: no such directory", dir.string()));
-    throw TuneError(fmt::format("{} holds no tuning run: cannot read {}: {}", dir.string(), path.string(),
-                                error_text()));
+    throw TuneError(
+        fmt::format("{} holds no tuning run: cannot read {}: {}", dir.string(), path.string(), error_text()));
   }
   std::ostringstream ss;
   ss << in.rdbuf();

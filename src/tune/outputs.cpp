@@ -185,9 +185,8 @@ void write_outputs(const Summary& s, const Space& space) {
   nlohmann::ordered_json summary = s.to_json();
   write_text(dir / "report.md", report(s, space));
   std::string error;
-  const std::string title =
-      fmt::format("{} on {}: {} (seed {})", s.settings.program.app, space.machine().name(), s.settings.optimizer,
-                  s.settings.seed);
+  const std::string title = fmt::format("{} on {}: {} (seed {})", s.settings.program.app, space.machine().name(),
+                                        s.settings.optimizer, s.settings.seed);
   if (!detail::plot_convergence(dir / "convergence.svg", title, s.best_so_far(), s.time_of("expert"),
                                 s.time_of("default"), error))
     summary["plot_error"] = error;  // the numbers are all in summary.json and the journal anyway

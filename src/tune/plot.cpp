@@ -104,8 +104,8 @@ void draw(const std::string& file, const std::string& title, const std::vector<d
   pllegend(&legend_width, &legend_height, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX,
            PL_POSITION_TOP | PL_POSITION_RIGHT | PL_POSITION_INSIDE, 0.02, 0.02, 0.08, kBackground, kInk, 1, 0, 0,
            static_cast<PLINT>(labels.size()), opts.data(), 1.0, 0.8, 2.0, 0.0, text_colours.data(), text.data(),
-           nullptr, nullptr, nullptr, nullptr, colours.data(), styles.data(), widths.data(), nullptr, nullptr,
-           nullptr, nullptr);
+           nullptr, nullptr, nullptr, nullptr, colours.data(), styles.data(), widths.data(), nullptr, nullptr, nullptr,
+           nullptr);
   plend();
 }
 

@@ -43,9 +43,9 @@ class RandomSearch : public Optimizer {
   std::set<std::string> seen_;
 };
 
-const bool registered = register_optimizer(
-    {"random", "points drawn uniformly from the space, each mapper once (the baseline)",
-     [](const OptimizerContext& c) { return std::make_unique<RandomSearch>(c); }});
+const bool registered =
+    register_optimizer({"random", "points drawn uniformly from the space, each mapper once (the baseline)",
+                        [](const OptimizerContext& c) { return std::make_unique<RandomSearch>(c); }});
 
 }  // namespace
 

@@ -16,6 +16,7 @@
 #include <sstream>
 #include <thread>
 
+#include "../temp_dir.h"
 #include "run_mage.h"
 
 namespace mage::test {
@@ -23,30 +24,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "mage-tune-cli-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& s) const { return (path_ / s).string(); }
-
- private:
-  fs::path path_;
-};
 
 // A `mage tune` running in the background, its output going to a file.
 class Background {

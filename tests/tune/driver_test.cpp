@@ -11,36 +11,15 @@
 #include <set>
 #include <sstream>
 
+#include "../temp_dir.h"
 #include "tune/tune.h"
 
 namespace mage::tune {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// A fresh directory for one test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "mage-tune-test-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  fs::path operator/(const std::string& s) const { return path_ / s; }
-
- private:
-  fs::path path_;
-};
+using test::read_text;
+using test::TempDir;
 
 Settings settings(const std::string& optimizer = "random", int budget = 6, uint64_t seed = 1,
                   const std::string& app = "circuit") {
@@ -96,10 +75,8 @@ class Scripted : public Optimizer {
   size_t next_ = 0;
 };
 
-const bool registered =
-    register_optimizer({"scripted-test", "the texts a test sets", [](const OptimizerContext&) {
-                          return std::make_unique<Scripted>();
-                        }});
+const bool registered = register_optimizer(
+    {"scripted-test", "the texts a test sets", [](const OptimizerContext&) { return std::make_unique<Scripted>(); }});
 
 // ---- Runs ------------------------------------------------------------------------------
 
@@ -167,8 +144,9 @@ TEST(Run, SameSeedSameRunWhateverTheWorkers) {
 TEST(Run, FailingCandidatesAreRecordedAndTheRunGoesOn) {
   TempDir dir;
   script() = {
-      "Task * GPU",  // syntax error
-      "m = Machine(GPU);\ndef f(Task t) { return m[0, 9]; }\nIndexTaskMap calculate_new_currents f;\n",  // mapping error
+      "Task * GPU",                                                                                      // syntax error
+      "m = Machine(GPU);\ndef f(Task t) { return m[0, 9]; }\nIndexTaskMap calculate_new_currents f;\n",  // mapping
+                                                                                                         // error
       std::string(*eval::expert_mapper_text("circuit")),
   };
   const Summary s = run(settings("scripted-test", 4), dir / "run", workers(2));
