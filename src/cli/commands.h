@@ -14,5 +14,6 @@ void register_machine(CLI::App& app, int& exit_code);
 void register_run(CLI::App& app, int& exit_code);
 void register_bench(CLI::App& app, int& exit_code);
 void register_calibrate(CLI::App& app, int& exit_code);
+void register_tune(CLI::App& app, int& exit_code);
 
 }  // namespace mage::cli

@@ -4,9 +4,9 @@
 
 namespace mage::cli {
 
-void add_program_options(CLI::App& command, ProgramChoice& choice) {
+void add_program_options(CLI::App& command, ProgramChoice& choice, bool machine_required) {
   command.add_option("--machine", choice.machine, "Preset name (see `mage machines`) or path to a .toml file")
-      ->required();
+      ->required(machine_required);
   command.add_option("--nodes", choice.nodes, "Number of nodes (overrides the machine file)");
   command.add_option("--ranks-per-node", choice.ranks_per_node,
                      "Ranks per node (overrides the machine file and the app's default: 4 for johnson and cosma)");

@@ -130,9 +130,9 @@ ApplyResult MappingRun::run() {
     for (const program::TaskKind& k : program_.tasks) plan_.task_kinds.push_back(select_task_kind_policy(k));
     plan_.tasks.resize(graph_.size());
     for (size_t u = 0; u < graph_.size(); ++u) {
-      const auto t = static_cast<program::PointTaskId>(u);
+      const auto t = program::PointTaskId::at(u);
       const program::PointTask& pt = graph_.tasks[u];
-      if (pt.parent >= static_cast<program::PointTaskId>(u))
+      if (pt.parent >= program::PointTaskId::at(u))
         throw std::logic_error("a point task precedes its parent in the task graph");
       const program::Launch& l = program_.launches.at(pt.launch.index());
       const program::TaskKind& task = program_.task_of(l);

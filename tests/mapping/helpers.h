@@ -96,7 +96,7 @@ inline const std::string& task_name(const Setup& s, program::PointTaskId t) {
 inline std::vector<program::PointTaskId> tasks_named(const Setup& s, const std::string& task) {
   std::vector<program::PointTaskId> out;
   for (size_t t = 0; t < s.graph.size(); ++t)
-    if (task_name(s, static_cast<program::PointTaskId>(t)) == task) out.push_back(static_cast<program::PointTaskId>(t));
+    if (task_name(s, program::PointTaskId::at(t)) == task) out.push_back(program::PointTaskId::at(t));
   return out;
 }
 
