@@ -26,8 +26,13 @@ nlohmann::ordered_json path_json(const CriticalPath& cp) {
                      {"end_s", s.end_s},
                      {"wait_s", s.wait_s},
                      {"waited_for", s.waited_for}});
-  return {{"length_s", cp.length_s},  {"task_s", cp.task_s},   {"copy_s", cp.copy_s},
-          {"queue_s", cp.queue_s},    {"limit_s", cp.limit_s}, {"omitted_steps", cp.omitted_steps},
+  return {{"length_s", cp.length_s},
+          {"task_s", cp.task_s},
+          {"copy_s", cp.copy_s},
+          {"queue_s", cp.queue_s},
+          {"limit_s", cp.limit_s},
+          {"limit_cost_s", cp.limit_cost_s},
+          {"omitted_steps", cp.omitted_steps},
           {"steps", std::move(steps)}};
 }
 
@@ -222,6 +227,7 @@ Outcome Outcome::from_json(const nlohmann::json& j) {
   path.copy_s = cp.at("copy_s").get<double>();
   path.queue_s = cp.at("queue_s").get<double>();
   path.limit_s = cp.at("limit_s").get<double>();
+  path.limit_cost_s = cp.at("limit_cost_s").get<double>();
   path.omitted_steps = cp.at("omitted_steps").get<int64_t>();
   for (const auto& s : cp.at("steps"))
     path.steps.push_back(PathStep{s.at("task").get<std::string>(), s.at("processor").get<std::string>(),

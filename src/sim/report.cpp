@@ -111,6 +111,12 @@ CriticalPath critical_path(const Runtime& rt, const Window& win) {
       }
       if (step.waited_for.empty() && next >= 0) step.waited_for = "dependence";
     }
+    if (s.mapped_s > s.ready_s + kEps) {
+      // Mapped when ready, its copies would have overlapped earlier work: it would have
+      // started once they arrived and its processor was free.
+      const double free_at = s.prev_on_proc >= 0 ? tasks[static_cast<size_t>(s.prev_on_proc)].end_s : s.ready_s;
+      cp.limit_cost_s += std::max(0.0, s.start_s - std::max(s.ready_s + (s.runnable_s - s.mapped_s), free_at));
+    }
     step.wait_s = std::max(0.0, s.start_s - next_time);
     steps.push_back(std::move(step));
     if (s.start_s <= win.start + kEps) break;

@@ -143,7 +143,7 @@ struct TaskCost {
   double flops = 0;                      // of its variant (leaf tasks)
   double bytes = 0;                      // read and written by its point tasks, all arguments
   double compute_s = 0;                  // computing at the variant's rate (overlapped with local accesses)
-  double limit_wait_s = 0;               // its point tasks waited for an instance limit before being mapped
+  double limit_wait_s = 0;               // its point tasks waited for an instance limit before being mapped (in all)
   std::vector<RemoteAccessCost> remote;  // most time first
 };
 
@@ -171,11 +171,14 @@ struct PathStep {
 };
 
 struct CriticalPath {
-  double length_s = 0;          // end of the window minus start of the path
-  double task_s = 0;            // running tasks on the path
-  double copy_s = 0;            // waiting for copies
-  double queue_s = 0;           // waiting for a busy processor or an instance limit
-  double limit_s = 0;           // of queue_s: waiting for an instance limit
+  double length_s = 0;  // end of the window minus start of the path
+  double task_s = 0;    // running tasks on the path
+  double copy_s = 0;    // waiting for copies
+  double queue_s = 0;   // waiting for a busy processor or an instance limit
+  double limit_s = 0;   // of queue_s: waiting for an instance limit
+  // How much later the path's tasks started because an instance limit delayed their mapping
+  // (so their copies could not overlap earlier work): an estimate of what the limit costs.
+  double limit_cost_s = 0;
   std::vector<PathStep> steps;  // the last steps (at most 64), in time order
   int64_t omitted_steps = 0;    // earlier steps not listed
 };

@@ -88,7 +88,7 @@ TEST(TaskProfile, CountsTheProcessorsATaskKindRanOn) {
 
 // Two independent tasks of one kind on GPU 0, each needing an 8 MB copy; InstanceLimit 1
 // keeps the second unmapped until the first finished: the time it waited is reported for
-// its kind and on the critical path.
+// its kind and on the critical path, with what the limit cost.
 TEST(TaskProfile, TimeWaitedForAnInstanceLimitIsReported) {
   constexpr int64_t kMillion = 1'000'000;
   for (int limited = 0; limited < 2; ++limited) {
@@ -116,6 +116,9 @@ TEST(TaskProfile, TimeWaitedForAnInstanceLimitIsReported) {
     EXPECT_NEAR(task_cost(o, "k").limit_wait_s, waited, 1e-9);
     EXPECT_NEAR(o.profile.critical_path.limit_s, waited, 1e-9);
     EXPECT_LE(o.profile.critical_path.limit_s, o.profile.critical_path.queue_s + 1e-12);
+    // What the limit cost: the second task's 8 MB copy (0.8 ms + 1 us) no longer overlaps
+    // the first task; it starts that much after GPU 0 became free.
+    EXPECT_NEAR(o.profile.critical_path.limit_cost_s, limited ? 8e6 / 10e9 + 1e-6 : 0, 1e-9);
   }
 }
 
