@@ -8,6 +8,7 @@ packages=(
   g++ cmake ninja-build pkg-config git
   libsimgrid-dev libcli11-dev nlohmann-json3-dev libfmt-dev libtomlplusplus-dev
   libcurl4-openssl-dev libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
+  libplplot-dev              # PLplot: the convergence plots of `mage tune` (svg device)
   clang libclang-rt-14-dev   # libFuzzer and the sanitizer runtimes for the fuzz target
 )
 

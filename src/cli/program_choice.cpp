@@ -13,9 +13,9 @@ void add_app_argument(CLI::App& command, ProgramChoice& choice) {
   command.add_option("app", choice.app, "Program name (see `mage apps`)")->required()->check(CLI::IsMember(names));
 }
 
-void add_program_options(CLI::App& command, ProgramChoice& choice) {
+void add_program_options(CLI::App& command, ProgramChoice& choice, bool machine_required) {
   command.add_option("--machine", choice.machine, "Preset name (see `mage machines`) or path to a .toml file")
-      ->required();
+      ->required(machine_required);
   command.add_option("--nodes", choice.nodes, "Number of nodes (overrides the machine file)");
   command.add_option("--ranks-per-node", choice.ranks_per_node,
                      "Ranks per node (overrides the machine file and the app's default: 4 for johnson and cosma)");

@@ -23,8 +23,9 @@ struct ProgramChoice {
 // Adds the positional APP argument (one of the nine programs).
 void add_app_argument(CLI::App& command, ProgramChoice& choice);
 // Adds --machine, --nodes, --ranks-per-node, --scale and --iterations (the app positional
-// stays with the command, which may check it).
-void add_program_options(CLI::App& command, ProgramChoice& choice);
+// stays with the command, which may check it). Without `machine_required` the command
+// checks --machine itself (`mage tune --resume DIR` needs none).
+void add_program_options(CLI::App& command, ProgramChoice& choice, bool machine_required = true);
 
 // The request for the choice (mapper and options left to the caller); prints
 // "mage: error: ..." and returns nullopt for a bad --scale or --iterations.

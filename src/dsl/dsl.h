@@ -152,4 +152,21 @@ struct BindResult {
 // Convenience: compile + bind; diagnostics of both stages.
 BindResult load_mapper(const SourceFile& source, const MachineShape& shape, EvalLimits limits = {});
 
+// A compact reference of the language for a reader who has not seen DSL.md (the
+// language-model optimizer's prompt), generated from the lexer's reserved words and the
+// statement forms; every example in it compiles (tested), so it cannot drift.
+std::string language_reference();
+
+// One top-level statement of a unit, for tools that rearrange a mapper statement by
+// statement (the language-model optimizer's sections).
+struct TopLevelStatement {
+  std::string keyword;             // "Task", "Region", ..., "def", "assignment", "print"
+  std::string text;                // canonical text with its comments, ending in a newline
+  bool blank_line_before = false;  // a blank line preceded it (and its comments)
+  std::string defines;             // def or assignment: the name defined
+  std::set<std::string> names;     // the globals and functions it names (a map rule: its function)
+};
+// The statements in source order; comments after the last statement end its text.
+std::vector<TopLevelStatement> top_level_statements(const Unit& unit);
+
 }  // namespace mage::dsl

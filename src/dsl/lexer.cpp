@@ -1,5 +1,6 @@
 #include "dsl/lexer.h"
 
+#include <algorithm>
 #include <cctype>
 #include <unordered_map>
 
@@ -417,6 +418,14 @@ LexResult lex(const SourceFile& source, DiagnosticSink& sink) {
   end.end = end.loc;
   out.tokens.push_back(end);
   return out;
+}
+
+std::vector<std::pair<std::string_view, Tok>> keyword_table() {
+  std::vector<std::pair<std::string_view, Tok>> table(keywords().begin(), keywords().end());
+  std::sort(table.begin(), table.end(), [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second < b.second : a.first < b.first;
+  });
+  return table;
 }
 
 }  // namespace mage::dsl

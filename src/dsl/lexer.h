@@ -3,6 +3,8 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "dsl/source.h"
@@ -97,5 +99,9 @@ LexResult lex(const SourceFile& source, DiagnosticSink& sink);
 
 // How a token is shown in "expected X but found Y" messages.
 std::string describe_token(const Token& t);
+
+// The reserved words and the token each lexes to (the lexer's own table), ordered by token
+// then spelling: the language reference lists them from here.
+std::vector<std::pair<std::string_view, Tok>> keyword_table();
 
 }  // namespace mage::dsl

@@ -249,12 +249,16 @@ void print_stmt(std::string& out, const Stmt& s, const std::string& indent) {
   out += "\n";
 }
 
+void print_with_comments(std::string& out, const Stmt& s, const std::string& indent) {
+  for (const auto& c : s.leading_comments) out += indent + c + "\n";
+  print_stmt(out, s, indent);
+}
+
 void print_stmts(std::string& out, const std::vector<StmtPtr>& stmts, const std::string& indent) {
   for (size_t i = 0; i < stmts.size(); ++i) {
     const Stmt& s = *stmts[i];
     if (i > 0 && s.blank_line_before) out += "\n";
-    for (const auto& c : s.leading_comments) out += indent + c + "\n";
-    print_stmt(out, s, indent);
+    print_with_comments(out, s, indent);
   }
 }
 
@@ -351,6 +355,12 @@ std::string print(const Module& m) {
   std::string out;
   print_stmts(out, m.stmts, "");
   for (const auto& c : m.trailing_comments) out += c + "\n";
+  return out;
+}
+
+std::string print_statement(const Stmt& s) {
+  std::string out;
+  print_with_comments(out, s, "");
   return out;
 }
 

@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -151,6 +152,17 @@ Result evaluate(const Request& request, const Limits& limits = {}, Cache* cache 
 // one batch are evaluated once.
 std::vector<Result> evaluate_many(const std::vector<Request>& requests, int workers = 0, const Limits& limits = {},
                                   Cache* cache = nullptr);
+
+// The same, handing each result to `on_result(index, result)`, in the calling thread, as soon
+// as it is known: cache hits first, then each request as its child ends (an identical
+// request of the batch together with the first). For callers that must record each result
+// before the next one arrives (a tuning journal). When `stop` is given it is asked at least
+// every 100 ms, and also after every child's end; once it returns true the children still
+// running are killed, their results and the requests not started are dropped, and
+// evaluate_each returns false (true when every request was answered).
+bool evaluate_each(const std::vector<Request>& requests, const std::function<void(size_t, Result)>& on_result,
+                   int workers = 0, const Limits& limits = {}, Cache* cache = nullptr,
+                   const std::function<bool()>& stop = {});
 
 // ---- The cache -------------------------------------------------------------------------
 

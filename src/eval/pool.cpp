@@ -14,6 +14,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <string>
 #include <thread>
@@ -158,26 +159,42 @@ int reap(pid_t pid, std::optional<Clock::time_point> deadline) {
   }
 }
 
-// Runs every job, up to `workers` at once; results by job.
-std::vector<Result> run_jobs(const std::vector<const Prepared*>& jobs, int workers, const Limits& limits) {
-  std::vector<Result> results(jobs.size());
+// Runs every job, up to `workers` at once, handing each result to `done(job, result)` as
+// its child ends. When `stop` says so (asked at least every kPollStopMs), the children still
+// running are killed and their results dropped, jobs not started are not started, and the
+// function returns false.
+constexpr int kPollStopMs = 100;
+
+bool run_jobs(const std::vector<const Prepared*>& jobs, int workers, const Limits& limits,
+              const std::function<void(size_t, Result)>& done, const std::function<bool()>& stop) {
   std::vector<Child> running;
   size_t next = 0;
+  auto stopped = [&] {
+    if (!stop || !stop()) return false;
+    for (Child& c : running) {
+      ::kill(c.pid, SIGKILL);
+      close_fds(c);
+      reap(c.pid, std::nullopt);
+    }
+    running.clear();
+    return true;
+  };
   while (next < jobs.size() || !running.empty()) {
+    if (stopped()) return false;
     while (next < jobs.size() && static_cast<int>(running.size()) < workers) {
       std::string error;
       if (auto c = start(*jobs[next], limits, next, error))
         running.push_back(std::move(*c));
       else
-        results[next] = failed(error);
+        done(next, failed(error));
       ++next;
     }
     if (running.empty()) continue;
 
-    // Wait for output or the nearest deadline.
+    // Wait for output, the nearest deadline or the next look at `stop`.
     std::vector<pollfd> fds;
     std::vector<std::pair<size_t, bool>> owner;  // (child, is the result pipe)
-    int timeout_ms = -1;
+    int timeout_ms = stop ? kPollStopMs : -1;
     const auto now = Clock::now();
     for (size_t i = 0; i < running.size(); ++i) {
       const Child& c = running[i];
@@ -195,8 +212,12 @@ std::vector<Result> run_jobs(const std::vector<const Prepared*>& jobs, int worke
         timeout_ms = timeout_ms < 0 ? ms : std::min(timeout_ms, ms);
       }
     }
-    if (::poll(fds.data(), fds.size(), timeout_ms) < 0 && errno != EINTR)
-      timeout_ms = 1;  // should not happen; the deadlines below still apply
+    if (::poll(fds.data(), fds.size(), timeout_ms) < 0) {
+      // A signal (e.g. Ctrl-C, which `stop` may report) or, should it happen, a failed
+      // poll: look at `stop` and the deadlines again before reading anything.
+      if (errno == EINTR) continue;
+      timeout_ms = 1;
+    }
     for (size_t k = 0; k < fds.size(); ++k) {
       if (!(fds[k].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL))) continue;
       Child& c = running[owner[k].first];
@@ -211,21 +232,25 @@ std::vector<Result> run_jobs(const std::vector<const Prepared*>& jobs, int worke
     for (size_t i = 0; i < running.size();) {
       Child& c = running[i];
       const bool timed_out = c.deadline && after >= *c.deadline && (c.result_fd >= 0 || c.log_fd >= 0);
-      const bool done = c.result_fd < 0 && c.log_fd < 0;
-      if (!timed_out && !done && !c.too_big) {
+      const bool finished = c.result_fd < 0 && c.log_fd < 0;
+      if (!timed_out && !finished && !c.too_big) {
         ++i;
         continue;
       }
-      if (!done) ::kill(c.pid, SIGKILL);
+      if (!finished) ::kill(c.pid, SIGKILL);
       close_fds(c);
       const int status = reap(c.pid, c.deadline);
       Result r = conclude(c, status, timed_out, limits);
       r.timing.wall_s = std::chrono::duration<double>(Clock::now() - c.start).count();
-      results[c.job] = std::move(r);
+      const size_t job = c.job;
       running.erase(running.begin() + static_cast<std::ptrdiff_t>(i));
+      // A child killed by a signal that also asked us to stop (Ctrl-C reaches the whole
+      // process group) has no result to give.
+      if (stopped()) return false;
+      done(job, std::move(r));
     }
   }
-  return results;
+  return true;
 }
 
 int worker_count(int workers) {
@@ -233,55 +258,43 @@ int worker_count(int workers) {
   return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
-std::vector<Result> evaluate_prepared(const std::vector<Prepared>& prepared, int workers, const Limits& limits,
-                                      Cache* cache) {
-  std::vector<Result> results(prepared.size());
+// Cache hits first, then each job's result as its child ends; identical requests of one
+// batch (with a cache) are evaluated once and reported together.
+bool evaluate_prepared(const std::vector<Prepared>& prepared, int workers, const Limits& limits, Cache* cache,
+                       const std::function<void(size_t, Result)>& on_result, const std::function<bool()>& stop) {
   std::vector<const Prepared*> jobs;
-  std::vector<size_t> job_of(prepared.size());  // the job whose result request i takes
-  std::vector<bool> from_cache(prepared.size(), false);
+  std::vector<std::vector<size_t>> requests_of;  // the requests each job answers, first one first
   std::map<std::string, size_t> job_by_key;
   for (size_t i = 0; i < prepared.size(); ++i) {
     if (cache) {
+      if (stop && stop()) return false;
       if (auto hit = cache->find(prepared[i].key)) {
-        results[i] = std::move(*hit);
-        from_cache[i] = true;
+        on_result(i, std::move(*hit));
         continue;
       }
       auto [it, fresh] = job_by_key.emplace(prepared[i].key, jobs.size());
-      job_of[i] = it->second;
-      if (!fresh) continue;
-    } else {
-      job_of[i] = jobs.size();
+      if (!fresh) {
+        requests_of[it->second].push_back(i);
+        continue;
+      }
     }
     jobs.push_back(&prepared[i]);
+    requests_of.push_back({i});
   }
-  std::vector<Result> done = run_jobs(jobs, worker_count(workers), limits);
-  std::vector<bool> taken(jobs.size(), false);
-  for (size_t i = 0; i < prepared.size(); ++i) {
-    if (from_cache[i]) continue;
-    const size_t j = job_of[i];
-    if (!taken[j]) {
-      taken[j] = true;
-      if (cache && done[j].outcome.status != sim::Status::SimulatorFailure) cache->store(prepared[i].key, done[j]);
-      results[i] = done[j];
-    } else {
-      results[i] = done[j];
-      results[i].cached = true;  // an identical request earlier in the batch
+  auto done = [&](size_t job, Result r) {
+    const std::vector<size_t>& requests = requests_of[job];
+    if (cache && r.outcome.status != sim::Status::SimulatorFailure) cache->store(prepared[requests[0]].key, r);
+    for (size_t k = 1; k < requests.size(); ++k) {
+      Result copy = r;
+      copy.cached = true;  // an identical request earlier in the batch
+      on_result(requests[k], std::move(copy));
     }
-  }
-  return results;
+    on_result(requests[0], std::move(r));
+  };
+  return run_jobs(jobs, worker_count(workers), limits, done, stop);
 }
 
-}  // namespace
-
-Result evaluate(const Request& request, const Limits& limits, Cache* cache) {
-  std::vector<Prepared> prepared;
-  prepared.push_back(detail::prepare(request));
-  return std::move(evaluate_prepared(prepared, 1, limits, cache).front());
-}
-
-std::vector<Result> evaluate_many(const std::vector<Request>& requests, int workers, const Limits& limits,
-                                  Cache* cache) {
+std::vector<Prepared> prepare_all(const std::vector<Request>& requests) {
   std::vector<Prepared> prepared;
   prepared.reserve(requests.size());
   for (size_t i = 0; i < requests.size(); ++i) {
@@ -291,7 +304,30 @@ std::vector<Result> evaluate_many(const std::vector<Request>& requests, int work
       throw RequestError(fmt::format("request {}: {}", i, e.what()));
     }
   }
-  return evaluate_prepared(prepared, workers, limits, cache);
+  return prepared;
+}
+
+}  // namespace
+
+Result evaluate(const Request& request, const Limits& limits, Cache* cache) {
+  std::vector<Prepared> prepared;
+  prepared.push_back(detail::prepare(request));
+  Result result;
+  evaluate_prepared(prepared, 1, limits, cache, [&](size_t, Result r) { result = std::move(r); }, {});
+  return result;
+}
+
+std::vector<Result> evaluate_many(const std::vector<Request>& requests, int workers, const Limits& limits,
+                                  Cache* cache) {
+  std::vector<Result> results(requests.size());
+  evaluate_prepared(prepare_all(requests), workers, limits, cache,
+                    [&](size_t i, Result r) { results[i] = std::move(r); }, {});
+  return results;
+}
+
+bool evaluate_each(const std::vector<Request>& requests, const std::function<void(size_t, Result)>& on_result,
+                   int workers, const Limits& limits, Cache* cache, const std::function<bool()>& stop) {
+  return evaluate_prepared(prepare_all(requests), workers, limits, cache, on_result, stop);
 }
 
 }  // namespace mage::eval

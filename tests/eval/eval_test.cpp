@@ -523,5 +523,62 @@ TEST(Pool, IdenticalRequestsInABatchRunOnceWithACache) {
   EXPECT_EQ(results[3].outcome.to_json().dump(), evaluate(small("stencil")).outcome.to_json().dump());
 }
 
+TEST(Stream, EachResultAsItsChildEnds) {
+  // A quick evaluation behind a slow one is handed over first, while the slow one runs.
+  std::vector<Request> requests{small("circuit"), small("stencil")};
+  requests[0].debug_fault = Fault::Hang;
+  std::vector<size_t> order;
+  std::vector<Result> results(2);
+  const bool all = evaluate_each(
+      requests,
+      [&](size_t i, Result r) {
+        order.push_back(i);
+        results[i] = std::move(r);
+      },
+      2, Limits{.time_s = 1, .memory_bytes = 0});
+  EXPECT_TRUE(all);
+  EXPECT_EQ(order, (std::vector<size_t>{1, 0}));
+  EXPECT_EQ(results[1].outcome.status, Status::Ok);
+  EXPECT_EQ(results[0].outcome.message, "simulator exceeded 1 s");
+}
+
+TEST(Stream, CacheHitsFirstAndDuplicatesWithTheirFirst) {
+  Cache cache;
+  evaluate(small("stencil"), {}, &cache);
+  std::vector<Request> requests{small("circuit"), small("stencil"), small("circuit")};
+  std::vector<std::pair<size_t, bool>> seen;  // (request, cached)
+  evaluate_each(
+      requests, [&](size_t i, Result r) { seen.emplace_back(i, r.cached); }, 2, {}, &cache);
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0], std::make_pair(size_t{1}, true));
+  // The duplicate is reported with the request it duplicates, marked cached.
+  using Seen = std::set<std::pair<size_t, bool>>;
+  const Seen expected{{0, false}, {2, true}};
+  EXPECT_EQ(Seen(seen.begin() + 1, seen.end()), expected);
+}
+
+TEST(Stream, StopKillsTheRunningChildrenAndDropsTheRest) {
+  // Two hanging children and two more waiting: stopping after the first quick result ends
+  // everything at once, well before the 20 s limit.
+  std::vector<Request> requests{small("circuit"), small("stencil"), small("circuit"), small("pennant")};
+  requests[0].debug_fault = Fault::Hang;
+  requests[2].debug_fault = Fault::Hang;
+  std::vector<size_t> seen;
+  const auto start = std::chrono::steady_clock::now();
+  const bool all = evaluate_each(
+      requests, [&](size_t i, Result) { seen.push_back(i); }, 2, Limits{.time_s = 20, .memory_bytes = 0}, nullptr,
+      [&] { return !seen.empty(); });
+  EXPECT_FALSE(all);
+  EXPECT_LT(seconds_since(start), 5);
+  EXPECT_EQ(seen, (std::vector<size_t>{1}));
+}
+
+TEST(Stream, RequestErrorsBeforeAnyChild) {
+  std::vector<Request> requests{small("circuit"), small("no_such_app")};
+  int calls = 0;
+  EXPECT_THROW(evaluate_each(requests, [&](size_t, Result) { ++calls; }), RequestError);
+  EXPECT_EQ(calls, 0);
+}
+
 }  // namespace
 }  // namespace mage::eval

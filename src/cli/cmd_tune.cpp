@@ -1,0 +1,268 @@
+// mage tune: search for a faster mapper of a program on a machine, or continue a search.
+#include <fmt/format.h>
+#include <unistd.h>
+#include <atomic>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "apps/apps.h"
+#include "cli/commands.h"
+#include "cli/io.h"
+#include "cli/program_choice.h"
+#include "tune/tune.h"
+
+namespace mage::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// The optimizer a run uses unless --optimizer says otherwise.
+constexpr const char* kDefaultOptimizer = "random";
+
+struct TuneOptions {
+  ProgramChoice program;
+  std::string optimizer = kDefaultOptimizer;
+  int budget = 10;
+  uint64_t seed = 1;
+  std::string start = "default";
+  int workers = 0;
+  std::string out;
+  std::string resume;
+  double time_limit_s = 30;
+  std::vector<std::string> options;
+  bool space = false;
+};
+
+// Ctrl-C and SIGTERM end the run cleanly: the driver sees the flag and stops.
+volatile std::sig_atomic_t stop_requested = 0;
+void on_stop_signal(int) { stop_requested = 1; }
+
+// Installs the handlers for the lifetime of a run (without SA_RESTART, so a wait for the
+// children is interrupted at once) and puts the previous ones back.
+class StopSignals {
+ public:
+  StopSignals() {
+    stop_requested = 0;
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;
+    sigaction(SIGINT, &sa, &old_int_);
+    sigaction(SIGTERM, &sa, &old_term_);
+  }
+  ~StopSignals() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+
+ private:
+  struct sigaction old_int_ {};
+  struct sigaction old_term_ {};
+};
+
+std::string seconds(double s) {
+  if (s >= 1) return fmt::format("{:.3f} s", s);
+  if (s >= 1e-3) return fmt::format("{:.3f} ms", s * 1e3);
+  return fmt::format("{:.3f} us", s * 1e6);
+}
+
+std::string first_line(const std::string& s) {
+  std::string line = s.substr(0, s.find('\n'));
+  return line.size() > 160 ? line.substr(0, 157) + "..." : line;
+}
+
+std::string versus(std::optional<double> best, std::optional<double> reference, const char* name) {
+  if (!best || !reference) return "";
+  return fmt::format(", {:.2f}x the {}", *reference / *best, name);
+}
+
+// The progress: one line kept up to date on a terminal, a line per evaluation otherwise.
+class Reporter {
+ public:
+  Reporter() : live_(::isatty(STDOUT_FILENO) == 1) {}
+
+  void operator()(const tune::Progress& p) {
+    if (p.from_journal) {
+      if (p.trial) ++from_journal_;
+      if (!live_) return;
+    }
+    if (live_) {
+      std::string line = fmt::format("[{}/{}] best {}{}", p.done, p.budget, p.best_s ? seconds(*p.best_s) : "-",
+                                     versus(p.best_s, p.expert_s, "expert"));
+      if (p.failed) line += fmt::format(", {} failed", p.failed);
+      line += fmt::format(", {:.1f} s", p.elapsed_s);
+      std::printf("\r%s\033[K", line.c_str());
+      std::fflush(stdout);
+      shown_ = true;
+      return;
+    }
+    if (p.reference) {
+      const sim::Outcome& o = p.reference->result.outcome;
+      std::printf("%s mapper: %s\n", p.reference->name.c_str(),
+                  o.ok() ? seconds(o.time_s).c_str()
+                         : fmt::format("{}: {}", sim::to_string(o.status), first_line(o.message)).c_str());
+      return;
+    }
+    const tune::Trial& t = *p.trial;
+    const sim::Outcome& o = t.result.outcome;
+    std::string what =
+        o.ok() ? seconds(o.time_s) : fmt::format("failed ({}: {})", sim::to_string(o.status), first_line(o.message));
+    std::printf("[%d/%d] %s  %s; best %s%s\n", t.number, p.budget, what.c_str(), t.candidate.origin.c_str(),
+                p.best_s ? seconds(*p.best_s).c_str() : "-", versus(p.best_s, p.expert_s, "expert").c_str());
+    std::fflush(stdout);
+  }
+
+  // Ends the live line.
+  void finish() {
+    if (shown_) std::printf("\n");
+    shown_ = false;
+  }
+  int from_journal() const { return from_journal_; }
+
+ private:
+  bool live_;
+  bool shown_ = false;
+  int from_journal_ = 0;
+};
+
+// tune-runs/APP-MACHINE-OPTIMIZER-sSEED, with -2, -3, ... when taken.
+fs::path default_out(const tune::Settings& s) {
+  const std::string machine = fs::path(s.program.machine).stem().string();
+  const std::string base = fmt::format("tune-runs/{}-{}-{}-s{}", s.program.app, machine, s.optimizer, s.seed);
+  fs::path dir = base;
+  for (int i = 2; fs::exists(dir); ++i) dir = fmt::format("{}-{}", base, i);
+  return dir;
+}
+
+void print_result(const tune::Summary& s, const Reporter& reporter) {
+  const tune::Settings& set = s.settings;
+  std::printf("%d evaluation%s (%d failed%s) in %.1f s\n", static_cast<int>(s.trials.size()),
+              s.trials.size() == 1 ? "" : "s", s.failed(),
+              reporter.from_journal() ? fmt::format(", {} from the journal", reporter.from_journal()).c_str() : "",
+              s.wall_s);
+  if (s.exhausted) std::printf("optimizer %s had nothing more to propose\n", set.optimizer.c_str());
+  if (s.best) {
+    const tune::Trial& b = s.trials[*s.best];
+    const std::optional<double> best = b.score();
+    std::printf("best: %s (evaluation %d: %s)%s%s\n", seconds(b.score()).c_str(), b.number, b.candidate.origin.c_str(),
+                versus(best, s.time_of("expert"), "expert's").c_str(),
+                versus(best, s.time_of("default"), "default's").c_str());
+  } else {
+    std::printf("no evaluation succeeded\n");
+  }
+  const std::string dir = s.dir.string();
+  std::printf("outputs in %s/: %sreport.md, summary.json, convergence.svg, journal.jsonl\n", dir.c_str(),
+              s.best ? "best.map, " : "");
+  if (s.interrupted) std::printf("interrupted: continue with: mage tune --resume %s\n", dir.c_str());
+}
+
+int run(const TuneOptions& o, const CLI::App& command) {
+  if (o.budget < 1) return fail("--budget must be at least 1");
+  if (o.workers < 0) return fail("--workers must be 0 (one per core) or more");
+  if (o.time_limit_s < 0) return fail("--time-limit must be 0 (none) or more seconds");
+  tune::Execution x;
+  x.workers = o.workers;
+  x.limits.time_s = o.time_limit_s;
+  Reporter reporter;
+  x.progress = [&reporter](const tune::Progress& p) { reporter(p); };
+  x.stop = [] { return stop_requested != 0; };
+
+  try {
+    if (!o.resume.empty()) {
+      for (const char* flag : {"app", "--machine", "--nodes", "--ranks-per-node", "--scale", "--iterations",
+                               "--optimizer", "--seed", "--start", "--out", "--option", "--space"})
+        if (command.count(flag) > 0)
+          return fail(
+              fmt::format("--resume takes the run's settings from its journal; {} cannot be given with it "
+                          "(only --budget, --workers and --time-limit can)",
+                          flag));
+      std::printf("resuming the run in %s\n", o.resume.c_str());
+      std::optional<int> budget;
+      if (command.count("--budget") > 0) budget = o.budget;
+      StopSignals signals;
+      tune::Summary s = tune::resume(o.resume, x, budget);
+      reporter.finish();
+      print_result(s, reporter);
+      return s.interrupted ? 130 : 0;
+    }
+
+    if (o.program.app.empty())
+      return fail("the program to tune is missing (mage tune APP --machine M), or --resume DIR");
+    if (o.program.machine.empty())
+      return fail("--machine is required (a preset, see `mage machines`, or a .toml file)");
+    std::optional<eval::Request> program = program_request(o.program);
+    if (!program) return 1;
+    if (o.space) {
+      std::printf("%s", tune::Space::build(*program).summary().c_str());
+      return 0;
+    }
+    tune::Settings settings;
+    settings.program = *program;
+    settings.optimizer = o.optimizer;
+    settings.budget = o.budget;
+    settings.seed = o.seed;
+    settings.start = o.start;
+    if (o.start != "default" && o.start != "expert") {
+      auto text = read_file(o.start);
+      if (!text) return 1;
+      settings.start_text = std::move(*text);
+    }
+    for (const std::string& kv : o.options) {
+      const size_t eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0) return fail("--option takes KEY=VALUE, not '" + kv + "'");
+      settings.options[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    const fs::path dir = o.out.empty() ? default_out(settings) : fs::path(o.out);
+    std::printf("tuning %s on %s with optimizer %s (seed %llu, budget %d, start: %s) in %s\n",
+                settings.program.app.c_str(), settings.program.machine.c_str(), settings.optimizer.c_str(),
+                static_cast<unsigned long long>(settings.seed), settings.budget, settings.start.c_str(),
+                dir.string().c_str());
+    StopSignals signals;
+    tune::Summary s = tune::run(settings, dir, x);
+    reporter.finish();
+    print_result(s, reporter);
+    return s.interrupted ? 130 : 0;
+  } catch (const tune::TuneError& e) {
+    reporter.finish();
+    return fail(e.what());
+  } catch (const eval::RequestError& e) {
+    reporter.finish();
+    return fail(e.what());
+  }
+}
+
+}  // namespace
+
+void register_tune(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<TuneOptions>();
+  auto* sub = app.add_subcommand(
+      "tune",
+      "Search for a faster mapper: evaluations journaled in DIR as they finish; best.map, summary.json, report.md "
+      "and convergence.svg at the end (exit 0 done, 1 error, 130 interrupted: continue with --resume DIR)");
+  std::vector<std::string> app_names;
+  for (const auto& a : apps::list()) app_names.push_back(a.name);
+  sub->add_option("app", o->program.app, "Program name (see `mage apps`)")->check(CLI::IsMember(app_names));
+  add_program_options(*sub, o->program, false);
+  std::string optimizer_names;
+  for (const auto& opt : tune::optimizers()) optimizer_names += (optimizer_names.empty() ? "" : ", ") + opt.name;
+  sub->add_option("--optimizer", o->optimizer,
+                  fmt::format("How to search: {} (default {})", optimizer_names, kDefaultOptimizer));
+  sub->add_option("--budget", o->budget, "Evaluations, the start's included (default 10)");
+  sub->add_option("--seed", o->seed, "Seed of the optimizer's choices (default 1): the same seed, the same run");
+  sub->add_option("--start", o->start, "Where the search starts: default (default), expert, or a mapper FILE");
+  sub->add_option("--workers", o->workers, "Evaluations at once, each in its own process (default: one per core)");
+  sub->add_option("--out", o->out, "Directory of the run (default tune-runs/APP-MACHINE-OPTIMIZER-sSEED)");
+  sub->add_option("--resume", o->resume, "Continue the run in DIR (killed or interrupted) from its journal");
+  sub->add_option("--time-limit", o->time_limit_s, "Seconds an evaluation may take (default 30; 0: no limit)");
+  sub->add_option("--option", o->options, "An optimizer's setting, KEY=VALUE (repeatable)");
+  sub->add_flag("--space", o->space, "Print the decisions of the search space and its size, and exit");
+  sub->callback([o, sub, &exit_code] { exit_code = run(*o, *sub); });
+}
+
+}  // namespace mage::cli

@@ -1,0 +1,524 @@
+// The search space of a program on a machine: which decisions there are and what their
+// choices are, the size of the space, sampling, differences and the JSON form of points.
+#include <fmt/format.h>
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "apps/apps.h"
+#include "tune/detail.h"
+
+namespace mage::tune {
+
+using detail::ArgGroup;
+using detail::Family;
+using detail::PlacementChoice;
+using detail::TaskInfo;
+
+// ---- Random numbers --------------------------------------------------------------------
+
+uint64_t Rng::next() {
+  uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+uint64_t Rng::below(uint64_t n) {
+  // Rejection keeps every value equally likely.
+  const uint64_t limit = UINT64_MAX - UINT64_MAX % n;
+  for (;;) {
+    const uint64_t x = next();
+    if (x < limit) return x % n;
+  }
+}
+
+double Rng::unit() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+
+std::string_view to_string(DecisionKind k) {
+  switch (k) {
+    case DecisionKind::Processor:
+      return "processor";
+    case DecisionKind::Memory:
+      return "memory";
+    case DecisionKind::Layout:
+      return "layout";
+    case DecisionKind::Placement:
+      return "placement";
+    case DecisionKind::InstanceLimit:
+      return "instance_limit";
+    case DecisionKind::CollectMemory:
+      return "collect_memory";
+  }
+  return "?";
+}
+
+namespace {
+
+// Processor kinds in the order the default mapper prefers them.
+constexpr std::array<std::string_view, 5> kKindOrder{"GPU", "OMP", "CPU", "IO", "PY"};
+constexpr std::array<int64_t, 3> kInstanceLimits{1, 2, 4};
+
+bool no_access(const program::RegionArg& a) { return a.only(program::Privilege::NA); }
+
+// The tasks, their launches, arguments and the kinds they can run on.
+std::vector<TaskInfo> collect_tasks(const program::Program& p, const program::TaskGraph& g, const machine::Machine& m) {
+  std::vector<TaskInfo> tasks;
+  std::vector<int> info_of(p.tasks.size(), -1);
+  for (const program::Launch& l : p.launches) {
+    int& i = info_of[static_cast<size_t>(l.task)];
+    if (i < 0) {
+      i = static_cast<int>(tasks.size());
+      TaskInfo t;
+      t.id = l.task;
+      const program::TaskKind& kind = p.task_of(l);
+      t.name = kind.name;
+      t.leaf = kind.leaf;
+      for (std::string_view k : kKindOrder) {
+        auto pk = program::parse_proc_kind(k);
+        auto mk = machine::parse_proc_kind(k);
+        if (pk && mk && kind.has_variant(*pk) && m.has(*mk)) t.kinds.emplace_back(k);
+      }
+      t.index = l.kind == program::LaunchKind::Index;
+      t.dims = t.index ? l.domain.dim : 0;
+      t.nested = l.parent >= 0;
+      tasks.push_back(std::move(t));
+    }
+    TaskInfo& t = tasks[static_cast<size_t>(i)];
+    t.launches.push_back(l.id);
+    const bool index = l.kind == program::LaunchKind::Index;
+    if (index != t.index || (index && l.domain.dim != t.dims)) t.dims = -1;  // mixed: no placement decision
+    t.nested = t.nested && l.parent >= 0;
+    int depth = 0;
+    for (program::LaunchId up = l.parent; up >= 0; up = p.launches[static_cast<size_t>(up)].parent) ++depth;
+    t.depth = std::max(t.depth, depth);
+    t.point_tasks += g.launch_start[static_cast<size_t>(l.id) + 1] - g.launch_start[static_cast<size_t>(l.id)];
+  }
+  // The launching task of nested launches (when it is always the same one).
+  for (TaskInfo& t : tasks) {
+    if (!t.nested) continue;
+    std::set<program::TaskKindId> parents;
+    for (program::LaunchId l : t.launches)
+      parents.insert(p.launches[static_cast<size_t>(p.launches[static_cast<size_t>(l)].parent)].task);
+    if (parents.size() == 1) t.parent = info_of[static_cast<size_t>(*parents.begin())];
+  }
+  return tasks;
+}
+
+// The arguments of a task as rules name them. An argument that needs an instance (a leaf's
+// accessed argument, an inner task's reduction-only argument) joins the group of its most
+// specific name. When a group's key also names an argument of another group (a region name
+// shared with a partition's root, say), rules could not tell them apart: the task's groups
+// are keyed by argument index instead.
+void group_arguments(const program::Program& p, TaskInfo& t) {
+  std::map<std::string, int> by_key;
+  struct Use {
+    program::LaunchId launch;
+    size_t arg;
+    int group;
+  };
+  std::vector<Use> uses;
+  for (program::LaunchId l : t.launches) {
+    const program::Launch& launch = p.launches[static_cast<size_t>(l)];
+    std::vector<int>& groups = t.group_of_arg[l];
+    groups.assign(launch.args.size(), -1);
+    for (size_t a = 0; a < launch.args.size(); ++a) {
+      const program::RegionArg& arg = launch.args[a];
+      if (no_access(arg) || (!t.leaf && !arg.only(program::Privilege::RED))) continue;
+      std::vector<std::string> names = p.arg_names(arg);
+      auto [it, fresh] = by_key.emplace(names.front(), static_cast<int>(t.args.size()));
+      if (fresh) {
+        ArgGroup g;
+        g.key = names.front();
+        g.names = names;
+        g.dims = p.regions[static_cast<size_t>(arg.region)].space.dim;
+        g.read_only = true;
+        t.args.push_back(std::move(g));
+      }
+      ArgGroup& g = t.args[static_cast<size_t>(it->second)];
+      g.read_only = g.read_only && arg.only(program::Privilege::RO);
+      groups[a] = it->second;
+      uses.push_back({l, a, it->second});
+    }
+  }
+  bool ambiguous = false;
+  for (const Use& u : uses) {
+    const auto names = p.arg_names(p.launches[static_cast<size_t>(u.launch)].args[u.arg]);
+    for (size_t h = 0; h < t.args.size(); ++h)
+      if (static_cast<int>(h) != u.group && std::find(names.begin(), names.end(), t.args[h].key) != names.end())
+        ambiguous = true;
+  }
+  if (!ambiguous) return;
+  std::map<int, size_t> index_of_group;
+  for (const Use& u : uses) {
+    auto [it, fresh] = index_of_group.emplace(u.group, u.arg);
+    if (!fresh && it->second != u.arg)
+      throw std::logic_error(
+          fmt::format("tune: the arguments of task {} cannot be named apart by Region rules", t.name));
+  }
+  std::set<size_t> indices;
+  for (auto& [group, index] : index_of_group) {
+    if (!indices.insert(index).second)
+      throw std::logic_error(
+          fmt::format("tune: the arguments of task {} cannot be named apart by Region rules", t.name));
+    t.args[static_cast<size_t>(group)].key = std::to_string(index);
+  }
+}
+
+// Memory kinds a processor of `kind` sees, the fastest first.
+std::vector<std::string> visible_memories(const machine::Machine& m, const std::string& kind) {
+  const auto procs = m.processors_of(*machine::parse_proc_kind(kind));
+  std::vector<std::pair<double, std::string>> seen;
+  for (machine::MemKind mk : machine::kMemKinds) {
+    auto mem = m.best_memory(procs.front(), mk);
+    if (!mem) continue;
+    seen.emplace_back(-m.access(procs.front(), *mem)->bandwidth, std::string(machine::to_string(mk)));
+  }
+  std::stable_sort(seen.begin(), seen.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::string> out;
+  for (auto& [bw, name] : seen) out.push_back(name);
+  return out;
+}
+
+std::string layout_label(bool soa, bool c_order, bool with_order) {
+  std::string out = soa ? "SOA" : "AOS";
+  if (with_order) out += c_order ? " C_order" : " F_order";
+  return out;
+}
+
+}  // namespace
+
+// ---- Building --------------------------------------------------------------------------
+
+Space Space::build(const eval::Request& request) {
+  auto impl = std::make_shared<Impl>();
+  impl->app = request.app;
+  impl->machine_name = request.machine;
+  impl->resolved = eval::resolve(request);
+  try {
+    impl->program = apps::build(request.app, impl->resolved.params);
+  } catch (const apps::AppError& e) {
+    throw eval::RequestError(e.what());
+  }
+  impl->graph = program::analyze(impl->program);
+  impl->shape = mapping::shape_of(impl->machine());
+  impl->tasks = collect_tasks(impl->program, impl->graph, impl->machine());
+  for (TaskInfo& t : impl->tasks) group_arguments(impl->program, t);
+
+  Impl& s = *impl;
+  auto add = [&s](Decision d, detail::ChoiceValues v, int task, int arg) {
+    s.decisions.push_back(std::move(d));
+    s.values.push_back(std::move(v));
+    s.decision_task.push_back(task);
+    s.decision_arg.push_back(arg);
+    return static_cast<int>(s.decisions.size()) - 1;
+  };
+
+  // The placements a kind gives, every task that can running on it (contexts for telling
+  // placement families apart).
+  std::map<std::string, mapping::Plan> contexts;
+  auto context = [&](const std::string& kind) -> const mapping::Plan& {
+    auto it = contexts.find(kind);
+    if (it != contexts.end()) return it->second;
+    std::string text;
+    for (const TaskInfo& t : s.tasks) {
+      const bool can = std::find(t.kinds.begin(), t.kinds.end(), kind) != t.kinds.end();
+      text += fmt::format("Task {} {};\n", t.name, can ? kind : t.kinds.front());
+    }
+    std::string error;
+    auto plan = s.plan(text, &error);
+    if (!plan) throw std::logic_error("tune: cannot place the program with every task on " + kind + ": " + error);
+    return contexts.emplace(kind, std::move(*plan)).first->second;
+  };
+
+  for (size_t ti = 0; ti < s.tasks.size(); ++ti) {
+    TaskInfo& t = s.tasks[ti];
+    const int task = static_cast<int>(ti);
+    if (t.kinds.empty()) continue;  // mapping reports it; nothing to decide
+    if (t.kinds.size() > 1) {
+      Decision d{DecisionKind::Processor, "processor " + t.name, t.name, "", {}, "", {}, -1, -1};
+      detail::ChoiceValues v;
+      for (const auto& k : t.kinds) {
+        d.choices.push_back({k, {}});
+        v.kinds.push_back(k);
+      }
+      t.processor = add(std::move(d), std::move(v), task, -1);
+    }
+    for (size_t ki = 0; ki < t.kinds.size(); ++ki) {
+      const std::string& kind = t.kinds[ki];
+      const int condition = t.processor;
+      const int condition_choice = t.processor >= 0 ? static_cast<int>(ki) : -1;
+      // Placement: index launches, and single launches nested in a task.
+      const bool placeable = t.dims != -1 && (t.index || t.nested);
+      if (placeable) {
+        const int64_t per_rank = s.shape.count(*dsl::parse_proc_kind(kind));
+        const int64_t processors = t.index && t.nested ? per_rank : per_rank * s.shape.ranks;
+        std::vector<PlacementChoice> raw =
+            t.index ? detail::placement_families(t.dims, processors, t.nested)
+                    : std::vector<PlacementChoice>{{Family::Default, 0, {}, {}}, {Family::Parent, 0, {}, {}}};
+        const mapping::Plan& ctx = context(kind);
+        std::vector<std::vector<int32_t>> seen;
+        Decision d{
+            DecisionKind::Placement, fmt::format("placement {} {}", t.name, kind), t.name, "", {}, kind, {}, condition,
+            condition_choice};
+        detail::ChoiceValues v;
+        for (const PlacementChoice& c : raw) {
+          auto where = s.place(t, kind, c, ctx);
+          if (!where) continue;  // fails for some point: not a choice
+          auto it = std::find(seen.begin(), seen.end(), *where);
+          if (it != seen.end()) {
+            d.choices[static_cast<size_t>(it - seen.begin())].aliases.push_back(c.label());
+            continue;
+          }
+          seen.push_back(std::move(*where));
+          d.choices.push_back({c.label(), {}});
+          v.placements.push_back(c);
+        }
+        if (d.choices.size() > 1) t.placement[kind] = add(std::move(d), std::move(v), task, -1);
+      }
+      // Memory of each argument.
+      const std::vector<std::string> visible = visible_memories(s.machine(), kind);
+      for (size_t g = 0; g < t.args.size(); ++g) {
+        // An inner task's reduction-only argument may also have no instance at all.
+        std::vector<std::string> memories = visible;
+        if (!t.leaf) memories.push_back("VIRTUAL");
+        if (memories.size() > 1) {
+          const ArgGroup& a = t.args[g];
+          Decision d{DecisionKind::Memory,
+                     fmt::format("memory {} {} {}", t.name, a.key, kind),
+                     t.name,
+                     a.key,
+                     a.names,
+                     kind,
+                     {},
+                     condition,
+                     condition_choice};
+          detail::ChoiceValues v;
+          for (const auto& mem : memories) {
+            d.choices.push_back({mem, {}});
+            v.kinds.push_back(mem);
+          }
+          t.memory[{static_cast<int>(g), kind}] = add(std::move(d), std::move(v), task, static_cast<int>(g));
+        }
+      }
+    }
+    // Layout of each argument (the dimension order of 1-D data cannot matter). An inner
+    // task never touches its data: the layout of its reduction instances is left alone.
+    t.layout.assign(t.args.size(), -1);
+    for (size_t g = 0; g < t.args.size() && t.leaf; ++g) {
+      const ArgGroup& a = t.args[g];
+      Decision d{
+          DecisionKind::Layout, fmt::format("layout {} {}", t.name, a.key), t.name, a.key, a.names, "", {}, -1, -1};
+      detail::ChoiceValues v;
+      const bool with_order = a.dims > 1;
+      for (bool soa : {true, false})
+        for (bool c_order : {false, true}) {
+          if (!with_order && c_order) continue;
+          d.choices.push_back({layout_label(soa, c_order, with_order), {}});
+          v.layouts.emplace_back(soa, c_order);
+        }
+      t.layout[g] = add(std::move(d), std::move(v), task, static_cast<int>(g));
+    }
+    if (t.point_tasks > 1) {
+      Decision d{DecisionKind::InstanceLimit, "instance_limit " + t.name, t.name, "", {}, "", {}, -1, -1};
+      detail::ChoiceValues v;
+      d.choices.push_back({"none", {}});
+      v.limits.push_back(std::nullopt);
+      for (int64_t n : kInstanceLimits) {
+        d.choices.push_back({std::to_string(n), {}});
+        v.limits.push_back(n);
+      }
+      t.instance_limit = add(std::move(d), std::move(v), task, -1);
+    }
+    if (t.leaf && std::any_of(t.args.begin(), t.args.end(), [](const ArgGroup& a) { return a.read_only; })) {
+      Decision d{DecisionKind::CollectMemory,
+                 "collect_memory " + t.name,
+                 t.name,
+                 "",
+                 {},
+                 "",
+                 {{"off", {}}, {"on", {}}},
+                 -1,
+                 -1};
+      t.collect = add(std::move(d), {}, task, -1);
+    }
+  }
+
+  // The size: decisions conditioned on a processor decision count only under its choice.
+  for (size_t d = 0; d < s.decisions.size(); ++d) {
+    if (s.decisions[d].condition >= 0) continue;
+    std::vector<double> under(s.decisions[d].choices.size(), 1.0);
+    for (const Decision& c : s.decisions)
+      if (c.condition == static_cast<int>(d)) under[static_cast<size_t>(c.condition_choice)] *= c.choices.size();
+    double sum = 0;
+    for (double u : under) sum += u;
+    s.size *= sum;
+  }
+
+  // The default mapper's point.
+  for (const TaskInfo& t : s.tasks)
+    for (const auto& k : t.kinds) context(k);
+  s.contexts = std::move(contexts);
+  {
+    auto plan = mapping::apply_default(s.program, s.graph, s.machine());
+    if (const auto* e = std::get_if<mapping::MappingError>(&plan))
+      throw eval::RequestError("the default mapper cannot map " + s.app + ": " + e->message);
+    s.default_point = s.read_plan(std::get<mapping::Plan>(plan), nullptr).point;
+  }
+  Space space;
+  space.impl_ = std::move(impl);
+  return space;
+}
+
+// ---- Questions -------------------------------------------------------------------------
+
+const std::vector<Decision>& Space::decisions() const { return impl_->decisions; }
+const std::string& Space::app() const { return impl_->app; }
+const machine::Machine& Space::machine() const { return impl_->machine(); }
+const program::Program& Space::program() const { return impl_->program; }
+double Space::size() const { return impl_->size; }
+Point Space::default_point() const { return impl_->default_point; }
+
+bool Space::active(const Point& point, size_t decision) const {
+  const Decision& d = impl_->decisions.at(decision);
+  if (d.condition < 0) return true;
+  return point.at(static_cast<size_t>(d.condition)) == d.condition_choice;
+}
+
+Point Space::sample(Rng& rng) const {
+  const auto& ds = impl_->decisions;
+  Point p(ds.size(), 0);
+  for (size_t d = 0; d < ds.size(); ++d) {
+    if (ds[d].condition >= 0) continue;
+    // A processor decision weighs each kind by the mappers it leads to.
+    std::vector<double> weight(ds[d].choices.size(), 1.0);
+    for (const Decision& c : ds)
+      if (c.condition == static_cast<int>(d)) weight[static_cast<size_t>(c.condition_choice)] *= c.choices.size();
+    double total = 0;
+    for (double w : weight) total += w;
+    double x = rng.unit() * total;
+    size_t pick = 0;
+    while (pick + 1 < weight.size() && x >= weight[pick]) x -= weight[pick++];
+    p[d] = static_cast<int>(pick);
+  }
+  for (size_t d = 0; d < ds.size(); ++d)
+    if (ds[d].condition >= 0) p[d] = static_cast<int>(rng.below(ds[d].choices.size()));
+  return p;
+}
+
+std::vector<Difference> Space::diff(const Point& from, const Point& to) const {
+  std::vector<Difference> out;
+  for (size_t d = 0; d < impl_->decisions.size(); ++d) {
+    const bool a = active(from, d), b = active(to, d);
+    if (!a && !b) continue;
+    if (a && b && from[d] == to[d]) continue;
+    Difference x;
+    x.decision = d;
+    if (a) x.from = from[d];
+    if (b) x.to = to[d];
+    out.push_back(x);
+  }
+  return out;
+}
+
+std::string Space::describe(const Difference& x) const {
+  const Decision& d = impl_->decisions.at(x.decision);
+  auto label = [&](const std::optional<int>& c) {
+    return c ? d.choices.at(static_cast<size_t>(*c)).label : std::string("(not used)");
+  };
+  return fmt::format("{}: {} -> {}", d.name, label(x.from), label(x.to));
+}
+
+nlohmann::ordered_json Space::to_json(const Point& point) const {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  for (size_t d = 0; d < impl_->decisions.size(); ++d)
+    if (active(point, d)) j[impl_->decisions[d].name] = impl_->decisions[d].choices.at(point[d]).label;
+  return j;
+}
+
+Point Space::from_json(const nlohmann::json& j) const {
+  if (!j.is_object()) throw TuneError("a point must be a JSON object of {decision: choice}");
+  Point p = impl_->default_point;
+  for (const auto& [name, value] : j.items()) {
+    const auto& ds = impl_->decisions;
+    auto it = std::find_if(ds.begin(), ds.end(), [&](const Decision& d) { return d.name == name; });
+    if (it == ds.end()) throw TuneError(fmt::format("the space of {} has no decision '{}'", impl_->app, name));
+    if (!value.is_string()) throw TuneError(fmt::format("decision '{}': the choice must be a string", name));
+    const std::string label = value.get<std::string>();
+    auto c = std::find_if(it->choices.begin(), it->choices.end(), [&](const Choice& ch) {
+      return ch.label == label || std::find(ch.aliases.begin(), ch.aliases.end(), label) != ch.aliases.end();
+    });
+    if (c == it->choices.end()) throw TuneError(fmt::format("decision '{}' has no choice '{}'", name, label));
+    p[static_cast<size_t>(it - ds.begin())] = static_cast<int>(c - it->choices.begin());
+  }
+  return p;
+}
+
+std::string Space::summary() const {
+  const Impl& s = *impl_;
+  const machine::Machine& m = s.machine();
+  std::string procs;
+  for (std::string_view k : kKindOrder) {
+    auto dk = dsl::parse_proc_kind(k);
+    if (dk && s.shape.count(*dk) > 0) procs += fmt::format("{}{} {}", procs.empty() ? "" : ", ", s.shape.count(*dk), k);
+  }
+  std::map<DecisionKind, int> per_kind;
+  for (const Decision& d : s.decisions) ++per_kind[d.kind];
+  std::string counts;
+  for (auto& [k, n] : per_kind) counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", n, to_string(k));
+  std::string out =
+      fmt::format("{} on {} ({} node{}, {} rank{} of {} processors each): {} decisions ({}); {:.3g} distinct mappers\n",
+                  s.app, m.name(), m.nodes(), m.nodes() == 1 ? "" : "s", s.shape.ranks, s.shape.ranks == 1 ? "" : "s",
+                  procs, s.decisions.size(), counts.empty() ? "none" : counts, s.size);
+  out += "choices marked * are the default mapper's\n";
+  for (size_t ti = 0; ti < s.tasks.size(); ++ti) {
+    const TaskInfo& t = s.tasks[ti];
+    std::string launches = t.index ? fmt::format("index launches, {}-D", t.dims) : "single launches";
+    if (t.dims == -1) launches = "index and single launches";
+    out +=
+        fmt::format("\n{} ({}, {}{}; {} point task{})\n", t.name, t.leaf ? "leaf" : "inner", launches,
+                    t.nested ? fmt::format(", launched by {}", t.parent >= 0 ? s.tasks[t.parent].name : "tasks") : "",
+                    t.point_tasks, t.point_tasks == 1 ? "" : "s");
+    bool any = false;
+    for (size_t d = 0; d < s.decisions.size(); ++d) {
+      if (s.decision_task[d] != static_cast<int>(ti)) continue;
+      any = true;
+      const Decision& dec = s.decisions[d];
+      std::string what(to_string(dec.kind));
+      if (!dec.argument.empty()) what += " " + dec.argument;
+      if (!dec.proc_kind.empty()) what += " on " + dec.proc_kind;
+      std::string choices;
+      // Long lists (placements over many processors) are cut short; the default is always shown.
+      constexpr size_t kShown = 10;
+      for (size_t c = 0; c < dec.choices.size(); ++c) {
+        if (c >= kShown && s.default_point[d] != static_cast<int>(c)) {
+          if (c == kShown) choices += fmt::format(" | ... {} more", dec.choices.size() - kShown);
+          continue;
+        }
+        const Choice& ch = dec.choices[c];
+        choices += c ? " | " : "";
+        choices += ch.label;
+        // The families merged into a choice, each named once.
+        std::vector<std::string> families;
+        for (const auto& a : ch.aliases) {
+          std::string f = a.substr(0, a.find(' '));
+          if (f != ch.label.substr(0, ch.label.find(' ')) &&
+              std::find(families.begin(), families.end(), f) == families.end())
+            families.push_back(f);
+        }
+        if (!families.empty()) {
+          choices += " (also";
+          for (size_t i = 0; i < families.size(); ++i) choices += (i ? ", " : " ") + families[i];
+          choices += ")";
+        }
+        if (s.default_point[d] == static_cast<int>(c)) choices += "*";
+      }
+      out += fmt::format("  {:<34} {}\n", what, choices);
+    }
+    if (t.kinds.size() == 1) out += fmt::format("  runs on {} (its only kind here)\n", t.kinds.front());
+    if (!any && t.kinds.size() != 1) out += "  nothing to decide\n";
+  }
+  return out;
+}
+
+}  // namespace mage::tune

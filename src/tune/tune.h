@@ -1,0 +1,301 @@
+// Tuning mappers (module `tune`), split the way OpenTuner is:
+//
+// - the search space (Space): the decisions a mapper makes for one program on one machine,
+//   each with its choices, derived from the program and the machine; a point of the space
+//   (one choice per decision) renders to mapper text, and a mapper reads back to a point.
+//   The space knows nothing of optimizers or evaluation.
+// - optimizers (Optimizer, one file each, registered by name): they see the space, the
+//   scores and the feedback of the candidates they proposed, never the evaluator. Every
+//   optimizer speaks mapper text: a Candidate is text plus, when it has one, the point of
+//   the space it renders (a language model proposes text that is no point).
+// - the driver (run, resume): evaluates candidates through eval's pool and cache, appends
+//   every evaluation to DIR/journal.jsonl as it finishes, resumes a killed run, and writes
+//   DIR/best.map, summary.json, report.md and convergence.svg.
+//
+// Deterministic: the same settings and seed give the same candidates, whatever the number
+// of workers and the order in which evaluations finish.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "eval/eval.h"
+#include "sim/sim.h"
+
+namespace mage::tune {
+
+// A request that cannot be tuned as asked (bad settings, a directory that holds another
+// run, a journal that does not parse, an unknown optimizer); what() says where and why.
+class TuneError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// ---- Random numbers --------------------------------------------------------------------
+
+// A small deterministic generator (SplitMix64): the same seed gives the same numbers on
+// every platform, unlike the standard distributions.
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) : state_(seed) {}
+  uint64_t next();
+  // Uniform in [0, n), n >= 1.
+  uint64_t below(uint64_t n);
+  // Uniform in [0, 1).
+  double unit();
+
+ private:
+  uint64_t state_;
+};
+
+// ---- The search space ------------------------------------------------------------------
+
+// The kinds of decision, spelled as feedback hints spell their actions.
+enum class DecisionKind { Processor, Memory, Layout, Placement, InstanceLimit, CollectMemory };
+std::string_view to_string(DecisionKind k);  // "processor", "memory", "layout", "placement", ...
+
+struct Choice {
+  std::string label;  // "GPU", "FBMEM", "SOA C_order", "block 2x2 order 1,0", "none", "on"
+  // Placement only: the other families that place every point task the same way, merged
+  // into this choice (e.g. "linear" for a 1-D launch that "block" already covers).
+  std::vector<std::string> aliases;
+};
+
+// One decision of a mapper. Memory and placement decisions belong to one processor kind of
+// their task: they are active only while the task's processor decision has that kind.
+struct Decision {
+  DecisionKind kind = DecisionKind::Processor;
+  std::string name;  // unique: "memory calculate_new_currents rp_ghost GPU"
+  std::string task;
+  // Memory, Layout: the argument as Region and Layout rules name it (its partition or
+  // region name, or its index), and every name it answers to in rules.
+  std::string argument;
+  std::vector<std::string> argument_names;
+  std::string proc_kind;  // Memory, Placement: the processor kind they apply to
+  std::vector<Choice> choices;
+  int condition = -1;         // active only when decisions[condition] ...
+  int condition_choice = -1;  // ... has this choice
+};
+
+// A choice index for every decision (inactive decisions keep a value too: it becomes the
+// choice when they become active).
+using Point = std::vector<int>;
+
+// A decision whose choice differs between two points (both active, or active in one).
+struct Difference {
+  size_t decision = 0;
+  std::optional<int> from;  // nullopt: inactive there
+  std::optional<int> to;
+};
+
+// A point read back from a mapper, and the decisions where no choice matches what the
+// mapper does exactly ("placement of init_piece on CPU: no family places all 4 points as
+// the mapper does; block places 1 of them the same").
+struct ReadBack {
+  Point point;
+  std::vector<std::string> inexact;
+};
+
+// The space of one program on one machine. Decisions that cannot change an outcome are left
+// out: inner tasks' arguments (they get no instance; DSL.md), except reduction-only ones;
+// arguments a task never accesses; the dimension order of 1-D data; placement families that
+// place every point task as another one does (merged, see Choice::aliases); InstanceLimit of
+// tasks with one point task; CollectMemory of tasks without read-only arguments.
+// Cheap to copy (the program and machine are shared).
+class Space {
+ public:
+  // The program and machine of `program` (app, machine, overrides, scale, iterations, as
+  // eval resolves them; the mapper is ignored). Throws eval::RequestError for a request
+  // that cannot be evaluated.
+  static Space build(const eval::Request& program);
+
+  const std::vector<Decision>& decisions() const;
+  const std::string& app() const;
+  const machine::Machine& machine() const;
+  const program::Program& program() const;
+  bool active(const Point& point, size_t decision) const;
+  // The number of distinct mappers (active decisions only); may exceed 2^64.
+  double size() const;
+
+  // The point the built-in default mapper is (Legion's default policies).
+  Point default_point() const;
+  // Mapper text for a point: every active decision as a rule, in canonical form (the
+  // language's printer). Throws std::logic_error for a point of another space.
+  std::string render(const Point& point) const;
+  // Reads a point back from a mapper: compile it, bind it to the machine, apply it to the
+  // program, and take each decision from the Plan. nullopt (and `error` set) when the
+  // mapper does not compile or cannot be applied.
+  std::optional<ReadBack> read(const std::string& text, std::string* error = nullptr) const;
+  // A point drawn uniformly from the distinct mappers of the space.
+  Point sample(Rng& rng) const;
+  // Active decisions whose choices differ, in decision order.
+  std::vector<Difference> diff(const Point& from, const Point& to) const;
+  // "memory calculate_new_currents rp_ghost GPU: ZCMEM -> FBMEM".
+  std::string describe(const Difference& d) const;
+
+  // {decision name: choice label} for active decisions, and back (throws TuneError naming
+  // an unknown decision or choice; decisions left out take the default point's choice).
+  nlohmann::ordered_json to_json(const Point& point) const;
+  Point from_json(const nlohmann::json& j) const;
+
+  // What `mage tune --space` prints: the decisions by task, their choices, and the size.
+  std::string summary() const;
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<const Impl> impl_;
+};
+
+// ---- Optimizers ------------------------------------------------------------------------
+
+// What an optimizer proposes: mapper text, and the point of the space it renders when it
+// is one (a language model's text is not).
+struct Candidate {
+  std::string text;
+  std::optional<Point> point;
+  std::string origin;  // one line: how it was made ("random", "hint: ...", "start: the expert mapper")
+  int parent = 0;      // the evaluation it was derived from (0: none)
+  // Anything else the optimizer wants journaled with it (e.g. a language model's exchange).
+  nlohmann::ordered_json notes;
+};
+
+// A finished evaluation, as optimizers and the outputs see it.
+struct Trial {
+  int number = 0;  // 1-based, in the order the candidates were proposed (1: the start)
+  Candidate candidate;
+  eval::Result result;  // status, message, simulated time, profile, diagnostics
+
+  bool ok() const { return result.outcome.ok(); }
+  // The simulated time when ok, +infinity otherwise (a failed mapper is infinitely slow).
+  double score() const;
+};
+
+// What an optimizer is made with. The space outlives the optimizer.
+struct OptimizerContext {
+  const Space* space = nullptr;
+  uint64_t seed = 1;
+  int budget = 10;
+  std::string program_description;             // apps::describe of the program, for optimizers that read
+  std::string machine_description;             // machine::describe
+  std::map<std::string, std::string> options;  // optimizer-specific settings (--option KEY=VALUE)
+};
+
+// An optimizer proposes candidates and learns from their evaluations; it never evaluates.
+// The driver evaluates each batch it proposes (in parallel), then calls observe() for every
+// candidate of the batch in proposal order, so that a given seed gives the same run whatever
+// the number of workers. The start candidate (evaluation 1) is the driver's, observed first.
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  // Up to `limit` (>= 1) candidates to evaluate next. Empty: nothing more to propose (the
+  // run ends early). Throws TuneError when it cannot go on (e.g. an unreachable model).
+  virtual std::vector<Candidate> propose(int limit) = 0;
+  virtual void observe(const Trial& trial) = 0;
+};
+
+struct OptimizerInfo {
+  std::string name;     // --optimizer NAME
+  std::string summary;  // one line
+  std::function<std::unique_ptr<Optimizer>(const OptimizerContext&)> make;
+};
+
+// Adds an optimizer to the registry; each optimizer's file registers itself at start-up:
+//   const bool registered = register_optimizer({"random", "...", make});
+bool register_optimizer(OptimizerInfo info);
+// The registered optimizers, by name.
+std::vector<OptimizerInfo> optimizers();
+// Throws TuneError for an unknown name (listing the known ones) or a bad option.
+std::unique_ptr<Optimizer> make_optimizer(std::string_view name, const OptimizerContext& context);
+
+// ---- Tuning runs -----------------------------------------------------------------------
+
+// What a run is: kept in its journal, so that --resume needs nothing else.
+struct Settings {
+  eval::Request program;  // app, machine, overrides, scale, iterations (the mapper is ignored)
+  std::string optimizer = "guided";
+  int budget = 10;  // evaluations, the start's included
+  uint64_t seed = 1;
+  // Where the search starts: "default", "expert", or a mapper file (its text in start_text).
+  std::string start = "default";
+  std::string start_text;
+  std::map<std::string, std::string> options;
+
+  nlohmann::ordered_json to_json() const;
+  static Settings from_json(const nlohmann::json& j);  // throws TuneError
+};
+
+// A reference mapper's evaluation (the expert's and the default's, for comparison).
+struct Reference {
+  std::string name;  // "expert", "default"
+  eval::Result result;
+};
+
+// How a run went; DIR/summary.json holds the same.
+struct Summary {
+  Settings settings;
+  std::filesystem::path dir;
+  std::vector<Trial> trials;  // by number
+  std::vector<Reference> references;
+  std::optional<size_t> best;  // index into trials of the fastest ok one (the first on ties)
+  bool interrupted = false;    // stopped (Ctrl-C) before the budget was spent
+  bool exhausted = false;      // the optimizer had nothing more to propose
+  double wall_s = 0;           // this session's
+  int evaluated_now = 0;       // evaluations this session ran (the rest came from the journal)
+
+  int failed() const;
+  const Reference* reference(std::string_view name) const;
+  std::optional<double> time_of(std::string_view reference) const;  // when that reference is ok
+  // The best time after each evaluation (+infinity until one is ok).
+  std::vector<double> best_so_far() const;
+  nlohmann::ordered_json to_json() const;
+};
+
+// Reported as each evaluation finishes (and for those taken from the journal on resume).
+struct Progress {
+  const Trial* trial = nullptr;          // the evaluation that finished, or
+  const Reference* reference = nullptr;  // the reference mapper that finished
+  bool from_journal = false;
+  int done = 0;  // evaluations so far (the start's included)
+  int budget = 0;
+  int failed = 0;
+  std::optional<double> best_s;  // the best time so far
+  std::optional<double> expert_s;
+  std::optional<double> default_s;
+  double elapsed_s = 0;
+};
+
+struct Execution {
+  int workers = 0;  // children at once; 0: one per core
+  eval::Limits limits;
+  std::function<void(const Progress&)> progress;
+  std::function<bool()> stop;  // asked often; true ends the run cleanly (resumable)
+};
+
+// Runs a tuning in `dir` (created if needed; it must not hold a journal already): evaluates
+// the start, the expert and default mappers, then what the optimizer proposes, appending
+// each evaluation to DIR/journal.jsonl as it finishes; at the end (or when stopped) writes
+// DIR/best.map, summary.json, report.md and convergence.svg. Throws TuneError or
+// eval::RequestError for settings that cannot run.
+Summary run(const Settings& settings, const std::filesystem::path& dir, const Execution& execution);
+
+// Continues the run in `dir` from its journal: the optimizer is replayed over the journaled
+// evaluations (the same candidates, the same outcomes) and the evaluations in flight when
+// it stopped are run again. `budget` extends (or shortens) the run.
+Summary resume(const std::filesystem::path& dir, const Execution& execution, std::optional<int> budget = {});
+
+// Writes DIR/best.map, summary.json, report.md and convergence.svg for a run.
+void write_outputs(const Summary& summary, const Space& space);
+
+}  // namespace mage::tune

@@ -1,0 +1,333 @@
+// The driver: a run's journal and outputs, determinism whatever the workers, failing
+// candidates, stopping, resuming after a kill (the journal replayed), and the registry and
+// the random optimizer.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <stdlib.h>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "../temp_dir.h"
+#include "tune/tune.h"
+
+namespace mage::tune {
+namespace {
+
+namespace fs = std::filesystem;
+using test::read_text;
+using test::TempDir;
+
+Settings settings(const std::string& optimizer = "random", int budget = 6, uint64_t seed = 1,
+                  const std::string& app = "circuit") {
+  Settings s;
+  s.program.app = app;
+  s.program.machine = "p100x4";
+  s.program.scale = apps::Scale::Small;
+  s.optimizer = optimizer;
+  s.budget = budget;
+  s.seed = seed;
+  return s;
+}
+
+Execution workers(int n) {
+  Execution x;
+  x.workers = n;
+  return x;
+}
+
+std::vector<nlohmann::json> journal_lines(const fs::path& dir) {
+  std::vector<nlohmann::json> out;
+  std::istringstream in(read_text(dir / "journal.jsonl"));
+  for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+// What must be the same in two runs: per evaluation, the mapper and its outcome.
+std::vector<std::string> fingerprint(const Summary& s) {
+  std::vector<std::string> out;
+  for (const Trial& t : s.trials)
+    out.push_back(std::to_string(t.number) + "\n" + t.candidate.text + "\n" + t.result.outcome.to_json().dump());
+  return out;
+}
+
+// ---- A scripted optimizer: proposes the texts a test sets, in order ---------------------
+
+std::vector<std::string>& script() {
+  static std::vector<std::string> texts;
+  return texts;
+}
+
+class Scripted : public Optimizer {
+ public:
+  std::vector<Candidate> propose(int limit) override {
+    std::vector<Candidate> out;
+    while (next_ < script().size() && static_cast<int>(out.size()) < limit)
+      out.push_back(Candidate{script()[next_++], std::nullopt, "scripted", 1, {}});
+    return out;
+  }
+  void observe(const Trial&) override {}
+
+ private:
+  size_t next_ = 0;
+};
+
+const bool registered = register_optimizer(
+    {"scripted-test", "the texts a test sets", [](const OptimizerContext&) { return std::make_unique<Scripted>(); }});
+
+// ---- Runs ------------------------------------------------------------------------------
+
+TEST(Run, JournalAndOutputs) {
+  TempDir dir;
+  const Summary s = run(settings("random", 6), dir / "run", workers(2));
+  ASSERT_EQ(s.trials.size(), 6u);
+  for (size_t i = 0; i < s.trials.size(); ++i) EXPECT_EQ(s.trials[i].number, static_cast<int>(i) + 1);
+  EXPECT_EQ(s.trials[0].candidate.origin, "start: the default mapper");
+  EXPECT_FALSE(s.interrupted);
+  ASSERT_TRUE(s.best);
+
+  // The journal: the settings, the two references and every evaluation, each complete.
+  const std::vector<nlohmann::json> lines = journal_lines(dir / "run");
+  ASSERT_EQ(lines.size(), 9u);
+  EXPECT_EQ(lines[0]["type"], "run");
+  EXPECT_EQ(lines[0]["settings"]["optimizer"], "random");
+  std::set<int> numbers;
+  std::set<std::string> references;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    if (lines[i]["type"] == "reference") {
+      references.insert(lines[i]["name"].get<std::string>());
+      continue;
+    }
+    ASSERT_EQ(lines[i]["type"], "evaluation");
+    numbers.insert(lines[i]["number"].get<int>());
+    EXPECT_FALSE(lines[i]["mapper"].get<std::string>().empty());
+    EXPECT_EQ(lines[i]["result"]["status"], "ok");
+    EXPECT_TRUE(lines[i]["point"].is_object());
+  }
+  EXPECT_EQ(numbers, (std::set<int>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(references, (std::set<std::string>{"expert", "default"}));
+
+  // The outputs.
+  EXPECT_EQ(read_text(dir / "run/best.map"), s.trials[*s.best].candidate.text);
+  const nlohmann::json summary = nlohmann::json::parse(read_text(dir / "run/summary.json"));
+  for (const char* key : {"best_time_s", "expert_time_s", "default_time_s", "speedup_vs_expert", "speedup_vs_default",
+                          "evaluations", "failed_evaluations", "evaluations_to_best"})
+    EXPECT_TRUE(summary.contains(key)) << key;
+  EXPECT_EQ(summary["evaluations"], 6);
+  EXPECT_EQ(summary["failed_evaluations"], 0);
+  EXPECT_DOUBLE_EQ(summary["best_time_s"].get<double>(), s.trials[*s.best].score());
+  EXPECT_DOUBLE_EQ(summary["speedup_vs_expert"].get<double>(),
+                   summary["expert_time_s"].get<double>() / summary["best_time_s"].get<double>());
+  const std::string report = read_text(dir / "run/report.md");
+  EXPECT_NE(report.find("# Tuning circuit on p100x4"), std::string::npos);
+  EXPECT_NE(report.find("## What changed"), std::string::npos);
+  EXPECT_NE(report.find("Against the experts' mapper:"), std::string::npos);
+  EXPECT_NE(report.find("## Why it is faster"), std::string::npos);
+  const std::string svg = read_text(dir / "run/convergence.svg");
+  EXPECT_EQ(svg.rfind("<?xml", 0), 0u);
+  EXPECT_NE(svg.find("<svg"), std::string::npos);
+  EXPECT_NE(svg.find("polyline"), std::string::npos);
+}
+
+TEST(Run, SameSeedSameRunWhateverTheWorkers) {
+  TempDir dir;
+  const Summary one = run(settings("random", 8, 3), dir / "one", workers(1));
+  const Summary two = run(settings("random", 8, 3), dir / "two", workers(2));
+  const Summary other = run(settings("random", 8, 4), dir / "other", workers(2));
+  EXPECT_EQ(fingerprint(one), fingerprint(two));
+  EXPECT_NE(fingerprint(one), fingerprint(other));
+}
+
+TEST(Run, FailingCandidatesAreRecordedAndTheRunGoesOn) {
+  TempDir dir;
+  script() = {
+      "Task * GPU",                                                                                      // syntax error
+      "m = Machine(GPU);\ndef f(Task t) { return m[0, 9]; }\nIndexTaskMap calculate_new_currents f;\n",  // mapping
+                                                                                                         // error
+      std::string(*eval::expert_mapper_text("circuit")),
+  };
+  const Summary s = run(settings("scripted-test", 4), dir / "run", workers(2));
+  ASSERT_EQ(s.trials.size(), 4u);
+  EXPECT_EQ(s.trials[1].result.outcome.status, sim::Status::MapperError);
+  EXPECT_EQ(s.trials[2].result.outcome.status, sim::Status::MappingError);
+  EXPECT_TRUE(s.trials[3].ok());
+  EXPECT_EQ(s.failed(), 2);
+  EXPECT_EQ(nlohmann::json::parse(read_text(dir / "run/summary.json"))["failed_evaluations"], 2);
+  const std::vector<nlohmann::json> lines = journal_lines(dir / "run");
+  int failed = 0;
+  for (const auto& l : lines)
+    if (l["type"] == "evaluation" && l["result"]["status"] != "ok") ++failed;
+  EXPECT_EQ(failed, 2);
+}
+
+TEST(Run, CrashingEvaluationsAreFailuresNotTheEnd) {
+  // Every child crashes: the run records each failure, spends its budget and says there is
+  // no best mapper.
+  TempDir dir;
+  Settings s = settings("random", 3);
+  s.program.debug_fault = eval::Fault::Crash;
+  const Summary r = run(s, dir / "run", workers(2));
+  ASSERT_EQ(r.trials.size(), 3u);
+  for (const Trial& t : r.trials) {
+    EXPECT_EQ(t.result.outcome.status, sim::Status::SimulatorFailure);
+    EXPECT_NE(t.result.outcome.message.find("crashed"), std::string::npos);
+  }
+  EXPECT_FALSE(r.best);
+  EXPECT_FALSE(fs::exists(dir / "run/best.map"));
+  const nlohmann::json summary = nlohmann::json::parse(read_text(dir / "run/summary.json"));
+  EXPECT_TRUE(summary["best_time_s"].is_null());
+  EXPECT_EQ(summary["failed_evaluations"], 3);
+  EXPECT_NE(read_text(dir / "run/report.md").find("No evaluation succeeded"), std::string::npos);
+}
+
+TEST(Run, ADirectoryWithARunIsNeverOverwritten) {
+  TempDir dir;
+  run(settings("random", 2), dir / "run", workers(2));
+  const std::string journal = read_text(dir / "run/journal.jsonl");
+  try {
+    run(settings("random", 2), dir / "run", workers(2));
+    FAIL() << "expected TuneError";
+  } catch (const TuneError& e) {
+    EXPECT_NE(std::string(e.what()).find("already holds a tuning run"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("--resume"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(read_text(dir / "run/journal.jsonl"), journal);
+}
+
+TEST(Run, BadSettings) {
+  TempDir dir;
+  EXPECT_THROW(run(settings("random", 0), dir / "a", workers(1)), TuneError);
+  EXPECT_THROW(run(settings("no-such-optimizer", 2), dir / "b", workers(1)), TuneError);
+  EXPECT_THROW(run(settings("random", 2, 1, "no_such_app"), dir / "c", workers(1)), eval::RequestError);
+  Settings s = settings("random", 2);
+  s.options["x"] = "1";
+  EXPECT_THROW(run(s, dir / "d", workers(1)), TuneError);
+  EXPECT_FALSE(fs::exists(dir / "c"));  // nothing is created for a request that cannot run
+}
+
+// ---- Stopping and resuming -------------------------------------------------------------
+
+TEST(Resume, AfterAStopAndATornLineTheRunEndsAsIfNeverStopped) {
+  TempDir dir;
+  const Summary whole = run(settings("random", 12, 5), dir / "whole", workers(2));
+
+  // Stopped after a few evaluations (as Ctrl-C does) ...
+  int seen = 0;
+  Execution x = workers(2);
+  x.progress = [&](const Progress& p) { seen += p.trial != nullptr; };
+  x.stop = [&] { return seen >= 4; };
+  const Summary stopped = run(settings("random", 12, 5), dir / "part", x);
+  EXPECT_TRUE(stopped.interrupted);
+  EXPECT_LT(stopped.trials.size(), 12u);
+  EXPECT_TRUE(nlohmann::json::parse(read_text(dir / "part/summary.json"))["interrupted"].get<bool>());
+  // ... and a kill in the middle of writing a line.
+  {
+    std::ofstream torn(dir / "part/journal.jsonl", std::ios::app | std::ios::binary);
+    torn << R"({"type":"evaluation","number":11,"mapper":"Task * GP)";
+  }
+  const Summary resumed = resume(dir / "part", workers(2));
+  EXPECT_FALSE(resumed.interrupted);
+  EXPECT_EQ(fingerprint(resumed), fingerprint(whole));
+  EXPECT_EQ(resumed.evaluated_now, 12 - static_cast<int>(stopped.trials.size()));
+  EXPECT_EQ(read_text(dir / "part/best.map"), read_text(dir / "whole/best.map"));
+  // The torn line is gone: every line parses.
+  for (const auto& l : journal_lines(dir / "part")) EXPECT_TRUE(l.is_object());
+
+  // Resuming a finished run evaluates nothing; a larger budget extends it.
+  EXPECT_EQ(resume(dir / "part", workers(2)).evaluated_now, 0);
+  const Summary longer = resume(dir / "part", workers(2), 14);
+  EXPECT_EQ(longer.trials.size(), 14u);
+  EXPECT_EQ(longer.evaluated_now, 2);
+  EXPECT_EQ(journal_lines(dir / "part").back()["type"], "evaluation");
+  bool budget_recorded = false;
+  for (const auto& l : journal_lines(dir / "part")) budget_recorded |= l["type"] == "budget" && l["budget"] == 14;
+  EXPECT_TRUE(budget_recorded);
+}
+
+TEST(Resume, AJournalThatDoesNotMatchTheOptimizerIsAnError) {
+  TempDir dir;
+  run(settings("random", 4, 2), dir / "run", workers(2));
+  std::string text = read_text(dir / "run/journal.jsonl");
+  std::vector<nlohmann::json> lines = journal_lines(dir / "run");
+  std::ofstream out(dir / "run/journal.jsonl", std::ios::binary | std::ios::trunc);
+  for (auto& l : lines) {
+    if (l["type"] == "evaluation" && l["number"] == 3) l["mapper"] = "Task * CPU;\n";
+    out << l.dump() << "\n";
+  }
+  out.close();
+  try {
+    resume(dir / "run", workers(2));
+    FAIL() << "expected TuneError";
+  } catch (const TuneError& e) {
+    EXPECT_NE(std::string(e.what()).find("evaluation 3"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Resume, JournalErrorsNameTheFileAndLine) {
+  TempDir dir;
+  EXPECT_THROW(resume(dir / "nothing", workers(1)), TuneError);
+  run(settings("random", 2), dir / "run", workers(1));
+  std::string text = read_text(dir / "run/journal.jsonl");
+  text.insert(text.find('\n') + 1, "this is not json\n");
+  std::ofstream(dir / "run/journal.jsonl", std::ios::binary | std::ios::trunc) << text;
+  try {
+    resume(dir / "run", workers(1));
+    FAIL() << "expected TuneError";
+  } catch (const TuneError& e) {
+    EXPECT_NE(std::string(e.what()).find("journal.jsonl:2:"), std::string::npos) << e.what();
+  }
+}
+
+// ---- Optimizers ------------------------------------------------------------------------
+
+TEST(Optimizers, TheRegistry) {
+  std::set<std::string> names;
+  for (const OptimizerInfo& o : optimizers()) names.insert(o.name);
+  EXPECT_TRUE(names.contains("random"));
+  const Space space = Space::build(settings().program);
+  OptimizerContext c;
+  c.space = &space;
+  try {
+    make_optimizer("annealing", c);
+    FAIL() << "expected TuneError";
+  } catch (const TuneError& e) {
+    EXPECT_NE(std::string(e.what()).find("the optimizers are: "), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("random"), std::string::npos) << e.what();
+  }
+  c.options["temperature"] = "3";
+  EXPECT_THROW(make_optimizer("random", c), TuneError);
+}
+
+TEST(Optimizers, RandomIsDeterministicNeverRepeatsAndCoversTheSpace) {
+  const Space space = Space::build(settings().program);
+  OptimizerContext c;
+  c.space = &space;
+  c.seed = 9;
+  auto a = make_optimizer("random", c), b = make_optimizer("random", c);
+  c.seed = 10;
+  auto other = make_optimizer("random", c);
+  std::set<std::string> texts;
+  std::vector<std::set<int>> seen(space.decisions().size());
+  for (int round = 0; round < 6; ++round) {
+    const std::vector<Candidate> x = a->propose(100), y = b->propose(100), z = other->propose(100);
+    ASSERT_EQ(x.size(), y.size());
+    ASSERT_FALSE(x.empty());
+    EXPECT_NE(x.front().text, z.front().text);
+    for (size_t i = 0; i < x.size(); ++i) {
+      EXPECT_EQ(x[i].text, y[i].text);
+      EXPECT_TRUE(texts.insert(x[i].text).second) << "proposed twice";
+      ASSERT_TRUE(x[i].point);
+      EXPECT_EQ(space.render(*x[i].point), x[i].text);
+      for (size_t d = 0; d < seen.size(); ++d)
+        if (space.active(*x[i].point, d)) seen[d].insert((*x[i].point)[d]);
+    }
+  }
+  for (size_t d = 0; d < seen.size(); ++d)
+    EXPECT_EQ(seen[d].size(), space.decisions()[d].choices.size()) << space.decisions()[d].name;
+}
+
+}  // namespace
+}  // namespace mage::tune
