@@ -170,11 +170,11 @@ TEST(ExecutionErrors, OutOfFramebufferWithSeveralTasksInFlightLimitsThem) {
   EXPECT_EQ(e.feedback.hints[0].from, "none");
   EXPECT_EQ(e.feedback.hints[0].to, "1");
   // Applied, the hint makes it fit.
-  eval::Request fixed = request_for("johnson",
-                                    eval::mapper_text(std::string(*eval::expert_mapper_text("johnson")) +
-                                                          "InstanceLimit task_4 1;\n",
-                                                      "johnson_limited.map"),
-                                    Scale::Published, file.string());
+  eval::Request fixed =
+      request_for("johnson",
+                  eval::mapper_text(std::string(*eval::expert_mapper_text("johnson")) + "InstanceLimit task_4 1;\n",
+                                    "johnson_limited.map"),
+                  Scale::Published, file.string());
   EXPECT_EQ(eval::evaluate(fixed).outcome.status, Status::Ok);
 }
 

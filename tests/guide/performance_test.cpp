@@ -14,8 +14,7 @@ namespace {
 using apps::Scale;
 using sim::Status;
 
-double time_of(const std::string& app, const std::string& text, Scale scale,
-               const std::string& machine = "p100x4") {
+double time_of(const std::string& app, const std::string& text, Scale scale, const std::string& machine = "p100x4") {
   eval::Result r = eval::evaluate(request_for(app, eval::mapper_text(text, "changed.map"), scale, machine));
   EXPECT_EQ(r.outcome.status, Status::Ok) << r.outcome.message;
   return r.outcome.time_s;
