@@ -288,7 +288,9 @@ TEST(Memory, InstanceLimitBoundsMappedTasksPerProcessor) {
     EXPECT_NEAR(cp.limit_cost_s, limited ? 8e6 / kPcie + kPcieLatency : 0, 1e-9);
     ASSERT_FALSE(o.profile.costliest_tasks.empty());
     for (const TaskCost& c : o.profile.costliest_tasks) {
-      if (c.task == "k") EXPECT_NEAR(c.limit_wait_s, waited, 1e-9);
+      if (c.task == "k") {
+        EXPECT_NEAR(c.limit_wait_s, waited, 1e-9);
+      }
     }
   }
   EXPECT_GT(k1_start[1], k1_start[0]);
