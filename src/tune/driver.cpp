@@ -60,6 +60,17 @@ Candidate start_candidate(const Settings& s, const Space& space) {
   return c;
 }
 
+OptimizerContext context_for(const Settings& s, const Space& space) {
+  OptimizerContext context;
+  context.space = &space;
+  context.seed = s.seed;
+  context.budget = s.budget;
+  context.program_description = apps::describe(space.program());
+  context.machine_description = machine::describe(space.machine());
+  context.options = s.options;
+  return context;
+}
+
 eval::Request request_for(const Settings& s, const std::string& text) {
   eval::Request r = s.program;
   r.mapper = eval::mapper_text(text, "candidate.map");
@@ -94,13 +105,8 @@ class Driver {
       : x_(x), space_(std::move(space)), journal_(std::move(journal)), replay_(replay) {
     summary_.settings = std::move(settings);
     summary_.dir = std::move(dir);
-    OptimizerContext context;
-    context.space = &space_;
-    context.seed = summary_.settings.seed;
-    context.budget = summary_.settings.budget;
-    context.program_description = apps::describe(space_.program());
-    context.machine_description = machine::describe(space_.machine());
-    context.options = summary_.settings.options;
+    OptimizerContext context = context_for(summary_.settings, space_);
+    if (replay_) context.journaled = replay_->evaluations;
     optimizer_ = make_optimizer(summary_.settings.optimizer, context);
   }
 
@@ -118,7 +124,12 @@ class Driver {
       if (next == 1) {
         batch.push_back(start_candidate(s, space_));
       } else {
-        batch = optimizer_->propose(s.budget - next + 1);
+        try {
+          batch = optimizer_->propose(s.budget - next + 1);
+        } catch (const TuneError& e) {
+          summary_.stopped = e.what();  // what is journaled stays; the outputs are written below
+          break;
+        }
         if (batch.empty()) {
           summary_.exhausted = true;
           break;
@@ -366,6 +377,7 @@ nlohmann::ordered_json Summary::to_json() const {
   j["default_status"] = status_of("default");
   j["interrupted"] = interrupted;
   j["exhausted"] = exhausted;
+  j["stopped"] = stopped.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(stopped);
   j["wall_s"] = wall_s;
   j["evaluated_now"] = evaluated_now;
   return j;
@@ -380,6 +392,7 @@ Summary run(const Settings& given, const fs::path& dir, const Execution& x) {
   if (is_machine_path(settings.program.machine))
     settings.program.machine = fs::absolute(settings.program.machine).lexically_normal().string();
   Space space = Space::build(settings.program);  // a request that cannot run fails before the directory is made
+  make_optimizer(settings.optimizer, context_for(settings, space));  // and so does an optimizer that cannot be made
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw TuneError(fmt::format("cannot create {}: {}", dir.string(), ec.message()));

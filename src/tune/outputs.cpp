@@ -120,6 +120,9 @@ std::string report(const Summary& s, const Space& space) {
                                          s.dir.string() + "`)"
                                    : "",
                      s.exhausted ? "; the optimizer had nothing more to propose" : "");
+  if (!s.stopped.empty())
+    out += fmt::format("The run stopped early: {} (continue with `mage tune --resume {}`).\n\n", s.stopped,
+                       s.dir.string());
 
   // The table of times.
   out += "| mapper | simulated time | vs expert | vs default |\n|---|---|---|---|\n";

@@ -190,6 +190,9 @@ struct OptimizerContext {
   std::string program_description;             // apps::describe of the program, for optimizers that read
   std::string machine_description;             // machine::describe
   std::map<std::string, std::string> options;  // optimizer-specific settings (--option KEY=VALUE)
+  // On resume: the journal's record of each evaluation already made, by number. An
+  // optimizer that cannot recompute its proposals (a language model) replays them from here.
+  std::map<int, nlohmann::json> journaled;
 };
 
 // An optimizer proposes candidates and learns from their evaluations; it never evaluates.
@@ -200,7 +203,8 @@ class Optimizer {
  public:
   virtual ~Optimizer() = default;
   // Up to `limit` (>= 1) candidates to evaluate next. Empty: nothing more to propose (the
-  // run ends early). Throws TuneError when it cannot go on (e.g. an unreachable model).
+  // run ends early). Throws TuneError when it cannot go on (e.g. an unreachable model): the
+  // run stops there with that message (Summary::stopped), its journal and outputs kept.
   virtual std::vector<Candidate> propose(int limit) = 0;
   virtual void observe(const Trial& trial) = 0;
 };
@@ -251,6 +255,7 @@ struct Summary {
   std::optional<size_t> best;  // index into trials of the fastest ok one (the first on ties)
   bool interrupted = false;    // stopped (Ctrl-C) before the budget was spent
   bool exhausted = false;      // the optimizer had nothing more to propose
+  std::string stopped;         // why the optimizer ended the run early (e.g. an unreachable model)
   double wall_s = 0;           // this session's
   int evaluated_now = 0;       // evaluations this session ran (the rest came from the journal)
 
