@@ -215,9 +215,9 @@ class LanguageModel : public Optimizer {
 
   std::vector<llm::Message> prompt() const {
     const size_t k = static_cast<size_t>(options_.history);
-    if (options_.opro) {
-      std::vector<llm::Attempt> recent(attempts_.end() - static_cast<long>(std::min(k, attempts_.size())),
-                                       attempts_.end());
+    if (options_.opro) {  // the history is all OPRO shows: at least the last evaluation
+      const size_t n = std::min(std::max<size_t>(k, 1), attempts_.size());
+      std::vector<llm::Attempt> recent(attempts_.end() - static_cast<long>(n), attempts_.end());
       return llm::opro_prompt(recent, options_.feedback);
     }
     llm::PromptInput input;

@@ -143,6 +143,24 @@ TEST_F(LlmTuning, ASyntaxErrorIsAnIterationAndItsMessageTheNextFeedback) {
   EXPECT_TRUE(has(second, "(code) region:\n```\nRegion * * GPU FBMEM\nRegion * * CPU SYSMEM;\n```"));
 }
 
+TEST_F(LlmTuning, AWholeMapperThatDoesNotCompileIsShownWithItsErrors) {
+  server.push(completion("```\nTask * GPU\n```"));  // no ';'
+  server.push(completion(sections_reply({{"region", kFramebufferRegion}})));
+  Summary s = run(settings(3), tmp / "run", x);
+  ASSERT_EQ(s.trials.size(), 3u);
+  EXPECT_EQ(s.trials[1].result.outcome.status, sim::Status::MapperError);
+  std::string second = prompt_of(server, 1);
+  // The sections are still the expert's; the feedback names the mapper that failed.
+  EXPECT_TRUE(has(second, "Region * rp_shared GPU ZCMEM;")) << second;
+  EXPECT_TRUE(has(second,
+                  "(about your last mapper, which did not compile, not the one in #Variables:)\n```\nTask * "
+                  "GPU\n```\n" +
+                      s.trials[1].result.outcome.message))
+      << second;
+  EXPECT_EQ(s.trials[2].candidate.parent, 1);  // built on the expert's sections
+  EXPECT_TRUE(s.trials[2].ok());
+}
+
 TEST_F(LlmTuning, AReplyWithOnlyAFencedMapper) {
   const std::string mapper = std::string(kExpertTask) + kFramebufferRegion +
                              "Layout * * * SOA C_order;\n"
