@@ -144,6 +144,16 @@ class Space {
   // "memory calculate_new_currents rp_ghost GPU: ZCMEM -> FBMEM".
   std::string describe(const Difference& d) const;
 
+  // The active decisions of a kind that a change names, by task (a name, or "*" for every
+  // task) and argument (a name the argument answers to in rules; "" or "*": every one).
+  std::vector<size_t> select(const Point& point, DecisionKind kind, std::string_view task,
+                             std::string_view argument = "") const;
+  // The choice of a decision that `value` names, as feedback names values: a label or an
+  // alias; for a placement also a family ("block" names the first block choice, and the
+  // current one when it is of that family already); for a layout also some of its words
+  // ("C_order" keeps SOA or AOS as `current` has it). nullopt when it names none.
+  std::optional<int> choice_named(size_t decision, std::string_view value, int current) const;
+
   // {decision name: choice label} for active decisions, and back (throws TuneError naming
   // an unknown decision or choice; decisions left out take the default point's choice).
   nlohmann::ordered_json to_json(const Point& point) const;
