@@ -464,6 +464,26 @@ std::optional<int> Space::choice_named(size_t decision, std::string_view value, 
       if (of_family(c)) return static_cast<int>(c);
     return std::nullopt;
   }
+  if (d.kind == DecisionKind::InstanceLimit) {
+    // A limit the space does not have: the nearest one it has (on a log scale; the larger on
+    // a tie), so that "raise it to 8" still raises it.
+    int64_t wanted = 0;
+    try {
+      wanted = std::stoll(std::string(value));
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+    if (wanted < 1) return std::nullopt;
+    const auto& limits = impl_->values[decision].limits;
+    std::optional<int> best;
+    double best_distance = INFINITY;
+    for (size_t c = 0; c < limits.size(); ++c) {
+      if (!limits[c]) continue;
+      const double distance = std::abs(std::log(static_cast<double>(*limits[c]) / static_cast<double>(wanted)));
+      if (distance <= best_distance) best = static_cast<int>(c), best_distance = distance;
+    }
+    return best;
+  }
   if (d.kind == DecisionKind::Layout) {
     // Words of the value override those of the current choice; 1-D choices have no order.
     const auto& values = impl_->values[decision].layouts;

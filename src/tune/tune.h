@@ -31,6 +31,7 @@
 #include <nlohmann/json.hpp>
 
 #include "eval/eval.h"
+#include "guide/guide.h"
 #include "sim/sim.h"
 
 namespace mage::tune {
@@ -185,7 +186,8 @@ struct Candidate {
 struct Trial {
   int number = 0;  // 1-based, in the order the candidates were proposed (1: the start)
   Candidate candidate;
-  eval::Result result;  // status, message, simulated time, profile, diagnostics
+  eval::Result result;       // status, message, simulated time, profile, diagnostics
+  guide::Feedback feedback;  // what limits it or what went wrong, and hints to change it
 
   bool ok() const { return result.outcome.ok(); }
   // The simulated time when ok, +infinity otherwise (a failed mapper is infinitely slow).
@@ -250,6 +252,7 @@ struct Settings {
 struct Reference {
   std::string name;  // "expert", "default"
   eval::Result result;
+  guide::Feedback feedback;
 };
 
 // How a run went; DIR/summary.json holds the same.
