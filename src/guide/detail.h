@@ -21,8 +21,8 @@ struct Context {
   const machine::Machine& machine;
   const program::Program& program;
   const program::TaskGraph& graph;
-  const dsl::SourceFile* source = nullptr;                // the mapper's text; null for the default mapper
-  const mapping::Plan* plan = nullptr;                    // when the mapper applies
+  const dsl::SourceFile* source = nullptr;               // the mapper's text; null for the default mapper
+  const mapping::Plan* plan = nullptr;                   // when the mapper applies
   const mapping::MappingError* mapping_error = nullptr;  // when it does not
 
   const sim::Outcome& outcome() const { return result.outcome; }
@@ -41,12 +41,12 @@ std::optional<Feedback> explain_language_error(const Context& c, const dsl::Diag
 
 // ---- Words and numbers (text.cpp) ------------------------------------------------------
 
-std::string seconds(double s);           // "8.55 s", "43.2 ms"
-std::string bytes(double b);             // "20.6 MiB"
-std::string percent(double fraction);    // "12%", "0.4%"
-std::string join(const std::vector<std::string>& items);  // "a", "a and b", "a, b and c"
+std::string seconds(double s);                                               // "8.55 s", "43.2 ms"
+std::string bytes(double b);                                                 // "20.6 MiB"
+std::string percent(double fraction);                                        // "12%", "0.4%"
+std::string join(const std::vector<std::string>& items);                     // "a", "a and b", "a, b and c"
 std::string plural(int64_t n, std::string_view one, std::string_view many);  // "1 task", "3 tasks"
-std::string trim(std::string_view s);  // without leading and trailing white space
+std::string trim(std::string_view s);                                        // without leading and trailing white space
 
 // ---- The program and the plan (text.cpp) -----------------------------------------------
 

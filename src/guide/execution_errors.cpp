@@ -20,7 +20,8 @@ Feedback layout_mismatch(const Context& c) {
   f.category = Category::LayoutMismatch;
   const std::string& message = c.outcome().message;
   std::smatch m;
-  static const std::regex what(R"(^(\S+).*layout mismatch, operand (\S+) \(argument (\d+), ([^)]+)\) is (\w+), (\w+) required)");
+  static const std::regex what(
+      R"(^(\S+).*layout mismatch, operand (\S+) \(argument (\d+), ([^)]+)\) is (\w+), (\w+) required)");
   if (!std::regex_search(message, m, what)) {
     f.explanation = "A leaf task's variant needs another dimension order: " + message + ".";
     return f;
@@ -57,10 +58,10 @@ Feedback layout_mismatch(const Context& c) {
   for (int line : rule_lines)
     rules += fmt::format("{}{}:{} (`{}`)", rules.empty() ? "" : ", ", c.source ? c.source->name : "mapper", line,
                          c.source ? trim(source_line(*c.source, line)) : "");
-  f.explanation = fmt::format(
-      "{}'s library call needs {} ({}) operands, but {} {} {}{}.", task, required,
-      want_c ? "row-major" : "column-major", join(names), names.size() == 1 ? "is" : "are", current,
-      rules.empty() ? " (the default layout is SOA F_order)" : " by the Layout rule at " + rules);
+  f.explanation =
+      fmt::format("{}'s library call needs {} ({}) operands, but {} {} {}{}.", task, required,
+                  want_c ? "row-major" : "column-major", join(names), names.size() == 1 ? "is" : "are", current,
+                  rules.empty() ? " (the default layout is SOA F_order)" : " by the Layout rule at " + rules);
   f.suggestions.push_back(fmt::format("give {}'s arguments {}: `Layout {} * * SOA {};`{}", task, required, task,
                                       required,
                                       rules.empty() ? "" : " before that rule, or change the rule to " + required));
@@ -84,13 +85,13 @@ Feedback out_of_memory(const Context& c, const sim::OutOfMemory& oom) {
   for (size_t i = 0; i < oom.held.size() && i < 4; ++i)
     held.push_back(fmt::format("{} {} in {}", oom.held[i].data, bytes(static_cast<double>(oom.held[i].bytes)),
                                plural(oom.held[i].instances, "instance", "instances")));
-  if (oom.held.size() > 4) held.push_back(fmt::format("{} more", plural(static_cast<int64_t>(oom.held.size()) - 4,
-                                                                          "piece of data", "pieces of data")));
+  if (oom.held.size() > 4)
+    held.push_back(
+        fmt::format("{} more", plural(static_cast<int64_t>(oom.held.size()) - 4, "piece of data", "pieces of data")));
   f.explanation = fmt::format(
       "{} on {} needs {} more for {} in {}, which already holds {} of its {}{}{}.", oom.point, oom.processor,
-      bytes(static_cast<double>(oom.requested_bytes)), oom.data, oom.memory,
-      bytes(static_cast<double>(oom.used_bytes)), bytes(static_cast<double>(oom.capacity_bytes)),
-      held.empty() ? "" : ": " + join(held),
+      bytes(static_cast<double>(oom.requested_bytes)), oom.data, oom.memory, bytes(static_cast<double>(oom.used_bytes)),
+      bytes(static_cast<double>(oom.capacity_bytes)), held.empty() ? "" : ": " + join(held),
       oom.in_flight > 1 ? fmt::format("; {} {} tasks are mapped and unfinished there at once", oom.in_flight, oom.task)
                         : "");
 
@@ -101,7 +102,8 @@ Feedback out_of_memory(const Context& c, const sim::OutOfMemory& oom) {
       c.plan && task_id ? &c.plan->task_kinds[static_cast<size_t>(*task_id)] : nullptr;
   auto add = [&](Action action, std::string argument, std::string from, std::string to, std::string reason,
                  std::string suggestion) {
-    f.hints.push_back(Hint{action, oom.task, std::move(argument), std::move(from), std::move(to), std::move(reason), 0});
+    f.hints.push_back(
+        Hint{action, oom.task, std::move(argument), std::move(from), std::move(to), std::move(reason), 0});
     f.suggestions.push_back(std::move(suggestion));
   };
 
@@ -115,11 +117,11 @@ Feedback out_of_memory(const Context& c, const sim::OutOfMemory& oom) {
   // 2. A nested task away from its parent pulls its parent's data to another processor.
   const bool nested = !points.empty() && c.graph.tasks[static_cast<size_t>(points.front())].parent >= 0;
   if (nested && c.plan &&
-      placement_family(c, c.program.launches[static_cast<size_t>(c.graph.tasks[static_cast<size_t>(points.front())].launch)]) !=
+      placement_family(
+          c, c.program.launches[static_cast<size_t>(c.graph.tasks[static_cast<size_t>(points.front())].launch)]) !=
           "parent")
     add(Action::Placement, "", "", "parent",
-        fmt::format("{} does not run on its parent's processor, so its data is copied to yet another memory",
-                    oom.task),
+        fmt::format("{} does not run on its parent's processor, so its data is copied to yet another memory", oom.task),
         fmt::format("run {} on its parent's processor: `def same_point(Task task) {{ return "
                     "mgpu[*task.parent.processor(mgpu)]; }}` and `SingleTaskMap {} same_point;`",
                     oom.task, oom.task));
@@ -133,16 +135,15 @@ Feedback out_of_memory(const Context& c, const sim::OutOfMemory& oom) {
     for (size_t a = 0; a < l.args.size() && a < tp.args.size(); ++a) {
       if (!l.args[a].only(program::Privilege::RO) || tp.args[a].collect || tp.args[a].is_virtual) continue;
       const std::string name = c.program.arg_names(l.args[a]).front();
-      const bool fills = std::any_of(oom.held.begin(), oom.held.end(), [&](const sim::HeldData& h) {
-        return h.data == name;
-      });
+      const bool fills =
+          std::any_of(oom.held.begin(), oom.held.end(), [&](const sim::HeldData& h) { return h.data == name; });
       if (fills) collectable.push_back(name);
     }
     for (const std::string& name : collectable)
-      f.hints.push_back(Hint{Action::CollectMemory, oom.task, name, "off", "on",
-                             fmt::format("{} only reads {}; its copies in {} can be dropped after use", oom.task, name,
-                                         oom.memory_kind),
-                             0});
+      f.hints.push_back(Hint{
+          Action::CollectMemory, oom.task, name, "off", "on",
+          fmt::format("{} only reads {}; its copies in {} can be dropped after use", oom.task, name, oom.memory_kind),
+          0});
     if (!collectable.empty())
       f.suggestions.push_back(fmt::format("drop {}'s read-only copies of {} after use: `CollectMemory {} *;`", oom.task,
                                           join(collectable), oom.task));
@@ -169,10 +170,11 @@ Feedback out_of_memory(const Context& c, const sim::OutOfMemory& oom) {
       for (const sim::HeldData& h : oom.held)
         if (moved.size() < 3 && std::find(moved.begin(), moved.end(), h.data) == moved.end()) moved.push_back(h.data);
       for (const std::string& data : moved)
-        f.hints.push_back(Hint{Action::Memory, "*", data, oom.memory_kind, to,
-                               fmt::format("{} holds {}, {} only {}", to, bytes(static_cast<double>(larger->capacity_bytes)),
-                                           oom.memory_kind, bytes(static_cast<double>(full->capacity_bytes))),
-                               0});
+        f.hints.push_back(
+            Hint{Action::Memory, "*", data, oom.memory_kind, to,
+                 fmt::format("{} holds {}, {} only {}", to, bytes(static_cast<double>(larger->capacity_bytes)),
+                             oom.memory_kind, bytes(static_cast<double>(full->capacity_bytes))),
+                 0});
       std::vector<std::string> rules;
       for (const std::string& data : moved) rules.push_back(fmt::format("`Region * {} {} {};`", data, proc_kind, to));
       const mapping::TaskPlacement& tp = c.plan->tasks[static_cast<size_t>(points.front())];

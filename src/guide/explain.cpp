@@ -69,8 +69,7 @@ Feedback Explainer::explain(const eval::MapperSpec& mapper, const eval::Result& 
     applied = apply(s, source);
   const auto* plan = applied ? std::get_if<mapping::Plan>(&*applied) : nullptr;
   const auto* error = applied ? std::get_if<mapping::MappingError>(&*applied) : nullptr;
-  const detail::Context c{result,      *s.machine, s.program, s.graph, source ? &*source : nullptr,
-                          plan,        error};
+  const detail::Context c{result, *s.machine, s.program, s.graph, source ? &*source : nullptr, plan, error};
 
   Feedback f;
   switch (status) {

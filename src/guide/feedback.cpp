@@ -125,8 +125,8 @@ Feedback Feedback::from_json(const nlohmann::json& j) {
 }
 
 std::string render(const Feedback& feedback) {
-  std::string out = fmt::format("{} ({})\n{}\n", to_string(feedback.category), sim::to_string(feedback.status),
-                                feedback.explanation);
+  std::string out =
+      fmt::format("{} ({})\n{}\n", to_string(feedback.category), sim::to_string(feedback.status), feedback.explanation);
   if (!feedback.suggestions.empty()) {
     out += "suggestions:\n";
     for (size_t i = 0; i < feedback.suggestions.size(); ++i)

@@ -80,18 +80,18 @@ enum class Category {
   PlacementError,       // "placement_error": any other failure of a mapping function
   MappingError,         // "mapping_error": any other mapping failure
   // The simulator rejected the execution (status execution error).
-  LayoutMismatch,  // "layout_mismatch": a leaf variant requires another dimension order
-  OutOfMemory,     // "out_of_memory"
-  ExecutionError,  // "execution_error": any other execution error
+  LayoutMismatch,    // "layout_mismatch": a leaf variant requires another dimension order
+  OutOfMemory,       // "out_of_memory"
+  ExecutionError,    // "execution_error": any other execution error
   SimulatorFailure,  // "simulator_failure": crash, time or memory limit
   // The run worked (status ok); what limits its time.
-  SlowProcessor,   // "slow_processor": a task with a GPU variant runs on CPU or OMP and dominates
-  RemoteAccess,    // "remote_access": accesses to zero-copy or another processor's memory dominate a task
-  Copies,          // "copies": the critical path waits for copies between memories
-  LoadImbalance,   // "load_imbalance": several points on one processor while others idle
-  InstanceLimit,   // "instance_limit": an InstanceLimit serializes tasks
-  Waiting,         // "waiting": the critical path is mostly waiting rather than running
-  ComputeBound,    // "compute_bound": busy processors computing; no mapping change indicated
+  SlowProcessor,  // "slow_processor": a task with a GPU variant runs on CPU or OMP and dominates
+  RemoteAccess,   // "remote_access": accesses to zero-copy or another processor's memory dominate a task
+  Copies,         // "copies": the critical path waits for copies between memories
+  LoadImbalance,  // "load_imbalance": several points on one processor while others idle
+  InstanceLimit,  // "instance_limit": an InstanceLimit serializes tasks
+  Waiting,        // "waiting": the critical path is mostly waiting rather than running
+  ComputeBound,   // "compute_bound": busy processors computing; no mapping change indicated
 };
 std::string_view to_string(Category c);
 std::optional<Category> parse_category(std::string_view s);

@@ -68,11 +68,11 @@ std::string quoted_name(const std::string& message) {
 struct Site {
   const dsl::Diagnostic& d;
   const dsl::SourceFile& source;
-  std::string line;    // the source line, as written
-  std::string where;   // "circuit.map:27"
-  std::string code;    // the line, trimmed, for quoting
-  std::string after;   // "; the 3 errors after it may follow from it", or ""
-  std::string task;    // the task being placed when the error happened, or "*"
+  std::string line;   // the source line, as written
+  std::string where;  // "circuit.map:27"
+  std::string code;   // the line, trimmed, for quoting
+  std::string after;  // "; the 3 errors after it may follow from it", or ""
+  std::string task;   // the task being placed when the error happened, or "*"
 
   Hint edit(std::string to, std::string reason, int at_line = 0) const {
     Hint h;
@@ -94,13 +94,13 @@ Feedback syntax_error(const Site& s) {
     const bool spaced = col > 1 && s.line[static_cast<size_t>(col - 2)] == ' ';
     const std::string fixed = replace_at(s.line, col, 1, spaced ? "{" : " {");
     const bool unclosed = brace_balance(s.source.text) + 1 > 0;  // with the '{' the fix adds
-    f.explanation = fmt::format(
-        "{}: a function body starts with '{{' and ends with '}}', not with ':' as in Python (`{}`){}.", s.where, s.code,
-        s.after);
+    f.explanation =
+        fmt::format("{}: a function body starts with '{{' and ends with '}}', not with ':' as in Python (`{}`){}.",
+                    s.where, s.code, s.after);
     f.suggestions.push_back(fmt::format("write `{}`{}", trim(fixed),
                                         unclosed ? " and close the body with `}` after its last statement" : ""));
-    f.hints.push_back(s.edit(fixed, fmt::format("line {} opens a function body with ':' where the language needs '{{'",
-                                                d.loc.line)));
+    f.hints.push_back(
+        s.edit(fixed, fmt::format("line {} opens a function body with ':' where the language needs '{{'", d.loc.line)));
     return f;
   }
   f.explanation = fmt::format("{}:{}: {} (`{}`){}.", s.where, d.loc.col, d.message, s.code, s.after);
@@ -121,7 +121,8 @@ std::optional<std::string> space_kind(const std::string& name, const std::string
       return upper;
     }
   const std::string rest = line.substr(std::min(line.size(), static_cast<size_t>(col - 1) + name.size()));
-  static const std::regex used_as_space(R"(^\s*(\[|\.(size|split|merge|swap|slice|reverse|balance_split|auto_split|greedy_split)\b))");
+  static const std::regex used_as_space(
+      R"(^\s*(\[|\.(size|split|merge|swap|slice|reverse|balance_split|auto_split|greedy_split)\b))");
   if (std::regex_search(rest, used_as_space)) return "GPU";
   return std::nullopt;
 }
@@ -137,25 +138,24 @@ Feedback undefined_name(const Site& s, const std::vector<dsl::Diagnostic>& all) 
     const std::string defined = std::regex_search(d.message, m, at_line) ? m[1].str() : "?";
     const int before = statement_start(s.source, d.loc.line);
     const char* what = d.id == DiagId::used_before_definition ? "function" : "global";
-    f.explanation = fmt::format("{}: {} '{}' is used before line {} defines it (`{}`){}.", s.where, what, name,
-                                defined, s.code, s.after);
-    f.suggestions.push_back(
-        fmt::format("move the definition of '{}' (line {}) above line {}, where it is first used", name, defined, before));
-    f.hints.push_back(s.edit(fmt::format("move the definition of '{}' from line {} to before line {}", name, defined,
-                                         before),
-                             fmt::format("'{}' must be defined before line {} uses it", name, d.loc.line)));
+    f.explanation = fmt::format("{}: {} '{}' is used before line {} defines it (`{}`){}.", s.where, what, name, defined,
+                                s.code, s.after);
+    f.suggestions.push_back(fmt::format("move the definition of '{}' (line {}) above line {}, where it is first used",
+                                        name, defined, before));
+    f.hints.push_back(
+        s.edit(fmt::format("move the definition of '{}' from line {} to before line {}", name, defined, before),
+               fmt::format("'{}' must be defined before line {} uses it", name, d.loc.line)));
     return f;
   }
-  const auto uses = std::count_if(all.begin(), all.end(), [&](const dsl::Diagnostic& x) {
-    return x.id == d.id && quoted_name(x.message) == name;
-  });
+  const auto uses = std::count_if(
+      all.begin(), all.end(), [&](const dsl::Diagnostic& x) { return x.id == d.id && quoted_name(x.message) == name; });
   const std::string times = uses > 1 ? fmt::format(" ({} times)", uses) : "";
   const bool function = d.id == DiagId::unknown_function;
   if (auto close = closest_name(s.source, name)) {
-    f.explanation = fmt::format("{}: '{}' is not defined{} (`{}`), but '{}' is{}.", s.where, name, times, s.code,
-                                *close, s.after);
-    f.suggestions.push_back(fmt::format("did you mean '{}'? write `{}`", *close,
-                                        trim(replace_at(s.line, d.loc.col, name.size(), *close))));
+    f.explanation =
+        fmt::format("{}: '{}' is not defined{} (`{}`), but '{}' is{}.", s.where, name, times, s.code, *close, s.after);
+    f.suggestions.push_back(
+        fmt::format("did you mean '{}'? write `{}`", *close, trim(replace_at(s.line, d.loc.col, name.size(), *close))));
     f.hints.push_back(s.edit(replace_at(s.line, d.loc.col, name.size(), *close),
                              fmt::format("'{}' is not defined; '{}' is the defined name closest to it", name, *close)));
     return f;
@@ -175,10 +175,10 @@ Feedback undefined_name(const Site& s, const std::vector<dsl::Diagnostic>& all) 
     }
   }
   const int before = statement_start(s.source, d.loc.line);
-  f.explanation =
-      fmt::format("{}: {} '{}' is not defined{} (`{}`){}.", s.where, function ? "function" : "name", name, times,
-                  s.code, s.after);
-  const std::string how = function ? fmt::format("`def {}(Task task) {{ ... }}`", name) : fmt::format("`{} = ...;`", name);
+  f.explanation = fmt::format("{}: {} '{}' is not defined{} (`{}`){}.", s.where, function ? "function" : "name", name,
+                              times, s.code, s.after);
+  const std::string how =
+      function ? fmt::format("`def {}(Task task) {{ ... }}`", name) : fmt::format("`{} = ...;`", name);
   f.suggestions.push_back(fmt::format("define it at top level before line {}: {}", before, how));
   f.hints.push_back(s.edit(fmt::format("define {} before line {}: {}", name, before, how),
                            fmt::format("'{}' is used at line {} but never defined", name, d.loc.line)));
@@ -192,7 +192,8 @@ Feedback wrong_arity(const Site& s) {
   if (d.id == DiagId::machine_needs_kind) {
     static const std::regex call(R"(Machine\s*\([^)]*\))");
     const std::string fixed = std::regex_replace(s.line, call, "Machine(GPU)", std::regex_constants::format_first_only);
-    f.explanation = fmt::format("{}: `Machine(...)` takes exactly one processor kind (`{}`){}.", s.where, s.code, s.after);
+    f.explanation =
+        fmt::format("{}: `Machine(...)` takes exactly one processor kind (`{}`){}.", s.where, s.code, s.after);
     f.suggestions.push_back(fmt::format("name the kind of processors the space holds, e.g. `{}`", trim(fixed)));
     f.hints.push_back(s.edit(fixed, "Machine() takes one processor kind: CPU, GPU, OMP, IO, PY or PROC"));
     return f;
@@ -228,10 +229,9 @@ Feedback wrong_type(const Site& s) {
       example = " (e.g. `task.ipoint[0]` or `m.size[1]`)";
     else if (wanted.find("machine") != std::string::npos)
       example = " (e.g. a space defined as `mgpu = Machine(GPU);`)";
-    advice = fmt::format("pass {} as argument {} of '{}'{}{}", wanted, m[1].str(), function, example,
-                         definition ? fmt::format("; its definition at line {} is `{}`", definition->first,
-                                                  definition->second)
-                                    : "");
+    advice = fmt::format(
+        "pass {} as argument {} of '{}'{}{}", wanted, m[1].str(), function, example,
+        definition ? fmt::format("; its definition at line {} is `{}`", definition->first, definition->second) : "");
   }
   f.explanation = fmt::format("{}: {} (`{}`){}.", s.where, d.message, s.code, s.after);
   f.suggestions.push_back(advice);
@@ -246,18 +246,17 @@ std::optional<Feedback> explain_language_error(const Context& c, const dsl::Diag
   const Category category = category_of(d.id);
   if (category == Category::MapperError || !c.source || d.loc.line <= 0) return std::nullopt;
   const auto& all = c.result.diagnostics;
-  const auto errors = std::count_if(all.begin(), all.end(), [](const dsl::Diagnostic& x) {
-    return x.severity == dsl::Severity::Error;
-  });
+  const auto errors = std::count_if(all.begin(), all.end(),
+                                    [](const dsl::Diagnostic& x) { return x.severity == dsl::Severity::Error; });
   const std::string line = source_line(*c.source, d.loc.line);
-  const Site site{d,
-                  *c.source,
-                  line,
-                  fmt::format("{}:{}", c.source->name, d.loc.line),
-                  trim(line),
-                  errors > 1 ? fmt::format("; the {} after it may follow from it", plural(errors - 1, "error", "errors"))
-                             : "",
-                  task.empty() ? "*" : task};
+  const Site site{
+      d,
+      *c.source,
+      line,
+      fmt::format("{}:{}", c.source->name, d.loc.line),
+      trim(line),
+      errors > 1 ? fmt::format("; the {} after it may follow from it", plural(errors - 1, "error", "errors")) : "",
+      task.empty() ? "*" : task};
   switch (category) {
     case Category::SyntaxError:
       return syntax_error(site);
@@ -289,8 +288,8 @@ Feedback explain_mapper_error(const Context& c) {
   f.explanation = fmt::format("{}:{}:{}: {} (`{}`).", c.source->name, d.loc.line, d.loc.col, d.message, line);
   f.suggestions.push_back(fmt::format("fix line {}: {}", d.loc.line, d.message));
   f.hints.push_back(Hint{Action::Edit, "*", "", source_line(*c.source, d.loc.line),
-                         fmt::format("line {}: {}", d.loc.line, d.message), fmt::format("line {} is an error", d.loc.line),
-                         0});
+                         fmt::format("line {}: {}", d.loc.line, d.message),
+                         fmt::format("line {} is an error", d.loc.line), 0});
   return f;
 }
 

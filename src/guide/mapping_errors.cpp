@@ -96,15 +96,15 @@ Feedback out_of_range(const Context& c, const Failure& f) {
       const bool simple = std::all_of(expr.begin(), expr.end(), [](char ch) {
         return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '.' || ch == '[' || ch == ']';
       });
-      const std::string wrapped =
-          fmt::format("{} % {}.size[{}]", simple ? expr : "(" + expr + ")", space, dim);
+      const std::string wrapped = fmt::format("{} % {}.size[{}]", simple ? expr : "(" + expr + ")", space, dim);
       const std::string fixed = replace_at(line, f.col, expr.size(), wrapped);
       fb.suggestions.push_back(fmt::format(
           "wrap the index in `% {}.size[{}]` so that every point lands on a processor: `{}`", space, dim, trim(fixed)));
-      fb.hints.push_back(edit(c, f, fixed,
-                              fmt::format("index {} of dimension {} is outside {} (size {})", value, dim, space, size)));
+      fb.hints.push_back(
+          edit(c, f, fixed, fmt::format("index {} of dimension {} is outside {} (size {})", value, dim, space, size)));
     } else {
-      fb.suggestions.push_back(fmt::format("take the index of dimension {} modulo its size (`% m.size[{}]`)", dim, dim));
+      fb.suggestions.push_back(
+          fmt::format("take the index of dimension {} modulo its size (`% m.size[{}]`)", dim, dim));
       fb.hints.push_back(edit(c, f, fmt::format("take the index of dimension {} modulo `m.size[{}]`", dim, dim),
                               fmt::format("index {} is outside dimension {} of size {}", value, dim, size)));
     }
@@ -132,19 +132,19 @@ Feedback wrong_kind(const Context& c, const Failure& f, const std::string& retur
     const std::string fixed = replace_at(line, f.col, returned_space.size(), *space);
     fb.suggestions.push_back(fmt::format("return a processor of {}, the {} space: `{}`", *space, wanted, trim(fixed)));
     fb.hints.push_back(
-        edit(c, f, fixed, fmt::format("{} runs on {}s, so its placement must index a Machine({}) space", f.task, wanted,
-                                      wanted)));
+        edit(c, f, fixed,
+             fmt::format("{} runs on {}s, so its placement must index a Machine({}) space", f.task, wanted, wanted)));
   } else {
     const std::string define = space ? *space : "m" + [&] {
       std::string lower = wanted;
       std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return std::tolower(ch); });
       return lower;
     }();
-    fb.suggestions.push_back(fmt::format("index a {} space in {}: `{} = Machine({});` and return a point of it",
-                                         wanted, in_function(f), define, wanted));
-    fb.hints.push_back(edit(c, f, fmt::format("return a point of a Machine({}) space, e.g. {} = Machine({});", wanted,
-                                              define, wanted),
-                            fmt::format("{} runs on {}s", f.task, wanted)));
+    fb.suggestions.push_back(fmt::format("index a {} space in {}: `{} = Machine({});` and return a point of it", wanted,
+                                         in_function(f), define, wanted));
+    fb.hints.push_back(
+        edit(c, f, fmt::format("return a point of a Machine({}) space, e.g. {} = Machine({});", wanted, define, wanted),
+             fmt::format("{} runs on {}s", f.task, wanted)));
   }
   const program::TaskKind* task = find_task(c.program, f.task);
   const auto kind = program::parse_proc_kind(returned);
@@ -240,9 +240,10 @@ Feedback explain_mapping_error(const Context& c) {
     fb.category = Category::PlacementError;
     fb.explanation =
         fmt::format("{} fails for point {} of {}: {}{}.", in_function(f), f.point, f.task, f.message, where(c, f));
-    fb.suggestions.push_back(fmt::format("make {} return one processor (or a set) of the task's kind for every point "
-                                         "of {}'s launch",
-                                         in_function(f), f.task));
+    fb.suggestions.push_back(
+        fmt::format("make {} return one processor (or a set) of the task's kind for every point "
+                    "of {}'s launch",
+                    in_function(f), f.task));
     fb.hints.push_back(edit(c, f, fmt::format("line {}: {}", f.line, f.message),
                             fmt::format("{} fails for point {} of {}", in_function(f), f.point, f.task)));
     return fb;

@@ -88,12 +88,11 @@ void slow_processor(const Context& c, std::vector<Finding>& out) {
         t.processors == 1 ? "" : "s", seconds(t.total_s), percent(std::min(1.0, now / std::max(window(c), 1e-12))),
         parallel, parallel == 1 ? "" : "s", seconds(then));
     const mapping::TaskPlacement* tp = first_placement(c, t.task);
-    const int rule = tp && c.plan ? c.plan->task_kinds[static_cast<size_t>(*c.program.find_task(t.task))].kind_rule_line
-                                  : 0;
-    f.suggestions.push_back(fmt::format("run {} on the GPUs: `Task {} GPU;`{}", t.task, t.task,
-                                        rule > 0 ? fmt::format(" (the Task rule {} chooses {})", rule_at(c, rule),
-                                                               t.processor_kind)
-                                                 : ""));
+    const int rule =
+        tp && c.plan ? c.plan->task_kinds[static_cast<size_t>(*c.program.find_task(t.task))].kind_rule_line : 0;
+    f.suggestions.push_back(
+        fmt::format("run {} on the GPUs: `Task {} GPU;`{}", t.task, t.task,
+                    rule > 0 ? fmt::format(" (the Task rule {} chooses {})", rule_at(c, rule), t.processor_kind) : ""));
     f.hints.push_back(Hint{Action::Processor, t.task, "", t.processor_kind, "GPU",
                            fmt::format("{} has a GPU variant; on {}s it takes {} per processor, on GPUs about {}",
                                        t.task, t.processor_kind, seconds(now), seconds(then)),
@@ -171,14 +170,13 @@ void remote_access(const Context& c, std::vector<Finding>& out) {
   const auto best = machine::parse_mem_kind(worst.best);
   const double bw = proc_kind && mem ? access_bandwidth(c.machine, *proc_kind, *mem) : 0;
   const double best_bw = proc_kind && best ? access_bandwidth(c.machine, *proc_kind, *best) : 0;
-  f.explanation = fmt::format(
-      "{} accessing {} in {}{}{}.", join(who), join(worst.data), memory_words(worst.memory),
-      bw > 0 && best_bw > 0 ? fmt::format(", which a {} reaches at {} against {} in {}", kind, gbps(bw), gbps(best_bw),
-                                          worst.best)
-                            : "",
-      stalls ? ", mostly waiting on the round trips of irregular (gather) accesses" : "");
-  f.explanation += fmt::format(" In all, remote accesses cost about {} of the {} run.", seconds(f.impact_s),
-                               seconds(window(c)));
+  f.explanation = fmt::format("{} accessing {} in {}{}{}.", join(who), join(worst.data), memory_words(worst.memory),
+                              bw > 0 && best_bw > 0 ? fmt::format(", which a {} reaches at {} against {} in {}", kind,
+                                                                  gbps(bw), gbps(best_bw), worst.best)
+                                                    : "",
+                              stalls ? ", mostly waiting on the round trips of irregular (gather) accesses" : "");
+  f.explanation +=
+      fmt::format(" In all, remote accesses cost about {} of the {} run.", seconds(f.impact_s), seconds(window(c)));
 
   // The edit: change the rules that chose the remote memory, or add rules for the worst task.
   std::vector<std::string> changes;
@@ -223,14 +221,15 @@ void keep_together(const Context& c, const std::string& task, const std::string&
   if (!l || !c.plan) return;
   const std::string current = placement_family(c, *l);
   if (l->parent >= 0 && current != "parent") {
-    f.hints.push_back(Hint{Action::Placement, task, "", current, "parent",
-                           fmt::format("{} receives {} by copies; on its parent's processor it finds the data there",
-                                       task, data),
-                           impact});
-    f.suggestions.push_back(fmt::format(
-        "run {} on its parent's processor: `def same_point(Task task) {{ return mgpu[*task.parent.processor(mgpu)]; }}` "
-        "and `SingleTaskMap {} same_point;`",
-        task, task));
+    f.hints.push_back(
+        Hint{Action::Placement, task, "", current, "parent",
+             fmt::format("{} receives {} by copies; on its parent's processor it finds the data there", task, data),
+             impact});
+    f.suggestions.push_back(
+        fmt::format("run {} on its parent's processor: `def same_point(Task task) {{ return "
+                    "mgpu[*task.parent.processor(mgpu)]; }}` "
+                    "and `SingleTaskMap {} same_point;`",
+                    task, task));
     return;
   }
   if (l->kind != program::LaunchKind::Index) return;
@@ -265,10 +264,10 @@ void keep_together(const Context& c, const std::string& task, const std::string&
   if (l->domain.dim == 1 && current == "cyclic") to = "block";
   if (l->domain.dim > 1 && (current == "block" || current == "cyclic")) to = "auto_split";
   if (to.empty()) return;
-  f.hints.push_back(Hint{Action::Placement, task, "", current, to,
-                         fmt::format("{} receives {} by copies; a {} placement keeps neighbouring pieces together",
-                                     task, data, to),
-                         impact});
+  f.hints.push_back(
+      Hint{Action::Placement, task, "", current, to,
+           fmt::format("{} receives {} by copies; a {} placement keeps neighbouring pieces together", task, data, to),
+           impact});
   f.suggestions.push_back(
       to == "block" ? fmt::format("place {} in blocks over the nodes, then a node's processors, so that neighbouring "
                                   "pieces stay together",
@@ -305,9 +304,9 @@ void copies(const Context& c, std::vector<Finding>& out) {
                                 cc.inter_node ? " between nodes" : "", bytes(cc.bytes),
                                 plural(cc.count, "copy", "copies"), seconds(cc.total_s)));
     if (std::find(for_tasks.begin(), for_tasks.end(), cc.for_task) == for_tasks.end()) for_tasks.push_back(cc.for_task);
-    keep_together(c, cc.for_task, cc.data,
-                  std::min(window(c), std::max(cp.copy_s * cc.total_s / std::max(all, 1e-12), channel_time(cc.for_task))),
-                  f);
+    keep_together(
+        c, cc.for_task, cc.data,
+        std::min(window(c), std::max(cp.copy_s * cc.total_s / std::max(all, 1e-12), channel_time(cc.for_task))), f);
   }
   for (const Hint& h : f.hints) f.impact_s = std::max(f.impact_s, h.impact_s);
   if (named.empty()) return;
@@ -325,8 +324,8 @@ void copies(const Context& c, std::vector<Finding>& out) {
     f.suggestions.push_back(fmt::format(
         "keep communicating pieces together: {} {} written by {}; place {}'s points on the processors that hold "
         "the pieces they read, or place those pieces where {} reads them",
-        join(data), data.size() == 1 ? "is" : "are", writers.empty() ? "earlier tasks" : join(writers),
-        join(for_tasks), join(for_tasks)));
+        join(data), data.size() == 1 ? "is" : "are", writers.empty() ? "earlier tasks" : join(writers), join(for_tasks),
+        join(for_tasks)));
   }
   out.push_back(std::move(f));
 }
@@ -422,9 +421,9 @@ void instance_limit(const Context& c, std::vector<Finding>& out) {
         t.task, *limit, t.task, seconds(t.limit_wait_s), seconds(impact), percent(full),
         fullest ? fullest->memory : "the fullest memory");
     f.suggestions.push_back(
-        to == "none" ? fmt::format("remove `InstanceLimit {} {};`: memory has room for more tasks mapped ahead", t.task,
-                                   *limit)
-                     : fmt::format("raise it: `InstanceLimit {} {};`", t.task, to));
+        to == "none"
+            ? fmt::format("remove `InstanceLimit {} {};`: memory has room for more tasks mapped ahead", t.task, *limit)
+            : fmt::format("raise it: `InstanceLimit {} {};`", t.task, to));
     f.hints.push_back(Hint{Action::InstanceLimit, t.task, "", std::to_string(*limit), to,
                            fmt::format("{}'s tasks waited {} for the limit; the fullest memory is {} full", t.task,
                                        seconds(t.limit_wait_s), percent(full)),
@@ -457,18 +456,19 @@ void waiting(const Context& c, std::vector<Finding>& out) {
   std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second.s > b.second.s; });
   std::string longest;
   if (!sorted.empty())
-    longest = fmt::format("; the longest waits: {} started {} after it could ({} of the last {} steps, last waiting "
-                          "for {})",
-                          sorted[0].first.first, seconds(sorted[0].second.s),
-                          plural(sorted[0].second.steps, "step", "steps"), cp.steps.size(), sorted[0].first.second);
+    longest = fmt::format(
+        "; the longest waits: {} started {} after it could ({} of the last {} steps, last waiting "
+        "for {})",
+        sorted[0].first.first, seconds(sorted[0].second.s), plural(sorted[0].second.steps, "step", "steps"),
+        cp.steps.size(), sorted[0].first.second);
   std::vector<std::string> parts;
   if (cp.copy_s > 0) parts.push_back(fmt::format("{} for copies", seconds(cp.copy_s)));
   if (cp.limit_s > 0) parts.push_back(fmt::format("{} for instance limits", seconds(cp.limit_s)));
   const double other = f.impact_s - cp.copy_s - cp.limit_s;
   if (other > 0.01 * cp.length_s) parts.push_back(fmt::format("{} for dependences", seconds(other)));
-  f.explanation = fmt::format("The critical path ({}) runs tasks only {} of the time: its tasks wait {}{}.",
-                              seconds(cp.length_s), percent(cp.task_s / cp.length_s),
-                              parts.empty() ? seconds(f.impact_s) : join(parts), longest);
+  f.explanation =
+      fmt::format("The critical path ({}) runs tasks only {} of the time: its tasks wait {}{}.", seconds(cp.length_s),
+                  percent(cp.task_s / cp.length_s), parts.empty() ? seconds(f.impact_s) : join(parts), longest);
   out.push_back(std::move(f));
 }
 

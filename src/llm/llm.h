@@ -1,14 +1,17 @@
 // Public interface of the language-model layer (module `llm`): a client for servers that
 // speak the OpenAI chat-completions API (hosted services, llama.cpp's server, Ollama,
-// vLLM). Other modules include only this header.
+// vLLM), the prompts of the language-model optimizer, and the extraction of a new mapper
+// from a model's reply. Other modules include only this header.
 //
 // The API key is read from MAGE_LLM_API_KEY only and leaves the process only as the
 // bearer token of a request: no message, record or JSON produced here contains it.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -16,6 +19,10 @@
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
+
+namespace mage::dsl {
+class Unit;
+}
 
 namespace mage::llm {
 
@@ -160,5 +167,110 @@ class Client {
   std::string url_;
   uint64_t jitter_state_;
 };
+
+// ---------------------------------------------------------------- sections of a mapper
+
+// The six parts a mapper is shown and rewritten in.
+enum class Section {
+  Task,       // Task (and ControlReplicate) rules: processor kinds
+  Region,     // Region rules: memories
+  Layout,     // Layout rules
+  Limits,     // InstanceLimit and CollectMemory
+  IndexMap,   // IndexTaskMap and the functions and globals they use
+  SingleMap,  // SingleTaskMap, the functions and globals only they use, and any other definition
+};
+inline constexpr std::array<Section, 6> kSections = {Section::Task,   Section::Region,   Section::Layout,
+                                                     Section::Limits, Section::IndexMap, Section::SingleMap};
+// The JSON key of a section: "task", "region", "layout", "limits", "index_map", "single_map".
+std::string_view section_key(Section s);
+// What a section holds, in words (for the prompt).
+std::string_view section_description(Section s);
+std::optional<Section> parse_section_key(std::string_view key);
+
+struct Sections {
+  std::array<std::string, kSections.size()> text;
+  std::string& operator[](Section s) { return text[static_cast<size_t>(s)]; }
+  const std::string& operator[](Section s) const { return text[static_cast<size_t>(s)]; }
+  friend bool operator==(const Sections&, const Sections&) = default;
+};
+
+// Splits a compiled mapper into its sections, each statement in canonical form with its
+// comments, in source order within a section. Definitions go with the placement rules that
+// use them: a function or global used (directly or through others) by an IndexTaskMap goes
+// to IndexMap, any other one to SingleMap, so that assemble() defines everything before
+// its use.
+Sections split_sections(const dsl::Unit& unit);
+// The mapper text: the non-empty sections in the order of kSections, separated by a blank
+// line. assemble(split_sections(u)) compiles to the same canonical text as u whenever u
+// lists its statements in section order (the expert mappers do).
+std::string assemble(const Sections& sections);
+
+// ---------------------------------------------------------------- feedback and prompts
+
+// How much of an evaluation's feedback the model sees (the published ablation).
+enum class FeedbackMode {
+  Scalar,   // the status and the time only
+  Raw,      // + the raw message (the error, or the run's summary)
+  Explain,  // + the explanation
+  Suggest,  // + the suggestions (the default)
+};
+std::string_view to_string(FeedbackMode mode);
+std::optional<FeedbackMode> parse_feedback_mode(std::string_view text);
+
+// What one evaluation of a mapper said.
+struct Feedback {
+  std::string status;            // "ok", or the failure, e.g. "mapper error", "out of memory"
+  std::optional<double> time_s;  // the simulated time (the score; lower is better) when it ran
+  std::string message;           // raw: the error message, or the run's summary
+  std::string explanation;       // what limited the time or went wrong
+  std::string suggestions;       // concrete mapper edits
+};
+// The parts of `feedback` that `mode` shows, as prompt text.
+std::string render_feedback(const Feedback& feedback, FeedbackMode mode);
+
+// An earlier evaluated mapper.
+struct Attempt {
+  std::string mapper;
+  Feedback feedback;
+};
+
+// What an OptoPrime prompt holds.
+struct PromptInput {
+  std::string program;           // the program's description (`mage app show`)
+  std::string machine;           // the machine's summary (`mage machine show`)
+  Sections current;              // the mapper to improve
+  Feedback feedback;             // the last evaluation's feedback
+  std::vector<Attempt> history;  // the last K evaluated mappers, oldest first
+  FeedbackMode mode = FeedbackMode::Suggest;
+};
+
+// The OptoPrime-style prompt (Trace's sections: instruction, code, documentation,
+// variables, constraints, inputs, outputs, feedback): make the program faster on the
+// machine; reply with JSON {"reasoning": "...", "sections": {"task": "...", ...}}
+// replacing any subset of the sections.
+std::vector<Message> optoprime_prompt(const PromptInput& input);
+// The OPRO variant: only the earlier mappers with their feedback, best last, and "write a
+// better one" as a whole mapper in a fenced block.
+std::vector<Message> opro_prompt(const std::vector<Attempt>& history, FeedbackMode mode);
+
+// ---------------------------------------------------------------- replies
+
+// What a reply proposes: some sections (the JSON form) or a whole mapper (a fenced block).
+struct Proposal {
+  std::string reasoning;                    // the JSON form's "reasoning" (may be empty)
+  std::map<Section, std::string> sections;  // the sections replaced
+  std::optional<std::string> mapper;        // a whole mapper
+  // The new mapper text: `mapper`, or `current` with `sections` replaced, assembled.
+  std::string apply_to(const Sections& current) const;
+};
+
+struct Extraction {
+  std::optional<Proposal> proposal;
+  std::string error;  // when there is no proposal: what is wrong, worded for the model
+};
+
+// Reads a proposal from a reply: a JSON object with "sections" (bare, in a ```json
+// fence, or amid prose), else the last fenced block (```...```) as a whole mapper.
+Extraction extract_proposal(std::string_view reply);
 
 }  // namespace mage::llm

@@ -14,10 +14,10 @@ bool contains(const std::string& s, const std::string& part) { return s.find(par
 TEST(ExplainCommand, TheExpertCircuitMapperShouldKeepItsGhostsInTheFramebuffer) {
   auto r = run_mage("explain circuit --machine p100x4 --expert");
   ASSERT_EQ(r.exit_code, 0) << r.out;
-  for (const char* s : {"circuit on p100x4, scale published, the expert mapper (mappers/expert/circuit.map)",
-                        "simulated time: ", "remote_access (ok)", "rp_ghost", "zero-copy memory (ZCMEM)",
-                        "suggestions:", "  1. put rp_ghost and rp_shared in the framebuffer (FBMEM)",
-                        "`Region * rp_ghost GPU FBMEM;`"})
+  for (const char* s :
+       {"circuit on p100x4, scale published, the expert mapper (mappers/expert/circuit.map)",
+        "simulated time: ", "remote_access (ok)", "rp_ghost", "zero-copy memory (ZCMEM)",
+        "suggestions:", "  1. put rp_ghost and rp_shared in the framebuffer (FBMEM)", "`Region * rp_ghost GPU FBMEM;`"})
     EXPECT_TRUE(contains(r.out, s)) << "missing: " << s << "\n" << r.out;
 }
 
@@ -27,8 +27,7 @@ TEST(ExplainCommand, JsonIsTheFeedbackWithHintsInTheContractForm) {
   const nlohmann::ordered_json j = nlohmann::ordered_json::parse(r.out);
   std::vector<std::string> keys;
   for (const auto& [k, v] : j.items()) keys.push_back(k);
-  EXPECT_EQ(keys,
-            (std::vector<std::string>{"category", "status", "message", "explanation", "suggestions", "hints"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{"category", "status", "message", "explanation", "suggestions", "hints"}));
   EXPECT_EQ(j["category"], "remote_access");
   ASSERT_FALSE(j["hints"].empty());
   std::vector<std::string> hint_keys;

@@ -164,17 +164,13 @@ TEST(ExecutionErrors, OutOfFramebufferWithSeveralTasksInFlightLimitsThem) {
   Explained e = explain_run("johnson", eval::expert_mapper(), Scale::Published, file.string());
   EXPECT_EQ(e.feedback.category, Category::OutOfMemory);
   EXPECT_TRUE(contains(e.feedback.explanation, "2 task_4 tasks are mapped and unfinished")) << e.feedback.explanation;
-  ASSERT_FALSE(e.feedback.hints.empty());
-  EXPECT_EQ(e.feedback.hints[0].action, Action::InstanceLimit);
-  EXPECT_EQ(e.feedback.hints[0].task, "task_4");
-  EXPECT_EQ(e.feedback.hints[0].from, "none");
-  EXPECT_EQ(e.feedback.hints[0].to, "1");
+  expect_first_hint(e.feedback, Action::InstanceLimit, "task_4", "none", "1");
   // Applied, the hint makes it fit.
-  eval::Request fixed = request_for("johnson",
-                                    eval::mapper_text(std::string(*eval::expert_mapper_text("johnson")) +
-                                                          "InstanceLimit task_4 1;\n",
-                                                      "johnson_limited.map"),
-                                    Scale::Published, file.string());
+  eval::Request fixed =
+      request_for("johnson",
+                  eval::mapper_text(std::string(*eval::expert_mapper_text("johnson")) + "InstanceLimit task_4 1;\n",
+                                    "johnson_limited.map"),
+                  Scale::Published, file.string());
   EXPECT_EQ(eval::evaluate(fixed).outcome.status, Status::Ok);
 }
 

@@ -29,11 +29,13 @@ TEST(Hint, JsonHasExactlyTheContractKeysInOrder) {
 }
 
 TEST(Hint, EveryActionHasItsContractName) {
-  const std::vector<std::pair<Action, std::string>> names{
-      {Action::Processor, "processor"},          {Action::Memory, "memory"},
-      {Action::Layout, "layout"},                {Action::Placement, "placement"},
-      {Action::InstanceLimit, "instance_limit"}, {Action::CollectMemory, "collect_memory"},
-      {Action::Edit, "edit"}};
+  const std::vector<std::pair<Action, std::string>> names{{Action::Processor, "processor"},
+                                                          {Action::Memory, "memory"},
+                                                          {Action::Layout, "layout"},
+                                                          {Action::Placement, "placement"},
+                                                          {Action::InstanceLimit, "instance_limit"},
+                                                          {Action::CollectMemory, "collect_memory"},
+                                                          {Action::Edit, "edit"}};
   for (const auto& [action, name] : names) {
     EXPECT_EQ(to_string(action), name);
     EXPECT_EQ(parse_action(name), action);
@@ -55,8 +57,7 @@ TEST(Feedback, JsonHasTheDocumentedKeysAndRoundTrips) {
   const nlohmann::ordered_json j = sample().to_json();
   std::vector<std::string> keys;
   for (const auto& [k, v] : j.items()) keys.push_back(k);
-  EXPECT_EQ(keys,
-            (std::vector<std::string>{"category", "status", "message", "explanation", "suggestions", "hints"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{"category", "status", "message", "explanation", "suggestions", "hints"}));
   EXPECT_EQ(j["category"], "remote_access");
   EXPECT_EQ(j["status"], "ok");
   EXPECT_EQ(Feedback::from_json(nlohmann::json::parse(j.dump())).to_json().dump(), j.dump());

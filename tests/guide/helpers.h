@@ -72,6 +72,17 @@ inline const Hint* find_hint(const Feedback& f, Action action, const std::string
   return nullptr;
 }
 
+// The first hint is this change.
+inline void expect_first_hint(const Feedback& f, Action action, const std::string& task, const std::string& from,
+                              const std::string& to) {
+  ASSERT_FALSE(f.hints.empty()) << f.to_json().dump(2);
+  const Hint& h = f.hints.front();
+  EXPECT_EQ(h.action, action) << h.to_json().dump();
+  EXPECT_EQ(h.task, task) << h.to_json().dump();
+  EXPECT_EQ(h.from, from) << h.to_json().dump();
+  EXPECT_EQ(h.to, to) << h.to_json().dump();
+}
+
 inline bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 // Every suggestion, one per line (for messages and searches).

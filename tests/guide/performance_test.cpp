@@ -14,8 +14,7 @@ namespace {
 using apps::Scale;
 using sim::Status;
 
-double time_of(const std::string& app, const std::string& text, Scale scale,
-               const std::string& machine = "p100x4") {
+double time_of(const std::string& app, const std::string& text, Scale scale, const std::string& machine = "p100x4") {
   eval::Result r = eval::evaluate(request_for(app, eval::mapper_text(text, "changed.map"), scale, machine));
   EXPECT_EQ(r.outcome.status, Status::Ok) << r.outcome.message;
   return r.outcome.time_s;
@@ -66,13 +65,8 @@ TEST(Performance, AGpuTaskOnCpusIsMovedToTheGpus) {
   Explained e = explain_run("circuit", test_mapper("slow_processor.map"));
   EXPECT_EQ(e.feedback.category, Category::SlowProcessor);
   EXPECT_TRUE(contains(e.feedback.explanation, "calculate_new_currents runs on CPUs")) << e.feedback.explanation;
-  ASSERT_FALSE(e.feedback.hints.empty());
-  const Hint& h = e.feedback.hints[0];
-  EXPECT_EQ(h.action, Action::Processor);
-  EXPECT_EQ(h.task, "calculate_new_currents");
-  EXPECT_EQ(h.from, "CPU");
-  EXPECT_EQ(h.to, "GPU");
-  EXPECT_GT(h.impact_s, 0.5 * e.result.outcome.time_s);
+  expect_first_hint(e.feedback, Action::Processor, "calculate_new_currents", "CPU", "GPU");
+  EXPECT_GT(e.feedback.hints.at(0).impact_s, 0.5 * e.result.outcome.time_s);
   const double after = time_of("circuit", "Task calculate_new_currents GPU;\n" + e.request.mapper.text, Scale::Small);
   EXPECT_LT(after, 0.5 * e.result.outcome.time_s);
 }
@@ -99,12 +93,7 @@ TEST(Performance, AnInstanceLimitThatSerializesCopiesIsRemoved) {
   Explained e = explain_run("johnson", test_mapper("instance_limit.map"), Scale::Published);
   EXPECT_EQ(e.feedback.category, Category::InstanceLimit);
   EXPECT_TRUE(contains(e.feedback.explanation, "`InstanceLimit task_4 1`")) << e.feedback.explanation;
-  ASSERT_FALSE(e.feedback.hints.empty());
-  const Hint& h = e.feedback.hints[0];
-  EXPECT_EQ(h.action, Action::InstanceLimit);
-  EXPECT_EQ(h.task, "task_4");
-  EXPECT_EQ(h.from, "1");
-  EXPECT_EQ(h.to, "none");  // the framebuffers are a quarter full
+  expect_first_hint(e.feedback, Action::InstanceLimit, "task_4", "1", "none");  // the framebuffers are a quarter full
   std::string text = e.request.mapper.text;
   text.erase(text.find("InstanceLimit task_4 1;"), std::string("InstanceLimit task_4 1;").size());
   EXPECT_LT(time_of("johnson", text, Scale::Published), e.result.outcome.time_s);
@@ -119,11 +108,7 @@ TEST(Performance, CopiesForANestedTaskAwayFromItsParentBringItBack) {
   EXPECT_EQ(e.feedback.category, Category::Copies);
   for (const char* word : {"A_gpus", "B_gpus", "C_gpus", "FBMEM -> FBMEM", "task_4"})
     EXPECT_TRUE(contains(e.feedback.explanation, word)) << word << ": " << e.feedback.explanation;
-  ASSERT_FALSE(e.feedback.hints.empty());
-  const Hint& h = e.feedback.hints[0];
-  EXPECT_EQ(h.action, Action::Placement);
-  EXPECT_EQ(h.task, "task_4");
-  EXPECT_EQ(h.to, "parent");
+  expect_first_hint(e.feedback, Action::Placement, "task_4", "", "parent");
   EXPECT_LT(time_of("cannon", std::string(*eval::expert_mapper_text("cannon")), Scale::Published),
             0.5 * e.result.outcome.time_s);
 }

@@ -41,6 +41,13 @@ ChatRequest hello() {
   return request;
 }
 
+// A reply asking to come back later.
+ScriptedReply busy(int status, const std::string& message, const std::string& retry_after) {
+  ScriptedReply reply = error_reply(status, message);
+  reply.headers.emplace_back("Retry-After", retry_after);
+  return reply;
+}
+
 // The Error a call throws (fails the test when it returns).
 Error error_of(Client& client, const ChatRequest& request = hello()) {
   try {
@@ -134,9 +141,7 @@ TEST(Client, JsonThatIsNotAChatCompletionIsAnImmediateError) {
 
 TEST(Client, TooManyRequestsThenSuccessWaitsWhatRetryAfterSays) {
   ScriptedServer server;
-  ScriptedReply busy = error_reply(429, "Rate limit reached");
-  busy.headers.emplace_back("Retry-After", "3");
-  server.push(busy);
+  server.push(busy(429, "Rate limit reached", "3"));
   server.push(completion("after the wait"));
   Harness h(server.base_url());
   ChatReply reply = h.client->complete(hello());
@@ -152,9 +157,7 @@ TEST(Client, TooManyRequestsThenSuccessWaitsWhatRetryAfterSays) {
 
 TEST(Client, RetryAfterAsAnHttpDateInThePastMeansRetryNow) {
   ScriptedServer server;
-  ScriptedReply busy = error_reply(503, "warming up");
-  busy.headers.emplace_back("Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT");
-  server.push(busy);
+  server.push(busy(503, "warming up", "Wed, 21 Oct 2015 07:28:00 GMT"));
   server.push(completion("ready"));
   Harness h(server.base_url());
   EXPECT_EQ(h.client->complete(hello()).content, "ready");
@@ -164,9 +167,7 @@ TEST(Client, RetryAfterAsAnHttpDateInThePastMeansRetryNow) {
 
 TEST(Client, RetryAfterLongerThanTheLimitStopsAtOnce) {
   ScriptedServer server;
-  ScriptedReply busy = error_reply(429, "quota exhausted");
-  busy.headers.emplace_back("Retry-After", "86400");
-  server.push(busy);
+  server.push(busy(429, "quota exhausted", "86400"));
   Harness h(server.base_url());
   Error e = error_of(*h.client);
   EXPECT_EQ(e.kind(), Error::Kind::Unavailable);
