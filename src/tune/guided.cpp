@@ -59,14 +59,14 @@ class Guided : public Optimizer {
  public:
   explicit Guided(const OptimizerContext& c) : space_(*c.space), rng_(c.seed) {
     for (const auto& [key, value] : c.options) {
-      if (key != "width")
-        throw TuneError(fmt::format("optimizer guided has no option '{}' (it has: width)", key));
+      if (key != "width") throw TuneError(fmt::format("optimizer guided has no option '{}' (it has: width)", key));
       try {
         width_ = std::stoi(value);
       } catch (const std::exception&) {
         width_ = 0;
       }
-      if (width_ < 1) throw TuneError(fmt::format("optimizer guided: width must be a positive integer, not '{}'", value));
+      if (width_ < 1)
+        throw TuneError(fmt::format("optimizer guided: width must be a positive integer, not '{}'", value));
     }
   }
 
@@ -95,8 +95,9 @@ class Guided : public Optimizer {
     // The first observation is the start; a mapper the space cannot read (a start with
     // errors, an edit) stands on the start's point, or the default's.
     if (!start_point_) start_point_ = t.candidate.point.value_or(space_.default_point());
-    Known k{t.number, t.candidate.point.value_or(*start_point_), t.candidate.text, t.score(), t.feedback,
-            t.result.outcome.profile};
+    Known k{t.number,         t.candidate.point.value_or(*start_point_),
+            t.candidate.text, t.score(),
+            t.feedback,       t.result.outcome.profile};
     if (t.ok() && (!incumbent_ || t.score() < incumbent_->score)) incumbent_ = k;
     latest_ = std::move(k);
   }
@@ -179,9 +180,8 @@ class Guided : public Optimizer {
     if (used.size() > 1) {
       std::string what;
       for (const guide::Hint* h : used) what += (what.empty() ? "" : "; ") + describe(*h);
-      out.push_back(
-          candidate(all, base, fmt::format("{} hints of evaluation {} together: {}", used.size(), base.number, what),
-                    used));
+      out.push_back(candidate(
+          all, base, fmt::format("{} hints of evaluation {} together: {}", used.size(), base.number, what), used));
     }
     for (Candidate& c : singles) out.push_back(std::move(c));
     return out;
@@ -234,7 +234,7 @@ class Guided : public Optimizer {
   std::optional<Known> latest_;
   std::optional<Point> start_point_;  // the start's point (the default's when the start has none)
   std::set<std::string> tried_;
-  std::map<std::string, Move> moves_;              // by candidate text
+  std::map<std::string, Move> moves_;             // by candidate text
   std::set<std::pair<size_t, int>> unpromising_;  // (decision, choice) moves that failed or did not help
 };
 

@@ -63,9 +63,9 @@ TEST(Guided, AppliesTheHintsTogetherThenOneByOneThenMovesLocally) {
   const Space& s = circuit();
   auto g = guided(s);
   const Candidate start = expert_start(s);
-  g->observe(trial(1, start, 2.0,
-                   {memory("distribute_charge", "rp_ghost", "FBMEM"),
-                    memory("calculate_new_currents", "rp_ghost", "FBMEM")}));
+  g->observe(
+      trial(1, start, 2.0,
+            {memory("distribute_charge", "rp_ghost", "FBMEM"), memory("calculate_new_currents", "rp_ghost", "FBMEM")}));
 
   // Both hints at once.
   std::vector<Candidate> c = g->propose(5);
