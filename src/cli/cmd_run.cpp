@@ -24,29 +24,11 @@ namespace {
 
 struct RunOptions {
   ProgramChoice program;
-  std::string mapper_file;
-  bool expert = false;
-  bool default_mapper = false;
+  MapperChoice mapper;
   std::string trace_file;
   bool json = false;
   double time_limit_s = 30;
 };
-
-int exit_code(sim::Status s) {
-  switch (s) {
-    case sim::Status::Ok:
-      return 0;
-    case sim::Status::MapperError:
-      return 2;
-    case sim::Status::MappingError:
-      return 3;
-    case sim::Status::ExecutionError:
-      return 4;
-    case sim::Status::SimulatorFailure:
-      return 5;
-  }
-  return 5;
-}
 
 // ---- Human-readable quantities ---------------------------------------------------------
 
@@ -131,19 +113,7 @@ void print_memories(const sim::Profile& p) {
 void print_summary(const eval::Request& request, const eval::Resolved& resolved, const eval::Result& r) {
   const sim::Outcome& o = r.outcome;
   const sim::Profile& p = o.profile;
-  std::string mapper = request.mapper.kind == eval::MapperKind::Default ? "the default mapper"
-                       : request.mapper.kind == eval::MapperKind::Expert
-                           ? fmt::format("the expert mapper (mappers/expert/{}.map)", request.app)
-                           : request.mapper.file;
-  std::string machine = request.machine;
-  if (request.overrides.nodes) machine += fmt::format(" x {} nodes", *request.overrides.nodes);
-  const int ranks = resolved.machine->ranks_per_node();
-  if (request.overrides.ranks_per_node || ranks != 1)
-    machine += fmt::format(", {} rank{} per node", ranks, ranks == 1 ? "" : "s");
-  if (resolved.ranks_from_app)
-    machine += fmt::format(" (as {} runs by default; --ranks-per-node R to change)", request.app);
-  std::printf("%s on %s, scale %s, %s\n", request.app.c_str(), machine.c_str(),
-              std::string(apps::to_string(request.scale)).c_str(), mapper.c_str());
+  std::printf("%s\n", describe(request, resolved).c_str());
   std::printf("status: %s\n", std::string(sim::to_string(o.status)).c_str());
   if (!o.ok()) {
     std::printf("%s\n", o.message.c_str());
@@ -204,15 +174,9 @@ int run(const RunOptions& o) {
 
   eval::Request request = std::move(*program);
   request.options.trace = !o.trace_file.empty();
-  if (o.expert) {
-    request.mapper = eval::expert_mapper();
-  } else if (o.default_mapper) {
-    request.mapper = eval::default_mapper();
-  } else {
-    auto text = read_file(o.mapper_file);
-    if (!text) return 1;
-    request.mapper = eval::mapper_text(std::move(*text), o.mapper_file);
-  }
+  auto mapper = mapper_spec(o.mapper);
+  if (!mapper) return 1;
+  request.mapper = std::move(*mapper);
 
   eval::Resolved resolved;
   eval::Result r;
@@ -253,21 +217,14 @@ void register_run(CLI::App& app, int& exit_code) {
   auto* sub = app.add_subcommand("run",
                                  "Apply a mapper to a program on a machine and simulate it (exit 0 ok, 2 mapper error, "
                                  "3 mapping error, 4 execution error, 5 simulator failure)");
-  std::vector<std::string> app_names;
-  for (const auto& a : apps::list()) app_names.push_back(a.name);
-  sub->add_option("app", o->program.app, "Program name (see `mage apps`)")->required()->check(CLI::IsMember(app_names));
+  add_app_argument(*sub, o->program);
   add_program_options(*sub, o->program);
-  auto* mapper = sub->add_option("--mapper", o->mapper_file, "Mapper file (.map)");
-  auto* expert = sub->add_flag("--expert", o->expert, "Use the expert mapper mappers/expert/APP.map");
-  auto* dflt = sub->add_flag("--default", o->default_mapper, "Use the built-in default mapper");
-  mapper->excludes(expert)->excludes(dflt);
-  expert->excludes(dflt);
+  add_mapper_options(*sub, o->mapper);
   sub->add_option("--trace", o->trace_file, "Write a Chrome trace-event file (open it in Perfetto)");
   sub->add_flag("--json", o->json, "Print the outcome as JSON");
   sub->add_option("--time-limit", o->time_limit_s, "Seconds an evaluation may take (default 30; 0: no limit)");
   sub->callback([o, &exit_code] {
-    if (o->mapper_file.empty() && !o->expert && !o->default_mapper)
-      throw CLI::RequiredError("one of --mapper FILE, --expert, --default");
+    require_mapper(o->mapper);
     exit_code = run(*o);
   });
 }

@@ -12,6 +12,7 @@ void register_place(CLI::App& app, int& exit_code);
 void register_apps(CLI::App& app, int& exit_code);
 void register_machine(CLI::App& app, int& exit_code);
 void register_run(CLI::App& app, int& exit_code);
+void register_explain(CLI::App& app, int& exit_code);
 void register_bench(CLI::App& app, int& exit_code);
 void register_calibrate(CLI::App& app, int& exit_code);
 void register_tune(CLI::App& app, int& exit_code);

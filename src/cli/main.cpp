@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   mage::cli::register_apps(app, exit_code);
   mage::cli::register_machine(app, exit_code);
   mage::cli::register_run(app, exit_code);
+  mage::cli::register_explain(app, exit_code);
   mage::cli::register_bench(app, exit_code);
   mage::cli::register_calibrate(app, exit_code);
   mage::cli::register_tune(app, exit_code);

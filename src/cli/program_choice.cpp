@@ -1,8 +1,17 @@
 #include "cli/program_choice.h"
 
+#include <fmt/format.h>
 #include <cstdio>
 
+#include "cli/io.h"
+
 namespace mage::cli {
+
+void add_app_argument(CLI::App& command, ProgramChoice& choice) {
+  std::vector<std::string> names;
+  for (const auto& a : apps::list()) names.push_back(a.name);
+  command.add_option("app", choice.app, "Program name (see `mage apps`)")->required()->check(CLI::IsMember(names));
+}
 
 void add_program_options(CLI::App& command, ProgramChoice& choice, bool machine_required) {
   command.add_option("--machine", choice.machine, "Preset name (see `mage machines`) or path to a .toml file")
@@ -31,6 +40,58 @@ std::optional<eval::Request> program_request(const ProgramChoice& choice) {
   request.scale = *scale;
   request.iterations = choice.iterations;
   return request;
+}
+
+void add_mapper_options(CLI::App& command, MapperChoice& choice) {
+  auto* mapper = command.add_option("--mapper", choice.file, "Mapper file (.map)");
+  auto* expert = command.add_flag("--expert", choice.expert, "Use the expert mapper mappers/expert/APP.map");
+  auto* dflt = command.add_flag("--default", choice.default_mapper, "Use the built-in default mapper");
+  mapper->excludes(expert)->excludes(dflt);
+  expert->excludes(dflt);
+}
+
+void require_mapper(const MapperChoice& choice) {
+  if (choice.file.empty() && !choice.expert && !choice.default_mapper)
+    throw CLI::RequiredError("one of --mapper FILE, --expert, --default");
+}
+
+std::optional<eval::MapperSpec> mapper_spec(const MapperChoice& choice) {
+  if (choice.expert) return eval::expert_mapper();
+  if (choice.default_mapper) return eval::default_mapper();
+  auto text = read_file(choice.file);
+  if (!text) return std::nullopt;
+  return eval::mapper_text(std::move(*text), choice.file);
+}
+
+std::string describe(const eval::Request& request, const eval::Resolved& resolved) {
+  std::string mapper = request.mapper.kind == eval::MapperKind::Default ? "the default mapper"
+                       : request.mapper.kind == eval::MapperKind::Expert
+                           ? fmt::format("the expert mapper (mappers/expert/{}.map)", request.app)
+                           : request.mapper.file;
+  std::string machine = request.machine;
+  if (request.overrides.nodes) machine += fmt::format(" x {} nodes", *request.overrides.nodes);
+  const int ranks = resolved.machine->ranks_per_node();
+  if (request.overrides.ranks_per_node || ranks != 1)
+    machine += fmt::format(", {} rank{} per node", ranks, ranks == 1 ? "" : "s");
+  if (resolved.ranks_from_app)
+    machine += fmt::format(" (as {} runs by default; --ranks-per-node R to change)", request.app);
+  return fmt::format("{} on {}, scale {}, {}", request.app, machine, apps::to_string(request.scale), mapper);
+}
+
+int exit_code(sim::Status status) {
+  switch (status) {
+    case sim::Status::Ok:
+      return 0;
+    case sim::Status::MapperError:
+      return 2;
+    case sim::Status::MappingError:
+      return 3;
+    case sim::Status::ExecutionError:
+      return 4;
+    case sim::Status::SimulatorFailure:
+      return 5;
+  }
+  return 5;
 }
 
 int fail(const std::string& message) {

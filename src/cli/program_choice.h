@@ -20,6 +20,8 @@ struct ProgramChoice {
   std::optional<int> iterations;
 };
 
+// Adds the positional APP argument (one of the nine programs).
+void add_app_argument(CLI::App& command, ProgramChoice& choice);
 // Adds --machine, --nodes, --ranks-per-node, --scale and --iterations (the app positional
 // stays with the command, which may check it). Without `machine_required` the command
 // checks --machine itself (`mage tune --resume DIR` needs none).
@@ -28,6 +30,28 @@ void add_program_options(CLI::App& command, ProgramChoice& choice, bool machine_
 // The request for the choice (mapper and options left to the caller); prints
 // "mage: error: ..." and returns nullopt for a bad --scale or --iterations.
 std::optional<eval::Request> program_request(const ProgramChoice& choice);
+
+// Which mapper a command evaluates: exactly one of --mapper FILE, --expert, --default.
+struct MapperChoice {
+  std::string file;
+  bool expert = false;
+  bool default_mapper = false;
+};
+
+// Adds --mapper, --expert and --default (mutually exclusive).
+void add_mapper_options(CLI::App& command, MapperChoice& choice);
+// Throws CLI::RequiredError when none was given (call it from the command's callback).
+void require_mapper(const MapperChoice& choice);
+// The mapper to evaluate; prints an error and returns nullopt when the file cannot be read.
+std::optional<eval::MapperSpec> mapper_spec(const MapperChoice& choice);
+
+// "circuit on p100x4, scale published, the expert mapper (mappers/expert/circuit.map)": what
+// was evaluated, as the first line of a command's report.
+std::string describe(const eval::Request& request, const eval::Resolved& resolved);
+
+// The exit status of an evaluation: 0 ok, 2 mapper error, 3 mapping error, 4 execution
+// error, 5 simulator failure.
+int exit_code(sim::Status status);
 
 // Prints "mage: error: MESSAGE" and returns the usage exit code, 1.
 int fail(const std::string& message);

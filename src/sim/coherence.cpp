@@ -206,7 +206,7 @@ bool Runtime::find_or_create(PointTaskId t, size_t arg, const std::vector<Span>&
   const machine::Memory& memory = m_.memory(mem);
   const auto m = static_cast<size_t>(mem.value);
   if (used_[m] + bytes > memory.capacity_bytes) {
-    fail(Status::ExecutionError, out_of_memory(mem, bytes, t, arg));
+    fail(Status::ExecutionError, record_out_of_memory(mem, bytes, t, arg));
     return false;
   }
   Instance inst;
@@ -462,7 +462,7 @@ void Runtime::release_uses(PointTaskId t) {
   }
 }
 
-std::string Runtime::out_of_memory(machine::MemId mem, uint64_t bytes, PointTaskId t, size_t arg) const {
+std::string Runtime::record_out_of_memory(machine::MemId mem, uint64_t bytes, PointTaskId t, size_t arg) {
   const machine::Memory& memory = m_.memory(mem);
   std::vector<InstId> here;
   for (size_t i = 0; i < instances_.size(); ++i)
@@ -477,12 +477,43 @@ std::string Runtime::out_of_memory(machine::MemId mem, uint64_t bytes, PointTask
   if (here.size() > 3) largest += fmt::format(" and {} more", here.size() - 3);
   if (largest.empty()) largest = "none";
   const program::Launch& l = launch_of(t);
+  const machine::ProcId proc = placement(t).processor;
+
+  OutOfMemory oom;
+  oom.memory = m_.name(mem);
+  oom.memory_kind = std::string(machine::to_string(memory.kind));
+  oom.requested_bytes = bytes;
+  oom.capacity_bytes = memory.capacity_bytes;
+  oom.used_bytes = used_[static_cast<size_t>(mem.value)];
+  for (const InstId i : here) {  // largest first, so a data name first seen holds the most
+    const std::string name = data_name(i);
+    auto it = std::find_if(oom.held.begin(), oom.held.end(), [&](const HeldData& h) { return h.data == name; });
+    if (it == oom.held.end()) it = oom.held.insert(oom.held.end(), HeldData{name, 0, 0});
+    ++it->instances;
+    it->bytes += instances_[static_cast<size_t>(i)].bytes;
+  }
+  std::stable_sort(oom.held.begin(), oom.held.end(),
+                   [](const HeldData& a, const HeldData& b) { return a.bytes > b.bytes; });
+  oom.task = p_.task_of(l).name;
+  oom.point = task_label(t);
+  oom.argument = static_cast<int64_t>(arg);
+  oom.data = p_.arg_names(l.args[arg]).front();
+  oom.processor = m_.name(proc);
+  for (size_t u = 0; u < tasks_.size(); ++u) {
+    const Phase ph = tasks_[u].phase;
+    const auto other = static_cast<PointTaskId>(u);
+    if ((ph == Phase::Mapped || ph == Phase::Runnable || ph == Phase::Running) && placement(other).processor == proc &&
+        launch_of(other).task == l.task)
+      ++oom.in_flight;
+  }
+  if (!failed()) out_of_memory_ = std::move(oom);  // only the failure that stops the run
+
   return fmt::format(
       "out of memory in {}: {} requested, {} capacity, {} in use; largest instances: {}; while mapping "
       "argument {} ({}) of {} on {}",
       m_.name(mem), bytes_text(static_cast<double>(bytes)), bytes_text(static_cast<double>(memory.capacity_bytes)),
       bytes_text(static_cast<double>(used_[static_cast<size_t>(mem.value)])), largest, arg,
-      p_.arg_names(l.args[arg]).front(), task_label(t), m_.name(placement(t).processor));
+      p_.arg_names(l.args[arg]).front(), task_label(t), m_.name(proc));
 }
 
 }  // namespace mage::sim::detail

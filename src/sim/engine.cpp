@@ -489,7 +489,11 @@ Outcome run(const program::Program& program, const program::TaskGraph& graph, co
     g_world->simulation->start();
     if (!rt.failed()) g_world->engine->run();
 
-    if (rt.failed()) return failure(rt.failure().status, rt.failure().message);
+    if (rt.failed()) {
+      Outcome o = failure(rt.failure().status, rt.failure().message);
+      o.profile.out_of_memory = rt.out_of_memory();
+      return o;
+    }
     if (!rt.finished()) return failure(Status::SimulatorFailure, "the simulation ended before every point task ran");
     return detail::report(rt, options);
   } catch (const std::bad_alloc&) {

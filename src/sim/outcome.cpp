@@ -26,9 +26,53 @@ nlohmann::ordered_json path_json(const CriticalPath& cp) {
                      {"end_s", s.end_s},
                      {"wait_s", s.wait_s},
                      {"waited_for", s.waited_for}});
-  return {
-      {"length_s", cp.length_s},           {"task_s", cp.task_s},      {"copy_s", cp.copy_s}, {"queue_s", cp.queue_s},
-      {"omitted_steps", cp.omitted_steps}, {"steps", std::move(steps)}};
+  return {{"length_s", cp.length_s},
+          {"task_s", cp.task_s},
+          {"copy_s", cp.copy_s},
+          {"queue_s", cp.queue_s},
+          {"limit_s", cp.limit_s},
+          {"limit_cost_s", cp.limit_cost_s},
+          {"omitted_steps", cp.omitted_steps},
+          {"steps", std::move(steps)}};
+}
+
+nlohmann::ordered_json oom_json(const std::optional<OutOfMemory>& oom) {
+  if (!oom) return nullptr;
+  nlohmann::ordered_json held = nlohmann::ordered_json::array();
+  for (const HeldData& h : oom->held)
+    held.push_back({{"data", h.data}, {"instances", h.instances}, {"bytes", h.bytes}});
+  return {{"memory", oom->memory},
+          {"memory_kind", oom->memory_kind},
+          {"requested_bytes", oom->requested_bytes},
+          {"capacity_bytes", oom->capacity_bytes},
+          {"used_bytes", oom->used_bytes},
+          {"held", std::move(held)},
+          {"task", oom->task},
+          {"point", oom->point},
+          {"argument", oom->argument},
+          {"data", oom->data},
+          {"processor", oom->processor},
+          {"in_flight", oom->in_flight}};
+}
+
+std::optional<OutOfMemory> oom_from_json(const nlohmann::json& j) {
+  if (j.is_null()) return std::nullopt;
+  OutOfMemory oom;
+  oom.memory = j.at("memory").get<std::string>();
+  oom.memory_kind = j.at("memory_kind").get<std::string>();
+  oom.requested_bytes = j.at("requested_bytes").get<uint64_t>();
+  oom.capacity_bytes = j.at("capacity_bytes").get<uint64_t>();
+  oom.used_bytes = j.at("used_bytes").get<uint64_t>();
+  for (const auto& h : j.at("held"))
+    oom.held.push_back(
+        HeldData{h.at("data").get<std::string>(), h.at("instances").get<int64_t>(), h.at("bytes").get<uint64_t>()});
+  oom.task = j.at("task").get<std::string>();
+  oom.point = j.at("point").get<std::string>();
+  oom.argument = j.at("argument").get<int64_t>();
+  oom.data = j.at("data").get<std::string>();
+  oom.processor = j.at("processor").get<std::string>();
+  oom.in_flight = j.at("in_flight").get<int64_t>();
+  return oom;
 }
 
 }  // namespace
@@ -72,12 +116,23 @@ nlohmann::ordered_json Outcome::to_json() const {
   for (const MemoryPeak& m : p.memories)
     mems.push_back({{"memory", m.memory}, {"peak_bytes", m.peak_bytes}, {"capacity_bytes", m.capacity_bytes}});
   J tasks = J::array();
-  for (const TaskCost& t : p.costliest_tasks)
+  for (const TaskCost& t : p.costliest_tasks) {
+    J remote = J::array();
+    for (const RemoteAccessCost& r : t.remote)
+      remote.push_back(
+          {{"argument", r.argument}, {"data", r.data}, {"memory", r.memory}, {"bytes", r.bytes}, {"time_s", r.time_s}});
     tasks.push_back({{"task", t.task},
                      {"processor_kind", t.processor_kind},
                      {"count", t.count},
                      {"total_s", t.total_s},
-                     {"max_s", t.max_s}});
+                     {"max_s", t.max_s},
+                     {"processors", t.processors},
+                     {"flops", t.flops},
+                     {"bytes", t.bytes},
+                     {"compute_s", t.compute_s},
+                     {"limit_wait_s", t.limit_wait_s},
+                     {"remote", std::move(remote)}});
+  }
   J copies = J::array();
   for (const CopyCost& c : p.costliest_copies)
     copies.push_back({{"data", c.data},
@@ -87,7 +142,8 @@ nlohmann::ordered_json Outcome::to_json() const {
                       {"reduction", c.reduction},
                       {"count", c.count},
                       {"bytes", c.bytes},
-                      {"total_s", c.total_s}});
+                      {"total_s", c.total_s},
+                      {"for_task", c.for_task}});
   J prof = {{"window_start_s", p.window_start_s},
             {"window_end_s", p.window_end_s},
             {"makespan_s", p.makespan_s},
@@ -103,7 +159,8 @@ nlohmann::ordered_json Outcome::to_json() const {
             {"memories", std::move(mems)},
             {"costliest_tasks", std::move(tasks)},
             {"costliest_copies", std::move(copies)},
-            {"critical_path", path_json(p.critical_path)}};
+            {"critical_path", path_json(p.critical_path)},
+            {"out_of_memory", oom_json(p.out_of_memory)}};
   return J{{"status", std::string(sim::to_string(status))},
            {"message", message},
            {"time_s", time_s},
@@ -140,26 +197,43 @@ Outcome Outcome::from_json(const nlohmann::json& j) {
   for (const auto& m : p.at("memories"))
     prof.memories.push_back(MemoryPeak{m.at("memory").get<std::string>(), m.at("peak_bytes").get<uint64_t>(),
                                        m.at("capacity_bytes").get<uint64_t>()});
-  for (const auto& t : p.at("costliest_tasks"))
-    prof.costliest_tasks.push_back(TaskCost{t.at("task").get<std::string>(), t.at("processor_kind").get<std::string>(),
-                                            t.at("count").get<int64_t>(), t.at("total_s").get<double>(),
-                                            t.at("max_s").get<double>()});
+  for (const auto& t : p.at("costliest_tasks")) {
+    TaskCost c{t.at("task").get<std::string>(),
+               t.at("processor_kind").get<std::string>(),
+               t.at("count").get<int64_t>(),
+               t.at("total_s").get<double>(),
+               t.at("max_s").get<double>(),
+               t.at("processors").get<int64_t>(),
+               t.at("flops").get<double>(),
+               t.at("bytes").get<double>(),
+               t.at("compute_s").get<double>(),
+               t.at("limit_wait_s").get<double>(),
+               {}};
+    for (const auto& r : t.at("remote"))
+      c.remote.push_back(RemoteAccessCost{r.at("argument").get<int64_t>(), r.at("data").get<std::string>(),
+                                          r.at("memory").get<std::string>(), r.at("bytes").get<double>(),
+                                          r.at("time_s").get<double>()});
+    prof.costliest_tasks.push_back(std::move(c));
+  }
   for (const auto& c : p.at("costliest_copies"))
-    prof.costliest_copies.push_back(CopyCost{c.at("data").get<std::string>(), c.at("from").get<std::string>(),
-                                             c.at("to").get<std::string>(), c.at("inter_node").get<bool>(),
-                                             c.at("reduction").get<bool>(), c.at("count").get<int64_t>(),
-                                             c.at("bytes").get<double>(), c.at("total_s").get<double>()});
+    prof.costliest_copies.push_back(
+        CopyCost{c.at("data").get<std::string>(), c.at("from").get<std::string>(), c.at("to").get<std::string>(),
+                 c.at("inter_node").get<bool>(), c.at("reduction").get<bool>(), c.at("count").get<int64_t>(),
+                 c.at("bytes").get<double>(), c.at("total_s").get<double>(), c.at("for_task").get<std::string>()});
   const auto& cp = p.at("critical_path");
   CriticalPath& path = prof.critical_path;
   path.length_s = cp.at("length_s").get<double>();
   path.task_s = cp.at("task_s").get<double>();
   path.copy_s = cp.at("copy_s").get<double>();
   path.queue_s = cp.at("queue_s").get<double>();
+  path.limit_s = cp.at("limit_s").get<double>();
+  path.limit_cost_s = cp.at("limit_cost_s").get<double>();
   path.omitted_steps = cp.at("omitted_steps").get<int64_t>();
   for (const auto& s : cp.at("steps"))
     path.steps.push_back(PathStep{s.at("task").get<std::string>(), s.at("processor").get<std::string>(),
                                   s.at("start_s").get<double>(), s.at("end_s").get<double>(),
                                   s.at("wait_s").get<double>(), s.at("waited_for").get<std::string>()});
+  prof.out_of_memory = oom_from_json(p.at("out_of_memory"));
   return o;
 }
 

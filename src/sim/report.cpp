@@ -102,6 +102,7 @@ CriticalPath critical_path(const Runtime& rt, const Window& win) {
       if (s.mapped_s > s.ready_s + kEps) {
         step.waited_for = step.waited_for.empty() ? "instance limit" : step.waited_for;
         cp.queue_s += s.mapped_s - s.ready_s;
+        cp.limit_s += s.mapped_s - s.ready_s;
       }
       if (next >= 0) {
         const TaskState& g = tasks[static_cast<size_t>(next)];
@@ -109,6 +110,12 @@ CriticalPath critical_path(const Runtime& rt, const Window& win) {
         next_time = g.complete_s <= s.ready_s + kEps ? g.complete_s : g.end_s;
       }
       if (step.waited_for.empty() && next >= 0) step.waited_for = "dependence";
+    }
+    if (s.mapped_s > s.ready_s + kEps) {
+      // Mapped when ready, its copies would have overlapped earlier work: it would have
+      // started once they arrived and its processor was free.
+      const double free_at = s.prev_on_proc >= 0 ? tasks[static_cast<size_t>(s.prev_on_proc)].end_s : s.ready_s;
+      cp.limit_cost_s += std::max(0.0, s.start_s - std::max(s.ready_s + (s.runnable_s - s.mapped_s), free_at));
     }
     step.wait_s = std::max(0.0, s.start_s - next_time);
     steps.push_back(std::move(step));
@@ -125,6 +132,43 @@ CriticalPath critical_path(const Runtime& rt, const Window& win) {
   }
   cp.steps = std::move(steps);
   return cp;
+}
+
+// Adds a timed leaf task's work to its kind's cost: compute time, bytes, and the time its
+// accesses across links added (see RemoteAccessCost).
+void add_work(TaskCost& c, const Runtime& rt, PointTaskId t, std::vector<ArgWork>& args) {
+  const machine::Machine& m = rt.machine();
+  const program::Program& prog = rt.program();
+  const TaskState& s = rt.tasks()[static_cast<size_t>(t)];
+  const mapping::TaskPlacement& tp = rt.plan().tasks[static_cast<size_t>(t)];
+  args.clear();
+  const TaskWork w = rt.work(t, &args);
+  c.compute_s += w.compute_s;
+  const auto fastest = m.accessible(tp.processor);
+  const double best = fastest.empty() ? 0 : fastest.front().bandwidth;
+  double weight = 0, as_local = 0;
+  for (const ArgWork& a : args) {
+    c.bytes += a.bytes;
+    if (!a.remote) continue;
+    weight += a.access_s + a.stall_s;
+    if (best > 0) as_local += a.bytes / best;
+  }
+  if (weight <= 0) return;
+  const double ideal = w.overhead_s + std::max(w.compute_s, w.local_s + as_local);
+  const double added = std::max(0.0, (s.end_s - s.start_s) - ideal);
+  const program::Launch& l = prog.launches[static_cast<size_t>(rt.graph().tasks[static_cast<size_t>(t)].launch)];
+  for (const ArgWork& a : args) {
+    if (!a.remote) continue;
+    const std::string memory(machine::to_string(m.memory(a.mem).kind));
+    auto it = std::find_if(c.remote.begin(), c.remote.end(),
+                           [&](const RemoteAccessCost& r) { return r.argument == a.arg && r.memory == memory; });
+    if (it == c.remote.end())
+      it = c.remote.insert(
+          c.remote.end(),
+          RemoteAccessCost{a.arg, prog.arg_names(l.args[static_cast<size_t>(a.arg)]).front(), memory, 0, 0});
+    it->bytes += a.bytes;
+    it->time_s += added * (a.access_s + a.stall_s) / weight;
+  }
 }
 
 bool is_matmul(const std::string& name) {
@@ -154,7 +198,9 @@ Outcome report(const Runtime& rt, const Options& options) {
 
   // Processors, flops, task costs.
   std::vector<ProcessorUse> procs(m.processors().size());
-  std::map<std::pair<int32_t, int>, TaskCost> by_kind;  // (task kind, processor kind)
+  std::map<std::pair<int32_t, int>, TaskCost> by_kind;          // (task kind, processor kind)
+  std::map<std::pair<int32_t, int>, std::vector<bool>> ran_on;  // the same key: processors used
+  std::vector<ArgWork> arg_work;
   for (size_t i = 0; i < tasks.size(); ++i) {
     const auto t = static_cast<PointTaskId>(i);
     const TaskState& s = tasks[i];
@@ -166,7 +212,8 @@ Outcome report(const Runtime& rt, const Options& options) {
       u.busy_s += busy;
     }
     if (!rt.timed(t)) continue;
-    prof.flops += rt.task_flops(t);
+    const double flops = rt.task_flops(t);
+    prof.flops += flops;
     const program::Launch& l = prog.launches[static_cast<size_t>(rt.graph().tasks[i].launch)];
     TaskCost& c = by_kind[{l.task, static_cast<int>(tp.kind)}];
     if (c.count == 0) {
@@ -176,6 +223,15 @@ Outcome report(const Runtime& rt, const Options& options) {
     ++c.count;
     c.total_s += s.end_s - s.start_s;
     c.max_s = std::max(c.max_s, s.end_s - s.start_s);
+    c.flops += flops;
+    if (s.mapped_s > s.ready_s + kEps) c.limit_wait_s += s.mapped_s - s.ready_s;
+    std::vector<bool>& used = ran_on[{l.task, static_cast<int>(tp.kind)}];
+    used.resize(m.processors().size());
+    if (!used[static_cast<size_t>(tp.processor.value)]) {
+      used[static_cast<size_t>(tp.processor.value)] = true;
+      ++c.processors;
+    }
+    if (prog.task_of(l).leaf) add_work(c, rt, t, arg_work);
   }
   const double span = o.time_s;
   for (size_t p = 0; p < procs.size(); ++p) {
@@ -187,7 +243,11 @@ Outcome report(const Runtime& rt, const Options& options) {
     u.busy_fraction = span > 0 ? u.busy_s / span : 0;
     prof.processors.push_back(std::move(u));
   }
-  for (auto& [key, c] : by_kind) prof.costliest_tasks.push_back(c);
+  for (auto& [key, c] : by_kind) {
+    std::stable_sort(c.remote.begin(), c.remote.end(),
+                     [](const RemoteAccessCost& a, const RemoteAccessCost& b) { return a.time_s > b.time_s; });
+    prof.costliest_tasks.push_back(c);
+  }
   std::stable_sort(prof.costliest_tasks.begin(), prof.costliest_tasks.end(),
                    [](const TaskCost& a, const TaskCost& b) { return a.total_s > b.total_s; });
   if (prof.costliest_tasks.size() > static_cast<size_t>(std::max(options.top, 0)))
@@ -196,6 +256,7 @@ Outcome report(const Runtime& rt, const Options& options) {
   // Copies.
   // (data: partition id, or -1 - region id; source and destination memory kinds; inter-node; fold)
   std::map<std::tuple<int32_t, int, int, bool, bool>, CopyCost> by_data;
+  std::map<CopyCost*, std::map<std::string, double>> copied_for;  // bytes by the task kind they were for
   for (size_t i = 0; i < copies.size(); ++i) {
     const Copy& c = copies[i];
     if (c.for_task < 0 || !rt.timed(c.for_task)) continue;
@@ -217,6 +278,17 @@ Outcome report(const Runtime& rt, const Options& options) {
     ++cc.count;
     cc.bytes += static_cast<double>(c.bytes);
     cc.total_s += std::max(0.0, c.end_s - c.start_s);
+    const program::Launch& fl =
+        prog.launches[static_cast<size_t>(rt.graph().tasks[static_cast<size_t>(c.for_task)].launch)];
+    copied_for[&cc][prog.task_of(fl).name] += static_cast<double>(c.bytes);
+  }
+  for (auto& [cc, per_task] : copied_for) {
+    double most = -1;
+    for (const auto& [task, b] : per_task)  // by name: ties go to the first name
+      if (b > most) {
+        most = b;
+        cc->for_task = task;
+      }
   }
   const auto& access = rt.access_bytes();
   prof.bytes_moved.intra_gpu += access[static_cast<size_t>(HopKind::IntraGpu)];

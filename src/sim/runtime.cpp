@@ -441,7 +441,7 @@ void Runtime::take_wakeups(std::vector<int32_t>& into) {
 
 // ---------------------------------------------------------------- task time
 
-TaskWork Runtime::work(PointTaskId t) const {
+TaskWork Runtime::work(PointTaskId t, std::vector<ArgWork>* args) const {
   const mapping::TaskPlacement& tp = placement(t);
   const machine::Processor& proc = m_.processor(tp.processor);
   const program::Launch& l = launch_of(t);
@@ -473,7 +473,9 @@ TaskWork Runtime::work(PointTaskId t) const {
       const auto all = static_cast<double>(region.bytes(held));
       if (used > 0 && all > used) bytes *= all / used;
     }
-    if (topo_.remote(tp.processor, ap.memory)) {
+    const bool remote = topo_.remote(tp.processor, ap.memory);
+    double stall_s = 0;
+    if (remote) {
       const bool reading = c.read >= c.write;
       auto same = std::find_if(w.remote.begin(), w.remote.end(),
                                [&](const RemoteAccess& r) { return r.mem == ap.memory && r.to_processor == reading; });
@@ -484,10 +486,13 @@ TaskWork Runtime::work(PointTaskId t) const {
       // A gather waits a round trip per access; the processor overlaps only as many as it
       // keeps in flight, and the warps waiting cannot compute.
       if (c.gather)
-        w.stall_s += elements * c.accesses * access->latency / static_cast<double>(proc.remote_accesses_in_flight);
+        stall_s = elements * c.accesses * access->latency / static_cast<double>(proc.remote_accesses_in_flight);
+      w.stall_s += stall_s;
     } else {
       w.local_s += bytes / access->bandwidth;
     }
+    if (args)
+      args->push_back(ArgWork{static_cast<int32_t>(a), ap.memory, remote, bytes, bytes / access->bandwidth, stall_s});
   }
   const double rate = cost.precision == program::Precision::FP32 ? proc.fp32_flops : proc.fp64_flops;
   if (flops > 0 && rate > 0) w.compute_s = flops / (rate * cost.peak_fraction);

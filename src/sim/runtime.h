@@ -35,6 +35,15 @@ struct RemoteAccess {
   bool to_processor = true;  // reading (memory -> processor), else writing
   int64_t bytes = 0;
 };
+// One argument's part of a task's cost, for the profile.
+struct ArgWork {
+  int32_t arg = 0;
+  machine::MemId mem;
+  bool remote = false;  // accessed across a link
+  double bytes = 0;     // read and written (AOS waste included)
+  double access_s = 0;  // bytes at the access bandwidth, uncontended
+  double stall_s = 0;   // gathers across a link
+};
 struct TaskWork {
   double overhead_s = 0;
   double compute_s = 0;
@@ -144,7 +153,8 @@ class Runtime {
   void start(double now);  // issues the top-level tasks
   // The processor's runnable task with the lowest id (removed from its queue), or -1.
   PointTaskId next_runnable(machine::ProcId proc);
-  TaskWork work(PointTaskId t) const;
+  // With `args`, also each accessed argument's part (in argument order).
+  TaskWork work(PointTaskId t, std::vector<ArgWork>* args = nullptr) const;
   // Records the start and returns what the task costs.
   TaskWork task_started(PointTaskId t, double now);
   void task_ended(PointTaskId t, double now);
@@ -161,6 +171,8 @@ class Runtime {
   bool finished() const { return completed_ == static_cast<int64_t>(g_.size()); }
   bool failed() const { return failure_.status != Status::Ok; }
   const Problem& failure() const { return failure_; }
+  // The allocation that failed, when the failure is out of memory.
+  const std::optional<OutOfMemory>& out_of_memory() const { return out_of_memory_; }
   // Running tasks, runnable tasks and copies not yet arrived: 0 while not finished means
   // nothing can ever happen again.
   int64_t active() const { return running_ + runnable_ + copies_pending_; }
@@ -228,7 +240,8 @@ class Runtime {
   void unpin(InstId i);
   void maybe_free(InstId i);
   void release_uses(PointTaskId t);
-  std::string out_of_memory(machine::MemId mem, uint64_t bytes, PointTaskId t, size_t arg) const;
+  // Records the allocation that does not fit and returns the error message.
+  std::string record_out_of_memory(machine::MemId mem, uint64_t bytes, PointTaskId t, size_t arg);
   int64_t& reads_left(program::RegionId r, int32_t b, int f) {
     return reads_left_[static_cast<size_t>((block_base_[static_cast<size_t>(r)] + b) * 64 + f)];
   }
@@ -278,6 +291,7 @@ class Runtime {
   int64_t runnable_ = 0;
   int64_t copies_pending_ = 0;
   Problem failure_;
+  std::optional<OutOfMemory> out_of_memory_;
 };
 
 }  // namespace mage::sim::detail

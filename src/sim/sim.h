@@ -119,6 +119,19 @@ struct MemoryPeak {
   uint64_t capacity_bytes = 0;
 };
 
+// An argument that a task kind's point tasks accessed across a link (zero-copy memory, a peer's
+// framebuffer), with the time those accesses added to the tasks: their stalls, and their transfers
+// where computing did not hide them. A task's added time is its duration minus what it would
+// take with those bytes in its processor's fastest memory; it is shared among its remote
+// arguments in proportion to their uncontended access time.
+struct RemoteAccessCost {
+  int64_t argument = 0;  // index
+  std::string data;      // as rules name it: the partition, else the region ("rp_ghost")
+  std::string memory;    // memory kind, e.g. "ZCMEM"
+  double bytes = 0;
+  double time_s = 0;  // part of TaskCost::total_s
+};
+
 // A task kind's share of the timed window (over its point tasks).
 struct TaskCost {
   std::string task;
@@ -126,6 +139,12 @@ struct TaskCost {
   int64_t count = 0;
   double total_s = 0;
   double max_s = 0;
+  int64_t processors = 0;                // distinct processors its point tasks ran on
+  double flops = 0;                      // of its variant (leaf tasks)
+  double bytes = 0;                      // read and written by its point tasks, all arguments
+  double compute_s = 0;                  // computing at the variant's rate (overlapped with local accesses)
+  double limit_wait_s = 0;               // its point tasks waited for an instance limit before being mapped (in all)
+  std::vector<RemoteAccessCost> remote;  // most time first
 };
 
 // Copies of one piece of data between two kinds of memory in the timed window.
@@ -138,6 +157,7 @@ struct CopyCost {
   int64_t count = 0;
   double bytes = 0;
   double total_s = 0;
+  std::string for_task;  // the task kind most of these bytes were copied for
 };
 
 // One step of the critical path, in time order.
@@ -151,12 +171,39 @@ struct PathStep {
 };
 
 struct CriticalPath {
-  double length_s = 0;          // end of the window minus start of the path
-  double task_s = 0;            // running tasks on the path
-  double copy_s = 0;            // waiting for copies
-  double queue_s = 0;           // waiting for a busy processor or an instance limit
+  double length_s = 0;  // end of the window minus start of the path
+  double task_s = 0;    // running tasks on the path
+  double copy_s = 0;    // waiting for copies
+  double queue_s = 0;   // waiting for a busy processor or an instance limit
+  double limit_s = 0;   // of queue_s: waiting for an instance limit
+  // How much later the path's tasks started because an instance limit delayed their mapping
+  // (so their copies could not overlap earlier work): an estimate of what the limit costs.
+  double limit_cost_s = 0;
   std::vector<PathStep> steps;  // the last steps (at most 64), in time order
   int64_t omitted_steps = 0;    // earlier steps not listed
+};
+
+// Live instances of one piece of data (partition, else region) in a memory.
+struct HeldData {
+  std::string data;
+  int64_t instances = 0;
+  uint64_t bytes = 0;
+};
+
+// The allocation that did not fit, for programs that react to it (the guide).
+struct OutOfMemory {
+  std::string memory;       // "node 0 FBMEM 2"
+  std::string memory_kind;  // "FBMEM"
+  uint64_t requested_bytes = 0;
+  uint64_t capacity_bytes = 0;
+  uint64_t used_bytes = 0;
+  std::vector<HeldData> held;  // what fills the memory, most bytes first
+  std::string task;            // the task kind being mapped
+  std::string point;           // the point task, as traces label it: "task_4 (0,1)", "task_4 step 1 in task_5 (0,1)"
+  int64_t argument = 0;        // the argument being mapped (index)
+  std::string data;            // its name as rules name it
+  std::string processor;       // where the task was to run
+  int64_t in_flight = 0;       // point tasks of that kind mapped and unfinished on that processor, it included
 };
 
 struct Profile {
@@ -172,6 +219,7 @@ struct Profile {
   std::vector<TaskCost> costliest_tasks;
   std::vector<CopyCost> costliest_copies;
   CriticalPath critical_path;
+  std::optional<OutOfMemory> out_of_memory;  // set when the run stopped on an allocation that did not fit
 };
 
 // ---- The trace (Chrome trace-event format, for Perfetto or chrome://tracing) -----------

@@ -94,12 +94,16 @@ LlmOptions parse_options(const OptimizerContext& c) {
   return o;
 }
 
-// The evaluation as the model reads it. The raw message of a failure is the evaluator's
-// (for a mapper error: the diagnostics, FILE:LINE:COL); of a run, its headline numbers.
-llm::Feedback feedback_of(const eval::Result& r) {
-  const sim::Outcome& o = r.outcome;
+// The evaluation as the model reads it: the raw message is the evaluator's (for a mapper
+// error, the diagnostics, FILE:LINE:COL; for a run, its headline numbers), the explanation
+// and suggestions the feedback module's (guide).
+llm::Feedback feedback_of(const Trial& t) {
+  const sim::Outcome& o = t.result.outcome;
   llm::Feedback f;
   f.status = std::string(sim::to_string(o.status));
+  f.explanation = t.feedback.explanation;
+  for (size_t i = 0; i < t.feedback.suggestions.size(); ++i)
+    f.suggestions += fmt::format("{}. {}\n", i + 1, t.feedback.suggestions[i]);
   if (!o.ok()) {
     f.message = o.message;
     return f;
@@ -109,9 +113,9 @@ llm::Feedback feedback_of(const eval::Result& r) {
   f.message = fmt::format("simulated time {:.4g} s ({:.4g} {}); {} point tasks, {} copies\n", o.time_s, o.metric_value,
                           o.metric_name, p.tasks, p.copies);
   for (size_t i = 0; i < std::min<size_t>(3, p.costliest_tasks.size()); ++i) {
-    const sim::TaskCost& t = p.costliest_tasks[i];
-    f.message += fmt::format("task {} on {}: {} runs, {:.4g} s in all, {:.4g} s at most\n", t.task, t.processor_kind,
-                             t.count, t.total_s, t.max_s);
+    const sim::TaskCost& c = p.costliest_tasks[i];
+    f.message += fmt::format("task {} on {}: {} runs, {:.4g} s in all, {:.4g} s at most\n", c.task, c.processor_kind,
+                             c.count, c.total_s, c.max_s);
   }
   for (size_t i = 0; i < std::min<size_t>(3, p.costliest_copies.size()); ++i) {
     const sim::CopyCost& c = p.costliest_copies[i];
@@ -189,7 +193,7 @@ class LanguageModel : public Optimizer {
 
   void observe(const Trial& t) override {
     last_ = t.number;
-    feedback_ = feedback_of(t.result);
+    feedback_ = feedback_of(t);
     attempts_.push_back({t.candidate.text, feedback_});
     auto compiled = dsl::compile(dsl::SourceFile{"candidate.map", t.candidate.text});
     if (compiled.unit) {

@@ -15,27 +15,6 @@ namespace {
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
-// A file in the temporary directory, removed at the end of the test.
-class TempFile {
- public:
-  TempFile(const std::string& name, const std::string& text)
-      : path_(std::filesystem::temp_directory_path() / (std::to_string(::getpid()) + "_" + name)) {
-    std::ofstream(path_) << text;
-  }
-  explicit TempFile(const std::string& name) : TempFile(name, "") { std::filesystem::remove(path_); }
-  ~TempFile() { std::filesystem::remove(path_); }
-  std::string path() const { return path_.string(); }
-  std::string read() const {
-    std::ifstream in(path_);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-
- private:
-  std::filesystem::path path_;
-};
-
 TEST(RunCommand, ExpertMapperSummary) {
   auto r = run_mage("run circuit --machine p100x4 --expert --scale small");
   ASSERT_EQ(r.exit_code, 0) << r.out;

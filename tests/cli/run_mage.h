@@ -2,8 +2,12 @@
 #pragma once
 
 #include <sys/wait.h>
+#include <unistd.h>
 #include <array>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 namespace mage::test {
@@ -26,6 +30,27 @@ inline CommandResult run_mage(const std::string& args) {
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
 }
+
+// A file in the temporary directory, removed at the end of the test.
+class TempFile {
+ public:
+  TempFile(const std::string& name, const std::string& text)
+      : path_(std::filesystem::temp_directory_path() / (std::to_string(::getpid()) + "_" + name)) {
+    std::ofstream(path_) << text;
+  }
+  explicit TempFile(const std::string& name) : TempFile(name, "") { std::filesystem::remove(path_); }
+  ~TempFile() { std::filesystem::remove(path_); }
+  std::string path() const { return path_.string(); }
+  std::string read() const {
+    std::ifstream in(path_);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
+ private:
+  std::filesystem::path path_;
+};
 
 inline std::string source_path(const std::string& relative) { return std::string(MAGE_SOURCE_DIR) + "/" + relative; }
 

@@ -1,5 +1,7 @@
 // Copies, coherence, reductions, collection and instance limits on the tiny machine,
 // against hand-computed answers.
+#include <nlohmann/json.hpp>
+
 #include "helpers.h"
 
 namespace mage::sim::test {
@@ -275,6 +277,21 @@ TEST(Memory, InstanceLimitBoundsMappedTasksPerProcessor) {
       EXPECT_NEAR(k1.start_s, k0.start_s + k0.duration_s + 8e6 / kPcie + kPcieLatency, 1e-9);
     else
       EXPECT_NEAR(k1.start_s, k0.start_s + k0.duration_s, 1e-9);  // its copy arrived meanwhile
+    // The profile reports the wait (both k are ready when w ends; the second is mapped when
+    // the first ends) for k and on the critical path, and what it cost: the second copy no
+    // longer overlaps the first task.
+    const TraceEvent& w0 = *tasks[0];
+    const double waited = limited ? k0.start_s + k0.duration_s - (w0.start_s + w0.duration_s) : 0;
+    const CriticalPath& cp = o.profile.critical_path;
+    EXPECT_NEAR(cp.limit_s, waited, 1e-9);
+    EXPECT_LE(cp.limit_s, cp.queue_s + 1e-12);
+    EXPECT_NEAR(cp.limit_cost_s, limited ? 8e6 / kPcie + kPcieLatency : 0, 1e-9);
+    ASSERT_FALSE(o.profile.costliest_tasks.empty());
+    for (const TaskCost& c : o.profile.costliest_tasks) {
+      if (c.task == "k") {
+        EXPECT_NEAR(c.limit_wait_s, waited, 1e-9);
+      }
+    }
   }
   EXPECT_GT(k1_start[1], k1_start[0]);
 }
@@ -297,6 +314,27 @@ TEST(Memory, OutOfMemoryNamesTheMemoryTheSizesAndTheLargestInstances) {
             "out of memory in node 0 FBMEM 0: 610.4 MiB requested, 1.0 GiB capacity, 610.4 MiB in use; largest "
             "instances: R.a 610.4 MiB; while mapping argument 1 (S) of big on node 0 GPU 0");
   EXPECT_EQ(to_string(o.status), "execution error");
+  // The same as data, for programs that react to it (and through JSON, as a child sends it).
+  ASSERT_TRUE(o.profile.out_of_memory.has_value());
+  const OutOfMemory& oom = *o.profile.out_of_memory;
+  EXPECT_EQ(oom.memory, "node 0 FBMEM 0");
+  EXPECT_EQ(oom.memory_kind, "FBMEM");
+  EXPECT_EQ(oom.requested_bytes, 640'000'000u);
+  EXPECT_EQ(oom.capacity_bytes, 1024u * 1024 * 1024);
+  EXPECT_EQ(oom.used_bytes, 640'000'000u);
+  ASSERT_EQ(oom.held.size(), 1u);
+  EXPECT_EQ(oom.held[0].data, "R");
+  EXPECT_EQ(oom.held[0].instances, 1);
+  EXPECT_EQ(oom.held[0].bytes, 640'000'000u);
+  EXPECT_EQ(oom.task, "big");
+  EXPECT_EQ(oom.point, "big");  // a single launch has no point to show
+  EXPECT_EQ(oom.argument, 1);
+  EXPECT_EQ(oom.data, "S");
+  EXPECT_EQ(oom.processor, "node 0 GPU 0");
+  EXPECT_EQ(oom.in_flight, 1);
+  const nlohmann::ordered_json j = o.to_json();
+  EXPECT_EQ(j["profile"]["out_of_memory"]["data"], "S");
+  EXPECT_EQ(Outcome::from_json(nlohmann::json::parse(j.dump())).to_json().dump(), j.dump());
 }
 
 // Peak memory counts every instance alive at once.

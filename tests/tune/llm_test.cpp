@@ -250,16 +250,22 @@ TEST_F(LlmTuning, OproSeesOnlyTheHistoryAndScalarFeedbackOnlyTheTime) {
 }
 
 TEST_F(LlmTuning, FeedbackModesSelectWhatTheModelSees) {
-  for (const char* mode : {"scalar", "raw"}) {
+  for (const std::string mode : {"scalar", "raw", "explain", "suggest"}) {
     ScriptedServer local;
     local.push(completion(sections_reply({{"region", kFramebufferRegion}})));
     Settings set = settings(2, {{"feedback", mode}});
     set.options["llm-url"] = local.base_url();
     TempDir dir;
-    run(set, dir / "run", x);
+    Summary s = run(set, dir / "run", x);
+    // The start's feedback, from the feedback module.
+    const guide::Feedback& start = s.trials.at(0).feedback;
+    ASSERT_FALSE(start.explanation.empty());
+    ASSERT_FALSE(start.suggestions.empty());
     std::string prompt = prompt_of(local, 0);
-    EXPECT_EQ(has(prompt, "critical path"), std::string(mode) == "raw") << mode;
-    EXPECT_EQ(has(prompt, "(only the outcome is reported)"), std::string(mode) == "scalar") << mode;
+    EXPECT_EQ(has(prompt, "(only the outcome is reported)"), mode == "scalar") << mode;
+    EXPECT_EQ(has(prompt, "critical path"), mode != "scalar") << mode;
+    EXPECT_EQ(has(prompt, "explanation:\n" + start.explanation), mode == "explain" || mode == "suggest") << mode;
+    EXPECT_EQ(has(prompt, "suggestions:\n1. " + start.suggestions[0]), mode == "suggest") << mode;
   }
 }
 

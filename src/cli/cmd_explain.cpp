@@ -1,0 +1,74 @@
+// mage explain: evaluate one mapper and say what limits it or what is wrong with it, and
+// what to change (docs/explain.md).
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <memory>
+
+#include "cli/commands.h"
+#include "cli/program_choice.h"
+#include "guide/guide.h"
+
+namespace mage::cli {
+
+namespace {
+
+struct ExplainOptions {
+  ProgramChoice program;
+  MapperChoice mapper;
+  bool json = false;
+  double time_limit_s = 30;
+};
+
+int explain(const ExplainOptions& o) {
+  std::optional<eval::Request> program = program_request(o.program);
+  if (!program) return 1;
+  if (o.time_limit_s < 0) return fail("--time-limit must be 0 (none) or more seconds");
+  eval::Request request = std::move(*program);
+  auto mapper = mapper_spec(o.mapper);
+  if (!mapper) return 1;
+  request.mapper = std::move(*mapper);
+
+  eval::Resolved resolved;
+  eval::Result result;
+  guide::Feedback feedback;
+  try {
+    resolved = eval::resolve(request);
+    const guide::Explainer explainer(request);
+    result = eval::evaluate(request, eval::Limits{.time_s = o.time_limit_s});
+    feedback = explainer.explain(result);
+  } catch (const eval::RequestError& e) {
+    return fail(e.what());
+  }
+
+  if (o.json) {
+    std::printf("%s\n", feedback.to_json().dump(2).c_str());
+  } else {
+    std::printf("%s\n", describe(request, resolved).c_str());
+    if (result.outcome.ok())
+      std::printf("simulated time: %.3g s for the timed iterations (%.4g %s)\n", result.outcome.time_s,
+                  result.outcome.metric_value, result.outcome.metric_name.c_str());
+    std::printf("%s", guide::render(feedback).c_str());
+  }
+  return exit_code(result.outcome.status);
+}
+
+}  // namespace
+
+void register_explain(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<ExplainOptions>();
+  auto* sub = app.add_subcommand("explain",
+                                 "Evaluate a mapper and explain the outcome: what limits the time or what is wrong, "
+                                 "and which mapper edits to make (exit status as mage run)");
+  add_app_argument(*sub, o->program);
+  add_program_options(*sub, o->program);
+  add_mapper_options(*sub, o->mapper);
+  sub->add_flag("--json", o->json, "Print the feedback as JSON");
+  sub->add_option("--time-limit", o->time_limit_s, "Seconds an evaluation may take (default 30; 0: no limit)");
+  sub->callback([o, &exit_code] {
+    require_mapper(o->mapper);
+    exit_code = explain(*o);
+  });
+}
+
+}  // namespace mage::cli

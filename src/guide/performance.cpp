@@ -1,0 +1,548 @@
+// What limits the time of a run that worked, read from the profile: each detector below
+// looks for one cause, estimates the seconds a change would save (impact) and proposes the
+// change. The cause with the largest impact names the category and leads the explanation.
+// Impacts are first-order estimates: a task kind's time is shared by the processors that
+// run it, so saving X seconds of its total saves about X / processors of wall time.
+#include <fmt/format.h>
+#include <algorithm>
+#include <map>
+#include <numeric>
+
+#include "guide/detail.h"
+
+namespace mage::guide::detail {
+
+namespace {
+
+struct Finding {
+  Category category = Category::ComputeBound;
+  double impact_s = 0;
+  std::string explanation;
+  std::vector<std::string> suggestions;
+  std::vector<Hint> hints;
+};
+
+double window(const Context& c) { return c.outcome().time_s; }
+
+double per_processor(double total_s, int64_t processors) {
+  return total_s / static_cast<double>(std::max<int64_t>(processors, 1));
+}
+
+// Points per launch of a task kind: the largest index launch (1 for single launches only).
+int64_t points_per_launch(const Context& c, std::string_view task) {
+  int64_t most = 1;
+  for (const program::Launch* l : launches_of(c.program, task))
+    if (l->kind == program::LaunchKind::Index) most = std::max(most, l->domain.volume());
+  return most;
+}
+
+const program::Launch* first_launch(const Context& c, std::string_view task) {
+  auto all = launches_of(c.program, task);
+  return all.empty() ? nullptr : all.front();
+}
+
+// The first point of a task kind's placement in the plan (null without a plan).
+const mapping::TaskPlacement* first_placement(const Context& c, std::string_view task) {
+  if (!c.plan) return nullptr;
+  const auto points = points_of(c, task);
+  return points.empty() ? nullptr : &c.plan->tasks[static_cast<size_t>(points.front())];
+}
+
+// "`RULE` at FILE:LINE".
+std::string rule_at(const Context& c, int line) {
+  if (!c.source || line <= 0) return "";
+  return fmt::format("`{}` at {}:{}", trim(source_line(*c.source, line)), c.source->name, line);
+}
+
+std::string gbps(double bytes_per_s) { return fmt::format("{:.3g} GB/s", bytes_per_s / 1e9); }
+
+// ---- A task with a GPU variant on CPU or OMP -------------------------------------------
+
+void slow_processor(const Context& c, std::vector<Finding>& out) {
+  const auto gpus = c.machine.processors_of(machine::ProcKind::GPU);
+  if (gpus.empty()) return;
+  const machine::Processor& gpu = c.machine.processor(gpus.front());
+  const auto reach = c.machine.accessible(gpu.id);
+  const double fb = reach.empty() ? 0 : reach.front().bandwidth;
+  for (const sim::TaskCost& t : c.outcome().profile.costliest_tasks) {
+    if (t.processor_kind == "GPU") continue;
+    const program::TaskKind* kind = find_task(c.program, t.task);
+    const program::Variant* variant = kind ? kind->variant(program::ProcKind::GPU) : nullptr;
+    if (!variant || !kind->leaf) continue;
+    const double rate = (variant->cost.precision == program::Precision::FP32 ? gpu.fp32_flops : gpu.fp64_flops) *
+                        variant->cost.peak_fraction;
+    const double on_gpu = std::max(rate > 0 ? t.flops / rate : 0, fb > 0 ? t.bytes / fb : 0) +
+                          static_cast<double>(t.count) * gpu.launch_overhead_s;
+    const int64_t parallel = std::min<int64_t>(static_cast<int64_t>(gpus.size()), points_per_launch(c, t.task));
+    const double now = per_processor(t.total_s, t.processors);
+    const double then = per_processor(on_gpu, parallel);
+    const double saving = std::min(window(c), now - then);
+    if (saving <= 0) continue;
+    Finding f;
+    f.category = Category::SlowProcessor;
+    f.impact_s = saving;
+    f.explanation = fmt::format(
+        "{} runs on {}s although it has a GPU variant: its {} keep {} {}{} busy for {} ({} of the run), where {} "
+        "GPU{} would take about {}.",
+        t.task, t.processor_kind, plural(t.count, "point task", "point tasks"), t.processors, t.processor_kind,
+        t.processors == 1 ? "" : "s", seconds(t.total_s), percent(std::min(1.0, now / std::max(window(c), 1e-12))),
+        parallel, parallel == 1 ? "" : "s", seconds(then));
+    const mapping::TaskPlacement* tp = first_placement(c, t.task);
+    const int rule =
+        tp && c.plan ? c.plan->task_kinds[static_cast<size_t>(*c.program.find_task(t.task))].kind_rule_line : 0;
+    f.suggestions.push_back(
+        fmt::format("run {} on the GPUs: `Task {} GPU;`{}", t.task, t.task,
+                    rule > 0 ? fmt::format(" (the Task rule {} chooses {})", rule_at(c, rule), t.processor_kind) : ""));
+    f.hints.push_back(Hint{Action::Processor, t.task, "", t.processor_kind, "GPU",
+                           fmt::format("{} has a GPU variant; on {}s it takes {} per processor, on GPUs about {}",
+                                       t.task, t.processor_kind, seconds(now), seconds(then)),
+                           saving});
+    out.push_back(std::move(f));
+  }
+}
+
+// ---- Accesses across a link ------------------------------------------------------------
+
+// One task kind's accesses across links to one memory kind.
+struct RemoteTask {
+  const sim::TaskCost* cost = nullptr;
+  std::vector<std::string> data;  // the arguments, most time first
+  std::string memory;             // where they are
+  std::string best;               // the memory the task's processors reach fastest
+  double time_s = 0;
+  bool stalls = false;  // mostly latency (gathers), not bandwidth
+};
+
+void remote_access(const Context& c, std::vector<Finding>& out) {
+  Finding f;
+  f.category = Category::RemoteAccess;
+  std::vector<RemoteTask> tasks;
+  std::vector<std::pair<int, std::string>> rules;  // Region rules that chose a remote memory, and the better one
+  for (const sim::TaskCost& t : c.outcome().profile.costliest_tasks) {
+    const auto proc_kind = machine::parse_proc_kind(t.processor_kind);
+    const auto best = proc_kind ? best_memory_kind(c.machine, *proc_kind) : std::nullopt;
+    if (!best) continue;
+    RemoteTask rt{&t, {}, "", std::string(machine::to_string(*best)), 0, false};
+    for (const sim::RemoteAccessCost& r : t.remote) {
+      if (r.time_s <= 0 || r.memory == rt.best) continue;
+      const double impact = std::min(window(c), per_processor(r.time_s, t.processors));
+      const auto mem_kind = machine::parse_mem_kind(r.memory);
+      const double bw = mem_kind ? access_bandwidth(c.machine, *proc_kind, *mem_kind) : 0;
+      if (bw > 0 && r.time_s > 2 * r.bytes / bw) rt.stalls = true;
+      rt.time_s += r.time_s;
+      rt.data.push_back(r.data);
+      rt.memory = r.memory;
+      f.impact_s += impact;
+      f.hints.push_back(Hint{Action::Memory, t.task, r.data, r.memory, rt.best,
+                             fmt::format("{} spends {} of its {} accessing {} in {}", t.task, seconds(r.time_s),
+                                         seconds(t.total_s), r.data, r.memory),
+                             impact});
+      const mapping::TaskPlacement* tp = first_placement(c, t.task);
+      const int line = tp && static_cast<size_t>(r.argument) < tp->args.size()
+                           ? tp->args[static_cast<size_t>(r.argument)].memory_rule_line
+                           : 0;
+      if (line > 0 && std::none_of(rules.begin(), rules.end(), [&](const auto& x) { return x.first == line; }))
+        rules.emplace_back(line, rt.best);
+    }
+    if (!rt.data.empty()) tasks.push_back(std::move(rt));
+  }
+  if (tasks.empty()) return;
+  std::stable_sort(tasks.begin(), tasks.end(), [](const RemoteTask& a, const RemoteTask& b) {
+    return per_processor(a.time_s, a.cost->processors) > per_processor(b.time_s, b.cost->processors);
+  });
+
+  // One sentence for the tasks that access the same data in the same memory as the worst one.
+  const RemoteTask& worst = tasks.front();
+  std::vector<std::string> who;
+  bool stalls = false;
+  for (const RemoteTask& t : tasks) {
+    if (t.data != worst.data || t.memory != worst.memory || t.cost->processor_kind != worst.cost->processor_kind)
+      continue;
+    who.push_back(fmt::format("{} {} of its {}", t.cost->task,
+                              who.empty() ? "spends " + percent(t.time_s / std::max(t.cost->total_s, 1e-12))
+                                          : percent(t.time_s / std::max(t.cost->total_s, 1e-12)),
+                              seconds(t.cost->total_s)));
+    stalls = stalls || t.stalls;
+  }
+  const std::string& kind = worst.cost->processor_kind;
+  const auto proc_kind = machine::parse_proc_kind(kind);
+  const auto mem = machine::parse_mem_kind(worst.memory);
+  const auto best = machine::parse_mem_kind(worst.best);
+  const double bw = proc_kind && mem ? access_bandwidth(c.machine, *proc_kind, *mem) : 0;
+  const double best_bw = proc_kind && best ? access_bandwidth(c.machine, *proc_kind, *best) : 0;
+  f.explanation = fmt::format("{} accessing {} in {}{}{}.", join(who), join(worst.data), memory_words(worst.memory),
+                              bw > 0 && best_bw > 0 ? fmt::format(", which a {} reaches at {} against {} in {}", kind,
+                                                                  gbps(bw), gbps(best_bw), worst.best)
+                                                    : "",
+                              stalls ? ", mostly waiting on the round trips of irregular (gather) accesses" : "");
+  f.explanation +=
+      fmt::format(" In all, remote accesses cost about {} of the {} run.", seconds(f.impact_s), seconds(window(c)));
+
+  // The edit: change the rules that chose the remote memory, or add rules for the worst task.
+  std::vector<std::string> changes;
+  for (const auto& [line, to] : rules)
+    if (std::string change = rule_change(c, line, worst.memory, to); !change.empty()) changes.push_back(change);
+  std::vector<std::string> added;
+  for (const std::string& d : worst.data)
+    added.push_back(fmt::format("`Region {} {} {} {};`", worst.cost->task, d, kind, worst.best));
+  if (!changes.empty()) {
+    f.suggestions.push_back(
+        fmt::format("put {} in {}: change {}", join(worst.data), memory_words(worst.best), join(changes)));
+    f.suggestions.push_back(fmt::format("or only for {}: {}", worst.cost->task, join(added)));
+  } else {
+    f.suggestions.push_back(fmt::format("put {} in {}: {}", join(worst.data), memory_words(worst.best), join(added)));
+  }
+  out.push_back(std::move(f));
+}
+
+// ---- Copies on the critical path -------------------------------------------------------
+
+// The task kinds that write `data` (an argument name), other than `except`.
+std::vector<std::string> writers_of(const Context& c, const std::string& data, const std::string& except) {
+  std::vector<std::string> out;
+  for (const program::Launch& l : c.program.launches) {
+    const std::string& name = c.program.task_of(l).name;
+    if (name == except || std::find(out.begin(), out.end(), name) != out.end()) continue;
+    for (const program::RegionArg& a : l.args) {
+      const auto names = c.program.arg_names(a);
+      if (std::find(names.begin(), names.end(), data) == names.end()) continue;
+      if (a.any(program::Privilege::RW) || a.any(program::Privilege::WO) || a.any(program::Privilege::RED)) {
+        out.push_back(name);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+// Placement hints that keep `task` with the data it receives by copies of `data`.
+void keep_together(const Context& c, const std::string& task, const std::string& data, double impact, Finding& f) {
+  const program::Launch* l = first_launch(c, task);
+  if (!l || !c.plan) return;
+  const std::string current = placement_family(c, *l);
+  if (l->parent >= 0 && current != "parent") {
+    f.hints.push_back(
+        Hint{Action::Placement, task, "", current, "parent",
+             fmt::format("{} receives {} by copies; on its parent's processor it finds the data there", task, data),
+             impact});
+    f.suggestions.push_back(
+        fmt::format("run {} on its parent's processor: `def same_point(Task task) {{ return "
+                    "mgpu[*task.parent.processor(mgpu)]; }}` "
+                    "and `SingleTaskMap {} same_point;`",
+                    task, task));
+    return;
+  }
+  if (l->kind != program::LaunchKind::Index) return;
+  // Place it as the tasks that write the data are placed, so each piece stays where it is.
+  for (const std::string& writer : writers_of(c, data, task)) {
+    const program::Launch* w = first_launch(c, writer);
+    if (!w || w->kind != program::LaunchKind::Index || w->domain != l->domain) continue;
+    const mapping::TaskPlacement* mine = first_placement(c, task);
+    const mapping::TaskPlacement* theirs = first_placement(c, writer);
+    if (!mine || !theirs || mine->kind != theirs->kind) continue;  // families over other processors do not compare
+    const std::string family = placement_family(c, *w);
+    if (family.empty() || family == current || family == "parent") continue;
+    const mapping::TaskPlacement* wp = first_placement(c, writer);
+    const std::string function = wp ? placement_function(c, wp->placement_rule_line) : "";
+    f.hints.push_back(Hint{Action::Placement, task, "", current, family,
+                           fmt::format("{} writes {} with a {} placement; placing {} the same way keeps each piece "
+                                       "where it is used",
+                                       writer, data, family, task),
+                           impact});
+    f.suggestions.push_back(
+        function.empty()
+            ? fmt::format("place {} as {} is placed ({}), so that each point finds its piece of {} in place", task,
+                          writer, family, data)
+            : fmt::format("place {} as {} is placed, so that each point finds its piece of {} in place: "
+                          "`IndexTaskMap {} {};`",
+                          task, writer, data, task, function));
+    return;
+  }
+  // A simple family where a better one is known: 1-D cyclic -> block (neighbours together),
+  // multi-dimensional block or cyclic -> auto_split (blocks shaped like the launch).
+  std::string to;
+  if (l->domain.dim == 1 && current == "cyclic") to = "block";
+  if (l->domain.dim > 1 && (current == "block" || current == "cyclic")) to = "auto_split";
+  if (to.empty()) return;
+  f.hints.push_back(
+      Hint{Action::Placement, task, "", current, to,
+           fmt::format("{} receives {} by copies; a {} placement keeps neighbouring pieces together", task, data, to),
+           impact});
+  f.suggestions.push_back(
+      to == "block" ? fmt::format("place {} in blocks over the nodes, then a node's processors, so that neighbouring "
+                                  "pieces stay together",
+                                  task)
+                    : fmt::format("place {} with the two-level auto_split form of DSL.md, so that each processor gets "
+                                  "a block shaped like the launch and communicating pieces stay together",
+                                  task));
+}
+
+void copies(const Context& c, std::vector<Finding>& out) {
+  const sim::Profile& p = c.outcome().profile;
+  const sim::CriticalPath& cp = p.critical_path;
+  if (cp.copy_s <= 0 || p.costliest_copies.empty()) return;
+  Finding f;
+  f.category = Category::Copies;
+  f.impact_s = cp.copy_s;
+  std::vector<std::string> named;
+  std::vector<std::string> for_tasks;
+  double all = 0;
+  for (const sim::CopyCost& cc : p.costliest_copies) all += cc.total_s;
+  // Copies that a placement can avoid cost at most their channel time, shared by the
+  // processors of the task they are for.
+  auto channel_time = [&](const std::string& task) {
+    double total = 0;
+    for (const sim::CopyCost& cc : p.costliest_copies)
+      if (cc.for_task == task) total += cc.total_s;
+    for (const sim::TaskCost& t : p.costliest_tasks)
+      if (t.task == task) return per_processor(total, t.processors);
+    return total;
+  };
+  for (const sim::CopyCost& cc : p.costliest_copies) {
+    if (named.size() == 3 || cc.total_s < 0.05 * all) break;
+    named.push_back(fmt::format("{} {} -> {}{} ({} in {}, {})", cc.data, cc.from, cc.to,
+                                cc.inter_node ? " between nodes" : "", bytes(cc.bytes),
+                                plural(cc.count, "copy", "copies"), seconds(cc.total_s)));
+    if (std::find(for_tasks.begin(), for_tasks.end(), cc.for_task) == for_tasks.end()) for_tasks.push_back(cc.for_task);
+    keep_together(
+        c, cc.for_task, cc.data,
+        std::min(window(c), std::max(cp.copy_s * cc.total_s / std::max(all, 1e-12), channel_time(cc.for_task))), f);
+  }
+  for (const Hint& h : f.hints) f.impact_s = std::max(f.impact_s, h.impact_s);
+  if (named.empty()) return;
+  f.explanation = fmt::format("The critical path waits {} of its {} for copies: {}, for {}.", seconds(cp.copy_s),
+                              seconds(cp.length_s), join(named), join(for_tasks));
+  if (f.suggestions.empty()) {
+    // No rule to propose: say which tasks put the data where it is copied from.
+    std::vector<std::string> data, writers;
+    for (const sim::CopyCost& cc : p.costliest_copies) {
+      if (data.size() == named.size()) break;
+      data.push_back(cc.data);
+      for (const std::string& w : writers_of(c, cc.data, cc.for_task))
+        if (std::find(writers.begin(), writers.end(), w) == writers.end()) writers.push_back(w);
+    }
+    f.suggestions.push_back(fmt::format(
+        "keep communicating pieces together: {} {} written by {}; place {}'s points on the processors that hold "
+        "the pieces they read, or place those pieces where {} reads them",
+        join(data), data.size() == 1 ? "is" : "are", writers.empty() ? "earlier tasks" : join(writers), join(for_tasks),
+        join(for_tasks)));
+  }
+  out.push_back(std::move(f));
+}
+
+// ---- Several points on one processor ---------------------------------------------------
+
+void load_imbalance(const Context& c, std::vector<Finding>& out) {
+  const sim::Profile& p = c.outcome().profile;
+  Finding f;
+  f.category = Category::LoadImbalance;
+  std::map<std::pair<int, std::string>, std::vector<std::string>> by_rule;  // (placement rule, kind) -> tasks
+  for (const sim::TaskCost& t : p.costliest_tasks) {
+    const auto kind = machine::parse_proc_kind(t.processor_kind);
+    if (!kind) continue;
+    const auto available = static_cast<int64_t>(c.machine.processors_of(*kind).size());
+    const int64_t useful = std::min(available, points_per_launch(c, t.task));
+    if (t.processors >= useful || useful < 2) continue;
+    const double now = per_processor(t.total_s, t.processors);
+    const double then = per_processor(t.total_s, useful);
+    const double saving = std::min(window(c), now - then);
+    if (saving <= 0) continue;
+    if (f.hints.empty()) {
+      // The worst task explains: the busiest processor of its kind, and how many did nothing.
+      const sim::ProcessorUse* busiest = nullptr;
+      int64_t used = 0;
+      for (const sim::ProcessorUse& u : p.processors) {
+        if (u.kind != t.processor_kind) continue;
+        ++used;
+        if (!busiest || u.busy_fraction > busiest->busy_fraction) busiest = &u;
+      }
+      f.explanation = fmt::format(
+          "{}'s {} points per launch run on only {} of the {} {}s, one after another{}; {} {}{} did no work in the "
+          "timed iterations.",
+          t.task, points_per_launch(c, t.task), t.processors, available, t.processor_kind,
+          busiest ? fmt::format(" ({} is {} busy with {} tasks)", busiest->processor, percent(busiest->busy_fraction),
+                                busiest->tasks)
+                  : "",
+          available - used, t.processor_kind, available - used == 1 ? "" : "s");
+    }
+    f.impact_s = std::max(f.impact_s, saving);  // the tasks run one after another: the worst bounds the gain
+    const program::Launch* l = first_launch(c, t.task);
+    const std::string current = l ? placement_family(c, *l) : "";
+    f.hints.push_back(Hint{Action::Placement, t.task, "", current, "block",
+                           fmt::format("{} uses {} of {} {}s; spread over {} it takes about {} instead of {}", t.task,
+                                       t.processors, available, t.processor_kind, useful, seconds(then), seconds(now)),
+                           saving});
+    const mapping::TaskPlacement* tp = first_placement(c, t.task);
+    by_rule[{tp ? tp->placement_rule_line : 0, t.processor_kind}].push_back(t.task);
+  }
+  if (f.hints.empty()) return;
+  for (const auto& [key, tasks] : by_rule) {
+    const auto& [rule, kind] = key;
+    const auto available = c.machine.processors_of(*machine::parse_proc_kind(kind)).size();
+    f.suggestions.push_back(fmt::format(
+        "spread the points of {} over all {} {}s, in blocks over the nodes then each node's processors (point i on "
+        "`m[i / m.size[1], i % m.size[1]]`){}",
+        join(tasks), available, kind, rule > 0 ? fmt::format(" instead of the rule {}", rule_at(c, rule)) : ""));
+  }
+  out.push_back(std::move(f));
+}
+
+// ---- InstanceLimit ---------------------------------------------------------------------
+
+void instance_limit(const Context& c, std::vector<Finding>& out) {
+  const sim::Profile& p = c.outcome().profile;
+  const double on_path = p.critical_path.limit_cost_s;
+  double waited = 0;
+  for (const sim::TaskCost& t : p.costliest_tasks) waited += t.limit_wait_s;
+  if (on_path <= 0 || waited <= 0 || !c.plan) return;
+  // The fullest memory: room for more tasks mapped ahead?
+  const sim::MemoryPeak* fullest = nullptr;
+  auto fraction = [](const sim::MemoryPeak& m) {
+    return m.capacity_bytes ? static_cast<double>(m.peak_bytes) / static_cast<double>(m.capacity_bytes) : 0.0;
+  };
+  for (const sim::MemoryPeak& m : p.memories)
+    if (!fullest || fraction(m) > fraction(*fullest)) fullest = &m;
+  const double full = fullest ? fraction(*fullest) : 0;
+  for (const sim::TaskCost& t : p.costliest_tasks) {
+    if (t.limit_wait_s <= 0) continue;
+    const auto id = c.program.find_task(t.task);
+    if (!id) continue;
+    const auto& limit = c.plan->task_kinds[static_cast<size_t>(*id)].instance_limit;
+    if (!limit) continue;
+    const double impact = std::min(window(c), on_path * t.limit_wait_s / waited);
+    const std::string to = full < 0.5 ? "none" : std::to_string(*limit * 2);
+    Finding f;
+    f.category = Category::InstanceLimit;
+    f.impact_s = impact;
+    f.explanation = fmt::format(
+        "`InstanceLimit {} {}` holds {}'s point tasks back: they waited {} in all before being mapped, so their "
+        "copies could not overlap earlier tasks, which delayed the critical path by about {}; memory peaks at {} of "
+        "{}.",
+        t.task, *limit, t.task, seconds(t.limit_wait_s), seconds(impact), percent(full),
+        fullest ? fullest->memory : "the fullest memory");
+    f.suggestions.push_back(
+        to == "none"
+            ? fmt::format("remove `InstanceLimit {} {};`: memory has room for more tasks mapped ahead", t.task, *limit)
+            : fmt::format("raise it: `InstanceLimit {} {};`", t.task, to));
+    f.hints.push_back(Hint{Action::InstanceLimit, t.task, "", std::to_string(*limit), to,
+                           fmt::format("{}'s tasks waited {} for the limit; the fullest memory is {} full", t.task,
+                                       seconds(t.limit_wait_s), percent(full)),
+                           impact});
+    out.push_back(std::move(f));
+  }
+}
+
+// ---- A critical path made of waiting ---------------------------------------------------
+
+void waiting(const Context& c, std::vector<Finding>& out) {
+  const sim::CriticalPath& cp = c.outcome().profile.critical_path;
+  if (cp.length_s <= 0 || cp.task_s >= 0.5 * cp.length_s) return;
+  Finding f;
+  f.category = Category::Waiting;
+  f.impact_s = cp.length_s - cp.task_s;
+  // The longest waits, by task kind and what the step waited for last.
+  struct Wait {
+    double s = 0;
+    int64_t steps = 0;
+  };
+  std::map<std::pair<std::string, std::string>, Wait> waits;
+  for (const sim::PathStep& s : cp.steps) {
+    if (s.wait_s <= 0 || s.waited_for.empty()) continue;
+    Wait& w = waits[{s.task.substr(0, s.task.find(' ')), s.waited_for}];
+    w.s += s.wait_s;
+    ++w.steps;
+  }
+  std::vector<std::pair<std::pair<std::string, std::string>, Wait>> sorted(waits.begin(), waits.end());
+  std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second.s > b.second.s; });
+  std::string longest;
+  if (!sorted.empty())
+    longest = fmt::format(
+        "; the longest waits: {} started {} after it could ({} of the last {} steps, last waiting "
+        "for {})",
+        sorted[0].first.first, seconds(sorted[0].second.s), plural(sorted[0].second.steps, "step", "steps"),
+        cp.steps.size(), sorted[0].first.second);
+  std::vector<std::string> parts;
+  if (cp.copy_s > 0) parts.push_back(fmt::format("{} for copies", seconds(cp.copy_s)));
+  if (cp.limit_s > 0) parts.push_back(fmt::format("{} for instance limits", seconds(cp.limit_s)));
+  const double other = f.impact_s - cp.copy_s - cp.limit_s;
+  if (other > 0.01 * cp.length_s) parts.push_back(fmt::format("{} for dependences", seconds(other)));
+  f.explanation =
+      fmt::format("The critical path ({}) runs tasks only {} of the time: its tasks wait {}{}.", seconds(cp.length_s),
+                  percent(cp.task_s / cp.length_s), parts.empty() ? seconds(f.impact_s) : join(parts), longest);
+  out.push_back(std::move(f));
+}
+
+// ---- Nothing to change -----------------------------------------------------------------
+
+Finding compute_bound(const Context& c) {
+  const sim::Profile& p = c.outcome().profile;
+  Finding f;
+  f.category = Category::ComputeBound;
+  if (p.costliest_tasks.empty()) {
+    f.explanation = "The run has no timed task to improve.";
+    return f;
+  }
+  const sim::TaskCost& top = p.costliest_tasks.front();
+  double busy = 0, busy_sum = 0;
+  int64_t of_kind = 0;
+  for (const sim::ProcessorUse& u : p.processors) {
+    busy += u.busy_s;
+    if (u.kind != top.processor_kind) continue;
+    busy_sum += u.busy_fraction;
+    ++of_kind;
+  }
+  const double average = of_kind == 0 ? 0 : busy_sum / static_cast<double>(of_kind);
+  f.explanation = fmt::format(
+      "The time goes to computing: {} takes {} on {} {}{} ({} of all busy time), the {}s are {} busy on average "
+      "and the critical path is {} running tasks; no change of processor, memory, placement or limits is "
+      "indicated.",
+      top.task, seconds(top.total_s), top.processors, top.processor_kind, top.processors == 1 ? "" : "s",
+      percent(top.total_s / std::max(busy, 1e-12)), top.processor_kind, percent(average),
+      percent(p.critical_path.length_s > 0 ? p.critical_path.task_s / p.critical_path.length_s : 1));
+  return f;
+}
+
+}  // namespace
+
+Feedback explain_performance(const Context& c) {
+  std::vector<Finding> findings;
+  slow_processor(c, findings);
+  remote_access(c, findings);
+  copies(c, findings);
+  load_imbalance(c, findings);
+  instance_limit(c, findings);
+  waiting(c, findings);
+  // Causes worth less than 1% of the run are noise.
+  const double floor = 0.01 * window(c);
+  std::erase_if(findings, [&](const Finding& f) { return f.impact_s <= floor; });
+  std::stable_sort(findings.begin(), findings.end(),
+                   [](const Finding& a, const Finding& b) { return a.impact_s > b.impact_s; });
+  if (findings.empty()) findings.push_back(compute_bound(c));
+  // A path mostly waiting is explained by the most promising cause a rule controls: its
+  // finding leads, and the path's summary becomes its second sentence.
+  if (findings.front().category == Category::Waiting) {
+    // The most promising cause with a change to make (findings are sorted by impact).
+    auto it = std::find_if(findings.begin() + 1, findings.end(), [](const Finding& f) { return !f.hints.empty(); });
+    if (it != findings.end()) {
+      Finding summary = std::move(findings.front());
+      Finding lead = std::move(*it);
+      findings.erase(it);
+      findings.erase(findings.begin());
+      lead.explanation += " " + summary.explanation.substr(0, summary.explanation.find(':')) + ".";
+      findings.insert(findings.begin(), std::move(lead));
+    }
+  }
+
+  Feedback fb;
+  fb.category = findings.front().category;
+  fb.explanation = findings.front().explanation;
+  for (Finding& f : findings) {
+    for (std::string& s : f.suggestions)
+      if (std::find(fb.suggestions.begin(), fb.suggestions.end(), s) == fb.suggestions.end())
+        fb.suggestions.push_back(std::move(s));
+    for (Hint& h : f.hints) fb.hints.push_back(std::move(h));
+  }
+  return fb;
+}
+
+}  // namespace mage::guide::detail

@@ -1,0 +1,133 @@
+// What limits a run that worked, per category, each triggered by a mapper; the hints, when
+// applied, must make the run faster (the guide's estimates are first-order, so the tests
+// check the direction and the order, not the seconds).
+#include <nlohmann/json.hpp>
+
+#include <numeric>
+#include <regex>
+
+#include "helpers.h"
+
+namespace mage::guide::test {
+namespace {
+
+using apps::Scale;
+using sim::Status;
+
+double time_of(const std::string& app, const std::string& text, Scale scale, const std::string& machine = "p100x4") {
+  eval::Result r = eval::evaluate(request_for(app, eval::mapper_text(text, "changed.map"), scale, machine));
+  EXPECT_EQ(r.outcome.status, Status::Ok) << r.outcome.message;
+  return r.outcome.time_s;
+}
+
+void expect_ordered(const Feedback& f) {
+  for (size_t i = 1; i < f.hints.size(); ++i)
+    EXPECT_GE(f.hints[i - 1].impact_s, f.hints[i].impact_s) << f.to_json().dump(2);
+}
+
+// The flagship: the experts' circuit mapper keeps the shared and ghost nodes in zero-copy
+// memory; the published search found them better in the framebuffer (1.34x).
+TEST(Performance, CircuitExpertsZeroCopyRegionsBelongInTheFramebuffer) {
+  Explained e = explain_run("circuit", eval::expert_mapper(), Scale::Published);
+  ASSERT_EQ(e.result.outcome.status, Status::Ok);
+  const Feedback& f = e.feedback;
+  EXPECT_EQ(f.category, Category::RemoteAccess);
+  for (const char* word : {"calculate_new_currents", "distribute_charge", "rp_ghost", "rp_shared", "ZCMEM", "FBMEM"})
+    EXPECT_TRUE(contains(f.explanation, word)) << word << ": " << f.explanation;
+  for (const char* task : {"calculate_new_currents", "distribute_charge"})
+    for (const char* data : {"rp_ghost", "rp_shared"}) {
+      const Hint* h = find_hint(f, Action::Memory, task, data);
+      ASSERT_NE(h, nullptr) << task << " " << data;
+      EXPECT_EQ(h->from, "ZCMEM");
+      EXPECT_EQ(h->to, "FBMEM");
+      EXPECT_GT(h->impact_s, 0);
+    }
+  ASSERT_FALSE(f.hints.empty());
+  EXPECT_EQ(f.hints[0].argument, "rp_ghost");  // the ghost nodes cost the most
+  expect_ordered(f);
+  EXPECT_TRUE(contains(suggestions(f), "`Region * rp_ghost GPU FBMEM;`")) << suggestions(f);
+  EXPECT_TRUE(contains(suggestions(f), "`Region * rp_shared GPU FBMEM;`")) << suggestions(f);
+
+  // Applied, the suggestion is at least 1.2x faster, and the estimate is of the right size.
+  std::string text(*eval::expert_mapper_text("circuit"));
+  for (const char* rule : {"Region * rp_shared GPU ZCMEM;", "Region * rp_ghost GPU ZCMEM;"})
+    text.replace(text.find(rule), std::string(rule).size(), std::regex_replace(rule, std::regex("ZCMEM"), "FBMEM"));
+  const double after = time_of("circuit", text, Scale::Published);
+  EXPECT_GE(e.result.outcome.time_s / after, 1.2);
+  double estimated = 0;
+  for (const Hint& h : f.hints) estimated += h.impact_s;
+  const double saved = e.result.outcome.time_s - after;
+  EXPECT_GT(estimated, 0.5 * saved);
+  EXPECT_LT(estimated, 2 * saved);
+}
+
+TEST(Performance, AGpuTaskOnCpusIsMovedToTheGpus) {
+  Explained e = explain_run("circuit", test_mapper("slow_processor.map"));
+  EXPECT_EQ(e.feedback.category, Category::SlowProcessor);
+  EXPECT_TRUE(contains(e.feedback.explanation, "calculate_new_currents runs on CPUs")) << e.feedback.explanation;
+  expect_first_hint(e.feedback, Action::Processor, "calculate_new_currents", "CPU", "GPU");
+  EXPECT_GT(e.feedback.hints.at(0).impact_s, 0.5 * e.result.outcome.time_s);
+  const double after = time_of("circuit", "Task calculate_new_currents GPU;\n" + e.request.mapper.text, Scale::Small);
+  EXPECT_LT(after, 0.5 * e.result.outcome.time_s);
+}
+
+TEST(Performance, EveryPointOnOneGpuIsSpreadOverAll) {
+  Explained e = explain_run("circuit", test_mapper("load_imbalance.map"));
+  EXPECT_EQ(e.feedback.category, Category::LoadImbalance);
+  for (const char* word : {"only 1 of the 4 GPUs", "node 0 GPU 0", "3 GPUs did no work"})
+    EXPECT_TRUE(contains(e.feedback.explanation, word)) << word << ": " << e.feedback.explanation;
+  for (const char* task : {"calculate_new_currents", "distribute_charge", "update_voltages"}) {
+    const Hint* h = find_hint(e.feedback, Action::Placement, task, "");
+    ASSERT_NE(h, nullptr) << task;
+    EXPECT_EQ(h->to, "block");
+  }
+  EXPECT_EQ(e.feedback.hints[0].task, "calculate_new_currents");
+  expect_ordered(e.feedback);
+  // Without the placement rule, the default blocks the points over the GPUs.
+  std::string text = e.request.mapper.text;
+  text.erase(text.find("IndexTaskMap"));
+  EXPECT_LT(time_of("circuit", text, Scale::Small), 0.5 * e.result.outcome.time_s);
+}
+
+TEST(Performance, AnInstanceLimitThatSerializesCopiesIsRemoved) {
+  Explained e = explain_run("johnson", test_mapper("instance_limit.map"), Scale::Published);
+  EXPECT_EQ(e.feedback.category, Category::InstanceLimit);
+  EXPECT_TRUE(contains(e.feedback.explanation, "`InstanceLimit task_4 1`")) << e.feedback.explanation;
+  expect_first_hint(e.feedback, Action::InstanceLimit, "task_4", "1", "none");  // the framebuffers are a quarter full
+  std::string text = e.request.mapper.text;
+  text.erase(text.find("InstanceLimit task_4 1;"), std::string("InstanceLimit task_4 1;").size());
+  EXPECT_LT(time_of("johnson", text, Scale::Published), e.result.outcome.time_s);
+}
+
+// Cannon without the experts' SingleTaskMap: each task_4 runs round-robin on its node's
+// GPUs instead of its parent's, and its tiles travel between framebuffers.
+TEST(Performance, CopiesForANestedTaskAwayFromItsParentBringItBack) {
+  std::string text(*eval::expert_mapper_text("cannon"));
+  text.erase(text.find("SingleTaskMap task_4 same_point;"));
+  Explained e = explain_run("cannon", eval::mapper_text(text, "cannon_round_robin.map"), Scale::Published);
+  EXPECT_EQ(e.feedback.category, Category::Copies);
+  for (const char* word : {"A_gpus", "B_gpus", "C_gpus", "FBMEM -> FBMEM", "task_4"})
+    EXPECT_TRUE(contains(e.feedback.explanation, word)) << word << ": " << e.feedback.explanation;
+  expect_first_hint(e.feedback, Action::Placement, "task_4", "", "parent");
+  EXPECT_LT(time_of("cannon", std::string(*eval::expert_mapper_text("cannon")), Scale::Published),
+            0.5 * e.result.outcome.time_s);
+}
+
+TEST(Performance, TheDefaultCircuitMapperIsComputeBound) {
+  Explained e = explain_run("circuit", eval::default_mapper(), Scale::Published);
+  EXPECT_EQ(e.feedback.category, Category::ComputeBound);
+  EXPECT_TRUE(contains(e.feedback.explanation, "calculate_new_currents")) << e.feedback.explanation;
+  EXPECT_TRUE(e.feedback.hints.empty());
+  EXPECT_TRUE(e.feedback.message.empty());
+}
+
+TEST(Performance, ExplainingIsDeterministic) {
+  const eval::Request r = request_for("circuit", eval::expert_mapper(), Scale::Published);
+  const eval::Result result = eval::evaluate(r);
+  const Explainer explainer(r);
+  EXPECT_EQ(explainer.explain(result).to_json().dump(), explainer.explain(result).to_json().dump());
+  EXPECT_EQ(explainer.explain(result).to_json().dump(), explain(r, result).to_json().dump());
+}
+
+}  // namespace
+}  // namespace mage::guide::test
