@@ -147,6 +147,7 @@ void print_result(const tune::Summary& s, const Reporter& reporter) {
               reporter.from_journal() ? fmt::format(", {} from the journal", reporter.from_journal()).c_str() : "",
               s.wall_s);
   if (s.exhausted) std::printf("optimizer %s had nothing more to propose\n", set.optimizer.c_str());
+  if (!s.stopped.empty()) std::printf("optimizer %s stopped the run: %s\n", set.optimizer.c_str(), s.stopped.c_str());
   if (s.best) {
     const tune::Trial& b = s.trials[*s.best];
     const std::optional<double> best = b.score();
@@ -160,6 +161,12 @@ void print_result(const tune::Summary& s, const Reporter& reporter) {
   std::printf("outputs in %s/: %sreport.md, summary.json, convergence.svg, journal.jsonl\n", dir.c_str(),
               s.best ? "best.map, " : "");
   if (s.interrupted) std::printf("interrupted: continue with: mage tune --resume %s\n", dir.c_str());
+}
+
+// 130 interrupted (resumable), 1 stopped by the optimizer (e.g. an unreachable model), 0 done.
+int exit_status(const tune::Summary& s) {
+  if (s.interrupted) return 130;
+  return s.stopped.empty() ? 0 : 1;
 }
 
 int run(const TuneOptions& o, const CLI::App& command) {
@@ -189,7 +196,7 @@ int run(const TuneOptions& o, const CLI::App& command) {
       tune::Summary s = tune::resume(o.resume, x, budget);
       reporter.finish();
       print_result(s, reporter);
-      return s.interrupted ? 130 : 0;
+      return exit_status(s);
     }
 
     if (o.program.app.empty())
@@ -227,7 +234,7 @@ int run(const TuneOptions& o, const CLI::App& command) {
     tune::Summary s = tune::run(settings, dir, x);
     reporter.finish();
     print_result(s, reporter);
-    return s.interrupted ? 130 : 0;
+    return exit_status(s);
   } catch (const tune::TuneError& e) {
     reporter.finish();
     return fail(e.what());

@@ -129,7 +129,14 @@ class Driver {
       if (next == 1) {
         batch.push_back(start_candidate(s, space_));
       } else {
-        batch = optimizer_->propose(s.budget - next + 1);
+        try {
+          batch = optimizer_->propose(s.budget - next + 1);
+        } catch (const TuneError& e) {
+          // The optimizer cannot go on (e.g. its language model is unreachable): the run
+          // ends with what it has, journaled and written out.
+          summary_.stopped = e.what();
+          break;
+        }
         if (batch.empty()) {
           summary_.exhausted = true;
           break;
@@ -382,6 +389,7 @@ nlohmann::ordered_json Summary::to_json() const {
   j["default_status"] = status_of("default");
   j["interrupted"] = interrupted;
   j["exhausted"] = exhausted;
+  j["stopped"] = stopped.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(stopped);
   j["wall_s"] = wall_s;
   j["evaluated_now"] = evaluated_now;
   return j;

@@ -119,7 +119,9 @@ std::string report(const Summary& s, const Space& space) {
                      s.interrupted ? "; interrupted before the budget was spent (continue with `mage tune --resume " +
                                          s.dir.string() + "`)"
                                    : "",
-                     s.exhausted ? "; the optimizer had nothing more to propose" : "");
+                     s.exhausted         ? "; the optimizer had nothing more to propose"
+                     : s.stopped.empty() ? ""
+                                         : "; the optimizer stopped the run: " + s.stopped);
 
   // The table of times.
   out += "| mapper | simulated time | vs expert | vs default |\n|---|---|---|---|\n";

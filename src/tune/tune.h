@@ -264,6 +264,7 @@ struct Summary {
   std::optional<size_t> best;  // index into trials of the fastest ok one (the first on ties)
   bool interrupted = false;    // stopped (Ctrl-C) before the budget was spent
   bool exhausted = false;      // the optimizer had nothing more to propose
+  std::string stopped;         // why the optimizer stopped the run (its TuneError), if it did
   double wall_s = 0;           // this session's
   int evaluated_now = 0;       // evaluations this session ran (the rest came from the journal)
 
@@ -299,7 +300,8 @@ struct Execution {
 // Runs a tuning in `dir` (created if needed; it must not hold a journal already): evaluates
 // the start, the expert and default mappers, then what the optimizer proposes, appending
 // each evaluation to DIR/journal.jsonl as it finishes; at the end (or when stopped) writes
-// DIR/best.map, summary.json, report.md and convergence.svg. Throws TuneError or
+// DIR/best.map, summary.json, report.md and convergence.svg. An optimizer that throws
+// TuneError ends the run the same way (Summary::stopped says why). Throws TuneError or
 // eval::RequestError for settings that cannot run.
 Summary run(const Settings& settings, const std::filesystem::path& dir, const Execution& execution);
 
