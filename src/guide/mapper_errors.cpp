@@ -285,6 +285,15 @@ Feedback explain_mapper_error(const Context& c) {
   }
   const dsl::Diagnostic& d = *first;
   const std::string line = trim(source_line(*c.source, d.loc.line));
+  if (d.id == DiagId::invalid_instance_limit) {
+    const std::string text = source_line(*c.source, d.loc.line);
+    const std::string fixed = replace_at(text, d.loc.col, identifier_at(text, d.loc.col).size(), "1");
+    f.explanation = fmt::format("{}:{}: an instance limit below 1 would never let the task be mapped (`{}`).",
+                                c.source->name, d.loc.line, line);
+    f.suggestions.push_back(fmt::format("allow at least one task in flight: `{}`", trim(fixed)));
+    f.hints.push_back(Hint{Action::Edit, "*", "", text, fixed, "an instance limit must be at least 1", 0});
+    return f;
+  }
   f.explanation = fmt::format("{}:{}:{}: {} (`{}`).", c.source->name, d.loc.line, d.loc.col, d.message, line);
   f.suggestions.push_back(fmt::format("fix line {}: {}", d.loc.line, d.message));
   f.hints.push_back(Hint{Action::Edit, "*", "", source_line(*c.source, d.loc.line),

@@ -113,6 +113,21 @@ TEST(Performance, CopiesForANestedTaskAwayFromItsParentBringItBack) {
             0.5 * e.result.outcome.time_s);
 }
 
+// PUMMA's expert mapper on 8 Lassen nodes: the B tiles broadcast along rows between nodes
+// keep the critical path waiting more than running.
+TEST(Performance, ACriticalPathMostlyWaitingSaysForWhat) {
+  eval::Request r = request_for("pumma", eval::expert_mapper(), Scale::Published, "lassen");
+  r.overrides.nodes = 8;
+  Explained e = explain_run(r);
+  ASSERT_EQ(e.result.outcome.status, Status::Ok) << e.result.outcome.message;
+  EXPECT_EQ(e.feedback.category, Category::Waiting) << e.feedback.explanation;
+  for (const char* word : {"runs tasks only", "for copies", "B_gpus FBMEM -> FBMEM between nodes", "task_4"})
+    EXPECT_TRUE(contains(e.feedback.explanation, word)) << word << ": " << e.feedback.explanation;
+  const sim::CriticalPath& cp = e.result.outcome.profile.critical_path;
+  EXPECT_LT(cp.task_s, 0.5 * cp.length_s);
+  EXPECT_FALSE(e.feedback.suggestions.empty());
+}
+
 TEST(Performance, TheDefaultCircuitMapperIsComputeBound) {
   Explained e = explain_run("circuit", eval::default_mapper(), Scale::Published);
   EXPECT_EQ(e.feedback.category, Category::ComputeBound);
