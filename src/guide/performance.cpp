@@ -5,6 +5,7 @@
 // run it, so saving X seconds of its total saves about X / processors of wall time.
 #include <fmt/format.h>
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <numeric>
 
@@ -226,16 +227,24 @@ void keep_together(const Context& c, const std::string& task, const std::string&
   const program::Launch* l = first_launch(c, task);
   if (!l || !c.plan) return;
   const std::string current = placement_family(c, *l);
-  if (l->parent >= 0 && current != "parent") {
+  // A nested task whose parent runs on a processor of its own kind can run on that very one.
+  const auto points = c.graph.of_launch(l->id);
+  const program::PointTaskId parent = points.empty() ? -1 : c.graph.tasks[static_cast<size_t>(points.front())].parent;
+  const bool same_kind = parent >= 0 && c.plan->tasks[static_cast<size_t>(parent)].kind ==
+                                            c.plan->tasks[static_cast<size_t>(points.front())].kind;
+  if (same_kind && current != "parent") {
+    const std::string kind(program::to_string(c.plan->tasks[static_cast<size_t>(points.front())].kind));
+    std::string space = "m";
+    for (char ch : kind) space += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     f.hints.push_back(
         Hint{Action::Placement, task, "", current, "parent",
              fmt::format("{} receives {} by copies; on its parent's processor it finds the data there", task, data),
              impact});
     f.suggestions.push_back(
-        fmt::format("run {} on its parent's processor: `def same_point(Task task) {{ return "
-                    "mgpu[*task.parent.processor(mgpu)]; }}` "
-                    "and `SingleTaskMap {} same_point;`",
-                    task, task));
+        fmt::format("run {} on its parent's processor: `{} = Machine({});`, `def same_point(Task task) {{ return "
+                    "{}[*task.parent.processor({})]; }}` and `{} {} same_point;`",
+                    task, space, kind, space, space,
+                    l->kind == program::LaunchKind::Index ? "IndexTaskMap" : "SingleTaskMap", task));
     return;
   }
   if (l->kind != program::LaunchKind::Index) return;
