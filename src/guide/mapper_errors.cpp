@@ -248,12 +248,21 @@ std::optional<Feedback> explain_language_error(const Context& c, const dsl::Diag
   const auto& all = c.result.diagnostics;
   const auto errors = std::count_if(all.begin(), all.end(),
                                     [](const dsl::Diagnostic& x) { return x.severity == dsl::Severity::Error; });
+  // An error while placing a task carries "(task T, point P, in F)": say it once, up front.
+  dsl::Diagnostic plain = d;
+  std::string placing;
+  std::smatch m;
+  static const std::regex context(R"( \(task (\S+), point (\([^)]*\)), in ([_a-zA-Z][_a-zA-Z0-9]*)\)$)");
+  if (std::regex_search(d.message, m, context)) {
+    placing = fmt::format(" (placing point {} of {} in {})", m[2].str(), m[1].str(), m[3].str());
+    plain.message = d.message.substr(0, static_cast<size_t>(m.position(0)));
+  }
   const std::string line = source_line(*c.source, d.loc.line);
   const Site site{
-      d,
+      plain,
       *c.source,
       line,
-      fmt::format("{}:{}", c.source->name, d.loc.line),
+      fmt::format("{}:{}{}", c.source->name, d.loc.line, placing),
       trim(line),
       errors > 1 ? fmt::format("; the {} after it may follow from it", plural(errors - 1, "error", "errors")) : "",
       task.empty() ? "*" : task};

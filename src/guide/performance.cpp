@@ -83,11 +83,11 @@ void slow_processor(const Context& c, std::vector<Finding>& out) {
     f.category = Category::SlowProcessor;
     f.impact_s = saving;
     f.explanation = fmt::format(
-        "{} runs on {}s although it has a GPU variant: its {} keep {} {}{} busy for {} ({} of the run), where {} "
-        "GPU{} would take about {}.",
-        t.task, t.processor_kind, plural(t.count, "point task", "point tasks"), t.processors, t.processor_kind,
-        t.processors == 1 ? "" : "s", seconds(t.total_s), percent(std::min(1.0, now / std::max(window(c), 1e-12))),
-        parallel, parallel == 1 ? "" : "s", seconds(then));
+        "{} runs on {}s although it has a GPU variant: its {} take {} on {} {}{} ({} each, {} of the run); on {} "
+        "GPU{} they would take about {} each.",
+        t.task, t.processor_kind, plural(t.count, "point task", "point tasks"), seconds(t.total_s), t.processors,
+        t.processor_kind, t.processors == 1 ? "" : "s", seconds(now),
+        percent(std::min(1.0, now / std::max(window(c), 1e-12))), parallel, parallel == 1 ? "" : "s", seconds(then));
     const mapping::TaskPlacement* tp = first_placement(c, t.task);
     const int rule =
         tp && c.plan ? c.plan->task_kinds[static_cast<size_t>(*c.program.find_task(t.task))].kind_rule_line : 0;
