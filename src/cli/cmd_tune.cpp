@@ -23,7 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // The optimizer a run uses unless --optimizer says otherwise.
-constexpr const char* kDefaultOptimizer = "random";
+constexpr const char* kDefaultOptimizer = "guided";
 
 struct TuneOptions {
   ProgramChoice program;
@@ -113,7 +113,7 @@ class Reporter {
     const sim::Outcome& o = t.result.outcome;
     std::string what =
         o.ok() ? seconds(o.time_s) : fmt::format("failed ({}: {})", sim::to_string(o.status), first_line(o.message));
-    std::printf("[%d/%d] %s  %s; best %s%s\n", t.number, p.budget, what.c_str(), t.candidate.origin.c_str(),
+    std::printf("[%d/%d] %s  %s; best %s%s\n", t.number, p.budget, what.c_str(), first_line(t.candidate.origin).c_str(),
                 p.best_s ? seconds(*p.best_s).c_str() : "-", versus(p.best_s, p.expert_s, "expert").c_str());
     std::fflush(stdout);
   }

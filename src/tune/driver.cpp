@@ -77,7 +77,18 @@ nlohmann::ordered_json evaluation_record(const Space& space, const Trial& t) {
   j["mapper"] = t.candidate.text;
   j["cached"] = t.result.cached;
   j["result"] = eval::result_to_json(t.result);
+  j["feedback"] = t.feedback.to_json();
   return j;
+}
+
+// The feedback journaled with an evaluation: what the optimizer saw then, so that a replay
+// proposes the same candidates even if the guide has changed since.
+guide::Feedback feedback_of(const nlohmann::json& record) {
+  try {
+    return guide::Feedback::from_json(record.at("feedback"));
+  } catch (const nlohmann::json::exception& e) {
+    throw TuneError(fmt::format("a journaled evaluation's feedback: {}", e.what()));
+  }
 }
 
 eval::Result result_of(const nlohmann::json& record) {
@@ -91,7 +102,7 @@ class Driver {
  public:
   Driver(Settings settings, fs::path dir, Space space, detail::Journal journal, detail::Journal::Contents* replay,
          const Execution& x)
-      : x_(x), space_(std::move(space)), journal_(std::move(journal)), replay_(replay) {
+      : x_(x), space_(std::move(space)), journal_(std::move(journal)), replay_(replay), explainer_(settings.program) {
     summary_.settings = std::move(settings);
     summary_.dir = std::move(dir);
     OptimizerContext context;
@@ -164,7 +175,7 @@ class Driver {
                 "{}: evaluation {} of the journal is not the mapper optimizer {} proposes now (was the run started "
                 "by another version of mage?); start a new run instead",
                 detail::journal_path(summary_.dir).string(), number, summary_.settings.optimizer));
-          record(Trial{number, batch[i], result_of(it->second)}, true);
+          record(Trial{number, batch[i], result_of(it->second), feedback_of(it->second)}, true);
           continue;
         }
       }
@@ -176,7 +187,7 @@ class Driver {
         if (replay_) {
           auto it = replay_->references.find(name);
           if (it != replay_->references.end()) {
-            record_reference(Reference{name, result_of(it->second)}, true);
+            record_reference(Reference{name, result_of(it->second), feedback_of(it->second)}, true);
             continue;
           }
         }
@@ -192,10 +203,13 @@ class Driver {
         [&](size_t k, eval::Result r) {
           const Job& job = jobs[k];
           if (!job.reference.empty()) {
-            record_reference(Reference{job.reference, std::move(r)}, false);
+            guide::Feedback f = explainer_.explain(requests[k].mapper, r);
+            record_reference(Reference{job.reference, std::move(r), std::move(f)}, false);
             return;
           }
-          record(Trial{first + static_cast<int>(job.batch_index), batch[job.batch_index], std::move(r)}, false);
+          guide::Feedback f = explainer_.explain(requests[k].mapper, r);
+          record(Trial{first + static_cast<int>(job.batch_index), batch[job.batch_index], std::move(r), std::move(f)},
+                 false);
         },
         x_.workers, x_.limits, &cache_, x_.stop);
   }
@@ -216,7 +230,8 @@ class Driver {
       journal_.append({{"type", "reference"},
                        {"name", ref.name},
                        {"cached", ref.result.cached},
-                       {"result", eval::result_to_json(ref.result)}});
+                       {"result", eval::result_to_json(ref.result)},
+                       {"feedback", ref.feedback.to_json()}});
     summary_.references.push_back(std::move(ref));
     report(nullptr, &summary_.references.back(), from_journal);
   }
@@ -249,6 +264,7 @@ class Driver {
   detail::Journal journal_;
   detail::Journal::Contents* replay_;
   std::unique_ptr<Optimizer> optimizer_;
+  guide::Explainer explainer_;
   eval::Cache cache_;
   Summary summary_;
   std::optional<double> best_s_;

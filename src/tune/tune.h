@@ -31,6 +31,7 @@
 #include <nlohmann/json.hpp>
 
 #include "eval/eval.h"
+#include "guide/guide.h"
 #include "sim/sim.h"
 
 namespace mage::tune {
@@ -144,6 +145,16 @@ class Space {
   // "memory calculate_new_currents rp_ghost GPU: ZCMEM -> FBMEM".
   std::string describe(const Difference& d) const;
 
+  // The active decisions of a kind that a change names, by task (a name, or "*" for every
+  // task) and argument (a name the argument answers to in rules; "" or "*": every one).
+  std::vector<size_t> select(const Point& point, DecisionKind kind, std::string_view task,
+                             std::string_view argument = "") const;
+  // The choice of a decision that `value` names, as feedback names values: a label or an
+  // alias; for a placement also a family ("block" names the first block choice, and the
+  // current one when it is of that family already); for a layout also some of its words
+  // ("C_order" keeps SOA or AOS as `current` has it). nullopt when it names none.
+  std::optional<int> choice_named(size_t decision, std::string_view value, int current) const;
+
   // {decision name: choice label} for active decisions, and back (throws TuneError naming
   // an unknown decision or choice; decisions left out take the default point's choice).
   nlohmann::ordered_json to_json(const Point& point) const;
@@ -175,7 +186,8 @@ struct Candidate {
 struct Trial {
   int number = 0;  // 1-based, in the order the candidates were proposed (1: the start)
   Candidate candidate;
-  eval::Result result;  // status, message, simulated time, profile, diagnostics
+  eval::Result result;       // status, message, simulated time, profile, diagnostics
+  guide::Feedback feedback;  // what limits it or what went wrong, and hints to change it
 
   bool ok() const { return result.outcome.ok(); }
   // The simulated time when ok, +infinity otherwise (a failed mapper is infinitely slow).
@@ -240,6 +252,7 @@ struct Settings {
 struct Reference {
   std::string name;  // "expert", "default"
   eval::Result result;
+  guide::Feedback feedback;
 };
 
 // How a run went; DIR/summary.json holds the same.
