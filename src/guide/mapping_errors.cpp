@@ -207,7 +207,13 @@ Feedback no_processor_kind(const Context& c, const Failure& f) {
   Feedback fb;
   fb.category = Category::NoProcessorKind;
   const program::TaskKind* task = find_task(c.program, f.task);
-  fb.explanation = fmt::format("{}: {}{}.", f.task, f.message, where(c, f));
+  std::smatch m;
+  static const std::regex reason(R"(\(([^()]*)\)$)");
+  static const std::regex kinds(R"(^\s*Task\s+\S+\s+([^;]+);)");
+  const std::string why = std::regex_search(f.message, m, reason) ? m[1].str() : f.message;
+  const std::string rule = c.source && f.line > 0 ? source_line(*c.source, f.line) : "";
+  const std::string asked = std::regex_search(rule, m, kinds) ? trim(m[1].str()) : "";
+  fb.explanation = fmt::format("{} cannot run where its Task rule says{}: {}.", f.task, where(c, f), why);
   if (task)
     if (auto k = default_kind(c, *task)) {
       const std::string kind(program::to_string(*k));
@@ -215,6 +221,7 @@ Feedback no_processor_kind(const Context& c, const Failure& f) {
       Hint h;
       h.action = Action::Processor;
       h.task = f.task;
+      h.from = asked;
       h.to = kind;
       h.reason = fmt::format("{} has a {} variant and the machine has {}s", f.task, kind, kind);
       fb.hints.push_back(std::move(h));
@@ -241,9 +248,11 @@ Feedback explain_mapping_error(const Context& c) {
     fb.explanation =
         fmt::format("{} fails for point {} of {}: {}{}.", in_function(f), f.point, f.task, f.message, where(c, f));
     fb.suggestions.push_back(
-        fmt::format("make {} return one processor (or a set) of the task's kind for every point "
-                    "of {}'s launch",
-                    in_function(f), f.task));
+        f.diag && f.diag->id == dsl::DiagId::division_by_zero
+            ? fmt::format("the divisor is 0 for point {}: guard it in {}, e.g. `(d == 0 ? 1 : d)`", f.point,
+                          in_function(f))
+            : fmt::format("make {} return one processor (or a set) of the task's kind for every point of {}'s launch",
+                          in_function(f), f.task));
     fb.hints.push_back(edit(c, f, fmt::format("line {}: {}", f.line, f.message),
                             fmt::format("{} fails for point {} of {}", in_function(f), f.point, f.task)));
     return fb;
