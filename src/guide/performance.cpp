@@ -234,8 +234,7 @@ void keep_together(const Context& c, const std::string& task, const std::string&
                                             c.plan->tasks[static_cast<size_t>(points.front())].kind;
   if (same_kind && current != "parent") {
     const std::string kind(program::to_string(c.plan->tasks[static_cast<size_t>(points.front())].kind));
-    std::string space = "m";
-    for (char ch : kind) space += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    const std::string space = space_name(kind);
     f.hints.push_back(
         Hint{Action::Placement, task, "", current, "parent",
              fmt::format("{} receives {} by copies; on its parent's processor it finds the data there", task, data),
