@@ -479,10 +479,10 @@ void waiting(const Context& c, std::vector<Finding>& out) {
   std::string longest;
   if (!sorted.empty())
     longest = fmt::format(
-        "; the longest waits: {} started {} after it could ({} of the last {} steps, last waiting "
-        "for {})",
-        sorted[0].first.first, seconds(sorted[0].second.s), plural(sorted[0].second.steps, "step", "steps"),
-        cp.steps.size(), sorted[0].first.second);
+        "; the longest waits are {}'s: {} in all before starting, in {} of the last {} steps of the path "
+        "(waiting last for {})",
+        sorted[0].first.first, seconds(sorted[0].second.s), sorted[0].second.steps, cp.steps.size(),
+        sorted[0].first.second);
   std::vector<std::string> parts;
   const auto& copies = c.outcome().profile.costliest_copies;
   if (cp.copy_s > 0)
