@@ -135,11 +135,7 @@ Feedback wrong_kind(const Context& c, const Failure& f, const std::string& retur
         edit(c, f, fixed,
              fmt::format("{} runs on {}s, so its placement must index a Machine({}) space", f.task, wanted, wanted)));
   } else {
-    const std::string define = space ? *space : "m" + [&] {
-      std::string lower = wanted;
-      std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return std::tolower(ch); });
-      return lower;
-    }();
+    const std::string define = space ? *space : space_name(wanted);
     fb.suggestions.push_back(fmt::format("index a {} space in {}: `{} = Machine({});` and return a point of it", wanted,
                                          in_function(f), define, wanted));
     fb.hints.push_back(
@@ -150,13 +146,9 @@ Feedback wrong_kind(const Context& c, const Failure& f, const std::string& retur
   const auto kind = program::parse_proc_kind(returned);
   if (task && kind && task->has_variant(*kind)) {
     fb.suggestions.push_back(fmt::format("or run {} on {}s: `Task {} {};`", f.task, returned, f.task, returned));
-    Hint h;
-    h.action = Action::Processor;
-    h.task = f.task;
-    h.from = wanted;
-    h.to = returned;
-    h.reason = fmt::format("{} has a {} variant and its placement function returns {}s", f.task, returned, returned);
-    fb.hints.push_back(std::move(h));
+    fb.hints.push_back(
+        Hint{Action::Processor, f.task, "", wanted, returned,
+             fmt::format("{} has a {} variant and its placement function returns {}s", f.task, returned, returned), 0});
   }
   return fb;
 }
@@ -192,14 +184,8 @@ Feedback virtual_leaf(const Context& c, const Failure& f) {
       rule.empty() ? "" : fmt::format(" at {}:{} (`{}`)", c.source->name, f.line, rule));
   fb.suggestions.push_back(fmt::format("give it a memory: `Region {} {} {} {};`", f.task, data.empty() ? "*" : data,
                                        proc.empty() ? "*" : proc, to));
-  Hint h;
-  h.action = Action::Memory;
-  h.task = f.task;
-  h.argument = data;
-  h.from = "VIRTUAL";
-  h.to = to;
-  h.reason = fmt::format("leaf task {} reads or writes {}, so it needs an instance", f.task, data);
-  fb.hints.push_back(std::move(h));
+  fb.hints.push_back(Hint{Action::Memory, f.task, data, "VIRTUAL", to,
+                          fmt::format("leaf task {} reads or writes {}, so it needs an instance", f.task, data), 0});
   return fb;
 }
 
@@ -218,13 +204,8 @@ Feedback no_processor_kind(const Context& c, const Failure& f) {
     if (auto k = default_kind(c, *task)) {
       const std::string kind(program::to_string(*k));
       fb.suggestions.push_back(fmt::format("run it where it has a variant: `Task {} {};`", f.task, kind));
-      Hint h;
-      h.action = Action::Processor;
-      h.task = f.task;
-      h.from = asked;
-      h.to = kind;
-      h.reason = fmt::format("{} has a {} variant and the machine has {}s", f.task, kind, kind);
-      fb.hints.push_back(std::move(h));
+      fb.hints.push_back(Hint{Action::Processor, f.task, "", asked, kind,
+                              fmt::format("{} has a {} variant and the machine has {}s", f.task, kind, kind), 0});
     }
   return fb;
 }

@@ -234,8 +234,7 @@ void keep_together(const Context& c, const std::string& task, const std::string&
                                             c.plan->tasks[static_cast<size_t>(points.front())].kind;
   if (same_kind && current != "parent") {
     const std::string kind(program::to_string(c.plan->tasks[static_cast<size_t>(points.front())].kind));
-    std::string space = "m";
-    for (char ch : kind) space += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    const std::string space = space_name(kind);
     f.hints.push_back(
         Hint{Action::Placement, task, "", current, "parent",
              fmt::format("{} receives {} by copies; on its parent's processor it finds the data there", task, data),
@@ -480,10 +479,10 @@ void waiting(const Context& c, std::vector<Finding>& out) {
   std::string longest;
   if (!sorted.empty())
     longest = fmt::format(
-        "; the longest waits: {} started {} after it could ({} of the last {} steps, last waiting "
-        "for {})",
-        sorted[0].first.first, seconds(sorted[0].second.s), plural(sorted[0].second.steps, "step", "steps"),
-        cp.steps.size(), sorted[0].first.second);
+        "; the longest waits are {}'s: {} in all before starting, in {} of the last {} steps of the path "
+        "(waiting last for {})",
+        sorted[0].first.first, seconds(sorted[0].second.s), sorted[0].second.steps, cp.steps.size(),
+        sorted[0].first.second);
   std::vector<std::string> parts;
   const auto& copies = c.outcome().profile.costliest_copies;
   if (cp.copy_s > 0)
