@@ -167,6 +167,7 @@ void print_result(const tune::Summary& s, const Reporter& reporter) {
               reporter.from_journal() ? fmt::format(", {} from the journal", reporter.from_journal()).c_str() : "",
               s.wall_s);
   if (s.exhausted) std::printf("optimizer %s had nothing more to propose\n", set.optimizer.c_str());
+  if (!s.stopped.empty()) std::printf("optimizer %s stopped the run: %s\n", set.optimizer.c_str(), s.stopped.c_str());
   if (s.best) {
     const tune::Trial& b = s.trials[*s.best];
     const std::optional<double> best = b.score();

@@ -304,7 +304,8 @@ struct Execution {
 // Runs a tuning in `dir` (created if needed; it must not hold a journal already): evaluates
 // the start, the expert and default mappers, then what the optimizer proposes, appending
 // each evaluation to DIR/journal.jsonl as it finishes; at the end (or when stopped) writes
-// DIR/best.map, summary.json, report.md and convergence.svg. Throws TuneError or
+// DIR/best.map, summary.json, report.md and convergence.svg. An optimizer that throws
+// TuneError ends the run the same way (Summary::stopped says why). Throws TuneError or
 // eval::RequestError for settings that cannot run.
 Summary run(const Settings& settings, const std::filesystem::path& dir, const Execution& execution);
 
