@@ -215,7 +215,7 @@ TEST(Run, AnOptimizerThatCannotGoOnEndsTheRunWithEverythingKept) {
   EXPECT_NE(summary["stopped"].get<std::string>().find("unreachable"), std::string::npos);
   EXPECT_EQ(journal_lines(dir / "run").size(), 6u);  // settings, 2 references, 3 evaluations
   EXPECT_TRUE(fs::exists(dir / "run/best.map"));
-  EXPECT_NE(read_text(dir / "run/report.md").find("the optimizer stopped the run"), std::string::npos);
+  EXPECT_NE(read_text(dir / "run/report.md").find("The run stopped early"), std::string::npos);
 }
 
 TEST(Run, ADirectoryWithARunIsNeverOverwritten) {
