@@ -1,11 +1,15 @@
 // mage bench: how fast evaluations are. For every program at the published scale with its
 // expert mapper, on p100x4 (1 node) and on lassen with 16 nodes: simulated tasks per second
 // of simulator time, and whole evaluations (compile + build + apply + simulate in the
-// child, process start included) per second and per minute per core.
+// child, process start included) per second and per minute per core. Then the same through
+// `mage tune`: a run of the random optimizer per program on p100x4, all it costs counted
+// (the search space, rendering, the journal, the outputs).
 #include <fmt/format.h>
+#include <stdlib.h>
 #include <sys/resource.h>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -14,6 +18,7 @@
 #include "apps/apps.h"
 #include "cli/commands.h"
 #include "eval/eval.h"
+#include "tune/tune.h"
 
 namespace mage::cli {
 
@@ -151,6 +156,55 @@ int run_bench(bool quick) {
   return 0;
 }
 
+// Tuning runs of the random optimizer (uniform samples: every kind of mapper, not only the
+// experts') on p100x4 at the published scale, one worker per hardware thread.
+int run_tune_bench(bool quick) {
+  const int budget = quick ? 20 : 150;
+  const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  std::printf(
+      "\nThrough mage tune: the random optimizer, budget %d per program, p100x4, published scale,\n"
+      "%u workers; evals/min/core: evaluations per minute of CPU time (the tuning process and its\n"
+      "children: search space, rendering, journal, outputs and every evaluation).\n\n",
+      budget, threads);
+  std::printf("%-10s %11s %8s %10s %14s  %s\n", "program", "evaluations", "failed", "wall", "evals/min/core",
+              "target (>= 1,000 evals/min/core)");
+  std::string pattern = (std::filesystem::temp_directory_path() / "mage-bench-XXXXXX").string();
+  if (!::mkdtemp(pattern.data())) {
+    std::fprintf(stderr, "mage: error: cannot make a temporary directory\n");
+    return 1;
+  }
+  const std::filesystem::path scratch = pattern;
+  int met = 0, measured = 0;
+  for (const auto& a : apps::list()) {
+    tune::Settings s;
+    s.program.app = a.name;
+    s.program.machine = "p100x4";
+    s.optimizer = "random";
+    s.budget = budget;
+    tune::Execution x;
+    x.workers = static_cast<int>(threads);
+    const double cpu0 = cpu_seconds();
+    const auto t0 = std::chrono::steady_clock::now();
+    try {
+      const tune::Summary r = tune::run(s, scratch / a.name, x);
+      const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const double per_core_min = 60.0 * static_cast<double>(r.trials.size()) / (cpu_seconds() - cpu0);
+      const bool ok = per_core_min >= kEvaluationsPerMinuteTarget;
+      ++measured;
+      met += ok;
+      std::printf("%-10s %11zu %8d %9.2fs %14s  %s\n", a.name.c_str(), r.trials.size(), r.failed(), wall,
+                  thousands(per_core_min).c_str(), ok ? "met" : "NOT met");
+    } catch (const std::exception& e) {
+      std::printf("%-10s not run: %s\n", a.name.c_str(), e.what());
+    }
+    std::fflush(stdout);
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(scratch, ec);
+  std::printf(">= 1,000 evaluations/min/core through mage tune: met by %d of %d programs\n", met, measured);
+  return 0;
+}
+
 }  // namespace
 
 void register_bench(CLI::App& app, int& exit_code) {
@@ -158,9 +212,12 @@ void register_bench(CLI::App& app, int& exit_code) {
   auto* sub = app.add_subcommand(
       "bench",
       "Measure simulated tasks per second and evaluations per minute for every program (expert mappers, "
-      "published scale, p100x4 and lassen x16)");
+      "published scale, p100x4 and lassen x16), and evaluations per minute through mage tune (random, p100x4)");
   sub->add_flag("--quick", *quick, "One evaluation per configuration instead of several");
-  sub->callback([quick, &exit_code] { exit_code = run_bench(*quick); });
+  sub->callback([quick, &exit_code] {
+    exit_code = run_bench(*quick);
+    if (exit_code == 0) exit_code = run_tune_bench(*quick);
+  });
 }
 
 }  // namespace mage::cli

@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,7 +24,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // The optimizer a run uses unless --optimizer says otherwise.
-constexpr const char* kDefaultOptimizer = "random";
+constexpr const char* kDefaultOptimizer = "guided";
 
 struct TuneOptions {
   ProgramChoice program;
@@ -37,6 +38,25 @@ struct TuneOptions {
   double time_limit_s = 30;
   std::vector<std::string> options;
   bool space = false;
+  // The llm optimizer's settings (its options style, feedback, llm-url, llm-model).
+  std::map<std::string, std::string> llm;
+};
+
+// Flags that set an option of the llm optimizer: flag, option key, help.
+struct LlmFlag {
+  const char* flag;
+  const char* key;
+  const char* help;
+};
+constexpr LlmFlag kLlmFlags[] = {
+    {"--style", "style", "With --optimizer llm: the prompt, optoprime (default) or opro"},
+    {"--feedback", "feedback",
+     "With --optimizer llm: what the model sees of each evaluation, scalar, raw, explain or "
+     "suggest (default)"},
+    {"--llm-url", "llm-url",
+     "With --optimizer llm: base URL of an OpenAI-compatible API, e.g. http://127.0.0.1:8080/v1 (default: "
+     "MAGE_LLM_BASE_URL; the key comes from MAGE_LLM_API_KEY only; see docs/llm.md)"},
+    {"--llm-model", "llm-model", "With --optimizer llm: the model's name (default: MAGE_LLM_MODEL)"},
 };
 
 // Ctrl-C and SIGTERM end the run cleanly: the driver sees the flag and stops.
@@ -113,7 +133,7 @@ class Reporter {
     const sim::Outcome& o = t.result.outcome;
     std::string what =
         o.ok() ? seconds(o.time_s) : fmt::format("failed ({}: {})", sim::to_string(o.status), first_line(o.message));
-    std::printf("[%d/%d] %s  %s; best %s%s\n", t.number, p.budget, what.c_str(), t.candidate.origin.c_str(),
+    std::printf("[%d/%d] %s  %s; best %s%s\n", t.number, p.budget, what.c_str(), first_line(t.candidate.origin).c_str(),
                 p.best_s ? seconds(*p.best_s).c_str() : "-", versus(p.best_s, p.expert_s, "expert").c_str());
     std::fflush(stdout);
   }
@@ -147,6 +167,7 @@ void print_result(const tune::Summary& s, const Reporter& reporter) {
               reporter.from_journal() ? fmt::format(", {} from the journal", reporter.from_journal()).c_str() : "",
               s.wall_s);
   if (s.exhausted) std::printf("optimizer %s had nothing more to propose\n", set.optimizer.c_str());
+  if (!s.stopped.empty()) std::printf("optimizer %s stopped the run: %s\n", set.optimizer.c_str(), s.stopped.c_str());
   if (s.best) {
     const tune::Trial& b = s.trials[*s.best];
     const std::optional<double> best = b.score();
@@ -162,6 +183,15 @@ void print_result(const tune::Summary& s, const Reporter& reporter) {
   if (s.interrupted) std::printf("interrupted: continue with: mage tune --resume %s\n", dir.c_str());
 }
 
+// 0 done, 130 interrupted (Ctrl-C), 1 stopped by the optimizer (e.g. an unreachable model).
+int exit_status(const tune::Summary& s) {
+  if (!s.stopped.empty()) {
+    fail(fmt::format("the run stopped: {}\ncontinue it with: mage tune --resume {}", s.stopped, s.dir.string()));
+    return 1;
+  }
+  return s.interrupted ? 130 : 0;
+}
+
 int run(const TuneOptions& o, const CLI::App& command) {
   if (o.budget < 1) return fail("--budget must be at least 1");
   if (o.workers < 0) return fail("--workers must be 0 (one per core) or more");
@@ -175,8 +205,9 @@ int run(const TuneOptions& o, const CLI::App& command) {
 
   try {
     if (!o.resume.empty()) {
-      for (const char* flag : {"app", "--machine", "--nodes", "--ranks-per-node", "--scale", "--iterations",
-                               "--optimizer", "--seed", "--start", "--out", "--option", "--space"})
+      for (const char* flag :
+           {"app", "--machine", "--nodes", "--ranks-per-node", "--scale", "--iterations", "--optimizer", "--seed",
+            "--start", "--out", "--option", "--space", "--style", "--feedback", "--llm-url", "--llm-model"})
         if (command.count(flag) > 0)
           return fail(
               fmt::format("--resume takes the run's settings from its journal; {} cannot be given with it "
@@ -189,7 +220,7 @@ int run(const TuneOptions& o, const CLI::App& command) {
       tune::Summary s = tune::resume(o.resume, x, budget);
       reporter.finish();
       print_result(s, reporter);
-      return s.interrupted ? 130 : 0;
+      return exit_status(s);
     }
 
     if (o.program.app.empty())
@@ -218,6 +249,12 @@ int run(const TuneOptions& o, const CLI::App& command) {
       if (eq == std::string::npos || eq == 0) return fail("--option takes KEY=VALUE, not '" + kv + "'");
       settings.options[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
+    for (const LlmFlag& f : kLlmFlags) {
+      auto it = o.llm.find(f.key);
+      if (it == o.llm.end()) continue;
+      if (o.optimizer != "llm") return fail(fmt::format("{} is a setting of --optimizer llm", f.flag));
+      settings.options[f.key] = it->second;
+    }
     const fs::path dir = o.out.empty() ? default_out(settings) : fs::path(o.out);
     std::printf("tuning %s on %s with optimizer %s (seed %llu, budget %d, start: %s) in %s\n",
                 settings.program.app.c_str(), settings.program.machine.c_str(), settings.optimizer.c_str(),
@@ -227,7 +264,7 @@ int run(const TuneOptions& o, const CLI::App& command) {
     tune::Summary s = tune::run(settings, dir, x);
     reporter.finish();
     print_result(s, reporter);
-    return s.interrupted ? 130 : 0;
+    return exit_status(s);
   } catch (const tune::TuneError& e) {
     reporter.finish();
     return fail(e.what());
@@ -262,6 +299,9 @@ void register_tune(CLI::App& app, int& exit_code) {
   sub->add_option("--time-limit", o->time_limit_s, "Seconds an evaluation may take (default 30; 0: no limit)");
   sub->add_option("--option", o->options, "An optimizer's setting, KEY=VALUE (repeatable)");
   sub->add_flag("--space", o->space, "Print the decisions of the search space and its size, and exit");
+  for (const LlmFlag& f : kLlmFlags)
+    sub->add_option_function<std::string>(
+        f.flag, [o, key = std::string(f.key)](const std::string& value) { o->llm[key] = value; }, f.help);
   sub->callback([o, sub, &exit_code] { exit_code = run(*o, *sub); });
 }
 

@@ -60,6 +60,8 @@ std::optional<kinds::MemKind> best_memory_kind(const machine::Machine& m, kinds:
 // The bandwidth at which the first processor of kind `proc` reaches its nearest memory of
 // kind `mem` (0: it reaches none).
 double access_bandwidth(const machine::Machine& m, kinds::ProcKind proc, kinds::MemKind mem);
+// The conventional name of a machine space of a processor kind: "mgpu" for GPU.
+std::string space_name(std::string_view kind);
 // "memory_kind (a name for people)": "zero-copy memory (ZCMEM)".
 std::string memory_words(std::string_view kind);
 

@@ -43,14 +43,9 @@ Feedback layout_mismatch(const Context& c) {
       const std::string name = c.program.arg_names(l.args[a]).front();
       names.push_back(name);
       if (ap.layout_rule_line > 0) rule_lines.insert(ap.layout_rule_line);
-      Hint h;
-      h.action = Action::Layout;
-      h.task = task;
-      h.argument = name;
-      h.from = layout_words(ap.layout, ap.layout.order);
-      h.to = layout_words(ap.layout, wanted);
-      h.reason = fmt::format("{}'s {} variant requires {} operands", task, kinds::to_string(tp.kind), required);
-      f.hints.push_back(std::move(h));
+      f.hints.push_back(
+          Hint{Action::Layout, task, name, layout_words(ap.layout, ap.layout.order), layout_words(ap.layout, wanted),
+               fmt::format("{}'s {} variant requires {} operands", task, kinds::to_string(tp.kind), required), 0});
     }
   }
   if (names.empty()) names.push_back(m[4].str());
@@ -66,14 +61,8 @@ Feedback layout_mismatch(const Context& c) {
                                       required,
                                       rules.empty() ? "" : " before that rule, or change the rule to " + required));
   if (f.hints.empty()) {
-    Hint h;
-    h.action = Action::Layout;
-    h.task = task;
-    h.argument = m[4].str();
-    h.from = current;
-    h.to = required;
-    h.reason = fmt::format("{} requires {} operands", task, required);
-    f.hints.push_back(std::move(h));
+    f.hints.push_back(Hint{Action::Layout, task, m[4].str(), current, required,
+                           fmt::format("{} requires {} operands", task, required), 0});
   }
   return f;
 }

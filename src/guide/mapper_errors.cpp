@@ -248,12 +248,21 @@ std::optional<Feedback> explain_language_error(const Context& c, const dsl::Diag
   const auto& all = c.result.diagnostics;
   const auto errors = std::count_if(all.begin(), all.end(),
                                     [](const dsl::Diagnostic& x) { return x.severity == dsl::Severity::Error; });
+  // An error while placing a task carries "(task T, point P, in F)": say it once, up front.
+  dsl::Diagnostic plain = d;
+  std::string placing;
+  std::smatch m;
+  static const std::regex context(R"( \(task (\S+), point (\([^)]*\)), in ([_a-zA-Z][_a-zA-Z0-9]*)\)$)");
+  if (std::regex_search(d.message, m, context)) {
+    placing = fmt::format(" (placing point {} of {} in {})", m[2].str(), m[1].str(), m[3].str());
+    plain.message = d.message.substr(0, static_cast<size_t>(m.position(0)));
+  }
   const std::string line = source_line(*c.source, d.loc.line);
   const Site site{
-      d,
+      plain,
       *c.source,
       line,
-      fmt::format("{}:{}", c.source->name, d.loc.line),
+      fmt::format("{}:{}{}", c.source->name, d.loc.line, placing),
       trim(line),
       errors > 1 ? fmt::format("; the {} after it may follow from it", plural(errors - 1, "error", "errors")) : "",
       task.empty() ? "*" : task};
@@ -285,6 +294,15 @@ Feedback explain_mapper_error(const Context& c) {
   }
   const dsl::Diagnostic& d = *first;
   const std::string line = trim(source_line(*c.source, d.loc.line));
+  if (d.id == DiagId::invalid_instance_limit) {
+    const std::string text = source_line(*c.source, d.loc.line);
+    const std::string fixed = replace_at(text, d.loc.col, identifier_at(text, d.loc.col).size(), "1");
+    f.explanation = fmt::format("{}:{}: an instance limit below 1 would never let the task be mapped (`{}`).",
+                                c.source->name, d.loc.line, line);
+    f.suggestions.push_back(fmt::format("allow at least one task in flight: `{}`", trim(fixed)));
+    f.hints.push_back(Hint{Action::Edit, "*", "", text, fixed, "an instance limit must be at least 1", 0});
+    return f;
+  }
   f.explanation = fmt::format("{}:{}:{}: {} (`{}`).", c.source->name, d.loc.line, d.loc.col, d.message, line);
   f.suggestions.push_back(fmt::format("fix line {}: {}", d.loc.line, d.message));
   f.hints.push_back(Hint{Action::Edit, "*", "", source_line(*c.source, d.loc.line),

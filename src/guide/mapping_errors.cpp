@@ -135,11 +135,7 @@ Feedback wrong_kind(const Context& c, const Failure& f, const std::string& retur
         edit(c, f, fixed,
              fmt::format("{} runs on {}s, so its placement must index a Machine({}) space", f.task, wanted, wanted)));
   } else {
-    const std::string define = space ? *space : "m" + [&] {
-      std::string lower = wanted;
-      std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return std::tolower(ch); });
-      return lower;
-    }();
+    const std::string define = space ? *space : space_name(wanted);
     fb.suggestions.push_back(fmt::format("index a {} space in {}: `{} = Machine({});` and return a point of it", wanted,
                                          in_function(f), define, wanted));
     fb.hints.push_back(
@@ -150,13 +146,9 @@ Feedback wrong_kind(const Context& c, const Failure& f, const std::string& retur
   const auto kind = kinds::parse_proc_kind(returned);
   if (task && kind && task->has_variant(*kind)) {
     fb.suggestions.push_back(fmt::format("or run {} on {}s: `Task {} {};`", f.task, returned, f.task, returned));
-    Hint h;
-    h.action = Action::Processor;
-    h.task = f.task;
-    h.from = wanted;
-    h.to = returned;
-    h.reason = fmt::format("{} has a {} variant and its placement function returns {}s", f.task, returned, returned);
-    fb.hints.push_back(std::move(h));
+    fb.hints.push_back(
+        Hint{Action::Processor, f.task, "", wanted, returned,
+             fmt::format("{} has a {} variant and its placement function returns {}s", f.task, returned, returned), 0});
   }
   return fb;
 }
@@ -192,14 +184,8 @@ Feedback virtual_leaf(const Context& c, const Failure& f) {
       rule.empty() ? "" : fmt::format(" at {}:{} (`{}`)", c.source->name, f.line, rule));
   fb.suggestions.push_back(fmt::format("give it a memory: `Region {} {} {} {};`", f.task, data.empty() ? "*" : data,
                                        proc.empty() ? "*" : proc, to));
-  Hint h;
-  h.action = Action::Memory;
-  h.task = f.task;
-  h.argument = data;
-  h.from = "VIRTUAL";
-  h.to = to;
-  h.reason = fmt::format("leaf task {} reads or writes {}, so it needs an instance", f.task, data);
-  fb.hints.push_back(std::move(h));
+  fb.hints.push_back(Hint{Action::Memory, f.task, data, "VIRTUAL", to,
+                          fmt::format("leaf task {} reads or writes {}, so it needs an instance", f.task, data), 0});
   return fb;
 }
 
@@ -207,17 +193,19 @@ Feedback no_processor_kind(const Context& c, const Failure& f) {
   Feedback fb;
   fb.category = Category::NoProcessorKind;
   const program::TaskKind* task = find_task(c.program, f.task);
-  fb.explanation = fmt::format("{}: {}{}.", f.task, f.message, where(c, f));
+  std::smatch m;
+  static const std::regex reason(R"(\(([^()]*)\)$)");
+  static const std::regex kinds(R"(^\s*Task\s+\S+\s+([^;]+);)");
+  const std::string why = std::regex_search(f.message, m, reason) ? m[1].str() : f.message;
+  const std::string rule = c.source && f.line > 0 ? source_line(*c.source, f.line) : "";
+  const std::string asked = std::regex_search(rule, m, kinds) ? trim(m[1].str()) : "";
+  fb.explanation = fmt::format("{} cannot run where its Task rule says{}: {}.", f.task, where(c, f), why);
   if (task)
     if (auto k = default_kind(c, *task)) {
       const std::string kind(kinds::to_string(*k));
       fb.suggestions.push_back(fmt::format("run it where it has a variant: `Task {} {};`", f.task, kind));
-      Hint h;
-      h.action = Action::Processor;
-      h.task = f.task;
-      h.to = kind;
-      h.reason = fmt::format("{} has a {} variant and the machine has {}s", f.task, kind, kind);
-      fb.hints.push_back(std::move(h));
+      fb.hints.push_back(Hint{Action::Processor, f.task, "", asked, kind,
+                              fmt::format("{} has a {} variant and the machine has {}s", f.task, kind, kind), 0});
     }
   return fb;
 }
@@ -241,9 +229,11 @@ Feedback explain_mapping_error(const Context& c) {
     fb.explanation =
         fmt::format("{} fails for point {} of {}: {}{}.", in_function(f), f.point, f.task, f.message, where(c, f));
     fb.suggestions.push_back(
-        fmt::format("make {} return one processor (or a set) of the task's kind for every point "
-                    "of {}'s launch",
-                    in_function(f), f.task));
+        f.diag && f.diag->id == dsl::DiagId::division_by_zero
+            ? fmt::format("the divisor is 0 for point {}: guard it in {}, e.g. `(d == 0 ? 1 : d)`", f.point,
+                          in_function(f))
+            : fmt::format("make {} return one processor (or a set) of the task's kind for every point of {}'s launch",
+                          in_function(f), f.task));
     fb.hints.push_back(edit(c, f, fmt::format("line {}: {}", f.line, f.message),
                             fmt::format("{} fails for point {} of {}", in_function(f), f.point, f.task)));
     return fb;

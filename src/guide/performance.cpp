@@ -5,6 +5,7 @@
 // run it, so saving X seconds of its total saves about X / processors of wall time.
 #include <fmt/format.h>
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <numeric>
 
@@ -82,11 +83,11 @@ void slow_processor(const Context& c, std::vector<Finding>& out) {
     f.category = Category::SlowProcessor;
     f.impact_s = saving;
     f.explanation = fmt::format(
-        "{} runs on {}s although it has a GPU variant: its {} keep {} {}{} busy for {} ({} of the run), where {} "
-        "GPU{} would take about {}.",
-        t.task, t.processor_kind, plural(t.count, "point task", "point tasks"), t.processors, t.processor_kind,
-        t.processors == 1 ? "" : "s", seconds(t.total_s), percent(std::min(1.0, now / std::max(window(c), 1e-12))),
-        parallel, parallel == 1 ? "" : "s", seconds(then));
+        "{} runs on {}s although it has a GPU variant: its {} take {} on {} {}{} ({} each, {} of the run); on {} "
+        "GPU{} they would take about {} each.",
+        t.task, t.processor_kind, plural(t.count, "point task", "point tasks"), seconds(t.total_s), t.processors,
+        t.processor_kind, t.processors == 1 ? "" : "s", seconds(now),
+        percent(std::min(1.0, now / std::max(window(c), 1e-12))), parallel, parallel == 1 ? "" : "s", seconds(then));
     const mapping::TaskPlacement* tp = first_placement(c, t.task);
     const int rule = tp && c.plan ? c.plan->task_kinds[(*c.program.find_task(t.task)).index()].kind_rule_line : 0;
     f.suggestions.push_back(
@@ -154,15 +155,21 @@ void remote_access(const Context& c, std::vector<Finding>& out) {
   const RemoteTask& worst = tasks.front();
   std::vector<std::string> who;
   bool stalls = false;
+  int64_t others = 0;  // tasks like these beyond the two named
   for (const RemoteTask& t : tasks) {
     if (t.data != worst.data || t.memory != worst.memory || t.cost->processor_kind != worst.cost->processor_kind)
       continue;
+    stalls = stalls || t.stalls;
+    if (who.size() == 2) {
+      ++others;
+      continue;
+    }
     who.push_back(fmt::format("{} {} of its {}", t.cost->task,
                               who.empty() ? "spends " + percent(t.time_s / std::max(t.cost->total_s, 1e-12))
                                           : percent(t.time_s / std::max(t.cost->total_s, 1e-12)),
                               seconds(t.cost->total_s)));
-    stalls = stalls || t.stalls;
   }
+  if (others > 0) who.push_back(fmt::format("{} as much", plural(others, "other task", "other tasks")));
   const std::string& kind = worst.cost->processor_kind;
   const auto proc_kind = kinds::parse_proc_kind(kind);
   const auto mem = kinds::parse_mem_kind(worst.memory);
@@ -219,16 +226,24 @@ void keep_together(const Context& c, const std::string& task, const std::string&
   const program::Launch* l = first_launch(c, task);
   if (!l || !c.plan) return;
   const std::string current = placement_family(c, *l);
-  if (l->parent.valid() && current != "parent") {
+  // A nested task whose parent runs on a processor of its own kind can run on that very one.
+  const auto points = c.graph.of_launch(l->id);
+  const program::PointTaskId parent =
+      points.empty() ? program::PointTaskId{} : c.graph.tasks[points.front().index()].parent;
+  const bool same_kind =
+      parent.valid() && c.plan->tasks[parent.index()].kind == c.plan->tasks[points.front().index()].kind;
+  if (same_kind && current != "parent") {
+    const std::string kind(kinds::to_string(c.plan->tasks[points.front().index()].kind));
+    const std::string space = space_name(kind);
     f.hints.push_back(
         Hint{Action::Placement, task, "", current, "parent",
              fmt::format("{} receives {} by copies; on its parent's processor it finds the data there", task, data),
              impact});
     f.suggestions.push_back(
-        fmt::format("run {} on its parent's processor: `def same_point(Task task) {{ return "
-                    "mgpu[*task.parent.processor(mgpu)]; }}` "
-                    "and `SingleTaskMap {} same_point;`",
-                    task, task));
+        fmt::format("run {} on its parent's processor: `{} = Machine({});`, `def same_point(Task task) {{ return "
+                    "{}[*task.parent.processor({})]; }}` and `{} {} same_point;`",
+                    task, space, kind, space, space,
+                    l->kind == program::LaunchKind::Index ? "IndexTaskMap" : "SingleTaskMap", task));
     return;
   }
   if (l->kind != program::LaunchKind::Index) return;
@@ -282,20 +297,28 @@ void copies(const Context& c, std::vector<Finding>& out) {
   if (cp.copy_s <= 0 || p.costliest_copies.empty()) return;
   Finding f;
   f.category = Category::Copies;
-  f.impact_s = cp.copy_s;
+  f.impact_s = std::max(0.0, cp.copy_s - cp.limit_cost_s);  // copies an instance limit delayed are its cost
   std::vector<std::string> named;
   std::vector<std::string> for_tasks;
   double all = 0;
   for (const sim::CopyCost& cc : p.costliest_copies) all += cc.total_s;
-  // Copies that a placement can avoid cost at most their channel time, shared by the
-  // processors of the task they are for.
-  auto channel_time = [&](const std::string& task) {
-    double total = 0;
+  // What a placement that avoids a task's copies can save: their channel time shared by the
+  // processors of the task, or, when those processors idle, their idle time in proportion
+  // to that task's share of all copies (waiting for its data is what idles them).
+  auto avoidable = [&](const std::string& task) {
+    double mine = 0;
     for (const sim::CopyCost& cc : p.costliest_copies)
-      if (cc.for_task == task) total += cc.total_s;
-    for (const sim::TaskCost& t : p.costliest_tasks)
-      if (t.task == task) return per_processor(total, t.processors);
-    return total;
+      if (cc.for_task == task) mine += cc.total_s;
+    const auto it = std::find_if(p.costliest_tasks.begin(), p.costliest_tasks.end(),
+                                 [&](const sim::TaskCost& t) { return t.task == task; });
+    if (it == p.costliest_tasks.end()) return mine;
+    const auto kind = kinds::parse_proc_kind(it->processor_kind);
+    const auto count = kind ? c.machine.processors_of(*kind).size() : 0;
+    double busy = 0;
+    for (const sim::ProcessorUse& u : p.processors)
+      if (u.kind == it->processor_kind) busy += u.busy_fraction;
+    const double idle = count > 0 ? window(c) * std::max(0.0, 1 - busy / static_cast<double>(count)) : 0;
+    return std::max(per_processor(mine, it->processors), idle * mine / std::max(all, 1e-12));
   };
   for (const sim::CopyCost& cc : p.costliest_copies) {
     if (named.size() == 3 || cc.total_s < 0.05 * all) break;
@@ -303,9 +326,9 @@ void copies(const Context& c, std::vector<Finding>& out) {
                                 cc.inter_node ? " between nodes" : "", bytes(cc.bytes),
                                 plural(cc.count, "copy", "copies"), seconds(cc.total_s)));
     if (std::find(for_tasks.begin(), for_tasks.end(), cc.for_task) == for_tasks.end()) for_tasks.push_back(cc.for_task);
-    keep_together(
-        c, cc.for_task, cc.data,
-        std::min(window(c), std::max(cp.copy_s * cc.total_s / std::max(all, 1e-12), channel_time(cc.for_task))), f);
+    keep_together(c, cc.for_task, cc.data,
+                  std::min(window(c), std::max(cp.copy_s * cc.total_s / std::max(all, 1e-12), avoidable(cc.for_task))),
+                  f);
   }
   for (const Hint& h : f.hints) f.impact_s = std::max(f.impact_s, h.impact_s);
   if (named.empty()) return;
@@ -314,9 +337,9 @@ void copies(const Context& c, std::vector<Finding>& out) {
   if (f.suggestions.empty()) {
     // No rule to propose: say which tasks put the data where it is copied from.
     std::vector<std::string> data, writers;
-    for (const sim::CopyCost& cc : p.costliest_copies) {
-      if (data.size() == named.size()) break;
-      data.push_back(cc.data);
+    for (size_t i = 0; i < named.size() && i < p.costliest_copies.size(); ++i) {
+      const sim::CopyCost& cc = p.costliest_copies[i];
+      if (std::find(data.begin(), data.end(), cc.data) == data.end()) data.push_back(cc.data);
       for (const std::string& w : writers_of(c, cc.data, cc.for_task))
         if (std::find(writers.begin(), writers.end(), w) == writers.end()) writers.push_back(w);
     }
@@ -422,7 +445,7 @@ void instance_limit(const Context& c, std::vector<Finding>& out) {
     f.suggestions.push_back(
         to == "none"
             ? fmt::format("remove `InstanceLimit {} {};`: memory has room for more tasks mapped ahead", t.task, *limit)
-            : fmt::format("raise it: `InstanceLimit {} {};`", t.task, to));
+            : fmt::format("raise the limit: `InstanceLimit {} {};` (memory peaks at {})", t.task, to, percent(full)));
     f.hints.push_back(Hint{Action::InstanceLimit, t.task, "", std::to_string(*limit), to,
                            fmt::format("{}'s tasks waited {} for the limit; the fullest memory is {} full", t.task,
                                        seconds(t.limit_wait_s), percent(full)),
@@ -456,12 +479,19 @@ void waiting(const Context& c, std::vector<Finding>& out) {
   std::string longest;
   if (!sorted.empty())
     longest = fmt::format(
-        "; the longest waits: {} started {} after it could ({} of the last {} steps, last waiting "
-        "for {})",
-        sorted[0].first.first, seconds(sorted[0].second.s), plural(sorted[0].second.steps, "step", "steps"),
-        cp.steps.size(), sorted[0].first.second);
+        "; the longest waits are {}'s: {} in all before starting, in {} of the last {} steps of the path "
+        "(waiting last for {})",
+        sorted[0].first.first, seconds(sorted[0].second.s), sorted[0].second.steps, cp.steps.size(),
+        sorted[0].first.second);
   std::vector<std::string> parts;
-  if (cp.copy_s > 0) parts.push_back(fmt::format("{} for copies", seconds(cp.copy_s)));
+  const auto& copies = c.outcome().profile.costliest_copies;
+  if (cp.copy_s > 0)
+    parts.push_back(fmt::format(
+        "{} for copies{}", seconds(cp.copy_s),
+        copies.empty() ? ""
+                       : fmt::format(" (the costliest: {} {} -> {}{}, {} in {})", copies[0].data, copies[0].from,
+                                     copies[0].to, copies[0].inter_node ? " between nodes" : "", bytes(copies[0].bytes),
+                                     plural(copies[0].count, "copy", "copies"))));
   if (cp.limit_s > 0) parts.push_back(fmt::format("{} for instance limits", seconds(cp.limit_s)));
   const double other = f.impact_s - cp.copy_s - cp.limit_s;
   if (other > 0.01 * cp.length_s) parts.push_back(fmt::format("{} for dependences", seconds(other)));
@@ -517,21 +547,25 @@ Feedback explain_performance(const Context& c) {
   std::stable_sort(findings.begin(), findings.end(),
                    [](const Finding& a, const Finding& b) { return a.impact_s > b.impact_s; });
   if (findings.empty()) findings.push_back(compute_bound(c));
-  // A path mostly waiting is explained by the most promising cause a rule controls: its
-  // finding leads, and the path's summary becomes its second sentence.
-  if (findings.front().category == Category::Waiting) {
-    // The most promising cause with a change to make (findings are sorted by impact).
+  // A path mostly waiting is the first thing to say; its causes follow.
+  auto waits =
+      std::find_if(findings.begin(), findings.end(), [](const Finding& f) { return f.category == Category::Waiting; });
+  if (waits != findings.end()) std::rotate(findings.begin(), waits, waits + 1);
+  // Lead with a change to make: a finding without hints (the path mostly waiting, copies
+  // no rule avoids) gives way to the most promising one with hints if that is worth at
+  // least half as much; a path summary it replaces becomes the second sentence.
+  if (findings.front().hints.empty()) {
     auto it = std::find_if(findings.begin() + 1, findings.end(), [](const Finding& f) { return !f.hints.empty(); });
-    if (it != findings.end()) {
-      Finding summary = std::move(findings.front());
+    if (it != findings.end() && it->impact_s >= 0.5 * findings.front().impact_s) {
       Finding lead = std::move(*it);
       findings.erase(it);
-      findings.erase(findings.begin());
-      lead.explanation += " " + summary.explanation.substr(0, summary.explanation.find(':')) + ".";
+      if (findings.front().category == Category::Waiting) {
+        const std::string& summary = findings.front().explanation;
+        lead.explanation += " " + summary.substr(0, summary.find(':')) + ".";
+      }
       findings.insert(findings.begin(), std::move(lead));
     }
   }
-
   Feedback fb;
   fb.category = findings.front().category;
   fb.explanation = findings.front().explanation;

@@ -86,6 +86,12 @@ double access_bandwidth(const machine::Machine& m, kinds::ProcKind proc, kinds::
   return a ? a->bandwidth : 0;
 }
 
+std::string space_name(std::string_view kind) {
+  std::string name = "m";
+  for (char ch : kind) name.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
+  return name;
+}
+
 std::string memory_words(std::string_view kind) {
   if (kind == "ZCMEM") return "zero-copy memory (ZCMEM)";
   if (kind == "FBMEM") return "the framebuffer (FBMEM)";

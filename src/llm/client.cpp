@@ -352,6 +352,7 @@ void to_json(nlohmann::json& j, const Message& message) { j = {{"role", message.
 
 void to_json(nlohmann::json& j, const ChatRequest& request) {
   j = {{"messages", request.messages}, {"temperature", request.temperature}, {"max_tokens", request.max_tokens}};
+  if (request.seed) j["seed"] = *request.seed;
 }
 
 void to_json(nlohmann::json& j, const ChatReply& reply) {

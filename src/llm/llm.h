@@ -123,6 +123,7 @@ struct ChatRequest {
   std::vector<Message> messages;
   double temperature = 0.7;
   int max_tokens = 4096;
+  std::optional<uint64_t> seed;  // sampling seed, for servers that honour one
 };
 
 struct ChatReply {

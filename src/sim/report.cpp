@@ -55,8 +55,9 @@ void add_hops(ChannelBytes& b, const RouteInfo& r, double bytes) {
 }
 
 // Walks back from the timed task that completed last, each time to what it waited for
-// last: the task its processor ran before (busy processor), else the predecessor or
-// parent that released it (after waiting for copies or an instance limit, if it did).
+// last: the task its processor ran before (busy processor), else the task whose end freed
+// its instance-limit slot (if it waited for one), else the predecessor or parent that
+// released it (after waiting for copies, if it did).
 // An inner task that completed after its body waited for its last child.
 CriticalPath critical_path(const Runtime& rt, const Window& win) {
   CriticalPath cp;
@@ -103,7 +104,11 @@ CriticalPath critical_path(const Runtime& rt, const Window& win) {
         cp.queue_s += s.mapped_s - s.ready_s;
         cp.limit_s += s.mapped_s - s.ready_s;
       }
-      if (next.valid()) {
+      if (s.mapped_s > s.ready_s + kEps && s.slot_from.valid()) {
+        // It waited last for the task that held its instance-limit slot: the path runs through it.
+        next = s.slot_from;
+        next_time = tasks[next.index()].complete_s;
+      } else if (next.valid()) {
         const TaskState& g = tasks[next.index()];
         // The gate is a predecessor (released at completion) or the parent (at its body's end).
         next_time = g.complete_s <= s.ready_s + kEps ? g.complete_s : g.end_s;

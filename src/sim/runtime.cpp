@@ -297,6 +297,7 @@ void Runtime::release_slot(PointTaskId t) {
   if (!s.waiting.empty()) {
     PointTaskId next = s.waiting.top();
     s.waiting.pop();
+    tasks_[next.index()].slot_from = t;
     ready_batch_.push_back(next);  // mapped by flush_ready, in id order with the others
   }
 }

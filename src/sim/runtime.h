@@ -128,6 +128,7 @@ struct TaskState {
   CopyId last_copy = -1;     // the copy it waited for last
   PointTaskId prev_on_proc;  // the task its processor ran before it
   PointTaskId last_child;    // the child that completed last
+  PointTaskId slot_from;     // the task whose completion freed the instance-limit slot it waited for
 };
 
 class Runtime {

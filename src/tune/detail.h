@@ -182,14 +182,15 @@ struct Space::Impl {
   std::string render(const Point& p, const std::function<bool(size_t)>& include) const;
   // Applies mapper text to the program; the error message when it does not compile or map.
   std::optional<mapping::Plan> plan(const std::string& text, std::string* error) const;
-  // The processor of every point task of `t` placed by `choice` (on `kind`), parents placed
+  // The processor of each of placed_points(t) placed by `choice` (on `kind`), parents placed
   // as in `context`; nullopt when the choice fails for some point. Default: as in `context`.
   std::optional<std::vector<int32_t>> place(const detail::TaskInfo& t, const std::string& kind,
                                             const detail::PlacementChoice& choice, const mapping::Plan& context) const;
   // The point of a Plan (and of the mapper that made it, for inactive decisions).
   ReadBack read_plan(const mapping::Plan& plan, const dsl::Mapper* mapper) const;
-  // The point tasks of `t`, in graph order.
-  std::vector<program::PointTaskId> point_tasks(const detail::TaskInfo& t) const;
+  // The point tasks whose placement says where every point task of `t` goes: all of them
+  // for a nested task (its parents matter), those of one launch per domain otherwise.
+  std::vector<program::PointTaskId> placed_points(const detail::TaskInfo& t) const;
 };
 
 }  // namespace mage::tune

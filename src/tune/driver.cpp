@@ -60,6 +60,17 @@ Candidate start_candidate(const Settings& s, const Space& space) {
   return c;
 }
 
+OptimizerContext context_for(const Settings& s, const Space& space) {
+  OptimizerContext context;
+  context.space = &space;
+  context.seed = s.seed;
+  context.budget = s.budget;
+  context.program_description = apps::describe(space.program());
+  context.machine_description = machine::describe(space.machine());
+  context.options = s.options;
+  return context;
+}
+
 eval::Request request_for(const Settings& s, const std::string& text) {
   eval::Request r = s.program;
   r.mapper = eval::mapper_text(text, "candidate.map");
@@ -77,7 +88,18 @@ nlohmann::ordered_json evaluation_record(const Space& space, const Trial& t) {
   j["mapper"] = t.candidate.text;
   j["cached"] = t.result.cached;
   j["result"] = eval::result_to_json(t.result);
+  j["feedback"] = t.feedback.to_json();
   return j;
+}
+
+// The feedback journaled with an evaluation: what the optimizer saw then, so that a replay
+// proposes the same candidates even if the guide has changed since.
+guide::Feedback feedback_of(const nlohmann::json& record) {
+  try {
+    return guide::Feedback::from_json(record.at("feedback"));
+  } catch (const nlohmann::json::exception& e) {
+    throw TuneError(fmt::format("a journaled evaluation's feedback: {}", e.what()));
+  }
 }
 
 eval::Result result_of(const nlohmann::json& record) {
@@ -91,16 +113,11 @@ class Driver {
  public:
   Driver(Settings settings, fs::path dir, Space space, detail::Journal journal, detail::Journal::Contents* replay,
          const Execution& x)
-      : x_(x), space_(std::move(space)), journal_(std::move(journal)), replay_(replay) {
+      : x_(x), space_(std::move(space)), journal_(std::move(journal)), replay_(replay), explainer_(settings.program) {
     summary_.settings = std::move(settings);
     summary_.dir = std::move(dir);
-    OptimizerContext context;
-    context.space = &space_;
-    context.seed = summary_.settings.seed;
-    context.budget = summary_.settings.budget;
-    context.program_description = apps::describe(space_.program());
-    context.machine_description = machine::describe(space_.machine());
-    context.options = summary_.settings.options;
+    OptimizerContext context = context_for(summary_.settings, space_);
+    if (replay_) context.journaled = replay_->evaluations;
     optimizer_ = make_optimizer(summary_.settings.optimizer, context);
   }
 
@@ -118,7 +135,12 @@ class Driver {
       if (next == 1) {
         batch.push_back(start_candidate(s, space_));
       } else {
-        batch = optimizer_->propose(s.budget - next + 1);
+        try {
+          batch = optimizer_->propose(s.budget - next + 1);
+        } catch (const TuneError& e) {
+          summary_.stopped = e.what();  // what is journaled stays; the outputs are written below
+          break;
+        }
         if (batch.empty()) {
           summary_.exhausted = true;
           break;
@@ -164,7 +186,7 @@ class Driver {
                 "{}: evaluation {} of the journal is not the mapper optimizer {} proposes now (was the run started "
                 "by another version of mage?); start a new run instead",
                 detail::journal_path(summary_.dir).string(), number, summary_.settings.optimizer));
-          record(Trial{number, batch[i], result_of(it->second)}, true);
+          record(Trial{number, batch[i], result_of(it->second), feedback_of(it->second)}, true);
           continue;
         }
       }
@@ -176,7 +198,7 @@ class Driver {
         if (replay_) {
           auto it = replay_->references.find(name);
           if (it != replay_->references.end()) {
-            record_reference(Reference{name, result_of(it->second)}, true);
+            record_reference(Reference{name, result_of(it->second), feedback_of(it->second)}, true);
             continue;
           }
         }
@@ -192,10 +214,13 @@ class Driver {
         [&](size_t k, eval::Result r) {
           const Job& job = jobs[k];
           if (!job.reference.empty()) {
-            record_reference(Reference{job.reference, std::move(r)}, false);
+            guide::Feedback f = explainer_.explain(requests[k].mapper, r);
+            record_reference(Reference{job.reference, std::move(r), std::move(f)}, false);
             return;
           }
-          record(Trial{first + static_cast<int>(job.batch_index), batch[job.batch_index], std::move(r)}, false);
+          guide::Feedback f = explainer_.explain(requests[k].mapper, r);
+          record(Trial{first + static_cast<int>(job.batch_index), batch[job.batch_index], std::move(r), std::move(f)},
+                 false);
         },
         x_.workers, x_.limits, &cache_, x_.stop);
   }
@@ -216,7 +241,8 @@ class Driver {
       journal_.append({{"type", "reference"},
                        {"name", ref.name},
                        {"cached", ref.result.cached},
-                       {"result", eval::result_to_json(ref.result)}});
+                       {"result", eval::result_to_json(ref.result)},
+                       {"feedback", ref.feedback.to_json()}});
     summary_.references.push_back(std::move(ref));
     report(nullptr, &summary_.references.back(), from_journal);
   }
@@ -249,6 +275,7 @@ class Driver {
   detail::Journal journal_;
   detail::Journal::Contents* replay_;
   std::unique_ptr<Optimizer> optimizer_;
+  guide::Explainer explainer_;
   eval::Cache cache_;
   Summary summary_;
   std::optional<double> best_s_;
@@ -366,6 +393,7 @@ nlohmann::ordered_json Summary::to_json() const {
   j["default_status"] = status_of("default");
   j["interrupted"] = interrupted;
   j["exhausted"] = exhausted;
+  j["stopped"] = stopped.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(stopped);
   j["wall_s"] = wall_s;
   j["evaluated_now"] = evaluated_now;
   return j;
@@ -380,6 +408,7 @@ Summary run(const Settings& given, const fs::path& dir, const Execution& x) {
   if (is_machine_path(settings.program.machine))
     settings.program.machine = fs::absolute(settings.program.machine).lexically_normal().string();
   Space space = Space::build(settings.program);  // a request that cannot run fails before the directory is made
+  make_optimizer(settings.optimizer, context_for(settings, space));  // and so does an optimizer that cannot be made
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw TuneError(fmt::format("cannot create {}: {}", dir.string(), ec.message()));

@@ -120,6 +120,9 @@ std::string report(const Summary& s, const Space& space) {
                                          s.dir.string() + "`)"
                                    : "",
                      s.exhausted ? "; the optimizer had nothing more to propose" : "");
+  if (!s.stopped.empty())
+    out += fmt::format("The run stopped early: {} (continue with `mage tune --resume {}`).\n\n", s.stopped,
+                       s.dir.string());
 
   // The table of times.
   out += "| mapper | simulated time | vs expert | vs default |\n|---|---|---|---|\n";
@@ -148,10 +151,21 @@ std::string report(const Summary& s, const Space& space) {
   out += "\nAgainst the default mapper:\n\n";
   out += changes(space, space.default_point(), best_point, "mapper");
 
-  // Why it is faster: where the time goes.
+  // Why it is faster: the feedback's words, then where the time goes.
   const Reference* expert = s.reference("expert");
   const bool expert_ok = expert && expert->result.outcome.ok();
-  out += "\n## Why it is faster\n\nWhere the time goes (simulated seconds per task kind in the timed window):\n\n";
+  out += "\n## Why it is faster\n\n";
+  auto feedback = [](const std::string& whose, const guide::Feedback& f) {
+    std::string text = fmt::format("The feedback on {} ({}): {}\n", whose, guide::to_string(f.category),
+                                   f.explanation.empty() ? first_line(f.message) : f.explanation);
+    for (size_t i = 0; i < f.suggestions.size() && i < 3; ++i) text += fmt::format("- {}\n", f.suggestions[i]);
+    return text + "\n";
+  };
+  if (expert) out += feedback("the experts' mapper", expert->feedback);
+  if (const Reference* d = s.reference("default"); d && d->result.outcome.ok() && set.start == "default")
+    out += feedback("the default mapper", d->feedback);
+  out += feedback(fmt::format("the best mapper (evaluation {})", best->number), best->feedback);
+  out += "Where the time goes (simulated seconds per task kind in the timed window):\n\n";
   out += profile_table(best->result.outcome.profile, expert_ok ? &expert->result.outcome.profile : nullptr, "expert");
 
   // How the search got there: the chain of candidates the best was derived from.

@@ -107,11 +107,20 @@ std::optional<mapping::Plan> Space::Impl::plan(const std::string& text, std::str
   return std::move(bound->plan);
 }
 
-std::vector<program::PointTaskId> Space::Impl::point_tasks(const TaskInfo& t) const {
+std::vector<program::PointTaskId> Space::Impl::placed_points(const TaskInfo& t) const {
   std::vector<program::PointTaskId> out;
-  for (program::LaunchId l : t.launches)
+  std::vector<program::Domain> seen;
+  for (program::LaunchId l : t.launches) {
+    // A top-level launch is placed as a function of its points and domain alone: one
+    // launch per domain says it all (pennant launches the same task 60 times).
+    const program::Domain& domain = program.launches[l.index()].domain;
+    if (!t.nested) {
+      if (std::find(seen.begin(), seen.end(), domain) != seen.end()) continue;
+      seen.push_back(domain);
+    }
     for (int64_t i = graph.launch_start[l.index()]; i < graph.launch_start[l.index() + 1]; ++i)
       out.push_back(graph.launch_tasks[static_cast<size_t>(i)]);
+  }
   return out;
 }
 
@@ -120,7 +129,7 @@ std::optional<std::vector<int32_t>> Space::Impl::place(const TaskInfo& t, const 
                                                        const mapping::Plan& context) const {
   std::vector<int32_t> out;
   if (choice.family == Family::Default) {
-    for (program::PointTaskId pt : point_tasks(t)) out.push_back(context.tasks[pt.index()].processor.value);
+    for (program::PointTaskId pt : placed_points(t)) out.push_back(context.tasks[pt.index()].processor.value);
     return out;
   }
   std::optional<std::string> parent_kind;
@@ -139,7 +148,7 @@ std::optional<std::vector<int32_t>> Space::Impl::place(const TaskInfo& t, const 
   const kinds::ProcKind mk = *kinds::parse_proc_kind(kind);
   const int per_rank = machine().procs_per_rank(mk);
   Views views(*this, context);
-  for (program::PointTaskId pt : point_tasks(t)) {
+  for (program::PointTaskId pt : placed_points(t)) {
     dsl::PlacementResult r = bound.mapper->place(views.unplaced(pt), mk, t.index);
     if (!r.placement || r.placement->processors.empty()) return std::nullopt;
     const dsl::ProcessorId& q = r.placement->processors.front();
@@ -268,7 +277,7 @@ ReadBack Space::Impl::read_plan(const mapping::Plan& plan, const dsl::Mapper* ma
       auto dit = t.placement.find(*kind);
       if (dit == t.placement.end()) continue;
       const int d = dit->second;
-      const std::vector<program::PointTaskId> points = point_tasks(t);
+      const std::vector<program::PointTaskId> points = placed_points(t);
       const bool has_rule = std::any_of(points.begin(), points.end(), [&](program::PointTaskId pt) {
         return plan.tasks[pt.index()].placement_rule_line != 0;
       });

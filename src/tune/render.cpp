@@ -55,9 +55,9 @@ std::string Space::Impl::render(const Point& p, const std::function<bool(size_t)
       if (!use(l)) continue;
       const kinds::Layout& layout = values[static_cast<size_t>(l)].layouts.at(chosen(l));
       if (layout == kinds::Layout{}) continue;  // the default layout
-      const std::string order =
-          layout.order == kinds::DimOrder::C ? " " + std::string(kinds::to_string(layout.order)) : "";
-      layouts += fmt::format("Layout {} {} * {}{};\n", t.name, t.args[g].key, kinds::to_string(layout.fields), order);
+      layouts += fmt::format("Layout {} {} * {}{}{};\n", t.name, t.args[g].key, kinds::to_string(layout.fields),
+                             layout.order == kinds::DimOrder::C ? " " : "",
+                             layout.order == kinds::DimOrder::C ? kinds::to_string(layout.order) : "");
     }
     if (use(t.instance_limit)) {
       const auto& n = values[static_cast<size_t>(t.instance_limit)].limits.at(chosen(t.instance_limit));

@@ -428,6 +428,89 @@ std::string Space::describe(const Difference& x) const {
   return fmt::format("{}: {} -> {}", d.name, label(x.from), label(x.to));
 }
 
+std::vector<size_t> Space::select(const Point& point, DecisionKind kind, std::string_view task,
+                                  std::string_view argument) const {
+  std::vector<size_t> out;
+  for (size_t d = 0; d < impl_->decisions.size(); ++d) {
+    const Decision& x = impl_->decisions[d];
+    if (x.kind != kind || !active(point, d)) continue;
+    if (task != "*" && task != x.task) continue;
+    if (!argument.empty() && argument != "*" && argument != x.argument &&
+        std::find(x.argument_names.begin(), x.argument_names.end(), argument) == x.argument_names.end())
+      continue;
+    out.push_back(d);
+  }
+  return out;
+}
+
+std::optional<int> Space::choice_named(size_t decision, std::string_view value, int current) const {
+  const Decision& d = impl_->decisions.at(decision);
+  auto family = [](std::string_view label) { return label.substr(0, label.find(' ')); };
+  for (size_t c = 0; c < d.choices.size(); ++c) {
+    const Choice& ch = d.choices[c];
+    if (ch.label == value || std::find(ch.aliases.begin(), ch.aliases.end(), value) != ch.aliases.end())
+      return static_cast<int>(c);
+  }
+  if (d.kind == DecisionKind::Placement) {
+    auto of_family = [&](size_t c) {
+      const Choice& ch = d.choices[c];
+      return family(ch.label) == value || std::any_of(ch.aliases.begin(), ch.aliases.end(),
+                                                      [&](const std::string& a) { return family(a) == value; });
+    };
+    if (current >= 0 && static_cast<size_t>(current) < d.choices.size() && of_family(static_cast<size_t>(current)))
+      return current;
+    for (size_t c = 0; c < d.choices.size(); ++c)
+      if (of_family(c)) return static_cast<int>(c);
+    return std::nullopt;
+  }
+  if (d.kind == DecisionKind::InstanceLimit) {
+    // A limit the space does not have: the nearest one it has (on a log scale; the larger on
+    // a tie), so that "raise it to 8" still raises it.
+    int64_t wanted = 0;
+    try {
+      wanted = std::stoll(std::string(value));
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+    if (wanted < 1) return std::nullopt;
+    const auto& limits = impl_->values[decision].limits;
+    std::optional<int> best;
+    double best_distance = INFINITY;
+    for (size_t c = 0; c < limits.size(); ++c) {
+      if (!limits[c]) continue;
+      const double distance = std::abs(std::log(static_cast<double>(*limits[c]) / static_cast<double>(wanted)));
+      if (distance <= best_distance) best = static_cast<int>(c), best_distance = distance;
+    }
+    return best;
+  }
+  if (d.kind == DecisionKind::Layout) {
+    // Words of the value override those of the current choice; 1-D choices have no order.
+    const auto& values = impl_->values[decision].layouts;
+    kinds::Layout wanted = values.at(static_cast<size_t>(std::max(current, 0)));
+    bool any = false;
+    for (size_t at = 0; at < value.size();) {
+      size_t end = value.find(' ', at);
+      if (end == std::string_view::npos) end = value.size();
+      const std::string_view word = value.substr(at, end - at);
+      at = end + 1;
+      if (word.empty()) continue;
+      if (const auto fields = kinds::parse_field_layout(word))
+        wanted.fields = *fields;
+      else if (const auto order = kinds::parse_dim_order(word))
+        wanted.order = *order;
+      else
+        return std::nullopt;  // a constraint the space does not vary (Align, Compact, ...)
+      any = true;
+    }
+    if (!any) return std::nullopt;
+    const bool with_order = values.size() == 4;  // 1-D data has SOA and AOS only
+    for (size_t c = 0; c < values.size(); ++c)
+      if (values[c].fields == wanted.fields && (!with_order || values[c].order == wanted.order))
+        return static_cast<int>(c);
+  }
+  return std::nullopt;
+}
+
 nlohmann::ordered_json Space::to_json(const Point& point) const {
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
   for (size_t d = 0; d < impl_->decisions.size(); ++d)

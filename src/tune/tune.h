@@ -31,6 +31,7 @@
 #include <nlohmann/json.hpp>
 
 #include "eval/eval.h"
+#include "guide/guide.h"
 #include "sim/sim.h"
 
 namespace mage::tune {
@@ -144,6 +145,16 @@ class Space {
   // "memory calculate_new_currents rp_ghost GPU: ZCMEM -> FBMEM".
   std::string describe(const Difference& d) const;
 
+  // The active decisions of a kind that a change names, by task (a name, or "*" for every
+  // task) and argument (a name the argument answers to in rules; "" or "*": every one).
+  std::vector<size_t> select(const Point& point, DecisionKind kind, std::string_view task,
+                             std::string_view argument = "") const;
+  // The choice of a decision that `value` names, as feedback names values: a label or an
+  // alias; for a placement also a family ("block" names the first block choice, and the
+  // current one when it is of that family already); for a layout also some of its words
+  // ("C_order" keeps SOA or AOS as `current` has it). nullopt when it names none.
+  std::optional<int> choice_named(size_t decision, std::string_view value, int current) const;
+
   // {decision name: choice label} for active decisions, and back (throws TuneError naming
   // an unknown decision or choice; decisions left out take the default point's choice).
   nlohmann::ordered_json to_json(const Point& point) const;
@@ -175,7 +186,8 @@ struct Candidate {
 struct Trial {
   int number = 0;  // 1-based, in the order the candidates were proposed (1: the start)
   Candidate candidate;
-  eval::Result result;  // status, message, simulated time, profile, diagnostics
+  eval::Result result;       // status, message, simulated time, profile, diagnostics
+  guide::Feedback feedback;  // what limits it or what went wrong, and hints to change it
 
   bool ok() const { return result.outcome.ok(); }
   // The simulated time when ok, +infinity otherwise (a failed mapper is infinitely slow).
@@ -190,6 +202,9 @@ struct OptimizerContext {
   std::string program_description;             // apps::describe of the program, for optimizers that read
   std::string machine_description;             // machine::describe
   std::map<std::string, std::string> options;  // optimizer-specific settings (--option KEY=VALUE)
+  // On resume: the journal's record of each evaluation already made, by number. An
+  // optimizer that cannot recompute its proposals (a language model) replays them from here.
+  std::map<int, nlohmann::json> journaled;
 };
 
 // An optimizer proposes candidates and learns from their evaluations; it never evaluates.
@@ -200,7 +215,8 @@ class Optimizer {
  public:
   virtual ~Optimizer() = default;
   // Up to `limit` (>= 1) candidates to evaluate next. Empty: nothing more to propose (the
-  // run ends early). Throws TuneError when it cannot go on (e.g. an unreachable model).
+  // run ends early). Throws TuneError when it cannot go on (e.g. an unreachable model): the
+  // run stops there with that message (Summary::stopped), its journal and outputs kept.
   virtual std::vector<Candidate> propose(int limit) = 0;
   virtual void observe(const Trial& trial) = 0;
 };
@@ -240,6 +256,7 @@ struct Settings {
 struct Reference {
   std::string name;  // "expert", "default"
   eval::Result result;
+  guide::Feedback feedback;
 };
 
 // How a run went; DIR/summary.json holds the same.
@@ -251,6 +268,7 @@ struct Summary {
   std::optional<size_t> best;  // index into trials of the fastest ok one (the first on ties)
   bool interrupted = false;    // stopped (Ctrl-C) before the budget was spent
   bool exhausted = false;      // the optimizer had nothing more to propose
+  std::string stopped;         // why the optimizer ended the run early (e.g. an unreachable model)
   double wall_s = 0;           // this session's
   int evaluated_now = 0;       // evaluations this session ran (the rest came from the journal)
 
@@ -286,7 +304,8 @@ struct Execution {
 // Runs a tuning in `dir` (created if needed; it must not hold a journal already): evaluates
 // the start, the expert and default mappers, then what the optimizer proposes, appending
 // each evaluation to DIR/journal.jsonl as it finishes; at the end (or when stopped) writes
-// DIR/best.map, summary.json, report.md and convergence.svg. Throws TuneError or
+// DIR/best.map, summary.json, report.md and convergence.svg. An optimizer that throws
+// TuneError ends the run the same way (Summary::stopped says why). Throws TuneError or
 // eval::RequestError for settings that cannot run.
 Summary run(const Settings& settings, const std::filesystem::path& dir, const Execution& execution);
 

@@ -120,6 +120,33 @@ TEST(MappingErrors, VirtualMemoryForALeafTaskGetsItsProcessorsBestMemory) {
   EXPECT_TRUE(contains(suggestions(e.feedback), "`Region calculate_new_currents rp_wires GPU FBMEM;`"));
 }
 
+TEST(MapperErrors, AnyOtherErrorNamesItsLineAndAnInstanceLimitOf0Becomes1) {
+  Explained e = explain_run("circuit", test_mapper("mapper_error.map"));
+  EXPECT_EQ(e.feedback.category, Category::MapperError);
+  EXPECT_TRUE(contains(e.feedback.explanation, "mapper_error.map:2")) << e.feedback.explanation;
+  ASSERT_EQ(e.feedback.hints.size(), 1u);
+  EXPECT_EQ(e.feedback.hints[0].from, "InstanceLimit calculate_new_currents 0;");
+  EXPECT_EQ(e.feedback.hints[0].to, "InstanceLimit calculate_new_currents 1;");
+  EXPECT_EQ(run_status("circuit", fixed_text(e)), Status::Ok);
+}
+
+TEST(MappingErrors, ATaskRuleNoVariantMatchesGetsAKindTheTaskHas) {
+  Explained e = explain_run("circuit", test_mapper("no_processor_kind.map"));
+  EXPECT_EQ(e.feedback.category, Category::NoProcessorKind);
+  EXPECT_TRUE(contains(e.feedback.explanation, "init_piece has no GPU variant")) << e.feedback.explanation;
+  expect_first_hint(e.feedback, Action::Processor, "init_piece", "GPU", "CPU");
+}
+
+TEST(MappingErrors, AnyOtherFailureOfAPlacementNamesTheFunctionAndThePoint) {
+  Explained e = explain_run("circuit", test_mapper("placement_error.map"));
+  EXPECT_EQ(e.feedback.category, Category::PlacementError);
+  for (const char* word : {"spread", "point (0)", "calculate_new_currents", "division by zero"})
+    EXPECT_TRUE(contains(e.feedback.explanation, word)) << word << ": " << e.feedback.explanation;
+  EXPECT_TRUE(contains(suggestions(e.feedback), "guard it in spread")) << suggestions(e.feedback);
+  ASSERT_FALSE(e.feedback.hints.empty());
+  EXPECT_EQ(e.feedback.hints[0].task, "calculate_new_currents");
+}
+
 TEST(ExecutionErrors, DgemmInFOrderGetsCOrderForEachOperand) {
   Explained e = explain_run("cannon", test_mapper("layout_f_order.map"));
   EXPECT_EQ(e.result.outcome.status, Status::ExecutionError);
@@ -150,9 +177,10 @@ TEST(ExecutionErrors, OutOfZeroCopyMemoryMovesTheDataToTheLargerFramebuffer) {
   EXPECT_TRUE(contains(suggestions(e.feedback), "`Region * * GPU FBMEM;`")) << suggestions(e.feedback);
 }
 
-// Johnson's expert mapper on a P100 node whose framebuffers hold 4 GiB: two task_4 points
-// per GPU are mapped at once and their tiles do not fit together.
-TEST(ExecutionErrors, OutOfFramebufferWithSeveralTasksInFlightLimitsThem) {
+// Johnson's expert mapper without its CollectMemory, on a P100 node whose framebuffers hold
+// 4 GiB: two task_4 points per GPU are mapped at once, their read-only tiles stay after use,
+// and the tiles do not fit.
+TEST(ExecutionErrors, OutOfFramebufferWithSeveralTasksInFlightLimitsThemAndCollectsInputs) {
   const std::filesystem::path dir = std::filesystem::path(MAGE_BINARY_DIR) / "tests/guide";
   std::filesystem::create_directories(dir);
   std::string toml(*machine::preset_text("p100x4"));
@@ -161,16 +189,29 @@ TEST(ExecutionErrors, OutOfFramebufferWithSeveralTasksInFlightLimitsThem) {
   toml.replace(toml.find(fb), fb.size(), "kind = \"FBMEM\"\nper = \"gpu\"\ncapacity_gib = 4");
   const std::filesystem::path file = dir / "p100x4_4gib.toml";
   std::ofstream(file) << toml;
-  Explained e = explain_run("johnson", eval::expert_mapper(), Scale::Published, file.string());
+  std::string text(*eval::expert_mapper_text("johnson"));
+  const std::string collect = "CollectMemory task_4 *;";
+  text.erase(text.find(collect), collect.size());
+
+  Explained e =
+      explain_run(request_for("johnson", eval::mapper_text(text, "johnson.map"), Scale::Published, file.string()));
   EXPECT_EQ(e.feedback.category, Category::OutOfMemory);
-  EXPECT_TRUE(contains(e.feedback.explanation, "2 task_4 tasks are mapped and unfinished")) << e.feedback.explanation;
+  for (const char* word :
+       {"node 0 FBMEM", "of its 4 GiB", "B_tiles", "C_tiles", "2 task_4 tasks are mapped and unfinished"})
+    EXPECT_TRUE(contains(e.feedback.explanation, word)) << word << ": " << e.feedback.explanation;
   expect_first_hint(e.feedback, Action::InstanceLimit, "task_4", "none", "1");
-  // Applied, the hint makes it fit.
-  eval::Request fixed =
-      request_for("johnson",
-                  eval::mapper_text(std::string(*eval::expert_mapper_text("johnson")) + "InstanceLimit task_4 1;\n",
-                                    "johnson_limited.map"),
-                  Scale::Published, file.string());
+  for (const char* data : {"B_tiles", "C_tiles"}) {
+    const Hint* h = find_hint(e.feedback, Action::CollectMemory, "task_4", data);
+    ASSERT_NE(h, nullptr) << data;
+    EXPECT_EQ(h->from, "off");
+    EXPECT_EQ(h->to, "on");
+  }
+  EXPECT_EQ(find_hint(e.feedback, Action::CollectMemory, "task_4", "A_tiles"), nullptr);  // reduced, not read
+  EXPECT_TRUE(contains(suggestions(e.feedback), "`CollectMemory task_4 *;`")) << suggestions(e.feedback);
+  // Applied, the hints make it fit.
+  const eval::Request fixed = request_for(
+      "johnson", eval::mapper_text(text + "InstanceLimit task_4 1;\nCollectMemory task_4 *;\n", "johnson_fixed.map"),
+      Scale::Published, file.string());
   EXPECT_EQ(eval::evaluate(fixed).outcome.status, Status::Ok);
 }
 

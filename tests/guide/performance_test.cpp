@@ -99,18 +99,35 @@ TEST(Performance, AnInstanceLimitThatSerializesCopiesIsRemoved) {
   EXPECT_LT(time_of("johnson", text, Scale::Published), e.result.outcome.time_s);
 }
 
-// Cannon without the experts' SingleTaskMap: each task_4 runs round-robin on its node's
-// GPUs instead of its parent's, and its tiles travel between framebuffers.
+// Cannon without placement functions: each task_4 runs round-robin on its node's GPUs
+// instead of its parent's, and its tiles travel between framebuffers.
 TEST(Performance, CopiesForANestedTaskAwayFromItsParentBringItBack) {
-  std::string text(*eval::expert_mapper_text("cannon"));
-  text.erase(text.find("SingleTaskMap task_4 same_point;"));
-  Explained e = explain_run("cannon", eval::mapper_text(text, "cannon_round_robin.map"), Scale::Published);
+  Explained e = explain_run("cannon", test_mapper("copies_round_robin.map"), Scale::Published);
   EXPECT_EQ(e.feedback.category, Category::Copies);
-  for (const char* word : {"A_gpus", "B_gpus", "C_gpus", "FBMEM -> FBMEM", "task_4"})
+  for (const char* word : {"A_gpus FBMEM -> FBMEM", "for task_4"})
     EXPECT_TRUE(contains(e.feedback.explanation, word)) << word << ": " << e.feedback.explanation;
   expect_first_hint(e.feedback, Action::Placement, "task_4", "", "parent");
-  EXPECT_LT(time_of("cannon", std::string(*eval::expert_mapper_text("cannon")), Scale::Published),
-            0.5 * e.result.outcome.time_s);
+  EXPECT_TRUE(contains(suggestions(e.feedback), "`SingleTaskMap task_4 same_point;`")) << suggestions(e.feedback);
+  const std::string fixed = e.request.mapper.text +
+                            "mgpu = Machine(GPU);\n"
+                            "def same_point(Task task) { return mgpu[*task.parent.processor(mgpu)]; }\n"
+                            "SingleTaskMap task_4 same_point;\n";
+  EXPECT_LT(time_of("cannon", fixed, Scale::Published), 0.5 * e.result.outcome.time_s);
+}
+
+// PUMMA's expert mapper on 8 Lassen nodes: the B tiles broadcast along rows between nodes
+// keep the critical path waiting more than running.
+TEST(Performance, ACriticalPathMostlyWaitingSaysForWhat) {
+  eval::Request r = request_for("pumma", eval::expert_mapper(), Scale::Published, "lassen");
+  r.overrides.nodes = 8;
+  Explained e = explain_run(r);
+  ASSERT_EQ(e.result.outcome.status, Status::Ok) << e.result.outcome.message;
+  EXPECT_EQ(e.feedback.category, Category::Waiting) << e.feedback.explanation;
+  for (const char* word : {"runs tasks only", "for copies", "B_gpus FBMEM -> FBMEM between nodes", "task_4"})
+    EXPECT_TRUE(contains(e.feedback.explanation, word)) << word << ": " << e.feedback.explanation;
+  const sim::CriticalPath& cp = e.result.outcome.profile.critical_path;
+  EXPECT_LT(cp.task_s, 0.5 * cp.length_s);
+  EXPECT_FALSE(e.feedback.suggestions.empty());
 }
 
 TEST(Performance, TheDefaultCircuitMapperIsComputeBound) {

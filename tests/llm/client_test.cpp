@@ -84,6 +84,17 @@ TEST(Client, PostsTheRequestAndReadsTheFirstChoice) {
   ASSERT_EQ(body["messages"].size(), 2u);
   EXPECT_EQ(body["messages"][0]["role"], "system");
   EXPECT_EQ(body["messages"][1]["content"], "Say hello.");
+  EXPECT_FALSE(body.contains("seed"));  // only when asked for
+}
+
+TEST(Client, SendsASeedWhenTheRequestHasOne) {
+  ScriptedServer server;
+  server.push(completion("ok"));
+  Harness h(server.base_url());
+  ChatRequest request = hello();
+  request.seed = 42;
+  h.client->complete(request);
+  EXPECT_EQ(nlohmann::json::parse(server.requests().at(0).body)["seed"], 42);
 }
 
 TEST(Client, TrailingSlashOfTheBaseUrlDoesNotDoubleTheSlash) {

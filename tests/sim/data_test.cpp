@@ -286,6 +286,8 @@ TEST(Memory, InstanceLimitBoundsMappedTasksPerProcessor) {
     EXPECT_NEAR(cp.limit_s, waited, 1e-9);
     EXPECT_LE(cp.limit_s, cp.queue_s + 1e-12);
     EXPECT_NEAR(cp.limit_cost_s, limited ? 8e6 / kPcie + kPcieLatency : 0, 1e-9);
+    // The path runs through the task that held the slot: nothing on it is unexplained.
+    EXPECT_NEAR(cp.length_s, cp.task_s + cp.copy_s, 1e-9);
     ASSERT_FALSE(o.profile.costliest_tasks.empty());
     for (const TaskCost& c : o.profile.costliest_tasks) {
       if (c.task == "k") {

@@ -78,6 +78,27 @@ class Scripted : public Optimizer {
 const bool registered = register_optimizer(
     {"scripted-test", "the texts a test sets", [](const OptimizerContext&) { return std::make_unique<Scripted>(); }});
 
+// Proposes one mapper per batch, then fails as an optimizer whose model went away would.
+class GivesUp : public Optimizer {
+ public:
+  explicit GivesUp(const OptimizerContext& c) : space_(*c.space) {}
+  std::vector<Candidate> propose(int) override {
+    if (++calls_ > 2) throw TuneError("the language model at http://localhost:1 is unreachable");
+    Rng rng(static_cast<uint64_t>(calls_));
+    Point p = space_.sample(rng);
+    return {Candidate{space_.render(p), p, "sample", 0, {}}};
+  }
+  void observe(const Trial&) override {}
+
+ private:
+  const Space& space_;
+  int calls_ = 0;
+};
+
+const bool registered_gives_up =
+    register_optimizer({"gives-up-test", "fails after two proposals",
+                        [](const OptimizerContext& c) { return std::make_unique<GivesUp>(c); }});
+
 // ---- Runs ------------------------------------------------------------------------------
 
 TEST(Run, JournalAndOutputs) {
@@ -181,6 +202,20 @@ TEST(Run, CrashingEvaluationsAreFailuresNotTheEnd) {
   EXPECT_TRUE(summary["best_time_s"].is_null());
   EXPECT_EQ(summary["failed_evaluations"], 3);
   EXPECT_NE(read_text(dir / "run/report.md").find("No evaluation succeeded"), std::string::npos);
+}
+
+TEST(Run, AnOptimizerThatCannotGoOnEndsTheRunWithEverythingKept) {
+  TempDir dir;
+  const Summary s = run(settings("gives-up-test", 10), dir / "run", workers(2));
+  EXPECT_EQ(s.trials.size(), 3u);  // the start and two proposals
+  EXPECT_NE(s.stopped.find("unreachable"), std::string::npos);
+  EXPECT_FALSE(s.interrupted);
+  const nlohmann::json summary = nlohmann::json::parse(read_text(dir / "run/summary.json"));
+  EXPECT_EQ(summary["evaluations"], 3);
+  EXPECT_NE(summary["stopped"].get<std::string>().find("unreachable"), std::string::npos);
+  EXPECT_EQ(journal_lines(dir / "run").size(), 6u);  // settings, 2 references, 3 evaluations
+  EXPECT_TRUE(fs::exists(dir / "run/best.map"));
+  EXPECT_NE(read_text(dir / "run/report.md").find("The run stopped early"), std::string::npos);
 }
 
 TEST(Run, ADirectoryWithARunIsNeverOverwritten) {

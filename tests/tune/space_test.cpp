@@ -303,6 +303,60 @@ TEST(ReadBack, RenderedExpertsAndDefaultEvaluateAsTheOriginals) {
   }
 }
 
+// ---- Naming decisions and choices as feedback does --------------------------------------
+
+TEST(Names, SelectByKindTaskAndArgument) {
+  const Space& s = space_of("circuit");
+  const Point p = s.default_point();
+  auto names = [&](const std::vector<size_t>& ds) {
+    std::vector<std::string> out;
+    for (size_t d : ds) out.push_back(s.decisions()[d].name);
+    return out;
+  };
+  EXPECT_EQ(names(s.select(p, DecisionKind::Memory, "distribute_charge", "rp_ghost")),
+            (std::vector<std::string>{"memory distribute_charge rp_ghost GPU"}));
+  // "*" is every task; an argument is matched by any name it answers to (rp_ghost's region).
+  EXPECT_EQ(names(s.select(p, DecisionKind::Memory, "*", "rp_ghost")),
+            (std::vector<std::string>{"memory calculate_new_currents rp_ghost GPU",
+                                      "memory distribute_charge rp_ghost GPU"}));
+  // rp_shared of init_piece (on CPU) and of the three loop tasks, rp_ghost of two.
+  EXPECT_EQ(s.select(p, DecisionKind::Memory, "*", "all_shared").size(), 6u);
+  EXPECT_EQ(s.select(p, DecisionKind::Layout, "update_voltages").size(), 2u);
+  // Only active decisions: the CPU memories of a GPU task are not.
+  EXPECT_TRUE(s.select(p, DecisionKind::Placement, "calculate_new_currents").empty());
+  EXPECT_TRUE(s.select(p, DecisionKind::Memory, "no_such_task").empty());
+}
+
+TEST(Names, ChoicesByLabelAliasFamilyAndLayoutWords) {
+  const Space& stencil = space_of("stencil");
+  const Point p = stencil.default_point();
+  const size_t placement = stencil.select(p, DecisionKind::Placement, "stencil").front();
+  const Decision& d = stencil.decisions()[placement];
+  auto label = [&](std::optional<int> c) { return c ? d.choices[static_cast<size_t>(*c)].label : std::string("none"); };
+  EXPECT_EQ(label(stencil.choice_named(placement, "block 1x4", 0)), "block 1x4");
+  EXPECT_EQ(label(stencil.choice_named(placement, "auto_split", 0)), "block 2x2 order 1,0");  // an alias
+  // A family: the current choice when it is one of them, else the first.
+  EXPECT_EQ(label(stencil.choice_named(placement, "linear", 0)), "default");
+  EXPECT_EQ(label(stencil.choice_named(placement, "cyclic", 0)), "default");
+  EXPECT_EQ(label(stencil.choice_named(placement, "block", 1)), "block 1x4");
+  EXPECT_EQ(stencil.choice_named(placement, "parent", 0), std::nullopt);
+  const size_t layout = stencil.select(p, DecisionKind::Layout, "stencil", "private").front();
+  const Decision& l = stencil.decisions()[layout];
+  auto layout_label = [&](std::optional<int> c) {
+    return c ? l.choices[static_cast<size_t>(*c)].label : std::string();
+  };
+  EXPECT_EQ(layout_label(stencil.choice_named(layout, "C_order", 0)), "SOA C_order");
+  EXPECT_EQ(layout_label(stencil.choice_named(layout, "C_order", 2)), "AOS C_order");
+  EXPECT_EQ(layout_label(stencil.choice_named(layout, "SOA F_order", 3)), "SOA F_order");
+  EXPECT_EQ(stencil.choice_named(layout, "Align==64", 0), std::nullopt);
+  // 1-D data: the order is no choice, so C_order names the current layout.
+  const Space& circuit = space_of("circuit");
+  const size_t wires =
+      circuit.select(circuit.default_point(), DecisionKind::Layout, "distribute_charge", "rp_wires").front();
+  EXPECT_EQ(circuit.choice_named(wires, "C_order", 1), 1);
+  EXPECT_EQ(circuit.choice_named(wires, "SOA C_order", 1), 0);
+}
+
 // ---- Sampling and points ---------------------------------------------------------------
 
 TEST(Sample, DeterministicPerSeedAndCoversEveryChoice) {

@@ -63,6 +63,16 @@ class ScriptedServer {
   std::vector<RecordedRequest> requests_;
 };
 
+// The MAGE_LLM_* environment of a test: the key set to `key`, no URL or model (so only
+// what the test passes counts); the variables are unset again at the end.
+class LlmEnvironment {
+ public:
+  explicit LlmEnvironment(const std::string& key);
+  ~LlmEnvironment();
+  LlmEnvironment(const LlmEnvironment&) = delete;
+  LlmEnvironment& operator=(const LlmEnvironment&) = delete;
+};
+
 // A loopback port on which nothing listens: a socket bound to it and never listening, held
 // for the object's lifetime, so connecting is refused and no other test can take the port.
 class RefusingPort {

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -83,6 +84,14 @@ void ScriptedServer::handle(const httplib::Request& request, httplib::Response& 
   }
   response.set_content(reply.body, content_type);
 }
+
+LlmEnvironment::LlmEnvironment(const std::string& key) {
+  ::setenv("MAGE_LLM_API_KEY", key.c_str(), 1);
+  ::unsetenv("MAGE_LLM_BASE_URL");
+  ::unsetenv("MAGE_LLM_MODEL");
+}
+
+LlmEnvironment::~LlmEnvironment() { ::unsetenv("MAGE_LLM_API_KEY"); }
 
 RefusingPort::RefusingPort() {
   fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
