@@ -55,6 +55,7 @@ TaskKindId dgemm_task(Program& p, double k) {
 void mm_loop(Program& p, int iters, const std::function<void(LaunchOpts)>& iteration) {
   p.iterations = iters;
   p.warmup_iterations = 1;
+  p.metric = program::Metric::Flops;
   for (int it = 0; it <= iters; ++it) iteration(LaunchOpts{it, it > 0, true});
 }
 

@@ -178,7 +178,7 @@ std::string short_problem(const sim::Outcome& o) {
 sim::MemoryPeak fullest_framebuffer(const sim::Outcome& o) {
   sim::MemoryPeak fullest;
   for (const sim::MemoryPeak& m : o.profile.memories)
-    if (m.memory.find("FBMEM") != std::string::npos && m.peak_bytes > fullest.peak_bytes) fullest = m;
+    if (m.kind == kinds::MemKind::FBMEM && m.peak_bytes > fullest.peak_bytes) fullest = m;
   return fullest;
 }
 

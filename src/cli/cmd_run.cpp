@@ -87,14 +87,10 @@ void print_processors(const sim::Profile& p) {
 
 void print_memories(const sim::Profile& p) {
   // The fullest memory of each kind.
-  std::map<std::string, const sim::MemoryPeak*> fullest;
+  std::map<std::string, const sim::MemoryPeak*> fullest;  // by kind name, in alphabetical order
   std::map<std::string, int> count;
   for (const auto& m : p.memories) {
-    // "node 0 FBMEM 2" -> "FBMEM"
-    std::istringstream words(m.memory);
-    std::string w, kind;
-    for (int i = 0; words >> w; ++i)
-      if (i == 2) kind = w;
+    const std::string kind(kinds::to_string(m.kind));
     ++count[kind];
     auto fraction = [](const sim::MemoryPeak* x) {
       return x->capacity_bytes ? static_cast<double>(x->peak_bytes) / static_cast<double>(x->capacity_bytes) : 0.0;

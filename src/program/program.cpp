@@ -443,6 +443,17 @@ int64_t Program::elements_of(const RegionArg& a, int64_t piece) const {
   return partitions.at(a.partition->index()).pieces.at(static_cast<size_t>(piece)).elements;
 }
 
+Program::ElementBytes Program::element_bytes(const RegionArg& a) const {
+  const Region& reg = regions.at(a.region.index());
+  ElementBytes b;
+  for (const FieldAccess& fa : a.access) {
+    const auto fb = static_cast<double>(reg.bytes(fa.fields));
+    if (fa.privilege == Privilege::RO || fa.privilege == Privilege::RW || fa.privilege == Privilege::RED) b.read += fb;
+    if (fa.privilege == Privilege::WO || fa.privilege == Privilege::RW || fa.privilege == Privilege::RED) b.write += fb;
+  }
+  return b;
+}
+
 double Program::PointCost::total_bytes() const {
   double t = 0;
   for (double b : read_bytes) t += b;
@@ -465,16 +476,10 @@ Program::PointCost Program::point_cost(const Launch& l, kinds::ProcKind proc,
     const RegionArg& a = l.args[i];
     auto elems = static_cast<double>(elements_of(a, i < pieces.size() ? pieces[i] : -1));
     ArgCost ac = i < v->cost.args.size() ? v->cost.args[i] : ArgCost{};
-    const Region& reg = regions[a.region.index()];
-    double rd = 0, wr = 0;
-    for (const FieldAccess& fa : a.access) {
-      auto fb = static_cast<double>(reg.bytes(fa.fields));
-      if (fa.privilege == Privilege::RO || fa.privilege == Privilege::RW || fa.privilege == Privilege::RED) rd += fb;
-      if (fa.privilege == Privilege::WO || fa.privilege == Privilege::RW || fa.privilege == Privilege::RED) wr += fb;
-    }
+    const ElementBytes bytes = element_bytes(a);
     c.flops += ac.flops_per_element * elems;
-    c.read_bytes[i] = elems * ac.read_bytes_per_element.value_or(rd);
-    c.write_bytes[i] = elems * ac.write_bytes_per_element.value_or(wr);
+    c.read_bytes[i] = elems * ac.read_bytes_per_element.value_or(bytes.read);
+    c.write_bytes[i] = elems * ac.write_bytes_per_element.value_or(bytes.write);
   }
   return c;
 }

@@ -263,6 +263,12 @@ struct Launch {
 };
 
 // ---------------------------------------------------------------- the program
+// What a program's figure of merit counts per second of its timed iterations.
+enum class Metric : uint8_t {
+  Iterations,  // timed iterations
+  Flops,       // floating-point operations (the matrix multiplications), reported in GFLOP/s
+};
+
 class Program {
  public:
   std::string name;
@@ -272,8 +278,9 @@ class Program {
   std::vector<Launch> launches;  // all launches; top-level ones are listed in `top`
   std::vector<LaunchId> top;
   std::vector<Future> futures;
-  int iterations = 0;                                      // timed iterations
-  int warmup_iterations = 0;                               // untimed iterations before the timed ones
+  int iterations = 0;         // timed iterations
+  int warmup_iterations = 0;  // untimed iterations before the timed ones
+  Metric metric = Metric::Iterations;
   std::vector<std::pair<std::string, std::string>> notes;  // facts for descriptions (size, ...)
 
   // --- building (each checks its arguments and throws ProgramError)
@@ -322,6 +329,13 @@ class Program {
   int64_t piece_of(const RegionArg& a, const PointRef& ref) const;
   const std::vector<Span>& spans_of(const RegionArg& a, int64_t piece) const;
   int64_t elements_of(const RegionArg& a, int64_t piece) const;
+
+  // The default cost rule: the bytes one element of `a` reads and writes when its ArgCost
+  // names none (the fields it reads: RO, RW, RED; the fields it writes: WO, RW, RED).
+  struct ElementBytes {
+    double read = 0, write = 0;
+  };
+  ElementBytes element_bytes(const RegionArg& a) const;
 
   struct PointCost {
     double flops = 0;

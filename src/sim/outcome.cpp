@@ -97,9 +97,7 @@ Outcome failure(Status status, std::string message) {
 }
 
 std::string metric_name(const program::Program& program) {
-  for (const char* prefix : {"cannon", "summa", "pumma", "johnson", "solomonik", "cosma"})
-    if (program.name.rfind(prefix, 0) == 0) return "GFLOP/s";
-  return "iterations/s";
+  return program.metric == program::Metric::Flops ? "GFLOP/s" : "iterations/s";
 }
 
 nlohmann::ordered_json Outcome::to_json() const {
@@ -114,7 +112,11 @@ nlohmann::ordered_json Outcome::to_json() const {
                      {"busy_fraction", u.busy_fraction}});
   J mems = J::array();
   for (const MemoryPeak& m : p.memories)
-    mems.push_back({{"memory", m.memory}, {"peak_bytes", m.peak_bytes}, {"capacity_bytes", m.capacity_bytes}});
+    mems.push_back({{"memory", m.memory},
+                    {"memory_id", m.id.value},
+                    {"kind", kinds::to_string(m.kind)},
+                    {"peak_bytes", m.peak_bytes},
+                    {"capacity_bytes", m.capacity_bytes}});
   J tasks = J::array();
   for (const TaskCost& t : p.costliest_tasks) {
     J remote = J::array();
@@ -194,9 +196,13 @@ Outcome Outcome::from_json(const nlohmann::json& j) {
   const auto& b = p.at("bytes_moved");
   prof.bytes_moved = ChannelBytes{b.at("intra_gpu").get<double>(), b.at("gpu_host").get<double>(),
                                   b.at("host_host").get<double>(), b.at("inter_node").get<double>()};
-  for (const auto& m : p.at("memories"))
-    prof.memories.push_back(MemoryPeak{m.at("memory").get<std::string>(), m.at("peak_bytes").get<uint64_t>(),
+  for (const auto& m : p.at("memories")) {
+    const auto kind = kinds::parse_mem_kind(m.at("kind").get<std::string>());
+    if (!kind) throw nlohmann::json::other_error::create(501, "unknown memory kind " + m.at("kind").dump(), &m);
+    prof.memories.push_back(MemoryPeak{machine::MemId{m.at("memory_id").get<int32_t>()}, *kind,
+                                       m.at("memory").get<std::string>(), m.at("peak_bytes").get<uint64_t>(),
                                        m.at("capacity_bytes").get<uint64_t>()});
+  }
   for (const auto& t : p.at("costliest_tasks")) {
     TaskCost c{t.at("task").get<std::string>(),
                t.at("processor_kind").get<std::string>(),

@@ -175,12 +175,6 @@ void add_work(TaskCost& c, const Runtime& rt, PointTaskId t, std::vector<ArgWork
   }
 }
 
-bool is_matmul(const std::string& name) {
-  for (const char* prefix : {"cannon", "summa", "pumma", "johnson", "solomonik", "cosma"})
-    if (name.rfind(prefix, 0) == 0) return true;
-  return false;
-}
-
 }  // namespace
 
 Outcome report(const Runtime& rt, const Options& options) {
@@ -307,7 +301,8 @@ Outcome report(const Runtime& rt, const Options& options) {
   for (size_t i = 0; i < rt.peak_bytes().size(); ++i) {
     if (rt.peak_bytes()[i] == 0) continue;
     const machine::MemId id{static_cast<int32_t>(i)};
-    prof.memories.push_back(MemoryPeak{m.name(id), rt.peak_bytes()[i], m.memory(id).capacity_bytes});
+    prof.memories.push_back(
+        MemoryPeak{id, m.memory(id).kind, m.name(id), rt.peak_bytes()[i], m.memory(id).capacity_bytes});
   }
 
   prof.critical_path = critical_path(rt, win);
@@ -315,7 +310,7 @@ Outcome report(const Runtime& rt, const Options& options) {
   // Metric.
   o.metric_name = metric_name(prog);
   if (o.time_s > 0) {
-    if (is_matmul(prog.name))
+    if (prog.metric == program::Metric::Flops)
       o.metric_value = prof.flops / o.time_s / 1e9;
     else
       o.metric_value = static_cast<double>(std::max(prog.iterations, 1)) / o.time_s;

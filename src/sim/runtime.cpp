@@ -145,16 +145,10 @@ const LaunchCost& Runtime::launch_cost(PointTaskId t) const {
   c.peak_fraction = v.cost.peak_fraction;
   for (size_t a = 0; a < l.args.size(); ++a) {
     const program::ArgCost ac = a < v.cost.args.size() ? v.cost.args[a] : program::ArgCost{};
-    const program::Region& reg = p_.regions[l.args[a].region.index()];
-    double rd = 0, wr = 0;
-    for (const program::FieldAccess& fa : l.args[a].access) {
-      const auto fb = static_cast<double>(reg.bytes(fa.fields));
-      if (fa.privilege == Privilege::RO || fa.privilege == Privilege::RW || fa.privilege == Privilege::RED) rd += fb;
-      if (fa.privilege == Privilege::WO || fa.privilege == Privilege::RW || fa.privilege == Privilege::RED) wr += fb;
-    }
-    c.args.push_back(LaunchCost::Arg{ac.flops_per_element, ac.read_bytes_per_element.value_or(rd),
-                                     ac.write_bytes_per_element.value_or(wr), ac.access == program::Access::Gather,
-                                     ac.accesses_per_element});
+    const program::Program::ElementBytes bytes = p_.element_bytes(l.args[a]);
+    c.args.push_back(LaunchCost::Arg{ac.flops_per_element, ac.read_bytes_per_element.value_or(bytes.read),
+                                     ac.write_bytes_per_element.value_or(bytes.write),
+                                     ac.access == program::Access::Gather, ac.accesses_per_element});
   }
   index = static_cast<int32_t>(costs_.size());
   costs_.push_back(std::move(c));

@@ -114,7 +114,9 @@ struct ChannelBytes {
 };
 
 struct MemoryPeak {
-  std::string memory;  // "node 0 FBMEM 2"
+  machine::MemId id;
+  kinds::MemKind kind = kinds::MemKind::SYSMEM;
+  std::string memory;  // its name for people: "node 0 FBMEM 2"
   uint64_t peak_bytes = 0;
   uint64_t capacity_bytes = 0;
 };
@@ -257,8 +259,7 @@ struct Outcome {
 // An outcome for a failure before or outside the simulation.
 Outcome failure(Status status, std::string message);
 
-// The metric of a program: "GFLOP/s" for the matrix multiplications (names starting with
-// cannon, summa, pumma, johnson, solomonik, cosma), else "iterations/s".
+// The name of a program's metric: "GFLOP/s" (program::Metric::Flops) or "iterations/s".
 std::string metric_name(const program::Program& program);
 
 // Chrome trace-event JSON: one thread row per processor and per channel, tasks and copies

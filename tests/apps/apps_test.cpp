@@ -90,6 +90,8 @@ TEST(Apps, IterationsArePublishedSmallOrOverridden) {
     EXPECT_EQ(count_timed_iterations(p), n) << app;
     bool mm = n == 10;
     EXPECT_EQ(p.warmup_iterations, mm ? 1 : 0) << app;
+    // A matrix multiplication is measured in flops per second, the others in iterations.
+    EXPECT_EQ(p.metric, mm ? program::Metric::Flops : program::Metric::Iterations) << app;
     Program s = build(app, machine(1, 4, Scale::Small));
     EXPECT_EQ(count_timed_iterations(s), 2) << app;
     Params o = machine(1);

@@ -143,6 +143,25 @@ TEST(Program, PointCostScalesWithPieceSize) {
   EXPECT_EQ(f.p.tasks[0].variant(ProcKind::GPU)->layout, kinds::DimOrder::C);
 }
 
+// The default cost rule: an element reads what it may read and writes what it may write;
+// a reduction does both, and no access neither.
+TEST(Program, ElementBytesFollowThePrivileges) {
+  TwoArgProgram f;
+  const FieldMask x = f.p.fields(f.r, {"x"}), y = f.p.fields(f.r, {"y"});
+  auto bytes = [&](std::vector<FieldAccess> access) {
+    return f.p.element_bytes(RegionArg{f.r, std::nullopt, Projection::identity(), std::move(access)});
+  };
+  const auto rw_ro = bytes({{x, Privilege::RW, RedOp::None}, {y, Privilege::RO, RedOp::None}});
+  EXPECT_DOUBLE_EQ(rw_ro.read, 12);
+  EXPECT_DOUBLE_EQ(rw_ro.write, 8);
+  const auto wo = bytes({{x, Privilege::WO, RedOp::None}});
+  EXPECT_DOUBLE_EQ(wo.read, 0);
+  EXPECT_DOUBLE_EQ(wo.write, 8);
+  const auto red = bytes({{y, Privilege::RED, RedOp::Sum}, {x, Privilege::NA, RedOp::None}});
+  EXPECT_DOUBLE_EQ(red.read, 4);
+  EXPECT_DOUBLE_EQ(red.write, 4);
+}
+
 TEST(Program, LaunchErrors) {
   TwoArgProgram f;
   Launch ok;

@@ -354,8 +354,12 @@ TEST(Memory, PeakBytesPerMemory) {
   Outcome o = run_ok(p, m, plan);
   ASSERT_EQ(o.profile.memories.size(), 2u);
   EXPECT_EQ(o.profile.memories[0].memory, "node 0 SYSMEM 0");
+  EXPECT_EQ(o.profile.memories[0].id, mem(m, MemKind::SYSMEM));
+  EXPECT_EQ(o.profile.memories[0].kind, MemKind::SYSMEM);
   EXPECT_EQ(o.profile.memories[0].peak_bytes, 16'000'000u);
   EXPECT_EQ(o.profile.memories[1].memory, "node 0 FBMEM 0");
+  EXPECT_EQ(o.profile.memories[1].id, mem(m, MemKind::FBMEM, 0));
+  EXPECT_EQ(o.profile.memories[1].kind, MemKind::FBMEM);
   EXPECT_EQ(o.profile.memories[1].peak_bytes, 8'000'000u);  // only the field it reads
   EXPECT_EQ(o.profile.memories[1].capacity_bytes, 1024u * 1024 * 1024);
 }

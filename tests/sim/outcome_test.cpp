@@ -51,6 +51,16 @@ TEST(Outcome, JsonHasTheDocumentedKeysAndRoundTrips) {
   for (const char* key : {"intra_gpu", "gpu_host", "host_host", "inter_node"})
     EXPECT_TRUE(j["profile"]["bytes_moved"].contains(key)) << key;
   EXPECT_EQ(Outcome::from_json(nlohmann::json::parse(j.dump())).to_json().dump(), j.dump());
+  // A memory is carried as its id and kind, not only as its name.
+  ASSERT_FALSE(o.profile.memories.empty());
+  const Outcome back = Outcome::from_json(nlohmann::json::parse(j.dump()));
+  const MemoryPeak& first = back.profile.memories.front();
+  EXPECT_EQ(first.id, o.profile.memories.front().id);
+  EXPECT_EQ(first.kind, a.m.memory(first.id).kind);
+  EXPECT_EQ(first.memory, a.m.name(first.id));
+  nlohmann::json bad = j;
+  bad["profile"]["memories"][0]["kind"] = "TAPE";
+  EXPECT_THROW(Outcome::from_json(bad), nlohmann::json::exception);
   EXPECT_NEAR(o.metric_value, a.p.iterations / o.time_s, 1e-9 * o.metric_value);
   for (const ProcessorUse& u : o.profile.processors) {
     EXPECT_GE(u.busy_fraction, 0);
