@@ -297,11 +297,16 @@ void register_tune(CLI::App& app, int& exit_code) {
   sub->add_option("--out", o->out, "Directory of the run (default tune-runs/APP-MACHINE-OPTIMIZER-sSEED)");
   sub->add_option("--resume", o->resume, "Continue the run in DIR (killed or interrupted) from its journal");
   sub->add_option("--time-limit", o->time_limit_s, "Seconds an evaluation may take (default 30; 0: no limit)");
-  sub->add_option("--option", o->options, "An optimizer's setting, KEY=VALUE (repeatable)");
+  sub->add_option("--option", o->options,
+                  "An optimizer's setting, KEY=VALUE (repeatable): guided width; bandit width, window, c; ccd rounds, "
+                  "penalty; mcmc beta, restart; llm history, temperature, ... (docs/tune.md)");
   sub->add_flag("--space", o->space, "Print the decisions of the search space and its size, and exit");
   for (const LlmFlag& f : kLlmFlags)
     sub->add_option_function<std::string>(
         f.flag, [o, key = std::string(f.key)](const std::string& value) { o->llm[key] = value; }, f.help);
+  std::string footer = "Optimizers:";
+  for (const auto& opt : tune::optimizers()) footer += fmt::format("\n  {:<8} {}", opt.name, opt.summary);
+  sub->footer(footer);
   sub->callback([o, sub, &exit_code] { exit_code = run(*o, *sub); });
 }
 

@@ -59,6 +59,17 @@ PlacementCode placement_code(const PlacementChoice& choice, const std::string& k
                              const std::optional<std::string>& parent_kind, bool node_local);
 std::string space_global(const std::string& kind);  // "mgpu"
 
+// ---- Optimizers' options (optimizer.cpp) -----------------------------------------------
+
+// Throws TuneError naming the optimizer and its options when `options` holds a key not in
+// `known`.
+void check_option_keys(std::string_view optimizer, const std::map<std::string, std::string>& options,
+                       const std::vector<std::string>& known);
+// The value of option `key` (`fallback` when absent); TuneError unless it is a number in
+// [low, high] (a whole one when `whole`).
+double number_option(std::string_view optimizer, const std::map<std::string, std::string>& options,
+                     const std::string& key, double fallback, double low, double high, bool whole);
+
 // ---- The space's model -----------------------------------------------------------------
 
 // An argument of a task kind as rules name it: one per distinct rule key over the task's

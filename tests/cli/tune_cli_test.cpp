@@ -107,6 +107,31 @@ TEST(TuneCli, RunsAndSaysWhereTheOutputsWent) {
     EXPECT_TRUE(fs::exists(out + "/" + f)) << f;
 }
 
+TEST(TuneCli, HelpListsTheOptimizers) {
+  auto r = run_mage("tune --help");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  for (const char* o : {"bandit, ccd, guided, llm, mcmc, random", "Optimizers:", "\n  bandit   OpenTuner's ensemble",
+                        "\n  ccd      AutoMap's", "\n  mcmc     FlexFlow's", "ccd rounds, penalty"})
+    EXPECT_TRUE(contains(r.out, o)) << o << "\n" << r.out;
+}
+
+TEST(TuneCli, EveryOfflineOptimizerRuns) {
+  TempDir tmp;
+  for (const char* o : {"bandit", "ccd", "mcmc"}) {
+    const std::string out = tmp / o;
+    auto r = run_mage(std::string("tune circuit --machine p100x4 --scale small --start expert --budget 3 --workers 2 "
+                                  "--optimizer ") +
+                      o + " --out " + out);
+    ASSERT_EQ(r.exit_code, 0) << o << "\n" << r.out;
+    EXPECT_TRUE(contains(r.out, std::string("with optimizer ") + o)) << r.out;
+    EXPECT_TRUE(contains(r.out, "3 evaluations")) << r.out;
+    EXPECT_TRUE(fs::exists(out + "/best.map")) << o;
+  }
+  auto r = run_mage("tune circuit --machine p100x4 --optimizer ccd --option rounds=0 --out " + tmp / "bad");
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_TRUE(contains(r.out, "optimizer ccd: option rounds=0 is not a whole number from 1 to 1000")) << r.out;
+}
+
 TEST(TuneCli, SpacePrintsTheDecisionsAndTheSize) {
   auto r = run_mage("tune cannon --machine p100x4 --space");
   ASSERT_EQ(r.exit_code, 0) << r.out;
