@@ -8,7 +8,7 @@
 // other load on the machine and by the cost of forking.
 //
 // BM_Evaluation: a whole evaluation as the tuner runs it: compile and bind the mapper, apply
-// it, sim::run_isolated (fork, simulate, JSON back). Counters: evaluations_per_min (wall
+// it, eval::simulate (fork, simulate, JSON back). Counters: evaluations_per_min (wall
 // clock) and, per evaluation, parent_cpu_ms and child_cpu_ms.
 #include <benchmark/benchmark.h>
 
@@ -24,6 +24,7 @@
 
 #include "apps/apps.h"
 #include "dsl/dsl.h"
+#include "eval/eval.h"
 #include "machine/machine.h"
 #include "mapping/mapping.h"
 #include "program/program.h"
@@ -165,7 +166,7 @@ void BM_Evaluation(benchmark::State& state, const std::string& app, const std::s
   for (auto _ : state) {
     dsl::BindResult b = dsl::load_mapper(dsl::SourceFile{app + ".map", s->mapper_text}, mapping::shape_of(s->machine));
     mapping::ApplyResult r = mapping::apply(s->program, s->graph, s->machine, *b.mapper);
-    last = sim::run_isolated(s->program, s->graph, s->machine, std::get<mapping::Plan>(r));
+    last = eval::simulate(s->program, s->graph, s->machine, std::get<mapping::Plan>(r), {}, eval::Limits{0, 0});
     if (!last.ok()) {
       state.SkipWithError(last.message.c_str());
       return;

@@ -81,33 +81,34 @@ ArgCost gather(double flops_per_element, double accesses_per_element) {
   return a;
 }
 
-LaunchId index_launch(Program& p, TaskKindId t, Domain d, std::vector<RegionArg> args, LaunchOpts o, LaunchId parent,
-                      int64_t steps) {
+namespace {
+
+Launch launch(TaskKindId t, LaunchKind kind, std::vector<RegionArg> args, LaunchOpts o, LaunchId parent,
+              int64_t steps) {
   Launch l;
   l.task = t;
-  l.kind = LaunchKind::Index;
-  l.domain = d;
+  l.kind = kind;
   l.args = std::move(args);
   l.parent = parent;
   l.steps = steps;
   l.fence = o.fence;
   l.iteration = o.iteration;
   l.timed = o.timed;
+  return l;
+}
+
+}  // namespace
+
+LaunchId index_launch(Program& p, TaskKindId t, Domain d, std::vector<RegionArg> args, LaunchOpts o, LaunchId parent,
+                      int64_t steps) {
+  Launch l = launch(t, LaunchKind::Index, std::move(args), o, parent, steps);
+  l.domain = d;
   return p.add_launch(std::move(l));
 }
 
 LaunchId single_launch(Program& p, TaskKindId t, std::vector<RegionArg> args, LaunchOpts o, LaunchId parent,
                        int64_t steps) {
-  Launch l;
-  l.task = t;
-  l.kind = LaunchKind::Single;
-  l.args = std::move(args);
-  l.parent = parent;
-  l.steps = steps;
-  l.fence = o.fence;
-  l.iteration = o.iteration;
-  l.timed = o.timed;
-  return p.add_launch(std::move(l));
+  return p.add_launch(launch(t, LaunchKind::Single, std::move(args), o, parent, steps));
 }
 
 std::string thousands(int64_t v) {

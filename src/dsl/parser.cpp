@@ -424,28 +424,9 @@ class Parser {
                           "a layout constraint (SOA, AOS, C_order, F_order, Align, No_Align, Compact, Exact) or ';'")
                        .text;
           if (c.word == "Align") {
-            switch (cur().kind) {
-              case Tok::Eq:
-                c.align_op = Op::Eq;
-                break;
-              case Tok::Ne:
-                c.align_op = Op::Ne;
-                break;
-              case Tok::Lt:
-                c.align_op = Op::Lt;
-                break;
-              case Tok::Le:
-                c.align_op = Op::Le;
-                break;
-              case Tok::Gt:
-                c.align_op = Op::Gt;
-                break;
-              case Tok::Ge:
-                c.align_op = Op::Ge;
-                break;
-              default:
-                error_expected("a comparison (==, !=, <, <=, >, >=) after 'Align'");
-            }
+            // The comparisons are the binary operators of precedence 3 and 4.
+            const int level = precedence(cur().kind, c.align_op);
+            if (level != 3 && level != 4) error_expected("a comparison (==, !=, <, <=, >, >=) after 'Align'");
             take();
             c.align_value = expect(Tok::Int, "an alignment in bytes").value;
           }

@@ -1,6 +1,7 @@
 // Internals of the eval module shared by its source files (not for other modules).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -33,6 +34,9 @@ struct Prepared {
   Fault fault = Fault::None;
   std::string key_material;  // canonical JSON of everything above (see cache_key)
   std::string key;           // hash of key_material
+  // When set, the child runs this instead of the pipeline (eval::simulate: a Plan built by
+  // the caller). It runs after fork(), so it may refer to the caller's objects.
+  std::function<Result()> work;
 };
 
 // Throws RequestError.

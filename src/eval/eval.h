@@ -164,6 +164,11 @@ bool evaluate_each(const std::vector<Request>& requests, const std::function<voi
                    int workers = 0, const Limits& limits = {}, Cache* cache = nullptr,
                    const std::function<bool()>& stop = {});
 
+// Simulates a Plan built by the caller (not from a mapper: tests and benchmarks that map by
+// hand) in a child process, with evaluate()'s limits and failure messages. Never throws.
+sim::Outcome simulate(const program::Program& program, const program::TaskGraph& graph, const machine::Machine& machine,
+                      const mapping::Plan& plan, const sim::Options& options = {}, const Limits& limits = {});
+
 // ---- The cache -------------------------------------------------------------------------
 
 // The content hash of a request (32 hex digits, 128-bit FNV-1a) over the mapper's text and

@@ -330,4 +330,17 @@ bool evaluate_each(const std::vector<Request>& requests, const std::function<voi
   return evaluate_prepared(prepare_all(requests), workers, limits, cache, on_result, stop);
 }
 
+sim::Outcome simulate(const program::Program& program, const program::TaskGraph& graph, const machine::Machine& machine,
+                      const mapping::Plan& plan, const sim::Options& options, const Limits& limits) {
+  Prepared p;
+  p.work = [&] {
+    Result r;
+    r.outcome = sim::run(program, graph, machine, plan, options);
+    return r;
+  };
+  Result result;
+  run_jobs({&p}, 1, limits, [&](size_t, Result r) { result = std::move(r); }, {});
+  return std::move(result.outcome);
+}
+
 }  // namespace mage::eval

@@ -53,23 +53,6 @@ nlohmann::ordered_json timing_json(const Timing& t) {
           {"simulate_s", t.simulate_s}, {"wall_s", t.wall_s},   {"simulate_cpu_s", t.simulate_cpu_s}};
 }
 
-nlohmann::ordered_json trace_json(const sim::Trace& t) {
-  nlohmann::ordered_json events = nlohmann::ordered_json::array();
-  for (const sim::TraceEvent& e : t.events)
-    events.push_back({e.row, e.name, e.category, e.start_s, e.duration_s, e.args});
-  return {{"rows", t.rows}, {"events", std::move(events)}};
-}
-
-sim::Trace trace_from_json(const nlohmann::json& j) {
-  sim::Trace t;
-  t.rows = j.at("rows").get<std::vector<std::string>>();
-  for (const auto& e : j.at("events"))
-    t.events.push_back(sim::TraceEvent{e.at(0).get<int>(), e.at(1).get<std::string>(), e.at(2).get<std::string>(),
-                                       e.at(3).get<double>(), e.at(4).get<double>(),
-                                       e.at(5).get<std::vector<std::pair<std::string, std::string>>>()});
-  return t;
-}
-
 }  // namespace
 
 nlohmann::ordered_json Result::to_json(bool with_timing) const {
@@ -84,14 +67,15 @@ nlohmann::ordered_json Result::to_json(bool with_timing) const {
 
 nlohmann::ordered_json result_to_json(const Result& r) {
   nlohmann::ordered_json j = r.to_json(true);
-  if (!r.outcome.trace.rows.empty() || !r.outcome.trace.events.empty()) j["trace"] = trace_json(r.outcome.trace);
+  if (!r.outcome.trace.rows.empty() || !r.outcome.trace.events.empty())
+    j["trace"] = sim::trace_to_json(r.outcome.trace);
   return j;
 }
 
 Result result_from_json(const nlohmann::json& j) {
   Result r;
   r.outcome = sim::Outcome::from_json(j);
-  if (j.contains("trace")) r.outcome.trace = trace_from_json(j.at("trace"));
+  if (j.contains("trace")) r.outcome.trace = sim::trace_from_json(j.at("trace"));
   for (const auto& d : j.at("diagnostics")) r.diagnostics.push_back(diagnostic_from_json(d));
   r.mapper_log = j.at("mapper_log").get<std::vector<std::string>>();
   const auto& t = j.at("timing");

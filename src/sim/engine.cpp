@@ -467,7 +467,7 @@ Outcome run(const program::Program& program, const program::TaskGraph& graph, co
     if (Runtime::Problem p = rt.check(); p.status != Status::Ok) return failure(p.status, p.message);
     if (g_world)
       return failure(Status::SimulatorFailure,
-                     "SimGrid allows one simulation per process (use sim::run_isolated to run several)");
+                     "SimGrid allows one simulation per process (run each in a child process, as eval does)");
     g_world = new World;
     g_world->runtime = std::move(runtime);
 

@@ -272,4 +272,22 @@ nlohmann::json chrome_trace(const Trace& trace) {
 
 void write_chrome_trace(const Trace& trace, std::ostream& out) { out << chrome_trace(trace).dump() << '\n'; }
 
+// ---------------------------------------------------------------- The trace between processes
+
+nlohmann::json trace_to_json(const Trace& t) {
+  nlohmann::json events = nlohmann::json::array();
+  for (const TraceEvent& e : t.events) events.push_back({e.row, e.name, e.category, e.start_s, e.duration_s, e.args});
+  return {{"rows", t.rows}, {"events", std::move(events)}};
+}
+
+Trace trace_from_json(const nlohmann::json& j) {
+  Trace t;
+  t.rows = j.at("rows").get<std::vector<std::string>>();
+  for (const auto& e : j.at("events"))
+    t.events.push_back(TraceEvent{e.at(0).get<int>(), e.at(1).get<std::string>(), e.at(2).get<std::string>(),
+                                  e.at(3).get<double>(), e.at(4).get<double>(),
+                                  e.at(5).get<std::vector<std::pair<std::string, std::string>>>()});
+  return t;
+}
+
 }  // namespace mage::sim

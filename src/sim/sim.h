@@ -4,73 +4,13 @@
 // says where the time went — or a precise execution error (out of memory, layout
 // mismatch, ...). Also the Chrome trace export (`mage run --trace`).
 //
-// The model, in short (details where each part is implemented):
-//
-// - Platform (engine.cpp). Every processor the plan uses is a SimGrid host whose speed is
-//   its fp64 flop rate (the others get none: they would only cost SimGrid time). A processor runs one task at a time,
-//   so a task's duration d is simulated as a sleep of d on its host: the same time as executing d x speed flops there,
-//   and about three times cheaper for SimGrid. Every memory is a host too (the end point of copies). Links: per node,
-//   one link per direction between each pair of *endpoints* (an FBMEM is an endpoint; all host memories of a node —
-//   SYSMEM, SOCKMEM, ZCMEM, RDMEM — form one, as in StarPU), at the bandwidth of the machine's channels, with a FATPIPE
-//   limiter for a channel slower than its endpoint link; a processor's access across endpoints (a GPU to zero-copy
-//   memory or a peer's framebuffer) goes over the same link plus a limiter at the access bandwidth; per node a network
-//   injection link up and one down (the fabric between nodes has full bisection and never limits, so it has no link of
-//   its own: a backbone constraint would only slow the solver). A copy is one SimGrid communication along
-//   machine.route(src, dst): the bottleneck hop sets the rate and the latencies add up (pipelined, not
-//   store-and-forward). Network model CM02 with TCP-gamma -1, crosstraffic 0, weight-S 0, latency and bandwidth factors
-//   1: concurrent transfers share each link max-min fairly.
-// - Execution (runtime.cpp). Point tasks run in dependence order, one SimGrid actor per
-//   processor running its runnable tasks lowest task id (issue order) first. A task is
-//   mapped when its predecessors completed and its parent issued it (tasks ready at the
-//   same event in id order): its instances are allocated and the copies it needs are
-//   started; it becomes runnable when they arrived, so copies overlap the tasks running
-//   meanwhile. Copies between one pair of memories go one after another (a DMA queue,
-//   as CUDA and StarPU serialise them), served by a pool of copy actors. An inner task
-//   runs for its launch overhead, issues its children and completes when they have.
-// - Task time = launch overhead + max(flops / (rate of the variant's precision x the
-//   kernel's peak fraction), sum over arguments of bytes / access bandwidth) + stall.
-//   Data a GPU reads from another endpoint (zero-copy memory, a peer's framebuffer)
-//   travels as a SimGrid communication over that link, sharing it with copies (up to
-//   64 KiB per memory and direction it is charged its uncontended time instead: a few
-//   ghost elements barely load the link, and a transfer costs SimGrid as much as a task); such an
-//   argument with the Gather access pattern also stalls the kernel for elements x
-//   accesses per element x access latency / the processor's remote accesses in flight
-//   (warps waiting on a round trip cannot compute, so the stall is not hidden). AOS
-//   instances on a GPU waste bandwidth: bytes x (instance field bytes / used field bytes).
-// - Data (coherence.cpp). An instance is (region, spans of blocks, fields, memory,
-//   layout); an argument uses the existing instances of its memory that hold some of its
-//   fields for the whole piece, in its layout, and one new instance for the other fields
-//   (as Legion maps a requirement to several instances). Validity is tracked per (block,
-//   field). Before a task runs each argument has valid data in its memory: missing data is
-//   copied from the valid instance with the widest route (then least latency, then lowest
-//   id), one copy per source, only the span's elements (so aliased pieces move only what
-//   overlaps); between two instances of one memory the copy is a local memcpy, taken as
-//   instantaneous. A write invalidates the other copies; an instance left without valid
-//   data is freed. A reduction goes to a reduction instance (reused by later reductions
-//   with the same operator in that memory); pending reductions are folded (copied and
-//   applied) into the next reader's instance, or dropped by a write-only use. A read-only
-//   instance of a CollectMemory argument is dropped after the task when no other task uses
-//   it and another valid copy exists; data that no later task reads is dropped.
-// - Memory: an allocation that does not fit is an execution error naming the memory, the
-//   bytes requested, the capacity, the bytes in use and the largest instances, e.g.
-//   "out of memory in node 0 FBMEM 2: 3.2 GiB requested, 15.0 GiB capacity, 14.1 GiB in
-//   use; largest instances: B_gpus[(1,2)].vals 1.6 GiB, ...; while mapping argument 1
-//   (B_gpus) of task_4 ... on node 0 GPU 2". InstanceLimit N: at most N point tasks of the
-//   kind mapped (instances allocated) and not finished per processor (Legion runs one
-//   mapper per processor, so the mapper's backpressure counter is per processor; the
-//   limit delays mapping, hence prefetching and memory use).
-// - Layout: a leaf variant's required order (program::Variant::layout) that the instance
-//   does not have is an execution error before the simulation starts, e.g.
-//   "task_4 (0,1) on node 0 GPU 1: layout mismatch, operand B (argument 1, B_gpus) is
-//   F_order, C_order required".
-// - Not modelled: a memory's own bandwidth shared by all its users (Memory::bandwidth),
-//   futures' data, partial writes to a block (a write to part of a block counts as a
-//   write of the whole block), runtime analysis costs other than the launch overhead.
+// The model it simulates — platform, execution, task time, data, memory, layout, and what is
+// not modelled — is specified in docs/simulation.md; each part is implemented where it says.
 //
 // SimGrid keeps global state per process: run() works once per process (and leaves the
 // SimGrid engine and the model in place: tearing them down would cost as much as a small
-// simulation);
-// run_isolated() forks a child for each simulation.
+// simulation). Module `eval` runs each simulation in a forked child (eval::simulate for a
+// Plan built by hand); the Outcome comes back as JSON, with the trace when it was recorded.
 #pragma once
 
 #include <cstdint>
@@ -265,6 +205,10 @@ std::string metric_name(const program::Program& program);
 // Chrome trace-event JSON: one thread row per processor and per channel, tasks and copies
 // as complete ("X") events, times in microseconds.
 nlohmann::json chrome_trace(const Trace& trace);
+// The trace as compact JSON and back, for an Outcome sent between processes or cached
+// (Outcome::to_json never holds it). trace_from_json throws nlohmann::json's exceptions.
+nlohmann::json trace_to_json(const Trace& trace);
+Trace trace_from_json(const nlohmann::json& j);
 void write_chrome_trace(const Trace& trace, std::ostream& out);
 
 // ---- Running ---------------------------------------------------------------------------
@@ -279,13 +223,5 @@ struct Options {
 // SimGrid allows one simulation per process: a second call returns SimulatorFailure.
 Outcome run(const program::Program& program, const program::TaskGraph& graph, const machine::Machine& machine,
             const mapping::Plan& plan, const Options& options = {});
-
-// The same in a forked child process, so that any number of simulations can run from one
-// process. A child that crashes, runs longer than `time_limit_s` (0: no limit) or exceeds
-// `memory_limit_bytes` of address space (0: no limit) gives a SimulatorFailure outcome
-// ("simulator exceeded 30 s", "simulator crashed: Segmentation fault").
-Outcome run_isolated(const program::Program& program, const program::TaskGraph& graph, const machine::Machine& machine,
-                     const mapping::Plan& plan, const Options& options = {}, double time_limit_s = 0,
-                     uint64_t memory_limit_bytes = 0);
 
 }  // namespace mage::sim

@@ -16,7 +16,7 @@
 #include <sstream>
 #include <thread>
 
-#include "../temp_dir.h"
+#include "../test_support.h"
 #include "run_mage.h"
 
 namespace mage::test {

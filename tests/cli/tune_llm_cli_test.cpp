@@ -7,7 +7,7 @@
 
 #include <filesystem>
 
-#include "../temp_dir.h"
+#include "../test_support.h"
 #include "run_mage.h"
 #include "scripted_server.h"
 

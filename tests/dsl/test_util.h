@@ -5,20 +5,16 @@
 #include <sstream>
 #include <string>
 
+#include "../test_support.h"
 #include "dsl/dsl.h"
 #include "dsl/parser.h"
 #include "dsl/printer.h"
 
 namespace mage::dsl::test {
 
-inline std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using mage::test::read_text;
 
-inline std::string repo_path(const std::string& relative) { return std::string(MAGE_SOURCE_DIR) + "/" + relative; }
+using mage::test::repo_path;
 
 // Compiles `text` and returns its diagnostics.
 inline std::vector<Diagnostic> diagnose(const std::string& text) {

@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "../test_support.h"
 #include "eval/eval.h"
 
 namespace mage::eval {
@@ -18,16 +19,9 @@ namespace {
 
 using sim::Status;
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using mage::test::read_text;
 
-std::string expert_file(const std::string& app) {
-  return read_text(std::string(MAGE_SOURCE_DIR) + "/mappers/expert/" + app + ".map");
-}
+std::string expert_file(const std::string& app) { return read_text(mage::test::expert_mapper_path(app)); }
 
 Request small(const std::string& app, MapperSpec mapper = expert_mapper(), const std::string& machine = "p100x4") {
   Request r;

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string>
 
+#include "../test_support.h"
 #include "apps/apps.h"
 #include "eval/eval.h"
 #include "guide/guide.h"
@@ -16,13 +17,7 @@
 
 namespace mage::guide::test {
 
-inline std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot read " + path.string());
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using mage::test::read_text;
 
 // A mapper of tests/guide/mappers, named by its file name in diagnostics.
 inline eval::MapperSpec test_mapper(const std::string& name) {

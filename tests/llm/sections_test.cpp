@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "../test_support.h"
 #include "dsl/dsl.h"
 #include "llm/llm.h"
 
@@ -18,12 +19,7 @@ std::shared_ptr<const dsl::Unit> compiled(const std::string& text, const std::st
   return result.unit;
 }
 
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using mage::test::read_text;
 
 TEST(Sections, KeysRoundTrip) {
   for (Section s : kSections) {

@@ -1,6 +1,7 @@
 // Queries on a loaded machine: ids and names, sockets, access, channels, routes, ranks.
 #include <gtest/gtest.h>
 
+#include "../test_support.h"
 #include "machine/machine.h"
 
 namespace mage::machine {
@@ -118,55 +119,7 @@ TEST(Routes, InsideANodeBetweenNodesAndToItself) {
   EXPECT_EQ(from_endpoint.size(), 1u);
 }
 
-const char* kHubMachine = R"(
-[node]
-[[node.processor]]
-kind = "CPU"
-count = 1
-fp64_gflops = 1
-fp32_gflops = 2
-launch_overhead_us = 10
-[[node.processor]]
-kind = "GPU"
-count = 2
-fp64_gflops = 100
-fp32_gflops = 200
-launch_overhead_us = 10
-[[node.memory]]
-kind = "SYSMEM"
-capacity_gib = 1
-bandwidth_gb_per_s = 10
-[[node.memory]]
-kind = "ZCMEM"
-capacity_gib = 1
-bandwidth_gb_per_s = 10
-[[node.memory]]
-kind = "FBMEM"
-per = "gpu"
-capacity_gib = 1
-bandwidth_gb_per_s = 100
-[[node.affinity]]
-proc = "CPU"
-mem = "SYSMEM"
-bandwidth_gb_per_s = 5
-latency_us = 0
-[[node.affinity]]
-proc = "GPU"
-mem = "FBMEM"
-reach = "all"
-bandwidth_gb_per_s = 100
-latency_us = 0
-[[node.channel]]
-between = "FBMEM"
-and = "SYSMEM"
-bandwidth_gb_per_s = 4
-latency_us = 1
-[[node.channel]]
-between = "FBMEM"
-and = "ZCMEM"
-bandwidth_gb_per_s = 8
-latency_us = 1
-)";
+inline const std::string kHubMachine = mage::test::test_machine_text("hub");
 
 TEST(Routes, GoThroughTheWidestHubAndMayBeImpossible) {
   Machine m = load_text(kHubMachine, "hub.toml");

@@ -130,7 +130,7 @@ INSTANTIATE_TEST_SUITE_P(Mapping, EveryApp, testing::ValuesIn(all_cases()), case
 // its own copies, which must stay equivalent (they are what users read first).
 TEST(ExpertMappers, ExistForEveryAppAndCompileWithoutWarnings) {
   for (const auto& app : apps::list()) {
-    std::string text = test::read_text(test::expert_path(app.name));
+    std::string text = test::read_text(test::expert_mapper_path(app.name));
     ASSERT_FALSE(text.empty()) << app.name;
     dsl::CompileResult c = dsl::compile(dsl::SourceFile{app.name + ".map", text});
     ASSERT_TRUE(c.unit) << app.name;

@@ -39,7 +39,7 @@ TEST(ShapeOf, CountsRanksAndProcessorsPerRank) {
 
 TEST(CircuitExpert, ZeroCopyForSharedAndGhostFramebufferOtherwiseBlockPlacement) {
   auto s = test::setup("circuit", "lassen", 4);
-  const std::string text = test::read_text(test::expert_path("circuit"));
+  const std::string text = test::read_text(test::expert_mapper_path("circuit"));
   Plan p = test::plan_of(apply(s->program, s->graph, s->machine, test::expert_for("circuit", s->machine)));
   const int zc_shared = line_of(text, "Region * rp_shared GPU ZCMEM;");
   const int zc_ghost = line_of(text, "Region * rp_ghost GPU ZCMEM;");
@@ -142,7 +142,7 @@ PointTaskId parent_of(const test::Setup& s, PointTaskId t) { return s.graph.task
 TEST(CannonExpert, Task4OnItsParentsGpuInCOrder) {
   for (int nodes : {1, 4}) {
     auto s = test::setup("cannon", nodes == 1 ? "p100x4" : "lassen", nodes);
-    const std::string text = test::read_text(test::expert_path("cannon"));
+    const std::string text = test::read_text(test::expert_mapper_path("cannon"));
     Plan p = test::plan_of(apply(s->program, s->graph, s->machine, test::expert_for("cannon", s->machine)));
     auto task4 = test::tasks_named(*s, "task_4");
     ASSERT_FALSE(task4.empty());

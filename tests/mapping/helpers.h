@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "../test_support.h"
 #include "apps/apps.h"
 #include "dsl/dsl.h"
 #include "machine/machine.h"
@@ -18,16 +19,9 @@
 
 namespace mage::mapping::test {
 
-inline std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using mage::test::read_text;
 
-inline std::string expert_path(const std::string& app) {
-  return std::string(MAGE_SOURCE_DIR) + "/mappers/expert/" + app + ".map";
-}
+using mage::test::expert_mapper_path;
 
 // A program built for a machine (apps::Params from the machine, as `mage app show` does).
 struct Setup {
@@ -68,7 +62,7 @@ inline dsl::Mapper mapper_for(const std::string& text, const machine::Machine& m
 }
 
 inline dsl::Mapper expert_for(const std::string& app, const machine::Machine& m) {
-  return mapper_for(read_text(expert_path(app)), m, "mappers/expert/" + app + ".map");
+  return mapper_for(read_text(expert_mapper_path(app)), m, "mappers/expert/" + app + ".map");
 }
 
 // The plan, or a test failure with the error's message.

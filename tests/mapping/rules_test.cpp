@@ -4,6 +4,7 @@
 // recorded policies, and inconsistent input.
 #include <gtest/gtest.h>
 
+#include "../test_support.h"
 #include "helpers.h"
 
 namespace mage::mapping {
@@ -12,62 +13,7 @@ namespace {
 using program::PointTaskId;
 
 // Two nodes of 4 CPU cores and one OpenMP group each; no GPU, no zero-copy memory.
-constexpr const char* kNoGpuMachine = R"(
-description = "test: no GPUs"
-nodes = 2
-[node]
-sockets = 1
-[[node.processor]]
-kind = "CPU"
-count = 4
-fp64_gflops = 10
-fp32_gflops = 20
-launch_overhead_us = 10
-[[node.processor]]
-kind = "OMP"
-count = 1
-cores = 4
-fp64_gflops = 40
-fp32_gflops = 80
-launch_overhead_us = 10
-[[node.memory]]
-kind = "SYSMEM"
-capacity_gib = 64
-bandwidth_gb_per_s = 50
-[[node.memory]]
-kind = "SOCKMEM"
-per = "socket"
-capacity_gib = 16
-bandwidth_gb_per_s = 50
-[[node.affinity]]
-proc = "CPU"
-mem = "SYSMEM"
-bandwidth_gb_per_s = 10
-latency_us = 0.1
-[[node.affinity]]
-proc = "CPU"
-mem = "SOCKMEM"
-bandwidth_gb_per_s = 10
-latency_us = 0.1
-[[node.affinity]]
-proc = "OMP"
-mem = "SYSMEM"
-bandwidth_gb_per_s = 30
-latency_us = 0.1
-[[node.affinity]]
-proc = "OMP"
-mem = "SOCKMEM"
-bandwidth_gb_per_s = 40
-latency_us = 0.1
-[[node.channel]]
-between = "SYSMEM"
-and = "SOCKMEM"
-bandwidth_gb_per_s = 20
-latency_us = 0.2
-[network]
-bandwidth_gb_per_s = 10
-latency_us = 2
-)";
+inline const std::string kNoGpuMachine = mage::test::test_machine_text("no_gpu");
 
 machine::Machine no_gpu_machine() { return machine::load_text(kNoGpuMachine, "nogpu.toml"); }
 
@@ -281,7 +227,7 @@ TEST(Placement, ParentsAreTheRealPlacedTasks) {
   // task_4 on the GPU with its parent's index on the next node: only a real parent view
   // (the task_5 point's placement) gives this.
   auto s = test::setup("cannon", "lassen", 4);
-  const std::string expert = test::read_text(test::expert_path("cannon"));
+  const std::string expert = test::read_text(test::expert_mapper_path("cannon"));
   const std::string text = expert.substr(0, expert.find("SingleTaskMap task_4 same_point;")) +
                            "def next_node(Task t) {\n"
                            "  p = t.parent.processor(mgpu);\n"

@@ -2,6 +2,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "../test_support.h"
 #include "apps/apps.h"
 #include "dsl/dsl.h"
 #include "helpers.h"
@@ -19,12 +20,7 @@ void PrintTo(const Case& c, std::ostream* os) { *os << c.app << " on " << c.mach
 
 bool is_matmul(const std::string& app) { return app != "circuit" && app != "stencil" && app != "pennant"; }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using mage::test::read_text;
 
 std::string name_of(const testing::TestParamInfo<Case>& info) {
   return info.param.app + "_" + info.param.machine + "_" + std::to_string(info.param.nodes);
@@ -74,7 +70,7 @@ TEST_P(EveryApp, DefaultMapperRunsToCompletion) {
   mapping::Plan plan = std::get<mapping::Plan>(r);
   for (mapping::TaskPlacement& tp : plan.tasks)
     for (mapping::ArgPlacement& ap : tp.args) ap.layout.order = kinds::DimOrder::C;
-  Outcome o = run_isolated(s.p, s.g, s.m, plan, {}, 60);
+  Outcome o = simulate_in_child(s.p, s.g, s.m, plan, {}, 60);
   expect_complete(s, o);
   EXPECT_EQ(o.metric_name, is_matmul(GetParam().app) ? "GFLOP/s" : "iterations/s");
 }
@@ -84,7 +80,7 @@ TEST_P(EveryApp, DefaultMapperFOrder) {
   AppSetup s = setup(GetParam());
   mapping::ApplyResult r = mapping::apply_default(s.p, s.g, s.m);
   ASSERT_TRUE(std::holds_alternative<mapping::Plan>(r)) << std::get<mapping::MappingError>(r).message;
-  Outcome o = run_isolated(s.p, s.g, s.m, std::get<mapping::Plan>(r), {}, 60);
+  Outcome o = simulate_in_child(s.p, s.g, s.m, std::get<mapping::Plan>(r), {}, 60);
   if (is_matmul(GetParam().app)) {
     EXPECT_EQ(o.status, Status::ExecutionError);
     EXPECT_NE(o.message.find("task_4"), std::string::npos) << o.message;
@@ -96,7 +92,7 @@ TEST_P(EveryApp, DefaultMapperFOrder) {
 }
 
 TEST_P(EveryApp, ExpertMapperRunsToCompletion) {
-  const std::string path = std::string(MAGE_SOURCE_DIR) + "/mappers/expert/" + GetParam().app + ".map";
+  const std::string path = mage::test::expert_mapper_path(GetParam().app);
   const std::string text = read_text(path);
   ASSERT_FALSE(text.empty()) << "the expert mapper " << path << " is missing or empty";  // a failure, never a skip
   AppSetup s = setup(GetParam());
@@ -105,7 +101,7 @@ TEST_P(EveryApp, ExpertMapperRunsToCompletion) {
   ASSERT_TRUE(b.mapper) << dsl::format_diagnostics(b.diagnostics, src);
   mapping::ApplyResult r = mapping::apply(s.p, s.g, s.m, *b.mapper);
   ASSERT_TRUE(std::holds_alternative<mapping::Plan>(r)) << std::get<mapping::MappingError>(r).message;
-  Outcome o = run_isolated(s.p, s.g, s.m, std::get<mapping::Plan>(r), {}, 60);
+  Outcome o = simulate_in_child(s.p, s.g, s.m, std::get<mapping::Plan>(r), {}, 60);
   expect_complete(s, o);
 }
 

@@ -310,7 +310,7 @@ TEST(Memory, OutOfMemoryNamesTheMemoryTheSizesAndTheLargestInstances) {
   mapping::Plan plan = plan_for(p, g, m, [&](int) {
     return Placement{gpu(m, 0), {mem(m, MemKind::FBMEM, 0), mem(m, MemKind::FBMEM, 0)}};
   });
-  Outcome o = run_isolated(p, g, m, plan);
+  Outcome o = simulate_in_child(p, g, m, plan);
   EXPECT_EQ(o.status, Status::ExecutionError);
   EXPECT_EQ(o.message,
             "out of memory in node 0 FBMEM 0: 610.4 MiB requested, 1.0 GiB capacity, 610.4 MiB in use; largest "

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "../test_support.h"
+#include "eval/eval.h"
 #include "machine/machine.h"
 #include "mapping/mapping.h"
 #include "program/program.h"
@@ -20,98 +22,8 @@ using kinds::DimOrder;
 using kinds::MemKind;
 using kinds::ProcKind;
 
-// One node: 2 CPUs (10/20 GFLOP/s, 10 us overhead), 2 GPUs (1000/2000 GFLOP/s, 5 us),
-// SYSMEM, ZCMEM, one 1 GiB FBMEM per GPU. GPU -> own FBMEM 500 GB/s, peer FBMEM 8 GB/s,
-// ZCMEM 10 GB/s (1 us); CPU -> host memories 10 GB/s. Copies: FBMEM <-> host 10 GB/s
-// (1 us), FBMEM <-> FBMEM 20 GB/s (2 us), host <-> host 50 GB/s (0.5 us); network
-// 5 GB/s (2 us) from RDMEM when nodes > 1.
-inline const char* kTinyMachine = R"(
-description = "test machine"
-nodes = 1
-[node]
-sockets = 1
-[[node.processor]]
-kind = "CPU"
-count = 2
-fp64_gflops = 10
-fp32_gflops = 20
-launch_overhead_us = 10
-[[node.processor]]
-kind = "GPU"
-count = 2
-fp64_gflops = 1000
-fp32_gflops = 2000
-launch_overhead_us = 5
-[[node.memory]]
-kind = "SYSMEM"
-capacity_gib = 64
-bandwidth_gb_per_s = 100
-[[node.memory]]
-kind = "FBMEM"
-per = "gpu"
-capacity_gib = 1
-bandwidth_gb_per_s = 500
-[[node.memory]]
-kind = "ZCMEM"
-capacity_gib = 1
-bandwidth_gb_per_s = 100
-[[node.memory]]
-kind = "RDMEM"
-capacity_gib = 1
-bandwidth_gb_per_s = 100
-multi_node_only = true
-[[node.affinity]]
-proc = "CPU"
-mem = "SYSMEM"
-bandwidth_gb_per_s = 10
-latency_us = 0.1
-[[node.affinity]]
-proc = "CPU"
-mem = "ZCMEM"
-bandwidth_gb_per_s = 10
-latency_us = 0.1
-[[node.affinity]]
-proc = "CPU"
-mem = "RDMEM"
-bandwidth_gb_per_s = 10
-latency_us = 0.1
-[[node.affinity]]
-proc = "GPU"
-mem = "FBMEM"
-reach = "own"
-bandwidth_gb_per_s = 500
-latency_us = 0.5
-[[node.affinity]]
-proc = "GPU"
-mem = "FBMEM"
-reach = "other"
-bandwidth_gb_per_s = 8
-latency_us = 2
-[[node.affinity]]
-proc = "GPU"
-mem = "ZCMEM"
-bandwidth_gb_per_s = 10
-latency_us = 1
-[[node.channel]]
-between = "FBMEM"
-and = "FBMEM"
-bandwidth_gb_per_s = 20
-latency_us = 2
-[[node.channel]]
-between = "FBMEM"
-and = ["SYSMEM", "ZCMEM", "RDMEM"]
-bandwidth_gb_per_s = 10
-latency_us = 1
-[[node.channel]]
-between = ["SYSMEM", "ZCMEM", "RDMEM"]
-and = ["SYSMEM", "ZCMEM", "RDMEM"]
-bandwidth_gb_per_s = 50
-latency_us = 0.5
-[network]
-bandwidth_gb_per_s = 5
-latency_us = 2
-endpoint = "RDMEM"
-)";
+// The machine of most simulator tests (described in its file).
+inline const std::string kTinyMachine = mage::test::test_machine_text("tiny");
 
 inline machine::Machine tiny(int nodes = 1) { return machine::load_text(kTinyMachine, "tiny.toml", {.nodes = nodes}); }
 
@@ -199,10 +111,18 @@ inline mapping::Plan plan_for(const Program& p, const TaskGraph& g, const machin
   return plan;
 }
 
+// Simulates in a child process (SimGrid allows one simulation per process), as eval does
+// for every evaluation; `time_limit_s` and `memory_limit_bytes` 0: no limit.
+inline Outcome simulate_in_child(const Program& p, const TaskGraph& g, const machine::Machine& m,
+                                 const mapping::Plan& plan, const Options& options = {}, double time_limit_s = 0,
+                                 uint64_t memory_limit_bytes = 0) {
+  return eval::simulate(p, g, m, plan, options, eval::Limits{time_limit_s, memory_limit_bytes});
+}
+
 // Runs in a child process and fails the test unless the outcome is ok.
 inline Outcome run_ok(const Program& p, const machine::Machine& m, const mapping::Plan& plan, bool trace = true) {
   TaskGraph g = analyze(p);
-  Outcome o = run_isolated(p, g, m, plan, Options{trace, 10}, 60);
+  Outcome o = simulate_in_child(p, g, m, plan, Options{trace, 10}, 60);
   EXPECT_EQ(o.status, Status::Ok) << o.message;
   return o;
 }

@@ -1,4 +1,4 @@
-// The Outcome as JSON, the Chrome trace, determinism, and what run_isolated reports when
+// The Outcome as JSON, the Chrome trace, determinism, and what a simulation in a child reports when
 // the simulation itself fails.
 #include <nlohmann/json.hpp>
 
@@ -38,7 +38,7 @@ App app(const std::string& name, const std::string& preset = "p100x4", int nodes
 
 TEST(Outcome, JsonHasTheDocumentedKeysAndRoundTrips) {
   App a = app("circuit");
-  Outcome o = run_isolated(a.p, a.g, a.m, a.plan);
+  Outcome o = simulate_in_child(a.p, a.g, a.m, a.plan);
   ASSERT_EQ(o.status, Status::Ok) << o.message;
   nlohmann::ordered_json j = o.to_json();
   for (const char* key : {"status", "message", "time_s", "metric_name", "metric_value", "profile"})
@@ -81,7 +81,7 @@ TEST(Outcome, FailuresCarryTheStatusAndMessage) {
 
 TEST(Outcome, MatrixMultiplicationsReportGflops) {
   App a = app("cannon");
-  Outcome o = run_isolated(a.p, a.g, a.m, a.plan);
+  Outcome o = simulate_in_child(a.p, a.g, a.m, a.plan);
   ASSERT_EQ(o.status, Status::Ok) << o.message;
   EXPECT_EQ(o.metric_name, "GFLOP/s");
   EXPECT_NEAR(o.metric_value, o.profile.flops / o.time_s / 1e9, 1e-9 * o.metric_value);
@@ -94,8 +94,8 @@ TEST(Outcome, SameInputsGiveIdenticalNumbers) {
   for (const char* name : {"circuit", "pennant", "summa", "cosma"}) {
     App a = app(name, "lassen", 2);
     Options options{true, 10};
-    Outcome x = run_isolated(a.p, a.g, a.m, a.plan, options);
-    Outcome y = run_isolated(a.p, a.g, a.m, a.plan, options);
+    Outcome x = simulate_in_child(a.p, a.g, a.m, a.plan, options);
+    Outcome y = simulate_in_child(a.p, a.g, a.m, a.plan, options);
     ASSERT_EQ(x.status, Status::Ok) << name << ": " << x.message;
     EXPECT_EQ(x.to_json().dump(), y.to_json().dump()) << name;
     EXPECT_EQ(chrome_trace(x.trace).dump(), chrome_trace(y.trace).dump()) << name;
@@ -104,7 +104,7 @@ TEST(Outcome, SameInputsGiveIdenticalNumbers) {
 
 TEST(Trace, OneRowPerProcessorAndChannelWithCompleteEvents) {
   App a = app("stencil", "lassen", 2);
-  Outcome o = run_isolated(a.p, a.g, a.m, a.plan, Options{true, 10});
+  Outcome o = simulate_in_child(a.p, a.g, a.m, a.plan, Options{true, 10});
   ASSERT_EQ(o.status, Status::Ok) << o.message;
   ASSERT_FALSE(o.trace.rows.empty());
   EXPECT_EQ(o.trace.rows.front().rfind("node 0 ", 0), 0u);
@@ -149,14 +149,14 @@ TEST(Isolation, RunTwiceInOneProcessIsRefused) {
 
 TEST(Isolation, ATimeLimitEndsTheChild) {
   App a = app("pennant", "lassen", 2);
-  Outcome o = run_isolated(a.p, a.g, a.m, a.plan, {}, 1e-4);
+  Outcome o = simulate_in_child(a.p, a.g, a.m, a.plan, {}, 1e-4);
   EXPECT_EQ(o.status, Status::SimulatorFailure);
   EXPECT_EQ(o.message, "simulator exceeded 0.0001 s");
 }
 
 TEST(Isolation, AMemoryLimitIsASimulatorFailure) {
   App a = app("circuit");
-  Outcome o = run_isolated(a.p, a.g, a.m, a.plan, {}, 60, 1ull << 20);
+  Outcome o = simulate_in_child(a.p, a.g, a.m, a.plan, {}, 60, 1ull << 20);
   EXPECT_EQ(o.status, Status::SimulatorFailure);
   EXPECT_EQ(o.message.rfind("simulator", 0), 0u) << o.message;
 }

@@ -178,19 +178,19 @@ struct Dgemm {
 TEST(Errors, LayoutMismatchNamesTheTaskTheOperandAndTheOrders) {
   Dgemm d;
   d.plan.tasks[0].args[0].layout.order = kinds::DimOrder::C;
-  Outcome o = run_isolated(d.p, d.g, d.m, d.plan);
+  Outcome o = simulate_in_child(d.p, d.g, d.m, d.plan);
   EXPECT_EQ(o.status, Status::ExecutionError);
   EXPECT_EQ(o.message,
             "task_4 on node 0 GPU 1: layout mismatch, operand B (argument 1, B) is F_order, C_order required");
   d.plan.tasks[0].args[1].layout.order = kinds::DimOrder::C;
-  EXPECT_EQ(run_isolated(d.p, d.g, d.m, d.plan).status, Status::Ok);
+  EXPECT_EQ(simulate_in_child(d.p, d.g, d.m, d.plan).status, Status::Ok);
 }
 
 TEST(Errors, ALeafTaskCannotHaveAVirtualArgument) {
   Dgemm d;
   for (auto& a : d.plan.tasks[0].args) a.layout.order = kinds::DimOrder::C;
   d.plan.tasks[0].args[1].is_virtual = true;
-  Outcome o = run_isolated(d.p, d.g, d.m, d.plan);
+  Outcome o = simulate_in_child(d.p, d.g, d.m, d.plan);
   EXPECT_EQ(o.status, Status::ExecutionError);
   EXPECT_EQ(o.message, "task_4 on node 0 GPU 1: argument 1 (B) is VIRTUAL, but task_4 is a leaf task that accesses it");
 }
@@ -199,7 +199,7 @@ TEST(Errors, AnArgumentInAMemoryTheProcessorCannotReach) {
   Dgemm d;
   for (auto& a : d.plan.tasks[0].args) a.layout.order = kinds::DimOrder::C;
   d.plan.tasks[0].args[0].memory = mem(d.m, MemKind::SYSMEM);
-  Outcome o = run_isolated(d.p, d.g, d.m, d.plan);
+  Outcome o = simulate_in_child(d.p, d.g, d.m, d.plan);
   EXPECT_EQ(o.status, Status::ExecutionError);
   EXPECT_EQ(o.message,
             "task_4 on node 0 GPU 1: argument 0 (A) is in node 0 SYSMEM 0, which node 0 GPU 1 cannot access");
@@ -208,7 +208,7 @@ TEST(Errors, AnArgumentInAMemoryTheProcessorCannotReach) {
 TEST(Errors, APlanForAnotherProgramIsASimulatorFailure) {
   Dgemm d;
   d.plan.tasks.push_back(d.plan.tasks[0]);
-  Outcome o = run_isolated(d.p, d.g, d.m, d.plan);
+  Outcome o = simulate_in_child(d.p, d.g, d.m, d.plan);
   EXPECT_EQ(o.status, Status::SimulatorFailure);
   EXPECT_EQ(o.message, "the plan places 2 point tasks but the program has 1");
 }

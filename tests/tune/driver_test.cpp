@@ -11,7 +11,7 @@
 #include <set>
 #include <sstream>
 
-#include "../temp_dir.h"
+#include "../test_support.h"
 #include "tune/tune.h"
 
 namespace mage::tune {

@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../temp_dir.h"
+#include "../test_support.h"
 #include "tune/tune.h"
 
 namespace mage::tune {

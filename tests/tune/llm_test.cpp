@@ -10,7 +10,7 @@
 #include <filesystem>
 #include <sstream>
 
-#include "../temp_dir.h"
+#include "../test_support.h"
 #include "apps/apps.h"
 #include "scripted_server.h"
 #include "tune/tune.h"
