@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "../temp_dir.h"
+#include "../test_support.h"
 #include "tune/tune.h"
 
 namespace mage::tune::harness {
