@@ -6,6 +6,8 @@
 #include <cctype>
 #include <regex>
 
+#include "kinds/kinds.h"
+
 namespace mage::guide::detail {
 
 namespace {
@@ -36,21 +38,6 @@ std::string_view code_of(std::string_view line) {
     if (line[i] == '#' || (line[i] == '/' && i + 1 < line.size() && line[i + 1] == '/')) return line.substr(0, i);
   }
   return line;
-}
-
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
 }
 
 }  // namespace
@@ -135,7 +122,7 @@ std::optional<std::string> closest_name(const dsl::SourceFile& s, std::string_vi
   size_t best_distance = 3;
   for (const std::string& n : defined_names(s)) {
     if (n == name) continue;
-    const size_t d = edit_distance(n, name);
+    const size_t d = kinds::edit_distance(n, name);
     if (d < best_distance) {
       best_distance = d;
       best = n;

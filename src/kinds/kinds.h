@@ -11,7 +11,9 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace mage::kinds {
 
@@ -77,6 +79,16 @@ struct Id {
   friend constexpr bool operator==(Id, Id) = default;
   friend constexpr auto operator<=>(Id, Id) = default;
 };
+
+// ---- Words a user misspelt ----------------------------------------------------------------
+
+// Levenshtein distance: insertions, deletions and substitutions, each one edit.
+size_t edit_distance(std::string_view a, std::string_view b);
+
+// The candidate the user probably meant by `word`, or "" when none clearly is: the same word
+// in another case, the only candidate that starts with it, or the only one within a small edit
+// distance (one edit per three letters, at least one). For "did you mean" hints.
+std::string closest_word(std::string_view word, const std::vector<std::string_view>& candidates);
 
 }  // namespace mage::kinds
 

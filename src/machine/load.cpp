@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "kinds/kinds.h"
 #include "machine/detail.h"
 #include "machine/machine.h"
 
@@ -37,47 +38,6 @@ std::string format_error(const std::string& file, int line, const std::string& k
   if (!file.empty()) out += line > 0 ? fmt::format("{}:{}: ", file, line) : file + ": ";
   if (!key.empty()) out += key + ": ";
   return out + reason;
-}
-
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-// The candidate the user probably meant, or "" when none is clearly it: the same word in
-// another case, the only one that starts with `word`, or the only one within a small edit
-// distance (one edit per three letters, at least one).
-std::string closest(std::string_view word, const std::vector<std::string_view>& candidates) {
-  const std::string w = lower(word);
-  std::vector<std::string_view> prefixed, near;
-  size_t best_d = std::max<size_t>(1, w.size() / 3) + 1;
-  for (auto c : candidates) {
-    const std::string lc = lower(c);
-    if (lc == w) return std::string(c);
-    if (lc.starts_with(w)) prefixed.push_back(c);
-    size_t d = edit_distance(w, lc);
-    if (d < best_d) best_d = d, near.clear();
-    if (d == best_d) near.push_back(c);
-  }
-  if (prefixed.size() == 1) return std::string(prefixed[0]);
-  if (near.size() == 1) return std::string(near[0]);
-  return "";
 }
 
 std::string join(const std::vector<std::string_view>& words) {
@@ -140,7 +100,7 @@ class Reader {
       if (!bad || k.source().begin.line < bad->source().begin.line) bad = &k;
     }
     if (!bad) return;
-    std::string hint = closest(bad->str(), allowed);
+    std::string hint = kinds::closest_word(bad->str(), allowed);
     std::string reason = hint.empty() ? fmt::format("unknown key (expected one of: {})", join(allowed))
                                       : fmt::format("unknown key (did you mean '{}'?)", hint);
     const int line = bad->source().begin.line ? static_cast<int>(bad->source().begin.line) : this->line();
@@ -208,7 +168,7 @@ class Reader {
     if (auto k = parse(s)) return *k;
     std::vector<std::string_view> names;
     for (Kind k : all) names.push_back(to_string(k));
-    std::string hint = closest(s, names);
+    std::string hint = kinds::closest_word(s, names);
     fail(line_of(n), key,
          fmt::format("unknown {} kind '{}' ({}one of {})", noun, s, hint.empty() ? "" : "did you mean '" + hint + "'? ",
                      join(names)));
@@ -552,7 +512,7 @@ Machine load(std::string_view preset_or_path, const Overrides& overrides) {
     if (auto text = preset_text(preset_or_path))
       return load_text(*text, fmt::format("machines/{}.toml", preset_or_path), overrides);
     auto names = preset_names();
-    std::string hint = closest(preset_or_path, names);
+    std::string hint = kinds::closest_word(preset_or_path, names);
     throw LoadError("", 0, "",
                     fmt::format("unknown machine preset '{}' ({}presets: {}; or give a path to a .toml file)",
                                 preset_or_path, hint.empty() ? "" : "did you mean '" + hint + "'? ", join(names)));

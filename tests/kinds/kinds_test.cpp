@@ -1,7 +1,9 @@
 // The shared words: each name read back to its kind, and ids that index their tables.
 #include <gtest/gtest.h>
 
+#include <string_view>
 #include <unordered_set>
+#include <vector>
 
 #include "kinds/kinds.h"
 
@@ -55,6 +57,36 @@ TEST(Ids, DefaultIsNoneAndIndexIsTheValue) {
   EXPECT_EQ(a, AppleId{3});
   std::unordered_set<AppleId> set{a, AppleId{3}, AppleId{4}};
   EXPECT_EQ(set.size(), 2u);
+}
+
+TEST(Words, EditDistanceCountsInsertionsDeletionsAndSubstitutions) {
+  EXPECT_EQ(edit_distance("", ""), 0u);
+  EXPECT_EQ(edit_distance("lassen", "lassen"), 0u);
+  EXPECT_EQ(edit_distance("lasen", "lassen"), 1u);    // an insertion
+  EXPECT_EQ(edit_distance("lasssen", "lassen"), 1u);  // a deletion
+  EXPECT_EQ(edit_distance("lassan", "lassen"), 1u);   // a substitution
+  EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
+  EXPECT_EQ(edit_distance("abc", ""), 3u);
+  EXPECT_EQ(edit_distance("", "abc"), 3u);
+}
+
+TEST(Words, ClosestWordIsTheOneTheUserProbablyMeant) {
+  const std::vector<std::string_view> machines{"p100x4", "lassen", "perlmutter"};
+  EXPECT_EQ(closest_word("LASSEN", machines), "lassen");    // another case
+  EXPECT_EQ(closest_word("perl", machines), "perlmutter");  // the only prefix
+  EXPECT_EQ(closest_word("lasen", machines), "lassen");     // one edit
+  EXPECT_EQ(closest_word("p100x8", machines), "p100x4");
+  EXPECT_EQ(closest_word("summit", machines), "");  // nothing close
+  EXPECT_EQ(closest_word("", machines), "");
+  EXPECT_EQ(closest_word("lassen", {}), "");
+}
+
+TEST(Words, AnAmbiguousWordHasNoClosest) {
+  // Two candidates share the prefix and two are one edit away: neither is clearly meant.
+  EXPECT_EQ(closest_word("sum", {"summa", "summary"}), "");
+  EXPECT_EQ(closest_word("cat", {"bat", "hat"}), "");
+  // A short word allows one edit, not two.
+  EXPECT_EQ(closest_word("abc", {"xyc"}), "");
 }
 
 }  // namespace
