@@ -25,8 +25,8 @@ Program build_stencil(const Params& params) {
   p.name = "stencil";
   p.iterations = iters;
   p.notes = {
-      {"tiles", fmt::format("ntx x nty = {} x {} (one per GPU), each {} x {} points", nx, ny, thousands(t),
-                            thousands(t))},
+      {"tiles",
+       fmt::format("ntx x nty = {} x {} (one per GPU), each {} x {} points", nx, ny, thousands(t), thousands(t))},
       {"launches", fmt::format("over the 1-D space of the {} tiles: tile i is (i % {}, i / {}); partitions "
                                "coloured by i",
                                tiles, nx, nx)},

@@ -104,7 +104,7 @@ TEST(Circuit, ReductionsIntoSharedNodesOrderTheVoltageUpdate) {
 TEST(Stencil, LaunchesAreOneDimensionalOverThePublishedTileGrids) {
   // ntx x nty by GPU count (BENCHMARKS.md): 4 -> 2x2, 8 -> 4x2, 16 -> 4x4, 32 -> 8x4,
   // 64 -> 8x8, 128 -> 16x8, 256 -> 16x16; every launch is over the 1-D space of the tiles.
-  const std::map<int, std::pair<int64_t, int64_t>> grids = {{1, {2, 2}},  {2, {4, 2}},  {4, {4, 4}},  {8, {8, 4}},
+  const std::map<int, std::pair<int64_t, int64_t>> grids = {{1, {2, 2}},  {2, {4, 2}},   {4, {4, 4}},   {8, {8, 4}},
                                                             {16, {8, 8}}, {32, {16, 8}}, {64, {16, 16}}};
   for (const auto& [nodes, grid] : grids) {
     const auto [ntx, nty] = grid;
