@@ -44,6 +44,12 @@ Placement placement_tasks(Program& p) {
   return pl;
 }
 
+void init_cublas(Program& p, int gpus) {
+  TaskKindId t = p.add_task(task("init_cublas", true, {ProcKind::GPU}, cost(Precision::FP64, {}),
+                                 "create the cuBLAS handle of one GPU (setup, one point per GPU)"));
+  index_launch(p, t, Domain(gpus), {}, {});
+}
+
 TaskKindId dgemm_task(Program& p, double k) {
   Cost dgemm = cost(Precision::FP64, {flops_per(2 * k), {}, {}});
   // cuBLAS and MKL DGEMM on large tiles sustain about 90% of the fp64 peak.

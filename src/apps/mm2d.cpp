@@ -37,6 +37,9 @@ Program build_mm2d(const Params& params, Mm2d algo) {
                                    thousands(n / (2 * gx)), thousands(n / (2 * gy)), thousands(n / (2 * gx)),
                                    thousands(n / (2 * gx)), thousands(n / (2 * gx)), thousands(n / (2 * gy)))},
              {"step ko of node (i,j) reads", pattern},
+             {"setup", fmt::format("init_cublas over the {} GPUs (1-D, one point each); task_1, task_2, task_3 place "
+                                   "A, B, C over the GPU grids {} x {}, {} x {}, {} x {}",
+                                   params.nodes * params.gpus_per_node, 2 * gx, 2 * gy, 2 * gx, 2 * gx, 2 * gx, 2 * gy)},
              {"loop", fmt::format("1 warm-up + {} timed iterations, each one launch of task_7 after a fence", iters)}};
 
   Tiled A = tiled_matrix(p, "A", n, 2 * gx, 2 * gy);
@@ -51,6 +54,7 @@ Program build_mm2d(const Params& params, Mm2d algo) {
   PartitionId c_nodes = tile_partition(p, C, "C_nodes", gx, gy);
   PartitionId c_gpus = tile_partition(p, C, "C_gpus", 2 * gx, 2 * gy);
 
+  init_cublas(p, params.nodes * params.gpus_per_node);
   Placement pl = placement_tasks(p);
   const Cost inner_cost = cost(Precision::FP64, {});
   TaskKindId task_7 = p.add_task(task("task_7", false, {ProcKind::OMP, ProcKind::CPU}, inner_cost,
