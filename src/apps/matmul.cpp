@@ -45,8 +45,11 @@ Placement placement_tasks(Program& p) {
 }
 
 void init_cublas(Program& p, int gpus) {
-  TaskKindId t = p.add_task(task("init_cublas", true, {ProcKind::GPU}, cost(Precision::FP64, {}),
-                                 "create the cuBLAS handle of one GPU (setup, one point per GPU)"));
+  // Variants for every kind task_4 has, so that a mapper putting everything on CPUs (the
+  // program built for BLAS) still maps: there it has nothing to set up.
+  TaskKindId t =
+      p.add_task(task("init_cublas", true, {ProcKind::GPU, ProcKind::OMP, ProcKind::CPU}, cost(Precision::FP64, {}),
+                      "create the cuBLAS handle of one GPU (setup, one point per GPU; a no-op elsewhere)"));
   index_launch(p, t, Domain(gpus), {}, {});
 }
 

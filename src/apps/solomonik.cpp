@@ -1,7 +1,7 @@
 // Solomonik's 2.5-D matrix multiplication (BENCHMARKS.md, "Solomonik 2.5-D").
 #include <fmt/format.h>
-#include <set>
 #include <numeric>
+#include <set>
 #include <string>
 
 #include "apps/matmul.h"
@@ -29,9 +29,10 @@ Program build_solomonik(const Params& params) {
   p.notes = {{"matrices", fmt::format("A = B.C, n = {} (20,000 x sqrt(nodes)), double", thousands(n))},
              {"grid", fmt::format("task_5 over (r, r, c) = ({}, {}, {}); r3 = {} chunks per k-slab{}", r, r, c, r3,
                                   published ? "" : " (not in the published table: by its rule)")},
-             {"grids", "(r, c, r3) by total GPUs, published: 4 (2,1,2), 8 (2,2,2), 16 (4,1,4), 32 (4,2,4), "
-                       "64 (8,1,8), 128 (8,2,8), 256 (16,1,16); the rule they follow, used for any other count: "
-                       "r the largest integer whose square divides the GPUs, c = GPUs / r^2, r3 = r"},
+             {"grids",
+              "(r, c, r3) by total GPUs, published: 4 (2,1,2), 8 (2,2,2), 16 (4,1,4), 32 (4,2,4), "
+              "64 (8,1,8), 128 (8,2,8), 256 (16,1,16); the rule they follow, used for any other count: "
+              "r the largest integer whose square divides the GPUs, c = GPUs / r^2, r3 = r"},
              {"setup", fmt::format("init_cublas over the {} GPUs (1-D, one point each); task_1, task_2, task_3 place "
                                    "A, B, C as {} x {} tiles over (r, r, 1) = ({}, {}, 1)",
                                    gpus, r, r, r, r)},

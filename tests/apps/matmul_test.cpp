@@ -180,14 +180,14 @@ TEST(MatMul3d, GridsByTotalGpus) {
   // with g^3 >= GPUs) 128, 256→8. COSMA: 4→(1,2,2), 8→(2,2,2), 16→(2,2,4), 32→(2,4,4),
   // 64→(4,4,4), and by the same rule (least gx+gy+gz) 128→(4,4,8), 256→(4,8,8). Solomonik
   // (r, c): 4→(2,1), 8→(2,2), 16→(4,1), 32→(4,2), 64→(8,1), 128→(8,2), 256→(16,1): (r,r,c).
-  const std::map<int, Domain> johnson = {{1, Domain(2, 2, 2)},  {2, Domain(2, 2, 2)},  {4, Domain(4, 4, 4)},
-                                         {8, Domain(4, 4, 4)},  {16, Domain(4, 4, 4)}, {32, Domain(8, 8, 8)},
+  const std::map<int, Domain> johnson = {{1, Domain(2, 2, 2)}, {2, Domain(2, 2, 2)},  {4, Domain(4, 4, 4)},
+                                         {8, Domain(4, 4, 4)}, {16, Domain(4, 4, 4)}, {32, Domain(8, 8, 8)},
                                          {64, Domain(8, 8, 8)}};
-  const std::map<int, Domain> cosma = {{1, Domain(1, 2, 2)},  {2, Domain(2, 2, 2)},  {4, Domain(2, 2, 4)},
-                                       {8, Domain(2, 4, 4)},  {16, Domain(4, 4, 4)}, {32, Domain(4, 4, 8)},
+  const std::map<int, Domain> cosma = {{1, Domain(1, 2, 2)}, {2, Domain(2, 2, 2)},  {4, Domain(2, 2, 4)},
+                                       {8, Domain(2, 4, 4)}, {16, Domain(4, 4, 4)}, {32, Domain(4, 4, 8)},
                                        {64, Domain(4, 8, 8)}};
-  const std::map<int, Domain> solomonik = {{1, Domain(2, 2, 1)},  {2, Domain(2, 2, 2)},  {4, Domain(4, 4, 1)},
-                                           {8, Domain(4, 4, 2)},  {16, Domain(8, 8, 1)}, {32, Domain(8, 8, 2)},
+  const std::map<int, Domain> solomonik = {{1, Domain(2, 2, 1)},   {2, Domain(2, 2, 2)},  {4, Domain(4, 4, 1)},
+                                           {8, Domain(4, 4, 2)},   {16, Domain(8, 8, 1)}, {32, Domain(8, 8, 2)},
                                            {64, Domain(16, 16, 1)}};
   for (const auto& [nodes, d] : johnson) {
     Program p = build("johnson", machine(nodes));

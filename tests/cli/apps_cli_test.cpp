@@ -42,8 +42,9 @@ TEST(AppShow, EveryAppOnTheMachineOfThePublishedResults) {
 TEST(AppShow, SolomonikShowsItsGridAndTheRuleBeyondThePublishedTable) {
   auto r = run_mage("app show solomonik --machine lassen --nodes 16");
   ASSERT_EQ(r.exit_code, 0) << r.out;
-  for (const char* s : {"machine: lassen, 16 nodes x 4 GPUs", "grid: task_5 over (r, r, c) = (8, 8, 1); r3 = 8 chunks per k-slab\n",
-                        "64 (8,1,8), 128 (8,2,8), 256 (16,1,16); the rule they follow"})
+  for (const char* s :
+       {"machine: lassen, 16 nodes x 4 GPUs", "grid: task_5 over (r, r, c) = (8, 8, 1); r3 = 8 chunks per k-slab\n",
+        "64 (8,1,8), 128 (8,2,8), 256 (16,1,16); the rule they follow"})
     EXPECT_NE(r.out.find(s), std::string::npos) << "missing: " << s << "\n" << r.out;
   // Johnson and COSMA beyond the published 16 nodes: grids by the algorithms' rules.
   auto j = run_mage("app show johnson --machine lassen --nodes 64");
