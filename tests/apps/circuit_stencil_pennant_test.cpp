@@ -1,4 +1,7 @@
 // Circuit, stencil and pennant against the figures of shared/BENCHMARKS.md.
+#include <map>
+#include <optional>
+
 #include "helpers.h"
 
 namespace mage::apps::test {
@@ -98,13 +101,40 @@ TEST(Circuit, ReductionsIntoSharedNodesOrderTheVoltageUpdate) {
 }
 
 // ---------------------------------------------------------------- stencil
-TEST(Stencil, LaunchesPerIterationAndDomains) {
-  const std::map<int, Domain> grids = {{1, Domain(2, 2)}, {2, Domain(4, 2)}, {4, Domain(4, 4)}};
+TEST(Stencil, LaunchesAreOneDimensionalOverThePublishedTileGrids) {
+  // ntx x nty by GPU count (BENCHMARKS.md): 4 -> 2x2, 8 -> 4x2, 16 -> 4x4, 32 -> 8x4,
+  // 64 -> 8x8, 128 -> 16x8, 256 -> 16x16; every launch is over the 1-D space of the tiles.
+  const std::map<int, std::pair<int64_t, int64_t>> grids = {{1, {2, 2}},  {2, {4, 2}},   {4, {4, 4}},   {8, {8, 4}},
+                                                            {16, {8, 8}}, {32, {16, 8}}, {64, {16, 16}}};
   for (const auto& [nodes, grid] : grids) {
-    Program p = build("stencil", machine(nodes));
+    const auto [ntx, nty] = grid;
+    Program p = build("stencil", machine(nodes, 4, Scale::Small));
     EXPECT_EQ(iteration_tasks(p, 0), (std::vector<std::string>{"stencil", "increment"}));
-    EXPECT_EQ(first_launch(p, "stencil").domain, grid);
-    EXPECT_EQ(first_launch(p, "increment").domain, grid);
+    for (const char* t : {"stencil", "increment", "check"})
+      EXPECT_EQ(first_launch(p, t).domain, Domain(4 * nodes)) << t << " on " << nodes << " nodes";
+    EXPECT_EQ(first_launch(p, "check").iteration, -1);  // after the loop, untimed
+    EXPECT_FALSE(first_launch(p, "check").timed);
+    // Halo neighbours stay the 2-D grid neighbours of tile i = (i % ntx, i / ntx): the strip
+    // that tile i reads on side xm is tile (ix+1, iy)'s, on xp (ix-1, iy)'s, on ym (ix, iy+1)'s,
+    // on yp (ix, iy-1)'s.
+    const Launch& st = first_launch(p, "stencil");
+    for (int64_t i = 0; i < ntx * nty; ++i) {
+      const int64_t ix = i % ntx, iy = i / ntx;
+      const std::vector<std::optional<int64_t>> expected = {
+          ix + 1 < ntx ? std::optional(i + 1) : std::nullopt, ix > 0 ? std::optional(i - 1) : std::nullopt,
+          iy + 1 < nty ? std::optional(i + ntx) : std::nullopt, iy > 0 ? std::optional(i - ntx) : std::nullopt};
+      for (size_t side = 0; side < 4; ++side) {
+        const Partition& in = p.partitions[st.args[2 + side].partition->index()];
+        EXPECT_EQ(in.colors, Domain(ntx * nty));
+        const auto& overlaps = in.pieces[static_cast<size_t>(i)].overlaps;
+        if (!expected[side]) {
+          EXPECT_TRUE(overlaps.empty()) << in.name << " of tile " << i;
+        } else {
+          ASSERT_EQ(overlaps.size(), 1u) << in.name << " of tile " << i;
+          EXPECT_EQ(overlaps[0].piece, *expected[side]) << in.name << " of tile " << i;
+        }
+      }
+    }
   }
 }
 
@@ -125,14 +155,15 @@ TEST(Stencil, BytesPerGpuFlopsAndTraffic) {
 TEST(Stencil, HaloTrafficIsNearestNeighbour) {
   Program p = build("stencil", machine(4));  // 4 x 4 tiles
   const Launch& st = first_launch(p, "stencil");
-  // An inner tile (1,1) reads four neighbour strips of 2 x 15,000 doubles: ~1 MB per step.
-  PointRef inner{Point(1, 1), 0, nullptr};
+  // An inner tile (1,1) = 1 + 1 x 4 reads four neighbour strips of 2 x 15,000 doubles: ~1 MB
+  // per step.
+  PointRef inner{Point(5), 0, nullptr};
   double in_bytes = 0;
   for (size_t a = 2; a < 6; ++a)
     in_bytes += static_cast<double>(p.elements_of(st.args[a], p.piece_of(st.args[a], inner))) * 8;
   expect_within(in_bytes, 1e6, 0.10, "halo bytes in per tile per step");
   // A corner tile has two neighbours only.
-  PointRef corner{Point(0, 0), 0, nullptr};
+  PointRef corner{Point(0), 0, nullptr};
   int empty = 0;
   for (size_t a = 2; a < 6; ++a) empty += p.elements_of(st.args[a], p.piece_of(st.args[a], corner)) == 0;
   EXPECT_EQ(empty, 2);
@@ -150,8 +181,8 @@ TEST(Stencil, NextStepWaitsForNeighboursIncrement) {
   TaskGraph g = analyze(p);
   auto st = tasks_of(p, g, "stencil");
   auto inc = tasks_of(p, g, "increment");
-  // Step 1's stencil on tile (0,0) (linear 0) reads strips written by step 0's increment of
-  // tiles (1,0) and (0,1) (linear 2 and 1), and its own private tile; not tile (1,1).
+  // Step 1's stencil on tile 0 = (0,0) reads strips written by step 0's increment of tiles
+  // 1 = (1,0) and 2 = (0,1), and its own private tile; not tile 3 = (1,1).
   EXPECT_TRUE(g.has_edge(inc[0], st[4]));
   EXPECT_TRUE(g.has_edge(inc[1], st[4]));
   EXPECT_TRUE(g.has_edge(inc[2], st[4]));

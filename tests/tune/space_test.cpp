@@ -118,11 +118,21 @@ TEST(Decisions, Circuit) {
   EXPECT_FALSE(find(s, "instance_limit print_summary"));    // one point task
 }
 
-TEST(Decisions, StencilHasGridDecompositionsOf2DLaunches) {
+TEST(Decisions, StencilHas2DLayoutsButOneTilePerGpu) {
   const Space& s = space_of("stencil");
   EXPECT_EQ(labels(*find(s, "layout stencil private")),
             (std::vector<std::string>{"SOA F_order", "SOA C_order", "AOS F_order", "AOS C_order"}));
-  const Decision* placement = find(s, "placement stencil GPU");
+  // The launches are 1-D over the tiles, one per GPU: every family puts tile i on GPU i.
+  EXPECT_FALSE(find(s, "placement stencil GPU"));
+  EXPECT_TRUE(find(s, "placement stencil CPU"));
+  EXPECT_EQ(labels(*find(s, "processor stencil")), (std::vector<std::string>{"GPU", "OMP", "CPU"}));
+  EXPECT_EQ(labels(*find(s, "memory stencil private OMP")), (std::vector<std::string>{"SOCKMEM", "SYSMEM", "ZCMEM"}));
+}
+
+TEST(Decisions, GridDecompositionsOf2DLaunches) {
+  // Cannon's task_1 places A's tiles over the 2 x 2 GPUs of p100x4.
+  const Space& s = space_of("cannon");
+  const Decision* placement = find(s, "placement task_1 GPU");
   ASSERT_TRUE(placement);
   const std::set<std::string> names = all_names(*placement);
   // Every factorisation of the 4 GPUs into two dimensions, in both dimension orders.
@@ -130,8 +140,6 @@ TEST(Decisions, StencilHasGridDecompositionsOf2DLaunches) {
     EXPECT_TRUE(names.contains(grid)) << grid;
   for (const char* family : {"default", "linear", "block_cyclic", "auto_split"})
     EXPECT_TRUE(names.contains(family)) << family;
-  EXPECT_EQ(labels(*find(s, "processor stencil")), (std::vector<std::string>{"GPU", "OMP", "CPU"}));
-  EXPECT_EQ(labels(*find(s, "memory stencil private OMP")), (std::vector<std::string>{"SOCKMEM", "SYSMEM", "ZCMEM"}));
 }
 
 TEST(Decisions, PennantArgumentsByTheDataTheyName) {
@@ -328,18 +336,20 @@ TEST(Names, SelectByKindTaskAndArgument) {
 }
 
 TEST(Names, ChoicesByLabelAliasFamilyAndLayoutWords) {
+  const Space& cannon = space_of("cannon");
+  const size_t placement = cannon.select(cannon.default_point(), DecisionKind::Placement, "task_1").front();
+  const Decision& d = cannon.decisions()[placement];
+  EXPECT_EQ(d.name, "placement task_1 GPU");
+  auto label = [&](std::optional<int> c) { return c ? d.choices[static_cast<size_t>(*c)].label : std::string("none"); };
+  EXPECT_EQ(label(cannon.choice_named(placement, "block 1x4", 0)), "block 1x4");
+  EXPECT_EQ(label(cannon.choice_named(placement, "auto_split", 0)), "block 2x2 order 1,0");  // an alias
+  // A family: the current choice when it is one of them, else the first.
+  EXPECT_EQ(label(cannon.choice_named(placement, "linear", 0)), "default");
+  EXPECT_EQ(label(cannon.choice_named(placement, "cyclic", 0)), "default");
+  EXPECT_EQ(label(cannon.choice_named(placement, "block", 1)), "block 1x4");
+  EXPECT_EQ(cannon.choice_named(placement, "parent", 0), std::nullopt);
   const Space& stencil = space_of("stencil");
   const Point p = stencil.default_point();
-  const size_t placement = stencil.select(p, DecisionKind::Placement, "stencil").front();
-  const Decision& d = stencil.decisions()[placement];
-  auto label = [&](std::optional<int> c) { return c ? d.choices[static_cast<size_t>(*c)].label : std::string("none"); };
-  EXPECT_EQ(label(stencil.choice_named(placement, "block 1x4", 0)), "block 1x4");
-  EXPECT_EQ(label(stencil.choice_named(placement, "auto_split", 0)), "block 2x2 order 1,0");  // an alias
-  // A family: the current choice when it is one of them, else the first.
-  EXPECT_EQ(label(stencil.choice_named(placement, "linear", 0)), "default");
-  EXPECT_EQ(label(stencil.choice_named(placement, "cyclic", 0)), "default");
-  EXPECT_EQ(label(stencil.choice_named(placement, "block", 1)), "block 1x4");
-  EXPECT_EQ(stencil.choice_named(placement, "parent", 0), std::nullopt);
   const size_t layout = stencil.select(p, DecisionKind::Layout, "stencil", "private").front();
   const Decision& l = stencil.decisions()[layout];
   auto layout_label = [&](std::optional<int> c) {
