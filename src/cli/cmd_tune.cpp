@@ -3,7 +3,6 @@
 #include <unistd.h>
 #include <atomic>
 #include <cmath>
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -57,33 +56,6 @@ constexpr LlmFlag kLlmFlags[] = {
      "With --optimizer llm: base URL of an OpenAI-compatible API, e.g. http://127.0.0.1:8080/v1 (default: "
      "MAGE_LLM_BASE_URL; the key comes from MAGE_LLM_API_KEY only; see docs/llm.md)"},
     {"--llm-model", "llm-model", "With --optimizer llm: the model's name (default: MAGE_LLM_MODEL)"},
-};
-
-// Ctrl-C and SIGTERM end the run cleanly: the driver sees the flag and stops.
-volatile std::sig_atomic_t stop_requested = 0;
-void on_stop_signal(int) { stop_requested = 1; }
-
-// Installs the handlers for the lifetime of a run (without SA_RESTART, so a wait for the
-// children is interrupted at once) and puts the previous ones back.
-class StopSignals {
- public:
-  StopSignals() {
-    stop_requested = 0;
-    struct sigaction sa {};
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0;
-    sigaction(SIGINT, &sa, &old_int_);
-    sigaction(SIGTERM, &sa, &old_term_);
-  }
-  ~StopSignals() {
-    sigaction(SIGINT, &old_int_, nullptr);
-    sigaction(SIGTERM, &old_term_, nullptr);
-  }
-
- private:
-  struct sigaction old_int_ {};
-  struct sigaction old_term_ {};
 };
 
 std::string seconds(double s) {
@@ -201,7 +173,7 @@ int run(const TuneOptions& o, const CLI::App& command) {
   x.limits.time_s = o.time_limit_s;
   Reporter reporter;
   x.progress = [&reporter](const tune::Progress& p) { reporter(p); };
-  x.stop = [] { return stop_requested != 0; };
+  x.stop = [] { return stop_requested(); };
 
   try {
     if (!o.resume.empty()) {

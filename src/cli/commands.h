@@ -16,5 +16,6 @@ void register_explain(CLI::App& app, int& exit_code);
 void register_bench(CLI::App& app, int& exit_code);
 void register_calibrate(CLI::App& app, int& exit_code);
 void register_tune(CLI::App& app, int& exit_code);
+void register_experiment(CLI::App& app, int& exit_code);
 
 }  // namespace mage::cli

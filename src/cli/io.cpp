@@ -44,4 +44,28 @@ bool write_file(const std::string& path, const std::string& text) {
   return true;
 }
 
+namespace {
+
+volatile std::sig_atomic_t stop_flag = 0;
+void on_stop_signal(int) { stop_flag = 1; }
+
+}  // namespace
+
+StopSignals::StopSignals() {
+  stop_flag = 0;
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;
+  sigaction(SIGINT, &sa, &old_int_);
+  sigaction(SIGTERM, &sa, &old_term_);
+}
+
+StopSignals::~StopSignals() {
+  sigaction(SIGINT, &old_int_, nullptr);
+  sigaction(SIGTERM, &old_term_, nullptr);
+}
+
+bool stop_requested() { return stop_flag != 0; }
+
 }  // namespace mage::cli

@@ -1,6 +1,7 @@
 // Small helpers shared by the subcommands.
 #pragma once
 
+#include <csignal>
 #include <optional>
 #include <string>
 
@@ -11,5 +12,22 @@ namespace mage::cli {
 std::optional<std::string> read_file(const std::string& path);
 // Writes a whole file atomically (temp file + rename); prints an error and returns false on failure.
 bool write_file(const std::string& path, const std::string& text);
+
+// Ctrl-C and SIGTERM end a long command (mage tune, mage experiment) cleanly: while a
+// StopSignals lives they only set the flag stop_requested() reads, which the command's loop
+// asks. The handlers are installed without SA_RESTART, so a wait for children is interrupted
+// at once; the previous ones are put back at the end. Children forked meanwhile inherit them.
+class StopSignals {
+ public:
+  StopSignals();
+  ~StopSignals();
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+
+ private:
+  struct sigaction old_int_ {};
+  struct sigaction old_term_ {};
+};
+bool stop_requested();
 
 }  // namespace mage::cli

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   mage::cli::register_bench(app, exit_code);
   mage::cli::register_calibrate(app, exit_code);
   mage::cli::register_tune(app, exit_code);
+  mage::cli::register_experiment(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

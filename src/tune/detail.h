@@ -163,6 +163,26 @@ std::filesystem::path journal_path(const std::filesystem::path& dir);
 bool plot_convergence(const std::filesystem::path& file, const std::string& title, const std::vector<double>& best,
                       std::optional<double> expert_s, std::optional<double> default_s, std::string& error);
 
+// One line of an experiment's convergence plot: per evaluation, the mean over seeds and the
+// band from the lowest to the highest.
+struct Band {
+  std::string name;
+  std::vector<double> mean, low, high;
+};
+// Draws the bands against evaluations, with dashed horizontal references (label, value).
+bool plot_bands(const std::filesystem::path& file, const std::string& title, const std::string& y_label,
+                const std::vector<Band>& bands, const std::vector<std::pair<std::string, double>>& references,
+                std::string& error);
+// Runs `draw_to(temporary file)` in a child process (PLplot keeps global state and exits the
+// process on a fatal error) and moves the file into place; false, with `error`, on failure.
+bool plot_in_child(const std::filesystem::path& file, const std::function<void(const std::string&)>& draw_to,
+                   std::string& error);
+
+// ---- Experiments (experiment_report.cpp) -----------------------------------------------
+
+// Writes DIR/report.md, DIR/results.json and DIR/convergence-APP.svg for an experiment.
+void write_experiment_outputs(const Experiment& experiment);
+
 }  // namespace mage::tune::detail
 
 namespace mage::tune {

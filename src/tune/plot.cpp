@@ -1,5 +1,7 @@
-// DIR/convergence.svg with PLplot's svg device: the best simulated time so far against the
-// evaluations, and the expert's and the default mapper's times as horizontal lines.
+// Plots with PLplot's svg device, each drawn in a child process: DIR/convergence.svg of a run
+// (the best simulated time so far against the evaluations, the expert's and the default
+// mapper's times as horizontal lines) and an experiment's convergence-APP.svg (per optimizer
+// the mean best-so-far over seeds, with a band from the worst seed to the best).
 #include <plplot.h>
 
 #include <fcntl.h>
@@ -11,6 +13,9 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <functional>
+#include <iterator>
+#include <limits>
 
 #include "tune/detail.h"
 
@@ -109,10 +114,135 @@ void draw(const std::string& file, const std::string& title, const std::vector<d
   plend();
 }
 
+// Colours of the bands' lines (and, lighter, of their bands), from index kFirstBand.
+constexpr PLINT kFirstBand = 8;
+constexpr int kPalette[][3] = {{31, 119, 180},  {255, 127, 14}, {44, 160, 44},   {214, 39, 40},
+                               {148, 103, 189}, {140, 86, 75},  {227, 119, 194}, {127, 127, 127}};
+constexpr PLINT kPaletteSize = static_cast<PLINT>(std::size(kPalette));
+
+// Lines of means with min-max bands against evaluations (a log axis when the longest line is
+// much longer than the shortest), and dashed horizontal references.
+void draw_bands(const std::string& file, const std::string& title, const std::string& y_label,
+                const std::vector<Band>& bands, const std::vector<std::pair<std::string, double>>& references) {
+  plsexit(exit_on_error);
+  plsdev("svg");
+  plsfnam(file.c_str());
+  plspage(0, 0, 900, 560, 0, 0);
+  plscmap0n(kFirstBand + 2 * kPaletteSize);
+  plscol0(kBackground, 255, 255, 255);
+  plscol0(kInk, 0, 0, 0);
+  for (PLINT i = 0; i < kPaletteSize; ++i) {
+    plscol0(kFirstBand + i, kPalette[i][0], kPalette[i][1], kPalette[i][2]);
+    plscol0a(kFirstBand + kPaletteSize + i, kPalette[i][0], kPalette[i][1], kPalette[i][2], 0.18);
+  }
+  plinit();
+
+  size_t longest = 1, shortest = std::numeric_limits<size_t>::max();
+  double hi = 0;
+  for (const Band& b : bands) {
+    if (b.mean.empty()) continue;
+    longest = std::max(longest, b.mean.size());
+    shortest = std::min(shortest, b.mean.size());
+    for (double v : b.high) hi = std::max(hi, v);
+  }
+  for (const auto& r : references) hi = std::max(hi, r.second);
+  if (hi <= 0) hi = 1;
+  const bool log_x = shortest != std::numeric_limits<size_t>::max() && longest >= 20 * shortest;
+  auto x_of = [&](size_t evaluation) {
+    return log_x ? std::log10(static_cast<double>(evaluation)) : static_cast<double>(evaluation);
+  };
+  plcol0(kInk);
+  const double x_lo = log_x ? 0 : 0.5, x_hi = log_x ? std::log10(static_cast<double>(longest)) * 1.02 : longest + 0.5;
+  plenv(x_lo, std::max(x_hi, x_lo + 1), 0, hi * 1.35, 0, log_x ? 10 : 0);
+  pllab(log_x ? "evaluation (log scale)" : "evaluation", y_label.c_str(), title.c_str());
+
+  for (size_t i = 0; i < bands.size(); ++i) {
+    const Band& b = bands[i];
+    if (b.mean.empty()) continue;
+    const PLINT colour = kFirstBand + static_cast<PLINT>(i) % kPaletteSize;
+    // The band as steps: low along, high back.
+    std::vector<PLFLT> bx, by;
+    for (size_t k = 0; k < b.low.size(); ++k) {
+      bx.push_back(x_of(k + 1));
+      by.push_back(b.low[k]);
+      if (k + 1 < b.low.size()) bx.push_back(x_of(k + 2)), by.push_back(b.low[k]);
+    }
+    for (size_t k = b.high.size(); k-- > 0;) {
+      if (k + 1 < b.high.size()) bx.push_back(x_of(k + 2)), by.push_back(b.high[k]);
+      bx.push_back(x_of(k + 1));
+      by.push_back(b.high[k]);
+    }
+    if (bx.size() >= 3) {
+      plcol0(colour + kPaletteSize);
+      plfill(static_cast<PLINT>(bx.size()), bx.data(), by.data());
+    }
+    std::vector<PLFLT> x, y;
+    for (size_t k = 0; k < b.mean.size(); ++k) {
+      if (!y.empty()) x.push_back(x_of(k + 1)), y.push_back(y.back());
+      x.push_back(x_of(k + 1));
+      y.push_back(b.mean[k]);
+    }
+    plwidth(2);
+    plcol0(colour);
+    if (x.size() == 1)
+      plstring(1, x.data(), y.data(), "#(728)");
+    else
+      plline(static_cast<PLINT>(x.size()), x.data(), y.data());
+  }
+  for (const auto& r : references) {
+    PLFLT xs[2] = {x_lo, std::max(x_hi, x_lo + 1)}, ys[2] = {r.second, r.second};
+    plcol0(kInk);
+    plwidth(1);
+    pllsty(2);
+    plline(2, xs, ys);
+    pllsty(1);
+    plptex(xs[0] + 0.01 * (xs[1] - xs[0]), r.second, 1, 0, 0, r.first.c_str());
+  }
+
+  std::vector<std::string> labels;
+  std::vector<PLINT> colours, styles, opts;
+  for (size_t i = 0; i < bands.size(); ++i) {
+    const Band& b = bands[i];
+    labels.push_back(b.mean.empty() ? b.name + " (no run)" : fmt::format("{} ({:.3g})", b.name, b.mean.back()));
+    colours.push_back(kFirstBand + static_cast<PLINT>(i) % kPaletteSize);
+    styles.push_back(1);
+    opts.push_back(PL_LEGEND_LINE);
+  }
+  if (labels.empty()) {
+    plend();
+    return;
+  }
+  std::vector<const char*> text;
+  for (const auto& l : labels) text.push_back(l.c_str());
+  std::vector<PLFLT> widths(labels.size(), 2);
+  std::vector<PLINT> text_colours(labels.size(), kInk);
+  PLFLT legend_width = 0, legend_height = 0;
+  plcol0(kInk);
+  pllegend(&legend_width, &legend_height, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX,
+           PL_POSITION_BOTTOM | PL_POSITION_RIGHT | PL_POSITION_INSIDE, 0.02, 0.02, 0.08, kBackground, kInk, 1, 0, 0,
+           static_cast<PLINT>(labels.size()), opts.data(), 1.0, 0.8, 2.0, 0.0, text_colours.data(), text.data(),
+           nullptr, nullptr, nullptr, nullptr, colours.data(), styles.data(), widths.data(), nullptr, nullptr, nullptr,
+           nullptr);
+  plend();
+}
+
 }  // namespace
 
 bool plot_convergence(const std::filesystem::path& file, const std::string& title, const std::vector<double>& best,
                       std::optional<double> expert_s, std::optional<double> default_s, std::string& error) {
+  return plot_in_child(
+      file, [&](const std::string& tmp) { draw(tmp, title, best, expert_s, default_s); }, error);
+}
+
+bool plot_bands(const std::filesystem::path& file, const std::string& title, const std::string& y_label,
+                const std::vector<Band>& bands, const std::vector<std::pair<std::string, double>>& references,
+                std::string& error) {
+  return plot_in_child(
+      file, [&](const std::string& tmp) { draw_bands(tmp, title, y_label, bands, references); }, error);
+}
+
+bool plot_in_child(const std::filesystem::path& file, const std::function<void(const std::string&)>& draw_to,
+                   std::string& error) {
   const std::filesystem::path tmp = file.string() + ".mage-tmp";
   int log[2];
   if (::pipe2(log, O_CLOEXEC) != 0) {
@@ -130,7 +260,7 @@ bool plot_convergence(const std::filesystem::path& file, const std::string& titl
   if (pid == 0) {
     ::dup2(log[1], STDOUT_FILENO);
     ::dup2(log[1], STDERR_FILENO);
-    draw(tmp.string(), title, best, expert_s, default_s);
+    draw_to(tmp.string());
     std::fflush(nullptr);
     std::_Exit(0);
   }

@@ -16,6 +16,7 @@
 // of workers and the order in which evaluations finish.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
@@ -316,5 +317,102 @@ Summary resume(const std::filesystem::path& dir, const Execution& execution, std
 
 // Writes DIR/best.map, summary.json, report.md and convergence.svg for a run.
 void write_outputs(const Summary& summary, const Space& space);
+
+// ---- The machine's limit ---------------------------------------------------------------
+
+// A lower bound on the simulated time of the space's program on its machine, whatever the
+// mapper. Each point task of the timed window takes at least its launch overhead plus the
+// larger of its compute time and the time to move its bytes at the best bandwidth its
+// processor has to any memory (docs/simulation.md's task time without copies, contention or
+// stalls), on the kind of processor where that is least.
+struct LowerBound {
+  // The tasks' work over the aggregate rate of the processors that can run them: the
+  // largest of several weighings of processors against each other (docs/experiment.md).
+  double work_s = 0;
+  // The critical path of the task graph, every task at its fastest processor, no data movement.
+  double path_s = 0;
+  double time_s() const { return std::max(work_s, path_s); }
+};
+LowerBound lower_bound(const Space& space);
+
+// ---- Experiments -----------------------------------------------------------------------
+
+// Every optimizer on every program, several seeds each: the published comparison. Each
+// (program, optimizer, seed) is a tuning run in DIR/runs/APP/OPTIMIZER-sSEED (so an
+// experiment resumes as its runs do); DIR/report.md compares them (docs/experiment.md).
+struct ExperimentSettings {
+  eval::Request program;  // the machine, overrides, scale and iterations (app and mapper ignored)
+  std::vector<std::string> apps;
+  std::vector<std::string> optimizers;
+  int seeds = 5;  // seeds 1..seeds
+  int budget = 10;
+  std::map<std::string, int> budget_for;  // an optimizer's own budget
+  std::string start = "default";          // "default" or "expert"
+  // The llm optimizer's settings (llm-url, llm-model, ...), given to its runs only.
+  std::map<std::string, std::string> llm_options;
+
+  int budget_of(const std::string& optimizer) const;
+  nlohmann::ordered_json to_json() const;
+};
+
+// One (program, optimizer, seed) run as the experiment sees it (read back from its directory).
+struct ExperimentRun {
+  std::string app;
+  std::string optimizer;
+  uint64_t seed = 1;
+  std::filesystem::path dir;
+  int budget = 0;
+  std::vector<double> best_so_far;  // after each evaluation; +infinity until one worked
+  std::optional<double> best_s, expert_s, default_s;
+  int failed = 0;         // evaluations that failed
+  int evaluated_now = 0;  // evaluations the run's last session ran
+  double wall_s = 0;      // the run's last session
+  bool done = false;      // finished: the budget spent, or the optimizer had nothing more
+  bool earlier = false;   // finished in an earlier session of the experiment (not run now)
+  std::string problem;    // why it did not finish: stopped by its optimizer, interrupted, an error
+};
+
+struct ExperimentProgress {
+  const ExperimentRun* run = nullptr;  // the run that just ended (or was found finished)
+  int finished = 0;                    // runs ended so far, this session's and earlier ones
+  int total = 0;
+  int running = 0;
+  double elapsed_s = 0;
+};
+
+struct ExperimentExecution {
+  int jobs = 0;  // runs at once, each in its own process evaluating one mapper at a time; 0: one per core
+  eval::Limits limits;
+  std::function<void(const ExperimentProgress&)> progress;
+  std::function<bool()> stop;  // asked often; true stops every run cleanly (resumable)
+};
+
+struct Experiment {
+  ExperimentSettings settings;
+  std::filesystem::path dir;
+  std::vector<std::string> optimizers;                       // those that ran
+  std::vector<std::pair<std::string, std::string>> skipped;  // optimizer, why (llm without a model)
+  std::vector<ExperimentRun> runs;                           // by app, optimizer, seed
+  std::map<std::string, LowerBound> bounds;                  // by app
+  bool interrupted = false;
+  double wall_s = 0;  // this session
+};
+
+// Which of `optimizers` cannot run here, and why: llm without a configured model (its
+// options or MAGE_LLM_BASE_URL and MAGE_LLM_MODEL).
+std::vector<std::pair<std::string, std::string>> unavailable_optimizers(
+    const std::vector<std::string>& optimizers, const std::map<std::string, std::string>& llm_options);
+
+// Runs (or, with `resume`, continues) an experiment in `dir`, then writes DIR/report.md,
+// DIR/results.json and DIR/convergence-APP.svg. A directory that holds an experiment is
+// only continued (resume); resuming checks that the machine and scale are the same, runs
+// what is missing, continues what was interrupted and leaves finished runs alone (a larger
+// budget extends them). Throws TuneError (settings that cannot run, naming the problem) or
+// eval::RequestError.
+Experiment run_experiment(const ExperimentSettings& settings, const std::filesystem::path& dir, bool resume,
+                          const ExperimentExecution& execution);
+
+// DIR/report.md's text for an experiment (what run_experiment writes).
+std::string experiment_report(const Experiment& experiment);
 
 }  // namespace mage::tune

@@ -1,0 +1,303 @@
+// The experiment runner at small scale (2 programs x 2 optimizers x 2 seeds x budget 2): the
+// runs, the report's contents, resuming without running anything again, extending with more
+// seeds, settings that cannot run, llm skipped without a model; the report's statistics on
+// made-up runs; the lower bound against measured times.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+
+#include "../llm/support/scripted_server.h"
+#include "../test_support.h"
+#include "apps/apps.h"
+#include "tune/tune.h"
+
+namespace mage::tune {
+namespace {
+
+namespace fs = std::filesystem;
+using mage::test::read_text;
+using mage::test::TempDir;
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+ExperimentSettings small(std::vector<std::string> apps = {"circuit", "stencil"},
+                         std::vector<std::string> optimizers = {"guided", "random"}) {
+  ExperimentSettings s;
+  s.program.machine = "p100x4";
+  s.program.scale = apps::Scale::Small;
+  s.apps = std::move(apps);
+  s.optimizers = std::move(optimizers);
+  s.seeds = 2;
+  s.budget = 2;
+  return s;
+}
+
+ExperimentExecution two_jobs() {
+  ExperimentExecution x;
+  x.jobs = 2;
+  return x;
+}
+
+template <typename F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const TuneError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(Experiment, RunsEveryProgramOptimizerAndSeedAndReports) {
+  TempDir tmp;
+  const fs::path dir = tmp / "x";
+  int reported = 0;
+  ExperimentExecution x = two_jobs();
+  x.progress = [&](const ExperimentProgress& p) {
+    ++reported;
+    EXPECT_EQ(p.total, 8);
+    EXPECT_EQ(p.finished, reported);
+  };
+  const Experiment e = run_experiment(small(), dir, false, x);
+  EXPECT_EQ(reported, 8);
+  ASSERT_EQ(e.runs.size(), 8u);
+  EXPECT_FALSE(e.interrupted);
+  EXPECT_TRUE(e.skipped.empty());
+  for (const ExperimentRun& r : e.runs) {
+    EXPECT_TRUE(r.done) << r.dir << ": " << r.problem;
+    EXPECT_FALSE(r.earlier);
+    EXPECT_EQ(r.best_so_far.size(), 2u);
+    EXPECT_EQ(r.evaluated_now, 2);
+    ASSERT_TRUE(r.best_s);
+    ASSERT_TRUE(r.expert_s);
+    EXPECT_EQ(r.dir, dir / "runs" / r.app / (r.optimizer + "-s" + std::to_string(r.seed)));
+    EXPECT_TRUE(fs::exists(r.dir / "journal.jsonl"));
+    EXPECT_TRUE(fs::exists(r.dir / "best.map"));
+  }
+  EXPECT_EQ(e.runs[0].app, "circuit");
+  EXPECT_EQ(e.runs[0].optimizer, "guided");
+  EXPECT_EQ(e.runs[1].seed, 2u);
+  EXPECT_EQ(e.runs[2].optimizer, "random");
+  EXPECT_EQ(e.runs[4].app, "stencil");
+
+  const std::string report = read_text(dir / "report.md");
+  for (const char* part :
+       {"# Experiment: 2 programs × 2 optimizers × 2 seeds on p100x4",
+        "`mage experiment --apps circuit,stencil --optimizers guided,random --seeds 2 --budget 2 --machine p100x4 "
+        "--scale small`",
+        "## Throughput against the experts' mapper",
+        "| program | optimizer | mean | std | worst | median | best | published |",
+        "## Against the better of the experts' and the default mapper", "## Mean over the programs",
+        "## The machine's limit", "## Convergence", "![circuit](convergence-circuit.svg)", "## Evaluations per second",
+        "| guided | 4 | 8 |", "This session ran 8 runs (16 evaluations)"})
+    EXPECT_TRUE(contains(report, part)) << part << "\n" << report;
+  // A row per program and optimizer, with the published best ratio beside it.
+  EXPECT_TRUE(contains(report, "| circuit | guided | ")) << report;
+  EXPECT_TRUE(contains(report, " | 1.34 |")) << report;
+  EXPECT_TRUE(contains(report, " | 1.02 |")) << report;
+  EXPECT_FALSE(contains(report, "below the lower bound")) << report;
+  for (const char* f : {"convergence-circuit.svg", "convergence-stencil.svg", "results.json", "experiment.json"})
+    EXPECT_TRUE(fs::exists(dir / f)) << f;
+  EXPECT_TRUE(contains(read_text(dir / "convergence-circuit.svg"), "<svg"));
+  const auto results = nlohmann::json::parse(read_text(dir / "results.json"));
+  EXPECT_EQ(results["runs"].size(), 8u);
+  EXPECT_GT(results["programs"]["circuit"]["lower_bound_s"].get<double>(), 0);
+  EXPECT_EQ(results["programs"]["circuit"]["published_ratio"].get<double>(), 1.34);
+  EXPECT_EQ(results["programs"]["stencil"]["optimizers"]["random"]["vs_expert"]["runs"].get<int>(), 2);
+}
+
+TEST(Experiment, ResumeRunsNothingFinishedAndRunsWhatIsNew) {
+  TempDir tmp;
+  const fs::path dir = tmp / "x";
+  const ExperimentSettings s = small({"circuit"}, {"guided", "random"});
+  run_experiment(s, dir, false, two_jobs());
+  const std::string journal = read_text(dir / "runs/circuit/guided-s1/journal.jsonl");
+  ASSERT_FALSE(journal.empty());
+
+  const Experiment again = run_experiment(s, dir, true, two_jobs());
+  ASSERT_EQ(again.runs.size(), 4u);
+  for (const ExperimentRun& r : again.runs) {
+    EXPECT_TRUE(r.earlier) << r.dir;
+    EXPECT_TRUE(r.done);
+    EXPECT_EQ(r.best_so_far.size(), 2u);
+  }
+  EXPECT_EQ(read_text(dir / "runs/circuit/guided-s1/journal.jsonl"), journal);
+  EXPECT_TRUE(contains(read_text(dir / "report.md"), "This session ran 0 runs (0 evaluations)"));
+
+  // One more seed and a larger budget for random: only what is missing is evaluated.
+  ExperimentSettings more = s;
+  more.seeds = 3;
+  more.budget_for["random"] = 3;
+  const Experiment extended = run_experiment(more, dir, true, two_jobs());
+  ASSERT_EQ(extended.runs.size(), 6u);
+  int evaluated = 0;
+  for (const ExperimentRun& r : extended.runs) {
+    EXPECT_TRUE(r.done) << r.dir;
+    EXPECT_EQ(static_cast<int>(r.best_so_far.size()), r.optimizer == "random" ? 3 : 2);
+    if (!r.earlier) evaluated += r.evaluated_now;
+  }
+  EXPECT_EQ(evaluated, 2 + 3 + 1 + 1);  // guided seed 3; random seed 3; random seeds 1 and 2 extended by one
+  EXPECT_EQ(read_text(dir / "runs/circuit/guided-s1/journal.jsonl"), journal);
+}
+
+TEST(Experiment, AnInterruptedRunIsContinued) {
+  TempDir tmp;
+  const fs::path dir = tmp / "x";
+  const ExperimentSettings s = small({"circuit"}, {"random"});
+  // Stop soon after the runs start: the runs in flight are killed (no handler for SIGTERM
+  // here) or stop themselves (the stop function goes on counting in their processes).
+  ExperimentExecution x = two_jobs();
+  int calls = 0;
+  x.stop = [&calls] { return ++calls > 3; };
+  const Experiment stopped = run_experiment(s, dir, false, x);
+  EXPECT_TRUE(stopped.interrupted);
+  EXPECT_TRUE(std::any_of(stopped.runs.begin(), stopped.runs.end(), [](const ExperimentRun& r) { return !r.done; }));
+  EXPECT_TRUE(contains(read_text(dir / "report.md"), "**Interrupted**"));
+  const Experiment resumed = run_experiment(s, dir, true, two_jobs());
+  EXPECT_FALSE(resumed.interrupted);
+  for (const ExperimentRun& r : resumed.runs) {
+    EXPECT_TRUE(r.done) << r.problem;
+    EXPECT_EQ(r.best_so_far.size(), 2u);
+  }
+}
+
+TEST(Experiment, SettingsThatCannotRunSayWhy) {
+  TempDir tmp;
+  const fs::path dir = tmp / "x";
+  auto with = [](auto change) {
+    ExperimentSettings s = small();
+    change(s);
+    return s;
+  };
+  EXPECT_TRUE(contains(error_of([&] {
+                         run_experiment(with([](auto& s) { s.apps = {"circuit", "nope"}; }), dir, false, {});
+                       }),
+                       "unknown program 'nope' (the programs are circuit, stencil, pennant"));
+  EXPECT_TRUE(
+      contains(error_of([&] { run_experiment(with([](auto& s) { s.optimizers = {"annealing"}; }), dir, false, {}); }),
+               "unknown optimizer 'annealing' (the optimizers are bandit, ccd, "));
+  EXPECT_TRUE(contains(error_of([&] {
+                         run_experiment(with([](auto& s) { s.optimizers = {"guided", "guided"}; }), dir, false, {});
+                       }),
+                       "'guided' is named twice among the optimizers"));
+  EXPECT_TRUE(contains(error_of([&] { run_experiment(with([](auto& s) { s.seeds = 0; }), dir, false, {}); }),
+                       "the number of seeds must be at least 1 (got 0)"));
+  EXPECT_TRUE(
+      contains(error_of([&] { run_experiment(with([](auto& s) { s.budget_for["bandit"] = 100; }), dir, false, {}); }),
+               "a budget is given for bandit, which is not among the optimizers to run (guided, random)"));
+  EXPECT_TRUE(
+      contains(error_of([&] { run_experiment(with([](auto& s) { s.budget_for["guided"] = 0; }), dir, false, {}); }),
+               "the budget of guided must be at least 1 evaluation (got 0)"));
+  EXPECT_FALSE(fs::exists(dir)) << "nothing is created for settings that cannot run";
+
+  EXPECT_TRUE(
+      contains(error_of([&] { run_experiment(small(), dir, true, {}); }), "there is no experiment to resume in"));
+  run_experiment(small({"circuit"}, {"random"}), dir, false, two_jobs());
+  EXPECT_TRUE(contains(error_of([&] { run_experiment(small({"circuit"}, {"random"}), dir, false, {}); }),
+                       "holds an experiment already"));
+  ExperimentSettings other = small({"circuit"}, {"random"});
+  other.program.scale = apps::Scale::Published;
+  EXPECT_TRUE(contains(error_of([&] { run_experiment(other, dir, true, {}); }), "cannot be resumed with"));
+}
+
+TEST(Experiment, LlmWithoutAModelIsSkippedAndSaidSo) {
+  llm::test::LlmEnvironment environment{"sk-experiment-test"};
+  TempDir tmp;
+  const Experiment e = run_experiment(small({"circuit"}, {"llm", "guided"}), tmp / "x", false, two_jobs());
+  ASSERT_EQ(e.skipped.size(), 1u);
+  EXPECT_EQ(e.skipped[0].first, "llm");
+  EXPECT_TRUE(contains(e.skipped[0].second, "MAGE_LLM_BASE_URL")) << e.skipped[0].second;
+  EXPECT_EQ(e.optimizers, std::vector<std::string>{"guided"});
+  EXPECT_EQ(e.runs.size(), 2u);
+  EXPECT_TRUE(contains(read_text(tmp / "x/report.md"), "**Skipped: llm** — no language model configured"));
+  EXPECT_TRUE(contains(error_of([&] { run_experiment(small({"circuit"}, {"llm"}), tmp / "y", false, {}); }),
+                       "no optimizer can run: llm: no language model configured"));
+}
+
+TEST(Experiment, LlmRunsWithAModel) {
+  llm::test::LlmEnvironment environment{"sk-experiment-test"};
+  llm::test::ScriptedServer server;
+  const std::string reply = nlohmann::json{{"reasoning", "framebuffer"},
+                                           {"sections", {{"region", "Region * * GPU FBMEM;\nRegion * * CPU SYSMEM;"}}}}
+                                .dump();
+  server.push(llm::test::completion(reply));
+  ExperimentSettings s = small({"circuit"}, {"llm", "guided"});
+  s.seeds = 1;
+  s.llm_options = {{"llm-url", server.base_url()}, {"llm-model", "scripted"}};
+  TempDir tmp;
+  const Experiment e = run_experiment(s, tmp / "x", false, two_jobs());
+  EXPECT_TRUE(e.skipped.empty());
+  ASSERT_EQ(e.runs.size(), 2u);
+  EXPECT_EQ(e.runs[0].optimizer, "llm");
+  EXPECT_TRUE(e.runs[0].done) << e.runs[0].problem;
+  EXPECT_EQ(e.runs[0].best_so_far.size(), 2u);
+  EXPECT_EQ(server.requests().size(), 1u);
+  EXPECT_TRUE(contains(read_text(tmp / "x/report.md"), "| circuit | llm | "));
+  EXPECT_FALSE(contains(read_text(tmp / "x/experiment.json"), server.base_url()));
+}
+
+// The statistics on made-up runs: expert 2 s, default 1 s; seeds found 1 s, 2 s and nothing.
+TEST(Experiment, TheReportsStatisticsCountFailuresAsZero) {
+  Experiment e;
+  e.settings = small({"circuit"}, {"guided"});
+  e.settings.seeds = 3;
+  e.optimizers = {"guided"};
+  e.bounds["circuit"] = LowerBound{0.5, 0.25};
+  const double inf = std::numeric_limits<double>::infinity();
+  for (int seed = 1; seed <= 3; ++seed) {
+    ExperimentRun r;
+    r.app = "circuit";
+    r.optimizer = "guided";
+    r.seed = static_cast<uint64_t>(seed);
+    r.budget = 2;
+    r.expert_s = 2.0;
+    r.default_s = 1.0;
+    r.done = true;
+    if (seed == 1) r.best_s = 1.0, r.best_so_far = {2.0, 1.0};
+    if (seed == 2) r.best_s = 2.0, r.best_so_far = {2.0, 2.0};
+    if (seed == 3) r.best_so_far = {inf, inf}, r.failed = 2;
+    e.runs.push_back(r);
+  }
+  const std::string report = experiment_report(e);
+  // Against the expert: 2, 1, 0.
+  EXPECT_TRUE(contains(report, "| circuit | guided | 1.00 | 1.00 | 0.00 | 1.00 | 2.00 | 1.34 |")) << report;
+  // Against the better (the default, 1 s): 1, 0.5, 0; the median 0.5 < 1.34, and its run's 2 s is 4x the bound.
+  EXPECT_TRUE(contains(report, "| circuit | default | guided | 0.50 | 0.50 | 0.00 | 0.50 | 1.00 | 1.34 | no |"))
+      << report;
+  // The limit: 0.5 s; the expert 4x, the default 2x, guided's best 2x.
+  EXPECT_TRUE(contains(report, "| circuit | 500.000 ms | 500.000 ms | 250.000 ms | 4.00× | 2.00× | 2.00× |")) << report;
+
+  e.bounds["circuit"] = LowerBound{1.95, 0};  // the median run's 2 s is within 3% of it
+  EXPECT_TRUE(contains(experiment_report(e), "| 1.34 | yes (within 3% of the bound) |"));
+  e.bounds["circuit"] = LowerBound{1.5, 0};  // a measured time below the bound is flagged
+  EXPECT_TRUE(contains(experiment_report(e), "**A measured time is below the lower bound**"));
+}
+
+// The bound holds for every program against the experts' and the default mapper (and the
+// bound is not vacuous: within 50x of the expert's time).
+TEST(LowerBound, IsBelowEveryMeasuredTime) {
+  for (const apps::AppInfo& app : apps::list()) {
+    eval::Request r;
+    r.app = app.name;
+    r.machine = "p100x4";
+    r.scale = apps::Scale::Small;
+    const LowerBound b = lower_bound(Space::build(r));
+    EXPECT_GT(b.work_s, 0) << app.name;
+    EXPECT_GT(b.path_s, 0) << app.name;
+    for (bool expert : {true, false}) {
+      r.mapper = expert ? eval::expert_mapper() : eval::default_mapper();
+      const eval::Result result = eval::evaluate(r);
+      if (!result.outcome.ok()) continue;  // the matrix multiplications' default mapper fails
+      EXPECT_LE(b.time_s(), result.outcome.time_s) << app.name << (expert ? " expert" : " default");
+      if (expert) {
+        EXPECT_GT(b.time_s() * 50, result.outcome.time_s) << app.name;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace mage::tune
