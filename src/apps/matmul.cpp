@@ -44,6 +44,15 @@ Placement placement_tasks(Program& p) {
   return pl;
 }
 
+void init_cublas(Program& p, int gpus) {
+  // Variants for every kind task_4 has, so that a mapper putting everything on CPUs (the
+  // program built for BLAS) still maps: there it has nothing to set up.
+  TaskKindId t =
+      p.add_task(task("init_cublas", true, {ProcKind::GPU, ProcKind::OMP, ProcKind::CPU}, cost(Precision::FP64, {}),
+                      "create the cuBLAS handle of one GPU (setup, one point per GPU; a no-op elsewhere)"));
+  index_launch(p, t, Domain(gpus), {}, {});
+}
+
 TaskKindId dgemm_task(Program& p, double k) {
   Cost dgemm = cost(Precision::FP64, {flops_per(2 * k), {}, {}});
   // cuBLAS and MKL DGEMM on large tiles sustain about 90% of the fp64 peak.

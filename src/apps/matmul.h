@@ -30,6 +30,10 @@ struct Placement {
 };
 Placement placement_tasks(Program& p);
 
+// init_cublas: creates the cuBLAS handle of each GPU before anything else runs; a 1-D index
+// launch with one point per GPU (untimed), as DISTAL's GPU programs start.
+void init_cublas(Program& p, int gpus);
+
 // task_4: one DGEMM on C-ordered tiles: A (m x n, arg 0) op= B (m x k) · C (k x n);
 // 2k flops per element of A.
 TaskKindId dgemm_task(Program& p, double k);

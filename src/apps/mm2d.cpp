@@ -31,13 +31,17 @@ Program build_mm2d(const Params& params, Mm2d algo) {
                                                 "GPU k-half kio"
                                               : "B(i,(i+ko)%gx) and C((i+ko)%gx,j): row broadcast, column "
                                                 "shift; GPU k-half kio";
-  p.notes = {{"matrices", fmt::format("A = B.C, n = {} (20,000 x sqrt(nodes)), double", thousands(n))},
-             {"node grid", fmt::format("gx x gy = {} x {}; GPU tiles 2gx x 2gy = {} x {}", gx, gy, 2 * gx, 2 * gy)},
-             {"tiles", fmt::format("A per GPU {} x {}; each task_4 reads B {} x {} and C {} x {}",
-                                   thousands(n / (2 * gx)), thousands(n / (2 * gy)), thousands(n / (2 * gx)),
-                                   thousands(n / (2 * gx)), thousands(n / (2 * gx)), thousands(n / (2 * gy)))},
-             {"step ko of node (i,j) reads", pattern},
-             {"loop", fmt::format("1 warm-up + {} timed iterations, each one launch of task_7 after a fence", iters)}};
+  p.notes = {
+      {"matrices", fmt::format("A = B.C, n = {} (20,000 x sqrt(nodes)), double", thousands(n))},
+      {"node grid", fmt::format("gx x gy = {} x {}; GPU tiles 2gx x 2gy = {} x {}", gx, gy, 2 * gx, 2 * gy)},
+      {"tiles", fmt::format("A per GPU {} x {}; each task_4 reads B {} x {} and C {} x {}", thousands(n / (2 * gx)),
+                            thousands(n / (2 * gy)), thousands(n / (2 * gx)), thousands(n / (2 * gx)),
+                            thousands(n / (2 * gx)), thousands(n / (2 * gy)))},
+      {"step ko of node (i,j) reads", pattern},
+      {"setup", fmt::format("init_cublas over the {} GPUs (1-D, one point each); task_1, task_2, task_3 place "
+                            "A, B, C over the GPU grids {} x {}, {} x {}, {} x {}",
+                            params.nodes * params.gpus_per_node, 2 * gx, 2 * gy, 2 * gx, 2 * gx, 2 * gx, 2 * gy)},
+      {"loop", fmt::format("1 warm-up + {} timed iterations, each one launch of task_7 after a fence", iters)}};
 
   Tiled A = tiled_matrix(p, "A", n, 2 * gx, 2 * gy);
   Tiled B = tiled_matrix(p, "B", n, 2 * gx, 2 * gx);
@@ -51,6 +55,7 @@ Program build_mm2d(const Params& params, Mm2d algo) {
   PartitionId c_nodes = tile_partition(p, C, "C_nodes", gx, gy);
   PartitionId c_gpus = tile_partition(p, C, "C_gpus", 2 * gx, 2 * gy);
 
+  init_cublas(p, params.nodes * params.gpus_per_node);
   Placement pl = placement_tasks(p);
   const Cost inner_cost = cost(Precision::FP64, {});
   TaskKindId task_7 = p.add_task(task("task_7", false, {ProcKind::OMP, ProcKind::CPU}, inner_cost,

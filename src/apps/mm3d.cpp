@@ -7,17 +7,9 @@
 
 namespace mage::apps::detail {
 
-Program build_mm3d(const Params& params, const char* name, const std::map<int, std::array<int64_t, 3>>& grids,
-                   const std::string& grid_text) {
+Program build_mm3d(const Params& params, const char* name, std::array<int64_t, 3> grid, const std::string& grid_text) {
   const int gpus = check_params(name, params);
-  auto found = grids.find(gpus);
-  if (found == grids.end()) {
-    std::string known;
-    for (const auto& [g, shape] : grids) known += (known.empty() ? "" : ", ") + std::to_string(g);
-    throw AppError(fmt::format("{}: no grid for {} GPUs ({} node{} x {} GPUs); supported GPU counts: {}", name, gpus,
-                               params.nodes, params.nodes == 1 ? "" : "s", params.gpus_per_node, known));
-  }
-  const auto [gx, gy, gz] = found->second;
+  const auto [gx, gy, gz] = grid;
   const int iters = iterations(name, params, 10, 2);
   const int64_t n = matrix_size(params, std::lcm(std::lcm(gx, gy), gz));
 

@@ -3,14 +3,13 @@
 #pragma once
 
 #include <array>
-#include <map>
+#include <string>
 
 #include "apps/common.h"
 
 namespace mage::apps::detail {
 
-// `grids`: total GPUs → (gx, gy, gz).
-Program build_mm3d(const Params& params, const char* name, const std::map<int, std::array<int64_t, 3>>& grids,
-                   const std::string& grid_text);
+// `grid`: the launch (gx, gy, gz) for the total GPUs; `grid_text`: how it was chosen.
+Program build_mm3d(const Params& params, const char* name, std::array<int64_t, 3> grid, const std::string& grid_text);
 
 }  // namespace mage::apps::detail

@@ -1,7 +1,7 @@
 // Solomonik's 2.5-D matrix multiplication (BENCHMARKS.md, "Solomonik 2.5-D").
 #include <fmt/format.h>
-#include <map>
 #include <numeric>
+#include <set>
 #include <string>
 
 #include "apps/matmul.h"
@@ -10,28 +10,16 @@ namespace mage::apps::detail {
 
 Program build_solomonik(const Params& params) {
   const int gpus = check_params("solomonik", params);
-  // (r, c, r3) by total GPUs. 4→(2,1,2), 8→(2,2,2), 16→(4,1,4), 32→(4,2,4) are the published
-  // table (BENCHMARKS.md). 64→(4,4,4) is NOT from it but extrapolated, so that Lassen's 16
-  // nodes run too: r·r·c = 64 with r3 = r as in every published grid, and c = r, the 3-D
-  // limit of the 2.5-D algorithm (4 replicated layers of a 4 x 4 Cannon grid).
-  struct Grid {
-    int64_t r, c, r3;
-    bool published;
-  };
-  static const std::map<int, Grid> grids = {
-      {4, {2, 1, 2, true}}, {8, {2, 2, 2, true}}, {16, {4, 1, 4, true}}, {32, {4, 2, 4, true}}, {64, {4, 4, 4, false}}};
-  std::string known, table;
-  for (const auto& [g, grid] : grids) {
-    known += fmt::format("{}{}", known.empty() ? "" : ", ", g);
-    table += fmt::format("{}{} ({},{},{}){}", table.empty() ? "" : ", ", g, grid.r, grid.c, grid.r3,
-                         grid.published ? "" : " [extrapolated, not in the published table]");
-  }
-  auto found = grids.find(gpus);
-  if (found == grids.end())
-    throw AppError(
-        fmt::format("solomonik: no (r, c, r3) grid for {} GPUs ({} node{} x {} GPUs); supported GPU counts: {}", gpus,
-                    params.nodes, params.nodes == 1 ? "" : "s", params.gpus_per_node, known));
-  const auto [r, c, r3, published] = found->second;
+  // (r, c, r3) by total GPUs, published (BENCHMARKS.md): 4→(2,1,2), 8→(2,2,2), 16→(4,1,4),
+  // 32→(4,2,4), 64→(8,1,8), 128→(8,2,8), 256→(16,1,16). Every one is r = the largest integer
+  // whose square divides the GPU count, c = GPUs / r^2 replicated layers, r3 = r chunks per
+  // k-slab; other GPU counts (Lassen's 3, 5, 6, ... nodes) get their grid by the same rule.
+  static const std::set<int> published_counts = {4, 8, 16, 32, 64, 128, 256};
+  int64_t r = 1;
+  for (int64_t d = 1; d * d <= gpus; ++d)
+    if (gpus % (d * d) == 0) r = d;
+  const int64_t c = gpus / (r * r), r3 = r;
+  const bool published = published_counts.contains(gpus);
   const int iters = iterations("solomonik", params, 10, 2);
   const int64_t n = matrix_size(params, std::lcm(r, c * r3));
   const int64_t chunk = n / (c * r3);
@@ -40,10 +28,14 @@ Program build_solomonik(const Params& params) {
   p.name = "solomonik";
   p.notes = {{"matrices", fmt::format("A = B.C, n = {} (20,000 x sqrt(nodes)), double", thousands(n))},
              {"grid", fmt::format("task_5 over (r, r, c) = ({}, {}, {}); r3 = {} chunks per k-slab{}", r, r, c, r3,
-                                  published ? "" : " (extrapolated: not in the published table)")},
-             {"grids", fmt::format("(r, c, r3) by total GPUs: {}; an extrapolated grid keeps r3 = r as the published "
-                                   "ones do and takes c = r, the 3-D limit",
-                                   table)},
+                                  published ? "" : " (not in the published table: by its rule)")},
+             {"grids",
+              "(r, c, r3) by total GPUs, published: 4 (2,1,2), 8 (2,2,2), 16 (4,1,4), 32 (4,2,4), "
+              "64 (8,1,8), 128 (8,2,8), 256 (16,1,16); the rule they follow, used for any other count: "
+              "r the largest integer whose square divides the GPUs, c = GPUs / r^2, r3 = r"},
+             {"setup", fmt::format("init_cublas over the {} GPUs (1-D, one point each); task_1, task_2, task_3 place "
+                                   "A, B, C as {} x {} tiles over (r, r, 1) = ({}, {}, 1)",
+                                   gpus, r, r, r, r)},
              {"tiles", fmt::format("A(i,j) {} x {}; the k dimension is cut into c = {} slabs of r3 = {} chunks of {}",
                                    thousands(n / r), thousands(n / r), c, r3, thousands(chunk))},
              {"step s of task_5 (i,j,k)",
@@ -56,10 +48,13 @@ Program build_solomonik(const Params& params) {
   Tiled B = tiled_matrix(p, "B", n, r, c * r3);
   Tiled C = tiled_matrix(p, "C", n, c * r3, r);
   PartitionId a_tiles = tile_partition(p, A, "A_tiles", r, r);
+  PartitionId b_tiles = tile_partition(p, B, "B_tiles", r, r);
+  PartitionId c_tiles = tile_partition(p, C, "C_tiles", r, r);
   PartitionId b_slabs = tile_partition(p, B, "B_slabs", r, c);
   PartitionId b_chunks = tile_partition(p, B, "B_chunks", r, c * r3);
   PartitionId c_slabs = tile_partition(p, C, "C_slabs", c, r);
   PartitionId c_chunks = tile_partition(p, C, "C_chunks", c * r3, r);
+  init_cublas(p, gpus);
   Placement pl = placement_tasks(p);
   TaskKindId task_5 = p.add_task(task("task_5", false, {ProcKind::GPU, ProcKind::CPU}, cost(Precision::FP64, {}),
                                       "inner: point (i,j,k) owns k-slab k; for s in [0,r3) launches task_4"));
@@ -67,9 +62,12 @@ Program build_solomonik(const Params& params) {
 
   const RegionId ra = A.region, rb = B.region, rc = C.region;
   const Projection id = Projection::identity();
-  index_launch(p, pl.task_1, Domain(r, r), {piece(p, a_tiles, id, {vals(p, ra, Privilege::WO)})}, {});
-  index_launch(p, pl.task_2, Domain(r, c * r3), {piece(p, b_chunks, id, {vals(p, rb, Privilege::WO)})}, {});
-  index_launch(p, pl.task_3, Domain(c * r3, r), {piece(p, c_chunks, id, {vals(p, rc, Privilege::WO)})}, {});
+  // The placement launches are 3-D over (r, r, 1), the k = 0 face of the task_5 grid: point
+  // (i, j, 0) places tile (i, j) of each matrix.
+  const Projection face = Projection::of([](const PointRef& q) { return Point(q.point[0], q.point[1]); }, "(i,j)");
+  index_launch(p, pl.task_1, Domain(r, r, 1), {piece(p, a_tiles, face, {vals(p, ra, Privilege::WO)})}, {});
+  index_launch(p, pl.task_2, Domain(r, r, 1), {piece(p, b_tiles, face, {vals(p, rb, Privilege::WO)})}, {});
+  index_launch(p, pl.task_3, Domain(r, r, 1), {piece(p, c_tiles, face, {vals(p, rc, Privilege::WO)})}, {});
   const int64_t R3 = r3;
   auto kk = [R3](const PointRef& t4) {
     const Point& q = t4.parent->point;

@@ -1,4 +1,9 @@
 // The app registry, parameters and error paths, and properties every app shares.
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <set>
+
 #include "helpers.h"
 
 #include <nlohmann/json.hpp>
@@ -67,16 +72,107 @@ TEST(Apps, UnsupportedGridsAreErrors) {
   // Cannon, SUMMA, PUMMA launch task_5 over 2 x 2 GPUs per node.
   for (const char* app : {"cannon", "summa", "pumma"})
     EXPECT_NE(error_of(app, machine(1, 2)).find("needs 4 GPUs per node"), std::string::npos) << app;
-  // Johnson and COSMA: 4 to 64 GPUs; Solomonik: 4 to 32 as published, 64 extrapolated.
-  EXPECT_EQ(error_of("johnson", machine(1, 2)),
-            "johnson: no grid for 2 GPUs (1 node x 2 GPUs); supported GPU counts: 4, 8, 16, 32, 64");
-  EXPECT_NE(error_of("cosma", machine(3)).find("no grid for 12 GPUs"), std::string::npos);
-  EXPECT_NE(error_of("cosma", machine(32)).find("no grid for 128 GPUs"), std::string::npos);
-  EXPECT_EQ(error_of("solomonik", machine(32)),
-            "solomonik: no (r, c, r3) grid for 128 GPUs (32 nodes x 4 GPUs); supported GPU counts: 4, 8, 16, 32, 64");
-  EXPECT_NE(error_of("solomonik", machine(3)).find("no (r, c, r3) grid for 12 GPUs"), std::string::npos);
-  EXPECT_EQ(error_of("solomonik", machine(8)), "(no error)");
-  EXPECT_EQ(error_of("solomonik", machine(16)), "(no error)");
+  // Johnson, COSMA and Solomonik choose a grid for any GPU count (their tables' rules).
+  for (const char* app : {"johnson", "cosma", "solomonik"})
+    for (int gpus : {1, 2, 3, 12, 20, 44, 256}) EXPECT_EQ(error_of(app, machine(1, gpus)), "(no error)") << app << gpus;
+}
+
+// Every program builds and analyses on lassen at every node count from 1 to 64 (small scale:
+// the same launches), and at the published scale keeps its work per GPU (weak scaling).
+TEST(Apps, EveryLassenNodeCountFrom1To64Builds) {
+  for (const std::string& app : kApps)
+    for (int nodes = 1; nodes <= 64; ++nodes) {
+      SCOPED_TRACE(app + " on " + std::to_string(nodes) + " nodes");
+      Params params = machine(nodes, 4, Scale::Small);
+      params.ranks_per_node = app == "johnson" || app == "cosma" ? 4 : 1;
+      Program small = build(app, params);
+      EXPECT_GT(analyze(small).size(), 0u);
+      params.scale = Scale::Published;
+      Totals t = totals(build(app, params));
+      if (app != "circuit" && app != "stencil" && app != "pennant") {
+        // A = B.C with n = 20,000 sqrt(nodes) (rounded to the grid): 2 n^3 flops.
+        expect_within(t.flops_per_iteration, 2 * std::pow(20'000.0 * std::sqrt(nodes), 3), 0.05, "flops");
+      }
+    }
+}
+
+// "4x4x1": extents joined by 'x'.
+std::string dims(std::initializer_list<int64_t> extents) {
+  std::string out;
+  for (int64_t e : extents) {
+    if (!out.empty()) out += 'x';
+    out += std::to_string(e);
+  }
+  return out;
+}
+
+// Each index launch with the dimensionality and extents of the published program.
+TEST(Apps, EveryIndexLaunchHasThePublishedShape) {
+  for (int nodes : {1, 2, 3, 4, 8, 16, 32, 64}) {
+    const int64_t G = 4 * nodes;
+    SCOPED_TRACE(std::to_string(nodes) + " nodes");
+    auto shapes = [&](const std::string& app) {
+      std::map<std::string, std::set<std::string>> out;
+      Program p = build(app, machine(nodes, 4, Scale::Small));
+      for (const Launch& l : p.launches)
+        if (l.kind == LaunchKind::Index) {
+          const auto& e = l.domain.extent;
+          out[p.task_of(l).name].insert(l.domain.dim == 1   ? dims({e[0]})
+                                        : l.domain.dim == 2 ? dims({e[0], e[1]})
+                                                            : dims({e[0], e[1], e[2]}));
+        }
+      return out;
+    };
+    const std::string g1 = dims({G});
+    // One piece or tile per GPU, 1-D: circuit, pennant and (PRK in Regent) stencil.
+    for (const char* app : {"circuit", "stencil", "pennant"})
+      for (const auto& [task, ds] : shapes(app)) EXPECT_EQ(ds, (std::set<std::string>{g1})) << app << " " << task;
+    EXPECT_TRUE(shapes("stencil").contains("check"));
+    // Cannon, SUMMA, PUMMA: init_cublas 1-D over the GPUs, task_7 over the node grid, task_5
+    // over the node's 2 x 2 GPUs, the placements over the 2gx x 2gy GPU grid.
+    for (const char* app : {"cannon", "summa", "pumma"}) {
+      auto [big, little] = std::pair<int64_t, int64_t>{0, 0};
+      for (int64_t d = 1; d * d <= nodes; ++d)
+        if (nodes % d == 0) little = d;
+      big = nodes / little;
+      const int64_t gx = std::string(app) == "cannon" ? big : little, gy = nodes / gx;
+      auto s = shapes(app);
+      auto xy = [](int64_t a, int64_t b) { return dims({a, b}); };
+      EXPECT_EQ(s["init_cublas"], (std::set<std::string>{g1})) << app;
+      EXPECT_EQ(s["task_7"], (std::set<std::string>{xy(gx, gy)})) << app;
+      EXPECT_EQ(s["task_5"], (std::set<std::string>{"2x2"})) << app;
+      EXPECT_EQ(s["task_1"], (std::set<std::string>{xy(2 * gx, 2 * gy)})) << app;
+      EXPECT_EQ(s["task_2"], (std::set<std::string>{xy(2 * gx, 2 * gx)})) << app;
+      EXPECT_EQ(s["task_3"], (std::set<std::string>{xy(2 * gx, 2 * gy)})) << app;
+      EXPECT_EQ(s.size(), 6u) << app;
+    }
+    // Solomonik: init_cublas 1-D, task_1/2/3 over (r, r, 1), task_5 over (r, r, c).
+    {
+      int64_t r = 1;
+      for (int64_t d = 1; d * d <= G; ++d)
+        if (G % (d * d) == 0) r = d;
+      const std::string rr1 = dims({r, r, 1});
+      auto s = shapes("solomonik");
+      EXPECT_EQ(s["init_cublas"], (std::set<std::string>{g1}));
+      for (const char* t : {"task_1", "task_2", "task_3"}) EXPECT_EQ(s[t], (std::set<std::string>{rr1})) << t;
+      EXPECT_EQ(s["task_5"], (std::set<std::string>{dims({r, r, G / (r * r)})}));
+      EXPECT_EQ(s.size(), 5u);
+    }
+    // Johnson and COSMA: task_4 over the 3-D grid, placements on its three faces.
+    for (const char* app : {"johnson", "cosma"}) {
+      auto s = shapes(app);
+      ASSERT_EQ(s["task_4"].size(), 1u);
+      const std::string d = *s["task_4"].begin();
+      int64_t gx = 0, gy = 0, gz = 0;
+      ASSERT_EQ(std::sscanf(d.c_str(), "%ldx%ldx%ld", &gx, &gy, &gz), 3) << d;
+      EXPECT_GE(gx * gy * gz, G) << app;
+      auto xyz = [](int64_t a, int64_t b, int64_t c) { return dims({a, b, c}); };
+      EXPECT_EQ(s["task_1"], (std::set<std::string>{xyz(gx, gy, 1)})) << app;
+      EXPECT_EQ(s["task_2"], (std::set<std::string>{xyz(gx, 1, gz)})) << app;
+      EXPECT_EQ(s["task_3"], (std::set<std::string>{xyz(1, gy, gz)})) << app;
+      EXPECT_EQ(s.size(), 4u) << app;
+    }
+  }
 }
 
 TEST(Apps, IterationsArePublishedSmallOrOverridden) {

@@ -176,22 +176,26 @@ TEST(MatMul2d, DependencesFollowTheRwTilesOfA) {
 
 // ---------------------------------------------------------------- 3-D: johnson, cosma; 2.5-D: solomonik
 TEST(MatMul3d, GridsByTotalGpus) {
-  // Johnson g: 4→2, 8→2, 16→4, 32→4, 64→4. COSMA: 4→(1,2,2), 8→(2,2,2), 16→(2,2,4),
-  // 32→(2,4,4), 64→(4,4,4). Solomonik (r, c): 4→(2,1), 8→(2,2), 16→(4,1), 32→(4,2): (r,r,c);
-  // and 64→(4,4), extrapolated (not in the published table).
-  const std::map<int, Domain> johnson = {
-      {1, Domain(2, 2, 2)}, {2, Domain(2, 2, 2)}, {4, Domain(4, 4, 4)}, {8, Domain(4, 4, 4)}, {16, Domain(4, 4, 4)}};
-  const std::map<int, Domain> cosma = {
-      {1, Domain(1, 2, 2)}, {2, Domain(2, 2, 2)}, {4, Domain(2, 2, 4)}, {8, Domain(2, 4, 4)}, {16, Domain(4, 4, 4)}};
-  const std::map<int, Domain> solomonik = {
-      {1, Domain(2, 2, 1)}, {2, Domain(2, 2, 2)}, {4, Domain(4, 4, 1)}, {8, Domain(4, 4, 2)}, {16, Domain(4, 4, 4)}};
+  // Johnson g: 4→2, 8→2, 16→4, 32→4, 64→4, and by the same rule (the smallest power of two
+  // with g^3 >= GPUs) 128, 256→8. COSMA: 4→(1,2,2), 8→(2,2,2), 16→(2,2,4), 32→(2,4,4),
+  // 64→(4,4,4), and by the same rule (least gx+gy+gz) 128→(4,4,8), 256→(4,8,8). Solomonik
+  // (r, c): 4→(2,1), 8→(2,2), 16→(4,1), 32→(4,2), 64→(8,1), 128→(8,2), 256→(16,1): (r,r,c).
+  const std::map<int, Domain> johnson = {{1, Domain(2, 2, 2)}, {2, Domain(2, 2, 2)},  {4, Domain(4, 4, 4)},
+                                         {8, Domain(4, 4, 4)}, {16, Domain(4, 4, 4)}, {32, Domain(8, 8, 8)},
+                                         {64, Domain(8, 8, 8)}};
+  const std::map<int, Domain> cosma = {{1, Domain(1, 2, 2)}, {2, Domain(2, 2, 2)},  {4, Domain(2, 2, 4)},
+                                       {8, Domain(2, 4, 4)}, {16, Domain(4, 4, 4)}, {32, Domain(4, 4, 8)},
+                                       {64, Domain(4, 8, 8)}};
+  const std::map<int, Domain> solomonik = {{1, Domain(2, 2, 1)},   {2, Domain(2, 2, 2)},  {4, Domain(4, 4, 1)},
+                                           {8, Domain(4, 4, 2)},   {16, Domain(8, 8, 1)}, {32, Domain(8, 8, 2)},
+                                           {64, Domain(16, 16, 1)}};
   for (const auto& [nodes, d] : johnson) {
     Program p = build("johnson", machine(nodes));
     EXPECT_EQ(first_launch(p, "task_4").domain, d) << nodes;
     EXPECT_EQ(totals(p).point_tasks_per_iteration, d.volume());
   }
   for (const auto& [nodes, d] : cosma) EXPECT_EQ(first_launch(build("cosma", machine(nodes)), "task_4").domain, d);
-  const std::map<int, int64_t> r3 = {{1, 2}, {2, 2}, {4, 4}, {8, 4}, {16, 4}};
+  const std::map<int, int64_t> r3 = {{1, 2}, {2, 2}, {4, 4}, {8, 4}, {16, 8}, {32, 8}, {64, 16}};
   for (const auto& [nodes, d] : solomonik) {
     Program p = build("solomonik", machine(nodes));
     const Launch& t5 = first_launch(p, "task_5");
@@ -248,46 +252,46 @@ TEST(MatMul3d, SolomonikShiftsChunksInsideEachLayer) {
   EXPECT_EQ(seen, 2 * 2 * 2 * 2);
 }
 
-// 64 GPUs (16 nodes of 4): (r, c, r3) = (4, 4, 4), extrapolated from the published table
-// (r.r.c = 64, r3 = r, c = r: the 3-D limit), and said so in the description.
-TEST(MatMul3d, Solomonik64GpusIsTheExtrapolated3dLimit) {
+// 64 GPUs (16 nodes of 4): (r, c, r3) = (8, 1, 8), the published grid.
+TEST(MatMul3d, Solomonik64GpusIsThePublishedGrid) {
   Program p = build("solomonik", machine(16));
   const Launch& t5 = first_launch(p, "task_5");
-  EXPECT_EQ(t5.domain, Domain(4, 4, 4));
+  EXPECT_EQ(t5.domain, Domain(8, 8, 1));
   ASSERT_EQ(t5.children.size(), 1u);
   const Launch& t4 = p.launches[t5.children[0].index()];
   EXPECT_EQ(p.task_of(t4).name, "task_4");
-  EXPECT_EQ(t4.steps, 4);  // r3 = 4 chunks per k-slab
+  EXPECT_EQ(t4.steps, 8);  // r3 = 8 chunks per k-slab
   Totals t = totals(p);
   EXPECT_EQ(t.launches_per_iteration, 1);
-  EXPECT_EQ(t.point_tasks_per_iteration, 64 * (1 + 4));
+  EXPECT_EQ(t.point_tasks_per_iteration, 64 * (1 + 8));
   // n = 80,000: 2 n^3 flops per iteration and 3 n^2 x 8 B = 2.4 GB per GPU, as at every size.
   expect_within(t.flops_per_iteration, expected_flops(16), 1e-9, "flops per iteration");
   expect_within(static_cast<double>(t.region_bytes) / 64, 3 * 20'000.0 * 20'000.0 * 8 / 4, 1e-9, "bytes per GPU");
   // Each DGEMM: A tile (n/r)^2 += B chunk (n/r) x (n/(c.r3)) . C chunk (n/(c.r3)) x (n/r).
-  PointRef r5{Point(1, 2, 3), 0, nullptr}, r4{Point(), 1, &r5};
+  PointRef r5{Point(1, 2, 0), 0, nullptr}, r4{Point(), 1, &r5};
   auto elems = [&](size_t a) { return static_cast<double>(p.elements_of(t4.args[a], p.piece_of(t4.args[a], r4))); };
-  EXPECT_EQ(elems(0), 20'000.0 * 20'000.0);
-  EXPECT_EQ(elems(1), 20'000.0 * 5'000.0);
-  EXPECT_EQ(elems(2), 5'000.0 * 20'000.0);
+  EXPECT_EQ(elems(0), 10'000.0 * 10'000.0);
+  EXPECT_EQ(elems(1), 10'000.0 * 10'000.0);
+  EXPECT_EQ(elems(2), 10'000.0 * 10'000.0);
 
   std::string notes;
   for (const auto& [k, v] : p.notes) notes += k + ": " + v + "\n";
-  EXPECT_NE(notes.find("(r, r, c) = (4, 4, 4); r3 = 4 chunks per k-slab (extrapolated: not in the published table)"),
+  EXPECT_NE(notes.find("(r, r, c) = (8, 8, 1); r3 = 8 chunks per k-slab\n"), std::string::npos) << notes;
+  EXPECT_NE(notes.find("64 (8,1,8), 128 (8,2,8), 256 (16,1,16)"), std::string::npos) << notes;
+  // A count outside the table gets its grid by the table's rule, and says so: 12 GPUs →
+  // r = 2 (the largest r with r^2 | 12), c = 3.
+  std::string other;
+  for (const auto& [k, v] : build("solomonik", machine(3)).notes) other += k + ": " + v + "\n";
+  EXPECT_NE(other.find("(r, r, c) = (2, 2, 3); r3 = 2 chunks per k-slab (not in the published table: by its rule)"),
             std::string::npos)
-      << notes;
-  EXPECT_NE(notes.find("64 (4,4,4) [extrapolated, not in the published table]"), std::string::npos) << notes;
-  // A published size lists the table too but does not call its own grid extrapolated.
-  std::string published;
-  for (const auto& [k, v] : build("solomonik", machine(8)).notes) published += k + ": " + v + "\n";
-  EXPECT_NE(published.find("(r, r, c) = (4, 4, 2); r3 = 4 chunks per k-slab\n"), std::string::npos) << published;
-  EXPECT_NE(published.find("32 (4,2,4), 64 (4,4,4) [extrapolated"), std::string::npos) << published;
+      << other;
 }
 
-// At 64 GPUs every A tile (i, j) still meets every one of the c.r3 = 16 k-chunks exactly
-// once: layer k of the 4 covers chunks 4k..4k+3, one per step, shifted by (i+j).
-TEST(MatMul3d, Solomonik64GpusMultipliesEveryChunkOnce) {
-  Program p = build("solomonik", machine(16, 4, Scale::Small));
+// At 32 GPUs, (r, c, r3) = (4, 2, 4), every A tile (i, j) still meets every one of the
+// c.r3 = 8 k-chunks exactly once: layer k of the 2 covers chunks 4k..4k+3, one per step,
+// shifted by (i+j).
+TEST(MatMul3d, SolomonikMultipliesEveryChunkOnce) {
+  Program p = build("solomonik", machine(8, 4, Scale::Small));
   TaskGraph g = analyze(p);
   std::map<std::pair<int64_t, int64_t>, std::vector<int64_t>> chunks;
   for (PointTaskId t : tasks_of(p, g, "task_4")) {
@@ -302,7 +306,7 @@ TEST(MatMul3d, Solomonik64GpusMultipliesEveryChunkOnce) {
     chunks[{a[0], a[1]}].push_back(b[1]);
   }
   ASSERT_EQ(chunks.size(), 16u);
-  std::vector<int64_t> all(16);
+  std::vector<int64_t> all(8);
   std::iota(all.begin(), all.end(), 0);
   for (auto& [tile, k] : chunks) {
     std::sort(k.begin(), k.end());

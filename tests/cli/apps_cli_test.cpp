@@ -39,15 +39,21 @@ TEST(AppShow, EveryAppOnTheMachineOfThePublishedResults) {
   }
 }
 
-TEST(AppShow, SolomonikOn64GpusSaysItsGridIsExtrapolated) {
+TEST(AppShow, SolomonikShowsItsGridAndTheRuleBeyondThePublishedTable) {
   auto r = run_mage("app show solomonik --machine lassen --nodes 16");
   ASSERT_EQ(r.exit_code, 0) << r.out;
-  for (const char* s : {"machine: lassen, 16 nodes x 4 GPUs",
-                        "grid: task_5 over (r, r, c) = (4, 4, 4); r3 = 4 chunks per k-slab (extrapolated: not in "
-                        "the published table)",
-                        "grids: (r, c, r3) by total GPUs: 4 (2,1,2), 8 (2,2,2), 16 (4,1,4), 32 (4,2,4), 64 (4,4,4) "
-                        "[extrapolated, not in the published table]"})
+  for (const char* s :
+       {"machine: lassen, 16 nodes x 4 GPUs", "grid: task_5 over (r, r, c) = (8, 8, 1); r3 = 8 chunks per k-slab\n",
+        "64 (8,1,8), 128 (8,2,8), 256 (16,1,16); the rule they follow"})
     EXPECT_NE(r.out.find(s), std::string::npos) << "missing: " << s << "\n" << r.out;
+  // Johnson and COSMA beyond the published 16 nodes: grids by the algorithms' rules.
+  auto j = run_mage("app show johnson --machine lassen --nodes 64");
+  ASSERT_EQ(j.exit_code, 0) << j.out;
+  EXPECT_NE(j.out.find("8 x 8 x 8 = 512 point tasks on 256 GPUs (g = 8, the smallest power of two"), std::string::npos)
+      << j.out;
+  auto c = run_mage("app show cosma --machine lassen --nodes 32");
+  ASSERT_EQ(c.exit_code, 0) << c.out;
+  EXPECT_NE(c.out.find("4 x 4 x 8 = 128 point tasks on 128 GPUs (the factorisation"), std::string::npos) << c.out;
 }
 
 TEST(AppShow, JohnsonAndCosmaAs4RanksPerNodeByDefault) {
@@ -96,10 +102,10 @@ TEST(AppShow, ErrorsGoToStderrWithExitCode1) {
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_NE(unknown.out.find("mage: error: unknown app 'fft'"), std::string::npos) << unknown.out;
 
-  auto grid = run_mage("app show solomonik --machine lassen --nodes 32");
+  auto grid = run_mage("app show cannon --machine " + source_path("tests/data/machines/tiny.toml"));
   EXPECT_EQ(grid.exit_code, 1);
-  EXPECT_NE(grid.out.find("mage: error: solomonik: no (r, c, r3) grid for 128 GPUs (32 nodes x 4 GPUs); supported GPU "
-                          "counts: 4, 8, 16, 32, 64"),
+  EXPECT_NE(grid.out.find("mage: error: cannon: needs 4 GPUs per node (task_5 is launched over the node's 2 x 2 "
+                          "GPUs); the machine has 2"),
             std::string::npos)
       << grid.out;
 

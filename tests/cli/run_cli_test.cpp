@@ -26,7 +26,7 @@ TEST(RunCommand, ExpertMapperSummary) {
     EXPECT_TRUE(contains(r.out, s)) << "missing: " << s << "\n" << r.out;
 }
 
-// 64 GPUs: the extrapolated (r, c, r3) = (4, 4, 4) grid runs with the expert mapper.
+// 64 GPUs: the published (r, c, r3) = (8, 1, 8) grid runs with the expert mapper.
 TEST(RunCommand, SolomonikOn16LassenNodes) {
   auto r = run_mage("run solomonik --machine lassen --nodes 16 --expert");
   ASSERT_EQ(r.exit_code, 0) << r.out;
@@ -166,7 +166,8 @@ TEST(RunExitCode, UsageErrorsAre1) {
            {"run circuit --machine p100x4 --expert --scale huge", "--scale must be 'published' or 'small'"},
            {"run circuit --machine p100x4 --expert --iterations 0", "--iterations must be at least 1"},
            {"run circuit --machine p100x4 --mapper /no/such/file.map", "mage: error: cannot read /no/such/file.map"},
-           {"run solomonik --machine lassen --nodes 32 --expert", "mage: error: solomonik: no (r, c, r3) grid"},
+           {"run cannon --machine " + source_path("tests/data/machines/tiny.toml") + " --expert",
+            "mage: error: cannon: needs 4 GPUs per node"},
        }) {
     auto r = run_mage(c.args);
     EXPECT_EQ(r.exit_code, 1) << c.args << "\n" << r.out;

@@ -78,7 +78,7 @@ TEST(Evaluate, EveryAppWithItsExpertMapper) {
   }
 }
 
-// Solomonik on 64 GPUs (16 Lassen nodes), the extrapolated grid (4, 4, 4): the expert mapper
+// Solomonik on 64 GPUs (16 Lassen nodes), the published grid (8, 1, 8): the expert mapper
 // and the identical example run at the published scale (the tiles fit the framebuffers) and
 // sustain per node what one node does (weak scaling; every GPU stays busy).
 TEST(Evaluate, Solomonik64GpusWeakScalesWithTheExpertMapper) {
@@ -224,13 +224,12 @@ TEST(Request, ErrorsBeforeAnyChild) {
   EXPECT_THROW(evaluate(small("fft")), RequestError);
   EXPECT_THROW(evaluate(small("circuit", expert_mapper(), "no_such_machine")), RequestError);
   EXPECT_THROW(evaluate(small("circuit", expert_mapper(), "/no/such/file.toml")), RequestError);
-  Request grid = small("solomonik", expert_mapper(), "lassen");
-  grid.overrides.nodes = 32;
+  Request grid = small("cannon", expert_mapper(), std::string(MAGE_SOURCE_DIR) + "/tests/data/machines/tiny.toml");
   try {
     evaluate(grid);
     ADD_FAILURE() << "no RequestError";
   } catch (const RequestError& e) {
-    EXPECT_TRUE(contains(e.what(), "no (r, c, r3) grid for 128 GPUs")) << e.what();
+    EXPECT_TRUE(contains(e.what(), "cannon: needs 4 GPUs per node")) << e.what();
   }
   try {
     evaluate_many({small("circuit"), small("fft")});

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <set>
 
 #include "helpers.h"
 
@@ -142,6 +143,79 @@ TEST(ExpertMappers, ExistForEveryAppAndCompileWithoutWarnings) {
     c.diagnostics.insert(c.diagnostics.end(), warnings.begin(), warnings.end());
     EXPECT_TRUE(c.diagnostics.empty()) << app.name << ": "
                                        << dsl::format_diagnostics(c.diagnostics, dsl::source_of(*c.unit));
+  }
+}
+
+// Mappers written for the published programs place launches by task.ipoint alone. Solomonik's
+// placement launches are 3-D (r, r, 1): a mapper that linearises ipoint[0..2] maps them (it
+// failed with "index 2 out of range" while they were 2-D), and init_cublas is 1-D with one
+// point per GPU.
+TEST(PublishedMappers, SolomonikPlacementsLineariseThreeIndices) {
+  const std::string text = R"(
+Task * GPU,OMP,CPU;
+Region * * GPU FBMEM;
+Layout * * * SOA C_order;
+mgpu = Machine(GPU);
+def linearise(Task task) {
+  ip = task.ipoint;
+  is = task.ispace;
+  i = ip[0] + is[0] * (ip[1] + is[1] * ip[2]);
+  return mgpu[i / mgpu.size[1] % mgpu.size[0], i % mgpu.size[1]];
+}
+IndexTaskMap task_1,task_2,task_3,task_5 linearise;
+def per_gpu(Task task) {
+  i = task.ipoint[0];
+  return mgpu[i / mgpu.size[1], i % mgpu.size[1]];
+}
+IndexTaskMap init_cublas per_gpu;
+)";
+  for (int nodes : {1, 2, 16}) {
+    SCOPED_TRACE(std::to_string(nodes) + " nodes");
+    auto s = test::setup("solomonik", "lassen", nodes);
+    Plan p = test::plan_of(apply(s->program, s->graph, s->machine, test::mapper_for(text, s->machine)));
+    const int gpus = 4 * nodes;
+    for (const char* task : {"task_1", "task_2", "task_3"}) {
+      std::vector<program::PointTaskId> ts = test::tasks_named(*s, task);
+      ASSERT_FALSE(ts.empty()) << task;
+      for (program::PointTaskId t : ts) {
+        const program::PointTask& pt = s->graph.tasks[t.index()];
+        const program::Domain& d = s->program.launches[pt.launch.index()].domain;
+        ASSERT_EQ(d.dim, 3) << task;
+        EXPECT_EQ(d.extent[2], 1) << task;
+        const int64_t i = pt.point[0] + d.extent[0] * (pt.point[1] + d.extent[1] * pt.point[2]);
+        const machine::Processor& proc = test::proc_of(*s, p, t);
+        EXPECT_EQ(proc.node, i / 4 % nodes) << task;
+        EXPECT_EQ(proc.index, i % 4) << task;
+      }
+    }
+    std::vector<program::PointTaskId> init = test::tasks_named(*s, "init_cublas");
+    ASSERT_EQ(init.size(), static_cast<size_t>(gpus));
+    std::set<std::pair<int, int>> used;
+    for (program::PointTaskId t : init) {
+      const int64_t i = s->graph.tasks[t.index()].point[0];
+      const machine::Processor& proc = test::proc_of(*s, p, t);
+      EXPECT_EQ(proc.kind, kinds::ProcKind::GPU);
+      EXPECT_EQ(proc.node, i / 4);
+      EXPECT_EQ(proc.index, i % 4);
+      used.insert({proc.node, proc.index});
+    }
+    EXPECT_EQ(used.size(), static_cast<size_t>(gpus));  // one point on every GPU
+  }
+}
+
+// The stencil expert mapper in its published form: tile i (a point of the 1-D launch) on
+// node i / 4, GPU i % 4, for every launch of the tiles, on 4 Lassen nodes (8 x 2 tiles).
+TEST(PublishedMappers, StencilTileIOnNodeIOver4) {
+  auto s = test::setup("stencil", "lassen", 4);
+  Plan p = test::plan_of(apply(s->program, s->graph, s->machine, test::expert_for("stencil", s->machine)));
+  for (const char* task : {"stencil", "increment", "check"}) {
+    std::vector<program::PointTaskId> ts = test::tasks_named(*s, task);
+    ASSERT_FALSE(ts.empty()) << task;
+    for (program::PointTaskId t : ts) {
+      const int64_t i = s->graph.tasks[t.index()].point[0];
+      EXPECT_EQ(test::proc_of(*s, p, t).node, i / 4) << task;
+      EXPECT_EQ(test::proc_of(*s, p, t).index, i % 4) << task;
+    }
   }
 }
 
