@@ -25,6 +25,9 @@ struct Params {
   int ranks_per_node = 1;  // the machine's (recorded only; AppInfo::ranks_per_node says what an app prefers)
   int cpus_per_node = 0;   // informational: 0 = unknown
   int omps_per_node = 0;   // informational: 0 = unknown
+  // Bytes of one GPU's framebuffer (0 = unknown): COSMA, like the real library, chooses a
+  // grid whose tiles fit it.
+  uint64_t gpu_memory_bytes = 0;
   Scale scale = Scale::Published;
   std::optional<int> iterations;  // timed iterations; default: as published (or small)
 };

@@ -89,7 +89,8 @@ std::string arg_name(const Program& p, const RegionArg& a) {
 std::string form_key(const Program& p, const Launch& l) {
   std::string k = fmt::format("{}|{}|{}|{}|{}|", l.task.value, static_cast<int>(l.kind), to_string(l.domain), l.steps,
                               l.parent.valid() ? p.launches[l.parent.index()].task.value : -1);
-  for (const RegionArg& a : l.args) k += arg_name(p, a) + ":" + access_text(p, a) + "|";
+  k += l.same_address_space ? "sas|" : "|";
+  for (const RegionArg& a : l.args) k += arg_name(p, a) + ":" + access_text(p, a) + (a.virtual_tag ? ":v|" : "|");
   return k;
 }
 
@@ -145,6 +146,7 @@ std::string launch_text(const Program& p, const Launch& l) {
     s += fmt::format(" by each {} point", p.task_of(par).name);
     if (l.steps > 1) s += fmt::format(", {} steps per point", l.steps);
   }
+  if (l.same_address_space) s += ", tagged same address space";
   return s;
 }
 
@@ -304,9 +306,9 @@ std::string describe(const Program& p) {
           Access acc = a < v.cost.args.size() ? v.cost.args[a].access : Access::Streaming;
           if (acc == Access::Gather) pattern = ", gather";
         }
-        line(fmt::format("      {} {}: {} ({} elements{}{})", a, arg_name(p, arg), access_text(p, arg),
+        line(fmt::format("      {} {}: {} ({} elements{}{}){}", a, arg_name(p, arg), access_text(p, arg),
                          range(st.elo, st.ehi, [](double e) { return thousands(static_cast<int64_t>(e)); }), bytes,
-                         pattern));
+                         pattern, arg.virtual_tag ? ", tagged virtual" : ""));
       }
       for (FutureId fu : l.consumes) line(fmt::format("      uses future {}", p.futures[fu.index()].name));
       if (l.produces) {
@@ -331,6 +333,20 @@ std::string describe(const Program& p) {
   if (p.warmup_iterations) line(fmt::format("  {} warm-up iteration(s), then", p.warmup_iterations));
   line(fmt::format("  each of {} timed iterations: {}", p.iterations, seq(c.iteration)));
   if (!c.after.empty()) line("  after the loop: " + seq(c.after));
+  const bool sas =
+      std::any_of(p.launches.begin(), p.launches.end(), [](const Launch& l) { return l.same_address_space; });
+  const bool virt = std::any_of(p.launches.begin(), p.launches.end(), [](const Launch& l) {
+    return std::any_of(l.args.begin(), l.args.end(), [](const RegionArg& a) { return a.virtual_tag; });
+  });
+  if (sas || virt) {
+    line("");
+    line("tags (set by the program, as in the published code):");
+    if (sas)
+      line(
+          "  same address space: without an IndexTaskMap rule, the launch's points go to the processors of the "
+          "launching node only");
+    if (virt) line("  virtual: the argument is mapped without an instance (an inner task never touches its data)");
+  }
   return out;
 }
 
@@ -405,7 +421,8 @@ nlohmann::json describe_json(const Program& p) {
                  {"count", f.count},
                  {"timed", f.timed},
                  {"steps", l.steps},
-                 {"fence", l.fence}};
+                 {"fence", l.fence},
+                 {"same_address_space", l.same_address_space}};
       if (l.parent.valid()) jl["parent_task"] = p.task_of(p.launches[l.parent.index()]).name;
       if (t.leaf) jl["flops_per_point"] = {f.flo, f.fhi};
       jl["args"] = json::array();
@@ -427,6 +444,7 @@ nlohmann::json describe_json(const Program& p) {
         ja["bytes_per_point"] = {f.args[a].lo, f.args[a].hi};
         Access acc = a < v.cost.args.size() ? v.cost.args[a].access : Access::Streaming;
         ja["pattern"] = std::string(to_string(acc));
+        ja["virtual_tag"] = arg.virtual_tag;
         jl["args"].push_back(ja);
       }
       json uses = json::array();

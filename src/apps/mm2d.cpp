@@ -138,6 +138,9 @@ Program build_mm2d(const Params& params, Mm2d algo) {
                                       {vals(p, ra, Privilege::RW)}),
                                 node_tile(NodeTile::B, 1), node_tile(NodeTile::C, 1)},
                                child, l6);
+    // DISTAL's tags: the nested launch stays in the launching node; inner tasks map virtually.
+    p.tag_same_address_space(l5);
+    for (LaunchId inner : {l7, l6, l5}) p.tag_virtual(inner);
     // task_4 at step kio of task_5 (i', j') of task_6 step ko of task_7 (i, j).
     auto gpu_k = [node_k, kio_half](const PointRef& r, int64_t& gi, int64_t& gj, int64_t& gk) {
       const PointRef& t5 = *r.parent;

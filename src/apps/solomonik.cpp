@@ -97,6 +97,7 @@ Program build_solomonik(const Params& params) {
                               "(k*r3+(i+j+s)%r3,j)"),
                {vals(p, rc, Privilege::RO)})},
         LaunchOpts{o.iteration, o.timed, false}, l5, r3);
+    p.tag_virtual(l5);  // DISTAL tags its inner tasks' region requirements virtual
   });
   return p;
 }

@@ -516,10 +516,11 @@ the hardware figures of BENCHMARKS.md.
 | GPU `remote_accesses_in_flight` | 8 | machines/*.toml | p100x4 circuit, all-framebuffer vs expert: 1.34x published |
 | Lassen GPU to ZCMEM latency | 0.35 us | machines/lassen.toml | Lassen circuit expert 1.20-1.35 s (NVLink 2, against PCIe's 1 us on p100x4) |
 
-InstanceLimit is counted per processor, not per node as DSL.md's table says: Legion runs
-one mapper per processor, and the published expert mappers (`InstanceLimit task_4 1`) reach
-27 TFLOP/s on a 4-GPU node, which a per-node limit of one DGEMM at a time could not (one
-GPU of four busy: about a quarter of that).
+InstanceLimit counts, as the published mapper does (DSL.md), the tasks of a kind launched
+from one processor (the parent's) that are mapped and not finished: Legion runs one mapper
+per processor, and the published expert mappers (`InstanceLimit task_4 1`, each task_4
+launched by a task_5 on its own GPU) reach 27 TFLOP/s on a 4-GPU node, which a per-node
+limit of one DGEMM at a time could not (one GPU of four busy: about a quarter of that).
 )";
   return out;
 }

@@ -100,7 +100,7 @@ Feedback out_of_memory(const Context& c, const sim::OutOfMemory& oom) {
   if (oom.in_flight > 1 && limit != "1")
     add(Action::InstanceLimit, "", limit, "1",
         fmt::format("{} {} tasks hold instances in {} at once", oom.in_flight, oom.task, oom.memory),
-        fmt::format("map one {} at a time per processor: `InstanceLimit {} 1;`", oom.task, oom.task));
+        fmt::format("map one {} at a time per launching processor: `InstanceLimit {} 1;`", oom.task, oom.task));
 
   // 2. A nested task away from its parent pulls its parent's data to another processor.
   const bool nested = !points.empty() && c.graph.tasks[points.front().index()].parent.valid();

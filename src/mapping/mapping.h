@@ -16,7 +16,9 @@
 //   TaskPlacement::from_set is true. Without a rule, the Legion default:
 //     * index launch: the point's row-major linear index l of V points goes to processor
 //       l·P/V of the P processors of the kind, ordered node by node (rank, index) — blocks
-//       over the nodes, then over a node's processors;
+//       over the nodes, then over a node's processors — except that a nested launch the
+//       program tags same address space (Launch::same_address_space) uses only the P
+//       processors of the kind on the launching task's rank;
 //     * single launch issued by the top-level task: round-robin over every processor of
 //       the kind on every node (node-major order);
 //     * single launch issued by a deeper task: round-robin over the processors of the kind
@@ -29,14 +31,17 @@
 //   launches, named "top_level".
 // - Memory: the Region priority list; a kind is usable when the processor can access an
 //   instance of it (the one it reaches best: its own FBMEM, its socket's SOCKMEM, ...).
-//   Capacity is not checked here (the simulator does). `VIRTUAL` means no instance: fine
-//   for an inner task (TaskKind::leaf == false), a MappingError for a leaf task. Without a
-//   usable entry: an inner task maps its arguments VIRTUAL (it never touches the data); a
-//   leaf the processor's best memory (FBMEM for GPU, SOCKMEM for OMP, SYSMEM for CPU, IO
-//   and PY; otherwise the memory it reaches fastest). An argument whose every access is NA
-//   (no access) needs no instance and is always VIRTUAL, whatever the rules say (Legion
+//   Capacity is not checked here (the simulator does). An inner task (TaskKind::leaf ==
+//   false) never touches its data: every argument of it is VIRTUAL whatever the Region
+//   rules say, except a reduction-only one, which gets an instance chosen by the rules
+//   (DSL.md, after Legion's default mapper and the published one). `VIRTUAL` means no
+//   instance: fine for an inner task, a MappingError for a leaf task. Without a usable
+//   entry: the processor's best memory (FBMEM for GPU, SOCKMEM for OMP, SYSMEM for CPU,
+//   IO and PY; otherwise the memory it reaches fastest). An argument whose every access is
+//   NA (no access) needs no instance and is always VIRTUAL, whatever the rules say (Legion
 //   does not map NO_ACCESS requirements).
-// - Layout: the Layout rule for (task, argument, chosen memory kind or processor kind),
+// - Layout: the Layout rule for (task, argument, chosen memory kind or processor kind) of
+//   an argument that has an instance (a leaf's, or an inner task's reduction-only one),
 //   else SOA, F order (dsl::LayoutChoice says what each constraint asks).
 // - CollectMemory: recorded per argument when a rule matches it; the simulator applies it
 //   to read-only copies only.

@@ -34,6 +34,8 @@ struct KindChoice {
 struct ArgRules {
   dsl::ArgumentView view;
   bool no_access = false;                                // every access is NA: no instance needed
+  bool reduction_only = false;                           // every access is RED (an inner task maps it)
+  bool virtual_tag = false;                              // the program tags it virtual
   std::vector<dsl::Mapper::MemoryCandidate> candidates;  // the Region priority list
   bool collect = false;
   // The layout for an instance in a memory of each kind, computed when first needed.

@@ -1,5 +1,6 @@
 // The data policies: which memory holds each region argument's instance (Region rules,
-// else the processor's best memory; VIRTUAL for inner tasks), its layout (Layout rules,
+// else the processor's best memory; none for an inner task's arguments other than
+// reduction-only ones), its layout (Layout rules,
 // else SOA F order), and whether it is collected after use (CollectMemory).
 #include <fmt/format.h>
 #include <algorithm>
@@ -40,6 +41,8 @@ std::vector<ArgRules>& MappingRun::launch_rules(program::LaunchId id, const Kind
     ArgRules& r = rules[a];
     r.view = dsl::ArgumentView{static_cast<int64_t>(a), program_.arg_names(l.args[a])};
     r.no_access = no_access(l.args[a]);
+    r.reduction_only = l.args[a].only(program::Privilege::RED);
+    r.virtual_tag = l.args[a].virtual_tag;
     if (!mapper_) continue;
     r.collect = mapper_->collect_memory(task, r.view);
     r.candidates = mapper_->memory_candidates(task, r.view, kind.kind);
@@ -59,7 +62,11 @@ ArgPlacement MappingRun::select_memory(program::PointTaskId t, size_t arg, ArgRu
                                        const KindChoice& kind, machine::ProcId proc) const {
   ArgPlacement out;
   out.collect = rules.collect;
-  if (rules.no_access) {
+  // Inner tasks never touch their data: as Legion's default mapper (and the published one)
+  // does, every argument of an inner task is mapped virtually whatever the Region rules
+  // say, except a reduction-only one, which gets a physical instance chosen by the rules.
+  // The program's virtual tag (inner tasks only) means the same.
+  if (rules.no_access || (inner && (!rules.reduction_only || rules.virtual_tag))) {
     out.is_virtual = true;
     return out;
   }
@@ -82,10 +89,6 @@ ArgPlacement MappingRun::select_memory(program::PointTaskId t, size_t arg, ArgRu
     }
   }
   if (!out.memory.valid()) {
-    if (inner) {  // an inner task never touches its data: no instance
-      out.is_virtual = true;
-      return out;
-    }
     out.memory = default_memory_[proc.index()];
     if (!out.memory.valid())  // machine::load requires every processor kind to reach a memory
       fail(MappingErrorKind::Internal, t, {},

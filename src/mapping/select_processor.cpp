@@ -111,14 +111,30 @@ machine::ProcId MappingRun::mapped_processor(program::PointTaskId t, const KindC
   return machine_.processor_at(kind.kind, static_cast<int>(first.node), static_cast<int>(first.proc));
 }
 
-// Blocks over the nodes, then over each node's processors: point l of V goes to
-// processor l·P/V of the P processors of the kind in node-major order.
+// Point l of V goes to processor l·P/V of P processors of the kind, in (rank, index)
+// order: from the top-level task (control-replicated) all P of the machine — blocks over
+// the nodes, then over each node's processors; from a deeper task also all of the
+// machine, unless the launch is tagged same address space: then the P of the launching
+// task's rank (its node, with one rank per node), as Legion's default mapper keeps such a
+// launch in the launching process.
 machine::ProcId MappingRun::default_index_processor(program::PointTaskId t, const KindChoice& kind) const {
   const program::Launch& l = launch_of(t);
-  const std::vector<machine::ProcId>& procs = procs_of_kind_[kinds::index(kind.kind)];
+  const std::vector<machine::ProcId>& all = procs_of_kind_[kinds::index(kind.kind)];
+  const std::vector<machine::ProcId>* procs = &all;
+  std::vector<machine::ProcId> local;
+  const program::PointTaskId parent = graph_.tasks[t.index()].parent;
+  if (l.same_address_space && parent.valid()) {
+    const int rank = machine_.processor(plan_.tasks[parent.index()].processor).rank;
+    for (machine::ProcId p : all)
+      if (machine_.processor(p).rank == rank) local.push_back(p);
+    procs = &local;
+  }
+  if (procs->empty())
+    fail(MappingErrorKind::Internal, t, {},
+         fmt::format("no {} processor to place the task on", kinds::to_string(kind.kind)));
   const int64_t volume = l.domain.volume();
   const int64_t linear = l.domain.linear(graph_.tasks[t.index()].point);
-  return procs[static_cast<size_t>(linear * static_cast<int64_t>(procs.size()) / volume)];
+  return (*procs)[static_cast<size_t>(linear * static_cast<int64_t>(procs->size()) / volume)];
 }
 
 // Round-robin, per issuing processor: a task issued by the top-level task over every

@@ -323,6 +323,8 @@ LaunchId Program::add_launch(Launch l) {
   if (l.kind == LaunchKind::Single && l.domain.dim != 0) fail("a single launch has a 0-D domain");
   if (l.kind == LaunchKind::Index && (l.domain.dim < 1 || l.domain.dim > 3)) fail("index domain must be 1-3 D");
   if (l.steps < 1) fail("steps must be at least 1");
+  if (l.same_address_space && (!l.parent.valid() || l.kind != LaunchKind::Index))
+    fail("only a nested index launch can be tagged same address space");
   if (l.parent.valid()) {
     if (l.parent.index() >= launches.size()) fail("unknown parent launch");
     if (tasks[launches[l.parent.index()].task.index()].leaf) fail("its parent task is a leaf");
@@ -341,6 +343,7 @@ LaunchId Program::add_launch(Launch l) {
                          reg.name));
     }
     if (a.access.empty()) fail(fmt::format("argument {}: no fields", i));
+    if (a.virtual_tag && t.leaf) fail(fmt::format("argument {}: a leaf task's argument cannot be tagged virtual", i));
     FieldMask seen = 0;
     for (const FieldAccess& fa : a.access) {
       if (fa.fields == 0 || (fa.fields & ~reg.all_fields()) != 0) fail(fmt::format("argument {}: bad field set", i));
@@ -369,6 +372,24 @@ LaunchId Program::add_launch(Launch l) {
     top.push_back(l.id);
   launches.push_back(std::move(l));
   return launches.back().id;
+}
+
+void Program::tag_same_address_space(LaunchId id) {
+  if (!id.valid() || id.index() >= launches.size()) throw ProgramError("tag of an unknown launch");
+  Launch& l = launches[id.index()];
+  if (!l.parent.valid() || l.kind != LaunchKind::Index)
+    throw ProgramError("launch of " + tasks[l.task.index()].name +
+                       ": only a nested index launch can be tagged same address space");
+  l.same_address_space = true;
+}
+
+void Program::tag_virtual(LaunchId id) {
+  if (!id.valid() || id.index() >= launches.size()) throw ProgramError("tag of an unknown launch");
+  Launch& l = launches[id.index()];
+  if (tasks[l.task.index()].leaf)
+    throw ProgramError("launch of " + tasks[l.task.index()].name +
+                       ": a leaf task's arguments cannot be tagged virtual");
+  for (RegionArg& a : l.args) a.virtual_tag = true;
 }
 
 // ---------------------------------------------------------------- look-ups

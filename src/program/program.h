@@ -223,6 +223,9 @@ struct RegionArg {
   std::optional<PartitionId> partition;  // none: the whole region
   Projection projection;                 // ignored for whole-region arguments
   std::vector<FieldAccess> access;
+  // The program's VIRTUAL_MAP tag (Legion's default mapper): map without an instance.
+  // DISTAL sets it on every region requirement of its inner tasks; inner tasks only.
+  bool virtual_tag = false;
 
   FieldMask fields() const;      // all fields used
   bool only(Privilege p) const;  // every access has privilege p
@@ -260,6 +263,11 @@ struct Launch {
   bool fence = false;
   int iteration = -1;  // loop iteration it belongs to; -1 outside the main loop
   bool timed = false;  // part of the timed region
+  // The program's SAME_ADDRESS_SPACE tag (Legion's default mapper): without a placement
+  // function, a nested index launch's points stay on the launching node's (rank's)
+  // processors instead of spreading over the machine. DISTAL sets it on its nested
+  // launches (task_5 launched by task_6 in Cannon, SUMMA, PUMMA). Nested launches only.
+  bool same_address_space = false;
 };
 
 // ---------------------------------------------------------------- the program
@@ -301,6 +309,10 @@ class Program {
   FutureId add_future(std::string name, RedOp reduction = RedOp::None, int64_t bytes = 8);
   // A launch; without a `parent` it is appended to `top`, otherwise made a child launch.
   LaunchId add_launch(Launch launch);
+  // Tags (see Launch::same_address_space and RegionArg::virtual_tag); each throws
+  // ProgramError when the launch cannot carry the tag (a top-level launch, a leaf task).
+  void tag_same_address_space(LaunchId l);
+  void tag_virtual(LaunchId l);  // every region argument of a launch of an inner task
 
   // --- look-ups
   std::optional<RegionId> find_region(std::string_view name) const;

@@ -269,12 +269,20 @@ void Runtime::flush_ready(double now) {
   }
 }
 
+// The processor that launched t (its parent's, or the top-level task's): InstanceLimit
+// counts the tasks of a kind launched from one processor that are mapped and not finished,
+// as the published mapper does (DSL.md).
+machine::ProcId Runtime::launcher(PointTaskId t) const {
+  const PointTaskId parent = g_.tasks[t.index()].parent;
+  return parent.valid() ? placement(parent).processor : plan_.top_level_processor;
+}
+
 bool Runtime::acquire_slot(PointTaskId t) {
   const program::TaskKindId k = launch_of(t).task;
   if (k.index() >= plan_.task_kinds.size()) return true;
   const auto& limit = plan_.task_kinds[k.index()].instance_limit;
   if (!limit) return true;
-  Slots& s = slots_[{placement(t).processor, k}];
+  Slots& s = slots_[{launcher(t), k}];
   if (s.in_flight < std::max<int64_t>(*limit, 1)) {
     ++s.in_flight;
     return true;
@@ -286,7 +294,7 @@ bool Runtime::acquire_slot(PointTaskId t) {
 void Runtime::release_slot(PointTaskId t) {
   const program::TaskKindId k = launch_of(t).task;
   if (k.index() >= plan_.task_kinds.size() || !plan_.task_kinds[k.index()].instance_limit) return;
-  Slots& s = slots_[{placement(t).processor, k}];
+  Slots& s = slots_[{launcher(t), k}];
   --s.in_flight;
   if (!s.waiting.empty()) {
     PointTaskId next = s.waiting.top();

@@ -199,6 +199,7 @@ class Runtime {
   // ---- scheduling (runtime.cpp)
   void make_ready(PointTaskId t, double now, PointTaskId gate);
   void flush_ready(double now);
+  machine::ProcId launcher(PointTaskId t) const;
   bool acquire_slot(PointTaskId t);
   void release_slot(PointTaskId t);
   void map_task(PointTaskId t, double now);

@@ -104,7 +104,7 @@ std::vector<TaskInfo> collect_tasks(const program::Program& p, const program::Ta
 }
 
 // The arguments of a task as rules name them. An argument that needs an instance (a leaf's
-// accessed argument, an inner task's reduction-only argument) joins the group of its most
+// accessed argument, an inner task's untagged reduction-only argument) joins the group of its most
 // specific name. When a group's key also names an argument of another group (a region name
 // shared with a partition's root, say), rules could not tell them apart: the task's groups
 // are keyed by argument index instead.
@@ -122,7 +122,8 @@ void group_arguments(const program::Program& p, TaskInfo& t) {
     groups.assign(launch.args.size(), -1);
     for (size_t a = 0; a < launch.args.size(); ++a) {
       const program::RegionArg& arg = launch.args[a];
-      if (no_access(arg) || (!t.leaf && !arg.only(program::Privilege::RED))) continue;
+      // (An inner task's argument the program tags virtual has no instance whatever the rules.)
+      if (no_access(arg) || (!t.leaf && (!arg.only(program::Privilege::RED) || arg.virtual_tag))) continue;
       std::vector<std::string> names = p.arg_names(arg);
       auto [it, fresh] = by_key.emplace(names.front(), static_cast<int>(t.args.size()));
       if (fresh) {

@@ -111,7 +111,9 @@ TEST(Presets, Lassen) {
   EXPECT_DOUBLE_EQ(first(m, ProcKind::GPU).fp64_flops, 7.8e12);
   EXPECT_DOUBLE_EQ(first(m, ProcKind::GPU).fp32_flops, 15.7e12);
   EXPECT_DOUBLE_EQ(first(m, MemKind::FBMEM).bandwidth, 850e9);
-  EXPECT_EQ(first(m, MemKind::FBMEM).capacity_bytes, static_cast<uint64_t>(15 * kGiB));
+  // As the published runs configured the runtime: -ll:fsize 15000, -ll:csize 150000 (MiB).
+  EXPECT_EQ(first(m, MemKind::FBMEM).capacity_bytes, uint64_t{15'000} << 20);
+  EXPECT_EQ(first(m, MemKind::SYSMEM).capacity_bytes, uint64_t{150'000} << 20);
   EXPECT_DOUBLE_EQ(reach_bw(m, ProcKind::GPU, MemKind::ZCMEM), 60e9) << "NVLink 2: zero-copy is fast";
   EXPECT_DOUBLE_EQ(peer_bw(m), 60e9);
   EXPECT_DOUBLE_EQ(m.network().bandwidth, 23e9);

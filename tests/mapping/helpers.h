@@ -39,6 +39,8 @@ inline std::unique_ptr<Setup> setup_on(machine::Machine m, const std::string& ap
   params.ranks_per_node = m.ranks_per_node();
   params.cpus_per_node = m.procs_per_node(kinds::ProcKind::CPU);
   params.omps_per_node = m.procs_per_node(kinds::ProcKind::OMP);
+  if (auto fb = m.memories_of(kinds::MemKind::FBMEM); !fb.empty())
+    params.gpu_memory_bytes = m.memory(fb.front()).capacity_bytes;
   params.scale = scale;
   auto s = std::make_unique<Setup>(Setup{std::move(m), apps::build(app, params), {}});
   s->graph = program::analyze(s->program);

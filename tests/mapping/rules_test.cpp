@@ -340,24 +340,103 @@ TEST(RegionRules, VirtualNotReachedOnALeafIsNoError) {
     for (const ArgPlacement& a : p.tasks[t.index()].args) EXPECT_FALSE(a.is_virtual);
 }
 
-TEST(RegionRules, InnerTasksAreVirtualUnlessARuleGivesThemMemory) {
-  auto s = test::setup("cannon", "p100x4");
-  // Without a VIRTUAL rule, `Region * * GPU FBMEM` gives the GPU task_5 instances; task_6
-  // and task_7 run on OMP, for which no rule applies: VIRTUAL.
-  Plan p = test::plan_of(apply(s->program, s->graph, s->machine,
-                               test::mapper_for("Task task_6,task_7 OMP;\nRegion * * GPU FBMEM;\n", s->machine)));
-  for (PointTaskId t : test::tasks_named(*s, "task_5"))
-    for (const ArgPlacement& a : p.tasks[t.index()].args) {
-      EXPECT_FALSE(a.is_virtual);
-      EXPECT_EQ(s->machine.memory(a.memory).kind, kinds::MemKind::FBMEM);
-      EXPECT_EQ(a.memory_rule_line, 2);
-    }
-  for (const char* inner : {"task_6", "task_7"})
-    for (PointTaskId t : test::tasks_named(*s, inner))
-      for (const ArgPlacement& a : p.tasks[t.index()].args) {
-        EXPECT_TRUE(a.is_virtual) << inner;
-        EXPECT_EQ(a.memory_rule_line, 0);
+TEST(RegionRules, InnerTasksMapNoInstancesWhateverTheRegionRules) {
+  // A mapper written for the published programs, without VIRTUAL statements: Region rules
+  // for every task and kind do not give the inner task_5 (GPU), task_6, task_7 (OMP) any
+  // instance (DSL.md "Inner tasks"); task_4 (leaf) gets its framebuffer.
+  for (const char* app : {"cannon", "solomonik"}) {
+    auto s = test::setup(app, "lassen", 2);
+    Plan p = test::plan_of(apply(
+        s->program, s->graph, s->machine,
+        test::mapper_for("Task task_6,task_7 OMP;\nRegion * * GPU FBMEM;\nRegion * * OMP SOCKMEM;\n", s->machine)));
+    int inner = 0;
+    for (size_t t = 0; t < s->graph.size(); ++t) {
+      const auto id = PointTaskId::at(t);
+      const bool leaf = s->program.task_of(s->program.launches[s->graph.tasks[t].launch.index()]).leaf;
+      for (const ArgPlacement& a : p.tasks[t].args) {
+        EXPECT_EQ(a.is_virtual, !leaf) << app << " " << test::task_name(*s, id);
+        if (!leaf) {
+          EXPECT_EQ(a.memory_rule_line, 0);
+          ++inner;
+        }
       }
+    }
+    EXPECT_GT(inner, 0) << app;
+  }
+}
+
+// A hand-made program: `outer` (inner; GPU and CPU variants) over 2 points reduces into
+// piece i of R and reads piece i of S, and launches the leaf `work` on the same pieces.
+struct InnerProgram {
+  program::Program program;
+  program::TaskGraph graph;
+  program::LaunchId outer;
+};
+InnerProgram inner_program(bool tag_virtual) {
+  using namespace program;
+  InnerProgram ip;
+  Program& p = ip.program;
+  RegionId r = p.add_region("R", Domain(1000), {{"v", 8}});
+  p.set_blocks(r, {500, 500});
+  PartitionId rp = p.add_block_partition("R_pieces", r, Domain(2), {{0}, {1}});
+  RegionId q = p.add_region("S", Domain(1000), {{"v", 8}});
+  p.set_blocks(q, {500, 500});
+  PartitionId sp = p.add_block_partition("S_pieces", q, Domain(2), {{0}, {1}});
+  auto args = [&](const Projection& proj) {
+    auto piece = [&](RegionId region, PartitionId part, Privilege priv, RedOp op) {
+      RegionArg a;
+      a.region = region;
+      a.partition = part;
+      a.projection = proj;
+      a.access = {FieldAccess{1, priv, op}};
+      return a;
+    };
+    return std::vector<RegionArg>{piece(r, rp, Privilege::RED, RedOp::Sum), piece(q, sp, Privilege::RO, RedOp::None)};
+  };
+  TaskKind outer{"outer", false, {Variant{kinds::ProcKind::GPU, {}, {}}, Variant{kinds::ProcKind::CPU, {}, {}}}, ""};
+  TaskKind work{"work", true, {Variant{kinds::ProcKind::GPU, {}, {}}, Variant{kinds::ProcKind::CPU, {}, {}}}, ""};
+  TaskKindId outer_id = p.add_task(outer), work_id = p.add_task(work);
+  Launch lo;
+  lo.task = outer_id;
+  lo.kind = LaunchKind::Index;
+  lo.domain = Domain(2);
+  lo.args = args(Projection::identity());
+  ip.outer = p.add_launch(lo);
+  if (tag_virtual) p.tag_virtual(ip.outer);
+  Launch lw;
+  lw.task = work_id;
+  lw.kind = LaunchKind::Single;
+  lw.parent = ip.outer;
+  lw.args = args(Projection::of([](const PointRef& ref) { return ref.parent->point; }, "i"));
+  p.add_launch(lw);
+  ip.graph = analyze(p);
+  return ip;
+}
+
+TEST(RegionRules, AnInnerTasksReductionOnlyArgumentGetsTheInstanceTheRulesChoose) {
+  machine::Machine m = machine::load("p100x4");
+  const std::string rules = "Region outer R_pieces GPU ZCMEM;\nRegion * * GPU FBMEM;\n";
+  InnerProgram ip = inner_program(false);
+  Plan p = test::plan_of(apply(ip.program, ip.graph, m, test::mapper_for(rules, m)));
+  for (PointTaskId t : ip.graph.of_launch(ip.outer)) {
+    const auto& args = p.tasks[t.index()].args;
+    ASSERT_EQ(args.size(), 2u);
+    EXPECT_FALSE(args[0].is_virtual);  // reduction-only: an instance, by the rule on line 1
+    EXPECT_EQ(m.memory(args[0].memory).kind, kinds::MemKind::ZCMEM);
+    EXPECT_EQ(args[0].memory_rule_line, 1);
+    EXPECT_TRUE(args[1].is_virtual);  // read-only: none, whatever line 2 says
+  }
+  // Without a rule, the processor's best memory; a VIRTUAL rule keeps meaning no instance.
+  Plan d = test::plan_of(apply(ip.program, ip.graph, m, test::mapper_for("Task * GPU;\n", m)));
+  for (PointTaskId t : ip.graph.of_launch(ip.outer))
+    EXPECT_EQ(m.memory(d.tasks[t.index()].args[0].memory).kind, kinds::MemKind::FBMEM);
+  Plan v = test::plan_of(apply(ip.program, ip.graph, m, test::mapper_for("Region outer * * VIRTUAL;\n", m)));
+  for (PointTaskId t : ip.graph.of_launch(ip.outer)) EXPECT_TRUE(v.tasks[t.index()].args[0].is_virtual);
+  // The program's virtual tag: no instance whatever the rules say.
+  InnerProgram tagged = inner_program(true);
+  Plan g = test::plan_of(apply(tagged.program, tagged.graph, m, test::mapper_for(rules, m)));
+  for (PointTaskId t : tagged.graph.of_launch(tagged.outer))
+    for (const ArgPlacement& a : g.tasks[t.index()].args) EXPECT_TRUE(a.is_virtual);
 }
 
 TEST(RegionRules, NoAccessArgumentsNeedNoInstance) {

@@ -298,6 +298,84 @@ TEST(Memory, InstanceLimitBoundsMappedTasksPerProcessor) {
   EXPECT_GT(k1_start[1], k1_start[0]);
 }
 
+// InstanceLimit counts the tasks launched from one processor (the parent's; here the
+// top-level task's) that are mapped and not finished, wherever they run (DSL.md): with a
+// limit of 1, a k on GPU 1 waits for the k on GPU 0 launched by the same task.
+TEST(Memory, InstanceLimitCountsTasksLaunchedFromOneProcessorWhereverTheyRun) {
+  for (int limited = 0; limited < 2; ++limited) {
+    Program p;
+    RegionId r = p.add_region("R", Domain(2 * kMillion), {{"a", 8}});
+    p.set_blocks(r, {kMillion, kMillion});
+    PartitionId part = p.add_block_partition("P", r, Domain(2), {{0}, {1}});
+    TaskKindId w = p.add_task(leaf("w", Cost{}));
+    TaskKindId k = p.add_task(leaf("k", Cost{Precision::FP64, 1e9, {}}));  // 1 ms on a GPU
+    single(p, w, {arg(p, r, std::nullopt, Privilege::WO, {"a"})});
+    single(p, k, {arg(p, r, part, Privilege::RO, {"a"}, Projection::constant_point(Point(0)))});
+    single(p, k, {arg(p, r, part, Privilege::RO, {"a"}, Projection::constant_point(Point(1)))});
+    machine::Machine m = tiny();
+    TaskGraph g = analyze(p);
+    mapping::Plan plan = plan_for(p, g, m, [&](int t) {
+      if (t == 0) return Placement{cpu(m, 0), {mem(m, MemKind::SYSMEM)}};
+      return Placement{gpu(m, t - 1), {mem(m, MemKind::FBMEM, t - 1)}};
+    });
+    plan.top_level_processor = cpu(m, 0);
+    if (limited) plan.task_kinds[k.index()].instance_limit = 1;
+    Outcome o = run_ok(p, m, plan);
+    const TraceEvent& k0 = task_event(o, "k");
+    const TraceEvent* k1 = events(o, "task").back();
+    ASSERT_NE(k1, &k0);
+    if (limited)  // mapped when k0 finished: its copy follows
+      EXPECT_NEAR(k1->start_s, k0.start_s + k0.duration_s + 8e6 / kPcie + kPcieLatency, 1e-9);
+    else  // both copies at once (on separate links), both tasks at once
+      EXPECT_NEAR(k1->start_s, k0.start_s, 1e-9);
+  }
+}
+
+// Tasks launched from different processors are counted apart, even on one GPU: two inner
+// tasks on CPU 0 and CPU 1 each launch one k onto GPU 0; with InstanceLimit k 1 both are
+// mapped at once: the second copy does not wait for the first k to finish.
+TEST(Memory, InstanceLimitCountsEachLaunchingProcessorApart) {
+  Program p;
+  RegionId r = p.add_region("R", Domain(2 * kMillion), {{"a", 8}});
+  p.set_blocks(r, {kMillion, kMillion});
+  PartitionId part = p.add_block_partition("P", r, Domain(2), {{0}, {1}});
+  TaskKindId w = p.add_task(leaf("w", Cost{}));
+  TaskKind outer_kind = leaf("outer", Cost{});
+  outer_kind.leaf = false;
+  TaskKindId outer = p.add_task(outer_kind);
+  TaskKindId k = p.add_task(leaf("k", Cost{Precision::FP64, 1e9, {}}));
+  single(p, w, {arg(p, r, std::nullopt, Privilege::WO, {"a"})});
+  LaunchId lo = index(p, outer, Domain(2), {arg(p, r, part, Privilege::RO, {"a"})});
+  Launch child;
+  child.task = k;
+  child.kind = LaunchKind::Single;
+  child.parent = lo;
+  child.timed = true;
+  child.iteration = 0;
+  child.args = {arg(p, r, part, Privilege::RO, {"a"},
+                    Projection::of([](const PointRef& ref) { return ref.parent->point; }, "parent"))};
+  p.add_launch(std::move(child));
+  machine::Machine m = tiny();
+  TaskGraph g = analyze(p);
+  ASSERT_EQ(g.size(), 5u);  // w, outer 0, outer 1, and a k for each
+  mapping::Plan plan = plan_for(p, g, m, [&](int t) {
+    const PointTask& pt = g.tasks[static_cast<size_t>(t)];
+    if (pt.launch == lo) return Placement{cpu(m, static_cast<int>(pt.point[0])), {machine::MemId{-1}}};
+    if (t == 0) return Placement{cpu(m, 0), {mem(m, MemKind::SYSMEM)}};
+    return Placement{gpu(m, 0), {mem(m, MemKind::FBMEM, 0)}};
+  });
+  plan.top_level_processor = cpu(m, 0);
+  plan.task_kinds[k.index()].instance_limit = 1;
+  Outcome o = run_ok(p, m, plan);
+  auto copies = events(o, "copy");
+  ASSERT_EQ(copies.size(), 2u);
+  double first_k_end = 1e300;
+  for (const TraceEvent* e : events(o, "task"))
+    if (e->name.rfind("k", 0) == 0) first_k_end = std::min(first_k_end, e->start_s + e->duration_s);
+  ASSERT_LT(first_k_end, 1e300);
+  EXPECT_LT(copies[1]->start_s, first_k_end - 1e-4);
+}
+
 // FBMEM holds 1 GiB: two 640 MB arguments of one task do not fit.
 TEST(Memory, OutOfMemoryNamesTheMemoryTheSizesAndTheLargestInstances) {
   Program p;
