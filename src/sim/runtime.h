@@ -308,7 +308,7 @@ class Runtime {
 
   std::array<double, kHopKinds> access_bytes_{};
   double message_s_ = 0;
-  std::vector<int> launch_nodes_;  // by launch: 0 until computed
+  std::vector<int> launch_nodes_;                                              // by launch: 0 until computed
   std::map<double, std::vector<std::pair<PointTaskId, PointTaskId>>> timers_;  // due -> (task, gate)
   std::vector<double> new_timers_;
   int64_t timers_pending_ = 0;
