@@ -106,8 +106,12 @@ void BM_FormatDiagnostics(benchmark::State& state) {
   std::vector<Diagnostic> ds;
   for (int64_t i = 0; i < state.range(0); ++i) {
     text += fmt::format("Task t{} GPU;\n", i);
-    ds.push_back(Diagnostic{DiagId::unknown_task, Severity::Warning, "big.map", SourceLoc{static_cast<int>(i + 1), 6},
-                            fmt::format("the program has no task named 't{}'", i), {}});
+    ds.push_back(Diagnostic{DiagId::unknown_task,
+                            Severity::Warning,
+                            "big.map",
+                            SourceLoc{static_cast<int>(i + 1), 6},
+                            fmt::format("the program has no task named 't{}'", i),
+                            {}});
   }
   const SourceFile source{"big.map", text};
   for (auto _ : state) benchmark::DoNotOptimize(format_diagnostics(ds, source));

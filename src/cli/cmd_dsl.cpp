@@ -233,8 +233,8 @@ void register_place(CLI::App& app, int& exit_code) {
   // As `mage run` names them; --ranks and --procs, the names of earlier versions, still work.
   auto* nodes = sub->add_option("--nodes", o->ranks, "Nodes of the machine (dimension 0 of Machine(KIND))")
                     ->check(CLI::Range(1, 4096));
-  auto* procs = sub->add_option("--procs-per-node", o->procs, "Processors of each kind per node")
-                    ->check(CLI::Range(1, 4096));
+  auto* procs =
+      sub->add_option("--procs-per-node", o->procs, "Processors of each kind per node")->check(CLI::Range(1, 4096));
   auto* old_nodes = sub->add_option("--ranks", o->ranks)->check(CLI::Range(1, 4096))->group("")->excludes(nodes);
   auto* old_procs = sub->add_option("--procs", o->procs)->check(CLI::Range(1, 4096))->group("")->excludes(procs);
   sub->add_option("--kind", o->kind, "Processor kind the task is mapped to (default: first kind of its Task rule)")

@@ -214,9 +214,9 @@ int run(const RunOptions& o) {
       std::vector<dsl::Diagnostic> warnings;
       for (const dsl::Diagnostic& d : r.diagnostics)
         if (d.severity != dsl::Severity::Error) warnings.push_back(d);
-      std::fputs(diagnostics_text(warnings, dsl::SourceFile{request.mapper.file, request.mapper.text}, o.error_limit)
-                     .c_str(),
-                 stderr);
+      std::fputs(
+          diagnostics_text(warnings, dsl::SourceFile{request.mapper.file, request.mapper.text}, o.error_limit).c_str(),
+          stderr);
     }
     for (const auto& line : r.mapper_log) std::fprintf(stderr, "mapper log: %s\n", line.c_str());
     if (!o.trace_file.empty() && (status == sim::Status::Ok || status == sim::Status::ExecutionError))

@@ -47,8 +47,9 @@ bool write_file(const std::string& path, const std::string& text) {
 
 void add_error_limit(CLI::App& command, size_t& limit) {
   limit = dsl::kDefaultDiagnosticLimit;
-  command.add_option("--error-limit", limit,
-                     fmt::format("Errors and warnings printed at most (default {}; 0: all)", dsl::kDefaultDiagnosticLimit));
+  command.add_option(
+      "--error-limit", limit,
+      fmt::format("Errors and warnings printed at most (default {}; 0: all)", dsl::kDefaultDiagnosticLimit));
 }
 
 std::string diagnostics_text(const std::vector<dsl::Diagnostic>& ds, const dsl::SourceFile& source, size_t limit) {

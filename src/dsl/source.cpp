@@ -86,8 +86,8 @@ std::string format_diagnostics(const std::vector<Diagnostic>& ds, const SourceFi
   auto line_text = [&](int number) -> std::string_view {
     if (number < 1 || static_cast<size_t>(number) > starts.size()) return {};
     const size_t begin = starts[static_cast<size_t>(number) - 1];
-    size_t end = static_cast<size_t>(number) < starts.size() ? starts[static_cast<size_t>(number)] - 1
-                                                              : source.text.size();
+    size_t end =
+        static_cast<size_t>(number) < starts.size() ? starts[static_cast<size_t>(number)] - 1 : source.text.size();
     std::string_view l(source.text.data() + begin, end - begin);
     if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
     return l;

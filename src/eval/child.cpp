@@ -107,7 +107,8 @@ void child_main(const Prepared& p, const Limits& limits, int result_fd, int log_
   }
 
   try {
-    out = result_to_json(p.work ? p.work() : run_pipeline(p, memory)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    out = result_to_json(p.work ? p.work() : run_pipeline(p, memory))
+              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   } catch (const std::bad_alloc&) {
     Result r;
     r.outcome = memory_exhausted(memory);

@@ -286,7 +286,8 @@ TEST_F(DslCli, PlaceWithoutARuleOrWithBadOptionsFails) {
   EXPECT_EQ(run_mage("place " + f + " --nodes 2 --procs-per-node 4 --task task_4").exit_code, 1);
   EXPECT_EQ(run_mage("place " + f + " --nodes 2 --procs-per-node 4 --task task_4 --domain 2,2,2,2").exit_code, 1);
   EXPECT_EQ(run_mage("place " + f + " --nodes 2 --procs-per-node 4 --task task_4 --domain 4 --kind TPU").exit_code, 1);
-  EXPECT_EQ(run_mage("place " + f + " --nodes 2 --procs-per-node 4 --task task_4 --single --parent-proc 5,0").exit_code, 1);
+  EXPECT_EQ(run_mage("place " + f + " --nodes 2 --procs-per-node 4 --task task_4 --single --parent-proc 5,0").exit_code,
+            1);
 }
 
 TEST_F(DslCli, MapperErrorsAtBindTimeStopPlace) {

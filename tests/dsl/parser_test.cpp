@@ -66,8 +66,12 @@ TEST(Diagnostics, FormatsManyAsEachAloneAndCountsTheRest) {
   const SourceFile src{"f.map", "first;\r\nsecond;\n\tthird;"};
   std::vector<Diagnostic> ds;
   for (int line : {1, 2, 3, 4, 0, 3})
-    ds.push_back(Diagnostic{DiagId::unknown_task, line == 2 ? Severity::Error : Severity::Warning, "f.map",
-                            SourceLoc{line, 2}, fmt::format("m{}", line), {"a note"}});
+    ds.push_back(Diagnostic{DiagId::unknown_task,
+                            line == 2 ? Severity::Error : Severity::Warning,
+                            "f.map",
+                            SourceLoc{line, 2},
+                            fmt::format("m{}", line),
+                            {"a note"}});
   std::string each;
   for (const Diagnostic& d : ds) each += format_diagnostic(d, src);
   EXPECT_EQ(format_diagnostics(ds, src), each);
@@ -77,8 +81,8 @@ TEST(Diagnostics, FormatsManyAsEachAloneAndCountsTheRest) {
   EXPECT_NE(each.find("\tthird;\n\t^\n"), std::string::npos) << each;
 
   const std::string two = format_diagnostics(ds, src, 2, "-n 0 shows all");
-  EXPECT_EQ(two, format_diagnostic(ds[0], src) + format_diagnostic(ds[1], src) +
-                     "... and 4 more warnings; -n 0 shows all\n");
+  EXPECT_EQ(
+      two, format_diagnostic(ds[0], src) + format_diagnostic(ds[1], src) + "... and 4 more warnings; -n 0 shows all\n");
   ds[4].severity = Severity::Error;
   EXPECT_TRUE(format_diagnostics(ds, src, 1).ends_with("... and 2 more errors and 3 more warnings\n"))
       << format_diagnostics(ds, src, 1);
