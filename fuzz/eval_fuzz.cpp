@@ -18,10 +18,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <map>
 #include <unordered_set>
 #include <variant>
 
@@ -171,7 +171,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (key % simulate_one_in() == 0 && simulated.insert(key).second) {
       simulate_in_child(s.program, s.graph, s.machine, plan);
       // The figure docs/fuzzing.md reports, printed when libFuzzer ends the run.
-      static const int report = std::atexit([] { std::fprintf(stderr, "eval fuzz: %zu plans simulated\n", simulated.size()); });
+      static const int report =
+          std::atexit([] { std::fprintf(stderr, "eval fuzz: %zu plans simulated\n", simulated.size()); });
       (void)report;
     }
   } catch (const std::exception& e) {

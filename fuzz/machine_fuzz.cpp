@@ -67,7 +67,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     try {
       exercise(load_text(text, "fuzz.toml", o));
     } catch (const LoadError& e) {
-      if (std::string_view(e.what()).substr(0, 9) != "fuzz.toml") fail("a LoadError that does not name the file", e.what());
+      if (std::string_view(e.what()).substr(0, 9) != "fuzz.toml")
+        fail("a LoadError that does not name the file", e.what());
       if (!o.nodes && !o.ranks_per_node) return 0;
     } catch (const std::exception& e) {
       fail("an exception other than LoadError", e.what());

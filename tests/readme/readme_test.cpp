@@ -95,7 +95,8 @@ Readme read_readme() {
       if (m[4].matched) pending->instead = m[4];
       if (m[5].matched) pending->shape = m[5];
       if (i + 1 >= lines.size() || lines[i + 1].rfind("```", 0) != 0)
-        r.problems.push_back("README.md:" + std::to_string(i + 1) + ": the annotation is not followed by a fenced block");
+        r.problems.push_back("README.md:" + std::to_string(i + 1) +
+                             ": the annotation is not followed by a fenced block");
       continue;
     }
     if (l.rfind("```", 0) != 0) continue;
@@ -137,7 +138,8 @@ bool line_matches(const std::string& shown, const std::string& printed) {
   if (shown.find("...") == std::string::npos) return shown == printed;
   std::vector<std::string> parts;
   size_t from = 0;
-  for (size_t at; (at = shown.find("...", from)) != std::string::npos; from = at + 3) parts.push_back(shown.substr(from, at - from));
+  for (size_t at; (at = shown.find("...", from)) != std::string::npos; from = at + 3)
+    parts.push_back(shown.substr(from, at - from));
   parts.push_back(shown.substr(from));
   if (printed.rfind(parts.front(), 0) != 0) return false;
   size_t pos = parts.front().size();
@@ -237,8 +239,8 @@ TEST_P(ReadmeExample, RunsAsShown) {
       if (want != got) {
         ADD_FAILURE() << "README.md:" << e.line << ": line " << i + 1 << " of the output of `" << e.shape
                       << "` differs in shape from what README.md shows (regenerate it: scripts/refresh_bench.py)\n"
-                      << "README.md: " << (i < shown.size() ? shown[i] : "(no line)") << "\nprinted:   "
-                      << (i < printed.size() ? printed[i] : "(no line)");
+                      << "README.md: " << (i < shown.size() ? shown[i] : "(no line)")
+                      << "\nprinted:   " << (i < printed.size() ? printed[i] : "(no line)");
         break;
       }
     }
