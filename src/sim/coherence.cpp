@@ -557,7 +557,7 @@ std::string Runtime::record_out_of_memory(machine::MemId mem, uint64_t bytes, Po
   oom.processor = m_.name(proc);
   for (size_t u = 0; u < tasks_.size(); ++u) {
     const Phase ph = tasks_[u].phase;
-    const auto other = static_cast<PointTaskId>(u);
+    const auto other = PointTaskId::at(u);
     if ((ph == Phase::Mapped || ph == Phase::Runnable || ph == Phase::Running) && placement(other).processor == proc &&
         launch_of(other).task == l.task)
       ++oom.in_flight;
