@@ -514,7 +514,8 @@ FactSpec matmul_multi_node() {
         }
         for (const std::string& app : kMatmuls2d)
           for (int n : {2, 8, 32}) {
-            const sim::Outcome &a = r[{app, "lassen", n, Variant::Expert}], &b = r[{app, "lassen", 2 * n, Variant::Expert}];
+            const sim::Outcome &a = r[{app, "lassen", n, Variant::Expert}],
+                               &b = r[{app, "lassen", 2 * n, Variant::Expert}];
             const std::string label = fmt::format("{}, {} nodes (non-square) vs {} (square)", app, n, 2 * n);
             if (!a.ok() || !b.ok()) continue;  // reported above
             const double x = per_node(a, n) / per_node(b, 2 * n);
@@ -638,8 +639,7 @@ FactSpec default_placement_multi_node() {
                 const std::string label = fmt::format("{}, {} node{}", app, n, n == 1 ? "" : "s");
                 const std::string target = n == 1 ? "0.14-0.56x (0.28x measured)" : "< 1x";
                 if (out_of_memory(d)) {
-                  f.rows.push_back(
-                      Row{label, "out of memory", target, Verdict::Holds, "does not fit: not compared"});
+                  f.rows.push_back(Row{label, "out of memory", target, Verdict::Holds, "does not fit: not compared"});
                   continue;
                 }
                 if (!e.ok() || !d.ok()) {
@@ -656,8 +656,8 @@ FactSpec default_placement_multi_node() {
 }
 
 const std::vector<FactSpec>& specs() {
-  static const std::vector<FactSpec> list = {circuit_framebuffer(), stencil_default(), dgemm_layout(),
-                                             lassen_anchors(),      all_cpu(),         default_placement_oom(),
+  static const std::vector<FactSpec> list = {circuit_framebuffer(), stencil_default(), dgemm_layout(), lassen_anchors(),
+                                             all_cpu(), default_placement_oom(),
                                              // multi-node behaviour (issue 9 §6)
                                              matmul_multi_node(), halo_multi_node(), default_placement_multi_node()};
   return list;

@@ -434,9 +434,9 @@ void Runtime::apply_pending(PointTaskId t, InstId red, const std::vector<Span>& 
   for (const Span& s : spans) {
     BlockState& bs = block(r, s.block);
     const auto before = bs.pending.size();
-    bs.pending.erase(
-        std::remove_if(bs.pending.begin(), bs.pending.end(), [&](const Holder& h) { return h.inst == red && !h.valid; }),
-        bs.pending.end());
+    bs.pending.erase(std::remove_if(bs.pending.begin(), bs.pending.end(),
+                                    [&](const Holder& h) { return h.inst == red && !h.valid; }),
+                     bs.pending.end());
     instances_[static_cast<size_t>(red)].entries -= static_cast<int32_t>(before - bs.pending.size());
   }
 }

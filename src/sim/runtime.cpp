@@ -100,8 +100,7 @@ Runtime::Runtime(const program::Program& program, const program::TaskGraph& grap
       if (tp.args[a].is_virtual || (ai.read | ai.reduced) == 0) continue;
       for (const program::Span& s : p_.spans_of(l.args[a], g_.piece(PointTaskId::at(t), a))) {
         for (FieldMask m = ai.read; m; m &= m - 1) ++reads_left(l.args[a].region, s.block, __builtin_ctzll(m));
-        for (FieldMask m = ai.reduced; m; m &= m - 1)
-          ++reductions_left(l.args[a].region, s.block, __builtin_ctzll(m));
+        for (FieldMask m = ai.reduced; m; m &= m - 1) ++reductions_left(l.args[a].region, s.block, __builtin_ctzll(m));
       }
     }
   }
