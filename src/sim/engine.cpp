@@ -87,6 +87,12 @@ class Platform {
 
   sg4::Host* host(ProcId p) const { return proc_host_[static_cast<size_t>(p.value)]; }
   sg4::Host* host(MemId m) const { return mem_host_[static_cast<size_t>(m.value)]; }
+  // A host for actors that only wait (any one: waiting uses no resource).
+  sg4::Host* any_host() const {
+    for (sg4::Host* h : proc_host_)
+      if (h) return h;
+    return nullptr;
+  }
 
   // Seconds `bytes` take between a processor and a memory across a link, alone on it.
   double uncontended_access_s(ProcId p, MemId m, bool to_processor, double bytes) const {
@@ -298,6 +304,16 @@ class Simulation {
     }
     std::vector<int32_t> procs;
     rt_.take_wakeups(procs);
+    std::vector<double> timers;
+    rt_.take_timers(timers);
+    // One sleeper per distinct due time (many tasks share one: every consumer of a future
+    // on a node gets it at the same instant).
+    for (double due : timers)
+      sg4::Actor::create("future arrival", platform_.any_host(), [this, due] {
+        sg4::this_actor::sleep_until(due);
+        rt_.timers_due(now());
+        dispatch();
+      })->daemonize();
     for (Channel* ch : to_serve) serve(ch);
     for (int32_t p : procs)
       if (Worker* w = workers_[static_cast<size_t>(p)].get()) wake(*w);
@@ -414,6 +430,9 @@ class Simulation {
         ch->queue.pop_front();
         rt_.copy_started(c, now());
         const auto bytes = static_cast<uint64_t>(rt_.copies()[static_cast<size_t>(c)].bytes);
+        // Between nodes, the copy starts once its request reached the source node (Realm
+        // sends the DMA request as an active message and the remote node issues it).
+        if (inter_node(*ch)) sg4::this_actor::sleep_for(rt_.message_s());
         sg4::Comm::sendto(platform_.host(ch->src), platform_.host(ch->dst), bytes);
         rt_.copy_ended(c, now());
         dispatch();
@@ -421,6 +440,10 @@ class Simulation {
       ch->served = false;
       self.channel = nullptr;
     }
+  }
+
+  bool inter_node(const Channel& ch) const {
+    return rt_.machine().memory(ch.src).node != rt_.machine().memory(ch.dst).node;
   }
 
   std::string deadlock() const {

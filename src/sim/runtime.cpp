@@ -79,6 +79,14 @@ Runtime::Runtime(const program::Program& program, const program::TaskGraph& grap
   used_.assign(m_.memories().size(), 0);
   by_mem_region_.resize(m_.memories().size() * p_.regions.size());
   peak_.assign(m_.memories().size(), 0);
+  launch_nodes_.assign(p_.launches.size(), 0);
+  if (m_.nodes() > 1 && m_.network().present) {
+    double handling = 0;
+    for (const machine::Processor& pr : m_.processors())
+      if (pr.node == 0 && pr.kind == kinds::ProcKind::CPU && (handling == 0 || pr.launch_overhead_s < handling))
+        handling = pr.launch_overhead_s;
+    message_s_ = m_.network().latency + handling;
+  }
 
   // Reads each (block, field) will see, so that data nobody reads again can be dropped.
   if (plan_.tasks.size() != n) return;
@@ -246,6 +254,66 @@ void Runtime::start(double now) {
   flush_ready(now);
 }
 
+int Runtime::collective_stages(int nodes) {
+  int stages = 0;
+  for (int reach = 1; reach < nodes; reach *= 8) ++stages;
+  return stages;
+}
+
+int Runtime::launch_nodes(program::LaunchId l) {
+  int& n = launch_nodes_[l.index()];
+  if (n == 0) {
+    std::vector<bool> seen(static_cast<size_t>(m_.nodes()), false);
+    for (int64_t i = g_.launch_start[l.index()]; i < g_.launch_start[l.index() + 1]; ++i) {
+      const int node = m_.processor(placement(g_.launch_tasks[static_cast<size_t>(i)]).processor).node;
+      if (!seen[static_cast<size_t>(node)]) ++n;
+      seen[static_cast<size_t>(node)] = true;
+    }
+  }
+  return n;
+}
+
+// A future crosses nodes as Legion's control replication moves it: the future of an index
+// launch, reduced over its points, by an all-reduce among the nodes the points ran on
+// (every consumer waits for the whole collective); the future of a single task (or of an
+// index launch on one node) by a broadcast from its node to the others.
+double Runtime::future_delay(PointTaskId q, PointTaskId u) {
+  if (message_s_ <= 0) return 0;
+  const program::Launch& lq = launch_of(q);
+  if (!lq.produces) return 0;
+  const program::Launch& lu = launch_of(u);
+  if (std::find(lu.consumes.begin(), lu.consumes.end(), *lq.produces) == lu.consumes.end()) return 0;
+  const int spanned = launch_nodes(lq.id);
+  if (spanned > 1) return collective_stages(spanned) * message_s_;
+  const int from = m_.processor(placement(q).processor).node, to = m_.processor(placement(u).processor).node;
+  return from == to ? 0 : collective_stages(m_.nodes()) * message_s_;
+}
+
+void Runtime::release(PointTaskId t, double now, PointTaskId gate) {
+  const double due = tasks_[t.index()].release_s;
+  if (due <= now) return make_ready(t, now, gate);
+  auto [it, fresh] = timers_.try_emplace(due);
+  if (fresh) new_timers_.push_back(due);
+  it->second.emplace_back(t, gate);
+  ++timers_pending_;
+}
+
+void Runtime::timers_due(double now) {
+  while (!timers_.empty() && timers_.begin()->first <= now) {
+    for (auto [t, gate] : timers_.begin()->second) {
+      --timers_pending_;
+      make_ready(t, now, gate);
+    }
+    timers_.erase(timers_.begin());
+  }
+  flush_ready(now);
+}
+
+void Runtime::take_timers(std::vector<double>& into) {
+  into.clear();
+  into.swap(new_timers_);
+}
+
 void Runtime::make_ready(PointTaskId t, double now, PointTaskId gate) {
   TaskState& s = tasks_[t.index()];
   s.ready_s = now;
@@ -367,7 +435,7 @@ void Runtime::task_ended(PointTaskId t, double now) {
     PointTaskId c = g_.child_ids[static_cast<size_t>(i)];
     TaskState& cs = tasks_[c.index()];
     cs.issued = true;
-    if (cs.preds_left == 0) make_ready(c, now, t);
+    if (cs.preds_left == 0) release(c, now, t);
   }
   if (tasks_[t.index()].children_left == 0) complete(t, now);
   flush_ready(now);
@@ -383,7 +451,8 @@ void Runtime::complete(PointTaskId t, double now) {
   for (int64_t i = g_.succ_start[t.index()]; i < g_.succ_start[t.index() + 1]; ++i) {
     PointTaskId u = g_.succ_ids[static_cast<size_t>(i)];
     TaskState& us = tasks_[u.index()];
-    if (--us.preds_left == 0 && us.issued) make_ready(u, now, t);
+    if (const double d = future_delay(t, u); d > 0) us.release_s = std::max(us.release_s, now + d);
+    if (--us.preds_left == 0 && us.issued) release(u, now, t);
   }
   const PointTaskId parent = g_.tasks[t.index()].parent;
   if (parent.valid()) {

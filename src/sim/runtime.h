@@ -129,6 +129,7 @@ struct TaskState {
   PointTaskId prev_on_proc;  // the task its processor ran before it
   PointTaskId last_child;    // the child that completed last
   PointTaskId slot_from;     // the task whose completion freed the instance-limit slot it waited for
+  double release_s = -1;     // when a future it consumes reaches its node (after the producer completed)
 };
 
 class Runtime {
@@ -162,12 +163,26 @@ class Runtime {
   void copy_started(CopyId c, double now);
   void copy_ended(CopyId c, double now);
   void fail(Status status, std::string message);
+  // Tasks whose futures arrive at `now` become ready (the engine calls it at each time
+  // take_timers gave).
+  void timers_due(double now);
 
   // What the engine must do next: copies whose sources are ready (in id order) and
   // processors that got a runnable task.
   // The engine swaps them out (keeping the capacity of `into`).
   void take_ready_copies(std::vector<CopyId>& into);
   void take_wakeups(std::vector<int32_t>& into);
+  // Times at which timers_due must be called (each once), new since the last call.
+  void take_timers(std::vector<double>& into);
+
+  // Seconds one stage of the runtime's collectives between nodes takes: a message over the
+  // network plus its handling by the runtime on the receiving node (a meta-task, charged as
+  // the node's CPU launch overhead). Also what an inter-node copy waits for its request to
+  // reach the source node.
+  double message_s() const { return message_s_; }
+  // Stages of a collective (all-reduce or broadcast) among `nodes` nodes: Legion's
+  // collectives are trees of radix LEGION_COLLECTIVE_RADIX = 8 (legion_config.h).
+  static int collective_stages(int nodes);
 
   bool finished() const { return completed_ == static_cast<int64_t>(g_.size()); }
   bool failed() const { return failure_.status != Status::Ok; }
@@ -176,7 +191,7 @@ class Runtime {
   const std::optional<OutOfMemory>& out_of_memory() const { return out_of_memory_; }
   // Running tasks, runnable tasks and copies not yet arrived: 0 while not finished means
   // nothing can ever happen again.
-  int64_t active() const { return running_ + runnable_ + copies_pending_; }
+  int64_t active() const { return running_ + runnable_ + copies_pending_ + timers_pending_; }
   // Processors that have at least one task in the plan (ids in order).
   std::vector<machine::ProcId> used_processors() const;
   // Memories where the plan puts an argument: the only ones that can hold an instance.
@@ -198,6 +213,12 @@ class Runtime {
  private:
   // ---- scheduling (runtime.cpp)
   void make_ready(PointTaskId t, double now, PointTaskId gate);
+  // make_ready now, or when the futures it consumes reach its node.
+  void release(PointTaskId t, double now, PointTaskId gate);
+  // Seconds after producer q completes until a future it produces is usable by task u on
+  // u's node (0 when u consumes no future of q's launch, or when no network is crossed).
+  double future_delay(PointTaskId q, PointTaskId u);
+  int launch_nodes(program::LaunchId l);  // distinct nodes its point tasks run on
   void flush_ready(double now);
   machine::ProcId launcher(PointTaskId t) const;
   bool acquire_slot(PointTaskId t);
@@ -290,6 +311,11 @@ class Runtime {
   std::map<std::pair<machine::ProcId, program::TaskKindId>, Slots> slots_;
 
   std::array<double, kHopKinds> access_bytes_{};
+  double message_s_ = 0;
+  std::vector<int> launch_nodes_;                                              // by launch: 0 until computed
+  std::map<double, std::vector<std::pair<PointTaskId, PointTaskId>>> timers_;  // due -> (task, gate)
+  std::vector<double> new_timers_;
+  int64_t timers_pending_ = 0;
   int64_t completed_ = 0;
   int64_t running_ = 0;
   int64_t runnable_ = 0;

@@ -38,8 +38,7 @@ TEST(Tags, InnerTasksArgumentsAreVirtualLeafArgumentsNever) {
   for (const std::string& app : kApps) {
     Program p = build(app, machine(2, 4, Scale::Small));
     for (const Launch& l : p.launches)
-      for (const RegionArg& a : l.args)
-        EXPECT_EQ(a.virtual_tag, !p.task_of(l).leaf) << app << " " << p.task_of(l).name;
+      for (const RegionArg& a : l.args) EXPECT_EQ(a.virtual_tag, !p.task_of(l).leaf) << app << " " << p.task_of(l).name;
   }
 }
 

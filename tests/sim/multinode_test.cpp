@@ -1,0 +1,169 @@
+// What crossing nodes costs besides the bytes: futures reach other nodes through the
+// runtime's collectives (radix-8 trees, one network message plus its handling per stage), and
+// an inter-node copy waits for its request to reach the source node. On the tiny machine a
+// stage is its network latency (2 us) plus the CPU launch overhead (10 us).
+#include <algorithm>
+
+#include "../test_support.h"
+#include "apps/apps.h"
+#include "dsl/dsl.h"
+#include "helpers.h"
+
+namespace mage::sim::test {
+namespace {
+
+constexpr double kStage = 2e-6 + 10e-6;
+
+double end_of(const TraceEvent& e) { return e.start_s + e.duration_s; }
+
+// `pieces` point tasks of one index launch reduce a future (min) that one CPU task consumes;
+// point i runs on node node_of(i), the consumer on node 0.
+Outcome reduce_to_one(int nodes, int pieces, const std::function<int(int)>& node_of) {
+  Program p;
+  TaskKindId piece = p.add_task(leaf("piece", Cost{Precision::FP64, 1e6, {}}));
+  TaskKindId global = p.add_task(leaf("global", Cost{}));
+  FutureId f = p.add_future("dt", RedOp::Min);
+  Launch l;
+  l.task = piece;
+  l.kind = LaunchKind::Index;
+  l.domain = Domain(pieces);
+  l.produces = f;
+  l.timed = true;
+  l.iteration = 0;
+  p.add_launch(std::move(l));
+  Launch c;
+  c.task = global;
+  c.kind = LaunchKind::Single;
+  c.consumes = {f};
+  c.timed = true;
+  c.iteration = 0;
+  p.add_launch(std::move(c));
+  machine::Machine m = tiny(nodes);
+  TaskGraph g = analyze(p);
+  mapping::Plan plan = plan_for(p, g, m, [&](int t) {
+    if (t < pieces) return Placement{gpu(m, 0, node_of(t)), {}};
+    return Placement{cpu(m, 0, 0), {}};
+  });
+  return run_ok(p, m, plan);
+}
+
+double last_piece_end(const Outcome& o) {
+  double end = 0;
+  for (const TraceEvent* e : events(o, "task"))
+    if (e->name.rfind("piece", 0) == 0) end = std::max(end, end_of(*e));
+  return end;
+}
+
+TEST(Futures, OnOneNodeAReducedFutureIsUsableAtOnce) {
+  Outcome o = reduce_to_one(1, 2, [](int) { return 0; });
+  EXPECT_NEAR(task_event(o, "global").start_s, last_piece_end(o), 1e-12);
+}
+
+// Two nodes: one stage of the all-reduce after the last point completed.
+TEST(Futures, AFutureReducedOverTwoNodesTakesOneCollectiveStage) {
+  Outcome o = reduce_to_one(2, 2, [](int i) { return i; });
+  EXPECT_NEAR(task_event(o, "global").start_s, last_piece_end(o) + kStage, 1e-12);
+}
+
+// Radix 8: 8 nodes still one stage, 9 nodes two.
+TEST(Futures, CollectiveStagesGrowWithTheLogarithmBaseEightOfTheNodes) {
+  Outcome eight = reduce_to_one(8, 8, [](int i) { return i; });
+  EXPECT_NEAR(task_event(eight, "global").start_s, last_piece_end(eight) + kStage, 1e-12);
+  Outcome nine = reduce_to_one(9, 9, [](int i) { return i; });
+  EXPECT_NEAR(task_event(nine, "global").start_s, last_piece_end(nine) + 2 * kStage, 1e-12);
+}
+
+// A single task's future is broadcast: a consumer on another node waits for it, one on the
+// producer's node does not.
+TEST(Futures, ASingleTasksFutureReachesOtherNodesByBroadcast) {
+  Program p;
+  TaskKindId produce = p.add_task(leaf("produce", Cost{Precision::FP64, 1e6, {}}));
+  TaskKindId use = p.add_task(leaf("use", Cost{}));
+  FutureId f = p.add_future("dt");
+  Launch l;
+  l.task = produce;
+  l.kind = LaunchKind::Single;
+  l.produces = f;
+  l.timed = true;
+  l.iteration = 0;
+  p.add_launch(std::move(l));
+  Launch c;
+  c.task = use;
+  c.kind = LaunchKind::Index;
+  c.domain = Domain(2);
+  c.consumes = {f};
+  c.timed = true;
+  c.iteration = 0;
+  p.add_launch(std::move(c));
+  machine::Machine m = tiny(2);
+  TaskGraph g = analyze(p);
+  mapping::Plan plan = plan_for(p, g, m, [&](int t) {
+    if (t == 0) return Placement{cpu(m, 0, 0), {}};
+    return Placement{gpu(m, 0, t - 1), {}};
+  });
+  Outcome o = run_ok(p, m, plan);
+  const double produced = end_of(task_event(o, "produce"));
+  EXPECT_NEAR(task_event(o, "use (0)").start_s, produced, 1e-12);
+  EXPECT_NEAR(task_event(o, "use (1)").start_s, produced + kStage, 1e-12);
+}
+
+// ---------------------------------------------------------------- the programs, reduced scale
+
+apps::Params params_for(const machine::Machine& m) {
+  apps::Params p;
+  p.nodes = m.nodes();
+  p.gpus_per_node = m.procs_per_node(kinds::ProcKind::GPU);
+  p.ranks_per_node = m.ranks_per_node();
+  p.cpus_per_node = m.procs_per_node(kinds::ProcKind::CPU);
+  p.omps_per_node = m.procs_per_node(kinds::ProcKind::OMP);
+  p.scale = apps::Scale::Small;
+  return p;
+}
+
+Outcome run_expert(const std::string& app, int nodes) {
+  machine::Machine m = machine::load("lassen", {.nodes = nodes});
+  Program p = apps::build(app, params_for(m));
+  TaskGraph g = analyze(p);
+  const std::string path = mage::test::expert_mapper_path(app);
+  dsl::SourceFile src{app + ".map", mage::test::read_text(path)};
+  dsl::BindResult b = dsl::load_mapper(src, mapping::shape_of(m));
+  EXPECT_TRUE(b.mapper) << dsl::format_diagnostics(b.diagnostics, src);
+  if (!b.mapper) return Outcome{};
+  mapping::ApplyResult r = mapping::apply(p, g, m, *b.mapper);
+  EXPECT_TRUE(std::holds_alternative<mapping::Plan>(r));
+  if (!std::holds_alternative<mapping::Plan>(r)) return Outcome{};
+  Outcome o = simulate_in_child(p, g, m, std::get<mapping::Plan>(r), Options{true, 10}, 60);
+  EXPECT_EQ(o.status, Status::Ok) << app << " on " << nodes << " nodes: " << o.message;
+  return o;
+}
+
+// Pennant's cycle waits for the global dt: calc_dt_hydro's min over the pieces is all-reduced
+// among the nodes before calc_global_dt (one CPU task) can run. On one node it runs as soon
+// as the last piece is done; on four, one collective stage (2 us + 10 us on Lassen) later.
+TEST(Programs, PennantsGlobalDtWaitsForTheAllReduceAcrossNodes) {
+  constexpr double kLassenStage = 2e-6 + 10e-6;
+  for (int nodes : {1, 4}) {
+    Outcome o = run_expert("pennant", nodes);
+    // Cycle 2's calc_global_dt (the second one) and the calc_dt_hydro points before it.
+    std::vector<const TraceEvent*> globals;
+    for (const TraceEvent* e : events(o, "task"))
+      if (e->name == "calc_global_dt") globals.push_back(e);
+    ASSERT_GE(globals.size(), 2u);
+    std::sort(globals.begin(), globals.end(), [](auto* a, auto* b) { return a->start_s < b->start_s; });
+    double hydro_end = 0;
+    for (const TraceEvent* e : events(o, "task"))
+      if (e->name.rfind("calc_dt_hydro", 0) == 0 && end_of(*e) <= globals[1]->start_s)
+        hydro_end = std::max(hydro_end, end_of(*e));
+    ASSERT_GT(hydro_end, 0);
+    const double wait = globals[1]->start_s - hydro_end;
+    if (nodes == 1)
+      EXPECT_LT(wait, kLassenStage / 2) << "one node: no collective";
+    else
+      EXPECT_GE(wait, kLassenStage - 1e-12) << nodes << " nodes";
+  }
+  // And the whole run takes longer per cycle on four nodes than on one.
+  EXPECT_GT(run_expert("pennant", 4).time_s, run_expert("pennant", 1).time_s);
+}
+
+}  // namespace
+}  // namespace mage::sim::test
