@@ -345,6 +345,7 @@ void Runtime::flush_ready(double now) {
 machine::ProcId Runtime::launcher(PointTaskId t) const {
   const PointTaskId parent = g_.tasks[t.index()].parent;
   if (parent.valid()) return placement(parent).processor;
+  if (plan_.top_level_processor.value < 0) return plan_.top_level_processor;
   const machine::Processor& top = m_.processor(plan_.top_level_processor);
   const int rank = m_.processor(placement(t).processor).rank;
   if (rank == top.rank) return plan_.top_level_processor;
