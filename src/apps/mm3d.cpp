@@ -47,7 +47,7 @@ Program build_mm3d(const Params& params, const char* name, std::array<int64_t, 3
   index_launch(p, pl.task_3, Domain(1, gy, gz), {piece(p, c_tiles, proj(2, 1, "(k,j)"), {vals(p, rc, Privilege::WO)})},
                {});
   mm_loop(p, iters, [&](LaunchOpts o) {
-    index_launch(p, task_4, Domain(gx, gy, gz),
+    index_launch(p, task_4, Domain(grid[0], grid[1], grid[2]),
                  {piece(p, a_tiles, proj(0, 1, "(i,j)"), {vals(p, ra, Privilege::RED)}),
                   piece(p, b_tiles, proj(0, 2, "(i,k)"), {vals(p, rb, Privilege::RO)}),
                   piece(p, c_tiles, proj(2, 1, "(k,j)"), {vals(p, rc, Privilege::RO)})},

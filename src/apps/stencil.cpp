@@ -19,7 +19,7 @@ Program build_stencil(const Params& params) {
   // Every launch and partition is over the 1-D space of tiles, as in the published program:
   // tile i is (ix, iy) = (i % ntx, i / ntx); halo neighbours are the 2-D grid neighbours.
   const Domain launch(tiles);
-  auto tile_xy = [nx](int64_t i) { return std::pair<int64_t, int64_t>{i % nx, i / nx}; };
+  auto tile_xy = [ntx = nx](int64_t i) { return std::pair<int64_t, int64_t>{i % ntx, i / ntx}; };
 
   Program p;
   p.name = "stencil";

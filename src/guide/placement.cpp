@@ -10,8 +10,7 @@ std::vector<program::PointTaskId> points_of(const Context& c, std::string_view t
   auto id = c.program.find_task(task);
   if (!id) return out;
   for (size_t t = 0; t < c.graph.size(); ++t)
-    if (c.program.launches[c.graph.tasks[t].launch.index()].task == *id)
-      out.push_back(static_cast<program::PointTaskId>(t));
+    if (c.program.launches[c.graph.tasks[t].launch.index()].task == *id) out.push_back(program::PointTaskId::at(t));
   return out;
 }
 
