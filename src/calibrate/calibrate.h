@@ -1,5 +1,5 @@
 // Calibration (module `calibrate`): does the model reproduce what is known of the real
-// runs? Each Fact of BENCHMARKS.md and issue 4 §4 is checked by evaluating mapper variants
+// runs? Each Fact of BENCHMARKS.md, issue 4 §4 and issue 9 §6 is checked by evaluating mapper variants
 // (the expert mapper, the default mapper, and the expert with one rule changed) at the
 // published scale, and judged against its target. `mage calibrate` runs them all and
 // writes the report, docs/calibration.md.

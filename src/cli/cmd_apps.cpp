@@ -46,7 +46,7 @@ int run_show(const ShowOptions& o) {
                       {"gpus_per_node", params.gpus_per_node},
                       {"ranks_per_node", params.ranks_per_node}};
       j["scale"] = std::string(apps::to_string(request->scale));
-      std::printf("%s\n", j.dump(2).c_str());
+      std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     } else {
       std::printf("machine: %s, %d node%s x %d GPUs, %d rank%s per node%s; scale: %s\n", m.name().c_str(), params.nodes,
                   params.nodes == 1 ? "" : "s", params.gpus_per_node, params.ranks_per_node,

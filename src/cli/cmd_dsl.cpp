@@ -12,8 +12,8 @@ namespace mage::cli {
 
 namespace {
 
-void print_diagnostics(const std::vector<dsl::Diagnostic>& ds, const dsl::SourceFile& src) {
-  std::fputs(dsl::format_diagnostics(ds, src).c_str(), stderr);
+void print_diagnostics(const std::vector<dsl::Diagnostic>& ds, const dsl::SourceFile& src, size_t limit) {
+  std::fputs(diagnostics_text(ds, src, limit).c_str(), stderr);
 }
 
 nlohmann::json to_json(const dsl::Diagnostic& d) {
@@ -51,6 +51,7 @@ std::vector<std::string> proc_kind_names() {
 struct CheckOptions {
   std::vector<std::string> files;
   bool json = false;
+  size_t error_limit = dsl::kDefaultDiagnosticLimit;
   std::string app;
 };
 
@@ -89,16 +90,17 @@ int run_check(const CheckOptions& o) {
     if (o.json) {
       for (const auto& d : r.diagnostics) all.push_back(to_json(d));
     } else {
-      print_diagnostics(r.diagnostics, src);
+      print_diagnostics(r.diagnostics, src, o.error_limit);
     }
   }
-  if (o.json) std::printf("%s\n", all.dump(2).c_str());
+  if (o.json) std::printf("%s\n", all.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   return errors ? 1 : 0;
 }
 
 struct FmtOptions {
   std::string file;
   bool in_place = false;
+  size_t error_limit = dsl::kDefaultDiagnosticLimit;
 };
 
 int run_fmt(const FmtOptions& o) {
@@ -106,7 +108,7 @@ int run_fmt(const FmtOptions& o) {
   if (!text) return 1;
   dsl::SourceFile src{o.file, *text};
   dsl::CompileResult r = dsl::compile(src);
-  print_diagnostics(r.diagnostics, src);
+  print_diagnostics(r.diagnostics, src, o.error_limit);
   if (!r.unit) return 1;
   std::string canonical = dsl::canonical_text(*r.unit);
   if (!o.in_place) {
@@ -126,6 +128,7 @@ struct PlaceOptions {
   std::vector<int64_t> domain;
   bool single = false;
   std::vector<int64_t> parent_proc{0, 0};
+  size_t error_limit = dsl::kDefaultDiagnosticLimit;
 };
 
 int run_place(const PlaceOptions& o) {
@@ -137,7 +140,7 @@ int run_place(const PlaceOptions& o) {
   // Every kind gets --procs processors per rank, so any Machine(KIND) evaluates.
   for (kinds::ProcKind k : kinds::kProcKinds) shape.procs_per_rank[k] = o.procs;
   dsl::BindResult b = dsl::load_mapper(src, shape);
-  print_diagnostics(b.diagnostics, src);
+  print_diagnostics(b.diagnostics, src, o.error_limit);
   if (!b.mapper) return 1;
   const dsl::Mapper& m = *b.mapper;
 
@@ -154,7 +157,7 @@ int run_place(const PlaceOptions& o) {
   }
   if (o.parent_proc.size() != 2 || o.parent_proc[0] < 0 || o.parent_proc[0] >= o.ranks || o.parent_proc[1] < 0 ||
       o.parent_proc[1] >= o.procs) {
-    std::fprintf(stderr, "mage: error: --parent-proc must be NODE,PROC within --ranks %lld and --procs %lld\n",
+    std::fprintf(stderr, "mage: error: --parent-proc must be NODE,PROC within --nodes %lld and --procs-per-node %lld\n",
                  static_cast<long long>(o.ranks), static_cast<long long>(o.procs));
     return 1;
   }
@@ -189,7 +192,7 @@ int run_place(const PlaceOptions& o) {
       return 1;
     }
     if (r.error) {
-      print_diagnostics({*r.error}, src);
+      print_diagnostics({*r.error}, src, 0);
       return 1;
     }
     std::printf("%s -> %s\n", o.single ? "()" : point_text(point).c_str(),
@@ -205,7 +208,8 @@ void register_check(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<CheckOptions>();
   auto* sub = app.add_subcommand("check", "Check mapper files and print diagnostics (exit 1 on errors)");
   sub->add_option("files", o->files, "Mapper files (.map)")->required()->check(CLI::ExistingFile);
-  sub->add_flag("--json", o->json, "Print the diagnostics as a JSON array");
+  sub->add_flag("--json", o->json, "Print the diagnostics as a JSON array (all of them, whatever --error-limit)");
+  add_error_limit(*sub, o->error_limit);
   std::vector<std::string> app_names;
   for (const auto& a : apps::list()) app_names.push_back(std::string(a.name));
   sub->add_option("--app", o->app, "Also warn about task and region names this program does not have")
@@ -218,6 +222,7 @@ void register_fmt(CLI::App& app, int& exit_code) {
   auto* sub = app.add_subcommand("fmt", "Print a mapper in canonical form");
   sub->add_option("file", o->file, "Mapper file (.map)")->required()->check(CLI::ExistingFile);
   sub->add_flag("--in-place,-i", o->in_place, "Rewrite the file instead of printing");
+  add_error_limit(*sub, o->error_limit);
   sub->callback([o, &exit_code] { exit_code = run_fmt(*o); });
 }
 
@@ -225,8 +230,13 @@ void register_place(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<PlaceOptions>();
   auto* sub = app.add_subcommand("place", "Evaluate the placement of every point of a launch");
   sub->add_option("file", o->file, "Mapper file (.map)")->required()->check(CLI::ExistingFile);
-  sub->add_option("--ranks", o->ranks, "Ranks (nodes) of the machine")->required()->check(CLI::Range(1, 4096));
-  sub->add_option("--procs", o->procs, "Processors of each kind per rank")->required()->check(CLI::Range(1, 4096));
+  // As `mage run` names them; --ranks and --procs, the names of earlier versions, still work.
+  auto* nodes = sub->add_option("--nodes", o->ranks, "Nodes of the machine (dimension 0 of Machine(KIND))")
+                    ->check(CLI::Range(1, 4096));
+  auto* procs =
+      sub->add_option("--procs-per-node", o->procs, "Processors of each kind per node")->check(CLI::Range(1, 4096));
+  auto* old_nodes = sub->add_option("--ranks", o->ranks)->check(CLI::Range(1, 4096))->group("")->excludes(nodes);
+  auto* old_procs = sub->add_option("--procs", o->procs)->check(CLI::Range(1, 4096))->group("")->excludes(procs);
   sub->add_option("--kind", o->kind, "Processor kind the task is mapped to (default: first kind of its Task rule)")
       ->check(CLI::IsMember(proc_kind_names()));
   sub->add_option("--task", o->task, "Task name")->required();
@@ -238,7 +248,10 @@ void register_place(CLI::App& app, int& exit_code) {
   sub->add_option("--parent-proc", o->parent_proc, "Processor NODE,PROC of the parent task (default 0,0)")
       ->delimiter(',')
       ->expected(2);
-  sub->callback([o, domain, single, &exit_code] {
+  add_error_limit(*sub, o->error_limit);
+  sub->callback([o, domain, single, nodes, procs, old_nodes, old_procs, &exit_code] {
+    if (nodes->count() + old_nodes->count() == 0) throw CLI::RequiredError("--nodes");
+    if (procs->count() + old_procs->count() == 0) throw CLI::RequiredError("--procs-per-node");
     if (!o->single && o->domain.empty()) throw CLI::RequiredError("--domain (or --single)");
     if (o->domain.size() > 3) throw CLI::ValidationError("--domain", "a launch domain has 1 to 3 dimensions");
     int64_t volume = 1;

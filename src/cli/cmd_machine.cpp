@@ -32,7 +32,7 @@ int run_show(const ShowOptions& o) {
   try {
     machine::Machine m = machine::load(o.machine, {.nodes = o.nodes, .ranks_per_node = o.ranks_per_node});
     if (o.json)
-      std::printf("%s\n", machine::as_json(m).dump(2).c_str());
+      std::printf("%s\n", machine::as_json(m).dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     else
       std::fputs(machine::describe(m).c_str(), stdout);
     return 0;

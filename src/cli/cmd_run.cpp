@@ -28,6 +28,7 @@ struct RunOptions {
   std::string trace_file;
   bool json = false;
   double time_limit_s = 30;
+  size_t error_limit = dsl::kDefaultDiagnosticLimit;
 };
 
 // ---- Human-readable quantities ---------------------------------------------------------
@@ -106,12 +107,25 @@ void print_memories(const sim::Profile& p) {
   }
 }
 
-void print_summary(const eval::Request& request, const eval::Resolved& resolved, const eval::Result& r) {
+void print_summary(const eval::Request& request, const eval::Resolved& resolved, const eval::Result& r,
+                   size_t error_limit) {
   const sim::Outcome& o = r.outcome;
   const sim::Profile& p = o.profile;
   std::printf("%s\n", describe(request, resolved).c_str());
   std::printf("status: %s\n", std::string(sim::to_string(o.status)).c_str());
   if (!o.ok()) {
+    // Once: a mapper's errors (and warnings) or a mapping error as diagnostics with their
+    // source lines, any other failure as its message.
+    const dsl::SourceFile source{request.mapper.file, request.mapper.text};
+    if (o.status == sim::Status::MapperError) {
+      std::fputs(diagnostics_text(r.diagnostics, source, error_limit).c_str(), stdout);
+      return;
+    }
+    if (o.status == sim::Status::MappingError && request.mapper.kind == eval::MapperKind::Text &&
+        !r.diagnostics.empty() && r.diagnostics.back().severity == dsl::Severity::Error) {
+      std::fputs(dsl::format_diagnostic(r.diagnostics.back(), source).c_str(), stdout);
+      return;
+    }
     std::printf("%s\n", o.message.c_str());
     return;
   }
@@ -191,14 +205,19 @@ int run(const RunOptions& o) {
   }
 
   if (o.json) {
-    std::printf("%s\n", r.to_json().dump(2).c_str());
+    std::printf("%s\n", r.to_json().dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
-    print_summary(request, resolved, r);
-    // Warnings of a mapper that ran (a mapper error's message holds them all already).
-    if (status != sim::Status::MapperError && !r.diagnostics.empty())
+    print_summary(request, resolved, r, o.error_limit);
+    // Warnings of a mapper that ran (the summary shows a mapper error's and a mapping error's
+    // diagnostics already).
+    if (status != sim::Status::MapperError) {
+      std::vector<dsl::Diagnostic> warnings;
+      for (const dsl::Diagnostic& d : r.diagnostics)
+        if (d.severity != dsl::Severity::Error) warnings.push_back(d);
       std::fputs(
-          dsl::format_diagnostics(r.diagnostics, dsl::SourceFile{request.mapper.file, request.mapper.text}).c_str(),
+          diagnostics_text(warnings, dsl::SourceFile{request.mapper.file, request.mapper.text}, o.error_limit).c_str(),
           stderr);
+    }
     for (const auto& line : r.mapper_log) std::fprintf(stderr, "mapper log: %s\n", line.c_str());
     if (!o.trace_file.empty() && (status == sim::Status::Ok || status == sim::Status::ExecutionError))
       std::printf("trace: %s (open in https://ui.perfetto.dev)\n", o.trace_file.c_str());
@@ -219,6 +238,7 @@ void register_run(CLI::App& app, int& exit_code) {
   sub->add_option("--trace", o->trace_file, "Write a Chrome trace-event file (open it in Perfetto)");
   sub->add_flag("--json", o->json, "Print the outcome as JSON");
   sub->add_option("--time-limit", o->time_limit_s, "Seconds an evaluation may take (default 30; 0: no limit)");
+  add_error_limit(*sub, o->error_limit);
   sub->callback([o, &exit_code] {
     require_mapper(o->mapper);
     exit_code = run(*o);

@@ -1,5 +1,6 @@
 #include "cli/io.h"
 
+#include <fmt/format.h>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -42,6 +43,17 @@ bool write_file(const std::string& path, const std::string& text) {
     return false;
   }
   return true;
+}
+
+void add_error_limit(CLI::App& command, size_t& limit) {
+  limit = dsl::kDefaultDiagnosticLimit;
+  command.add_option(
+      "--error-limit", limit,
+      fmt::format("Errors and warnings printed at most (default {}; 0: all)", dsl::kDefaultDiagnosticLimit));
+}
+
+std::string diagnostics_text(const std::vector<dsl::Diagnostic>& ds, const dsl::SourceFile& source, size_t limit) {
+  return dsl::format_diagnostics(ds, source, limit, "--error-limit 0 shows all");
 }
 
 namespace {

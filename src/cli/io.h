@@ -1,9 +1,14 @@
 // Small helpers shared by the subcommands.
 #pragma once
 
+#include <CLI/CLI.hpp>
+
 #include <csignal>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "dsl/dsl.h"
 
 namespace mage::cli {
 
@@ -12,6 +17,11 @@ namespace mage::cli {
 std::optional<std::string> read_file(const std::string& path);
 // Writes a whole file atomically (temp file + rename); prints an error and returns false on failure.
 bool write_file(const std::string& path, const std::string& text);
+
+// --error-limit N: how many diagnostics a command prints as text (default 20, 0: all), as
+// clang's -ferror-limit; the rest are counted on one line that says how to see them.
+void add_error_limit(CLI::App& command, size_t& limit);
+std::string diagnostics_text(const std::vector<dsl::Diagnostic>& ds, const dsl::SourceFile& source, size_t limit);
 
 // Ctrl-C and SIGTERM end a long command (mage tune, mage experiment) cleanly: while a
 // StopSignals lives they only set the flag stop_requested() reads, which the command's loop

@@ -414,14 +414,18 @@ LexResult lex(const SourceFile& source, DiagnosticSink& sink) {
     std::string shown;
     unsigned char uc = static_cast<unsigned char>(c);
     size_t len = 1;
-    if (uc >= 0xC0 && uc < 0xF8) len = uc >= 0xF0 ? 4 : uc >= 0xE0 ? 3 : 2;
+    if (uc >= 0xC2 && uc < 0xF5) len = uc >= 0xF0 ? 4 : uc >= 0xE0 ? 3 : 2;
+    // A lead byte must be followed by continuation bytes (10xxxxxx); anything else (a
+    // Latin-1 byte, binary garbage) is shown byte by byte, so a message is always UTF-8.
+    bool sequence = uc >= 0x80 && len > 1 && i + len <= s.size();
+    for (size_t k = 1; sequence && k < len; ++k) sequence = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
     if (uc < 0x80 && std::isprint(uc))
       shown = std::string(1, c);
-    else if (uc >= 0x80 && i + len <= s.size())
+    else if (sequence)
       shown = s.substr(i, len);
     else
       shown = fmt::format("\\x{:02x}", uc);
-    if (uc < 0x80 || i + len > s.size()) len = 1;
+    if (!sequence) len = 1;
     sink.report(DiagId::unexpected_character, loc, shown);
     advance(len);
   }

@@ -47,11 +47,13 @@ std::string_view SourceFile::line(int number) const {
   return l;
 }
 
-std::string format_diagnostic(const Diagnostic& d, const SourceFile& source) {
+namespace {
+
+// One diagnostic, given the text of its line (found by the caller).
+std::string format_one(const Diagnostic& d, std::string_view text) {
   std::string out;
   if (d.loc.line > 0) {
     out = fmt::format("{}:{}:{}: {}: {}\n", d.file, d.loc.line, d.loc.col, to_string(d.severity), d.message);
-    std::string_view text = source.line(d.loc.line);
     if (!text.empty() || d.loc.line == 1) {
       out += fmt::format("{}\n", text);
       // Keep tabs so that the caret lines up under the column in a terminal.
@@ -67,9 +69,40 @@ std::string format_diagnostic(const Diagnostic& d, const SourceFile& source) {
   return out;
 }
 
-std::string format_diagnostics(const std::vector<Diagnostic>& ds, const SourceFile& source) {
+}  // namespace
+
+std::string format_diagnostic(const Diagnostic& d, const SourceFile& source) {
+  return format_one(d, d.loc.line > 0 ? source.line(d.loc.line) : std::string_view{});
+}
+
+std::string format_diagnostics(const std::vector<Diagnostic>& ds, const SourceFile& source, size_t limit,
+                               std::string_view show_all) {
+  const size_t shown = limit == 0 ? ds.size() : std::min(limit, ds.size());
+  // Where each line starts, found once: looking each line up from the start of the text
+  // made thousands of diagnostics quadratic.
+  std::vector<size_t> starts{0};
+  for (size_t i = 0; i < source.text.size(); ++i)
+    if (source.text[i] == '\n') starts.push_back(i + 1);
+  auto line_text = [&](int number) -> std::string_view {
+    if (number < 1 || static_cast<size_t>(number) > starts.size()) return {};
+    const size_t begin = starts[static_cast<size_t>(number) - 1];
+    size_t end =
+        static_cast<size_t>(number) < starts.size() ? starts[static_cast<size_t>(number)] - 1 : source.text.size();
+    std::string_view l(source.text.data() + begin, end - begin);
+    if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+    return l;
+  };
   std::string out;
-  for (const auto& d : ds) out += format_diagnostic(d, source);
+  for (size_t i = 0; i < shown; ++i) out += format_one(ds[i], line_text(ds[i].loc.line));
+  if (shown == ds.size()) return out;
+  size_t counts[3] = {0, 0, 0};  // errors, warnings, notes
+  for (size_t i = shown; i < ds.size(); ++i) ++counts[static_cast<size_t>(ds[i].severity)];
+  std::string rest;
+  for (Severity sev : {Severity::Error, Severity::Warning, Severity::Note}) {
+    const size_t n = counts[static_cast<size_t>(sev)];
+    if (n > 0) rest += fmt::format("{}{} more {}{}", rest.empty() ? "" : " and ", n, to_string(sev), n == 1 ? "" : "s");
+  }
+  out += fmt::format("... and {}{}{}\n", rest, show_all.empty() ? "" : "; ", show_all);
   return out;
 }
 

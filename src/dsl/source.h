@@ -51,7 +51,13 @@ struct SourceFile {
 
 // `FILE:LINE:COL: error: MESSAGE`, the source line and a caret, then the notes.
 std::string format_diagnostic(const Diagnostic& d, const SourceFile& source);
-std::string format_diagnostics(const std::vector<Diagnostic>& ds, const SourceFile& source);
+// Every diagnostic, or only the first `limit` (0: all) followed by a line that counts the rest,
+// "... and 40 more errors", with "; SHOW_ALL" when given (how the caller shows them all).
+// Linear in the number of diagnostics and the size of the text.
+std::string format_diagnostics(const std::vector<Diagnostic>& ds, const SourceFile& source, size_t limit = 0,
+                               std::string_view show_all = {});
+// What a command shows by default (clang's -ferror-limit convention).
+inline constexpr size_t kDefaultDiagnosticLimit = 20;
 bool has_errors(const std::vector<Diagnostic>& ds);
 
 // Collects diagnostics for one source file.

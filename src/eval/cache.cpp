@@ -41,7 +41,7 @@ void write_entry(const std::filesystem::path& path, const std::string& key, cons
   const std::filesystem::path tmp = path.string() + fmt::format(".tmp.{}.{}", static_cast<long>(::getpid()), counter++);
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out || !(out << j.dump()) || !out.flush()) {
+    if (!out || !(out << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)) || !out.flush()) {
       std::error_code ec;
       std::filesystem::remove(tmp, ec);
       return;

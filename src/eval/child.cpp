@@ -101,21 +101,22 @@ void child_main(const Prepared& p, const Limits& limits, int result_fd, int log_
       } catch (const std::bad_alloc&) {
         Result r;
         r.outcome = memory_exhausted(memory);
-        write_all(result_fd, result_to_json(r).dump());
+        write_all(result_fd, result_to_json(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
         std::_Exit(0);
       }
   }
 
   try {
-    out = result_to_json(p.work ? p.work() : run_pipeline(p, memory)).dump();
+    out = result_to_json(p.work ? p.work() : run_pipeline(p, memory))
+              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   } catch (const std::bad_alloc&) {
     Result r;
     r.outcome = memory_exhausted(memory);
-    out = result_to_json(r).dump();
+    out = result_to_json(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   } catch (const std::exception& e) {
     Result r;
     r.outcome = sim::failure(sim::Status::SimulatorFailure, std::string("evaluation failed: ") + e.what());
-    out = result_to_json(r).dump();
+    out = result_to_json(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   write_all(result_fd, out);
   ::close(result_fd);

@@ -28,9 +28,10 @@ void append(std::vector<dsl::Diagnostic>& to, const std::vector<dsl::Diagnostic>
   to.insert(to.end(), from.begin(), from.end());
 }
 
-// The mapper error: every diagnostic so far, formatted as `mage check` prints them.
+// The mapper error: the diagnostics so far, formatted as `mage check` prints them, the first
+// few of them (a message read by people and optimizers; Result::diagnostics has them all).
 Result mapper_error(Result r, const dsl::SourceFile& source) {
-  std::string message = dsl::format_diagnostics(r.diagnostics, source);
+  std::string message = dsl::format_diagnostics(r.diagnostics, source, dsl::kDefaultDiagnosticLimit);
   while (!message.empty() && message.back() == '\n') message.pop_back();
   r.outcome = sim::failure(sim::Status::MapperError, std::move(message));
   return r;

@@ -240,7 +240,11 @@ Prepared prepare(const Request& r) {
         {"text", p.mapper.text}}},
       {"options", {{"trace", p.options.trace}, {"top", p.options.top}}},
       {"fault", to_string(p.fault)}};
-  p.key_material = material.dump();
+  // The user's texts may hold bytes that are not UTF-8 (a Latin-1 comment): the JSON shows
+  // them replaced, and their raw bytes follow it, so that two such texts never share a key.
+  p.key_material = material.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  for (const std::string* raw : {&resolved.source, &p.machine_text, &p.mapper.name, &p.mapper.text})
+    p.key_material += fmt::format("\n{}:{}", raw->size(), *raw);
   p.key = content_hash(p.key_material);
   return p;
 }

@@ -233,7 +233,7 @@ ChatReply Client::complete(const ChatRequest& request) {
   nlohmann::json body = request;
   body["model"] = endpoint_.model;
   body["stream"] = false;
-  const std::string text = body.dump();
+  const std::string text = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   const std::string key_hint = endpoint_.api_key.empty() ? "" : " in MAGE_LLM_API_KEY";
   auto fail = [&](Error::Kind kind, const std::string& message, long status, int attempts) {
     return Error(kind, endpoint_.api_key.redact(message), static_cast<int>(status), attempts);

@@ -175,7 +175,9 @@ Extraction from_json(const nlohmann::json& j) {
     p.sections[*section] = std::move(text);
   }
   if (j.contains("reasoning"))
-    p.reasoning = j["reasoning"].is_string() ? j["reasoning"].get<std::string>() : j["reasoning"].dump();
+    p.reasoning = j["reasoning"].is_string()
+                      ? j["reasoning"].get<std::string>()
+                      : j["reasoning"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   x.proposal = std::move(p);
   return x;
 }

@@ -80,6 +80,12 @@ void Runtime::map_argument(PointTaskId t, size_t arg, double now) {
       ++instances_[static_cast<size_t>(i)].pins;
       uses_.push_back(Use{i, static_cast<int32_t>(arg), false, false});
       for (CopyId c : instances_[static_cast<size_t>(i)].inflight) wait_for(t, c);
+      // A reduction instance accumulates one operation's contributions (its points on this
+      // memory); before another operation reuses it, Legion applies what it holds to a
+      // valid instance (and refills it with the identity).
+      const program::LaunchId by = instances_[static_cast<size_t>(i)].reduced_by;
+      if (by.valid() && by != l.id) apply_pending(t, i, spans, fields, now);
+      instances_[static_cast<size_t>(i)].reduced_by = l.id;
       for (const Span& s : spans) add_pending(i, s.block, fields);
     }
   }
@@ -389,8 +395,55 @@ void Runtime::drop_pending(program::RegionId r, int32_t b, FieldMask f) {
   }
 }
 
-// Data no task will read again: every copy of it can go.
-void Runtime::kill_dead(program::RegionId r, int32_t b, FieldMask f) {
+void Runtime::apply_pending(PointTaskId t, InstId red, const std::vector<Span>& spans, FieldMask fields, double now) {
+  const program::RegionId r = instances_[static_cast<size_t>(red)].region;
+  const program::Region& region = p_.regions[r.index()];
+  const machine::MemId mem = instances_[static_cast<size_t>(red)].mem;
+  std::vector<std::pair<InstId, int64_t>> targets;  // valid instance, bytes
+  for (const Span& s : spans) {
+    BlockState& bs = block(r, s.block);
+    FieldMask mine = 0;
+    for (const Holder& h : bs.pending)
+      if (h.inst == red) mine = h.valid & fields;
+    if (!mine) continue;
+    // Into the nearest valid instance; when nobody holds the data any more (nothing reads
+    // it), into the oldest reduction instance still holding contributions to it, which plays
+    // the home (the first reducer: e.g. the k = 0 face of a 3-D matrix multiplication). The
+    // oldest one keeps its own.
+    InstId dst = best_source(r, s.block, __builtin_ctzll(mine), s.count, mem, red);
+    if (failed()) return;
+    const bool into_valid = dst >= 0;
+    if (!into_valid)
+      for (const Holder& h : bs.pending)
+        if (h.inst < red && (h.valid & mine) == mine && (dst < 0 || h.inst < dst)) dst = h.inst;
+    if (dst < 0) continue;
+    const int64_t bytes = instances_[static_cast<size_t>(red)].count(s.block) * region.bytes(mine);
+    auto it = std::find_if(targets.begin(), targets.end(), [&](const auto& p) { return p.first == dst; });
+    if (it == targets.end())
+      targets.emplace_back(dst, bytes);
+    else
+      it->second += bytes;
+    for (Holder& h : bs.pending)
+      if (h.inst == red) h.valid &= ~mine;
+    if (into_valid) invalidate_others(dst, s.block, mine);
+  }
+  std::sort(targets.begin(), targets.end());
+  for (const auto& [dst, bytes] : targets)
+    if (!instant(red, dst)) wait_for(t, new_copy(red, dst, bytes, true, t, now));
+  // The emptied pending entries (the instance stays: t is about to reduce into it).
+  for (const Span& s : spans) {
+    BlockState& bs = block(r, s.block);
+    const auto before = bs.pending.size();
+    bs.pending.erase(std::remove_if(bs.pending.begin(), bs.pending.end(),
+                                    [&](const Holder& h) { return h.inst == red && !h.valid; }),
+                     bs.pending.end());
+    instances_[static_cast<size_t>(red)].entries -= static_cast<int32_t>(before - bs.pending.size());
+  }
+}
+
+// Data no task will read again: every copy of it can go; its pending reductions too when
+// no task will reduce into it again (`pending_too`).
+void Runtime::kill_dead(program::RegionId r, int32_t b, FieldMask f, FieldMask pending_too) {
   if (!f) return;
   BlockState& bs = block(r, b);
   std::vector<InstId> emptied;
@@ -405,7 +458,7 @@ void Runtime::kill_dead(program::RegionId r, int32_t b, FieldMask f) {
     --instances_[static_cast<size_t>(i)].entries;
     maybe_free(i);
   }
-  drop_pending(r, b, f);
+  drop_pending(r, b, pending_too);
 }
 
 void Runtime::unpin(InstId i) {
@@ -452,12 +505,15 @@ void Runtime::release_uses(PointTaskId t) {
     if (tp.args[a].is_virtual || (ai.normal == 0 && ai.reduced == 0)) continue;
     const program::RegionId r = l.args[a].region;
     for (const Span& s : p_.spans_of(l.args[a], g_.piece(t, a))) {
-      FieldMask dead = 0;
+      FieldMask dead = 0, done = 0;
       for_fields(ai.read, [&](int f) { --reads_left(r, s.block, f); });
+      for_fields(ai.reduced, [&](int f) { --reductions_left(r, s.block, f); });
       for_fields(ai.normal | ai.reduced, [&](int f) {
-        if (reads_left(r, s.block, f) == 0) dead |= FieldMask{1} << f;
+        if (reads_left(r, s.block, f) != 0) return;
+        dead |= FieldMask{1} << f;
+        if (reductions_left(r, s.block, f) == 0) done |= FieldMask{1} << f;
       });
-      kill_dead(r, s.block, dead);
+      kill_dead(r, s.block, dead, done);
     }
   }
 }

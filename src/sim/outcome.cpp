@@ -270,7 +270,9 @@ nlohmann::json chrome_trace(const Trace& trace) {
   return J{{"traceEvents", std::move(events)}, {"displayTimeUnit", "ms"}};
 }
 
-void write_chrome_trace(const Trace& trace, std::ostream& out) { out << chrome_trace(trace).dump() << '\n'; }
+void write_chrome_trace(const Trace& trace, std::ostream& out) {
+  out << chrome_trace(trace).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+}
 
 // ---------------------------------------------------------------- The trace between processes
 

@@ -64,6 +64,7 @@ Runtime::Runtime(const program::Program& program, const program::TaskGraph& grap
   }
   blocks_.resize(static_cast<size_t>(total));
   reads_left_.assign(static_cast<size_t>(total) * 64, 0);
+  reductions_left_.assign(static_cast<size_t>(total) * 64, 0);
 
   const size_t n = g_.size();
   tasks_.resize(n);
@@ -96,9 +97,11 @@ Runtime::Runtime(const program::Program& program, const program::TaskGraph& grap
     if (tp.args.size() != l.args.size()) continue;
     for (size_t a = 0; a < l.args.size(); ++a) {
       const ArgInfo& ai = args_[l.id.index()][a];
-      if (tp.args[a].is_virtual || ai.read == 0) continue;
-      for (const program::Span& s : p_.spans_of(l.args[a], g_.piece(PointTaskId::at(t), a)))
+      if (tp.args[a].is_virtual || (ai.read | ai.reduced) == 0) continue;
+      for (const program::Span& s : p_.spans_of(l.args[a], g_.piece(PointTaskId::at(t), a))) {
         for (FieldMask m = ai.read; m; m &= m - 1) ++reads_left(l.args[a].region, s.block, __builtin_ctzll(m));
+        for (FieldMask m = ai.reduced; m; m &= m - 1) ++reductions_left(l.args[a].region, s.block, __builtin_ctzll(m));
+      }
     }
   }
 }

@@ -77,6 +77,7 @@ struct Instance {
   program::PartitionId partition;  // what it was created for (naming); none: the whole region
   int64_t piece = -1;
   PointTaskId first_task;
+  program::LaunchId reduced_by;  // a reduction instance: the launch whose contributions it holds
 
   int64_t count(int32_t block) const;  // elements of `block` it holds (0 if none)
 };
@@ -257,7 +258,11 @@ class Runtime {
   void invalidate_others(InstId keep, int32_t b, program::FieldMask f);
   void add_pending(InstId i, int32_t b, program::FieldMask f);
   void drop_pending(program::RegionId r, int32_t b, program::FieldMask f);
-  void kill_dead(program::RegionId r, int32_t b, program::FieldMask candidates);
+  // Applies reduction instance `red`'s pending contributions to `fields` of the spans to the
+  // nearest valid instance, before task t reuses it for another operation.
+  void apply_pending(PointTaskId t, InstId red, const std::vector<program::Span>& spans, program::FieldMask fields,
+                     double now);
+  void kill_dead(program::RegionId r, int32_t b, program::FieldMask candidates, program::FieldMask pending_too);
   void unpin(InstId i);
   void maybe_free(InstId i);
   void release_uses(PointTaskId t);
@@ -265,6 +270,9 @@ class Runtime {
   std::string record_out_of_memory(machine::MemId mem, uint64_t bytes, PointTaskId t, size_t arg);
   int64_t& reads_left(program::RegionId r, int32_t b, int f) {
     return reads_left_[static_cast<size_t>((block_base_[r.index()] + b) * 64 + f)];
+  }
+  int64_t& reductions_left(program::RegionId r, int32_t b, int f) {
+    return reductions_left_[static_cast<size_t>((block_base_[r.index()] + b) * 64 + f)];
   }
 
   const program::Program& p_;
@@ -277,6 +285,9 @@ class Runtime {
   std::vector<int64_t> block_base_;         // by region: index of its first block
   std::vector<BlockState> blocks_;
   std::vector<int64_t> reads_left_;  // (block, field) -> reads by tasks not completed
+  // (block, field) -> reductions by tasks not completed: pending reductions stay while more
+  // come (a reused reduction instance is applied first), even when nobody reads them.
+  std::vector<int64_t> reductions_left_;
 
   std::vector<TaskState> tasks_;
   std::vector<Use> uses_;                       // appended as tasks map; a task's are contiguous

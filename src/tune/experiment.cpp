@@ -118,7 +118,8 @@ void prepare(const ExperimentSettings& s, const fs::path& dir, bool resume) {
       throw TuneError(
           fmt::format("{} holds an experiment run with {}; it cannot be resumed with {} (start another "
                       "in a new directory)",
-                      dir.string(), was.dump(), now.dump()));
+                      dir.string(), was.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                      now.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
   } else if (fs::exists(file, ec)) {
     throw TuneError(
         fmt::format("{} holds an experiment already ({}): continue it with --resume, or choose another "
@@ -127,7 +128,9 @@ void prepare(const ExperimentSettings& s, const fs::path& dir, bool resume) {
   }
   fs::create_directories(dir, ec);
   if (ec) throw TuneError(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
-  write_text(file, nlohmann::ordered_json{{"format", kFormat}, {"settings", s.to_json()}}.dump(2) + "\n");
+  write_text(file, nlohmann::ordered_json{{"format", kFormat}, {"settings", s.to_json()}}.dump(
+                       2, ' ', false, nlohmann::json::error_handler_t::replace) +
+                       "\n");
 }
 
 // One run of the experiment, as planned.

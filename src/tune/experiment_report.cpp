@@ -433,7 +433,7 @@ void write_experiment_outputs(const Experiment& e) {
     fs::rename(tmp, path, ec);
     if (ec) throw TuneError(fmt::format("cannot write {}: {}", path.string(), ec.message()));
   };
-  write(e.dir / "results.json", j.dump(2) + "\n");
+  write(e.dir / "results.json", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   write(e.dir / "report.md", experiment_report(e));
 }
 

@@ -204,7 +204,7 @@ void write_outputs(const Summary& s, const Space& space) {
   if (!detail::plot_convergence(dir / "convergence.svg", title, s.best_so_far(), s.time_of("expert"),
                                 s.time_of("default"), error))
     summary["plot_error"] = error;  // the numbers are all in summary.json and the journal anyway
-  write_text(dir / "summary.json", summary.dump(2) + "\n");
+  write_text(dir / "summary.json", summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
 }  // namespace mage::tune

@@ -170,11 +170,67 @@ TEST_F(DslCli, FmtRefusesAMapperWithErrorsAndKeepsTheFile) {
 
 TEST_F(DslCli, PlaceCannonExampleOfDslMd) {
   std::string f = write("cannon.map", kCannon);
-  auto r = run_mage("place " + f + " --ranks 2 --procs 4 --task task_4 --domain 4,4");
+  auto r = run_mage("place " + f + " --nodes 2 --procs-per-node 4 --task task_4 --domain 4,4");
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 16);
   EXPECT_NE(r.out.find("(0,0) -> node 0 proc 0\n(0,1) -> node 0 proc 2\n"), std::string::npos);
   EXPECT_NE(r.out.find("(3,1) -> node 1 proc 3\n"), std::string::npos);
+}
+
+// --nodes and --procs-per-node as `mage run` names them; the old --ranks and --procs still work
+// (hidden) and are never given with the new names.
+// Thousands of diagnostics: the first 20 (clang's -ferror-limit convention), then one line
+// counting the rest; --error-limit N shows N, 0 all; --json has all of them.
+TEST_F(DslCli, CheckPrintsAtMostTheErrorLimit) {
+  std::string text, errors;
+  for (int i = 0; i < 3000; ++i) text += "Task t" + std::to_string(i) + " GPU;\n";
+  for (int i = 0; i < 30; ++i) errors += "Task ;\n";
+  const std::string warned = write("warned.map", text);
+  const std::string wrong = write("wrong.map", errors + text);
+  auto lines = [](const std::string& s) { return std::count(s.begin(), s.end(), '\n'); };
+
+  auto r = run_mage("check --app cannon " + warned);
+  EXPECT_EQ(r.exit_code, 0) << r.out.substr(0, 2000);
+  EXPECT_EQ(lines(r.out), 20 * 3 + 1) << r.out.substr(0, 2000);
+  EXPECT_NE(r.out.find("warned.map:20:6: warning: the program has no task named 't19'"), std::string::npos);
+  EXPECT_EQ(r.out.find("'t20'"), std::string::npos);
+  EXPECT_TRUE(r.out.ends_with("... and 2980 more warnings; --error-limit 0 shows all\n")) << r.out.substr(0, 2000);
+
+  r = run_mage("check --app cannon --error-limit 5 " + warned);
+  EXPECT_EQ(lines(r.out), 5 * 3 + 1);
+  r = run_mage("check --app cannon --error-limit 0 " + warned);
+  EXPECT_EQ(lines(r.out), 3000 * 3);
+  r = run_mage("check --app cannon --json " + warned);
+  EXPECT_EQ(nlohmann::json::parse(r.out).size(), 3000u);
+
+  // 30 errors and the parser's "too many errors".
+  r = run_mage("check --app cannon " + wrong);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(r.out.ends_with("... and 11 more errors; --error-limit 0 shows all\n"))
+      << r.out.substr(r.out.size() - 300);
+  // fmt and place print the same way.
+  r = run_mage("fmt " + wrong);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(lines(r.out), 20 * 3 + 1) << r.out;
+  r = run_mage("place --error-limit 2 " + wrong + " --nodes 1 --procs-per-node 1 --task t --single");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(r.out.ends_with("... and 29 more errors; --error-limit 0 shows all\n")) << r.out;
+}
+
+TEST_F(DslCli, PlaceTakesTheNamesOfRunAndTheOldOnes) {
+  std::string f = write("cannon.map", kCannon);
+  auto now = run_mage("place " + f + " --nodes 2 --procs-per-node 4 --task task_4 --domain 4,4");
+  auto old = run_mage("place " + f + " --ranks 2 --procs 4 --task task_4 --domain 4,4");
+  EXPECT_EQ(now.exit_code, 0) << now.out;
+  EXPECT_EQ(now.out, old.out);
+  auto help = run_mage("place --help");
+  EXPECT_NE(help.out.find("--procs-per-node"), std::string::npos) << help.out;
+  EXPECT_EQ(help.out.find("--ranks"), std::string::npos) << help.out;
+  auto both = run_mage("place " + f + " --nodes 2 --ranks 2 --procs-per-node 4 --task task_4 --domain 4");
+  EXPECT_EQ(both.exit_code, 1) << both.out;
+  auto none = run_mage("place " + f + " --procs-per-node 4 --task task_4 --domain 4");
+  EXPECT_EQ(none.exit_code, 1) << none.out;
+  EXPECT_NE(none.out.find("--nodes"), std::string::npos) << none.out;
 }
 
 TEST_F(DslCli, PlaceOneAndThreeDimensionalLaunchesAndSets) {
@@ -188,15 +244,15 @@ IndexTaskMap b node;
 IndexTaskMap c cube;
 IndexTaskMap d col;
 )");
-  auto r = run_mage("place " + f + " --ranks 2 --procs 4 --task a --domain 8");
+  auto r = run_mage("place " + f + " --nodes 2 --procs-per-node 4 --task a --domain 8");
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("(5) -> node 1 proc 1\n"), std::string::npos);
-  r = run_mage("place " + f + " --ranks 2 --procs 4 --task b --domain 3");
+  r = run_mage("place " + f + " --nodes 2 --procs-per-node 4 --task b --domain 3");
   EXPECT_EQ(r.out, "(0) -> node 0 proc *\n(1) -> node 1 proc *\n(2) -> node 0 proc *\n");
-  r = run_mage("place " + f + " --ranks 2 --procs 4 --task c --domain 2,2,2");
+  r = run_mage("place " + f + " --nodes 2 --procs-per-node 4 --task c --domain 2,2,2");
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 8);
   EXPECT_NE(r.out.find("(1,1,1) -> node 1 proc 2\n"), std::string::npos);
-  r = run_mage("place " + f + " --ranks 2 --procs 4 --task d --domain 1");
+  r = run_mage("place " + f + " --nodes 2 --procs-per-node 4 --task d --domain 1");
   EXPECT_EQ(r.out, "(0) -> {node 0 proc 1, node 1 proc 1}\n");
 }
 
@@ -206,14 +262,14 @@ c = Machine(CPU);
 def same(Task t) { return c[*t.parent.processor(c)]; }
 SingleTaskMap leaf same;
 )");
-  auto r = run_mage("place " + f + " --ranks 2 --procs 4 --task leaf --single --parent-proc 1,2");
+  auto r = run_mage("place " + f + " --nodes 2 --procs-per-node 4 --task leaf --single --parent-proc 1,2");
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_EQ(r.out, "() -> node 1 proc 2\n");
 }
 
 TEST_F(DslCli, PlaceReportsEvaluationErrorsWithTaskAndPoint) {
   std::string f = write("e.map", "m = Machine(GPU);\ndef f(Task t) { return m[t.ipoint[0], 0]; }\nIndexTaskMap a f;\n");
-  auto r = run_mage("place " + f + " --ranks 2 --procs 4 --task a --domain 4");
+  auto r = run_mage("place " + f + " --nodes 2 --procs-per-node 4 --task a --domain 4");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.out.find("(0) -> node 0 proc 0\n(1) -> node 1 proc 0\n"), std::string::npos);
   EXPECT_NE(r.out.find(f + ":2:26: error: index 2 out of range for dimension 0 of size 2 (task a, point (2), in f)"),
@@ -223,19 +279,20 @@ TEST_F(DslCli, PlaceReportsEvaluationErrorsWithTaskAndPoint) {
 
 TEST_F(DslCli, PlaceWithoutARuleOrWithBadOptionsFails) {
   std::string f = write("n.map", kCannon);
-  auto r = run_mage("place " + f + " --ranks 2 --procs 4 --task other --domain 4");
+  auto r = run_mage("place " + f + " --nodes 2 --procs-per-node 4 --task other --domain 4");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.out.find("no IndexTaskMap rule applies to task other on GPU"), std::string::npos);
-  EXPECT_EQ(run_mage("place " + f + " --ranks 0 --procs 4 --task task_4 --domain 4").exit_code, 1);
-  EXPECT_EQ(run_mage("place " + f + " --ranks 2 --procs 4 --task task_4").exit_code, 1);
-  EXPECT_EQ(run_mage("place " + f + " --ranks 2 --procs 4 --task task_4 --domain 2,2,2,2").exit_code, 1);
-  EXPECT_EQ(run_mage("place " + f + " --ranks 2 --procs 4 --task task_4 --domain 4 --kind TPU").exit_code, 1);
-  EXPECT_EQ(run_mage("place " + f + " --ranks 2 --procs 4 --task task_4 --single --parent-proc 5,0").exit_code, 1);
+  EXPECT_EQ(run_mage("place " + f + " --nodes 0 --procs-per-node 4 --task task_4 --domain 4").exit_code, 1);
+  EXPECT_EQ(run_mage("place " + f + " --nodes 2 --procs-per-node 4 --task task_4").exit_code, 1);
+  EXPECT_EQ(run_mage("place " + f + " --nodes 2 --procs-per-node 4 --task task_4 --domain 2,2,2,2").exit_code, 1);
+  EXPECT_EQ(run_mage("place " + f + " --nodes 2 --procs-per-node 4 --task task_4 --domain 4 --kind TPU").exit_code, 1);
+  EXPECT_EQ(run_mage("place " + f + " --nodes 2 --procs-per-node 4 --task task_4 --single --parent-proc 5,0").exit_code,
+            1);
 }
 
 TEST_F(DslCli, MapperErrorsAtBindTimeStopPlace) {
   std::string f = write("b.map", "m = Machine(GPU).split(1, 3);\n");
-  auto r = run_mage("place " + f + " --ranks 2 --procs 4 --task a --domain 4");
+  auto r = run_mage("place " + f + " --nodes 2 --procs-per-node 4 --task a --domain 4");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.out.find("b.map:1:18: error: split: size 4 of dimension 1 is not divisible by 3"), std::string::npos)
       << r.out;

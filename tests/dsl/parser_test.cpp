@@ -59,6 +59,37 @@ TEST(Parser, ReportsSeveralSyntaxErrorsAndRecovers) {
   EXPECT_EQ(ds[2].loc.col, 18);
 }
 
+// format_diagnostics finds each line once for all diagnostics: the same text as formatting them
+// one by one (first and last line, a CRLF line, a line past the end, no location), and with a
+// limit the first ones and a count of the rest by severity.
+TEST(Diagnostics, FormatsManyAsEachAloneAndCountsTheRest) {
+  const SourceFile src{"f.map", "first;\r\nsecond;\n\tthird;"};
+  std::vector<Diagnostic> ds;
+  for (int line : {1, 2, 3, 4, 0, 3})
+    ds.push_back(Diagnostic{DiagId::unknown_task,
+                            line == 2 ? Severity::Error : Severity::Warning,
+                            "f.map",
+                            SourceLoc{line, 2},
+                            fmt::format("m{}", line),
+                            {"a note"}});
+  std::string each;
+  for (const Diagnostic& d : ds) each += format_diagnostic(d, src);
+  EXPECT_EQ(format_diagnostics(ds, src), each);
+  EXPECT_EQ(format_diagnostics(ds, src, 0), each);
+  EXPECT_EQ(format_diagnostics(ds, src, 6), each);
+  EXPECT_NE(each.find("first;\n ^\n"), std::string::npos) << each;
+  EXPECT_NE(each.find("\tthird;\n\t^\n"), std::string::npos) << each;
+
+  const std::string two = format_diagnostics(ds, src, 2, "-n 0 shows all");
+  EXPECT_EQ(
+      two, format_diagnostic(ds[0], src) + format_diagnostic(ds[1], src) + "... and 4 more warnings; -n 0 shows all\n");
+  ds[4].severity = Severity::Error;
+  EXPECT_TRUE(format_diagnostics(ds, src, 1).ends_with("... and 2 more errors and 3 more warnings\n"))
+      << format_diagnostics(ds, src, 1);
+  ds.resize(1);
+  EXPECT_TRUE(format_diagnostics(ds, src, 0).ends_with("a note\n"));
+}
+
 TEST(Printer, RoundTripsExpressions) {
   for (const char* text : {"x = (1 + 2) * 3;\n", "x = -(a + b);\n", "x = a - (b - c);\n", "x = (a ? b : c) ? d : e;\n",
                            "x = m[*t, 0];\n", "x = t[:-1];\n", "x = (1,);\n", "x = tuple(i * 2 for i in t.size);\n",

@@ -222,6 +222,57 @@ TEST(Coherence, ReductionsAreFoldedIntoTheNextReader) {
   }
 }
 
+// Two reduction operations into R, one point on each of two nodes. The second operation
+// reuses each node's reduction instance: the runtime first applies what it holds. Nobody
+// reads R, so there is no valid instance to apply it to: node 1's partial sum goes into the
+// oldest reduction instance (node 0's, the first reducer), which keeps its own. That is the
+// only copy, across the network, and node 1's second reduction waits for it.
+TEST(Coherence, AReusedReductionInstanceIsAppliedFirst) {
+  Program p;
+  RegionId r = p.add_region("R", Domain(kMillion), {{"a", 8}});
+  TaskKindId k = p.add_task(leaf("t", Cost{}));
+  index(p, k, Domain(2), {arg(p, r, std::nullopt, Privilege::RED, {"a"})});
+  index(p, k, Domain(2), {arg(p, r, std::nullopt, Privilege::RED, {"a"})});
+  machine::Machine m = tiny(2);
+  TaskGraph g = analyze(p);
+  mapping::Plan plan = plan_for(p, g, m, [&](int t) {
+    const int node = t % 2;
+    return Placement{gpu(m, 0, node), {mem(m, MemKind::FBMEM, 0, node)}};
+  });
+  Outcome o = run_ok(p, m, plan);
+  const TraceEvent& c = only_copy(o);
+  EXPECT_EQ(row_of(o, c), "node 1 FBMEM 0 -> node 0 FBMEM 0");
+  EXPECT_EQ(c.name, "fold R.a (reduction +) 8.00 MB");  // into a reduction instance
+  std::vector<const TraceEvent*> on_node_1;
+  for (const TraceEvent* e : events(o, "task"))
+    if (e->name == "t (1)") on_node_1.push_back(e);
+  ASSERT_EQ(on_node_1.size(), 2u);
+  EXPECT_GE(std::max(on_node_1[0]->start_s, on_node_1[1]->start_s), c.start_s + c.duration_s - 1e-12);
+}
+
+// The same on one node, with a reader at the end: the second operation's reductions are
+// applied to R's valid instance in SYSMEM (written first), and the last ones by the reader.
+TEST(Coherence, AReusedReductionInstanceIsAppliedToTheValidData) {
+  Program p;
+  RegionId r = p.add_region("R", Domain(kMillion), {{"a", 8}});
+  TaskKindId k = p.add_task(leaf("t", Cost{}));
+  single(p, k, {arg(p, r, std::nullopt, Privilege::WO, {"a"})});
+  single(p, k, {arg(p, r, std::nullopt, Privilege::RED, {"a"})});
+  single(p, k, {arg(p, r, std::nullopt, Privilege::RED, {"a"})});
+  single(p, k, {arg(p, r, std::nullopt, Privilege::RO, {"a"})});
+  machine::Machine m = tiny();
+  TaskGraph g = analyze(p);
+  mapping::Plan plan = plan_for(p, g, m, [&](int t) {
+    if (t == 1 || t == 2) return Placement{gpu(m, 0), {mem(m, MemKind::FBMEM, 0)}};
+    return Placement{cpu(m, 0), {mem(m, MemKind::SYSMEM)}};
+  });
+  Outcome o = run_ok(p, m, plan);
+  const CopyCost* folds = copy_cost(o, "R", "FBMEM", "SYSMEM", true);
+  ASSERT_NE(folds, nullptr);
+  EXPECT_EQ(folds->count, 2);  // before the second reduction, and for the reader
+  EXPECT_EQ(o.profile.copies, 2);
+}
+
 // A GPU reads R twice (two tasks ordered by a write to S). With CollectMemory on the first
 // read, its framebuffer copy is dropped after use and R is copied again.
 TEST(Coherence, CollectMemoryDropsReadOnlyCopiesAfterUse) {
