@@ -23,16 +23,14 @@ namespace fs = std::filesystem;
 
 // What only a bug prints: an exception that escaped (nlohmann::json's "[json.exception...",
 // std::terminate's, a what() dump), a sanitizer or a crashed evaluation.
-const char* const kInternalText[] = {"json.exception", "terminate called", "what():", "AddressSanitizer",
-                                     "runtime error:", "simulator crashed", "evaluation failed:", "Segmentation fault",
-                                     "core dumped"};
+const char* const kInternalText[] = {
+    "json.exception",     "terminate called",   "what():",    "AddressSanitizer", "runtime error:", "simulator crashed",
+    "evaluation failed:", "Segmentation fault", "core dumped"};
 
-// TODO(issue 14 §1, the `safety` branch): a mapper with a byte that is not UTF-8 makes run,
-// explain, tune and `check --json` print nlohmann::json's "[json.exception.type_error.316]",
-// and an experiment.json that does not parse puts "[json.exception.parse_error...]" in its
-// message. Until that lands, this text is counted rather than failed where it is known to
-// occur (Mappers*, ExperimentSettings), and those tests fail once it no longer occurs: then
-// set this to false.
+// TODO(issue 14 §1): an experiment.json that does not parse puts nlohmann::json's
+// "[json.exception.parse_error...]" in the message of `experiment --resume`. Until that is
+// fixed, this text is counted rather than failed where it is known to occur
+// (ExperimentSettings), and that test fails once it no longer occurs: then set this to false.
 constexpr bool kJsonExceptionTextKnown = true;
 
 struct Input {
@@ -135,28 +133,30 @@ TEST_F(RandomInput, MappersCheckFmtPlace) {
   for (const Input& in : mapper_inputs()) {
     const std::string f = write(in, ".map");
     expect_clean("check " + f, in, 1);
-    expect_clean("check --json --app circuit " + f, in, 1, true);
+    expect_clean("check --json --app circuit " + f, in, 1);
     expect_clean("fmt " + f, in, 1);
     expect_clean("place " + f + " --ranks 2 --procs 4 --task calculate_new_currents --domain 8", in, 1);
   }
-  expect_known_json_text_still_printed();
 }
 
 TEST_F(RandomInput, MappersRunExplainTune) {
   const auto inputs = mapper_inputs();
   for (const Input& in : inputs) {
     const std::string f = write(in, ".map");
-    expect_clean("run circuit --machine p100x4 --scale small --mapper " + f, in, 5, true);
-    expect_clean("explain circuit --machine p100x4 --scale small --json --mapper " + f, in, 5, true);
+    expect_clean("run circuit --machine p100x4 --scale small --mapper " + f, in, 5);
+    expect_clean("explain circuit --machine p100x4 --scale small --json --mapper " + f, in, 5);
   }
   // A tuning run is slower: a few of the inputs.
+  // A start mapper that fails is journaled as a failed evaluation and the run goes on: exit 0
+  // is documented there, so garbage is not held to an error.
   for (size_t i = 0; i < inputs.size(); i += 6) {
-    const std::string f = write(inputs[i], ".map");
+    Input in = inputs[i];
+    in.garbage = false;
+    const std::string f = write(in, ".map");
     expect_clean("tune circuit --machine p100x4 --scale small --budget 1 --workers 1 --start " + f + " --out " +
                      (dir_ / ("tune" + std::to_string(i))).string(),
-                 inputs[i], 1, true);
+                 in, 1);
   }
-  expect_known_json_text_still_printed();
 }
 
 TEST_F(RandomInput, MachineFiles) {
