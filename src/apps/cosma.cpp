@@ -28,14 +28,16 @@ Program build_cosma(const Params& params) {
     }
     return best;
   };
-  // COSMA is memory-aware: when one point's tiles of A, B and C (n^2 (1/gx gy + 1/gx gz +
-  // 1/gz gy) doubles) do not fit in 90% of a GPU's framebuffer (the rest is the runtime's and
-  // the reduction's), it splits the work into sequential steps: here 2, 4, ... points per GPU.
+  // COSMA is memory-aware: when what one point holds does not fit in 90% of a GPU's
+  // framebuffer (the rest is the runtime's), it splits the work into sequential steps: here
+  // 2, 4, ... points per GPU. A point holds its B and C tiles and A's tile twice — the
+  // reduction buffer it accumulates into and, on the k = 0 face, the tile itself:
+  // n^2 (2/gx gy + 1/gx gz + 1/gz gy) doubles.
   const double n = static_cast<double>(matrix_size(params, 1));
   auto fits = [&](const std::array<int64_t, 3>& g) {
     if (params.gpu_memory_bytes == 0) return true;
     const double x = static_cast<double>(g[0]), y = static_cast<double>(g[1]), z = static_cast<double>(g[2]);
-    const double bytes = 8 * n * n * (1 / (x * y) + 1 / (x * z) + 1 / (z * y));
+    const double bytes = 8 * n * n * (2 / (x * y) + 1 / (x * z) + 1 / (z * y));
     return bytes <= 0.9 * static_cast<double>(params.gpu_memory_bytes);
   };
   int64_t steps = 1;

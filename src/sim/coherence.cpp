@@ -211,6 +211,7 @@ bool Runtime::find_or_create(PointTaskId t, size_t arg, const std::vector<Span>&
   for (const Span& s : spans) bytes += static_cast<uint64_t>(s.count) * static_cast<uint64_t>(region.bytes(missing));
   const machine::Memory& memory = m_.memory(mem);
   const auto m = mem.index();
+  if (used_[m] + bytes > memory.capacity_bytes) collect_redundant(mem, used_[m] + bytes - memory.capacity_bytes, parts);
   if (used_[m] + bytes > memory.capacity_bytes) {
     fail(Status::ExecutionError, record_out_of_memory(mem, bytes, t, arg));
     return false;
@@ -235,6 +236,48 @@ bool Runtime::find_or_create(PointTaskId t, size_t arg, const std::vector<Span>&
   peak_[m] = std::max(peak_[m], used_[m]);
   parts.emplace_back(id, missing);
   return true;
+}
+
+// Legion collects instances when an allocation does not fit: an instance no mapped task or
+// copy uses whose data is all valid in another instance too (a read-only copy) can go, as
+// Legion's garbage collector frees instances under memory pressure. Oldest first, until
+// `need` bytes are free or no such instance is left.
+void Runtime::collect_redundant(machine::MemId mem, uint64_t need,
+                                const std::vector<std::pair<InstId, FieldMask>>& keep) {
+  std::vector<InstId> candidates;
+  for (size_t r = 0; r < p_.regions.size(); ++r)
+    for (InstId id : instances_in(mem, program::RegionId::at(r))) {
+      const Instance& inst = instances_[static_cast<size_t>(id)];
+      if (inst.pins > 0 || inst.redop != program::RedOp::None || !inst.inflight.empty()) continue;
+      if (std::any_of(keep.begin(), keep.end(), [&](const auto& k) { return k.first == id; })) continue;
+      candidates.push_back(id);
+    }
+  std::sort(candidates.begin(), candidates.end());
+  uint64_t freed = 0;
+  for (InstId id : candidates) {
+    if (freed >= need) return;
+    Instance& inst = instances_[static_cast<size_t>(id)];
+    bool redundant = true;
+    for (const Span& s : inst.spans) {
+      FieldMask mine = 0, elsewhere = 0;
+      const int64_t count = inst.count(s.block);
+      for (const Holder& h : block(inst.region, s.block).holders) {
+        if (h.inst == id)
+          mine = h.valid;
+        else if (instances_[static_cast<size_t>(h.inst)].count(s.block) >= count)
+          elsewhere |= h.valid;
+      }
+      if (mine & ~elsewhere) {
+        redundant = false;
+        break;
+      }
+    }
+    if (!redundant) continue;
+    const uint64_t bytes = inst.bytes;
+    const std::vector<Span> spans = inst.spans;
+    for (const Span& s : spans) clear_valid(id, s.block, ~FieldMask{0});
+    if (!instances_[static_cast<size_t>(id)].alive) freed += bytes;
+  }
 }
 
 InstId Runtime::best_source(program::RegionId r, int32_t b, int field, int64_t need, machine::MemId dst,

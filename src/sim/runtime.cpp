@@ -342,10 +342,17 @@ void Runtime::flush_ready(double now) {
 
 // The processor that launched t (its parent's, or the top-level task's): InstanceLimit
 // counts the tasks of a kind launched from one processor that are mapped and not finished,
-// as the published mapper does (DSL.md).
+// as the published mapper does (DSL.md). The top-level task is control-replicated: the
+// shard on each rank launches the points that run there, so a top-level launch's points
+// count against the top-level processor of their own rank.
 machine::ProcId Runtime::launcher(PointTaskId t) const {
   const PointTaskId parent = g_.tasks[t.index()].parent;
-  return parent.valid() ? placement(parent).processor : plan_.top_level_processor;
+  if (parent.valid()) return placement(parent).processor;
+  if (plan_.top_level_processor.value < 0) return plan_.top_level_processor;
+  const machine::Processor& top = m_.processor(plan_.top_level_processor);
+  const int rank = m_.processor(placement(t).processor).rank;
+  if (rank == top.rank) return plan_.top_level_processor;
+  return m_.processor_at(top.kind, rank, 0);
 }
 
 bool Runtime::acquire_slot(PointTaskId t) {

@@ -249,6 +249,10 @@ class Runtime {
                       program::RedOp redop, std::vector<std::pair<InstId, program::FieldMask>>& parts);
   void map_part(PointTaskId t, size_t arg, InstId i, program::FieldMask fields, double now);
   const LaunchCost& launch_cost(PointTaskId t) const;
+  // Frees instances that only hold read-only copies valid elsewhere, unused, oldest first,
+  // until `need` bytes are free (Legion's collection under memory pressure).
+  void collect_redundant(machine::MemId mem, uint64_t need,
+                         const std::vector<std::pair<InstId, program::FieldMask>>& keep);
   InstId best_source(program::RegionId r, int32_t b, int field, int64_t need, machine::MemId dst, InstId exclude);
   bool instant(InstId src, InstId dst) const;
   CopyId new_copy(InstId src, InstId dst, int64_t bytes, bool fold, PointTaskId t, double now);

@@ -53,7 +53,7 @@ TEST(AppShow, SolomonikShowsItsGridAndTheRuleBeyondThePublishedTable) {
       << j.out;
   auto c = run_mage("app show cosma --machine lassen --nodes 32");
   ASSERT_EQ(c.exit_code, 0) << c.out;
-  EXPECT_NE(c.out.find("4 x 4 x 8 = 128 point tasks on 128 GPUs (the factorisation"), std::string::npos) << c.out;
+  EXPECT_NE(c.out.find("4 x 8 x 8 = 256 point tasks on 128 GPUs (the factorisation"), std::string::npos) << c.out;
 }
 
 TEST(AppShow, JohnsonAndCosmaAs4RanksPerNodeByDefault) {
