@@ -53,8 +53,8 @@ int explain(const ExplainOptions& o) {
     // run` prints them (the JSON keeps them all).
     if (result.outcome.status == sim::Status::MapperError && request.mapper.kind == eval::MapperKind::Text &&
         !result.diagnostics.empty()) {
-      feedback.message = diagnostics_text(result.diagnostics,
-                                          dsl::SourceFile{request.mapper.file, request.mapper.text}, o.error_limit);
+      feedback.message = diagnostics_text(result.diagnostics, dsl::SourceFile{request.mapper.file, request.mapper.text},
+                                          o.error_limit);
       while (!feedback.message.empty() && feedback.message.back() == '\n') feedback.message.pop_back();
     }
     std::printf("%s", guide::render(feedback).c_str());

@@ -62,8 +62,8 @@ std::string unexpected(const CLI::App& app, const CLI::App* command) {
   if (first.rfind("-", 0) == 0) {
     std::string option = first.substr(0, first.find('='));
     std::string hint = mage::cli::did_you_mean(option, option_names(*command));
-    return "`" + command_path(command) + "` takes no option " + option + " (" + hint + "see `" +
-           command_path(command) + " --help`)";
+    return "`" + command_path(command) + "` takes no option " + option + " (" + hint + "see `" + command_path(command) +
+           " --help`)";
   }
   return "`" + command_path(command) + "` does not take '" + first + "' here (see `" + command_path(command) +
          " --help`)";
@@ -92,9 +92,9 @@ std::string usage_message(const CLI::App& app, const CLI::ParseError& e) {
     message = m[1].str() + " needs a value";
   else if (std::regex_match(message, m, required))
     message = "`" + command_path(command) + "` needs " +
-              (m[1] == "app"     ? std::string("APP, the program (see `mage apps`)")
-               : m[1] == "files" ? std::string("one or more mapper FILEs (- for standard input)")
-               : m[1] == "file"  ? std::string("a mapper FILE (- for standard input)")
+              (m[1] == "app"       ? std::string("APP, the program (see `mage apps`)")
+               : m[1] == "files"   ? std::string("one or more mapper FILEs (- for standard input)")
+               : m[1] == "file"    ? std::string("a mapper FILE (- for standard input)")
                : m[1] == "machine" ? std::string("MACHINE, a preset (see `mage machines`) or a .toml file")
                                    : m[1].str());
   if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr && message.rfind("A subcommand", 0) == 0) {
