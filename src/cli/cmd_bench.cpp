@@ -5,13 +5,13 @@
 // `mage tune`: a run of the random optimizer per program on p100x4, all it costs counted
 // (the search space, rendering, the journal, the outputs).
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
@@ -121,13 +121,13 @@ int run_bench(bool quick, JsonOut& json) {
   }
   if (!json.on)
     std::printf(
-      "Evaluations of the expert mappers at the published scale, one at a time, each in its own\n"
-      "child process; %s evaluation%s per configuration; %u hardware threads.\n"
-      "simulate: wall time of sim::run in the child; tasks/s: point tasks per second of it;\n"
-      "tasks/cpu-s: per second of its CPU time; evaluation: wall time from fork to result;\n"
-      "evals/min/core: per minute of CPU time (parent and child). The targets are judged on\n"
-      "CPU time, which other load on the machine does not distort.\n\n",
-      quick ? "one" : "at least 3 (up to 2 s of)", quick ? "" : "s", threads);
+        "Evaluations of the expert mappers at the published scale, one at a time, each in its own\n"
+        "child process; %s evaluation%s per configuration; %u hardware threads.\n"
+        "simulate: wall time of sim::run in the child; tasks/s: point tasks per second of it;\n"
+        "tasks/cpu-s: per second of its CPU time; evaluation: wall time from fork to result;\n"
+        "evals/min/core: per minute of CPU time (parent and child). The targets are judged on\n"
+        "CPU time, which other load on the machine does not distort.\n\n",
+        quick ? "one" : "at least 3 (up to 2 s of)", quick ? "" : "s", threads);
   if (!json.on)
     std::printf("%-10s %-12s %7s %10s %10s %12s %10s %8s %14s  %s\n", "program", "machine", "tasks", "simulate",
                 "tasks/s", "tasks/cpu-s", "evaluation", "evals/s", "evals/min/core",
@@ -216,10 +216,10 @@ int run_tune_bench(bool quick, JsonOut& json) {
   }
   if (!json.on)
     std::printf(
-      "\nThrough mage tune: the random optimizer, budget %d per program, p100x4, published scale,\n"
-      "%u workers; evals/min/core: evaluations per minute of CPU time (the tuning process and its\n"
-      "children: search space, rendering, journal, outputs and every evaluation).\n\n",
-      budget, threads);
+        "\nThrough mage tune: the random optimizer, budget %d per program, p100x4, published scale,\n"
+        "%u workers; evals/min/core: evaluations per minute of CPU time (the tuning process and its\n"
+        "children: search space, rendering, journal, outputs and every evaluation).\n\n",
+        budget, threads);
   if (!json.on)
     std::printf("%-10s %11s %8s %10s %14s  %s\n", "program", "evaluations", "failed", "wall", "evals/min/core",
                 "target (>= 1,000 evals/min/core)");

@@ -1,9 +1,9 @@
 // mage calibrate: check the model against what is known of the real runs (the facts of
 // BENCHMARKS.md and issue 4 §4) and write the report, docs/calibration.md.
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <cstdio>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <vector>

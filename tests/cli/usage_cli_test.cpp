@@ -80,7 +80,7 @@ TEST(Usage, EveryUsageErrorIsOneLineInOneStyle) {
       {"place " + m + " --node 2 --procs-per-node 2 --task t --domain 4",
        "`mage place` takes no option --node (did you mean '--nodes'?"},
       {"apps --bogus", "`mage apps` takes no option --bogus"},
-      {"app", "`mage app` needs a command: show"},
+      {"app", "`mage app` needs a command: list, show"},
       {"app shw circuit", "unknown command 'shw' (did you mean 'show'?"},
       {"app show circut --machine p100x4", "unknown program 'circut' (did you mean 'circuit'?"},
       {"machines --bogus", "`mage machines` takes no option --bogus"},
