@@ -418,88 +418,88 @@ std::string node_list(const std::vector<int>& nodes) {
 }
 
 FactSpec oom_pattern() {
-  return {"oom-pattern",
-          [](Runs& r) {
-            for (const std::string& app : kMatmuls)
-              for (int n : kNodeCounts)
-                for (Variant v : {Variant::Expert, Variant::NoPlacement}) r.need({app, "lassen", n, v});
-          },
-          [](const Runs& r) {
-            Fact f{"oom-pattern",
-                   "On lassen, the matrix multiplications run out of GPU memory exactly where BENCHMARKS.md says "
-                   "they did: without placement functions SUMMA and PUMMA at 8 and 32 nodes, Johnson at 16, COSMA "
-                   "at 8 and 16; the experts nowhere",
-                   "lassen (15,000 MB of framebuffer per GPU, as the published runs), 1-64 nodes, published scale; "
-                   "the expert mapper, and the expert without its IndexTaskMap and SingleTaskMap statements "
-                   "(memory, layout, InstanceLimit and CollectMemory kept), so the runtime's default placement "
-                   "decides. (The built-in default mapper itself stops earlier, at the DGEMM layout check: see "
-                   "dgemm-layout.) Model against published, node count by node count; the note gives the fullest "
-                   "framebuffer's peak of each run that fits.",
-                   {},
-                   ""};
-            bool unpublished_off = false, cosma_off = false;
-            for (const std::string& app : kMatmuls)
-              for (Variant v : {Variant::Expert, Variant::NoPlacement}) {
-                const std::vector<int> target = published_oom(app, v);
-                std::vector<int> oom, wrong_early, wrong_late;
-                std::vector<std::string> notes;
-                for (int n : kNodeCounts) {
-                  const sim::Outcome& o = r[{app, "lassen", n, v}];
-                  const bool expected = std::find(target.begin(), target.end(), n) != target.end();
-                  if (out_of_memory(o)) {
-                    oom.push_back(n);
-                    const std::optional<sim::OutOfMemory>& m = o.profile.out_of_memory;
-                    notes.push_back(m ? fmt::format("{}: out of memory ({} requested, {} in use)", n,
-                                                    gib(static_cast<double>(m->requested_bytes)),
-                                                    gib(static_cast<double>(m->used_bytes)))
-                                      : fmt::format("{}: out of memory", n));
-                  } else if (o.ok()) {
-                    notes.push_back(
-                        fmt::format("{}: {}", n, gib(static_cast<double>(fullest_framebuffer(o).peak_bytes))));
-                  } else {
-                    notes.push_back(fmt::format("{}: {}", n, short_problem(o)));
-                  }
-                  if (out_of_memory(o) != expected || !(o.ok() || out_of_memory(o)))
-                    (n > published_up_to(app) ? wrong_late : wrong_early).push_back(n);
-                }
-                Row row{fmt::format("{}, {}", app, describe(v)), fmt::format("out of memory {}", node_list(oom)),
-                        fmt::format("out of memory {}", node_list(target)), Verdict::Holds,
-                        fmt::format("{}", fmt::join(notes, "; "))};
-                if (wrong_early == std::vector<int>{8} && app == "cosma" && v == Variant::NoPlacement) {
-                  row.verdict = Verdict::Off;
-                  row.note += " (differs at 8, see below: COSMA)";
-                  cosma_off = true;
-                } else if (!wrong_early.empty()) {
-                  row.verdict = Verdict::Fails;
-                } else if (!wrong_late.empty()) {
-                  row.verdict = Verdict::Off;
-                  row.note += fmt::format(" (differs at {}: not published, see below)", fmt::join(wrong_late, ", "));
-                  unpublished_off = true;
-                }
-                f.rows.push_back(std::move(row));
+  return {
+      "oom-pattern",
+      [](Runs& r) {
+        for (const std::string& app : kMatmuls)
+          for (int n : kNodeCounts)
+            for (Variant v : {Variant::Expert, Variant::NoPlacement}) r.need({app, "lassen", n, v});
+      },
+      [](const Runs& r) {
+        Fact f{"oom-pattern",
+               "On lassen, the matrix multiplications run out of GPU memory exactly where BENCHMARKS.md says "
+               "they did: without placement functions SUMMA and PUMMA at 8 and 32 nodes, Johnson at 16, COSMA "
+               "at 8 and 16; the experts nowhere",
+               "lassen (15,000 MB of framebuffer per GPU, as the published runs), 1-64 nodes, published scale; "
+               "the expert mapper, and the expert without its IndexTaskMap and SingleTaskMap statements "
+               "(memory, layout, InstanceLimit and CollectMemory kept), so the runtime's default placement "
+               "decides. (The built-in default mapper itself stops earlier, at the DGEMM layout check: see "
+               "dgemm-layout.) Model against published, node count by node count; the note gives the fullest "
+               "framebuffer's peak of each run that fits.",
+               {},
+               ""};
+        bool unpublished_off = false, cosma_off = false;
+        for (const std::string& app : kMatmuls)
+          for (Variant v : {Variant::Expert, Variant::NoPlacement}) {
+            const std::vector<int> target = published_oom(app, v);
+            std::vector<int> oom, wrong_early, wrong_late;
+            std::vector<std::string> notes;
+            for (int n : kNodeCounts) {
+              const sim::Outcome& o = r[{app, "lassen", n, v}];
+              const bool expected = std::find(target.begin(), target.end(), n) != target.end();
+              if (out_of_memory(o)) {
+                oom.push_back(n);
+                const std::optional<sim::OutOfMemory>& m = o.profile.out_of_memory;
+                notes.push_back(m ? fmt::format("{}: out of memory ({} requested, {} in use)", n,
+                                                gib(static_cast<double>(m->requested_bytes)),
+                                                gib(static_cast<double>(m->used_bytes)))
+                                  : fmt::format("{}: out of memory", n));
+              } else if (o.ok()) {
+                notes.push_back(fmt::format("{}: {}", n, gib(static_cast<double>(fullest_framebuffer(o).peak_bytes))));
+              } else {
+                notes.push_back(fmt::format("{}: {}", n, short_problem(o)));
               }
-            std::vector<std::string> why;
-            if (cosma_off)
-              why.push_back(
-                  "COSMA: at 8 nodes the (2,4,4) grid puts one point on each GPU, and node 1's GPU 0 holds the "
-                  "starting tiles of B and C placed there, the partial A tile it reduces into and the B and C tiles "
-                  "its point reads: 11.9 GiB. The model drops data that no later task reads: A's starting tiles, "
-                  "written by task_1 and afterwards only reduced into, are dropped at once. The runtime cannot know "
-                  "that nobody reads them and keeps the last valid copy of every tile; A(0,1)'s (3.0 GiB) is on that "
-                  "GPU too, which makes 14.9 GiB, more than the 14.6 GiB it has. Keeping such data is not modelled.");
-            if (unpublished_off)
-              why.push_back(
-                  "Johnson and COSMA were published up to 16 nodes (64 GPUs); beyond, their grids are this model's "
-                  "extension of the published rules (src/apps/johnson.cpp, cosma.cpp): at 32 and 64 nodes both "
-                  "have g = 8 layers of tiles, so several task_4 points share a GPU, and without an InstanceLimit "
-                  "(the published experts have none) all of a GPU's points are mapped at once and hold their B, C "
-                  "and partial-A tiles together with the starting tiles of the faces that GPU holds. With 1.5 GiB "
-                  "(32 nodes) and 3 GiB (64 nodes) tiles a GPU that also holds starting tiles runs out of its "
-                  "15,000 MB (the notes give what it held). What the published runs would have done there is not "
-                  "known.");
-            f.discussion = fmt::format("{}", fmt::join(why, "\n\n"));
-            return f;
-          }};
+              if (out_of_memory(o) != expected || !(o.ok() || out_of_memory(o)))
+                (n > published_up_to(app) ? wrong_late : wrong_early).push_back(n);
+            }
+            Row row{fmt::format("{}, {}", app, describe(v)), fmt::format("out of memory {}", node_list(oom)),
+                    fmt::format("out of memory {}", node_list(target)), Verdict::Holds,
+                    fmt::format("{}", fmt::join(notes, "; "))};
+            if (wrong_early == std::vector<int>{8} && app == "cosma" && v == Variant::NoPlacement) {
+              row.verdict = Verdict::Off;
+              row.note += " (differs at 8, see below: COSMA)";
+              cosma_off = true;
+            } else if (!wrong_early.empty()) {
+              row.verdict = Verdict::Fails;
+            } else if (!wrong_late.empty()) {
+              row.verdict = Verdict::Off;
+              row.note += fmt::format(" (differs at {}: not published, see below)", fmt::join(wrong_late, ", "));
+              unpublished_off = true;
+            }
+            f.rows.push_back(std::move(row));
+          }
+        std::vector<std::string> why;
+        if (cosma_off)
+          why.push_back(
+              "COSMA: at 8 nodes the (2,4,4) grid puts one point on each GPU, and node 1's GPU 0 holds the "
+              "starting tiles of B and C placed there, the partial A tile it reduces into and the B and C tiles "
+              "its point reads: 11.9 GiB. The model drops data that no later task reads: A's starting tiles, "
+              "written by task_1 and afterwards only reduced into, are dropped at once. The runtime cannot know "
+              "that nobody reads them and keeps the last valid copy of every tile; A(0,1)'s (3.0 GiB) is on that "
+              "GPU too, which makes 14.9 GiB, more than the 14.6 GiB it has. Keeping such data is not modelled.");
+        if (unpublished_off)
+          why.push_back(
+              "Johnson and COSMA were published up to 16 nodes (64 GPUs); beyond, their grids are this model's "
+              "extension of the published rules (src/apps/johnson.cpp, cosma.cpp): at 32 and 64 nodes both "
+              "have g = 8 layers of tiles, so several task_4 points share a GPU, and without an InstanceLimit "
+              "(the published experts have none) all of a GPU's points are mapped at once and hold their B, C "
+              "and partial-A tiles together with the starting tiles of the faces that GPU holds. With 1.5 GiB "
+              "(32 nodes) and 3 GiB (64 nodes) tiles a GPU that also holds starting tiles runs out of its "
+              "15,000 MB (the notes give what it held). What the published runs would have done there is not "
+              "known.");
+        f.discussion = fmt::format("{}", fmt::join(why, "\n\n"));
+        return f;
+      }};
 }
 
 // ---- Multi-node behaviour (issue 9 §6) -------------------------------------------------
