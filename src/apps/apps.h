@@ -67,7 +67,7 @@ program::Program build(std::string_view app, const Params& params);
 // task its variants, leaf or inner, launches and domains, region arguments (index, names,
 // fields, privilege, bytes per point) and cost; plus the data (regions and partitions).
 std::string describe(const program::Program& p);
-nlohmann::json describe_json(const program::Program& p);
+nlohmann::ordered_json describe_json(const program::Program& p);
 
 // Aggregates used by descriptions and tests.
 struct Totals {
