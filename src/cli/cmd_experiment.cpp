@@ -14,6 +14,7 @@
 #include "apps/apps.h"
 #include "cli/commands.h"
 #include "cli/io.h"
+#include "cli/progress.h"
 #include "cli/program_choice.h"
 #include "cli/search_options.h"
 #include "tune/tune.h"
@@ -44,10 +45,11 @@ std::string seconds(double s) {
   return fmt::format("{:.3f} us", s * 1e6);
 }
 
-// One line per run as it ends; on a terminal the line is kept up to date instead.
+// On standard error (standard output keeps the experiment's header and result): one line per
+// run as it ends; when standard error is a terminal, one line kept up to date instead.
 class Reporter {
  public:
-  Reporter() : live_(::isatty(STDOUT_FILENO) == 1) {}
+  Reporter() : line_(stderr, ::isatty(STDERR_FILENO) == 1, {.after_s = 0, .every_s = 0, .width = 0}) {}
 
   void operator()(const tune::ExperimentProgress& p) {
     const tune::ExperimentRun& r = *p.run;
@@ -63,22 +65,16 @@ class Reporter {
     if (!r.problem.empty()) how += "; " + r.problem.substr(0, r.problem.find('\n'));
     const std::string line =
         fmt::format("[{}/{}] {} {} seed {}: {} ({})", p.finished, p.total, r.app, r.optimizer, r.seed, what, how);
-    if (live_) {
-      std::printf("\r%s  [%.0f s]\033[K", line.substr(0, 150).c_str(), p.elapsed_s);
-      shown_ = true;
-    } else {
-      std::printf("%s\n", line.c_str());
-    }
-    std::fflush(stdout);
+    if (line_.enabled())
+      line_.show(fmt::format("[{:.0f} s] {}", p.elapsed_s, line), p.elapsed_s);
+    else
+      std::fprintf(stderr, "%s\n", line.c_str());
   }
-  void finish() {
-    if (shown_) std::printf("\n");
-    shown_ = false;
-  }
+  // Ends the live line (kept: the last run's state).
+  void finish() { line_.keep(); }
 
  private:
-  bool live_;
-  bool shown_ = false;
+  StatusLine line_;
 };
 
 int run(const ExperimentOptions& o) {

@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/io.h"
+#include "cli/progress.h"
 #include "cli/program_choice.h"
 #include "guide/guide.h"
 
@@ -36,7 +37,7 @@ int explain(const ExplainOptions& o) {
   try {
     resolved = eval::resolve(request);
     const guide::Explainer explainer(request);
-    result = eval::evaluate(request, eval::Limits{.time_s = o.time_limit_s});
+    result = evaluate_showing_progress(request, eval::Limits{.time_s = o.time_limit_s});
     feedback = explainer.explain(result);
   } catch (const eval::RequestError& e) {
     return fail(e.what());

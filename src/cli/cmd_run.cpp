@@ -14,6 +14,7 @@
 #include "apps/apps.h"
 #include "cli/commands.h"
 #include "cli/io.h"
+#include "cli/progress.h"
 #include "cli/program_choice.h"
 #include "eval/eval.h"
 #include "sim/sim.h"
@@ -191,7 +192,7 @@ int run(const RunOptions& o) {
   eval::Result r;
   try {
     resolved = eval::resolve(request);
-    r = eval::evaluate(request, eval::Limits{.time_s = o.time_limit_s});
+    r = evaluate_showing_progress(request, eval::Limits{.time_s = o.time_limit_s});
   } catch (const eval::RequestError& e) {
     return fail(e.what());
   }

@@ -13,6 +13,7 @@
 #include "apps/apps.h"
 #include "cli/commands.h"
 #include "cli/io.h"
+#include "cli/progress.h"
 #include "cli/program_choice.h"
 #include "cli/search_options.h"
 #include "tune/tune.h"
@@ -68,29 +69,28 @@ std::string versus(std::optional<double> best, std::optional<double> reference, 
   return fmt::format(", {:.2f}x the {}", *reference / *best, name);
 }
 
-// The progress: one line kept up to date on a terminal, a line per evaluation otherwise.
+// The progress, on standard error (standard output keeps the run's header and result): one
+// line kept up to date when standard error is a terminal, a line per evaluation otherwise.
 class Reporter {
  public:
-  Reporter() : live_(::isatty(STDOUT_FILENO) == 1) {}
+  Reporter() : line_(stderr, ::isatty(STDERR_FILENO) == 1, {.after_s = 0, .every_s = 0, .width = 0}) {}
 
   void operator()(const tune::Progress& p) {
     if (p.from_journal) {
       if (p.trial) ++from_journal_;
-      if (!live_) return;
+      if (!line_.enabled()) return;
     }
-    if (live_) {
+    if (line_.enabled()) {
       std::string line = fmt::format("[{}/{}] best {}{}", p.done, p.budget, p.best_s ? seconds(*p.best_s) : "-",
                                      versus(p.best_s, p.expert_s, "expert"));
       if (p.failed) line += fmt::format(", {} failed", p.failed);
       line += fmt::format(", {:.1f} s", p.elapsed_s);
-      std::printf("\r%s\033[K", line.c_str());
-      std::fflush(stdout);
-      shown_ = true;
+      line_.show(line, p.elapsed_s);
       return;
     }
     if (p.reference) {
       const sim::Outcome& o = p.reference->result.outcome;
-      std::printf("%s mapper: %s\n", p.reference->name.c_str(),
+      std::fprintf(stderr, "%s mapper: %s\n", p.reference->name.c_str(),
                   o.ok() ? seconds(o.time_s).c_str()
                          : fmt::format("{}: {}", sim::to_string(o.status), first_line(o.message)).c_str());
       return;
@@ -99,21 +99,17 @@ class Reporter {
     const sim::Outcome& o = t.result.outcome;
     std::string what =
         o.ok() ? seconds(o.time_s) : fmt::format("failed ({}: {})", sim::to_string(o.status), first_line(o.message));
-    std::printf("[%d/%d] %s  %s; best %s%s\n", t.number, p.budget, what.c_str(), first_line(t.candidate.origin).c_str(),
-                p.best_s ? seconds(*p.best_s).c_str() : "-", versus(p.best_s, p.expert_s, "expert").c_str());
-    std::fflush(stdout);
+    std::fprintf(stderr, "[%d/%d] %s  %s; best %s%s\n", t.number, p.budget, what.c_str(),
+                 first_line(t.candidate.origin).c_str(), p.best_s ? seconds(*p.best_s).c_str() : "-",
+                 versus(p.best_s, p.expert_s, "expert").c_str());
   }
 
-  // Ends the live line.
-  void finish() {
-    if (shown_) std::printf("\n");
-    shown_ = false;
-  }
+  // Ends the live line (kept: the last state of the search).
+  void finish() { line_.keep(); }
   int from_journal() const { return from_journal_; }
 
  private:
-  bool live_;
-  bool shown_ = false;
+  StatusLine line_;
   int from_journal_ = 0;
 };
 
@@ -180,6 +176,7 @@ int run(const TuneOptions& o, const CLI::App& command) {
                           "(only --budget, --workers and --time-limit can)",
                           flag));
       std::printf("resuming the run in %s\n", o.resume.c_str());
+      std::fflush(stdout);  // before the progress on standard error
       std::optional<int> budget;
       if (command.count("--budget") > 0) budget = search.budget;
       StopSignals signals;
@@ -226,6 +223,7 @@ int run(const TuneOptions& o, const CLI::App& command) {
                 settings.program.app.c_str(), settings.program.machine.c_str(), settings.optimizer.c_str(),
                 static_cast<unsigned long long>(settings.seed), settings.budget, settings.start.c_str(),
                 dir.string().c_str());
+    std::fflush(stdout);  // before the progress on standard error
     StopSignals signals;
     tune::Summary s = tune::run(settings, dir, x);
     reporter.finish();

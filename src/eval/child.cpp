@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -55,7 +56,7 @@ void exhaust_memory(uint64_t limit) {
 
 }  // namespace
 
-void child_main(const Prepared& p, const Limits& limits, int result_fd, int log_fd, int parent_pid) {
+void child_main(const Prepared& p, const Limits& limits, int result_fd, int log_fd, int progress_fd, int parent_pid) {
   // Die with the parent; undo what the parent may have set up for itself.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent_pid) std::_Exit(1);
@@ -106,8 +107,23 @@ void child_main(const Prepared& p, const Limits& limits, int result_fd, int log_
       }
   }
 
+  // Progress records never block the child: one the pipe has no room for is dropped.
+  std::function<void(const Progress&)> progress;
+  if (progress_fd >= 0 && ::fcntl(progress_fd, F_SETFL, ::fcntl(progress_fd, F_GETFL) | O_NONBLOCK) == 0)
+    progress = [progress_fd](const Progress& pr) {
+      ProgressRecord rec;
+      rec.phase = static_cast<int32_t>(pr.phase);
+      rec.simulated_s = pr.simulation.simulated_s;
+      rec.tasks_done = pr.simulation.tasks_done;
+      rec.tasks_total = pr.simulation.tasks_total;
+      char bytes[sizeof rec];
+      std::memcpy(bytes, &rec, sizeof rec);
+      while (::write(progress_fd, bytes, sizeof bytes) < 0 && errno == EINTR) {
+      }
+    };
+
   try {
-    out = result_to_json(p.work ? p.work() : run_pipeline(p, memory))
+    out = result_to_json(p.work ? p.work() : run_pipeline(p, memory, progress))
               .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   } catch (const std::bad_alloc&) {
     Result r;

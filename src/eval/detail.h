@@ -1,6 +1,7 @@
 // Internals of the eval module shared by its source files (not for other modules).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <span>
@@ -42,14 +43,30 @@ struct Prepared {
 // Throws RequestError.
 Prepared prepare(const Request& request);
 
-// The whole evaluation, in this process (the child calls it): never throws.
-Result run_pipeline(const Prepared& p, uint64_t memory_limit_bytes);
+// A progress report as the child writes it to its progress pipe: one write() of this size
+// (less than PIPE_BUF, so atomic), read back by the parent in the same binary.
+struct ProgressRecord {
+  int32_t phase = 0;  // Phase
+  int32_t unused = 0;
+  double simulated_s = 0;
+  int64_t tasks_done = 0;
+  int64_t tasks_total = 0;
+};
+static_assert(sizeof(ProgressRecord) == 32);
+
+// The whole evaluation, in this process (the child calls it): never throws. `progress`,
+// when set, is told each phase as it starts and the simulator's reports.
+Result run_pipeline(const Prepared& p, uint64_t memory_limit_bytes,
+                    const std::function<void(const Progress&)>& progress = {});
 // The outcome of a child that ran out of its memory limit (0: no limit).
 sim::Outcome memory_exhausted(uint64_t memory_limit_bytes);
 
 // The child's life after fork(): limits, the request's fault if any, run_pipeline, the
-// Result as JSON on `result_fd`; stdout and stderr go to `log_fd`. Never returns.
-[[noreturn]] void child_main(const Prepared& p, const Limits& limits, int result_fd, int log_fd, int parent_pid);
+// Result as JSON on `result_fd`; stdout and stderr go to `log_fd`; progress records
+// (ProgressRecord) on `progress_fd` unless it is -1, never blocking (a record that does not fit
+// in the pipe is dropped). Never returns.
+[[noreturn]] void child_main(const Prepared& p, const Limits& limits, int result_fd, int log_fd, int progress_fd,
+                             int parent_pid);
 
 // 128-bit FNV-1a of `text`, as 32 hex digits.
 std::string content_hash(std::string_view text);

@@ -122,6 +122,23 @@ struct Result {
   nlohmann::ordered_json to_json(bool timing = false) const;
 };
 
+// ---- Progress --------------------------------------------------------------------------
+
+// What an evaluation's child is doing, for a progress display (`mage run` on a terminal).
+enum class Phase {
+  Compiling,   // starting, compiling the mapper
+  Building,    // building and analyzing the program, binding the mapper
+  Mapping,     // mapping::apply
+  Simulating,  // sim::run (sim::Progress below)
+};
+std::string_view to_string(Phase p);  // "compiling the mapper", "building the program", ...
+
+struct Progress {
+  Phase phase = Phase::Compiling;
+  sim::Progress simulation;  // Simulating only: the last report of the simulator
+  double elapsed_s = 0;      // wall-clock seconds since the child started (the parent's clock)
+};
+
 // ---- Evaluating ------------------------------------------------------------------------
 
 struct Limits {
@@ -144,7 +161,14 @@ class Cache;
 // before is answered from it (outcomes with status simulator failure are not cached:
 // they depend on the limits and the load). The child dies with the calling process.
 // To run several at once, use evaluate_many rather than threads: it forks from one thread.
-Result evaluate(const Request& request, const Limits& limits = {}, Cache* cache = nullptr);
+//
+// With `progress`, the child reports its phase and the simulator's progress (sim::ProgressReport,
+// every 0.2 s) through a pipe of its own; `progress` is called in the calling thread with each
+// report as it arrives and, while the child runs, at least every 0.2 s with the latest one
+// (elapsed_s updated); never after the child ended, never for a cache hit. The Result does not
+// depend on it.
+Result evaluate(const Request& request, const Limits& limits = {}, Cache* cache = nullptr,
+                const std::function<void(const Progress&)>& progress = {});
 
 // Evaluates every request with up to `workers` children at once (0: one per hardware
 // thread); results in request order. Every request is checked before the first child

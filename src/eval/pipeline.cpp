@@ -37,7 +37,11 @@ Result mapper_error(Result r, const dsl::SourceFile& source) {
   return r;
 }
 
-Result pipeline(const Prepared& p) {
+Result pipeline(const Prepared& p, const std::function<void(const Progress&)>& progress) {
+  auto phase = [&](Phase ph) {
+    if (progress) progress(Progress{.phase = ph, .simulation = {}, .elapsed_s = 0});
+  };
+  phase(Phase::Compiling);
   Result r;
   const machine::Machine& machine = *p.machine;
   const bool has_mapper = p.mapper_kind != MapperKind::Default;
@@ -51,6 +55,7 @@ Result pipeline(const Prepared& p) {
   }
   if (has_mapper && !compiled.unit) return mapper_error(std::move(r), p.mapper);
 
+  phase(Phase::Building);
   t = Clock::now();
   program::Program program = apps::build(p.app, p.params);
   program::TaskGraph graph = program::analyze(program);
@@ -68,6 +73,7 @@ Result pipeline(const Prepared& p) {
     mapper = std::move(bound.mapper);
   }
 
+  phase(Phase::Mapping);
   t = Clock::now();
   mapping::ApplyResult applied =
       mapper ? mapping::apply(program, graph, machine, *mapper) : mapping::apply_default(program, graph, machine);
@@ -79,9 +85,13 @@ Result pipeline(const Prepared& p) {
     return r;
   }
 
+  phase(Phase::Simulating);
+  sim::ProgressReport report;
+  if (progress)
+    report.report = [&](const sim::Progress& s) { progress(Progress{.phase = Phase::Simulating, .simulation = s, .elapsed_s = 0}); };
   t = Clock::now();
   const double cpu = cpu_now();
-  r.outcome = sim::run(program, graph, machine, std::get<mapping::Plan>(applied), p.options);
+  r.outcome = sim::run(program, graph, machine, std::get<mapping::Plan>(applied), p.options, report);
   r.timing.simulate_s = since(t);
   r.timing.simulate_cpu_s = cpu_now() - cpu;
   return r;
@@ -96,9 +106,10 @@ sim::Outcome memory_exhausted(uint64_t memory_limit_bytes) {
                           : std::string("simulator ran out of memory"));
 }
 
-Result run_pipeline(const Prepared& p, uint64_t memory_limit_bytes) {
+Result run_pipeline(const Prepared& p, uint64_t memory_limit_bytes,
+                    const std::function<void(const Progress&)>& progress) {
   try {
-    return pipeline(p);
+    return pipeline(p, progress);
   } catch (const std::bad_alloc&) {
     Result r;
     r.outcome = memory_exhausted(memory_limit_bytes);

@@ -32,14 +32,23 @@ using detail::Prepared;
 constexpr size_t kMaxResultBytes = size_t{1} << 30;
 // What is kept of a child's stdout and stderr, for failure messages.
 constexpr size_t kLogTail = 2000;
+// With a progress function: how often it is called at least while a child runs.
+constexpr auto kProgressEvery = std::chrono::milliseconds(200);
+
+using ProgressFn = std::function<void(size_t, const Progress&)>;
 
 struct Child {
   size_t job = 0;
   pid_t pid = -1;
   int result_fd = -1;  // -1 once at end of file
   int log_fd = -1;
+  int progress_fd = -1;  // -1 without a progress function, or once at end of file
   std::string data;
   std::string log;
+  std::string progress_bytes;  // received, not yet a whole record
+  Progress progress;           // the latest report
+  bool progress_fresh = false;  // a report not yet given to the progress function
+  Clock::time_point progress_told;
   Clock::time_point start;
   std::optional<Clock::time_point> deadline;
   bool too_big = false;
@@ -60,8 +69,9 @@ std::string log_note(const std::string& log) {
 }
 
 // Starts the child of one job; nullopt and `error` set when it cannot.
-std::optional<Child> start(const Prepared& p, const Limits& limits, size_t job, std::string& error) {
-  int result_pipe[2], log_pipe[2];
+std::optional<Child> start(const Prepared& p, const Limits& limits, size_t job, bool with_progress,
+                           std::string& error) {
+  int result_pipe[2], log_pipe[2], progress_pipe[2] = {-1, -1};
   if (::pipe2(result_pipe, O_CLOEXEC) != 0) {
     error = fmt::format("cannot start the simulator: pipe: {}", std::strerror(errno));
     return std::nullopt;
@@ -72,35 +82,45 @@ std::optional<Child> start(const Prepared& p, const Limits& limits, size_t job, 
     ::close(result_pipe[1]);
     return std::nullopt;
   }
+  if (with_progress && ::pipe2(progress_pipe, O_CLOEXEC) != 0) {
+    error = fmt::format("cannot start the simulator: pipe: {}", std::strerror(errno));
+    for (int fd : {result_pipe[0], result_pipe[1], log_pipe[0], log_pipe[1]}) ::close(fd);
+    return std::nullopt;
+  }
   std::fflush(nullptr);
   const pid_t parent = ::getpid();
   const auto now = Clock::now();
   const pid_t pid = ::fork();
   if (pid < 0) {
     error = fmt::format("cannot start the simulator: fork: {}", std::strerror(errno));
-    for (int fd : {result_pipe[0], result_pipe[1], log_pipe[0], log_pipe[1]}) ::close(fd);
+    for (int fd : {result_pipe[0], result_pipe[1], log_pipe[0], log_pipe[1], progress_pipe[0], progress_pipe[1]})
+      if (fd >= 0) ::close(fd);
     return std::nullopt;
   }
   if (pid == 0) {
     ::close(result_pipe[0]);
     ::close(log_pipe[0]);
-    detail::child_main(p, limits, result_pipe[1], log_pipe[1], parent);
+    if (progress_pipe[0] >= 0) ::close(progress_pipe[0]);
+    detail::child_main(p, limits, result_pipe[1], log_pipe[1], progress_pipe[1], parent);
   }
   ::close(result_pipe[1]);
   ::close(log_pipe[1]);
+  if (progress_pipe[1] >= 0) ::close(progress_pipe[1]);
   Child c;
   c.job = job;
   c.pid = pid;
   c.result_fd = result_pipe[0];
   c.log_fd = log_pipe[0];
+  c.progress_fd = progress_pipe[0];
   c.start = now;
+  c.progress_told = now;
   if (limits.time_s > 0)
     c.deadline = now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(limits.time_s));
   return c;
 }
 
 void close_fds(Child& c) {
-  for (int* fd : {&c.result_fd, &c.log_fd})
+  for (int* fd : {&c.result_fd, &c.log_fd, &c.progress_fd})
     if (*fd >= 0) {
       ::close(*fd);
       *fd = -1;
@@ -120,6 +140,34 @@ void drain(int& fd, std::string& into, size_t limit, bool& too_big, bool keep_ta
   into.append(buf, static_cast<size_t>(n));
   if (keep_tail && into.size() > 2 * limit) into.erase(0, into.size() - limit);
   if (!keep_tail && into.size() > limit) too_big = true;
+}
+
+// Reads the progress records available; the last whole one becomes the child's progress.
+// Anything else on the pipe (it cannot happen) ends the reports of that child.
+void drain_progress(Child& c) {
+  char buf[64 * sizeof(detail::ProgressRecord)];
+  const ssize_t n = ::read(c.progress_fd, buf, sizeof buf);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+  if (n <= 0) {
+    ::close(c.progress_fd);
+    c.progress_fd = -1;
+    return;
+  }
+  c.progress_bytes.append(buf, static_cast<size_t>(n));
+  constexpr size_t kSize = sizeof(detail::ProgressRecord);
+  const size_t whole = c.progress_bytes.size() / kSize * kSize;
+  if (whole == 0) return;
+  detail::ProgressRecord rec;
+  std::memcpy(&rec, c.progress_bytes.data() + whole - kSize, kSize);
+  c.progress_bytes.erase(0, whole);
+  if (rec.phase < static_cast<int32_t>(Phase::Compiling) || rec.phase > static_cast<int32_t>(Phase::Simulating)) {
+    ::close(c.progress_fd);
+    c.progress_fd = -1;
+    return;
+  }
+  c.progress.phase = static_cast<Phase>(rec.phase);
+  c.progress.simulation = {.simulated_s = rec.simulated_s, .tasks_done = rec.tasks_done, .tasks_total = rec.tasks_total};
+  c.progress_fresh = true;
 }
 
 // How the child ended, as a Result.
@@ -166,7 +214,8 @@ int reap(pid_t pid, std::optional<Clock::time_point> deadline) {
 constexpr int kPollStopMs = 100;
 
 bool run_jobs(const std::vector<const Prepared*>& jobs, int workers, const Limits& limits,
-              const std::function<void(size_t, Result)>& done, const std::function<bool()>& stop) {
+              const std::function<void(size_t, Result)>& done, const std::function<bool()>& stop,
+              const ProgressFn& progress = {}) {
   std::vector<Child> running;
   size_t next = 0;
   auto stopped = [&] {
@@ -183,7 +232,7 @@ bool run_jobs(const std::vector<const Prepared*>& jobs, int workers, const Limit
     if (stopped()) return false;
     while (next < jobs.size() && static_cast<int>(running.size()) < workers) {
       std::string error;
-      if (auto c = start(*jobs[next], limits, next, error))
+      if (auto c = start(*jobs[next], limits, next, static_cast<bool>(progress), error))
         running.push_back(std::move(*c));
       else
         done(next, failed(error));
@@ -193,18 +242,26 @@ bool run_jobs(const std::vector<const Prepared*>& jobs, int workers, const Limit
 
     // Wait for output, the nearest deadline or the next look at `stop`.
     std::vector<pollfd> fds;
-    std::vector<std::pair<size_t, bool>> owner;  // (child, is the result pipe)
+    enum class Pipe { Result, Log, Progress };
+    std::vector<std::pair<size_t, Pipe>> owner;
     int timeout_ms = stop ? kPollStopMs : -1;
+    if (progress)
+      timeout_ms = static_cast<int>(timeout_ms < 0 ? kProgressEvery.count()
+                                                   : std::min<int64_t>(timeout_ms, kProgressEvery.count()));
     const auto now = Clock::now();
     for (size_t i = 0; i < running.size(); ++i) {
       const Child& c = running[i];
       if (c.result_fd >= 0) {
         fds.push_back({c.result_fd, POLLIN, 0});
-        owner.emplace_back(i, true);
+        owner.emplace_back(i, Pipe::Result);
       }
       if (c.log_fd >= 0) {
         fds.push_back({c.log_fd, POLLIN, 0});
-        owner.emplace_back(i, false);
+        owner.emplace_back(i, Pipe::Log);
+      }
+      if (c.progress_fd >= 0) {
+        fds.push_back({c.progress_fd, POLLIN, 0});
+        owner.emplace_back(i, Pipe::Progress);
       }
       if (c.deadline) {
         const auto left = std::chrono::ceil<std::chrono::milliseconds>(*c.deadline - now).count();
@@ -221,10 +278,17 @@ bool run_jobs(const std::vector<const Prepared*>& jobs, int workers, const Limit
     for (size_t k = 0; k < fds.size(); ++k) {
       if (!(fds[k].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL))) continue;
       Child& c = running[owner[k].first];
-      if (owner[k].second)
-        drain(c.result_fd, c.data, kMaxResultBytes, c.too_big, false);
-      else
-        drain(c.log_fd, c.log, kLogTail, c.too_big, true);
+      switch (owner[k].second) {
+        case Pipe::Result:
+          drain(c.result_fd, c.data, kMaxResultBytes, c.too_big, false);
+          break;
+        case Pipe::Log:
+          drain(c.log_fd, c.log, kLogTail, c.too_big, true);
+          break;
+        case Pipe::Progress:
+          drain_progress(c);
+          break;
+      }
     }
 
     // Children that finished, overran their time or sent too much.
@@ -234,6 +298,12 @@ bool run_jobs(const std::vector<const Prepared*>& jobs, int workers, const Limit
       const bool timed_out = c.deadline && after >= *c.deadline && (c.result_fd >= 0 || c.log_fd >= 0);
       const bool finished = c.result_fd < 0 && c.log_fd < 0;
       if (!timed_out && !finished && !c.too_big) {
+        if (progress && (c.progress_fresh || after - c.progress_told >= kProgressEvery)) {
+          c.progress_fresh = false;
+          c.progress_told = after;
+          c.progress.elapsed_s = std::chrono::duration<double>(after - c.start).count();
+          progress(c.job, c.progress);
+        }
         ++i;
         continue;
       }
@@ -261,7 +331,8 @@ int worker_count(int workers) {
 // Cache hits first, then each job's result as its child ends; identical requests of one
 // batch (with a cache) are evaluated once and reported together.
 bool evaluate_prepared(const std::vector<Prepared>& prepared, int workers, const Limits& limits, Cache* cache,
-                       const std::function<void(size_t, Result)>& on_result, const std::function<bool()>& stop) {
+                       const std::function<void(size_t, Result)>& on_result, const std::function<bool()>& stop,
+                       const ProgressFn& progress = {}) {
   std::vector<const Prepared*> jobs;
   std::vector<std::vector<size_t>> requests_of;  // the requests each job answers, first one first
   std::map<std::string, size_t> job_by_key;
@@ -291,7 +362,7 @@ bool evaluate_prepared(const std::vector<Prepared>& prepared, int workers, const
     }
     on_result(requests[0], std::move(r));
   };
-  return run_jobs(jobs, worker_count(workers), limits, done, stop);
+  return run_jobs(jobs, worker_count(workers), limits, done, stop, progress);
 }
 
 std::vector<Prepared> prepare_all(const std::vector<Request>& requests) {
@@ -309,11 +380,15 @@ std::vector<Prepared> prepare_all(const std::vector<Request>& requests) {
 
 }  // namespace
 
-Result evaluate(const Request& request, const Limits& limits, Cache* cache) {
+Result evaluate(const Request& request, const Limits& limits, Cache* cache,
+                const std::function<void(const Progress&)>& progress) {
   std::vector<Prepared> prepared;
   prepared.push_back(detail::prepare(request));
   Result result;
-  evaluate_prepared(prepared, 1, limits, cache, [&](size_t, Result r) { result = std::move(r); }, {});
+  ProgressFn of_job;
+  if (progress) of_job = [&](size_t, const Progress& p) { progress(p); };
+  evaluate_prepared(
+      prepared, 1, limits, cache, [&](size_t, Result r) { result = std::move(r); }, {}, of_job);
   return result;
 }
 

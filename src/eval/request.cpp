@@ -160,6 +160,20 @@ std::string_view to_string(Fault f) {
   return "?";
 }
 
+std::string_view to_string(Phase p) {
+  switch (p) {
+    case Phase::Compiling:
+      return "compiling the mapper";
+    case Phase::Building:
+      return "building the program";
+    case Phase::Mapping:
+      return "mapping";
+    case Phase::Simulating:
+      return "simulating";
+  }
+  return "?";
+}
+
 std::optional<std::string_view> expert_mapper_text(std::string_view app) {
   for (const auto& e : detail::embedded_experts())
     if (e.app == app) return e.text;

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <chrono>
 #include <deque>
 #include <exception>
 #include <limits>
@@ -235,9 +236,17 @@ class Platform {
 
 // ---------------------------------------------------------------- the actors
 
+using ProgressClock = std::chrono::steady_clock;
+
 class Simulation {
  public:
-  Simulation(Runtime& rt, Platform& platform) : rt_(rt), platform_(platform) {}
+  Simulation(Runtime& rt, Platform& platform, const ProgressReport& progress)
+      : rt_(rt), platform_(platform), progress_(progress) {
+    if (progress_.report) next_report_ = ProgressClock::now() + interval();
+  }
+
+  // No more progress reports (the caller's function may not outlive run()).
+  void stop_reports() { progress_.report = nullptr; }
 
   void start() {
     workers_.resize(rt_.machine().processors().size());
@@ -373,8 +382,24 @@ class Simulation {
       }
       execute(w.proc, rt_.task_started(t, now()));
       rt_.task_ended(t, now());
+      report_progress();
       dispatch();
     }
+  }
+
+  // A progress report when one is due (wall clock): reads the state, never changes it.
+  void report_progress() {
+    if (!progress_.report) return;
+    const auto wall = ProgressClock::now();
+    if (wall < next_report_) return;
+    next_report_ = wall + interval();
+    progress_.report(Progress{.simulated_s = now(),
+                              .tasks_done = rt_.completed(),
+                              .tasks_total = static_cast<int64_t>(rt_.graph().size())});
+  }
+  ProgressClock::duration interval() const {
+    return std::chrono::duration_cast<ProgressClock::duration>(
+        std::chrono::duration<double>(std::max(0.0, progress_.interval_s)));
   }
 
   // Wakes every idle processor so that it sees the end and returns.
@@ -462,6 +487,8 @@ class Simulation {
 
   Runtime& rt_;
   Platform& platform_;
+  ProgressReport progress_;  // a copy: the Simulation outlives run()
+  ProgressClock::time_point next_report_{};
   std::vector<std::unique_ptr<Worker>> workers_;                     // by processor id
   std::unordered_map<uint64_t, std::unique_ptr<Channel>> channels_;  // look-up only
   std::vector<std::unique_ptr<CopyActor>> copiers_;
@@ -483,7 +510,7 @@ World* g_world = nullptr;
 }  // namespace
 
 Outcome run(const program::Program& program, const program::TaskGraph& graph, const machine::Machine& machine,
-            const mapping::Plan& plan, const Options& options) {
+            const mapping::Plan& plan, const Options& options, const ProgressReport& progress) {
   try {
     auto runtime = std::make_unique<Runtime>(program, graph, machine, plan);
     Runtime& rt = *runtime;
@@ -508,9 +535,10 @@ Outcome run(const program::Program& program, const program::TaskGraph& graph, co
 
     g_world->platform = std::make_unique<Platform>(rt.topology(), rt.used_processors(), rt.used_memories());
     g_world->platform->build();
-    g_world->simulation = std::make_unique<Simulation>(rt, *g_world->platform);
+    g_world->simulation = std::make_unique<Simulation>(rt, *g_world->platform, progress);
     g_world->simulation->start();
     if (!rt.failed()) g_world->engine->run();
+    g_world->simulation->stop_reports();
 
     if (rt.failed()) {
       Outcome o = failure(rt.failure().status, rt.failure().message);

@@ -186,6 +186,7 @@ class Runtime {
   static int collective_stages(int nodes);
 
   bool finished() const { return completed_ == static_cast<int64_t>(g_.size()); }
+  int64_t completed() const { return completed_; }  // point tasks completed so far
   bool failed() const { return failure_.status != Status::Ok; }
   const Problem& failure() const { return failure_; }
   // The allocation that failed, when the failure is out of memory.

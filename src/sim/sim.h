@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -218,10 +219,28 @@ struct Options {
   int top = 10;        // entries in the costliest tasks and copies
 };
 
+// How far a running simulation has got, for a progress display (`mage run` on a terminal).
+struct Progress {
+  double simulated_s = 0;   // simulated time reached (whole run, from 0)
+  int64_t tasks_done = 0;   // point tasks completed
+  int64_t tasks_total = 0;  // point tasks of the run
+};
+
+// Reports of a simulation's progress: `report` is called from inside run() (in the
+// simulation's own thread) after a point task ends, once at least `interval_s` wall-clock
+// seconds passed since the start or the last report (0: after every point task). Both
+// fields of Progress only grow from one report to the next. Reports only read the
+// simulation's state: an Outcome is the same, bit for bit, with or without them. `report`
+// must not throw.
+struct ProgressReport {
+  std::function<void(const Progress&)> report;  // none: no reports
+  double interval_s = 0.2;
+};
+
 // Simulates `plan` (for `graph` = program::analyze(program)) on `machine`, in this process.
 // Never throws: problems become an Outcome with status ExecutionError or SimulatorFailure.
 // SimGrid allows one simulation per process: a second call returns SimulatorFailure.
 Outcome run(const program::Program& program, const program::TaskGraph& graph, const machine::Machine& machine,
-            const mapping::Plan& plan, const Options& options = {});
+            const mapping::Plan& plan, const Options& options = {}, const ProgressReport& progress = {});
 
 }  // namespace mage::sim

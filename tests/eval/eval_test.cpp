@@ -218,6 +218,76 @@ TEST(SimulatorFailure, TheParentGoesOnAfterEveryFailure) {
   EXPECT_EQ(evaluate(small("circuit")).outcome.status, Status::Ok);
 }
 
+// ---- Progress ----------------------------------------------------------------------------
+
+std::vector<Progress> progress_of(const Request& q, Limits limits = {}, Cache* cache = nullptr, Result* result = nullptr) {
+  std::vector<Progress> seen;
+  Result r = evaluate(q, limits, cache, [&](const Progress& p) { seen.push_back(p); });
+  if (result) *result = std::move(r);
+  return seen;
+}
+
+TEST(Progress, PhasesInOrderSimulationMonotoneAndTheResultUnchanged) {
+  // About half a second of simulation: a few of the simulator's reports.
+  Request q = small("pennant");
+  q.scale = apps::Scale::Published;
+  q.iterations = 600;
+  Result with;
+  const std::vector<Progress> seen = progress_of(q, {}, nullptr, &with);
+  ASSERT_EQ(with.outcome.status, Status::Ok) << with.outcome.message;
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.front().phase, Phase::Compiling);
+  for (size_t i = 1; i < seen.size(); ++i) {
+    EXPECT_GE(seen[i].phase, seen[i - 1].phase) << i;
+    EXPECT_GE(seen[i].elapsed_s, seen[i - 1].elapsed_s) << i;
+    EXPECT_GE(seen[i].simulation.simulated_s, seen[i - 1].simulation.simulated_s) << i;
+    EXPECT_GE(seen[i].simulation.tasks_done, seen[i - 1].simulation.tasks_done) << i;
+  }
+  int simulator_reports = 0;
+  for (const Progress& p : seen) {
+    EXPECT_LE(p.simulation.tasks_done, p.simulation.tasks_total);
+    if (p.phase == Phase::Simulating && p.simulation.tasks_total > 0) {
+      ++simulator_reports;
+      EXPECT_EQ(p.simulation.tasks_total, with.outcome.profile.tasks);
+      EXPECT_GT(p.simulation.simulated_s, 0);
+    }
+  }
+  EXPECT_GE(simulator_reports, 1) << "simulated in " << with.timing.simulate_s << " s";
+  // Reported at least every 0.2 s while the child runs (a generous bound for a loaded machine).
+  EXPECT_GE(static_cast<double>(seen.size()), with.timing.wall_s / 0.2 * 0.5);
+  EXPECT_EQ(evaluate(q).to_json().dump(), with.to_json().dump());
+}
+
+TEST(Progress, NoneForACacheHit) {
+  Cache cache;
+  const Request q = small("circuit");
+  EXPECT_FALSE(progress_of(q, {}, &cache).empty());
+  Result hit;
+  EXPECT_TRUE(progress_of(q, {}, &cache, &hit).empty());
+  EXPECT_TRUE(hit.cached);
+}
+
+TEST(Progress, AChildThatIsKilledOrCrashesIsReportedAsWithout) {
+  Request q = small("circuit");
+  q.debug_fault = Fault::Hang;
+  Result r;
+  const std::vector<Progress> seen = progress_of(q, Limits{.time_s = 0.7, .memory_bytes = 0}, nullptr, &r);
+  EXPECT_EQ(r.outcome.message, "simulator exceeded 0.7 s");
+  // No report from the child (it hangs before the pipeline), yet the parent's ticks.
+  EXPECT_GE(seen.size(), 2u);
+  for (const Progress& p : seen) EXPECT_EQ(p.phase, Phase::Compiling);
+  q.debug_fault = Fault::Crash;
+  progress_of(q, {}, nullptr, &r);
+  EXPECT_EQ(r.outcome.message, "simulator crashed: Segmentation fault");
+}
+
+TEST(Progress, PhaseNames) {
+  EXPECT_EQ(to_string(Phase::Compiling), "compiling the mapper");
+  EXPECT_EQ(to_string(Phase::Building), "building the program");
+  EXPECT_EQ(to_string(Phase::Mapping), "mapping");
+  EXPECT_EQ(to_string(Phase::Simulating), "simulating");
+}
+
 // ---- Requests ----------------------------------------------------------------------------
 
 TEST(Request, ErrorsBeforeAnyChild) {
