@@ -14,8 +14,8 @@
 #include "apps/apps.h"
 #include "cli/commands.h"
 #include "cli/io.h"
-#include "cli/progress.h"
 #include "cli/program_choice.h"
+#include "cli/progress.h"
 #include "cli/search_options.h"
 #include "tune/tune.h"
 

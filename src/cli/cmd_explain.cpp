@@ -7,8 +7,8 @@
 
 #include "cli/commands.h"
 #include "cli/io.h"
-#include "cli/progress.h"
 #include "cli/program_choice.h"
+#include "cli/progress.h"
 #include "guide/guide.h"
 
 namespace mage::cli {

@@ -13,8 +13,8 @@
 #include "apps/apps.h"
 #include "cli/commands.h"
 #include "cli/io.h"
-#include "cli/progress.h"
 #include "cli/program_choice.h"
+#include "cli/progress.h"
 #include "cli/search_options.h"
 #include "tune/tune.h"
 
@@ -91,8 +91,8 @@ class Reporter {
     if (p.reference) {
       const sim::Outcome& o = p.reference->result.outcome;
       std::fprintf(stderr, "%s mapper: %s\n", p.reference->name.c_str(),
-                  o.ok() ? seconds(o.time_s).c_str()
-                         : fmt::format("{}: {}", sim::to_string(o.status), first_line(o.message)).c_str());
+                   o.ok() ? seconds(o.time_s).c_str()
+                          : fmt::format("{}: {}", sim::to_string(o.status), first_line(o.message)).c_str());
       return;
     }
     const tune::Trial& t = *p.trial;

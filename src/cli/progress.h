@@ -23,9 +23,9 @@ std::string progress_text(const eval::Progress& p);
 class StatusLine {
  public:
   struct Settings {
-    double after_s = 1;     // the first draw waits until the command took this long
-    double every_s = 0.2;   // at most one draw per this many seconds
-    int width = 0;          // columns of the terminal (0: asked of `out` at each draw, 80 if unknown)
+    double after_s = 1;    // the first draw waits until the command took this long
+    double every_s = 0.2;  // at most one draw per this many seconds
+    int width = 0;         // columns of the terminal (0: asked of `out` at each draw, 80 if unknown)
   };
   StatusLine(std::FILE* out, bool enabled, Settings settings);
   ~StatusLine();

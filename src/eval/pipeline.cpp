@@ -88,7 +88,9 @@ Result pipeline(const Prepared& p, const std::function<void(const Progress&)>& p
   phase(Phase::Simulating);
   sim::ProgressReport report;
   if (progress)
-    report.report = [&](const sim::Progress& s) { progress(Progress{.phase = Phase::Simulating, .simulation = s, .elapsed_s = 0}); };
+    report.report = [&](const sim::Progress& s) {
+      progress(Progress{.phase = Phase::Simulating, .simulation = s, .elapsed_s = 0});
+    };
   t = Clock::now();
   const double cpu = cpu_now();
   r.outcome = sim::run(program, graph, machine, std::get<mapping::Plan>(applied), p.options, report);

@@ -45,8 +45,8 @@ struct Child {
   int progress_fd = -1;  // -1 without a progress function, or once at end of file
   std::string data;
   std::string log;
-  std::string progress_bytes;  // received, not yet a whole record
-  Progress progress;           // the latest report
+  std::string progress_bytes;   // received, not yet a whole record
+  Progress progress;            // the latest report
   bool progress_fresh = false;  // a report not yet given to the progress function
   Clock::time_point progress_told;
   Clock::time_point start;
@@ -166,7 +166,8 @@ void drain_progress(Child& c) {
     return;
   }
   c.progress.phase = static_cast<Phase>(rec.phase);
-  c.progress.simulation = {.simulated_s = rec.simulated_s, .tasks_done = rec.tasks_done, .tasks_total = rec.tasks_total};
+  c.progress.simulation = {
+      .simulated_s = rec.simulated_s, .tasks_done = rec.tasks_done, .tasks_total = rec.tasks_total};
   c.progress_fresh = true;
 }
 

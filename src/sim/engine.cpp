@@ -393,9 +393,8 @@ class Simulation {
     const auto wall = ProgressClock::now();
     if (wall < next_report_) return;
     next_report_ = wall + interval();
-    progress_.report(Progress{.simulated_s = now(),
-                              .tasks_done = rt_.completed(),
-                              .tasks_total = static_cast<int64_t>(rt_.graph().size())});
+    progress_.report(Progress{
+        .simulated_s = now(), .tasks_done = rt_.completed(), .tasks_total = static_cast<int64_t>(rt_.graph().size())});
   }
   ProgressClock::duration interval() const {
     return std::chrono::duration_cast<ProgressClock::duration>(

@@ -18,6 +18,10 @@
 
 namespace mage::tune::detail {
 
+// What is wrong with a JSON value that did not read, in words for people: the JSON library's
+// message without its "[json.exception.type.id] " tag ("key 'start' not found").
+std::string json_problem(const nlohmann::json::exception& e);
+
 // ---- Placement families (placement.cpp) ------------------------------------------------
 
 // How the points of a launch are spread over a machine space m of (ranks, processors per

@@ -91,7 +91,7 @@ guide::Feedback feedback_of(const nlohmann::json& record) {
   try {
     return guide::Feedback::from_json(record.at("feedback"));
   } catch (const nlohmann::json::exception& e) {
-    throw TuneError(fmt::format("a journaled evaluation's feedback: {}", e.what()));
+    throw TuneError(fmt::format("a journaled evaluation's feedback: {}", detail::json_problem(e)));
   }
 }
 
@@ -317,7 +317,7 @@ Settings Settings::from_json(const nlohmann::json& j) {
     s.options = j.at("options").get<std::map<std::string, std::string>>();
     return s;
   } catch (const nlohmann::json::exception& e) {
-    throw TuneError(fmt::format("the run's settings: {}", e.what()));
+    throw TuneError(fmt::format("the run's settings: {}", detail::json_problem(e)));
   }
 }
 

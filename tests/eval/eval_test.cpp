@@ -220,7 +220,8 @@ TEST(SimulatorFailure, TheParentGoesOnAfterEveryFailure) {
 
 // ---- Progress ----------------------------------------------------------------------------
 
-std::vector<Progress> progress_of(const Request& q, Limits limits = {}, Cache* cache = nullptr, Result* result = nullptr) {
+std::vector<Progress> progress_of(const Request& q, Limits limits = {}, Cache* cache = nullptr,
+                                  Result* result = nullptr) {
   std::vector<Progress> seen;
   Result r = evaluate(q, limits, cache, [&](const Progress& p) { seen.push_back(p); });
   if (result) *result = std::move(r);

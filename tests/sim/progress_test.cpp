@@ -32,18 +32,18 @@ Seen run_reporting(const Program& p, const TaskGraph& g, const machine::Machine&
     ::close(fds[0]);
     Seen s;
     Progress last;
-    ProgressReport report{.report =
-                              [&](const Progress& pr) {
-                                if (s.reports > 0 && (pr.simulated_s < last.simulated_s ||
-                                                      pr.tasks_done < last.tasks_done))
-                                  s.monotone = false;
-                                if (s.reports > 0 && pr.tasks_total != last.tasks_total) s.total_fixed = false;
-                                ++s.reports;
-                                last = pr;
-                              },
-                          .interval_s = 0};
+    ProgressReport report{
+        .report =
+            [&](const Progress& pr) {
+              if (s.reports > 0 && (pr.simulated_s < last.simulated_s || pr.tasks_done < last.tasks_done))
+                s.monotone = false;
+              if (s.reports > 0 && pr.tasks_total != last.tasks_total) s.total_fixed = false;
+              ++s.reports;
+              last = pr;
+            },
+        .interval_s = 0};
     const Outcome o = run(p, g, m, plan, {}, report);
-    nlohmann::json j = {{"outcome", o.to_json()},   {"reports", s.reports},        {"monotone", s.monotone},
+    nlohmann::json j = {{"outcome", o.to_json()},       {"reports", s.reports},         {"monotone", s.monotone},
                         {"total_fixed", s.total_fixed}, {"last_done", last.tasks_done}, {"total", last.tasks_total}};
     const std::string text = j.dump();
     size_t done = 0;

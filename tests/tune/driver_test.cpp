@@ -316,6 +316,25 @@ TEST(Resume, JournalErrorsNameTheFileAndLine) {
   }
 }
 
+TEST(Resume, ASettingsRecordWithoutAKeyIsNamedInWords) {
+  TempDir dir;
+  run(settings("random", 2), dir / "run", workers(1));
+  std::string text = read_text(dir / "run/journal.jsonl");
+  const size_t start = text.find("\"start\"");
+  ASSERT_NE(start, std::string::npos);
+  text[start + 1] = 'S';  // "Start": the key "start" is missing
+  std::ofstream(dir / "run/journal.jsonl", std::ios::binary | std::ios::trunc) << text;
+  try {
+    resume(dir / "run", workers(1));
+    FAIL() << "expected TuneError";
+  } catch (const TuneError& e) {
+    EXPECT_NE(std::string(e.what()).find("journal.jsonl:1: the run's settings: key 'start' not found"),
+              std::string::npos)
+        << e.what();
+    EXPECT_EQ(std::string(e.what()).find("json.exception"), std::string::npos) << e.what();
+  }
+}
+
 // ---- Optimizers ------------------------------------------------------------------------
 
 TEST(Optimizers, TheRegistry) {
