@@ -168,9 +168,11 @@ int run(const TuneOptions& o, const CLI::App& command) {
   if (o.budget < 1) return fail("--budget must be at least 1");
   if (o.workers < 0) return fail("--workers must be 0 (one per core) or more");
   if (o.time_limit_s < 0) return fail("--time-limit must be 0 (none) or more seconds");
+  if (!check_task_limit(o.program)) return 1;
   tune::Execution x;
   x.workers = o.workers;
   x.limits.time_s = o.time_limit_s;
+  x.limits.point_tasks = o.program.task_limit;
   Reporter reporter;
   x.progress = [&reporter](const tune::Progress& p) { reporter(p); };
   x.stop = [] { return stop_requested(); };
@@ -183,7 +185,7 @@ int run(const TuneOptions& o, const CLI::App& command) {
         if (command.count(flag) > 0)
           return fail(
               fmt::format("--resume takes the run's settings from its journal; {} cannot be given with it "
-                          "(only --budget, --workers and --time-limit can)",
+                          "(only --budget, --workers, --time-limit and --task-limit can)",
                           flag));
       std::printf("resuming the run in %s\n", o.resume.c_str());
       std::optional<int> budget;
@@ -202,6 +204,7 @@ int run(const TuneOptions& o, const CLI::App& command) {
     std::optional<eval::Request> program = program_request(o.program);
     if (!program) return 1;
     if (o.space) {
+      eval::check_limits(*program, x.limits);
       std::printf("%s", tune::Space::build(*program).summary().c_str());
       return 0;
     }
