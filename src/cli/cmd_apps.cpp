@@ -75,7 +75,7 @@ void register_apps(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<ShowOptions>();
   auto* show = group->add_subcommand(
       "show", "Describe a program for a machine: per task its variants, launches, region arguments and cost");
-  show->add_option("app", o->program.app, "Program name (see `mage apps`)")->required();
+  add_app_argument(*show, o->program);
   add_program_options(*show, o->program);
   show->add_flag("--json", o->json, "Print JSON instead of text");
   show->callback([o, &exit_code] { exit_code = run_show(*o); });

@@ -1,4 +1,5 @@
 // mage check, mage fmt, mage place: the mapping-language commands.
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -6,6 +7,7 @@
 #include "apps/apps.h"
 #include "cli/commands.h"
 #include "cli/io.h"
+#include "cli/program_choice.h"
 #include "dsl/dsl.h"
 
 namespace mage::cli {
@@ -72,6 +74,8 @@ int run_check(const CheckOptions& o) {
       return 1;
     }
   }
+  if (std::count(o.files.begin(), o.files.end(), "-") > 1)
+    return fail("standard input (-) can be read once: name it once among the files");
   bool errors = false;
   nlohmann::json all = nlohmann::json::array();
   for (const auto& path : o.files) {
@@ -80,7 +84,7 @@ int run_check(const CheckOptions& o) {
       errors = true;
       continue;
     }
-    dsl::SourceFile src{path, *text};
+    dsl::SourceFile src{source_name(path), *text};
     dsl::CompileResult r = dsl::compile(src);
     if (!r.unit) errors = true;
     if (r.unit && names) {
@@ -104,9 +108,10 @@ struct FmtOptions {
 };
 
 int run_fmt(const FmtOptions& o) {
+  if (o.in_place && o.file == "-") return fail("--in-place rewrites a file, not standard input (-)");
   auto text = read_file(o.file);
   if (!text) return 1;
-  dsl::SourceFile src{o.file, *text};
+  dsl::SourceFile src{source_name(o.file), *text};
   dsl::CompileResult r = dsl::compile(src);
   print_diagnostics(r.diagnostics, src, o.error_limit);
   if (!r.unit) return 1;
@@ -134,7 +139,7 @@ struct PlaceOptions {
 int run_place(const PlaceOptions& o) {
   auto text = read_file(o.file);
   if (!text) return 1;
-  dsl::SourceFile src{o.file, *text};
+  dsl::SourceFile src{source_name(o.file), *text};
   dsl::MachineShape shape;
   shape.ranks = o.ranks;
   // Every kind gets --procs processors per rank, so any Machine(KIND) evaluates.
@@ -207,20 +212,18 @@ int run_place(const PlaceOptions& o) {
 void register_check(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<CheckOptions>();
   auto* sub = app.add_subcommand("check", "Check mapper files and print diagnostics (exit 1 on errors)");
-  sub->add_option("files", o->files, "Mapper files (.map)")->required()->check(CLI::ExistingFile);
+  sub->add_option("files", o->files, "Mapper files (.map; - reads one from standard input)")->required();
   sub->add_flag("--json", o->json, "Print the diagnostics as a JSON array (all of them, whatever --error-limit)");
   add_error_limit(*sub, o->error_limit);
-  std::vector<std::string> app_names;
-  for (const auto& a : apps::list()) app_names.push_back(std::string(a.name));
   sub->add_option("--app", o->app, "Also warn about task and region names this program does not have")
-      ->check(CLI::IsMember(app_names));
+      ->check(program_name());
   sub->callback([o, &exit_code] { exit_code = run_check(*o); });
 }
 
 void register_fmt(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<FmtOptions>();
   auto* sub = app.add_subcommand("fmt", "Print a mapper in canonical form");
-  sub->add_option("file", o->file, "Mapper file (.map)")->required()->check(CLI::ExistingFile);
+  sub->add_option("file", o->file, "Mapper file (.map; - reads it from standard input)")->required();
   sub->add_flag("--in-place,-i", o->in_place, "Rewrite the file instead of printing");
   add_error_limit(*sub, o->error_limit);
   sub->callback([o, &exit_code] { exit_code = run_fmt(*o); });
@@ -229,7 +232,7 @@ void register_fmt(CLI::App& app, int& exit_code) {
 void register_place(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<PlaceOptions>();
   auto* sub = app.add_subcommand("place", "Evaluate the placement of every point of a launch");
-  sub->add_option("file", o->file, "Mapper file (.map)")->required()->check(CLI::ExistingFile);
+  sub->add_option("file", o->file, "Mapper file (.map; - reads it from standard input)")->required();
   // As `mage run` names them; --ranks and --procs, the names of earlier versions, still work.
   auto* nodes = sub->add_option("--nodes", o->ranks, "Nodes of the machine (dimension 0 of Machine(KIND))")
                     ->check(CLI::Range(1, 4096));
@@ -238,7 +241,7 @@ void register_place(CLI::App& app, int& exit_code) {
   auto* old_nodes = sub->add_option("--ranks", o->ranks)->check(CLI::Range(1, 4096))->group("")->excludes(nodes);
   auto* old_procs = sub->add_option("--procs", o->procs)->check(CLI::Range(1, 4096))->group("")->excludes(procs);
   sub->add_option("--kind", o->kind, "Processor kind the task is mapped to (default: first kind of its Task rule)")
-      ->check(CLI::IsMember(proc_kind_names()));
+      ->check(one_of("processor kind", "kinds", proc_kind_names()));
   sub->add_option("--task", o->task, "Task name")->required();
   auto* domain = sub->add_option("--domain", o->domain, "Launch domain, e.g. 4,4")
                      ->delimiter(',')

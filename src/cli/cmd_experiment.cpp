@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "cli/io.h"
 #include "cli/program_choice.h"
+#include "cli/search_options.h"
 #include "tune/tune.h"
 
 namespace mage::cli {
@@ -28,18 +29,13 @@ constexpr const char* kDefaultMachine = "p100x4";
 const std::vector<std::string> kDefaultOptimizers = {"guided", "bandit", "ccd", "mcmc", "random"};
 
 struct ExperimentOptions {
-  ProgramChoice program;
+  SearchOptions search;  // the program, --budget, --start, --out, --time-limit, --llm-url, --llm-model
   std::vector<std::string> apps;
   std::vector<std::string> optimizers = kDefaultOptimizers;
   int seeds = 5;
-  int budget = 10;
   std::vector<std::string> budget_for;
-  std::string start = "default";
-  std::string out;
   bool resume = false;
   int jobs = 0;
-  double time_limit_s = 30;
-  std::optional<std::string> llm_url, llm_model;
 };
 
 std::string seconds(double s) {
@@ -86,11 +82,11 @@ class Reporter {
 };
 
 int run(const ExperimentOptions& o) {
+  const SearchOptions& search = o.search;
   if (o.seeds < 1) return fail("--seeds must be at least 1");
-  if (o.budget < 1) return fail("--budget must be at least 1");
+  if (!check_search_options(search)) return 1;
   if (o.jobs < 0) return fail("--jobs must be 0 (one per core) or more");
-  if (o.time_limit_s < 0) return fail("--time-limit must be 0 (none) or more seconds");
-  ProgramChoice choice = o.program;
+  ProgramChoice choice = search.program;
   if (choice.machine.empty()) choice.machine = kDefaultMachine;
   std::optional<eval::Request> program = program_request(choice);
   if (!program) return 1;
@@ -103,8 +99,8 @@ int run(const ExperimentOptions& o) {
     s.apps = o.apps;
   s.optimizers = o.optimizers;
   s.seeds = o.seeds;
-  s.budget = o.budget;
-  s.start = o.start;
+  s.budget = search.budget;
+  s.start = search.start;
   for (const std::string& kv : o.budget_for) {
     const size_t eq = kv.find('=');
     int budget = 0;
@@ -119,16 +115,15 @@ int run(const ExperimentOptions& o) {
     if (s.budget_for.count(kv.substr(0, eq))) return fail(fmt::format("--budget-for names {} twice", kv.substr(0, eq)));
     s.budget_for[kv.substr(0, eq)] = budget;
   }
-  if (o.llm_url) s.llm_options["llm-url"] = *o.llm_url;
-  if (o.llm_model) s.llm_options["llm-model"] = *o.llm_model;
+  s.llm_options = llm_settings(search);
   if (!s.llm_options.empty() && std::find(s.optimizers.begin(), s.optimizers.end(), "llm") == s.optimizers.end())
     return fail("--llm-url and --llm-model are settings of the llm optimizer, which is not among --optimizers");
 
   const std::string machine = fs::path(s.program.machine).stem().string();
-  const fs::path dir = o.out.empty() ? fs::path("experiment-runs") / machine : fs::path(o.out);
+  const fs::path dir = search.out.empty() ? fs::path("experiment-runs") / machine : fs::path(search.out);
   tune::ExperimentExecution x;
   x.jobs = o.jobs;
-  x.limits.time_s = o.time_limit_s;
+  x.limits.time_s = search.time_limit_s;
   x.limits.point_tasks = choice.task_limit;
   Reporter reporter;
   x.progress = [&reporter](const tune::ExperimentProgress& p) { reporter(p); };
@@ -191,7 +186,8 @@ void register_experiment(CLI::App& app, int& exit_code) {
   for (const auto& a : apps::list()) app_names += (app_names.empty() ? "" : ",") + a.name;
   for (const auto& opt : tune::optimizers()) optimizer_names += (optimizer_names.empty() ? "" : ",") + opt.name;
   sub->add_option("--apps", o->apps, fmt::format("Programs, comma-separated (default all: {})", app_names))
-      ->delimiter(',');
+      ->delimiter(',')
+      ->check(program_name());
   std::string defaults;
   for (const auto& n : kDefaultOptimizers) defaults += (defaults.empty() ? "" : ",") + n;
   sub->add_option("--optimizers", o->optimizers,
@@ -199,25 +195,19 @@ void register_experiment(CLI::App& app, int& exit_code) {
                               optimizer_names, defaults))
       ->delimiter(',');
   sub->add_option("--seeds", o->seeds, "Runs per program and optimizer, seeds 1..N (default 5)");
-  sub->add_option("--budget", o->budget, "Evaluations per run, the start's included (default 10)");
   sub->add_option("--budget-for", o->budget_for,
                   "An optimizer's own budget, OPTIMIZER=EVALUATIONS (repeatable or comma-separated; e.g. bandit=1000)")
       ->delimiter(',');
-  add_program_options(*sub, o->program, false);
+  add_search_options(*sub, o->search,
+                     {.budget = "Evaluations per run, the start's included",
+                      .start = "Where every run starts: default (default) or expert",
+                      .out = "Directory of the experiment (default experiment-runs/MACHINE)",
+                      .llm = "With llm among --optimizers"});
   sub->get_option("--machine")->description(fmt::format("Preset name or .toml file (default {})", kDefaultMachine));
-  sub->add_option("--start", o->start, "Where every run starts: default (default) or expert");
-  sub->add_option("--out", o->out, "Directory of the experiment (default experiment-runs/MACHINE)");
   sub->add_flag(
       "--resume", o->resume,
       "Continue the experiment in --out: finished runs are kept, interrupted ones continued, missing ones run");
   sub->add_option("--jobs", o->jobs, "Runs at once, each in its own process (default: one per core)");
-  sub->add_option("--time-limit", o->time_limit_s, "Seconds an evaluation may take (default 30; 0: no limit)");
-  sub->add_option_function<std::string>(
-      "--llm-url", [o](const std::string& v) { o->llm_url = v; },
-      "With llm among --optimizers: base URL of an OpenAI-compatible API (default: MAGE_LLM_BASE_URL; docs/llm.md)");
-  sub->add_option_function<std::string>(
-      "--llm-model", [o](const std::string& v) { o->llm_model = v; },
-      "With llm among --optimizers: the model's name (default: MAGE_LLM_MODEL)");
   sub->callback([o, &exit_code] { exit_code = run(*o); });
 }
 

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/io.h"
 #include "cli/program_choice.h"
 #include "guide/guide.h"
 
@@ -18,12 +19,12 @@ struct ExplainOptions {
   MapperChoice mapper;
   bool json = false;
   double time_limit_s = 30;
+  size_t error_limit = dsl::kDefaultDiagnosticLimit;
 };
 
 int explain(const ExplainOptions& o) {
   std::optional<eval::Request> program = program_request(o.program);
   if (!program) return 1;
-  if (o.time_limit_s < 0) return fail("--time-limit must be 0 (none) or more seconds");
   eval::Request request = std::move(*program);
   auto mapper = mapper_spec(o.mapper);
   if (!mapper) return 1;
@@ -50,6 +51,14 @@ int explain(const ExplainOptions& o) {
     if (result.outcome.ok())
       std::printf("simulated time: %.3g s for the timed iterations (%.4g %s)\n", result.outcome.time_s,
                   result.outcome.metric_value, result.outcome.metric_name.c_str());
+    // A mapper error's message is its diagnostics: at most --error-limit of them, as `mage
+    // run` prints them (the JSON keeps them all).
+    if (result.outcome.status == sim::Status::MapperError && request.mapper.kind == eval::MapperKind::Text &&
+        !result.diagnostics.empty()) {
+      feedback.message = diagnostics_text(result.diagnostics, dsl::SourceFile{request.mapper.file, request.mapper.text},
+                                          o.error_limit);
+      while (!feedback.message.empty() && feedback.message.back() == '\n') feedback.message.pop_back();
+    }
     std::printf("%s", guide::render(feedback).c_str());
   }
   return exit_code(result.outcome.status);
@@ -66,7 +75,8 @@ void register_explain(CLI::App& app, int& exit_code) {
   add_program_options(*sub, o->program);
   add_mapper_options(*sub, o->mapper);
   sub->add_flag("--json", o->json, "Print the feedback as JSON");
-  sub->add_option("--time-limit", o->time_limit_s, "Seconds an evaluation may take (default 30; 0: no limit)");
+  add_time_limit(*sub, o->time_limit_s);
+  add_error_limit(*sub, o->error_limit);
   sub->callback([o, &exit_code] {
     require_mapper(o->mapper);
     exit_code = explain(*o);

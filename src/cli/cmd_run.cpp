@@ -180,7 +180,6 @@ void print_summary(const eval::Request& request, const eval::Resolved& resolved,
 int run(const RunOptions& o) {
   std::optional<eval::Request> program = program_request(o.program);
   if (!program) return 1;
-  if (o.time_limit_s < 0) return fail("--time-limit must be 0 (none) or more seconds");
 
   eval::Request request = std::move(*program);
   request.options.trace = !o.trace_file.empty();
@@ -237,7 +236,7 @@ void register_run(CLI::App& app, int& exit_code) {
   add_mapper_options(*sub, o->mapper);
   sub->add_option("--trace", o->trace_file, "Write a Chrome trace-event file (open it in Perfetto)");
   sub->add_flag("--json", o->json, "Print the outcome as JSON");
-  sub->add_option("--time-limit", o->time_limit_s, "Seconds an evaluation may take (default 30; 0: no limit)");
+  add_time_limit(*sub, o->time_limit_s);
   add_error_limit(*sub, o->error_limit);
   sub->callback([o, &exit_code] {
     require_mapper(o->mapper);

@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "cli/io.h"
 #include "cli/program_choice.h"
+#include "cli/search_options.h"
 #include "tune/tune.h"
 
 namespace mage::cli {
@@ -26,22 +27,19 @@ namespace fs = std::filesystem;
 constexpr const char* kDefaultOptimizer = "guided";
 
 struct TuneOptions {
-  ProgramChoice program;
+  SearchOptions search;  // the program, --budget, --start, --out, --time-limit, --llm-url, --llm-model
   std::string optimizer = kDefaultOptimizer;
-  int budget = 10;
   uint64_t seed = 1;
-  std::string start = "default";
   int workers = 0;
-  std::string out;
   std::string resume;
-  double time_limit_s = 30;
   std::vector<std::string> options;
   bool space = false;
-  // The llm optimizer's settings (its options style, feedback, llm-url, llm-model).
+  // The llm optimizer's prompt settings (its options style and feedback).
   std::map<std::string, std::string> llm;
 };
 
-// Flags that set an option of the llm optimizer: flag, option key, help.
+// Flags that set an option of the llm optimizer (besides --llm-url and --llm-model): flag,
+// option key, help.
 struct LlmFlag {
   const char* flag;
   const char* key;
@@ -52,10 +50,6 @@ constexpr LlmFlag kLlmFlags[] = {
     {"--feedback", "feedback",
      "With --optimizer llm: what the model sees of each evaluation, scalar, raw, explain or "
      "suggest (default)"},
-    {"--llm-url", "llm-url",
-     "With --optimizer llm: base URL of an OpenAI-compatible API, e.g. http://127.0.0.1:8080/v1 (default: "
-     "MAGE_LLM_BASE_URL; the key comes from MAGE_LLM_API_KEY only; see docs/llm.md)"},
-    {"--llm-model", "llm-model", "With --optimizer llm: the model's name (default: MAGE_LLM_MODEL)"},
 };
 
 std::string seconds(double s) {
@@ -165,14 +159,14 @@ int exit_status(const tune::Summary& s) {
 }
 
 int run(const TuneOptions& o, const CLI::App& command) {
-  if (o.budget < 1) return fail("--budget must be at least 1");
+  const SearchOptions& search = o.search;
+  if (!check_search_options(search)) return 1;
   if (o.workers < 0) return fail("--workers must be 0 (one per core) or more");
-  if (o.time_limit_s < 0) return fail("--time-limit must be 0 (none) or more seconds");
-  if (!check_task_limit(o.program)) return 1;
+  if (!check_task_limit(search.program)) return 1;
   tune::Execution x;
   x.workers = o.workers;
-  x.limits.time_s = o.time_limit_s;
-  x.limits.point_tasks = o.program.task_limit;
+  x.limits.time_s = search.time_limit_s;
+  x.limits.point_tasks = search.program.task_limit;
   Reporter reporter;
   x.progress = [&reporter](const tune::Progress& p) { reporter(p); };
   x.stop = [] { return stop_requested(); };
@@ -189,7 +183,7 @@ int run(const TuneOptions& o, const CLI::App& command) {
                           flag));
       std::printf("resuming the run in %s\n", o.resume.c_str());
       std::optional<int> budget;
-      if (command.count("--budget") > 0) budget = o.budget;
+      if (command.count("--budget") > 0) budget = search.budget;
       StopSignals signals;
       tune::Summary s = tune::resume(o.resume, x, budget);
       reporter.finish();
@@ -197,11 +191,11 @@ int run(const TuneOptions& o, const CLI::App& command) {
       return exit_status(s);
     }
 
-    if (o.program.app.empty())
+    if (search.program.app.empty())
       return fail("the program to tune is missing (mage tune APP --machine M), or --resume DIR");
-    if (o.program.machine.empty())
+    if (search.program.machine.empty())
       return fail("--machine is required (a preset, see `mage machines`, or a .toml file)");
-    std::optional<eval::Request> program = program_request(o.program);
+    std::optional<eval::Request> program = program_request(search.program);
     if (!program) return 1;
     if (o.space) {
       eval::check_limits(*program, x.limits);
@@ -211,11 +205,11 @@ int run(const TuneOptions& o, const CLI::App& command) {
     tune::Settings settings;
     settings.program = *program;
     settings.optimizer = o.optimizer;
-    settings.budget = o.budget;
+    settings.budget = search.budget;
     settings.seed = o.seed;
-    settings.start = o.start;
-    if (o.start != "default" && o.start != "expert") {
-      auto text = read_file(o.start);
+    settings.start = search.start;
+    if (search.start != "default" && search.start != "expert") {
+      auto text = read_file(search.start);
       if (!text) return 1;
       settings.start_text = std::move(*text);
     }
@@ -224,13 +218,13 @@ int run(const TuneOptions& o, const CLI::App& command) {
       if (eq == std::string::npos || eq == 0) return fail("--option takes KEY=VALUE, not '" + kv + "'");
       settings.options[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
-    for (const LlmFlag& f : kLlmFlags) {
-      auto it = o.llm.find(f.key);
-      if (it == o.llm.end()) continue;
-      if (o.optimizer != "llm") return fail(fmt::format("{} is a setting of --optimizer llm", f.flag));
-      settings.options[f.key] = it->second;
+    std::map<std::string, std::string> llm = llm_settings(search);
+    llm.insert(o.llm.begin(), o.llm.end());
+    for (const auto& [key, value] : llm) {
+      if (o.optimizer != "llm") return fail(fmt::format("--{} is a setting of --optimizer llm", key));
+      settings.options[key] = value;
     }
-    const fs::path dir = o.out.empty() ? default_out(settings) : fs::path(o.out);
+    const fs::path dir = search.out.empty() ? default_out(settings) : fs::path(search.out);
     std::printf("tuning %s on %s with optimizer %s (seed %llu, budget %d, start: %s) in %s\n",
                 settings.program.app.c_str(), settings.program.machine.c_str(), settings.optimizer.c_str(),
                 static_cast<unsigned long long>(settings.seed), settings.budget, settings.start.c_str(),
@@ -257,21 +251,20 @@ void register_tune(CLI::App& app, int& exit_code) {
       "tune",
       "Search for a faster mapper: evaluations journaled in DIR as they finish; best.map, summary.json, report.md "
       "and convergence.svg at the end (exit 0 done, 1 error, 130 interrupted: continue with --resume DIR)");
-  std::vector<std::string> app_names;
-  for (const auto& a : apps::list()) app_names.push_back(a.name);
-  sub->add_option("app", o->program.app, "Program name (see `mage apps`)")->check(CLI::IsMember(app_names));
-  add_program_options(*sub, o->program, false);
+  sub->add_option("app", o->search.program.app, "Program name (see `mage apps`)")->check(program_name());
+  add_search_options(*sub, o->search,
+                     {.budget = "Evaluations, the start's included",
+                      .start = "Where the search starts: default (default), expert, or a mapper FILE (- reads it "
+                               "from standard input)",
+                      .out = "Directory of the run (default tune-runs/APP-MACHINE-OPTIMIZER-sSEED)",
+                      .llm = "With --optimizer llm"});
   std::string optimizer_names;
   for (const auto& opt : tune::optimizers()) optimizer_names += (optimizer_names.empty() ? "" : ", ") + opt.name;
   sub->add_option("--optimizer", o->optimizer,
                   fmt::format("How to search: {} (default {})", optimizer_names, kDefaultOptimizer));
-  sub->add_option("--budget", o->budget, "Evaluations, the start's included (default 10)");
   sub->add_option("--seed", o->seed, "Seed of the optimizer's choices (default 1): the same seed, the same run");
-  sub->add_option("--start", o->start, "Where the search starts: default (default), expert, or a mapper FILE");
   sub->add_option("--workers", o->workers, "Evaluations at once, each in its own process (default: one per core)");
-  sub->add_option("--out", o->out, "Directory of the run (default tune-runs/APP-MACHINE-OPTIMIZER-sSEED)");
   sub->add_option("--resume", o->resume, "Continue the run in DIR (killed or interrupted) from its journal");
-  sub->add_option("--time-limit", o->time_limit_s, "Seconds an evaluation may take (default 30; 0: no limit)");
   sub->add_option("--option", o->options,
                   "An optimizer's setting, KEY=VALUE (repeatable): guided width; bandit width, window, c; ccd rounds, "
                   "penalty; mcmc beta, restart; llm history, temperature, ... (docs/tune.md)");

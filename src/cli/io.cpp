@@ -1,16 +1,30 @@
 #include "cli/io.h"
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
+
+#include "apps/apps.h"
+#include "kinds/kinds.h"
 
 namespace mage::cli {
 
 std::optional<std::string> read_file(const std::string& path) {
+  if (path == "-") {
+    std::ostringstream ss;
+    ss << std::cin.rdbuf();
+    if (std::cin.bad()) {
+      std::fprintf(stderr, "mage: error: cannot read standard input: %s\n", std::strerror(errno));
+      return std::nullopt;
+    }
+    return ss.str();
+  }
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
     std::fprintf(stderr, "mage: error: cannot read %s: it is a directory\n", path.c_str());
@@ -24,6 +38,37 @@ std::optional<std::string> read_file(const std::string& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+std::string source_name(const std::string& path) { return path == "-" ? "<stdin>" : path; }
+
+std::string join(const std::vector<std::string>& words) {
+  std::string out;
+  for (const std::string& w : words) out += (out.empty() ? "" : ", ") + w;
+  return out;
+}
+
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& names) {
+  const std::vector<std::string_view> candidates(names.begin(), names.end());
+  const std::string hint = kinds::closest_word(word, candidates);
+  return hint.empty() ? "" : "did you mean '" + hint + "'? ";
+}
+
+CLI::Validator one_of(const std::string& noun, const std::string& plural, std::vector<std::string> names,
+                      const std::string& more) {
+  return CLI::Validator(
+      [=](std::string& value) -> std::string {
+        if (std::find(names.begin(), names.end(), value) != names.end()) return "";
+        return fmt::format("unknown {} '{}' ({}{}: {}{})", noun, value, did_you_mean(value, names), plural, join(names),
+                           more.empty() ? "" : "; " + more);
+      },
+      "", noun);
+}
+
+CLI::Validator program_name() {
+  std::vector<std::string> names;
+  for (const auto& a : apps::list()) names.push_back(a.name);
+  return one_of("program", "programs", std::move(names), "see `mage apps`");
 }
 
 bool write_file(const std::string& path, const std::string& text) {
@@ -50,6 +95,20 @@ void add_error_limit(CLI::App& command, size_t& limit) {
   command.add_option(
       "--error-limit", limit,
       fmt::format("Errors and warnings printed at most (default {}; 0: all)", dsl::kDefaultDiagnosticLimit));
+}
+
+void add_time_limit(CLI::App& command, double& seconds) {
+  command.add_option("--time-limit", seconds, "Seconds an evaluation may take (default 30; 0: no limit)")
+      ->check(CLI::Validator(
+          [](std::string& value) -> std::string {
+            try {
+              size_t used = 0;
+              if (std::stod(value, &used) >= 0 && used == value.size()) return "";
+            } catch (const std::exception&) {
+            }
+            return "must be 0 (no limit) or more seconds, not '" + value + "'";
+          },
+          "", "seconds"));
 }
 
 std::string diagnostics_text(const std::vector<dsl::Diagnostic>& ds, const dsl::SourceFile& source, size_t limit) {

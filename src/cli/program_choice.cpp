@@ -8,9 +8,7 @@
 namespace mage::cli {
 
 void add_app_argument(CLI::App& command, ProgramChoice& choice) {
-  std::vector<std::string> names;
-  for (const auto& a : apps::list()) names.push_back(a.name);
-  command.add_option("app", choice.app, "Program name (see `mage apps`)")->required()->check(CLI::IsMember(names));
+  command.add_option("app", choice.app, "Program name (see `mage apps`)")->required()->check(program_name());
 }
 
 void add_program_options(CLI::App& command, ProgramChoice& choice, bool machine_required) {
@@ -52,7 +50,7 @@ std::optional<eval::Request> program_request(const ProgramChoice& choice) {
 }
 
 void add_mapper_options(CLI::App& command, MapperChoice& choice) {
-  auto* mapper = command.add_option("--mapper", choice.file, "Mapper file (.map)");
+  auto* mapper = command.add_option("--mapper", choice.file, "Mapper file (.map; - reads it from standard input)");
   auto* expert = command.add_flag("--expert", choice.expert, "Use the expert mapper mappers/expert/APP.map");
   auto* dflt = command.add_flag("--default", choice.default_mapper, "Use the built-in default mapper");
   mapper->excludes(expert)->excludes(dflt);
@@ -69,7 +67,7 @@ std::optional<eval::MapperSpec> mapper_spec(const MapperChoice& choice) {
   if (choice.default_mapper) return eval::default_mapper();
   auto text = read_file(choice.file);
   if (!text) return std::nullopt;
-  return eval::mapper_text(std::move(*text), choice.file);
+  return eval::mapper_text(std::move(*text), source_name(choice.file));
 }
 
 std::string describe(const eval::Request& request, const eval::Resolved& resolved) {

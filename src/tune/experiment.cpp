@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <set>
 #include <sstream>
@@ -98,6 +99,31 @@ void write_text(const fs::path& path, const std::string& text) {
   if (ec) throw TuneError(fmt::format("cannot write {}: {}", path.string(), ec.message()));
 }
 
+// The settings an experiment's experiment.json holds; a file that is not one (cut short,
+// edited) is named with the place where it goes wrong, never with the JSON library's text.
+nlohmann::json read_settings(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (!in.good() && !in.eof()) throw TuneError(fmt::format("cannot read {}", file.string()));
+  const std::string what = "it is not the settings file mage experiment writes (was it edited or cut short?)";
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    // e.byte: the 1-based offset of the byte where parsing failed (one past the end when the
+    // text stops early).
+    const size_t at = std::min<size_t>(e.byte == 0 ? 0 : e.byte - 1, text.size());
+    const size_t line = 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + static_cast<long>(at), '\n'));
+    const size_t line_start = text.rfind('\n', at == 0 ? std::string::npos : at - 1);
+    const size_t column = at - (line_start == std::string::npos ? 0 : line_start + 1) + 1;
+    throw TuneError(fmt::format("{}:{}:{}: {}, not valid JSON: {}", file.string(), line, column,
+                                at >= text.size() ? "the text ends early" : "unexpected byte here", what));
+  }
+  if (!j.is_object() || !j.contains("settings") || !j["settings"].is_object())
+    throw TuneError(fmt::format("{}: no \"settings\" object: {}", file.string(), what));
+  return j["settings"];
+}
+
 // Starts the experiment's directory, or checks that the one to resume holds the same kind
 // of experiment; writes the settings.
 void prepare(const ExperimentSettings& s, const fs::path& dir, bool resume) {
@@ -106,13 +132,7 @@ void prepare(const ExperimentSettings& s, const fs::path& dir, bool resume) {
   if (resume) {
     if (!fs::exists(file, ec))
       throw TuneError(fmt::format("there is no experiment to resume in {} (no {})", dir.string(), file.string()));
-    nlohmann::json before;
-    try {
-      std::ifstream in(file);
-      before = nlohmann::json::parse(in).at("settings");
-    } catch (const nlohmann::json::exception& e) {
-      throw TuneError(fmt::format("{}: not an experiment's settings: {}", file.string(), e.what()));
-    }
+    const nlohmann::json before = read_settings(file);
     const nlohmann::ordered_json was = fixed_part(before), now = fixed_part(s.to_json());
     if (was != now)
       throw TuneError(

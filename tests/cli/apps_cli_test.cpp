@@ -100,7 +100,8 @@ TEST(AppShow, Json) {
 TEST(AppShow, ErrorsGoToStderrWithExitCode1) {
   auto unknown = run_mage("app show fft --machine lassen");
   EXPECT_EQ(unknown.exit_code, 1);
-  EXPECT_NE(unknown.out.find("mage: error: unknown app 'fft'"), std::string::npos) << unknown.out;
+  EXPECT_NE(unknown.out.find("mage: error: unknown program 'fft' (programs: circuit, stencil"), std::string::npos)
+      << unknown.out;
 
   auto grid = run_mage("app show cannon --machine " + source_path("tests/data/machines/tiny.toml"));
   EXPECT_EQ(grid.exit_code, 1);

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <fstream>
 
 #include "../test_support.h"
 #include "run_mage.h"
@@ -54,7 +55,7 @@ TEST(ExperimentCli, BadOptionsSayWhatIsWrong) {
     std::string args, message;
   };
   const Case cases[] = {
-      {"--apps circuit,nope", "unknown program 'nope' (the programs are circuit, stencil"},
+      {"--apps circuit,nope", "unknown program 'nope' (programs: circuit, stencil"},
       {"--optimizers guided,annealing", "unknown optimizer 'annealing'"},
       {"--seeds 0", "--seeds must be at least 1"},
       {"--budget 0", "--budget must be at least 1"},
@@ -84,6 +85,32 @@ TEST(ExperimentCli, BadOptionsSayWhatIsWrong) {
   EXPECT_EQ(again.exit_code, 1) << again.out;
   EXPECT_TRUE(contains(again.out, "holds an experiment already")) << again.out;
   EXPECT_TRUE(contains(again.out, "continue it with --resume")) << again.out;
+}
+
+// An experiment.json that is not JSON (cut short, edited) is named with the place where it
+// goes wrong, never with the JSON library's exception text (issue 14 §1).
+TEST(ExperimentCli, AnUnreadableSettingsFileIsNamedWithItsPlace) {
+  TempDir tmp;
+  struct Case {
+    std::string text, message;
+  };
+  const Case cases[] = {
+      {"{\"format\": 1,\n  \"settings\": {\"machine\": ", "experiment.json:2:27: the text ends early, not valid JSON"},
+      {"{\"format\": 1,\n\"settings\": [}", "experiment.json:2:14: unexpected byte here, not valid JSON"},
+      {"[1, 2]", "experiment.json: no \"settings\" object"},
+  };
+  for (const Case& c : cases) {
+    const fs::path dir = tmp / "x";
+    fs::create_directories(dir);
+    std::ofstream(dir / "experiment.json") << c.text;
+    CommandResult r =
+        run_mage("experiment --apps circuit --optimizers random --seeds 1 --budget 1 --scale small --resume --out " +
+                 dir.string());
+    EXPECT_EQ(r.exit_code, 1) << c.text << "\n" << r.out;
+    EXPECT_TRUE(contains(r.out, "mage: error: " + dir.string() + "/" + c.message)) << c.text << "\n" << r.out;
+    EXPECT_TRUE(contains(r.out, "it is not the settings file mage experiment writes")) << r.out;
+    EXPECT_FALSE(contains(r.out, "json.exception")) << r.out;
+  }
 }
 
 TEST(ExperimentCli, LlmIsSkippedWithoutAModelAndRunsWithOne) {

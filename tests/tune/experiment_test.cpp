@@ -4,10 +4,15 @@
 // made-up runs; the lower bound against measured times.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <limits>
+#include <thread>
 
 #include "../llm/support/scripted_server.h"
 #include "../test_support.h"
@@ -143,15 +148,41 @@ TEST(Experiment, ResumeRunsNothingFinishedAndRunsWhatIsNew) {
   EXPECT_EQ(read_text(dir / "runs/circuit/guided-s1/journal.jsonl"), journal);
 }
 
+// The evaluations (not the references) journaled by the runs under `runs`.
+int evaluations_journaled(const fs::path& runs) {
+  int n = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(runs, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (it->path().filename() != "journal.jsonl") continue;
+    std::ifstream in(it->path());
+    for (std::string line; std::getline(in, line);)
+      if (contains(line, "\"type\":\"evaluation\"")) ++n;
+  }
+  return n;
+}
+
 TEST(Experiment, AnInterruptedRunIsContinued) {
   TempDir tmp;
   const fs::path dir = tmp / "x";
   const ExperimentSettings s = small({"circuit"}, {"random"});
-  // Stop soon after the runs start: the runs in flight are killed (no handler for SIGTERM
-  // here) or stop themselves (the stop function goes on counting in their processes).
+  // Stop once the first evaluation of a run is journaled, whatever the timing: the experiment
+  // (this process) stops when it sees one, and a run (its own process, which inherits the
+  // stop function) that has journaled one waits there until the experiment has stopped, so
+  // that no run can finish first. The runs are then killed (no handler for SIGTERM here).
   ExperimentExecution x = two_jobs();
-  int calls = 0;
-  x.stop = [&calls] { return ++calls > 3; };
+  const pid_t experiment = ::getpid();
+  const fs::path stopped_mark = tmp / "stopped";
+  x.stop = [&] {
+    if (evaluations_journaled(dir / "runs") == 0) return false;
+    if (::getpid() == experiment) {
+      std::ofstream{stopped_mark};
+      return true;
+    }
+    for (int i = 0; i < 6000 && !fs::exists(stopped_mark); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return true;
+  };
   const Experiment stopped = run_experiment(s, dir, false, x);
   EXPECT_TRUE(stopped.interrupted);
   EXPECT_TRUE(std::any_of(stopped.runs.begin(), stopped.runs.end(), [](const ExperimentRun& r) { return !r.done; }));
