@@ -125,8 +125,9 @@ void drain(int& fd, std::string& into, size_t limit, bool& too_big, bool keep_ta
 // How the child ended, as a Result.
 Result conclude(Child& c, int status, bool timed_out, const Limits& limits) {
   if (timed_out)
-    return failed(fmt::format("simulator exceeded the time limit of {:g} s (--time-limit S raises it, --time-limit 0 lifts it)",
-                              limits.time_s));
+    return failed(
+        fmt::format("simulator exceeded the time limit of {:g} s (--time-limit S raises it, --time-limit 0 lifts it)",
+                    limits.time_s));
   if (c.too_big) return failed(fmt::format("simulator output exceeded {} MiB", kMaxResultBytes >> 20));
   if (WIFSIGNALED(status))
     return failed(fmt::format("simulator crashed: {}", strsignal(WTERMSIG(status))) + log_note(c.log));

@@ -24,8 +24,8 @@ const std::string kOverLimit =
     "limit of 10,000,000 (--task-limit N raises it, --task-limit 0 lifts it)";
 
 TEST(TaskLimit, EveryCommandRefusesAHugeProgramAtOnce) {
-  const std::string out = (std::filesystem::temp_directory_path() / ("mage_limits_" + std::to_string(::getpid())))
-                              .string();
+  const std::string out =
+      (std::filesystem::temp_directory_path() / ("mage_limits_" + std::to_string(::getpid()))).string();
   const std::string program = "circuit --machine p100x4 --iterations 1000000000";
   for (const std::string& args : std::vector<std::string>{
            "run " + program + " --expert",
@@ -66,14 +66,14 @@ TEST(TaskLimit, TheFlagRaisesAndLiftsIt) {
 }
 
 TEST(TaskLimit, ANegativeLimitIsAUsageError) {
-  for (const char* args : {"run circuit --machine p100x4 --default --task-limit -1",
-                           "app show circuit --machine p100x4 --task-limit -1",
-                           "explain circuit --machine p100x4 --default --task-limit -1",
-                           "tune circuit --machine p100x4 --space --task-limit -1"}) {
+  for (const char* args :
+       {"run circuit --machine p100x4 --default --task-limit -1", "app show circuit --machine p100x4 --task-limit -1",
+        "explain circuit --machine p100x4 --default --task-limit -1",
+        "tune circuit --machine p100x4 --space --task-limit -1"}) {
     auto r = run_mage(args);
     EXPECT_EQ(r.exit_code, 1) << args << "\n" << r.out;
-    EXPECT_TRUE(contains(r.out, "mage: error: --task-limit must be 0 (no limit) or more point tasks"))
-        << args << "\n" << r.out;
+    EXPECT_TRUE(contains(r.out, "mage: error: --task-limit must be 0 (no limit) or more point tasks")) << args << "\n"
+                                                                                                       << r.out;
   }
 }
 

@@ -182,7 +182,8 @@ TEST(SimulatorFailure, HangEndsAtTheTimeLimit) {
   const auto start = std::chrono::steady_clock::now();
   Result r = with_fault(Fault::Hang, Limits{.time_s = 0.3, .memory_bytes = 0});
   EXPECT_EQ(r.outcome.status, Status::SimulatorFailure);
-  EXPECT_EQ(r.outcome.message, "simulator exceeded the time limit of 0.3 s (--time-limit S raises it, --time-limit 0 lifts it)");
+  EXPECT_EQ(r.outcome.message,
+            "simulator exceeded the time limit of 0.3 s (--time-limit S raises it, --time-limit 0 lifts it)");
   EXPECT_GE(r.timing.wall_s, 0.3);
   EXPECT_LT(seconds_since(start), 5.0);
 }
@@ -192,7 +193,8 @@ TEST(SimulatorFailure, AnEvaluationLongerThanTheLimit) {
   q.scale = apps::Scale::Published;
   Result r = evaluate(q, Limits{.time_s = 0.001, .memory_bytes = 0});
   EXPECT_EQ(r.outcome.status, Status::SimulatorFailure);
-  EXPECT_EQ(r.outcome.message, "simulator exceeded the time limit of 0.001 s (--time-limit S raises it, --time-limit 0 lifts it)");
+  EXPECT_EQ(r.outcome.message,
+            "simulator exceeded the time limit of 0.001 s (--time-limit S raises it, --time-limit 0 lifts it)");
 }
 
 TEST(SimulatorFailure, GarbageIsMalformedOutput) {
@@ -500,7 +502,9 @@ TEST(Pool, RunsChildrenAtTheSameTime) {
   const auto start = std::chrono::steady_clock::now();
   std::vector<Result> results = evaluate_many(requests, 4, Limits{.time_s = 1, .memory_bytes = 0});
   EXPECT_LT(seconds_since(start), 2.5);
-  for (const Result& r : results) EXPECT_EQ(r.outcome.message, "simulator exceeded the time limit of 1 s (--time-limit S raises it, --time-limit 0 lifts it)");
+  for (const Result& r : results)
+    EXPECT_EQ(r.outcome.message,
+              "simulator exceeded the time limit of 1 s (--time-limit S raises it, --time-limit 0 lifts it)");
 }
 
 TEST(Pool, IdenticalRequestsInABatchRunOnceWithACache) {
@@ -532,7 +536,8 @@ TEST(Stream, EachResultAsItsChildEnds) {
   EXPECT_TRUE(all);
   EXPECT_EQ(order, (std::vector<size_t>{1, 0}));
   EXPECT_EQ(results[1].outcome.status, Status::Ok);
-  EXPECT_EQ(results[0].outcome.message, "simulator exceeded the time limit of 1 s (--time-limit S raises it, --time-limit 0 lifts it)");
+  EXPECT_EQ(results[0].outcome.message,
+            "simulator exceeded the time limit of 1 s (--time-limit S raises it, --time-limit 0 lifts it)");
 }
 
 TEST(Stream, CacheHitsFirstAndDuplicatesWithTheirFirst) {
@@ -622,8 +627,8 @@ TEST(TaskLimit, EvaluateRefusesBeforeAnyChild) {
   const auto start = std::chrono::steady_clock::now();
   EXPECT_THROW(evaluate(r, Limits{.point_tasks = tasks - 1}), LimitError);
   int calls = 0;
-  EXPECT_THROW(evaluate_each({small("circuit"), r}, [&](size_t, Result) { ++calls; }, 1,
-                             Limits{.point_tasks = tasks - 1}),
+  EXPECT_THROW(evaluate_each(
+                   {small("circuit"), r}, [&](size_t, Result) { ++calls; }, 1, Limits{.point_tasks = tasks - 1}),
                LimitError);
   EXPECT_EQ(calls, 0);
   EXPECT_LT(seconds_since(start), 5);
