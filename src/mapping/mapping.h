@@ -19,13 +19,20 @@
 //       over the nodes, then over a node's processors — except that a nested launch the
 //       program tags same address space (Launch::same_address_space) uses only the P
 //       processors of the kind on the launching task's rank;
-//     * single launch issued by the top-level task: round-robin over every processor of
-//       the kind on every node (node-major order);
-//     * single launch issued by a deeper task: round-robin over the processors of the kind
+//     * single launch whose kind a Task rule of the mapper chose: the first processor of
+//       the kind on the issuing task's rank (the top-level task's launches: rank 0), as
+//       the published mapper's select_task_options does (`local_gpus.front()` of the
+//       process that launches it) — a DGEMM leaf launched by any GPU of a node runs on
+//       the node's GPU 0;
+//     * otherwise, issued by the top-level task: round-robin over every processor of the
+//       kind on every node (node-major order);
+//     * otherwise, issued by a deeper task: round-robin over the processors of the kind
 //       on the parent's node.
-//     Round-robin counters start at the first processor and are kept per (issuing
-//     processor, kind), as Legion keeps them per mapper instance, one per processor; tasks
-//     are mapped in TaskGraph order (each context in issue order).
+//     Round-robin counters start at the first processor and are kept per mapper
+//     instance, as Legion's DefaultMapper keeps them: per (issuing processor, kind) for
+//     the built-in default mapper (one mapper per processor), per (issuing rank, kind)
+//     for a mapper of the language (which runs one mapper per process); tasks are mapped
+//     in TaskGraph order (each context in issue order).
 //   The top-level task (not a point task of the graph) runs on CPU 0 of node 0 (the first
 //   processor of the machine if it has no CPU); it is the `task.parent` of top-level
 //   launches, named "top_level".

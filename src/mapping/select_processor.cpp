@@ -137,21 +137,33 @@ machine::ProcId MappingRun::default_index_processor(program::PointTaskId t, cons
   return (*procs)[static_cast<size_t>(linear * static_cast<int64_t>(procs->size()) / volume)];
 }
 
-// Round-robin, per issuing processor: a task issued by the top-level task over every
-// processor of its kind on every node, a deeper one over those of its parent's node.
+// A single launch without a placement function. With a mapper whose Task rule chose the
+// kind, as the published mapper does: its select_task_options takes the first processor
+// of that kind of the process that launches the task (`local_gpus.front()`, ...), and
+// map_task keeps it — so every such task a rank launches runs on that rank's first
+// processor of the kind (the top-level task's launches on rank 0's). Otherwise Legion's
+// default: round-robin, a task issued by the top-level task over every processor of its
+// kind on every node, a deeper one over those of its parent's node; the counter belongs
+// to the mapper instance — one per processor for the built-in default mapper, one per
+// process (rank) for a mapper of the language, which runs one mapper per process.
 machine::ProcId MappingRun::default_single_processor(program::PointTaskId t, const KindChoice& kind) {
   const program::PointTaskId parent = graph_.tasks[t.index()].parent;
   machine::ProcId issuer = plan_.top_level_processor;
+  if (parent.valid()) issuer = plan_.tasks[parent.index()].processor;
+  if (mapper_ && kind.rule_line > 0) {
+    const int rank = issuer.value >= 0 ? machine_.processor(issuer).rank : 0;
+    if (machine_.procs_per_rank(kind.kind) > 0) return machine_.processor_at(kind.kind, rank, 0);
+  }
   const std::vector<machine::ProcId>* procs = &procs_of_kind_[kinds::index(kind.kind)];
   if (parent.valid()) {
-    issuer = plan_.tasks[parent.index()].processor;
-    int node = machine_.processor(issuer).node;
+    const int node = machine_.processor(issuer).node;
     procs = &procs_of_kind_on_node_[kinds::index(kind.kind)][static_cast<size_t>(node)];
   }
   if (procs->empty())
     fail(MappingErrorKind::Internal, t, {},
          fmt::format("no {} processor to place the task on", kinds::to_string(kind.kind)));
-  int64_t& next = round_robin_[int64_t{issuer.value} * 8 + static_cast<int64_t>(kinds::index(kind.kind))];
+  const int64_t owner = mapper_ && issuer.value >= 0 ? -1 - int64_t{machine_.processor(issuer).rank} : issuer.value;
+  int64_t& next = round_robin_[owner * 8 + static_cast<int64_t>(kinds::index(kind.kind))];
   machine::ProcId chosen = (*procs)[static_cast<size_t>(next % static_cast<int64_t>(procs->size()))];
   ++next;
   return chosen;

@@ -99,12 +99,13 @@ TEST(Performance, AnInstanceLimitThatSerializesCopiesIsRemoved) {
   EXPECT_LT(time_of("johnson", text, Scale::Published), e.result.outcome.time_s);
 }
 
-// Cannon without placement functions: each task_4 runs round-robin on its node's GPUs
-// instead of its parent's, and its tiles travel between framebuffers.
+// Cannon without placement functions: each task_4 runs on its node's first GPU (the
+// published mapper's default for a task its Task rule maps to GPUs) instead of its parent's,
+// and its B and C tiles travel between framebuffers.
 TEST(Performance, CopiesForANestedTaskAwayFromItsParentBringItBack) {
   Explained e = explain_run("cannon", test_mapper("copies_round_robin.map"), Scale::Published);
   EXPECT_EQ(e.feedback.category, Category::Copies);
-  for (const char* word : {"A_gpus FBMEM -> FBMEM", "for task_4"})
+  for (const char* word : {"B_gpus FBMEM -> FBMEM", "for task_4"})
     EXPECT_TRUE(contains(e.feedback.explanation, word)) << word << ": " << e.feedback.explanation;
   expect_first_hint(e.feedback, Action::Placement, "task_4", "", "parent");
   EXPECT_TRUE(contains(suggestions(e.feedback), "`SingleTaskMap task_4 same_point;`")) << suggestions(e.feedback);
