@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -32,6 +33,9 @@ std::pair<std::string, std::string> machine_text(const std::string& name) {
     machine::load(name);  // throws LoadError with the list of presets
     throw RequestError("unknown machine preset '" + name + "'");
   }
+  std::error_code ec;
+  if (std::filesystem::is_directory(name, ec))
+    throw RequestError(fmt::format("{}: is a directory, not a machine file", name));
   std::ifstream in(name, std::ios::binary);
   if (!in) throw RequestError(fmt::format("{}: cannot read the machine file: {}", name, std::strerror(errno)));
   std::ostringstream text;
