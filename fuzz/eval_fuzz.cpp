@@ -82,15 +82,7 @@ const Setup& setup_for(const std::string& app) {
     machine::Overrides o;
     if (int r = apps::find(app)->ranks_per_node; r != 1) o.ranks_per_node = r;
     machine::Machine m = machine::load("p100x4", o);
-    apps::Params p;
-    p.nodes = m.nodes();
-    p.gpus_per_node = m.procs_per_node(kinds::ProcKind::GPU);
-    p.ranks_per_node = m.ranks_per_node();
-    p.cpus_per_node = m.procs_per_node(kinds::ProcKind::CPU);
-    p.omps_per_node = m.procs_per_node(kinds::ProcKind::OMP);
-    p.gpu_memory_bytes = m.memory(m.memories_of(kinds::MemKind::FBMEM).front()).capacity_bytes;
-    p.scale = apps::Scale::Small;
-    p.iterations = 1;
+    apps::Params p = apps::params_for(m, apps::Scale::Small, 1);
     program::Program program = apps::build(app, p);
     program::TaskGraph graph = program::analyze(program);
     s = std::make_unique<Setup>(Setup{std::move(m), std::move(program), std::move(graph)});

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "apps/common.h"
+#include "machine/machine.h"
 
 namespace mage::apps {
 
@@ -69,6 +70,20 @@ const std::vector<AppInfo>& list() {
     return v;
   }();
   return infos;
+}
+
+Params params_for(const machine::Machine& m, Scale scale, std::optional<int> iterations) {
+  Params p;
+  p.nodes = m.nodes();
+  p.gpus_per_node = m.procs_per_node(kinds::ProcKind::GPU);
+  p.ranks_per_node = m.ranks_per_node();
+  p.cpus_per_node = m.procs_per_node(kinds::ProcKind::CPU);
+  p.omps_per_node = m.procs_per_node(kinds::ProcKind::OMP);
+  if (auto fb = m.memories_of(kinds::MemKind::FBMEM); !fb.empty())
+    p.gpu_memory_bytes = m.memory(fb.front()).capacity_bytes;
+  p.scale = scale;
+  p.iterations = iterations;
+  return p;
 }
 
 const AppInfo* find(std::string_view app) {

@@ -11,6 +11,10 @@
 
 #include "program/program.h"
 
+namespace mage::machine {
+class Machine;
+}
+
 namespace mage::apps {
 
 // Published: the problem sizes of the published experiments. Small: tiny sizes and few
@@ -31,6 +35,11 @@ struct Params {
   Scale scale = Scale::Published;
   std::optional<int> iterations;  // timed iterations; default: as published (or small)
 };
+
+// The Params of a program run on that machine, as `mage run` builds it: its nodes, ranks and
+// processors per node and one GPU's framebuffer (COSMA's grid depends on it).
+Params params_for(const machine::Machine& m, Scale scale = Scale::Published,
+                  std::optional<int> iterations = std::nullopt);
 
 // An unsupported app name or configuration (e.g. a GPU count not in a table).
 class AppError : public std::runtime_error {
@@ -58,7 +67,7 @@ program::Program build(std::string_view app, const Params& params);
 // task its variants, leaf or inner, launches and domains, region arguments (index, names,
 // fields, privilege, bytes per point) and cost; plus the data (regions and partitions).
 std::string describe(const program::Program& p);
-nlohmann::json describe_json(const program::Program& p);
+nlohmann::ordered_json describe_json(const program::Program& p);
 
 // Aggregates used by descriptions and tests.
 struct Totals {

@@ -350,8 +350,8 @@ std::string describe(const Program& p) {
   return out;
 }
 
-nlohmann::json describe_json(const Program& p) {
-  using nlohmann::json;
+nlohmann::ordered_json describe_json(const Program& p) {
+  using json = nlohmann::ordered_json;  // keys in the order written here (README "JSON output")
   Collected c = collect(p);
   Totals tot = totals(p);
   auto dims = [](const Domain& d) {

@@ -150,33 +150,19 @@ Program build_mm2d(const Params& params, Mm2d algo) {
       gj = 2 * j + t5.point[1];
       gk = 2 * k + kio_half(t5.point[0], t5.point[1], r.step);
     };
+    // The 2-D tile of task_4's point from its (global i, j, k): coordinates `first`, `second`.
+    auto gpu_tile = [gpu_k](int first, int second) {
+      return [gpu_k, first, second](const PointRef& r) {
+        int64_t g[3];
+        gpu_k(r, g[0], g[1], g[2]);
+        return Point(g[first], g[second]);
+      };
+    };
     single_launch(p, task_4,
-                  {piece(p, a_gpus,
-                         Projection::of(
-                             [gpu_k](const PointRef& r) {
-                               int64_t gi, gj, gk;
-                               gpu_k(r, gi, gj, gk);
-                               return Point(gi, gj);
-                             },
-                             "(2i+i',2j+j')"),
-                         {vals(p, ra, Privilege::RW)}),
-                   piece(p, b_gpus,
-                         Projection::of(
-                             [gpu_k](const PointRef& r) {
-                               int64_t gi, gj, gk;
-                               gpu_k(r, gi, gj, gk);
-                               return Point(gi, gk);
-                             },
-                             fmt::format("(2i+i',2{}+{})", ktext, khalf)),
+                  {piece(p, a_gpus, Projection::of(gpu_tile(0, 1), "(2i+i',2j+j')"), {vals(p, ra, Privilege::RW)}),
+                   piece(p, b_gpus, Projection::of(gpu_tile(0, 2), fmt::format("(2i+i',2{}+{})", ktext, khalf)),
                          {vals(p, rb, Privilege::RO)}),
-                   piece(p, c_gpus,
-                         Projection::of(
-                             [gpu_k](const PointRef& r) {
-                               int64_t gi, gj, gk;
-                               gpu_k(r, gi, gj, gk);
-                               return Point(gk, gj);
-                             },
-                             fmt::format("(2{}+{},2j+j')", ktext, khalf)),
+                   piece(p, c_gpus, Projection::of(gpu_tile(2, 1), fmt::format("(2{}+{},2j+j')", ktext, khalf)),
                          {vals(p, rc, Privilege::RO)})},
                   child, l5, 2);
   });

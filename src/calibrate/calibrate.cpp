@@ -204,63 +204,57 @@ struct FactSpec {
   std::function<Fact(const Runs&)> judge;
 };
 
+// A fact on two p100x4 runs of one app: one row comparing them (or a failed row for each
+// run that did not succeed).
+FactSpec pair_fact(std::string id, std::string claim, std::string setup, RunKey a, std::string a_label, RunKey b,
+                   std::string b_label, std::function<Row(const sim::Outcome&, const sim::Outcome&)> compare) {
+  return {id,
+          [=](Runs& r) {
+            r.need(a);
+            r.need(b);
+          },
+          [=](const Runs& r) {
+            Fact f{id, claim, setup, {}, ""};
+            const sim::Outcome &oa = r[a], &ob = r[b];
+            add_comparison(f, oa, a_label, ob, b_label, [&] { return compare(oa, ob); });
+            return f;
+          }};
+}
+
 // On p100x4 the published best circuit mapper (1.34x) kept rp_shared and rp_ghost in the
 // framebuffer; the issue asks for 1.15-1.6x.
 FactSpec circuit_framebuffer() {
-  const RunKey expert{"circuit", "p100x4", 1, Variant::Expert}, fb{"circuit", "p100x4", 1, Variant::Framebuffer};
-  return {"circuit-framebuffer",
-          [=](Runs& r) {
-            r.need(expert);
-            r.need(fb);
-          },
-          [=](const Runs& r) {
-            Fact f{"circuit-framebuffer",
-                   "On p100x4, circuit with everything in the framebuffer is 1.15-1.6x faster than the expert mapper",
-                   fmt::format("p100x4, published scale; the expert mapper, and the expert with {} placed first "
-                               "(the first rule wins, so the boundary regions go to FBMEM instead of ZCMEM). "
-                               "Published: 1.34x.",
-                               as_code(kFramebufferRules)),
-                   {},
-                   ""};
-            const sim::Outcome &e = r[expert], &b = r[fb];
-            add_comparison(f, e, "circuit, expert", b, "circuit, all in the framebuffer", [&] {
-              const double s = e.time_s / b.time_s;
-              return Row{
-                  "speed-up of all-framebuffer over expert", ratio(s), "1.15-1.6x",
-                  s >= 1.15 && s <= 1.6 ? Verdict::Holds : Verdict::Fails,
-                  fmt::format("expert {}, all-framebuffer {} for 50 iterations", seconds(e.time_s), seconds(b.time_s))};
-            });
-            return f;
-          }};
+  return pair_fact(
+      "circuit-framebuffer",
+      "On p100x4, circuit with everything in the framebuffer is 1.15-1.6x faster than the expert mapper",
+      fmt::format("p100x4, published scale; the expert mapper, and the expert with {} placed first "
+                  "(the first rule wins, so the boundary regions go to FBMEM instead of ZCMEM). "
+                  "Published: 1.34x.",
+                  as_code(kFramebufferRules)),
+      {"circuit", "p100x4", 1, Variant::Expert}, "circuit, expert", {"circuit", "p100x4", 1, Variant::Framebuffer},
+      "circuit, all in the framebuffer", [](const sim::Outcome& e, const sim::Outcome& b) {
+        const double s = e.time_s / b.time_s;
+        return Row{
+            "speed-up of all-framebuffer over expert", ratio(s), "1.15-1.6x",
+            s >= 1.15 && s <= 1.6 ? Verdict::Holds : Verdict::Fails,
+            fmt::format("expert {}, all-framebuffer {} for 50 iterations", seconds(e.time_s), seconds(b.time_s))};
+      });
 }
 
 FactSpec stencil_default() {
-  const RunKey expert{"stencil", "p100x4", 1, Variant::Expert}, def{"stencil", "p100x4", 1, Variant::Default};
-  return {"stencil-default",
-          [=](Runs& r) {
-            r.need(expert);
-            r.need(def);
-          },
-          [=](const Runs& r) {
-            Fact f{"stencil-default",
-                   "On p100x4, stencil's expert and default mappers are within 5% of each other",
+  return pair_fact("stencil-default", "On p100x4, stencil's expert and default mappers are within 5% of each other",
                    "p100x4, published scale; the expert mapper and the built-in default mapper. Published: the best "
                    "generated mapper was 1.02x the expert.",
-                   {},
-                   ""};
-            const sim::Outcome &e = r[expert], &d = r[def];
-            add_comparison(f, e, "stencil, expert", d, "stencil, default", [&] {
-              const double diff = std::abs(e.time_s / d.time_s - 1);
-              return Row{"expert vs default", fmt::format("{:.1f}%", 100 * diff), "<= 5%",
-                         diff <= 0.05 ? Verdict::Holds : Verdict::Fails,
-                         fmt::format("expert {}, default {}", seconds(e.time_s), seconds(d.time_s))};
-            });
-            return f;
-          }};
+                   {"stencil", "p100x4", 1, Variant::Expert}, "stencil, expert",
+                   {"stencil", "p100x4", 1, Variant::Default}, "stencil, default",
+                   [](const sim::Outcome& e, const sim::Outcome& d) {
+                     const double diff = std::abs(e.time_s / d.time_s - 1);
+                     return Row{"expert vs default", fmt::format("{:.1f}%", 100 * diff), "<= 5%",
+                                diff <= 0.05 ? Verdict::Holds : Verdict::Fails,
+                                fmt::format("expert {}, default {}", seconds(e.time_s), seconds(d.time_s))};
+                   });
 }
 
-// DGEMM requires C order: the expert with task_4 in F order, and the default mapper (SOA F
-// order, as Legion's), must fail with the layout error.
 FactSpec dgemm_layout() {
   return {"dgemm-layout",
           [](Runs& r) {

@@ -9,6 +9,7 @@
 
 #include "apps/apps.h"
 #include "cli/commands.h"
+#include "cli/io.h"
 #include "cli/program_choice.h"
 #include "eval/eval.h"
 #include "machine/machine.h"
@@ -17,7 +18,14 @@ namespace mage::cli {
 
 namespace {
 
-int run_apps() {
+int run_apps(bool json) {
+  if (json) {
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (const auto& a : apps::list())
+      list.push_back({{"name", a.name}, {"summary", a.summary}, {"ranks_per_node", a.ranks_per_node}});
+    print_json(list);
+    return 0;
+  }
   size_t width = 0;
   for (const auto& a : apps::list()) width = std::max(width, a.name.size());
   for (const auto& a : apps::list())
@@ -41,13 +49,13 @@ int run_show(const ShowOptions& o) {
     const apps::Params& params = resolved.params;
     program::Program p = apps::build(request->app, params);
     if (o.json) {
-      nlohmann::json j = apps::describe_json(p);
+      nlohmann::ordered_json j = apps::describe_json(p);
       j["machine"] = {{"name", m.name()},
                       {"nodes", params.nodes},
                       {"gpus_per_node", params.gpus_per_node},
                       {"ranks_per_node", params.ranks_per_node}};
       j["scale"] = std::string(apps::to_string(request->scale));
-      std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+      print_json(j);
     } else {
       std::printf("machine: %s, %d node%s x %d GPUs, %d rank%s per node%s; scale: %s\n", m.name().c_str(), params.nodes,
                   params.nodes == 1 ? "" : "s", params.gpus_per_node, params.ranks_per_node,
@@ -67,11 +75,16 @@ int run_show(const ShowOptions& o) {
 }  // namespace
 
 void register_apps(CLI::App& app, int& exit_code) {
-  auto* list = app.add_subcommand("apps", "List the benchmark programs");
-  list->callback([&exit_code] { exit_code = run_apps(); });
+  auto json = std::make_shared<bool>(false);
+  auto* list = app.add_subcommand("apps", "List the benchmark programs (as `mage app list`)");
+  list->add_flag("--json", *json, "Print a JSON array of {name, summary, ranks_per_node}");
+  list->callback([json, &exit_code] { exit_code = run_apps(*json); });
 
   auto* group = app.add_subcommand("app", "Inspect a benchmark program");
   group->require_subcommand(1);
+  auto* list2 = group->add_subcommand("list", "List the benchmark programs (as `mage apps`)");
+  list2->add_flag("--json", *json, "Print a JSON array of {name, summary, ranks_per_node}");
+  list2->callback([json, &exit_code] { exit_code = run_apps(*json); });
   auto o = std::make_shared<ShowOptions>();
   auto* show = group->add_subcommand(
       "show", "Describe a program for a machine: per task its variants, launches, region arguments and cost");

@@ -11,12 +11,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "apps/apps.h"
 #include "cli/commands.h"
+#include "cli/io.h"
 #include "eval/eval.h"
 #include "tune/tune.h"
 
@@ -101,20 +103,35 @@ Row measure(const std::string& app, const Config& config, bool quick, double bud
   return row;
 }
 
-int run_bench(bool quick) {
+// With --json the measurements go into one JSON document (printed at the end) instead.
+struct JsonOut {
+  bool on = false;
+  nlohmann::ordered_json doc;
+};
+
+int run_bench(bool quick, JsonOut& json) {
   const std::vector<Config> configs{{"p100x4", 1}, {"lassen", 16}};
   const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
-  std::printf(
-      "Evaluations of the expert mappers at the published scale, one at a time, each in its own\n"
-      "child process; %s evaluation%s per configuration; %u hardware threads.\n"
-      "simulate: wall time of sim::run in the child; tasks/s: point tasks per second of it;\n"
-      "tasks/cpu-s: per second of its CPU time; evaluation: wall time from fork to result;\n"
-      "evals/min/core: per minute of CPU time (parent and child). The targets are judged on\n"
-      "CPU time, which other load on the machine does not distort.\n\n",
-      quick ? "one" : "at least 3 (up to 2 s of)", quick ? "" : "s", threads);
-  std::printf("%-10s %-12s %7s %10s %10s %12s %10s %8s %14s  %s\n", "program", "machine", "tasks", "simulate",
-              "tasks/s", "tasks/cpu-s", "evaluation", "evals/s", "evals/min/core",
-              "targets (>= 200,000 tasks/s, >= 1,000 evals/min/core)");
+  if (json.on) {
+    json.doc["quick"] = quick;
+    json.doc["hardware_threads"] = threads;
+    json.doc["targets"] = {{"tasks_per_cpu_s", kTasksPerSecondTarget},
+                           {"evaluations_per_min_per_core", kEvaluationsPerMinuteTarget}};
+    json.doc["evaluations"] = nlohmann::ordered_json::array();
+  }
+  if (!json.on)
+    std::printf(
+        "Evaluations of the expert mappers at the published scale, one at a time, each in its own\n"
+        "child process; %s evaluation%s per configuration; %u hardware threads.\n"
+        "simulate: wall time of sim::run in the child; tasks/s: point tasks per second of it;\n"
+        "tasks/cpu-s: per second of its CPU time; evaluation: wall time from fork to result;\n"
+        "evals/min/core: per minute of CPU time (parent and child). The targets are judged on\n"
+        "CPU time, which other load on the machine does not distort.\n\n",
+        quick ? "one" : "at least 3 (up to 2 s of)", quick ? "" : "s", threads);
+  if (!json.on)
+    std::printf("%-10s %-12s %7s %10s %10s %12s %10s %8s %14s  %s\n", "program", "machine", "tasks", "simulate",
+                "tasks/s", "tasks/cpu-s", "evaluation", "evals/s", "evals/min/core",
+                "targets (>= 200,000 tasks/s, >= 1,000 evals/min/core)");
   int checked = 0, tasks_met = 0, evals_checked = 0, evals_met = 0;
   for (const Config& config : configs) {
     for (const auto& a : apps::list()) {
@@ -123,6 +140,14 @@ int run_bench(bool quick) {
       const std::string machine = fmt::format("{} x{}{}", config.machine, config.nodes,
                                               a.ranks_per_node > 1 ? fmt::format(" r{}", a.ranks_per_node) : "");
       if (row.evaluations == 0) {
+        if (json.on) {
+          json.doc["evaluations"].push_back({{"program", a.name},
+                                             {"machine", config.machine},
+                                             {"nodes", config.nodes},
+                                             {"ranks_per_node", a.ranks_per_node},
+                                             {"problem", row.problem}});
+          continue;
+        }
         std::printf("%-10s %-12s %s\n", a.name.c_str(), machine.c_str(), row.problem.c_str());
         std::fflush(stdout);
         continue;
@@ -143,12 +168,36 @@ int run_bench(bool quick) {
         evals_met += evals_ok;
         verdict += fmt::format(", evals/min {}", evals_ok ? "met" : "NOT met");
       }
+      if (json.on) {
+        nlohmann::ordered_json e = {{"program", a.name},
+                                    {"machine", config.machine},
+                                    {"nodes", config.nodes},
+                                    {"ranks_per_node", a.ranks_per_node},
+                                    {"problem", nullptr},
+                                    {"tasks", row.tasks},
+                                    {"evaluations", row.evaluations},
+                                    {"simulate_s", row.simulate_s / n},
+                                    {"tasks_per_s", tasks_per_s},
+                                    {"tasks_per_cpu_s", tasks_per_cpu_s},
+                                    {"evaluation_s", row.wall_s / n},
+                                    {"evaluations_per_s", evals_per_s},
+                                    {"evaluations_per_min_per_core", evals_per_core_min},
+                                    {"tasks_target_met", tasks_ok}};
+        e["evaluations_target_met"] = config.nodes == 1 ? nlohmann::ordered_json(evals_ok) : nlohmann::ordered_json();
+        json.doc["evaluations"].push_back(std::move(e));
+        continue;
+      }
       std::printf("%-10s %-12s %7lld %10s %10s %12s %10s %8.1f %14s  %s\n", a.name.c_str(), machine.c_str(),
                   static_cast<long long>(row.tasks), millis(row.simulate_s / n).c_str(), thousands(tasks_per_s).c_str(),
                   thousands(tasks_per_cpu_s).c_str(), millis(row.wall_s / n).c_str(), evals_per_s,
                   thousands(evals_per_core_min).c_str(), verdict.c_str());
       std::fflush(stdout);
     }
+  }
+  if (json.on) {
+    json.doc["tasks_target"] = {{"met", tasks_met}, {"of", checked}};
+    json.doc["evaluations_target"] = {{"met", evals_met}, {"of", evals_checked}};
+    return 0;
   }
   std::printf("\nr4: 4 ranks per node, one GPU each, as BENCHMARKS.md runs Johnson and COSMA.\n");
   std::printf(">= 200,000 simulated tasks per CPU second: met by %d of %d configurations\n", tasks_met, checked);
@@ -158,16 +207,22 @@ int run_bench(bool quick) {
 
 // Tuning runs of the random optimizer (uniform samples: every kind of mapper, not only the
 // experts') on p100x4 at the published scale, one worker per hardware thread.
-int run_tune_bench(bool quick) {
+int run_tune_bench(bool quick, JsonOut& json) {
   const int budget = quick ? 20 : 150;
   const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
-  std::printf(
-      "\nThrough mage tune: the random optimizer, budget %d per program, p100x4, published scale,\n"
-      "%u workers; evals/min/core: evaluations per minute of CPU time (the tuning process and its\n"
-      "children: search space, rendering, journal, outputs and every evaluation).\n\n",
-      budget, threads);
-  std::printf("%-10s %11s %8s %10s %14s  %s\n", "program", "evaluations", "failed", "wall", "evals/min/core",
-              "target (>= 1,000 evals/min/core)");
+  if (json.on) {
+    json.doc["tune"] = {{"optimizer", "random"}, {"machine", "p100x4"}, {"budget", budget}, {"workers", threads}};
+    json.doc["tune"]["runs"] = nlohmann::ordered_json::array();
+  }
+  if (!json.on)
+    std::printf(
+        "\nThrough mage tune: the random optimizer, budget %d per program, p100x4, published scale,\n"
+        "%u workers; evals/min/core: evaluations per minute of CPU time (the tuning process and its\n"
+        "children: search space, rendering, journal, outputs and every evaluation).\n\n",
+        budget, threads);
+  if (!json.on)
+    std::printf("%-10s %11s %8s %10s %14s  %s\n", "program", "evaluations", "failed", "wall", "evals/min/core",
+                "target (>= 1,000 evals/min/core)");
   std::string pattern = (std::filesystem::temp_directory_path() / "mage-bench-XXXXXX").string();
   if (!::mkdtemp(pattern.data())) {
     std::fprintf(stderr, "mage: error: cannot make a temporary directory\n");
@@ -192,15 +247,31 @@ int run_tune_bench(bool quick) {
       const bool ok = per_core_min >= kEvaluationsPerMinuteTarget;
       ++measured;
       met += ok;
-      std::printf("%-10s %11zu %8d %9.2fs %14s  %s\n", a.name.c_str(), r.trials.size(), r.failed(), wall,
-                  thousands(per_core_min).c_str(), ok ? "met" : "NOT met");
+      if (json.on)
+        json.doc["tune"]["runs"].push_back({{"program", a.name},
+                                            {"problem", nullptr},
+                                            {"evaluations", r.trials.size()},
+                                            {"failed", r.failed()},
+                                            {"wall_s", wall},
+                                            {"evaluations_per_min_per_core", per_core_min},
+                                            {"target_met", ok}});
+      else
+        std::printf("%-10s %11zu %8d %9.2fs %14s  %s\n", a.name.c_str(), r.trials.size(), r.failed(), wall,
+                    thousands(per_core_min).c_str(), ok ? "met" : "NOT met");
     } catch (const std::exception& e) {
-      std::printf("%-10s not run: %s\n", a.name.c_str(), e.what());
+      if (json.on)
+        json.doc["tune"]["runs"].push_back({{"program", a.name}, {"problem", std::string("not run: ") + e.what()}});
+      else
+        std::printf("%-10s not run: %s\n", a.name.c_str(), e.what());
     }
     std::fflush(stdout);
   }
   std::error_code ec;
   std::filesystem::remove_all(scratch, ec);
+  if (json.on) {
+    json.doc["tune"]["target"] = {{"met", met}, {"of", measured}};
+    return 0;
+  }
   std::printf(">= 1,000 evaluations/min/core through mage tune: met by %d of %d programs\n", met, measured);
   return 0;
 }
@@ -214,9 +285,14 @@ void register_bench(CLI::App& app, int& exit_code) {
       "Measure simulated tasks per second and evaluations per minute for every program (expert mappers, "
       "published scale, p100x4 and lassen x16), and evaluations per minute through mage tune (random, p100x4)");
   sub->add_flag("--quick", *quick, "One evaluation per configuration instead of several");
-  sub->callback([quick, &exit_code] {
-    exit_code = run_bench(*quick);
-    if (exit_code == 0) exit_code = run_tune_bench(*quick);
+  auto json = std::make_shared<JsonOut>();
+  sub->add_flag("--json", json->on,
+                "Print the measurements as one JSON document (per configuration and per tuning run, with the "
+                "targets' verdicts) at the end");
+  sub->callback([quick, json, &exit_code] {
+    exit_code = run_bench(*quick, *json);
+    if (exit_code == 0) exit_code = run_tune_bench(*quick, *json);
+    if (exit_code == 0 && json->on) print_json(json->doc);
   });
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <cstdio>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -19,7 +20,30 @@ struct CalibrateOptions {
   std::string output;
   std::vector<std::string> only;
   int jobs = 0;
+  bool json = false;
 };
+
+// The report as data: whether every fact holds, then per fact its id, title, verdict, how it
+// is measured, its rows and the discussion of the rows that are off.
+nlohmann::ordered_json report_json(const calibrate::Report& report) {
+  nlohmann::ordered_json facts = nlohmann::ordered_json::array();
+  for (const calibrate::Fact& f : report.facts) {
+    nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+    for (const calibrate::Row& r : f.rows)
+      rows.push_back({{"label", r.label},
+                      {"measured", r.measured},
+                      {"target", r.target},
+                      {"verdict", std::string(calibrate::to_string(r.verdict))},
+                      {"note", r.note}});
+    facts.push_back({{"id", f.id},
+                     {"title", f.title},
+                     {"verdict", std::string(calibrate::to_string(f.verdict()))},
+                     {"how", f.how},
+                     {"rows", std::move(rows)},
+                     {"discussion", f.discussion}});
+  }
+  return {{"all_hold", report.all_hold()}, {"facts", std::move(facts)}};
+}
 
 int run_calibrate(const CalibrateOptions& o) {
   if (o.jobs < 0) {
@@ -34,7 +58,10 @@ int run_calibrate(const CalibrateOptions& o) {
     return 1;
   }
   const std::string markdown = report.markdown();
-  if (o.output.empty()) {
+  if (o.json) {
+    if (!o.output.empty() && !write_file(o.output, markdown)) return 1;
+    print_json(report_json(report));
+  } else if (o.output.empty()) {
     std::fputs(markdown.c_str(), stdout);
   } else {
     if (!write_file(o.output, markdown)) return 1;
@@ -56,6 +83,9 @@ void register_calibrate(CLI::App& app, int& exit_code) {
   sub->add_option("--only", o->only,
                   "Check only these facts: " + fmt::format("{}", fmt::join(calibrate::fact_ids(), ", ")));
   sub->add_option("--jobs", o->jobs, "Evaluations at once (default 0: one per hardware thread)");
+  sub->add_flag("--json", o->json,
+                "Print the verdicts as JSON (all_hold; per fact id, title, verdict, how, rows, discussion) instead of "
+                "Markdown (--output still writes the Markdown)");
   sub->callback([o, &exit_code] { exit_code = run_calibrate(*o); });
 }
 

@@ -20,7 +20,7 @@ void print_diagnostics(const std::vector<dsl::Diagnostic>& ds, const dsl::Source
   std::fputs(diagnostics_text(ds, src, limit).c_str(), stderr);
 }
 
-nlohmann::json to_json(const dsl::Diagnostic& d) {
+nlohmann::ordered_json to_json(const dsl::Diagnostic& d) {
   return {{"file", d.file},
           {"line", d.loc.line},
           {"col", d.loc.col},
@@ -89,7 +89,7 @@ int run_check(const CheckOptions& o) {
     }
   }
   bool errors = false;
-  nlohmann::json all = nlohmann::json::array();
+  nlohmann::ordered_json all = nlohmann::ordered_json::array();
   for (const auto& path : o.files) {
     auto text = read_file(path);
     if (!text) {
@@ -115,7 +115,7 @@ int run_check(const CheckOptions& o) {
       print_diagnostics(r.diagnostics, src, o.error_limit);
     }
   }
-  if (o.json) std::printf("%s\n", all.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  if (o.json) print_json(all);
   return errors ? 1 : 0;
 }
 

@@ -45,7 +45,7 @@ int explain(const ExplainOptions& o) {
   }
 
   if (o.json) {
-    std::printf("%s\n", feedback.to_json().dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    print_json(feedback.to_json());
   } else {
     std::printf("%s\n", describe(request, resolved).c_str());
     if (result.outcome.ok())

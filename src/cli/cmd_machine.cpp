@@ -7,15 +7,22 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/io.h"
 #include "machine/machine.h"
 
 namespace mage::cli {
 
 namespace {
 
-int run_machines() {
-  size_t width = 0;
+int run_machines(bool json) {
   auto list = machine::presets();
+  if (json) {
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    for (const auto& p : list) out.push_back({{"name", p.name}, {"description", p.description}});
+    print_json(out);
+    return 0;
+  }
+  size_t width = 0;
   for (const auto& p : list) width = std::max(width, p.name.size());
   for (const auto& p : list) std::printf("%-*s  %s\n", static_cast<int>(width), p.name.c_str(), p.description.c_str());
   return 0;
@@ -32,7 +39,7 @@ int run_show(const ShowOptions& o) {
   try {
     machine::Machine m = machine::load(o.machine, {.nodes = o.nodes, .ranks_per_node = o.ranks_per_node});
     if (o.json)
-      std::printf("%s\n", machine::as_json(m).dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+      print_json(machine::as_json(m));
     else
       std::fputs(machine::describe(m).c_str(), stdout);
     return 0;
@@ -45,11 +52,16 @@ int run_show(const ShowOptions& o) {
 }  // namespace
 
 void register_machine(CLI::App& app, int& exit_code) {
-  auto* list = app.add_subcommand("machines", "List the machine presets");
-  list->callback([&exit_code] { exit_code = run_machines(); });
+  auto json = std::make_shared<bool>(false);
+  auto* list = app.add_subcommand("machines", "List the machine presets (as `mage machine list`)");
+  list->add_flag("--json", *json, "Print a JSON array of {name, description}");
+  list->callback([json, &exit_code] { exit_code = run_machines(*json); });
 
   auto* group = app.add_subcommand("machine", "Inspect a machine (a preset name or a .toml file)");
   group->require_subcommand(1);
+  auto* list2 = group->add_subcommand("list", "List the machine presets (as `mage machines`)");
+  list2->add_flag("--json", *json, "Print a JSON array of {name, description}");
+  list2->callback([json, &exit_code] { exit_code = run_machines(*json); });
   auto o = std::make_shared<ShowOptions>();
   auto* show = group->add_subcommand("show", "Print a machine's processors, memories, capacities and bandwidths");
   show->add_option("machine", o->machine, "Preset name (see `mage machines`) or path to a .toml file")->required();

@@ -204,7 +204,7 @@ int run(const RunOptions& o) {
   }
 
   if (o.json) {
-    std::printf("%s\n", r.to_json().dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    print_json(r.to_json());
   } else {
     print_summary(request, resolved, r, o.error_limit);
     // Warnings of a mapper that ran (the summary shows a mapper error's and a mapping error's

@@ -97,6 +97,10 @@ void add_error_limit(CLI::App& command, size_t& limit) {
       fmt::format("Errors and warnings printed at most (default {}; 0: all)", dsl::kDefaultDiagnosticLimit));
 }
 
+void print_json(const nlohmann::ordered_json& j) {
+  std::printf("%s\n", j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
+}
+
 void add_time_limit(CLI::App& command, double& seconds) {
   command.add_option("--time-limit", seconds, "Seconds an evaluation may take (default 30; 0: no limit)")
       ->check(CLI::Validator(

@@ -3,6 +3,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <csignal>
 #include <optional>
 #include <string>
@@ -33,6 +35,11 @@ bool write_file(const std::string& path, const std::string& text);
 // --error-limit N: how many diagnostics a command prints as text (default 20, 0: all), as
 // clang's -ferror-limit; the rest are counted on one line that says how to see them.
 void add_error_limit(CLI::App& command, size_t& limit);
+// Prints JSON as every command's --json does: two-space indentation, keys in the order the
+// producer inserted them (nlohmann::ordered_json: README "JSON output"), bytes that are not
+// UTF-8 replaced, a newline at the end.
+void print_json(const nlohmann::ordered_json& j);
+
 // --time-limit S: seconds an evaluation may take (default 30; 0: none); a negative value is a
 // usage error.
 void add_time_limit(CLI::App& command, double& seconds);

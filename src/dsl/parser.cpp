@@ -380,6 +380,14 @@ class Parser {
     } while (accept(Tok::Comma));
   }
 
+  // A rule keyed by a task and a region (Region, Layout, CollectMemory), its keys parsed.
+  StmtPtr task_region_rule(StmtKind kind, SourceLoc loc) {
+    auto s = make(kind, loc);
+    s->task = task_key();
+    s->region = region_key();
+    return s;
+  }
+
   StmtPtr rule() {
     const Token& kw = take();
     switch (kw.kind) {
@@ -391,9 +399,7 @@ class Parser {
         return s;
       }
       case Tok::KwRegion: {
-        auto s = make(StmtKind::RegionRule, kw.loc);
-        s->task = task_key();
-        s->region = region_key();
+        auto s = task_region_rule(StmtKind::RegionRule, kw.loc);
         s->proc.loc = cur().loc;
         if (!accept(Tok::Star)) {
           s->proc.kind = Key::Kind::ProcKind;
@@ -404,9 +410,7 @@ class Parser {
         return s;
       }
       case Tok::KwLayout: {
-        auto s = make(StmtKind::LayoutRule, kw.loc);
-        s->task = task_key();
-        s->region = region_key();
+        auto s = task_region_rule(StmtKind::LayoutRule, kw.loc);
         s->proc.loc = cur().loc;
         if (at(Tok::ProcKind)) {
           s->proc.kind = Key::Kind::ProcKind;
@@ -444,9 +448,7 @@ class Parser {
         return s;
       }
       case Tok::KwCollectMemory: {
-        auto s = make(StmtKind::CollectMemory, kw.loc);
-        s->task = task_key();
-        s->region = region_key();
+        auto s = task_region_rule(StmtKind::CollectMemory, kw.loc);
         end_statement(*s);
         return s;
       }

@@ -201,15 +201,7 @@ ResolvedText resolve_with_text(const Request& r) {
   if (r.params) {
     res.params = *r.params;
   } else {
-    res.params.nodes = m.nodes();
-    res.params.gpus_per_node = m.procs_per_node(kinds::ProcKind::GPU);
-    res.params.ranks_per_node = m.ranks_per_node();
-    res.params.cpus_per_node = m.procs_per_node(kinds::ProcKind::CPU);
-    res.params.omps_per_node = m.procs_per_node(kinds::ProcKind::OMP);
-    if (auto fb = m.memories_of(kinds::MemKind::FBMEM); !fb.empty())
-      res.params.gpu_memory_bytes = m.memory(fb.front()).capacity_bytes;
-    res.params.scale = r.scale;
-    res.params.iterations = r.iterations;
+    res.params = apps::params_for(m, r.scale, r.iterations);
   }
   return out;
 }

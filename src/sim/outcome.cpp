@@ -163,11 +163,12 @@ nlohmann::ordered_json Outcome::to_json() const {
             {"costliest_copies", std::move(copies)},
             {"critical_path", path_json(p.critical_path)},
             {"out_of_memory", oom_json(p.out_of_memory)}};
+  // A run that failed has no time and no metric: null, not a 0 that reads as a measurement.
   return J{{"status", std::string(sim::to_string(status))},
            {"message", message},
-           {"time_s", time_s},
+           {"time_s", ok() ? J(time_s) : J()},
            {"metric_name", metric_name},
-           {"metric_value", metric_value},
+           {"metric_value", ok() ? J(metric_value) : J()},
            {"profile", std::move(prof)}};
 }
 
@@ -178,9 +179,10 @@ Outcome Outcome::from_json(const nlohmann::json& j) {
   if (!s) throw nlohmann::json::other_error::create(501, "unknown status " + status, &j);
   o.status = *s;
   o.message = j.at("message").get<std::string>();
-  o.time_s = j.at("time_s").get<double>();
+  // null for a failed run (0 in journals and caches written before).
+  o.time_s = j.at("time_s").is_null() ? 0.0 : j.at("time_s").get<double>();
   o.metric_name = j.at("metric_name").get<std::string>();
-  o.metric_value = j.at("metric_value").get<double>();
+  o.metric_value = j.at("metric_value").is_null() ? 0.0 : j.at("metric_value").get<double>();
   const nlohmann::json& p = j.at("profile");
   Profile& prof = o.profile;
   prof.window_start_s = p.at("window_start_s").get<double>();

@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <functional>
 #include <limits>
+#include <optional>
 #include <vector>
 
 #include "tune/tune.h"
@@ -132,6 +134,71 @@ double work_bound(const std::vector<std::array<double, kKinds>>& d, const std::v
   return rate > 0 ? work / rate : 0;
 }
 
+// The work bound when every point of a task kind runs on the same kind of processor, as a
+// mapper decides (a Task rule names the kind for every point of the task): the least, over
+// the assignments of task kinds to processor kinds, of the most loaded processor kind's work
+// per processor. `load[t][k]`: the summed time of task kind t's points on kind k (+infinity
+// where it cannot run there). Branch and bound over the task kinds, heaviest first; nullopt
+// when the search exceeds its node budget (the weighings' bound then stands alone).
+std::optional<double> assignment_bound(std::vector<std::array<double, kKinds>> load,
+                                       const std::array<KindRates, kKinds>& rates) {
+  for (auto& l : load)
+    for (size_t k = 0; k < kKinds; ++k)
+      l[k] = rates[k].count > 0 ? l[k] / rates[k].count : kInf;  // time on kind k if spread evenly
+  std::erase_if(load, [](const auto& l) { return *std::min_element(l.begin(), l.end()) <= 0; });
+  std::sort(load.begin(), load.end(), [](const auto& a, const auto& b) {
+    return *std::min_element(a.begin(), a.end()) > *std::min_element(b.begin(), b.end());
+  });
+  // An assignment to start from: each task kind where it finishes the loads soonest.
+  std::array<double, kKinds> busy{};
+  for (const auto& l : load) {
+    size_t best = 0;
+    for (size_t k = 1; k < kKinds; ++k)
+      if (busy[k] + l[k] < busy[best] + l[best]) best = k;
+    if (!std::isfinite(l[best])) return std::nullopt;  // a task kind that runs nowhere: no bound
+    busy[best] += l[best];
+  }
+  double best = *std::max_element(busy.begin(), busy.end());
+  // The rest's least time per kind, summed from the end: a subtree cannot end below the
+  // current loads plus the remainder spread over all kinds at their fastest.
+  std::vector<double> rest_min(load.size() + 1, 0);
+  for (size_t i = load.size(); i-- > 0;) {
+    double fastest = kInf;
+    for (size_t k = 0; k < kKinds; ++k) fastest = std::min(fastest, load[i][k]);
+    rest_min[i] = rest_min[i + 1] + fastest;
+  }
+  int64_t nodes = 0;
+  constexpr int64_t kNodeBudget = 2'000'000;
+  int usable = 0;
+  for (size_t k = 0; k < kKinds; ++k) usable += rates[k].count > 0 ? 1 : 0;
+  busy.fill(0);
+  bool complete = true;
+  std::function<void(size_t)> search = [&](size_t i) {
+    if (++nodes > kNodeBudget) {
+      complete = false;
+      return;
+    }
+    const double worst = *std::max_element(busy.begin(), busy.end());
+    double total = 0;
+    for (double b : busy) total += b;
+    // Each kind ends no earlier than its load; together they hold at least the rest's fastest time.
+    if (worst >= best || (total + rest_min[i]) / std::max(usable, 1) >= best) return;
+    if (i == load.size()) {
+      best = worst;
+      return;
+    }
+    for (size_t k = 0; k < kKinds && complete; ++k) {
+      if (!std::isfinite(load[i][k]) || busy[k] + load[i][k] >= best) continue;
+      busy[k] += load[i][k];
+      search(i + 1);
+      busy[k] -= load[i][k];
+    }
+  };
+  search(0);
+  if (!complete) return std::nullopt;
+  return best;
+}
+
 }  // namespace
 
 LowerBound lower_bound(const Space& space) {
@@ -176,6 +243,16 @@ LowerBound lower_bound(const Space& space) {
     if (any) weighings.push_back(r);
   }
   for (const auto& r : weighings) b.work_s = std::max(b.work_s, work_bound(d, counted, rates, r));
+
+  std::vector<std::array<double, kKinds>> load(p.tasks.size());
+  for (auto& l : load) l.fill(0);
+  for (size_t t = 0; t < g.size(); ++t) {
+    if (!counted[t]) continue;
+    auto& l = load[p.launches[g.tasks[t].launch.index()].task.index()];
+    for (size_t k = 0; k < kKinds; ++k) l[k] += d[t][k];
+  }
+  if (const std::optional<double> assigned = assignment_bound(std::move(load), rates))
+    b.work_s = std::max(b.work_s, *assigned);
   return b;
 }
 

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
@@ -177,6 +178,24 @@ bool plot_bands(const std::filesystem::path& file, const std::string& title, con
 // process on a fatal error) and moves the file into place; false, with `error`, on failure.
 bool plot_in_child(const std::filesystem::path& file, const std::function<void(const std::string&)>& draw_to,
                    std::string& error);
+
+// ---- Files and JSON (outputs.cpp) ------------------------------------------------------
+
+// Writes `text` to a temporary file beside `path`, then renames it into place, so that an
+// interrupted run never leaves a half-written file; TuneError on failure.
+void write_text(const std::filesystem::path& path, const std::string& text);
+
+// JSON of an optional value: null when it has none.
+template <typename T>
+nlohmann::ordered_json optional_json(const std::optional<T>& v) {
+  nlohmann::ordered_json j;  // null
+  if (v.has_value()) j = v.value();
+  return j;
+}
+
+// The machine, overrides, scale and iterations of a program request, as tune's and
+// experiment's settings record them.
+void add_program_json(nlohmann::ordered_json& j, const eval::Request& program);
 
 // ---- Experiments (experiment_report.cpp) -----------------------------------------------
 

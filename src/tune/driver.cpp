@@ -22,13 +22,6 @@ bool is_machine_path(const std::string& m) {
   return m.find('/') != std::string::npos || (m.size() >= 5 && m.substr(m.size() - 5) == ".toml");
 }
 
-template <typename T>
-nlohmann::ordered_json optional_json(const std::optional<T>& v) {
-  nlohmann::ordered_json j;  // null
-  if (v.has_value()) j = v.value();
-  return j;
-}
-
 std::optional<double> ratio(std::optional<double> a, std::optional<double> b) {
   if (!a || !b || *b <= 0) return std::nullopt;
   return *a / *b;
@@ -295,11 +288,7 @@ void check(const Settings& s) {
 nlohmann::ordered_json Settings::to_json() const {
   nlohmann::ordered_json j;
   j["app"] = program.app;
-  j["machine"] = program.machine;
-  j["nodes"] = optional_json(program.overrides.nodes);
-  j["ranks_per_node"] = optional_json(program.overrides.ranks_per_node);
-  j["scale"] = apps::to_string(program.scale);
-  j["iterations"] = optional_json(program.iterations);
+  detail::add_program_json(j, program);
   j["optimizer"] = optimizer;
   j["budget"] = budget;
   j["seed"] = seed;
@@ -371,7 +360,7 @@ nlohmann::ordered_json Summary::to_json() const {
   nlohmann::ordered_json j;
   j["app"] = settings.program.app;
   j["machine"] = settings.program.machine;
-  j["nodes"] = optional_json(settings.program.overrides.nodes);
+  j["nodes"] = detail::optional_json(settings.program.overrides.nodes);
   j["scale"] = apps::to_string(settings.program.scale);
   j["optimizer"] = settings.optimizer;
   j["seed"] = settings.seed;
@@ -380,15 +369,15 @@ nlohmann::ordered_json Summary::to_json() const {
   j["evaluations"] = trials.size();
   j["failed_evaluations"] = failed();
   j["cached_evaluations"] = std::count_if(trials.begin(), trials.end(), [](const Trial& t) { return t.result.cached; });
-  j["best_time_s"] = optional_json(best_s);
+  j["best_time_s"] = detail::optional_json(best_s);
   j["evaluations_to_best"] = best ? nlohmann::ordered_json(trials[*best].number) : nlohmann::ordered_json();
   j["best_origin"] = best ? nlohmann::ordered_json(trials[*best].candidate.origin) : nlohmann::ordered_json();
-  j["expert_time_s"] = optional_json(time_of("expert"));
-  j["default_time_s"] = optional_json(time_of("default"));
-  j["start_time_s"] = optional_json(start_s);
-  j["speedup_vs_expert"] = optional_json(ratio(time_of("expert"), best_s));
-  j["speedup_vs_default"] = optional_json(ratio(time_of("default"), best_s));
-  j["speedup_vs_start"] = optional_json(ratio(start_s, best_s));
+  j["expert_time_s"] = detail::optional_json(time_of("expert"));
+  j["default_time_s"] = detail::optional_json(time_of("default"));
+  j["start_time_s"] = detail::optional_json(start_s);
+  j["speedup_vs_expert"] = detail::optional_json(ratio(time_of("expert"), best_s));
+  j["speedup_vs_default"] = detail::optional_json(ratio(time_of("default"), best_s));
+  j["speedup_vs_start"] = detail::optional_json(ratio(start_s, best_s));
   j["expert_status"] = status_of("expert");
   j["default_status"] = status_of("default");
   j["interrupted"] = interrupted;

@@ -88,17 +88,6 @@ nlohmann::ordered_json fixed_part(const nlohmann::json& settings) {
   return j;
 }
 
-void write_text(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + ".mage-tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out || !(out << text) || !out.flush()) throw TuneError(fmt::format("cannot write {}", tmp.string()));
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) throw TuneError(fmt::format("cannot write {}: {}", path.string(), ec.message()));
-}
-
 // The settings an experiment's experiment.json holds; a file that is not one (cut short,
 // edited) is named with the place where it goes wrong, never with the JSON library's text.
 nlohmann::json read_settings(const fs::path& file) {
@@ -148,9 +137,9 @@ void prepare(const ExperimentSettings& s, const fs::path& dir, bool resume) {
   }
   fs::create_directories(dir, ec);
   if (ec) throw TuneError(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
-  write_text(file, nlohmann::ordered_json{{"format", kFormat}, {"settings", s.to_json()}}.dump(
-                       2, ' ', false, nlohmann::json::error_handler_t::replace) +
-                       "\n");
+  detail::write_text(file, nlohmann::ordered_json{{"format", kFormat}, {"settings", s.to_json()}}.dump(
+                               2, ' ', false, nlohmann::json::error_handler_t::replace) +
+                               "\n");
 }
 
 // One run of the experiment, as planned.
@@ -313,12 +302,7 @@ int ExperimentSettings::budget_of(const std::string& optimizer) const {
 
 nlohmann::ordered_json ExperimentSettings::to_json() const {
   nlohmann::ordered_json j;
-  auto optional = [](const auto& v) { return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(); };
-  j["machine"] = program.machine;
-  j["nodes"] = optional(program.overrides.nodes);
-  j["ranks_per_node"] = optional(program.overrides.ranks_per_node);
-  j["scale"] = apps::to_string(program.scale);
-  j["iterations"] = optional(program.iterations);
+  detail::add_program_json(j, program);
   j["start"] = start;
   j["apps"] = apps;
   j["optimizers"] = optimizers;

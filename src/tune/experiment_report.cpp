@@ -278,7 +278,8 @@ std::string experiment_report(const Experiment& e) {
   out += "\n## The machine's limit\n\n";
   out +=
       "A lower bound on each program's simulated time whatever the mapper: the larger of the timed tasks' work "
-      "over the aggregate rate of the processors that can run them, and the critical path of the task graph with "
+      "over the aggregate rate of the processors that can run them (each task kind on one kind of processor, as a "
+      "Task rule places it), and the critical path of the task graph with "
       "every task at its fastest processor and no data movement (a task takes at least its launch overhead plus "
       "the larger of its compute time and its bytes at its processor's best memory bandwidth). Then each mapper's "
       "time as a multiple of it: the experts', the default, and per optimizer the best any seed found (1.00 would "
@@ -423,18 +424,8 @@ void write_experiment_outputs(const Experiment& e) {
     x["best_so_far_s"] = series;
     j["runs"].push_back(x);
   }
-  auto write = [](const fs::path& path, const std::string& text) {
-    const fs::path tmp = path.string() + ".mage-tmp";
-    {
-      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      if (!out || !(out << text) || !out.flush()) throw TuneError(fmt::format("cannot write {}", tmp.string()));
-    }
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) throw TuneError(fmt::format("cannot write {}: {}", path.string(), ec.message()));
-  };
-  write(e.dir / "results.json", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-  write(e.dir / "report.md", experiment_report(e));
+  write_text(e.dir / "results.json", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  write_text(e.dir / "report.md", experiment_report(e));
 }
 
 }  // namespace detail

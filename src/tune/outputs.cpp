@@ -15,17 +15,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void write_text(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + ".mage-tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out || !(out << text) || !out.flush()) throw TuneError(fmt::format("cannot write {}", tmp.string()));
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) throw TuneError(fmt::format("cannot write {}: {}", path.string(), ec.message()));
-}
-
 std::string seconds(double s) {
   if (!std::isfinite(s)) return "-";
   if (s >= 1) return fmt::format("{:.3f} s", s);
@@ -193,18 +182,42 @@ void write_outputs(const Summary& s, const Space& space) {
   const fs::path& dir = s.dir;
   std::error_code ec;
   if (s.best)
-    write_text(dir / "best.map", s.trials[*s.best].candidate.text);
+    detail::write_text(dir / "best.map", s.trials[*s.best].candidate.text);
   else
     fs::remove(dir / "best.map", ec);
   nlohmann::ordered_json summary = s.to_json();
-  write_text(dir / "report.md", report(s, space));
+  detail::write_text(dir / "report.md", report(s, space));
   std::string error;
   const std::string title = fmt::format("{} on {}: {} (seed {})", s.settings.program.app, space.machine().name(),
                                         s.settings.optimizer, s.settings.seed);
   if (!detail::plot_convergence(dir / "convergence.svg", title, s.best_so_far(), s.time_of("expert"),
                                 s.time_of("default"), error))
     summary["plot_error"] = error;  // the numbers are all in summary.json and the journal anyway
-  write_text(dir / "summary.json", summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  detail::write_text(dir / "summary.json",
+                     summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
+
+namespace detail {
+
+void write_text(const std::filesystem::path& path, const std::string& text) {
+  const std::filesystem::path tmp = path.string() + ".mage-tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out || !(out << text) || !out.flush()) throw TuneError(fmt::format("cannot write {}", tmp.string()));
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) throw TuneError(fmt::format("cannot write {}: {}", path.string(), ec.message()));
+}
+
+void add_program_json(nlohmann::ordered_json& j, const eval::Request& program) {
+  j["machine"] = program.machine;
+  j["nodes"] = optional_json(program.overrides.nodes);
+  j["ranks_per_node"] = optional_json(program.overrides.ranks_per_node);
+  j["scale"] = apps::to_string(program.scale);
+  j["iterations"] = optional_json(program.iterations);
+}
+
+}  // namespace detail
 
 }  // namespace mage::tune

@@ -31,6 +31,22 @@ int exit_on_error(PLCHAR_VECTOR message) {
   std::_Exit(2);
 }
 
+// The legend in the right corner at `vertical` (PL_POSITION_TOP or _BOTTOM), one line per label.
+void draw_legend(const std::vector<std::string>& labels, std::vector<PLINT>& opts, std::vector<PLINT>& colours,
+                 std::vector<PLINT>& styles, PLINT vertical) {
+  std::vector<const char*> text;
+  for (const auto& l : labels) text.push_back(l.c_str());
+  std::vector<PLFLT> widths(labels.size(), 2);
+  std::vector<PLINT> text_colours(labels.size(), kInk);
+  PLFLT legend_width = 0, legend_height = 0;
+  plcol0(kInk);
+  pllegend(&legend_width, &legend_height, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX,
+           vertical | PL_POSITION_RIGHT | PL_POSITION_INSIDE, 0.02, 0.02, 0.08, kBackground, kInk, 1, 0, 0,
+           static_cast<PLINT>(labels.size()), opts.data(), 1.0, 0.8, 2.0, 0.0, text_colours.data(), text.data(),
+           nullptr, nullptr, nullptr, nullptr, colours.data(), styles.data(), widths.data(), nullptr, nullptr, nullptr,
+           nullptr);
+}
+
 // Draws the plot; runs in the child.
 void draw(const std::string& file, const std::string& title, const std::vector<double>& best,
           std::optional<double> expert_s, std::optional<double> default_s) {
@@ -100,17 +116,7 @@ void draw(const std::string& file, const std::string& title, const std::vector<d
   entry("best so far", final_best, kBest, 1);
   entry("expert mapper", expert_s, kExpert, 2);
   entry("default mapper", default_s, kDefault, 2);
-  std::vector<const char*> text;
-  for (const auto& l : labels) text.push_back(l.c_str());
-  std::vector<PLFLT> widths(labels.size(), 2);
-  std::vector<PLINT> text_colours(labels.size(), kInk);
-  PLFLT legend_width = 0, legend_height = 0;
-  plcol0(kInk);
-  pllegend(&legend_width, &legend_height, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX,
-           PL_POSITION_TOP | PL_POSITION_RIGHT | PL_POSITION_INSIDE, 0.02, 0.02, 0.08, kBackground, kInk, 1, 0, 0,
-           static_cast<PLINT>(labels.size()), opts.data(), 1.0, 0.8, 2.0, 0.0, text_colours.data(), text.data(),
-           nullptr, nullptr, nullptr, nullptr, colours.data(), styles.data(), widths.data(), nullptr, nullptr, nullptr,
-           nullptr);
+  draw_legend(labels, opts, colours, styles, PL_POSITION_TOP);
   plend();
 }
 
@@ -212,17 +218,7 @@ void draw_bands(const std::string& file, const std::string& title, const std::st
     plend();
     return;
   }
-  std::vector<const char*> text;
-  for (const auto& l : labels) text.push_back(l.c_str());
-  std::vector<PLFLT> widths(labels.size(), 2);
-  std::vector<PLINT> text_colours(labels.size(), kInk);
-  PLFLT legend_width = 0, legend_height = 0;
-  plcol0(kInk);
-  pllegend(&legend_width, &legend_height, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX,
-           PL_POSITION_BOTTOM | PL_POSITION_RIGHT | PL_POSITION_INSIDE, 0.02, 0.02, 0.08, kBackground, kInk, 1, 0, 0,
-           static_cast<PLINT>(labels.size()), opts.data(), 1.0, 0.8, 2.0, 0.0, text_colours.data(), text.data(),
-           nullptr, nullptr, nullptr, nullptr, colours.data(), styles.data(), widths.data(), nullptr, nullptr, nullptr,
-           nullptr);
+  draw_legend(labels, opts, colours, styles, PL_POSITION_BOTTOM);
   plend();
 }
 

@@ -327,7 +327,8 @@ void write_outputs(const Summary& summary, const Space& space);
 // stalls), on the kind of processor where that is least.
 struct LowerBound {
   // The tasks' work over the aggregate rate of the processors that can run them: the
-  // largest of several weighings of processors against each other (docs/experiment.md).
+  // largest of several weighings of processors against each other and of the best
+  // assignment of whole task kinds to processor kinds (docs/experiment.md).
   double work_s = 0;
   // The critical path of the task graph, every task at its fastest processor, no data movement.
   double path_s = 0;

@@ -78,14 +78,16 @@ bool wait_for_evaluations(const std::string& dir, int n) {
   return false;
 }
 
-// Per evaluation number: the mapper and the simulated time.
+// Per evaluation number: the mapper and the simulated time (-1 for a failed evaluation, whose
+// time is null).
 std::map<int, std::pair<std::string, double>> evaluations(const std::string& dir) {
   std::map<int, std::pair<std::string, double>> out;
   std::istringstream in(read_text(dir + "/journal.jsonl"));
   for (std::string line; std::getline(in, line);) {
     const auto j = nlohmann::json::parse(line);
     if (j["type"] == "evaluation")
-      out[j["number"].get<int>()] = {j["mapper"].get<std::string>(), j["result"]["time_s"].get<double>()};
+      out[j["number"].get<int>()] = {j["mapper"].get<std::string>(),
+                                     j["result"]["time_s"].is_null() ? -1.0 : j["result"]["time_s"].get<double>()};
   }
   return out;
 }

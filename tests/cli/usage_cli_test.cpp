@@ -3,6 +3,9 @@
 // `explain --error-limit`.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <regex>
@@ -77,7 +80,7 @@ TEST(Usage, EveryUsageErrorIsOneLineInOneStyle) {
       {"place " + m + " --node 2 --procs-per-node 2 --task t --domain 4",
        "`mage place` takes no option --node (did you mean '--nodes'?"},
       {"apps --bogus", "`mage apps` takes no option --bogus"},
-      {"app", "`mage app` needs a command: show"},
+      {"app", "`mage app` needs a command: list, show"},
       {"app shw circuit", "unknown command 'shw' (did you mean 'show'?"},
       {"app show circut --machine p100x4", "unknown program 'circut' (did you mean 'circuit'?"},
       {"machines --bogus", "`mage machines` takes no option --bogus"},
@@ -182,6 +185,71 @@ TEST(ErrorLimit, ExplainTakesIt) {
   EXPECT_EQ(all.exit_code, 2) << all.out;
   EXPECT_TRUE(contains(all.out, "bad.map:9:63: error: unknown name 'mgpus'")) << all.out;
   EXPECT_FALSE(contains(all.out, "more error")) << all.out;
+}
+
+}  // namespace
+}  // namespace mage::test
+
+namespace mage::test {
+namespace {
+
+// The keys of a JSON object in the order printed.
+std::vector<std::string> keys_of(const nlohmann::ordered_json& j) {
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : j.items()) keys.push_back(k);
+  return keys;
+}
+
+// --json on every command that prints data, keys in the order the producer writes them.
+TEST(JsonOutput, EveryListingPrintsJsonInOneKeyOrder) {
+  for (const char* args : {"apps --json", "app list --json"}) {
+    const CommandResult r = stdout_of(args);
+    ASSERT_EQ(r.exit_code, 0) << args;
+    const auto j = nlohmann::ordered_json::parse(r.out);
+    ASSERT_EQ(j.size(), 9u) << r.out;
+    EXPECT_EQ(j[0]["name"], "circuit");
+    EXPECT_EQ(keys_of(j[0]), (std::vector<std::string>{"name", "summary", "ranks_per_node"}));
+  }
+  for (const char* args : {"machines --json", "machine list --json"}) {
+    const CommandResult r = stdout_of(args);
+    ASSERT_EQ(r.exit_code, 0) << args;
+    const auto j = nlohmann::ordered_json::parse(r.out);
+    ASSERT_EQ(j.size(), 3u) << r.out;
+    EXPECT_EQ(keys_of(j[0]), (std::vector<std::string>{"name", "description"}));
+  }
+  EXPECT_EQ(stdout_of("app list").out, stdout_of("apps").out);
+  EXPECT_EQ(stdout_of("machine list").out, stdout_of("machines").out);
+
+  const CommandResult check = stdout_of("check --json " + source_path("mappers/mistakes/bad.map"));
+  EXPECT_EQ(check.exit_code, 1);
+  const auto diagnostics = nlohmann::ordered_json::parse(check.out);
+  ASSERT_EQ(diagnostics.size(), 2u);
+  EXPECT_EQ(keys_of(diagnostics[0]), (std::vector<std::string>{"file", "line", "col", "severity", "id", "message"}));
+
+  const CommandResult show = stdout_of("app show circuit --machine p100x4 --json");
+  ASSERT_EQ(show.exit_code, 0);
+  EXPECT_EQ(keys_of(nlohmann::ordered_json::parse(show.out)).front(), "name");
+
+  const CommandResult calibrate = stdout_of("calibrate --only stencil-default --json");
+  EXPECT_EQ(calibrate.exit_code, 0) << calibrate.out;
+  const auto report = nlohmann::ordered_json::parse(calibrate.out);
+  EXPECT_EQ(keys_of(report), (std::vector<std::string>{"all_hold", "facts"}));
+  ASSERT_EQ(report["facts"].size(), 1u);
+  EXPECT_EQ(report["facts"][0]["id"], "stencil-default");
+  EXPECT_EQ(keys_of(report["facts"][0]),
+            (std::vector<std::string>{"id", "title", "verdict", "how", "rows", "discussion"}));
+}
+
+// A failed run has no time and no metric: null, not 0.
+TEST(JsonOutput, AFailedRunHasNullTimeAndMetric) {
+  const CommandResult r = stdout_of("run pennant --machine p100x4 --expert --time-limit 0.001 --json");
+  EXPECT_EQ(r.exit_code, 5);
+  const auto j = nlohmann::ordered_json::parse(r.out);
+  EXPECT_TRUE(j["time_s"].is_null()) << r.out.substr(0, 300);
+  EXPECT_TRUE(j["metric_value"].is_null()) << r.out.substr(0, 300);
+  const CommandResult ok = stdout_of("run cannon --machine p100x4 --scale small --expert --json");
+  EXPECT_EQ(ok.exit_code, 0);
+  EXPECT_GT(nlohmann::ordered_json::parse(ok.out)["time_s"].get<double>(), 0);
 }
 
 }  // namespace

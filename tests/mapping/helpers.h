@@ -32,16 +32,8 @@ struct Setup {
 
 inline std::unique_ptr<Setup> setup_on(machine::Machine m, const std::string& app,
                                        apps::Scale scale = apps::Scale::Small) {
-  apps::Params params;
-  params.nodes = m.nodes();
-  params.gpus_per_node = m.procs_per_node(kinds::ProcKind::GPU);
+  apps::Params params = apps::params_for(m, scale);
   if (params.gpus_per_node == 0) params.gpus_per_node = 4;  // a GPU-less machine: the app as for 4 GPUs
-  params.ranks_per_node = m.ranks_per_node();
-  params.cpus_per_node = m.procs_per_node(kinds::ProcKind::CPU);
-  params.omps_per_node = m.procs_per_node(kinds::ProcKind::OMP);
-  if (auto fb = m.memories_of(kinds::MemKind::FBMEM); !fb.empty())
-    params.gpu_memory_bytes = m.memory(fb.front()).capacity_bytes;
-  params.scale = scale;
   auto s = std::make_unique<Setup>(Setup{std::move(m), apps::build(app, params), {}});
   s->graph = program::analyze(s->program);
   return s;

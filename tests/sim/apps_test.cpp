@@ -26,17 +26,6 @@ std::string name_of(const testing::TestParamInfo<Case>& info) {
   return info.param.app + "_" + info.param.machine + "_" + std::to_string(info.param.nodes);
 }
 
-apps::Params params_for(const machine::Machine& m, apps::Scale scale) {
-  apps::Params p;
-  p.nodes = m.nodes();
-  p.gpus_per_node = m.procs_per_node(kinds::ProcKind::GPU);
-  p.ranks_per_node = m.ranks_per_node();
-  p.cpus_per_node = m.procs_per_node(kinds::ProcKind::CPU);
-  p.omps_per_node = m.procs_per_node(kinds::ProcKind::OMP);
-  p.scale = scale;
-  return p;
-}
-
 class EveryApp : public testing::TestWithParam<Case> {};
 
 struct AppSetup {
@@ -47,7 +36,7 @@ struct AppSetup {
 
 AppSetup setup(const Case& c) {
   machine::Machine m = machine::load(c.machine, {.nodes = c.nodes});
-  Program p = apps::build(c.app, params_for(m, apps::Scale::Small));
+  Program p = apps::build(c.app, apps::params_for(m, apps::Scale::Small));
   TaskGraph g = analyze(p);
   return AppSetup{std::move(m), std::move(p), std::move(g)};
 }

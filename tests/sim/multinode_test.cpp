@@ -109,22 +109,10 @@ TEST(Futures, ASingleTasksFutureReachesOtherNodesByBroadcast) {
 
 // ---------------------------------------------------------------- the programs, reduced scale
 
-apps::Params params_for(const machine::Machine& m, apps::Scale scale, std::optional<int> iterations) {
-  apps::Params p;
-  p.nodes = m.nodes();
-  p.gpus_per_node = m.procs_per_node(kinds::ProcKind::GPU);
-  p.ranks_per_node = m.ranks_per_node();
-  p.cpus_per_node = m.procs_per_node(kinds::ProcKind::CPU);
-  p.omps_per_node = m.procs_per_node(kinds::ProcKind::OMP);
-  p.scale = scale;
-  p.iterations = iterations;
-  return p;
-}
-
 Outcome run_expert(const std::string& app, int nodes, apps::Scale scale = apps::Scale::Small,
                    std::optional<int> iterations = std::nullopt) {
   machine::Machine m = machine::load("lassen", {.nodes = nodes});
-  Program p = apps::build(app, params_for(m, scale, iterations));
+  Program p = apps::build(app, apps::params_for(m, scale, iterations));
   TaskGraph g = analyze(p);
   const std::string path = mage::test::expert_mapper_path(app);
   dsl::SourceFile src{app + ".map", mage::test::read_text(path)};

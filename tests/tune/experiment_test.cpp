@@ -330,5 +330,22 @@ TEST(LowerBound, IsBelowEveryMeasuredTime) {
   }
 }
 
+// A Task rule sends every point of a task to one kind of processor, so the bound may not split
+// a task kind between GPUs and CPUs: on solomonik, where nearly all the work is the DGEMM
+// task_4 (variants on GPU and CPU), the work bound is the GPUs' time for it, which the
+// experts' mapper (task_4 on the GPUs, busy throughout) nearly reaches. A split of task_4's
+// points over GPUs and CPUs would put the bound about 8% lower.
+TEST(LowerBound, KeepsEachTaskKindOnOneKindOfProcessor) {
+  eval::Request r;
+  r.app = "solomonik";
+  r.machine = "p100x4";
+  const LowerBound b = lower_bound(Space::build(r));
+  r.mapper = eval::expert_mapper();
+  const eval::Result expert = eval::evaluate(r);
+  ASSERT_TRUE(expert.outcome.ok()) << expert.outcome.message;
+  EXPECT_LE(b.time_s(), expert.outcome.time_s);
+  EXPECT_GT(b.work_s, 0.97 * expert.outcome.time_s);
+}
+
 }  // namespace
 }  // namespace mage::tune
