@@ -40,8 +40,9 @@ struct Prepared {
   std::function<Result()> work;
 };
 
-// Throws RequestError.
-Prepared prepare(const Request& request);
+// Throws RequestError, and LimitError when the program has more point tasks than
+// `task_limit` (0: no limit).
+Prepared prepare(const Request& request, int64_t task_limit = 0);
 
 // A progress report as the child writes it to its progress pipe: one write() of this size
 // (less than PIPE_BUF, so atomic), read back by the parent in the same binary.

@@ -18,10 +18,6 @@
 
 namespace mage::tune::detail {
 
-// What is wrong with a JSON value that did not read, in words for people: the JSON library's
-// message without its "[json.exception.type.id] " tag ("key 'start' not found").
-std::string json_problem(const nlohmann::json::exception& e);
-
 // ---- Placement families (placement.cpp) ------------------------------------------------
 
 // How the points of a launch are spread over a machine space m of (ranks, processors per
@@ -188,6 +184,15 @@ bool plot_in_child(const std::filesystem::path& file, const std::function<void(c
 // Writes `text` to a temporary file beside `path`, then renames it into place, so that an
 // interrupted run never leaves a half-written file; TuneError on failure.
 void write_text(const std::filesystem::path& path, const std::string& text);
+
+// What a JSON library exception says, without its "[json.exception.type_error.302] " tag: users read
+// what is wrong with their file, never the library's internals.
+inline std::string json_problem(const nlohmann::json::exception& e) {
+  std::string what = e.what();
+  if (size_t close = what.find("] "); what.starts_with("[json.exception") && close != std::string::npos)
+    what.erase(0, close + 2);
+  return what;
+}
 
 // JSON of an optional value: null when it has none.
 template <typename T>

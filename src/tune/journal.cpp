@@ -109,7 +109,7 @@ Journal::Contents Journal::read(const std::filesystem::path& dir) {
         throw TuneError(fmt::format("unknown record type '{}'", type));
       }
     } catch (const nlohmann::json::exception& e) {
-      throw TuneError(fmt::format("{}:{}: {}", path.string(), line, detail::json_problem(e)));
+      throw TuneError(fmt::format("{}:{}: {}", path.string(), line, json_problem(e)));
     } catch (const TuneError& e) {
       throw TuneError(fmt::format("{}:{}: {}", path.string(), line, e.what()));
     }
@@ -131,13 +131,6 @@ Journal::Contents Journal::read(const std::filesystem::path& dir) {
       throw TuneError(fmt::format("cannot append to {}: {}", path.string(), error_text()));
   }
   return c;
-}
-
-std::string json_problem(const nlohmann::json::exception& e) {
-  std::string what = e.what();
-  if (what.rfind("[json.exception.", 0) == 0)
-    if (const size_t end = what.find("] "); end != std::string::npos) what.erase(0, end + 2);
-  return what;
 }
 
 }  // namespace mage::tune::detail
