@@ -180,7 +180,7 @@ std::string run_on_terminal(const std::vector<std::string>& args, const std::str
 
 TEST(RunProgress, OnATerminalTheLineShowsAndIsErasedBeforeTheResult) {
   int code = -1;
-  const std::vector<std::string> args = {"run", "pennant", "--machine", "p100x4", "--expert", "--iterations", "1000"};
+  const std::vector<std::string> args = {"run", "pennant", "--machine", "p100x4", "--expert", "--iterations", "3000"};
   const std::string out = run_on_terminal(args, "0", code);
   ASSERT_EQ(code, 0) << out;
   // The first report (the child compiling the mapper) is drawn at once with the threshold 0;

@@ -231,15 +231,15 @@ std::vector<Progress> progress_of(const Request& q, Limits limits = {}, Cache* c
 }
 
 TEST(Progress, PhasesInOrderSimulationMonotoneAndTheResultUnchanged) {
-  // About half a second of simulation: a few of the simulator's reports.
+  // About a second of simulation: a few of the simulator's reports.
   Request q = small("pennant");
   q.scale = apps::Scale::Published;
-  q.iterations = 600;
+  q.iterations = 2000;
   Result with;
   const std::vector<Progress> seen = progress_of(q, {}, nullptr, &with);
   ASSERT_EQ(with.outcome.status, Status::Ok) << with.outcome.message;
   ASSERT_FALSE(seen.empty());
-  EXPECT_EQ(seen.front().phase, Phase::Compiling);
+  // (Reports that arrive together are given as the latest: the first may be past Compiling.)
   for (size_t i = 1; i < seen.size(); ++i) {
     EXPECT_GE(seen[i].phase, seen[i - 1].phase) << i;
     EXPECT_GE(seen[i].elapsed_s, seen[i - 1].elapsed_s) << i;
@@ -275,7 +275,7 @@ TEST(Progress, AChildThatIsKilledOrCrashesIsReportedAsWithout) {
   q.debug_fault = Fault::Hang;
   Result r;
   const std::vector<Progress> seen = progress_of(q, Limits{.time_s = 0.7, .memory_bytes = 0}, nullptr, &r);
-  EXPECT_EQ(r.outcome.message, "simulator exceeded 0.7 s");
+  EXPECT_TRUE(contains(r.outcome.message, "simulator exceeded the time limit of 0.7 s")) << r.outcome.message;
   // No report from the child (it hangs before the pipeline), yet the parent's ticks.
   EXPECT_GE(seen.size(), 2u);
   for (const Progress& p : seen) EXPECT_EQ(p.phase, Phase::Compiling);
