@@ -163,7 +163,7 @@ struct Crossing {
   std::vector<Flow> flows;            // sorted by writer
   double link_up = 0, link_down = 0;  // bytes/s: the GPU-only memories' links out and in
   double gpus = 0;                    // GPUs
-  double extra = 0;  // s/byte a GPU pays more for a zero-copy byte than for one in its fastest memory
+  double extra = 0;                   // s/byte a GPU pays more for a zero-copy byte than for one in its fastest memory
   bool any() const { return !groups.empty() && gpus > 0; }
   // The least time of an assignment, side[kind]: 1 on GPUs, 0 elsewhere, -1 not yet decided
   // (its data counted as not crossing, so a partial assignment's time bounds its
@@ -352,8 +352,9 @@ Crossing crossing(const program::Program& p, const program::TaskGraph& g, const 
               if (pass == 0 && program::reads(fa.privilege) && counted[t]) {
                 for (const Contribution& c : cell.by) {
                   if (!c.counted || c.kind == k) continue;
-                  const int64_t shared = c.count == size || s.count == size ? std::min(c.count, s.count)
-                                                                            : std::max<int64_t>(0, c.count + s.count - size);
+                  const int64_t shared = c.count == size || s.count == size
+                                             ? std::min(c.count, s.count)
+                                             : std::max<int64_t>(0, c.count + s.count - size);
                   if (shared <= 0) continue;
                   // Two arguments reading the same (block, field) read one datum: the larger share counts.
                   Read& r = reads[{&cell, c.task}];
@@ -371,7 +372,8 @@ Crossing crossing(const program::Program& p, const program::TaskGraph& g, const 
               }
               if (pass == 1 && fa.privilege == program::Privilege::RED) {
                 if (cell.version < 0) cell.version = versions++;
-                auto it = std::find_if(cell.by.begin(), cell.by.end(), [&](const Contribution& c) { return c.task == t; });
+                auto it =
+                    std::find_if(cell.by.begin(), cell.by.end(), [&](const Contribution& c) { return c.task == t; });
                 if (it == cell.by.end() && cell.by.size() < kMaxContributions)
                   cell.by.push_back(Contribution{t, k, r_a, s.count, counted[t]});
                 else if (it != cell.by.end())
