@@ -388,6 +388,21 @@ FactSpec all_cpu() {
 
 const std::vector<int> kNodeCounts = {1, 2, 4, 8, 16, 32, 64};
 
+// Calls add_row(app, n, label, one-node run, n-node run) for each app at each node count from 2 on, the expert
+// mappers on lassen; an app whose one-node run failed gets that row instead.
+template <class AddRow>
+void against_one_node(const Runs& r, const std::vector<std::string>& apps, Fact& f, AddRow add_row) {
+  for (const std::string& app : apps) {
+    const sim::Outcome& one = r[{app, "lassen", 1, Variant::Expert}];
+    if (!one.ok()) {
+      f.rows.push_back(failed_row(app + ", 1 node", "ok", one));
+      continue;
+    }
+    for (int n : kNodeCounts)
+      if (n != 1) add_row(app, n, fmt::format("{}, {} nodes", app, n), one, r[{app, "lassen", n, Variant::Expert}]);
+  }
+}
+
 bool out_of_memory(const sim::Outcome& o) {
   return o.status == sim::Status::ExecutionError && o.message.starts_with("out of memory");
 }
@@ -528,36 +543,29 @@ FactSpec matmul_multi_node() {
                {},
                ""};
         bool solomonik_off = false, memory_off = false, two_off = false, cannon_off = false;
-        for (const std::string& app : kMatmuls) {
-          const sim::Outcome& one = r[{app, "lassen", 1, Variant::Expert}];
-          if (!one.ok()) {
-            f.rows.push_back(failed_row(app + ", 1 node", "ok", one));
-            continue;
-          }
-          for (int n : kNodeCounts) {
-            if (n == 1) continue;
-            const sim::Outcome& o = r[{app, "lassen", n, Variant::Expert}];
-            const std::string label = fmt::format("{}, {} nodes", app, n);
-            if (out_of_memory(o)) {
-              f.rows.push_back(Row{label, "out of memory", "< 0.95x of 1 node", Verdict::Off, short_problem(o)});
-              memory_off = true;
-              continue;
-            }
-            if (!o.ok()) {
-              f.rows.push_back(failed_row(label, "< 0.95x of 1 node", o));
-              continue;
-            }
-            const double x = per_node(o, n) / per_node(one, 1);
-            Row row{label, fmt::format("{} ({} of 1 node)", gflops(per_node(o, n)), ratio(x)), "< 0.95x of 1 node",
-                    x < 0.95 ? Verdict::Holds : Verdict::Fails, ""};
-            if (row.verdict == Verdict::Fails && solomonik_close_to_one_node(app, n)) {
-              row.verdict = Verdict::Off;
-              row.note = "see below: Solomonik";
-              solomonik_off = true;
-            }
-            f.rows.push_back(std::move(row));
-          }
-        }
+        against_one_node(
+            r, kMatmuls, f,
+            [&](const std::string& app, int n, const std::string& label, const sim::Outcome& one,
+                const sim::Outcome& o) {
+              if (out_of_memory(o)) {
+                f.rows.push_back(Row{label, "out of memory", "< 0.95x of 1 node", Verdict::Off, short_problem(o)});
+                memory_off = true;
+                return;
+              }
+              if (!o.ok()) {
+                f.rows.push_back(failed_row(label, "< 0.95x of 1 node", o));
+                return;
+              }
+              const double x = per_node(o, n) / per_node(one, 1);
+              Row row{label, fmt::format("{} ({} of 1 node)", gflops(per_node(o, n)), ratio(x)), "< 0.95x of 1 node",
+                      x < 0.95 ? Verdict::Holds : Verdict::Fails, ""};
+              if (row.verdict == Verdict::Fails && solomonik_close_to_one_node(app, n)) {
+                row.verdict = Verdict::Off;
+                row.note = "see below: Solomonik";
+                solomonik_off = true;
+              }
+              f.rows.push_back(std::move(row));
+            });
         for (const std::string& app : kMatmuls2d)
           for (int n : {2, 8, 32}) {
             const sim::Outcome &a = r[{app, "lassen", n, Variant::Expert}],
@@ -610,52 +618,45 @@ FactSpec matmul_multi_node() {
 
 FactSpec halo_multi_node() {
   const std::vector<std::string> apps = {"circuit", "stencil", "pennant"};
-  return {"halo-multi-node",
-          [apps](Runs& r) {
-            for (const std::string& app : apps)
-              for (int n : kNodeCounts) r.need({app, "lassen", n, Variant::Expert});
-          },
-          [apps](const Runs& r) {
-            Fact f{"halo-multi-node",
-                   "On lassen, circuit, stencil and pennant take slowly longer per iteration as nodes are added "
-                   "(inter-node halo and ghost exchange; pennant's per-cycle all-reduce of dt)",
-                   "lassen, 1-64 nodes, published scale (weak scaling: one piece or tile per GPU), the expert "
-                   "mappers; time for the timed iterations. Known (issue 9 §6; BENCHMARKS.md measured one node "
-                   "only): the costs that grow with nodes make the time grow slowly rather than stay flat; here "
-                   "never below the one-node time and at most 10% above it.",
-                   {},
-                   ""};
-            for (const std::string& app : apps) {
-              const sim::Outcome& one = r[{app, "lassen", 1, Variant::Expert}];
-              if (!one.ok()) {
-                f.rows.push_back(failed_row(app + ", 1 node", "ok", one));
-                continue;
+  return {
+      "halo-multi-node",
+      [apps](Runs& r) {
+        for (const std::string& app : apps)
+          for (int n : kNodeCounts) r.need({app, "lassen", n, Variant::Expert});
+      },
+      [apps](const Runs& r) {
+        Fact f{"halo-multi-node",
+               "On lassen, circuit, stencil and pennant take slowly longer per iteration as nodes are added "
+               "(inter-node halo and ghost exchange; pennant's per-cycle all-reduce of dt)",
+               "lassen, 1-64 nodes, published scale (weak scaling: one piece or tile per GPU), the expert "
+               "mappers; time for the timed iterations. Known (issue 9 §6; BENCHMARKS.md measured one node "
+               "only): the costs that grow with nodes make the time grow slowly rather than stay flat; here "
+               "never below the one-node time and at most 10% above it.",
+               {},
+               ""};
+        against_one_node(
+            r, apps, f,
+            [&f](const std::string&, int, const std::string& label, const sim::Outcome& one, const sim::Outcome& o) {
+              if (!o.ok()) {
+                f.rows.push_back(failed_row(label, "1-1.10x of 1 node", o));
+                return;
               }
-              for (int n : kNodeCounts) {
-                if (n == 1) continue;
-                const sim::Outcome& o = r[{app, "lassen", n, Variant::Expert}];
-                const std::string label = fmt::format("{}, {} nodes", app, n);
-                if (!o.ok()) {
-                  f.rows.push_back(failed_row(label, "1-1.10x of 1 node", o));
-                  continue;
-                }
-                const double x = o.time_s / one.time_s;
-                f.rows.push_back(Row{label, fmt::format("{:.4g} s ({:.4f}x of 1 node)", o.time_s, x),
-                                     "1-1.10x of 1 node", x > 1 && x <= 1.10 ? Verdict::Holds : Verdict::Fails,
-                                     fmt::format("1 node: {:.4g} s", one.time_s)});
-              }
-            }
-            f.discussion =
-                "What grows: halo and ghost copies cross the network (bytes, latency, and the request message "
-                "Realm sends to the source node first), and futures cross it through the runtime's radix-8 "
-                "collectives (docs/simulation.md, \"Between nodes\"). The growth is small because each "
-                "iteration computes for 10-40 ms while a collective stage costs about 12 us; pennant's dt "
-                "all-reduce (1 stage up to 8 nodes, 2 from 16) is mostly hidden behind the next cycle's "
-                "init_step_points and init_step_zones, which do not need dt. Pennant at 2 nodes is a little "
-                "slower than at more: every ghost copy between the two nodes goes through one DMA queue per "
-                "pair of memories, which more nodes spread over more queues.";
-            return f;
-          }};
+              const double x = o.time_s / one.time_s;
+              f.rows.push_back(Row{label, fmt::format("{:.4g} s ({:.4f}x of 1 node)", o.time_s, x), "1-1.10x of 1 node",
+                                   x > 1 && x <= 1.10 ? Verdict::Holds : Verdict::Fails,
+                                   fmt::format("1 node: {:.4g} s", one.time_s)});
+            });
+        f.discussion =
+            "What grows: halo and ghost copies cross the network (bytes, latency, and the request message "
+            "Realm sends to the source node first), and futures cross it through the runtime's radix-8 "
+            "collectives (docs/simulation.md, \"Between nodes\"). The growth is small because each "
+            "iteration computes for 10-40 ms while a collective stage costs about 12 us; pennant's dt "
+            "all-reduce (1 stage up to 8 nodes, 2 from 16) is mostly hidden behind the next cycle's "
+            "init_step_points and init_step_zones, which do not need dt. Pennant at 2 nodes is a little "
+            "slower than at more: every ghost copy between the two nodes goes through one DMA queue per "
+            "pair of memories, which more nodes spread over more queues.";
+        return f;
+      }};
 }
 
 FactSpec default_placement_multi_node() {

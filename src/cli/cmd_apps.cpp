@@ -44,6 +44,7 @@ int run_show(const ShowOptions& o) {
   try {
     // The machine and parameters as `mage run` resolves them (the app's ranks per node too).
     const eval::Resolved resolved = eval::resolve(*request);
+    eval::check_limits(*request, eval::Limits{.point_tasks = o.program.task_limit});
     const machine::Machine& m = *resolved.machine;
     const apps::Params& params = resolved.params;
     program::Program p = apps::build(request->app, params);

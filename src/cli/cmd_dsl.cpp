@@ -9,6 +9,8 @@
 #include "cli/io.h"
 #include "cli/program_choice.h"
 #include "dsl/dsl.h"
+#include "machine/machine.h"
+#include "mapping/mapping.h"
 
 namespace mage::cli {
 
@@ -55,6 +57,7 @@ struct CheckOptions {
   bool json = false;
   size_t error_limit = dsl::kDefaultDiagnosticLimit;
   std::string app;
+  std::string machine;  // --machine: also evaluate the top level against it, as `mage run` does
 };
 
 // The names a mapper may use for `app` (the same at every scale).
@@ -76,6 +79,15 @@ int run_check(const CheckOptions& o) {
   }
   if (std::count(o.files.begin(), o.files.end(), "-") > 1)
     return fail("standard input (-) can be read once: name it once among the files");
+  std::optional<dsl::MachineShape> shape;
+  if (!o.machine.empty()) {
+    try {
+      shape = mapping::shape_of(machine::load(o.machine));
+    } catch (const machine::LoadError& e) {
+      std::fprintf(stderr, "mage: error: %s\n", e.what());
+      return 1;
+    }
+  }
   bool errors = false;
   nlohmann::ordered_json all = nlohmann::ordered_json::array();
   for (const auto& path : o.files) {
@@ -90,6 +102,12 @@ int run_check(const CheckOptions& o) {
     if (r.unit && names) {
       auto warnings = dsl::check_names(*r.unit, names->tasks, names->data);
       r.diagnostics.insert(r.diagnostics.end(), warnings.begin(), warnings.end());
+    }
+    if (r.unit && shape) {
+      // The top-level statements run against the machine, as every evaluation runs them.
+      dsl::BindResult b = dsl::Mapper::bind(r.unit, *shape);
+      r.diagnostics.insert(r.diagnostics.end(), b.diagnostics.begin(), b.diagnostics.end());
+      if (!b.mapper) errors = true;
     }
     if (o.json) {
       for (const auto& d : r.diagnostics) all.push_back(to_json(d));
@@ -217,6 +235,9 @@ void register_check(CLI::App& app, int& exit_code) {
   add_error_limit(*sub, o->error_limit);
   sub->add_option("--app", o->app, "Also warn about task and region names this program does not have")
       ->check(program_name());
+  sub->add_option("--machine", o->machine,
+                  "Also run the top-level statements against this machine (a preset or a .toml file), as `mage run` "
+                  "does");
   sub->callback([o, &exit_code] { exit_code = run_check(*o); });
 }
 

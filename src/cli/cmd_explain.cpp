@@ -34,9 +34,11 @@ int explain(const ExplainOptions& o) {
   eval::Result result;
   guide::Feedback feedback;
   try {
+    const eval::Limits limits{.time_s = o.time_limit_s, .point_tasks = o.program.task_limit};
     resolved = eval::resolve(request);
+    eval::check_limits(request, limits);  // before the Explainer builds the program here
     const guide::Explainer explainer(request);
-    result = eval::evaluate(request, eval::Limits{.time_s = o.time_limit_s});
+    result = eval::evaluate(request, limits);
     feedback = explainer.explain(result);
   } catch (const eval::RequestError& e) {
     return fail(e.what());

@@ -191,7 +191,7 @@ int run(const RunOptions& o) {
   eval::Result r;
   try {
     resolved = eval::resolve(request);
-    r = eval::evaluate(request, eval::Limits{.time_s = o.time_limit_s});
+    r = eval::evaluate(request, eval::Limits{.time_s = o.time_limit_s, .point_tasks = o.program.task_limit});
   } catch (const eval::RequestError& e) {
     return fail(e.what());
   }

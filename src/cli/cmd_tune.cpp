@@ -162,9 +162,11 @@ int run(const TuneOptions& o, const CLI::App& command) {
   const SearchOptions& search = o.search;
   if (!check_search_options(search)) return 1;
   if (o.workers < 0) return fail("--workers must be 0 (one per core) or more");
+  if (!check_task_limit(search.program)) return 1;
   tune::Execution x;
   x.workers = o.workers;
   x.limits.time_s = search.time_limit_s;
+  x.limits.point_tasks = search.program.task_limit;
   Reporter reporter;
   x.progress = [&reporter](const tune::Progress& p) { reporter(p); };
   x.stop = [] { return stop_requested(); };
@@ -177,7 +179,7 @@ int run(const TuneOptions& o, const CLI::App& command) {
         if (command.count(flag) > 0)
           return fail(
               fmt::format("--resume takes the run's settings from its journal; {} cannot be given with it "
-                          "(only --budget, --workers and --time-limit can)",
+                          "(only --budget, --workers, --time-limit and --task-limit can)",
                           flag));
       std::printf("resuming the run in %s\n", o.resume.c_str());
       std::optional<int> budget;
@@ -196,6 +198,7 @@ int run(const TuneOptions& o, const CLI::App& command) {
     std::optional<eval::Request> program = program_request(search.program);
     if (!program) return 1;
     if (o.space) {
+      eval::check_limits(*program, x.limits);
       std::printf("%s", tune::Space::build(*program).summary().c_str());
       return 0;
     }

@@ -19,6 +19,14 @@ void add_program_options(CLI::App& command, ProgramChoice& choice, bool machine_
                      "Ranks per node (overrides the machine file and the app's default: 4 for johnson and cosma)");
   command.add_option("--scale", choice.scale, "Problem size: published (default) or small");
   command.add_option("--iterations", choice.iterations, "Timed iterations (default: as published)");
+  command.add_option("--task-limit", choice.task_limit,
+                     "Point tasks the program may have, checked before it is built (default 10000000; 0: no limit)");
+}
+
+bool check_task_limit(const ProgramChoice& choice) {
+  if (choice.task_limit >= 0) return true;
+  fail("--task-limit must be 0 (no limit) or more point tasks");
+  return false;
 }
 
 std::optional<eval::Request> program_request(const ProgramChoice& choice) {
@@ -31,6 +39,7 @@ std::optional<eval::Request> program_request(const ProgramChoice& choice) {
     fail("--iterations must be at least 1");
     return std::nullopt;
   }
+  if (!check_task_limit(choice)) return std::nullopt;
   eval::Request request;
   request.app = choice.app;
   request.machine = choice.machine;

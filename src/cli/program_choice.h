@@ -18,14 +18,19 @@ struct ProgramChoice {
   std::optional<int> ranks_per_node;
   std::string scale = "published";
   std::optional<int> iterations;
+  int64_t task_limit = eval::kDefaultTaskLimit;  // --task-limit: eval::Limits::point_tasks
 };
 
 // Adds the positional APP argument (one of the nine programs).
 void add_app_argument(CLI::App& command, ProgramChoice& choice);
-// Adds --machine, --nodes, --ranks-per-node, --scale and --iterations (the app positional
+// Adds --machine, --nodes, --ranks-per-node, --scale, --iterations and --task-limit (the app positional
 // stays with the command, which may check it). Without `machine_required` the command
 // checks --machine itself (`mage tune --resume DIR` needs none).
 void add_program_options(CLI::App& command, ProgramChoice& choice, bool machine_required = true);
+
+// Prints "mage: error: ..." and returns false for a negative --task-limit (program_request
+// checks it too).
+bool check_task_limit(const ProgramChoice& choice);
 
 // The request for the choice (mapper and options left to the caller); prints
 // "mage: error: ..." and returns nullopt for a bad --scale or --iterations.

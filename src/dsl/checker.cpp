@@ -1,5 +1,6 @@
 #include "dsl/checker.h"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <unordered_map>
 
@@ -133,12 +134,50 @@ class Checker {
       case StmtKind::InstanceLimit:
         if (s.limit < 1) sink_.report(DiagId::invalid_instance_limit, s.name_loc, s.limit);
         break;
+      case StmtKind::LayoutRule:
+        layout_rule(s);
+        break;
       case StmtKind::IndexTaskMap:
       case StmtKind::SingleTaskMap:
         map_stmt(s);
         break;
       default:
         break;
+    }
+  }
+
+  // One rule's constraints must agree: one of SOA/AOS, one of C_order/F_order, no No_Align
+  // beside an alignment asked for, one value for Align==; and an alignment is a power of two.
+  void layout_rule(const Stmt& s) {
+    auto spelling = [](const LayoutConstraint& c) {
+      return c.word == "Align" ? fmt::format("Align{}{}", op_spelling(c.align_op), c.align_value) : c.word;
+    };
+    auto asks_alignment = [](const LayoutConstraint& c) {
+      return c.word == "Align" && (c.align_op == Op::Eq || c.align_op == Op::Ge || c.align_op == Op::Gt);
+    };
+    auto group = [&](const LayoutConstraint& c) -> int {
+      if (c.word == "SOA" || c.word == "AOS") return 0;
+      if (c.word == "C_order" || c.word == "F_order") return 1;
+      if (c.word == "No_Align" || asks_alignment(c)) return 2;
+      return -1;
+    };
+    for (size_t i = 0; i < s.constraints.size(); ++i) {
+      const LayoutConstraint& c = s.constraints[i];
+      if (c.word == "Align" && (c.align_value < 1 || (c.align_value & (c.align_value - 1)) != 0)) {
+        sink_.report(DiagId::alignment_not_power_of_two, c.loc, c.align_value);
+        continue;
+      }
+      const int g = group(c);
+      if (g < 0) continue;
+      for (size_t j = 0; j < i; ++j) {
+        const LayoutConstraint& d = s.constraints[j];
+        if (group(d) != g || spelling(d) == spelling(c)) continue;
+        // Align>=64 beside Align==128 asks for both; only different exact values contradict.
+        if (g == 2 && c.word == "Align" && d.word == "Align" && (c.align_op != Op::Eq || d.align_op != Op::Eq))
+          continue;
+        sink_.report(DiagId::contradictory_layout, c.loc, spelling(c), spelling(d), d.loc.col);
+        break;
+      }
     }
   }
 

@@ -244,18 +244,8 @@ class Parser {
       take();
       return statement_or_throw(in_function);
     }
+    if (is_top_level_only(t.kind)) return t.kind == Tok::KwDef ? def() : rule();  // def() ends a body at these
     switch (t.kind) {
-      case Tok::KwTask:
-      case Tok::KwRegion:
-      case Tok::KwLayout:
-      case Tok::KwInstanceLimit:
-      case Tok::KwCollectMemory:
-      case Tok::KwIndexTaskMap:
-      case Tok::KwSingleTaskMap:
-      case Tok::KwControlReplicate:
-        return rule();  // def() ends a body at these
-      case Tok::KwDef:
-        return def();
       case Tok::KwReturn: {
         if (!in_function) {
           sink_.report(DiagId::return_outside_function, t.loc);

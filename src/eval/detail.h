@@ -39,8 +39,9 @@ struct Prepared {
   std::function<Result()> work;
 };
 
-// Throws RequestError.
-Prepared prepare(const Request& request);
+// Throws RequestError, and LimitError when the program has more point tasks than
+// `task_limit` (0: no limit).
+Prepared prepare(const Request& request, int64_t task_limit = 0);
 
 // The whole evaluation, in this process (the child calls it): never throws.
 Result run_pipeline(const Prepared& p, uint64_t memory_limit_bytes);

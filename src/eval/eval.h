@@ -11,10 +11,12 @@
 // - mapping error: mapping::apply failed; the message is the MappingError's.
 // - execution error: the simulator rejected the execution (out of memory, layout mismatch).
 // - simulator failure: the child crashed ("simulator crashed: Segmentation fault"), ran
-//   past the time limit ("simulator exceeded 30 s"), exhausted its memory limit, or sent
+//   past the time limit ("simulator exceeded the time limit of 30 s (--time-limit S raises
+//   it, --time-limit 0 lifts it)"), exhausted its memory limit, or sent
 //   something that is not a result.
 // A request that cannot be evaluated at all (unknown app or machine, a configuration the
-// app does not support) throws RequestError before any child is started.
+// app does not support, a program over Limits::point_tasks) throws RequestError before any
+// child is started.
 //
 // Deterministic: the same Request gives the same outcome, bit for bit (timings aside).
 #pragma once
@@ -124,10 +126,17 @@ struct Result {
 
 // ---- Evaluating ------------------------------------------------------------------------
 
+// The default of Limits::point_tasks (`--task-limit`): ten million point tasks, a few GiB
+// and some minutes of simulation.
+inline constexpr int64_t kDefaultTaskLimit = 10'000'000;
+
 struct Limits {
   double time_s = 30;  // wall-clock seconds per child; 0: none
   // Address space per child (RLIMIT_AS; not applied in sanitizer builds); 0: none.
   uint64_t memory_bytes = uint64_t{8} << 30;
+  // Point tasks the program may have (see point_tasks), checked in the calling process
+  // before any child starts: a request over it throws LimitError; 0: none.
+  int64_t point_tasks = kDefaultTaskLimit;
 };
 
 // A request that cannot be evaluated: unknown app, unreadable or invalid machine,
@@ -136,6 +145,25 @@ class RequestError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+// A request whose program is larger than Limits::point_tasks. The message names the
+// estimate, the limit and the flags that raise and lift it.
+class LimitError : public RequestError {
+ public:
+  using RequestError::RequestError;
+};
+
+// The point tasks of the program a request runs: every launch's points, nested ones and
+// warm-up iterations included (TaskGraph::size() once built). Computed without building the
+// program at its size: from builds with 1 and 2 timed iterations, extrapolated linearly,
+// or with the app's default iterations (at most 50) counted exactly. Throws RequestError.
+int64_t point_tasks(const Request& request);
+
+// Throws LimitError when point_tasks(request) exceeds limits.point_tasks (0: no limit),
+// RequestError when the request cannot be evaluated. evaluate() and its relatives check
+// it too; call it first where the program is built in this process (an Explainer, a
+// tuning Space, `mage app show`).
+void check_limits(const Request& request, const Limits& limits);
 
 class Cache;
 

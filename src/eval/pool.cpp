@@ -124,7 +124,10 @@ void drain(int& fd, std::string& into, size_t limit, bool& too_big, bool keep_ta
 
 // How the child ended, as a Result.
 Result conclude(Child& c, int status, bool timed_out, const Limits& limits) {
-  if (timed_out) return failed(fmt::format("simulator exceeded {:g} s", limits.time_s));
+  if (timed_out)
+    return failed(
+        fmt::format("simulator exceeded the time limit of {:g} s (--time-limit S raises it, --time-limit 0 lifts it)",
+                    limits.time_s));
   if (c.too_big) return failed(fmt::format("simulator output exceeded {} MiB", kMaxResultBytes >> 20));
   if (WIFSIGNALED(status))
     return failed(fmt::format("simulator crashed: {}", strsignal(WTERMSIG(status))) + log_note(c.log));
@@ -294,12 +297,14 @@ bool evaluate_prepared(const std::vector<Prepared>& prepared, int workers, const
   return run_jobs(jobs, worker_count(workers), limits, done, stop);
 }
 
-std::vector<Prepared> prepare_all(const std::vector<Request>& requests) {
+std::vector<Prepared> prepare_all(const std::vector<Request>& requests, const Limits& limits) {
   std::vector<Prepared> prepared;
   prepared.reserve(requests.size());
   for (size_t i = 0; i < requests.size(); ++i) {
     try {
-      prepared.push_back(detail::prepare(requests[i]));
+      prepared.push_back(detail::prepare(requests[i], limits.point_tasks));
+    } catch (const LimitError& e) {
+      throw LimitError(fmt::format("request {}: {}", i, e.what()));
     } catch (const RequestError& e) {
       throw RequestError(fmt::format("request {}: {}", i, e.what()));
     }
@@ -311,7 +316,7 @@ std::vector<Prepared> prepare_all(const std::vector<Request>& requests) {
 
 Result evaluate(const Request& request, const Limits& limits, Cache* cache) {
   std::vector<Prepared> prepared;
-  prepared.push_back(detail::prepare(request));
+  prepared.push_back(detail::prepare(request, limits.point_tasks));
   Result result;
   evaluate_prepared(prepared, 1, limits, cache, [&](size_t, Result r) { result = std::move(r); }, {});
   return result;
@@ -320,14 +325,14 @@ Result evaluate(const Request& request, const Limits& limits, Cache* cache) {
 std::vector<Result> evaluate_many(const std::vector<Request>& requests, int workers, const Limits& limits,
                                   Cache* cache) {
   std::vector<Result> results(requests.size());
-  evaluate_prepared(prepare_all(requests), workers, limits, cache,
+  evaluate_prepared(prepare_all(requests, limits), workers, limits, cache,
                     [&](size_t i, Result r) { results[i] = std::move(r); }, {});
   return results;
 }
 
 bool evaluate_each(const std::vector<Request>& requests, const std::function<void(size_t, Result)>& on_result,
                    int workers, const Limits& limits, Cache* cache, const std::function<bool()>& stop) {
-  return evaluate_prepared(prepare_all(requests), workers, limits, cache, on_result, stop);
+  return evaluate_prepared(prepare_all(requests, limits), workers, limits, cache, on_result, stop);
 }
 
 sim::Outcome simulate(const program::Program& program, const program::TaskGraph& graph, const machine::Machine& machine,

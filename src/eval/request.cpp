@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -32,6 +33,9 @@ std::pair<std::string, std::string> machine_text(const std::string& name) {
     machine::load(name);  // throws LoadError with the list of presets
     throw RequestError("unknown machine preset '" + name + "'");
   }
+  std::error_code ec;
+  if (std::filesystem::is_directory(name, ec))
+    throw RequestError(fmt::format("{}: is a directory, not a machine file", name));
   std::ifstream in(name, std::ios::binary);
   if (!in) throw RequestError(fmt::format("{}: cannot read the machine file: {}", name, std::strerror(errno)));
   std::ostringstream text;
@@ -66,23 +70,93 @@ nlohmann::ordered_json params_json(const apps::Params& p) {
           {"iterations", p.iterations ? nlohmann::ordered_json(*p.iterations) : nlohmann::ordered_json()}};
 }
 
-// Builds the program once per (app, parameters) to find configurations the app does not
-// support before a child is started; the program itself is built again in the child.
-void check_app(const std::string& app, const apps::Params& params) {
+// Point tasks of a built program: each launch's points times the times it is issued
+// (top level: once; nested: each point of its parent launch issues it `steps` times).
+// Saturates at INT64_MAX.
+int64_t count_point_tasks(const program::Program& p) {
+  int64_t total = 0;
+  auto add = [](int64_t a, int64_t b) {
+    int64_t s = 0;
+    return __builtin_add_overflow(a, b, &s) ? INT64_MAX : s;
+  };
+  auto mul = [](int64_t a, int64_t b) {
+    int64_t m = 0;
+    return __builtin_mul_overflow(a, b, &m) ? INT64_MAX : m;
+  };
+  auto visit = [&](auto& self, program::LaunchId id, int64_t issues) -> void {
+    const program::Launch& l = p.launches[id.index()];
+    const int64_t points = mul(issues, l.domain.volume());
+    total = add(total, points);
+    for (program::LaunchId c : l.children) self(self, c, mul(points, p.launches[c.index()].steps));
+  };
+  for (program::LaunchId l : p.top) visit(visit, l, 1);
+  return total;
+}
+
+// Builds the program to find configurations the app does not support before a child is
+// started, and counts its point tasks; the program itself is built again in the child.
+// Never at more than 2 timed iterations: the count for more is extrapolated from 1 and 2
+// (every app repeats the same launches each iteration), so that a huge --iterations costs
+// nothing here. With the app's default iterations (at most 50) it builds the program as is.
+struct Size {
+  int64_t point_tasks = 0;
+  int iterations = 0;  // timed
+};
+
+Size check_app(const std::string& app, const apps::Params& params) {
   static std::mutex mutex;
-  static std::set<std::string> supported;
+  static std::map<std::string, Size> known;
   const std::string key = app + " " + params_json(params).dump();
   {
     std::lock_guard lock(mutex);
-    if (supported.contains(key)) return;
+    if (auto it = known.find(key); it != known.end()) return it->second;
   }
+  int iterations = params.iterations.value_or(0);
+  auto count = [&](std::optional<int> n) {
+    apps::Params q = params;
+    q.iterations = n;
+    const program::Program p = apps::build(app, q);
+    if (!n) iterations = p.iterations;
+    return count_point_tasks(p);
+  };
+  int64_t n = 0;
   try {
-    (void)apps::build(app, params);
+    if (!params.iterations || *params.iterations <= 2) {
+      n = count(params.iterations);
+    } else {
+      const int64_t one = count(1), two = count(2);
+      const int64_t per_iteration = two - one;
+      int64_t more = 0;
+      if (__builtin_mul_overflow(per_iteration, int64_t{*params.iterations} - 1, &more) ||
+          __builtin_add_overflow(one, more, &n))
+        n = INT64_MAX;
+    }
   } catch (const std::exception& e) {
     throw RequestError(e.what());
   }
   std::lock_guard lock(mutex);
-  supported.insert(key);
+  if (known.size() > 4096) known.clear();
+  known.emplace(key, Size{n, iterations});
+  return Size{n, iterations};
+}
+
+// "12,345,678"
+std::string thousands(int64_t n) {
+  std::string digits = std::to_string(n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+void check_task_limit(const std::string& app, const apps::Params& params, const Size& size, int64_t limit) {
+  if (limit <= 0 || size.point_tasks <= limit) return;
+  throw LimitError(fmt::format(
+      "{} with {} timed iteration{} on {} node{} would run {} {} point tasks, more than the limit of {} "
+      "(--task-limit N raises it, --task-limit 0 lifts it)",
+      app, size.iterations, size.iterations == 1 ? "" : "s", params.nodes, params.nodes == 1 ? "" : "s",
+      size.point_tasks == INT64_MAX ? "more than" : "about", thousands(size.point_tasks), thousands(limit)));
 }
 
 // resolve(), and the machine's TOML text and the name it was loaded under (for the key).
@@ -136,6 +210,16 @@ ResolvedText resolve_with_text(const Request& r) {
 
 Resolved resolve(const Request& request) { return resolve_with_text(request).resolved; }
 
+int64_t point_tasks(const Request& request) {
+  const Resolved resolved = resolve(request);
+  return check_app(request.app, resolved.params).point_tasks;
+}
+
+void check_limits(const Request& request, const Limits& limits) {
+  const Resolved resolved = resolve(request);
+  check_task_limit(request.app, resolved.params, check_app(request.app, resolved.params), limits.point_tasks);
+}
+
 MapperSpec mapper_text(std::string text, std::string file) {
   return MapperSpec{MapperKind::Text, std::move(text), std::move(file)};
 }
@@ -186,7 +270,7 @@ std::string content_hash(std::string_view text) {
   return fmt::format("{:016x}{:016x}", static_cast<uint64_t>(h >> 64), static_cast<uint64_t>(h));
 }
 
-Prepared prepare(const Request& r) {
+Prepared prepare(const Request& r, int64_t task_limit) {
   Prepared p;
   ResolvedText resolved = resolve_with_text(r);
   const machine::Overrides& overrides = resolved.resolved.overrides;
@@ -194,7 +278,7 @@ Prepared prepare(const Request& r) {
   p.machine = std::move(resolved.resolved.machine);
   p.machine_text = std::move(resolved.machine_text);
   p.params = resolved.resolved.params;
-  check_app(p.app, p.params);
+  check_task_limit(p.app, p.params, check_app(p.app, p.params), task_limit);
 
   p.mapper_kind = r.mapper.kind;
   switch (r.mapper.kind) {

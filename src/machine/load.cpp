@@ -28,6 +28,8 @@ constexpr int kMaxNodes = 4096;
 constexpr int kMaxCount = 65536;
 constexpr int kMaxSockets = 64;
 constexpr double kMaxCapacityGib = 1 << 20;  // 1 PiB per memory instance
+// 1 MiB: a smaller memory holds no instance of any program (and 1e-300 GiB rounds to 0 bytes).
+constexpr double kMinCapacityGib = 1.0 / 1024;
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 constexpr double kGB = 1e9;
 constexpr double kGflop = 1e9;
@@ -326,6 +328,8 @@ MachineSpec read_spec(const std::string& file, const toml::table& root, Places& 
     double gib = r.positive("capacity_gib", "capacity");
     if (gib > kMaxCapacityGib)
       r.fail_at("capacity_gib", fmt::format("must be at most {} GiB (got {})", kMaxCapacityGib, gib));
+    if (gib < kMinCapacityGib)
+      r.fail_at("capacity_gib", fmt::format("must be at least 1 MiB, {} GiB (got {})", kMinCapacityGib, gib));
     m.capacity_bytes = static_cast<uint64_t>(std::llround(gib * kGiB));
     m.bandwidth = r.positive("bandwidth_gb_per_s", "bandwidth the memory sustains") * kGB;
     m.multi_node_only = r.boolean("multi_node_only", false);
@@ -518,6 +522,8 @@ Machine load(std::string_view preset_or_path, const Overrides& overrides) {
                                 preset_or_path, hint.empty() ? "" : "did you mean '" + hint + "'? ", join(names)));
   }
   const std::string path(preset_or_path);
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw LoadError(path, 0, "", "is a directory, not a machine file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw LoadError(path, 0, "", fmt::format("cannot read the machine file: {}", std::strerror(errno)));
   std::ostringstream text;

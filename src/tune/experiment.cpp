@@ -351,6 +351,7 @@ Experiment run_experiment(const ExperimentSettings& given, const fs::path& dir, 
   for (const std::string& app : s.apps) {
     eval::Request r = s.program;
     r.app = app;
+    eval::check_limits(r, x.limits);  // before the Space builds the program here
     const Space space = Space::build(r);
     e.bounds[app] = lower_bound(space);
     for (const std::string& o : e.optimizers) {

@@ -148,7 +148,8 @@ TEST(RunExitCode, SimulatorFailureIs5) {
   EXPECT_EQ(r.exit_code, 5) << r.out;
   nlohmann::json j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["status"], "simulator failure");
-  EXPECT_EQ(j["message"], "simulator exceeded 0.001 s");
+  EXPECT_EQ(j["message"],
+            "simulator exceeded the time limit of 0.001 s (--time-limit S raises it, --time-limit 0 lifts it)");
 }
 
 TEST(RunExitCode, UsageErrorsAre1) {

@@ -182,7 +182,8 @@ TEST(SimulatorFailure, HangEndsAtTheTimeLimit) {
   const auto start = std::chrono::steady_clock::now();
   Result r = with_fault(Fault::Hang, Limits{.time_s = 0.3, .memory_bytes = 0});
   EXPECT_EQ(r.outcome.status, Status::SimulatorFailure);
-  EXPECT_EQ(r.outcome.message, "simulator exceeded 0.3 s");
+  EXPECT_EQ(r.outcome.message,
+            "simulator exceeded the time limit of 0.3 s (--time-limit S raises it, --time-limit 0 lifts it)");
   EXPECT_GE(r.timing.wall_s, 0.3);
   EXPECT_LT(seconds_since(start), 5.0);
 }
@@ -192,7 +193,8 @@ TEST(SimulatorFailure, AnEvaluationLongerThanTheLimit) {
   q.scale = apps::Scale::Published;
   Result r = evaluate(q, Limits{.time_s = 0.001, .memory_bytes = 0});
   EXPECT_EQ(r.outcome.status, Status::SimulatorFailure);
-  EXPECT_EQ(r.outcome.message, "simulator exceeded 0.001 s");
+  EXPECT_EQ(r.outcome.message,
+            "simulator exceeded the time limit of 0.001 s (--time-limit S raises it, --time-limit 0 lifts it)");
 }
 
 TEST(SimulatorFailure, GarbageIsMalformedOutput) {
@@ -500,7 +502,9 @@ TEST(Pool, RunsChildrenAtTheSameTime) {
   const auto start = std::chrono::steady_clock::now();
   std::vector<Result> results = evaluate_many(requests, 4, Limits{.time_s = 1, .memory_bytes = 0});
   EXPECT_LT(seconds_since(start), 2.5);
-  for (const Result& r : results) EXPECT_EQ(r.outcome.message, "simulator exceeded 1 s");
+  for (const Result& r : results)
+    EXPECT_EQ(r.outcome.message,
+              "simulator exceeded the time limit of 1 s (--time-limit S raises it, --time-limit 0 lifts it)");
 }
 
 TEST(Pool, IdenticalRequestsInABatchRunOnceWithACache) {
@@ -532,7 +536,8 @@ TEST(Stream, EachResultAsItsChildEnds) {
   EXPECT_TRUE(all);
   EXPECT_EQ(order, (std::vector<size_t>{1, 0}));
   EXPECT_EQ(results[1].outcome.status, Status::Ok);
-  EXPECT_EQ(results[0].outcome.message, "simulator exceeded 1 s");
+  EXPECT_EQ(results[0].outcome.message,
+            "simulator exceeded the time limit of 1 s (--time-limit S raises it, --time-limit 0 lifts it)");
 }
 
 TEST(Stream, CacheHitsFirstAndDuplicatesWithTheirFirst) {
@@ -571,6 +576,63 @@ TEST(Stream, RequestErrorsBeforeAnyChild) {
   int calls = 0;
   EXPECT_THROW(evaluate_each(requests, [&](size_t, Result) { ++calls; }), RequestError);
   EXPECT_EQ(calls, 0);
+}
+
+// ---- The point-task limit (issue 14 §1) ---------------------------------------------------
+
+// The estimate is the size of the task graph the child builds, for every app, with the
+// default iterations and with more than the two it extrapolates from.
+TEST(TaskLimit, PointTasksIsTheTaskGraphsSize) {
+  for (const apps::AppInfo& app : apps::list())
+    for (apps::Scale scale : {apps::Scale::Small, apps::Scale::Published})
+      for (std::optional<int> iterations : {std::optional<int>(), std::optional<int>(1), std::optional<int>(7)}) {
+        Request r = small(app.name);
+        r.scale = scale;
+        r.iterations = iterations;
+        const Resolved resolved = resolve(r);
+        const program::Program p = apps::build(app.name, resolved.params);
+        const int64_t tasks = static_cast<int64_t>(program::analyze(p).size());
+        EXPECT_EQ(point_tasks(r), tasks) << app.name << " iterations " << iterations.value_or(0);
+      }
+}
+
+TEST(TaskLimit, HugeIterationsAreEstimatedWithoutBuildingThem) {
+  Request r = small("circuit");
+  r.scale = apps::Scale::Published;
+  r.iterations = 1'000'000'000;
+  const auto start = std::chrono::steady_clock::now();
+  const int64_t tasks = point_tasks(r);
+  EXPECT_LT(seconds_since(start), 5);
+  r.iterations = 1;
+  const int64_t one = point_tasks(r);
+  r.iterations = 2;
+  EXPECT_EQ(tasks, one + (point_tasks(r) - one) * 999'999'999);
+  r.iterations = 1'000'000'000;
+  try {
+    check_limits(r, Limits{});
+    ADD_FAILURE() << "no LimitError";
+  } catch (const LimitError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "circuit with 1000000000 timed iterations on 1 node would run about 12,000,000,009 point tasks, more "
+              "than the limit of 10,000,000 (--task-limit N raises it, --task-limit 0 lifts it)");
+  }
+  EXPECT_NO_THROW(check_limits(r, Limits{.point_tasks = 0}));
+  EXPECT_NO_THROW(check_limits(r, Limits{.point_tasks = tasks}));
+  EXPECT_THROW(check_limits(r, Limits{.point_tasks = tasks - 1}), LimitError);
+}
+
+TEST(TaskLimit, EvaluateRefusesBeforeAnyChild) {
+  Request r = small("stencil");
+  const int64_t tasks = point_tasks(r);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_THROW(evaluate(r, Limits{.point_tasks = tasks - 1}), LimitError);
+  int calls = 0;
+  EXPECT_THROW(evaluate_each(
+                   {small("circuit"), r}, [&](size_t, Result) { ++calls; }, 1, Limits{.point_tasks = tasks - 1}),
+               LimitError);
+  EXPECT_EQ(calls, 0);
+  EXPECT_LT(seconds_since(start), 5);
+  EXPECT_EQ(evaluate(r, Limits{.point_tasks = tasks}).outcome.status, Status::Ok);
 }
 
 }  // namespace

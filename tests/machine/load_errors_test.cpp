@@ -142,6 +142,17 @@ TEST_F(LoadErrors, ZeroCapacity) {
   expect_error(t, line_of(t, "capacity_gib = 0"), "node.memory[1].capacity_gib", "must be greater than zero");
 }
 
+// Anything below 1 MiB, e.g. 1e-300 GiB (0 bytes once rounded), is refused at its key.
+TEST_F(LoadErrors, TinyCapacity) {
+  for (const char* value : {"1e-300", "0.0009"}) {
+    std::string t = with(valid(), "capacity_gib = 4", std::string("capacity_gib = ") + value);
+    expect_error(t, line_of(t, std::string("capacity_gib = ") + value), "node.memory[1].capacity_gib",
+                 std::string("must be at least 1 MiB, 0.0009765625 GiB (got ") + value + ")");
+  }
+  std::string t = with(valid(), "capacity_gib = 4", "capacity_gib = 0.0009765625");
+  EXPECT_EQ(load(write(t)).memory(load(write(t)).memories_of(MemKind::FBMEM).front()).capacity_bytes, 1u << 20);
+}
+
 TEST_F(LoadErrors, ZeroBandwidth) {
   std::string t = with(valid(), "bandwidth_gb_per_s = 10\nlatency_us = 1", "bandwidth_gb_per_s = 0\nlatency_us = 1");
   expect_error(t, line_of(t, "bandwidth_gb_per_s = 0"), "node.channel[0].bandwidth_gb_per_s",
@@ -349,6 +360,20 @@ TEST_F(LoadErrors, MissingFile) {
     EXPECT_EQ(e.file(), "no/such/machine.toml");
     EXPECT_NE(e.reason().find("cannot read the machine file"), std::string::npos) << e.what();
   }
+}
+
+TEST_F(LoadErrors, ADirectory) {
+  const std::string dir = (std::filesystem::path(::testing::TempDir()) / "mage_machine_dir.toml").string();
+  std::filesystem::create_directories(dir);
+  for (const std::string& path : {dir, dir + "/"}) {
+    try {
+      load(path);
+      FAIL();
+    } catch (const LoadError& e) {
+      EXPECT_EQ(std::string(e.what()), path + ": is a directory, not a machine file");
+    }
+  }
+  std::filesystem::remove(dir);
 }
 
 TEST_F(LoadErrors, LoadTextNamesItsSource) {

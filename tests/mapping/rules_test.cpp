@@ -462,7 +462,7 @@ TEST(LayoutRules, ConstraintsAndTheMostSpecificRule) {
                                                 "Layout * rp_wires FBMEM AOS Align==64;\n"
                                                 "Layout * rp_private GPU F_order Align>=128 Compact Exact;\n"
                                                 "Layout * rp_shared * Align<=16;\n"
-                                                "Layout * rp_ghost * Align==32 No_Align;\n",
+                                                "Layout * rp_ghost * No_Align;\n",
                                                 s->machine)));
   for (PointTaskId t : test::tasks_named(*s, "calculate_new_currents")) {
     const auto& args = p.tasks[t.index()].args;

@@ -109,20 +109,27 @@ TEST(Futures, ASingleTasksFutureReachesOtherNodesByBroadcast) {
 
 // ---------------------------------------------------------------- the programs, reduced scale
 
-Outcome run_expert(const std::string& app, int nodes, apps::Scale scale = apps::Scale::Small,
-                   std::optional<int> iterations = std::nullopt) {
+// Runs mapper `text` on `app` on lassen with `nodes` nodes; an empty Outcome (after a failed expectation) when the
+// mapper does not load or apply.
+Outcome run_on_lassen(const std::string& app, int nodes, const std::string& text, apps::Scale scale,
+                      std::optional<int> iterations, Options options) {
   machine::Machine m = machine::load("lassen", {.nodes = nodes});
   Program p = apps::build(app, apps::params_for(m, scale, iterations));
   TaskGraph g = analyze(p);
-  const std::string path = mage::test::expert_mapper_path(app);
-  dsl::SourceFile src{app + ".map", mage::test::read_text(path)};
+  dsl::SourceFile src{app + ".map", text};
   dsl::BindResult b = dsl::load_mapper(src, mapping::shape_of(m));
   EXPECT_TRUE(b.mapper) << dsl::format_diagnostics(b.diagnostics, src);
   if (!b.mapper) return Outcome{};
   mapping::ApplyResult r = mapping::apply(p, g, m, *b.mapper);
   EXPECT_TRUE(std::holds_alternative<mapping::Plan>(r));
   if (!std::holds_alternative<mapping::Plan>(r)) return Outcome{};
-  Outcome o = simulate_in_child(p, g, m, std::get<mapping::Plan>(r), Options{true, 10}, 60);
+  return simulate_in_child(p, g, m, std::get<mapping::Plan>(r), options, 60);
+}
+
+Outcome run_expert(const std::string& app, int nodes, apps::Scale scale = apps::Scale::Small,
+                   std::optional<int> iterations = std::nullopt) {
+  Outcome o = run_on_lassen(app, nodes, mage::test::read_text(mage::test::expert_mapper_path(app)), scale, iterations,
+                            Options{true, 10});
   EXPECT_EQ(o.status, Status::Ok) << app << " on " << nodes << " nodes: " << o.message;
   return o;
 }
@@ -186,18 +193,7 @@ std::string without_placement(const std::string& mapper) {
 
 // Published scale and iterations (the fullest GPU fills up over the first iterations).
 Outcome run_mapper(const std::string& app, int nodes, const std::string& text) {
-  machine::Machine m = machine::load("lassen", {.nodes = nodes});
-  apps::Params params = params_for(m, apps::Scale::Published, std::nullopt);
-  Program p = apps::build(app, params);
-  TaskGraph g = analyze(p);
-  dsl::SourceFile src{app + ".map", text};
-  dsl::BindResult b = dsl::load_mapper(src, mapping::shape_of(m));
-  EXPECT_TRUE(b.mapper) << dsl::format_diagnostics(b.diagnostics, src);
-  if (!b.mapper) return Outcome{};
-  mapping::ApplyResult r = mapping::apply(p, g, m, *b.mapper);
-  EXPECT_TRUE(std::holds_alternative<mapping::Plan>(r));
-  if (!std::holds_alternative<mapping::Plan>(r)) return Outcome{};
-  return simulate_in_child(p, g, m, std::get<mapping::Plan>(r), Options{false, 3}, 60);
+  return run_on_lassen(app, nodes, text, apps::Scale::Published, std::nullopt, Options{false, 3});
 }
 
 bool out_of_gpu_memory(const Outcome& o) {

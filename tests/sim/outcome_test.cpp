@@ -151,7 +151,8 @@ TEST(Isolation, ATimeLimitEndsTheChild) {
   App a = app("pennant", "lassen", 2);
   Outcome o = simulate_in_child(a.p, a.g, a.m, a.plan, {}, 1e-4);
   EXPECT_EQ(o.status, Status::SimulatorFailure);
-  EXPECT_EQ(o.message, "simulator exceeded 0.0001 s");
+  EXPECT_EQ(o.message,
+            "simulator exceeded the time limit of 0.0001 s (--time-limit S raises it, --time-limit 0 lifts it)");
 }
 
 TEST(Isolation, AMemoryLimitIsASimulatorFailure) {
