@@ -164,7 +164,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "mage: error: %s\n", usage_message(app, e).c_str());
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "mage: error: %s\n", e.what());
+    // A JSON library message that no command turned into its own words: its text without the library's tag.
+    std::string what = e.what();
+    if (size_t close = what.find("] "); what.starts_with("[json.exception") && close != std::string::npos)
+      what = "malformed JSON: " + what.substr(close + 2);
+    std::fprintf(stderr, "mage: error: %s\n", what.c_str());
     return 1;
   }
   return exit_code;

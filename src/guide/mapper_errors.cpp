@@ -104,9 +104,16 @@ Feedback syntax_error(const Site& s) {
     return f;
   }
   f.explanation = fmt::format("{}:{}: {} (`{}`){}.", s.where, d.loc.col, d.message, s.code, s.after);
+  if (d.id == DiagId::expected_after && d.message.starts_with("expected ';'")) {
+    // The parser points just after the statement's last token, where the ';' belongs.
+    const std::string fixed = replace_at(s.line, d.loc.col, 0, ";");
+    f.suggestions.push_back(fmt::format("end the statement with ';': `{}`", trim(fixed)));
+    f.hints.push_back(s.edit(fixed, fmt::format("the statement on line {} has no ';' at its end", d.loc.line)));
+    return f;
+  }
+  // No mechanical fix is known: the advice is for a person or a language model, not an Edit hint
+  // (whose `to` must be mapper text).
   f.suggestions.push_back(fmt::format("fix line {}: {}", d.loc.line, d.message));
-  f.hints.push_back(s.edit(fmt::format("line {}, column {}: {}", d.loc.line, d.loc.col, d.message),
-                           fmt::format("line {} does not parse", d.loc.line)));
   return f;
 }
 
@@ -142,9 +149,6 @@ Feedback undefined_name(const Site& s, const std::vector<dsl::Diagnostic>& all) 
                                 s.code, s.after);
     f.suggestions.push_back(fmt::format("move the definition of '{}' (line {}) above line {}, where it is first used",
                                         name, defined, before));
-    f.hints.push_back(
-        s.edit(fmt::format("move the definition of '{}' from line {} to before line {}", name, defined, before),
-               fmt::format("'{}' must be defined before line {} uses it", name, d.loc.line)));
     return f;
   }
   const auto uses = std::count_if(
@@ -180,8 +184,6 @@ Feedback undefined_name(const Site& s, const std::vector<dsl::Diagnostic>& all) 
   const std::string how =
       function ? fmt::format("`def {}(Task task) {{ ... }}`", name) : fmt::format("`{} = ...;`", name);
   f.suggestions.push_back(fmt::format("define it at top level before line {}: {}", before, how));
-  f.hints.push_back(s.edit(fmt::format("define {} before line {}: {}", name, before, how),
-                           fmt::format("'{}' is used at line {} but never defined", name, d.loc.line)));
   return f;
 }
 
@@ -207,8 +209,6 @@ Feedback wrong_arity(const Site& s) {
       d.id == DiagId::map_function_signature
           ? fmt::format("give '{}' exactly one parameter, the task: `def {}(Task task)`", name, name)
           : fmt::format("call '{}' with the arguments it takes{}", name.empty() ? "it" : name, signature));
-  f.hints.push_back(s.edit(fmt::format("line {}: {}{}", d.loc.line, d.message, signature),
-                           fmt::format("the call at line {} does not match its definition", d.loc.line)));
   return f;
 }
 
@@ -235,8 +235,6 @@ Feedback wrong_type(const Site& s) {
   }
   f.explanation = fmt::format("{}: {} (`{}`){}.", s.where, d.message, s.code, s.after);
   f.suggestions.push_back(advice);
-  f.hints.push_back(s.edit(fmt::format("line {}: {}", d.loc.line, advice),
-                           fmt::format("a value at line {} has the wrong type", d.loc.line)));
   return f;
 }
 
@@ -305,9 +303,6 @@ Feedback explain_mapper_error(const Context& c) {
   }
   f.explanation = fmt::format("{}:{}:{}: {} (`{}`).", c.source->name, d.loc.line, d.loc.col, d.message, line);
   f.suggestions.push_back(fmt::format("fix line {}: {}", d.loc.line, d.message));
-  f.hints.push_back(Hint{Action::Edit, "*", "", source_line(*c.source, d.loc.line),
-                         fmt::format("line {}: {}", d.loc.line, d.message),
-                         fmt::format("line {} is an error", d.loc.line), 0});
   return f;
 }
 

@@ -105,8 +105,6 @@ Feedback out_of_range(const Context& c, const Failure& f) {
     } else {
       fb.suggestions.push_back(
           fmt::format("take the index of dimension {} modulo its size (`% m.size[{}]`)", dim, dim));
-      fb.hints.push_back(edit(c, f, fmt::format("take the index of dimension {} modulo `m.size[{}]`", dim, dim),
-                              fmt::format("index {} is outside dimension {} of size {}", value, dim, size)));
     }
     return fb;
   }
@@ -115,8 +113,6 @@ Feedback out_of_range(const Context& c, const Failure& f) {
                                f.message, where(c, f));
   fb.suggestions.push_back(fmt::format(
       "in {}, take each index modulo the size of its dimension: `m[a % m.size[0], b % m.size[1]]`", in_function(f)));
-  fb.hints.push_back(edit(c, f, "take each index modulo the size of its dimension: m[a % m.size[0], b % m.size[1]]",
-                          fmt::format("{} returns a processor the machine does not have", in_function(f))));
   return fb;
 }
 
@@ -138,9 +134,6 @@ Feedback wrong_kind(const Context& c, const Failure& f, const std::string& retur
     const std::string define = space ? *space : space_name(wanted);
     fb.suggestions.push_back(fmt::format("index a {} space in {}: `{} = Machine({});` and return a point of it", wanted,
                                          in_function(f), define, wanted));
-    fb.hints.push_back(
-        edit(c, f, fmt::format("return a point of a Machine({}) space, e.g. {} = Machine({});", wanted, define, wanted),
-             fmt::format("{} runs on {}s", f.task, wanted)));
   }
   const program::TaskKind* task = find_task(c.program, f.task);
   const auto kind = kinds::parse_proc_kind(returned);
@@ -234,8 +227,6 @@ Feedback explain_mapping_error(const Context& c) {
                           in_function(f))
             : fmt::format("make {} return one processor (or a set) of the task's kind for every point of {}'s launch",
                           in_function(f), f.task));
-    fb.hints.push_back(edit(c, f, fmt::format("line {}: {}", f.line, f.message),
-                            fmt::format("{} fails for point {} of {}", in_function(f), f.point, f.task)));
     return fb;
   }
   fb.category = Category::MappingError;

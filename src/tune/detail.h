@@ -185,6 +185,15 @@ bool plot_in_child(const std::filesystem::path& file, const std::function<void(c
 // interrupted run never leaves a half-written file; TuneError on failure.
 void write_text(const std::filesystem::path& path, const std::string& text);
 
+// What a JSON library exception says, without its "[json.exception.type_error.302] " tag: users read
+// what is wrong with their file, never the library's internals.
+inline std::string json_problem(const nlohmann::json::exception& e) {
+  std::string what = e.what();
+  if (size_t close = what.find("] "); what.starts_with("[json.exception") && close != std::string::npos)
+    what.erase(0, close + 2);
+  return what;
+}
+
 // JSON of an optional value: null when it has none.
 template <typename T>
 nlohmann::ordered_json optional_json(const std::optional<T>& v) {

@@ -87,18 +87,23 @@ nlohmann::ordered_json evaluation_record(const Space& space, const Trial& t) {
 
 // The feedback journaled with an evaluation: what the optimizer saw then, so that a replay
 // proposes the same candidates even if the guide has changed since.
-guide::Feedback feedback_of(const nlohmann::json& record) {
+// `where` names the record for a message: "JOURNAL: evaluation N".
+guide::Feedback feedback_of(const nlohmann::json& record, const std::string& where) {
   try {
     return guide::Feedback::from_json(record.at("feedback"));
   } catch (const nlohmann::json::exception& e) {
-    throw TuneError(fmt::format("a journaled evaluation's feedback: {}", e.what()));
+    throw TuneError(fmt::format("{}: the journaled feedback: {}", where, detail::json_problem(e)));
   }
 }
 
-eval::Result result_of(const nlohmann::json& record) {
-  eval::Result r = eval::result_from_json(record.at("result"));
-  r.cached = record.value("cached", false);
-  return r;
+eval::Result result_of(const nlohmann::json& record, const std::string& where) {
+  try {
+    eval::Result r = eval::result_from_json(record.at("result"));
+    r.cached = record.value("cached", false);
+    return r;
+  } catch (const nlohmann::json::exception& e) {
+    throw TuneError(fmt::format("{}: the journaled result: {}", where, detail::json_problem(e)));
+  }
 }
 
 // One session of a run (new or resumed).
@@ -174,12 +179,15 @@ class Driver {
       if (replay_) {
         auto it = replay_->evaluations.find(number);
         if (it != replay_->evaluations.end()) {
-          if (it->second.value("mapper", "") != batch[i].text)
+          const auto mapper = it->second.find("mapper");
+          if (mapper == it->second.end() || !mapper->is_string() || mapper->get<std::string>() != batch[i].text)
             throw TuneError(fmt::format(
                 "{}: evaluation {} of the journal is not the mapper optimizer {} proposes now (was the run started "
                 "by another version of mage?); start a new run instead",
                 detail::journal_path(summary_.dir).string(), number, summary_.settings.optimizer));
-          record(Trial{number, batch[i], result_of(it->second), feedback_of(it->second)}, true);
+          const std::string where =
+              fmt::format("{}: evaluation {}", detail::journal_path(summary_.dir).string(), number);
+          record(Trial{number, batch[i], result_of(it->second, where), feedback_of(it->second, where)}, true);
           continue;
         }
       }
@@ -191,7 +199,9 @@ class Driver {
         if (replay_) {
           auto it = replay_->references.find(name);
           if (it != replay_->references.end()) {
-            record_reference(Reference{name, result_of(it->second), feedback_of(it->second)}, true);
+            const std::string where =
+                fmt::format("{}: the {} mapper's record", detail::journal_path(summary_.dir).string(), name);
+            record_reference(Reference{name, result_of(it->second, where), feedback_of(it->second, where)}, true);
             continue;
           }
         }
@@ -317,7 +327,7 @@ Settings Settings::from_json(const nlohmann::json& j) {
     s.options = j.at("options").get<std::map<std::string, std::string>>();
     return s;
   } catch (const nlohmann::json::exception& e) {
-    throw TuneError(fmt::format("the run's settings: {}", e.what()));
+    throw TuneError(fmt::format("the run's settings: {}", detail::json_problem(e)));
   }
 }
 

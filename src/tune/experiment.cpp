@@ -184,8 +184,8 @@ ExperimentRun read_run(const Planned& p) {
     if (auto it = c.references.find("expert"); it != c.references.end()) r.expert_s = time_of(it->second);
     if (auto it = c.references.find("default"); it != c.references.end()) r.default_s = time_of(it->second);
   } catch (const nlohmann::json::exception& e) {
-    throw TuneError(
-        fmt::format("{}: a journaled result does not parse: {}", detail::journal_path(p.dir).string(), e.what()));
+    throw TuneError(fmt::format("{}: a journaled result does not parse: {}", detail::journal_path(p.dir).string(),
+                                detail::json_problem(e)));
   }
   bool exhausted = false;
   try {

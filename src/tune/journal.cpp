@@ -109,7 +109,7 @@ Journal::Contents Journal::read(const std::filesystem::path& dir) {
         throw TuneError(fmt::format("unknown record type '{}'", type));
       }
     } catch (const nlohmann::json::exception& e) {
-      throw TuneError(fmt::format("{}:{}: {}", path.string(), line, e.what()));
+      throw TuneError(fmt::format("{}:{}: {}", path.string(), line, json_problem(e)));
     } catch (const TuneError& e) {
       throw TuneError(fmt::format("{}:{}: {}", path.string(), line, e.what()));
     }

@@ -66,9 +66,8 @@ TEST(MapperErrors, AWrongArgumentCountQuotesTheDefinition) {
   EXPECT_EQ(e.feedback.category, Category::WrongArity);
   EXPECT_TRUE(contains(e.feedback.explanation, "gpu_of")) << e.feedback.explanation;
   EXPECT_TRUE(contains(suggestions(e.feedback), "`def gpu_of(int node, int gpu)`")) << suggestions(e.feedback);
-  ASSERT_FALSE(e.feedback.hints.empty());
-  EXPECT_EQ(e.feedback.hints[0].action, Action::Edit);
-  EXPECT_EQ(e.feedback.hints[0].from, "  return gpu_of(task.ipoint[0] / mgpu.size[1]);");
+  // Which argument is missing is not known: advice only, no Edit hint with prose for its text.
+  EXPECT_TRUE(e.feedback.hints.empty()) << e.feedback.hints.front().to_json().dump();
 }
 
 // The type error shows only when block1d runs, so it is a mapping error about a task.
@@ -78,8 +77,7 @@ TEST(MapperErrors, AWrongArgumentTypeNamesTheTaskBeingPlacedAndTheSignature) {
   EXPECT_EQ(e.feedback.category, Category::WrongType);
   EXPECT_TRUE(contains(e.feedback.explanation, "must be a task but is an int")) << e.feedback.explanation;
   EXPECT_TRUE(contains(suggestions(e.feedback), "`def owner(Task task)`")) << suggestions(e.feedback);
-  ASSERT_FALSE(e.feedback.hints.empty());
-  EXPECT_EQ(e.feedback.hints[0].task, "calculate_new_currents");
+  EXPECT_TRUE(e.feedback.hints.empty()) << e.feedback.hints.front().to_json().dump();
 }
 
 TEST(MappingErrors, AnIndexPastTheMachineIsTakenModuloItsDimension) {
@@ -143,8 +141,36 @@ TEST(MappingErrors, AnyOtherFailureOfAPlacementNamesTheFunctionAndThePoint) {
   for (const char* word : {"spread", "point (0)", "calculate_new_currents", "division by zero"})
     EXPECT_TRUE(contains(e.feedback.explanation, word)) << word << ": " << e.feedback.explanation;
   EXPECT_TRUE(contains(suggestions(e.feedback), "guard it in spread")) << suggestions(e.feedback);
-  ASSERT_FALSE(e.feedback.hints.empty());
-  EXPECT_EQ(e.feedback.hints[0].task, "calculate_new_currents");
+  EXPECT_TRUE(e.feedback.hints.empty()) << e.feedback.hints.front().to_json().dump();
+}
+
+TEST(MapperErrors, AMissingSemicolonIsAddedWhereTheParserPoints) {
+  Explained e = explain_run("circuit", eval::mapper_text("Task * GPU,CPU\nRegion * * GPU FBMEM;\n", "semi.map"));
+  EXPECT_EQ(e.feedback.category, Category::SyntaxError);
+  ASSERT_EQ(e.feedback.hints.size(), 1u);
+  EXPECT_EQ(e.feedback.hints[0].from, "Task * GPU,CPU");
+  EXPECT_EQ(e.feedback.hints[0].to, "Task * GPU,CPU;");
+  EXPECT_EQ(run_status("circuit", fixed_text(e)), Status::Ok);
+}
+
+// An Edit hint's `to` is mapper text that replaces `from` (guide.h): applied, every one of them
+// leaves a mapper that compiles, so an optimizer applying hints blindly never writes prose into
+// a mapper.
+TEST(MapperErrors, EveryEditHintAppliedCompiles) {
+  const std::filesystem::path dir = std::filesystem::path(MAGE_SOURCE_DIR) / "tests/guide/mappers";
+  int edits = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    Explained e = explain_run("circuit", test_mapper(name));
+    for (const Hint& h : e.feedback.hints) {
+      if (h.action != Action::Edit) continue;
+      ++edits;
+      const std::string fixed = apply_edit(e.request.mapper.text, h);
+      EXPECT_NE(fixed, e.request.mapper.text) << name << ": " << h.to_json().dump();
+      EXPECT_TRUE(compiles(fixed)) << name << ": " << h.to_json().dump() << "\n" << fixed;
+    }
+  }
+  EXPECT_GE(edits, 6);  // colon, undefined space, typo, out of range, wrong kind, instance limit
 }
 
 TEST(ExecutionErrors, DgemmInFOrderGetsCOrderForEachOperand) {

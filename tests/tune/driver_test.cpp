@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
 
@@ -299,6 +300,37 @@ TEST(Resume, AJournalThatDoesNotMatchTheOptimizerIsAnError) {
   } catch (const TuneError& e) {
     EXPECT_NE(std::string(e.what()).find("evaluation 3"), std::string::npos) << e.what();
   }
+}
+
+// A record that parses but lacks what a result or a mapper needs: the message names the record and
+// what is missing, in words (no JSON library tag).
+TEST(Resume, ADamagedRecordIsNamedWithoutTheJsonLibrarysWords) {
+  TempDir dir;
+  run(settings("random", 3, 2), dir / "run", workers(2));
+  const std::vector<nlohmann::json> original = journal_lines(dir / "run");
+  const auto damaged_resume = [&](const std::function<void(nlohmann::json&)>& damage) {
+    std::ofstream out(dir / "run/journal.jsonl", std::ios::binary | std::ios::trunc);
+    for (nlohmann::json l : original) {
+      if (l["type"] == "evaluation" && l["number"] == 2) damage(l);
+      out << l.dump() << "\n";
+    }
+    out.close();
+    try {
+      resume(dir / "run", workers(2));
+      return std::string("no error");
+    } catch (const TuneError& e) {
+      return std::string(e.what());
+    }
+  };
+  std::string what = damaged_resume([](nlohmann::json& l) { l["result"].erase("status"); });
+  EXPECT_NE(what.find("evaluation 2: the journaled result: "), std::string::npos) << what;
+  EXPECT_NE(what.find("'status'"), std::string::npos) << what;
+  EXPECT_EQ(what.find("json.exception"), std::string::npos) << what;
+  what = damaged_resume([](nlohmann::json& l) { l["mapper"] = 7; });
+  EXPECT_NE(what.find("evaluation 2 of the journal is not the mapper"), std::string::npos) << what;
+  what = damaged_resume([](nlohmann::json& l) { l["feedback"] = "none"; });
+  EXPECT_NE(what.find("evaluation 2: the journaled feedback: "), std::string::npos) << what;
+  EXPECT_EQ(what.find("json.exception"), std::string::npos) << what;
 }
 
 TEST(Resume, JournalErrorsNameTheFileAndLine) {
