@@ -502,24 +502,37 @@ std::optional<double> assignment_bound(const Model& model, const std::array<Kind
     }
     return critical_path(model.g, weight, edges);
   };
-  // An assignment to start from: each task kind where it finishes the loads soonest.
-  std::array<double, kKinds> busy{};
+  // Assignments to start from: each task kind where it finishes the loads soonest, and each
+  // where it runs fastest.
   const std::vector<int8_t> fixed = side;
-  for (size_t i : order) {
-    const auto& l = load[i];
-    size_t best = 0;
-    for (size_t k = 1; k < kKinds; ++k)
-      if (busy[k] + l[k] < busy[best] + l[best]) best = k;
-    if (!std::isfinite(l[best])) return std::nullopt;  // a task kind that runs nowhere: no bound
-    busy[best] += l[best];
-    side[i] = best == kGpu ? 1 : 0;
-    assigned[i] = static_cast<int>(best);
-    if (best == kGpu) gpu_s += gpu_memory[i];
-  }
-  double best = std::max({*std::max_element(busy.begin(), busy.end()), cross(), path()});
-  side = fixed;
-  std::fill(assigned.begin(), assigned.end(), -1);
-  gpu_s = 0;
+  auto evaluate = [&](const std::function<size_t(size_t, const std::array<double, kKinds>&)>& choose) {
+    std::array<double, kKinds> busy{};
+    bool runs = true;
+    for (size_t i : order) {
+      const size_t k = choose(i, busy);
+      runs = runs && std::isfinite(load[i][k]);  // else a task kind that runs nowhere
+      busy[k] += load[i][k];
+      side[i] = k == kGpu ? 1 : 0;
+      assigned[i] = static_cast<int>(k);
+      if (k == kGpu) gpu_s += gpu_memory[i];
+    }
+    const double value = runs ? std::max({*std::max_element(busy.begin(), busy.end()), cross(), path()}) : kInf;
+    side = fixed;
+    std::fill(assigned.begin(), assigned.end(), -1);
+    gpu_s = 0;
+    return value;
+  };
+  double best = evaluate([&](size_t i, const std::array<double, kKinds>& busy) {
+    size_t k = 0;
+    for (size_t j = 1; j < kKinds; ++j)
+      if (busy[j] + load[i][j] < busy[k] + load[i][k]) k = j;
+    return k;
+  });
+  if (!std::isfinite(best)) return std::nullopt;  // no bound
+  best = std::min(best, evaluate([&](size_t i, const std::array<double, kKinds>&) {
+                    return static_cast<size_t>(std::min_element(load[i].begin(), load[i].end()) - load[i].begin());
+                  }));
+  std::array<double, kKinds> busy{};
   // The rest's least time per kind, summed from the end: a subtree cannot end below the
   // current loads plus the remainder spread over all kinds at their fastest.
   std::vector<double> rest_min(order.size() + 1, 0);
@@ -531,11 +544,14 @@ std::optional<double> assignment_bound(const Model& model, const std::array<Kind
   busy.fill(0);
   bool complete = true;
   // Evaluating the critical path costs a pass over the task graph: done where the loads and
-  // the crossing do not settle a node, and the search then stops sooner.
-  int64_t paths = 0;
-  constexpr int64_t kPathBudget = 20'000;
+  // the crossing do not settle a node, until the passes have visited kPathWork tasks and
+  // crossing dependences (a few seconds); the search then goes on without it (a node's
+  // figure is then lower, so the result still bounds every assignment's time).
+  int64_t path_work = 0;
+  constexpr int64_t kPathWork = 200'000'000;
+  const auto per_path = static_cast<int64_t>(model.g.size() + model.g.edge_count() + crossing.flows.size());
   std::function<void(size_t)> search = [&](size_t i) {
-    if (++nodes > kNodeBudget || paths > kPathBudget) {
+    if (++nodes > kNodeBudget) {
       complete = false;
       return;
     }
@@ -547,16 +563,23 @@ std::optional<double> assignment_bound(const Model& model, const std::array<Kind
     // The data known to cross and the critical path only grow as the other task kinds are placed.
     const double crossing_s = cross();
     if (crossing_s >= best) return;
-    ++paths;
-    const double path_s = path();
-    if (path_s >= best) return;
+    double path_s = 0;
+    if (path_work < kPathWork) {
+      path_work += per_path;
+      path_s = path();
+      if (path_s >= best) return;
+    }
     if (i == order.size()) {
       best = std::max({worst, crossing_s, path_s});
       return;
     }
     const auto& l = load[order[i]];
     const int8_t was = side[order[i]];
-    for (size_t k = 0; k < kKinds && complete; ++k) {
+    std::array<size_t, kKinds> kinds_by_time;  // the fastest first: good assignments early prune more
+    for (size_t k = 0; k < kKinds; ++k) kinds_by_time[k] = k;
+    std::stable_sort(kinds_by_time.begin(), kinds_by_time.end(), [&](size_t a, size_t b) { return l[a] < l[b]; });
+    for (size_t k : kinds_by_time) {
+      if (!complete) break;
       if (!std::isfinite(l[k]) || busy[k] + l[k] >= best) continue;
       busy[k] += l[k];
       side[order[i]] = k == kGpu ? 1 : 0;
