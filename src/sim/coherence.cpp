@@ -484,9 +484,11 @@ void Runtime::apply_pending(PointTaskId t, InstId red, const std::vector<Span>& 
   }
 }
 
-// Data no task will read again: every copy of it can go; its pending reductions too when
-// no task will reduce into it again (`pending_too`).
-void Runtime::kill_dead(program::RegionId r, int32_t b, FieldMask f, FieldMask pending_too) {
+// Data no task will read or reduce into again: every copy of it and its pending reductions
+// can go. Data that later tasks still reduce into keeps its valid instances even when nobody
+// reads it again (the runtime cannot know that nobody will, and folds the reductions into
+// them): e.g. A's starting tiles of the 3-D matrix multiplications.
+void Runtime::kill_dead(program::RegionId r, int32_t b, FieldMask f) {
   if (!f) return;
   BlockState& bs = block(r, b);
   std::vector<InstId> emptied;
@@ -501,7 +503,7 @@ void Runtime::kill_dead(program::RegionId r, int32_t b, FieldMask f, FieldMask p
     --instances_[static_cast<size_t>(i)].entries;
     maybe_free(i);
   }
-  drop_pending(r, b, pending_too);
+  drop_pending(r, b, f);
 }
 
 void Runtime::unpin(InstId i) {
@@ -548,15 +550,13 @@ void Runtime::release_uses(PointTaskId t) {
     if (tp.args[a].is_virtual || (ai.normal == 0 && ai.reduced == 0)) continue;
     const program::RegionId r = l.args[a].region;
     for (const Span& s : p_.spans_of(l.args[a], g_.piece(t, a))) {
-      FieldMask dead = 0, done = 0;
+      FieldMask dead = 0;
       for_fields(ai.read, [&](int f) { --reads_left(r, s.block, f); });
       for_fields(ai.reduced, [&](int f) { --reductions_left(r, s.block, f); });
       for_fields(ai.normal | ai.reduced, [&](int f) {
-        if (reads_left(r, s.block, f) != 0) return;
-        dead |= FieldMask{1} << f;
-        if (reductions_left(r, s.block, f) == 0) done |= FieldMask{1} << f;
+        if (reads_left(r, s.block, f) == 0 && reductions_left(r, s.block, f) == 0) dead |= FieldMask{1} << f;
       });
-      kill_dead(r, s.block, dead, done);
+      kill_dead(r, s.block, dead);
     }
   }
 }

@@ -267,7 +267,7 @@ class Runtime {
   // nearest valid instance, before task t reuses it for another operation.
   void apply_pending(PointTaskId t, InstId red, const std::vector<program::Span>& spans, program::FieldMask fields,
                      double now);
-  void kill_dead(program::RegionId r, int32_t b, program::FieldMask candidates, program::FieldMask pending_too);
+  void kill_dead(program::RegionId r, int32_t b, program::FieldMask dead);
   void unpin(InstId i);
   void maybe_free(InstId i);
   void release_uses(PointTaskId t);

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <map>
 #include <optional>
 #include <vector>
 
@@ -44,9 +45,14 @@ std::array<KindRates, kKinds> kind_rates(const machine::Machine& m) {
 }
 
 // The least time point task `t` can take on a processor of each kind (+infinity where it
-// has no variant or the machine no such processor).
+// has no variant or the machine no such processor). `gpu`: on a GPU, its compute time and
+// its bytes' time at the GPU's best bandwidth (zero without a GPU variant).
+struct GpuTime {
+  double overhead_s = 0, compute_s = 0, memory_s = 0;
+};
 std::array<double, kKinds> fastest(const program::Program& p, const program::TaskGraph& g, size_t t,
-                                   const std::array<KindRates, kKinds>& rates) {
+                                   const std::array<KindRates, kKinds>& rates, GpuTime& gpu) {
+  gpu = {};
   std::array<double, kKinds> d;
   d.fill(kInf);
   const program::Launch& l = p.launches[g.tasks[t].launch.index()];
@@ -69,14 +75,23 @@ std::array<double, kKinds> fastest(const program::Program& p, const program::Tas
     const double compute_s = c.flops > 0 && rate > 0 ? c.flops / rate : 0;
     const double access_s = bytes > 0 && r.bandwidth > 0 ? bytes / r.bandwidth : 0;
     d[kinds::index(k)] = r.overhead_s + std::max(compute_s, access_s);
+    if (k == kinds::ProcKind::GPU) gpu = {r.overhead_s, compute_s, access_s};
   }
   return d;
 }
 
-// The longest chain of counted tasks: a task starts after its predecessors finished and not
-// before its parent started; an inner task finishes after its children. Tasks not counted
-// (outside the timed window) take no time.
-double critical_path(const program::TaskGraph& g, const std::vector<double>& weight) {
+// A data dependence with a delay: `reader` starts at least `delay` after `writer` finished.
+struct DataEdge {
+  size_t writer = 0, reader = 0;
+  double delay = 0;
+};
+
+// The longest chain of counted tasks: a task starts after its predecessors finished (and
+// after the `extra` edges' writers finished, plus their delay) and not before its parent
+// started; an inner task finishes after its children. Tasks not counted (outside the timed
+// window) take no time. `extra` is sorted by writer.
+double critical_path(const program::TaskGraph& g, const std::vector<double>& weight,
+                     const std::vector<DataEdge>& extra = {}) {
   const size_t n = g.size();
   // Nodes: 2t is t's start, 2t+1 its finish.
   std::vector<int64_t> pending(2 * n, 0);
@@ -84,6 +99,10 @@ double critical_path(const program::TaskGraph& g, const std::vector<double>& wei
     pending[2 * t] = g.pred_start[t + 1] - g.pred_start[t] + (g.tasks[t].parent.valid() ? 1 : 0);
     pending[2 * t + 1] = 1 + g.child_start[t + 1] - g.child_start[t];
   }
+  for (const DataEdge& e : extra) ++pending[2 * e.reader];
+  std::vector<size_t> first(n + 1, extra.size());  // extra[first[t] .. first[t+1]): t's edges
+  for (size_t e = extra.size(); e-- > 0;) first[extra[e].writer] = e;
+  for (size_t t = n; t-- > 0;) first[t] = std::min(first[t], first[t + 1]);
   std::vector<double> at(2 * n, 0);
   std::vector<size_t> ready;
   for (size_t v = 0; v < 2 * n; ++v)
@@ -105,10 +124,275 @@ double critical_path(const program::TaskGraph& g, const std::vector<double>& wei
       longest = std::max(longest, at[v]);
       for (int64_t s = g.succ_start[t]; s < g.succ_start[t + 1]; ++s)
         reach(2 * g.succ_ids[static_cast<size_t>(s)].index(), at[v]);
+      for (size_t e = first[t]; e < first[t + 1]; ++e) reach(2 * extra[e].reader, at[v] + extra[e].delay);
       if (g.tasks[t].parent.valid()) reach(2 * g.tasks[t].parent.index() + 1, at[v]);
     }
   }
   return longest;
+}
+
+// Data that must cross between the GPUs' own memories and the memories the other processors
+// reach, for an assignment of task kinds to sides (GPU or not). A byte one task kind
+// produces and another reads moves nothing when both run on the same side; across sides it
+// must travel, either copied over a channel between a GPU-only memory (a framebuffer: every
+// copy into or out of it crosses its link to the node's host memories, at that link's
+// bandwidth) and a memory the other processors reach, or accessed by the GPU task itself in
+// a memory both reach (zero-copy), where the task pays each byte at the GPU's access
+// bandwidth instead of its framebuffer's (docs/simulation.md: a remote access is a transfer
+// the task waits for, or its uncontended time, added to its local accesses).
+struct Crossing {
+  // A task kind `writer` produced data that `reader` read: `up` bytes must cross when the
+  // writer runs on GPUs and the reader elsewhere, `down` when the reader runs on GPUs and
+  // the writer elsewhere.
+  struct Pair {
+    int32_t writer = 0, reader = 0;
+    double up = 0, down = 0;
+    auto operator<=>(const Pair&) const = default;
+  };
+  // The data versions (one (block, field) between two writes) with the same pairs: across
+  // sides, a version crosses at least once, so it counts the largest of its crossing pairs
+  // (one copy serves every reader on the far side).
+  std::vector<std::pair<std::vector<Pair>, double>> groups;  // pairs, how many versions
+  // Per pair of point tasks of different kinds, the bytes the reader read of what the writer
+  // produced: the fields' bytes (what a copy moves) and the bytes a zero-copy access by the
+  // task on the GPU moves, when the writer is on GPUs (up) and when the reader is (down).
+  struct Flow {
+    size_t writer = 0, reader = 0;
+    double up_data = 0, up_access = 0, down_data = 0, down_access = 0;
+  };
+  std::vector<Flow> flows;            // sorted by writer
+  double link_up = 0, link_down = 0;  // bytes/s: the GPU-only memories' links out and in
+  double gpus = 0;                    // GPUs
+  double extra = 0;                   // s/byte a GPU pays more for a zero-copy byte than for one in its fastest memory
+  bool any() const { return !groups.empty() && gpus > 0; }
+  // The least time of an assignment, side[kind]: 1 on GPUs, 0 elsewhere, -1 not yet decided
+  // (its data counted as not crossing, so a partial assignment's time bounds its
+  // completions'). `gpu_s`: the GPU tasks' least time with every byte in the fastest memory
+  // (launch overheads and bytes over that bandwidth, whatever their compute). In time T the
+  // links carry at most T x their bandwidth each way, the rest z of the crossing bytes is
+  // zero-copy, and the GPUs then need gpu_s + z x extra of their gpus x T.
+  double time(const std::vector<int8_t>& side, double gpu_s) const {
+    double up = 0, down = 0;
+    for (const auto& [pairs, count] : groups) {
+      double u = 0, d = 0;
+      for (const Pair& q : pairs) {
+        const int8_t w = side[static_cast<size_t>(q.writer)], r = side[static_cast<size_t>(q.reader)];
+        if (w == 1 && r == 0) u = std::max(u, q.up);
+        if (w == 0 && r == 1) d = std::max(d, q.down);
+      }
+      up += count * u;
+      down += count * d;
+    }
+    if (up <= 0 && down <= 0) return 0;
+    // Feasible in T when the GPUs can pay for what the links cannot carry.
+    auto feasible = [&](double t) {
+      const double zero_copy = std::max(0.0, up - t * link_up) + std::max(0.0, down - t * link_down);
+      return gpu_s + zero_copy * extra <= gpus * t;
+    };
+    double lo = 0, hi = (gpu_s + (up + down) * extra) / gpus;  // feasible: everything zero-copy
+    if (!(hi > 0) || !std::isfinite(hi)) return 0;
+    for (int i = 0; i < 60; ++i) {
+      const double mid = 0.5 * (lo + hi);
+      (feasible(mid) ? hi : lo) = mid;
+    }
+    return lo;  // infeasible below lo: a lower bound
+  }
+};
+
+// The leaf tasks in an order that respects the task graph (a task after every task it
+// depends on, directly or through its ancestors): the order their starts become ready.
+std::vector<size_t> dependence_order(const program::TaskGraph& g) {
+  const size_t n = g.size();
+  std::vector<int64_t> pending(2 * n, 0);
+  for (size_t t = 0; t < n; ++t) {
+    pending[2 * t] = g.pred_start[t + 1] - g.pred_start[t] + (g.tasks[t].parent.valid() ? 1 : 0);
+    pending[2 * t + 1] = 1 + g.child_start[t + 1] - g.child_start[t];
+  }
+  std::vector<size_t> ready, order;
+  for (size_t v = 2 * n; v-- > 0;)
+    if (pending[v] == 0) ready.push_back(v);
+  auto reach = [&](size_t v) {
+    if (--pending[v] == 0) ready.push_back(v);
+  };
+  while (!ready.empty()) {
+    const size_t v = ready.back();
+    ready.pop_back();
+    const size_t t = v / 2;
+    if (v % 2 == 0) {
+      order.push_back(t);
+      reach(v + 1);
+      for (int64_t c = g.child_start[t]; c < g.child_start[t + 1]; ++c)
+        reach(2 * g.child_ids[static_cast<size_t>(c)].index());
+    } else {
+      for (int64_t s = g.succ_start[t]; s < g.succ_start[t + 1]; ++s)
+        reach(2 * g.succ_ids[static_cast<size_t>(s)].index());
+      if (g.tasks[t].parent.valid()) reach(2 * g.tasks[t].parent.index() + 1);
+    }
+  }
+  return order;
+}
+
+// Follows every (block, field) through the leaf tasks in dependence order: each read of the
+// timed window records which task kinds of the window produced what it reads (the last
+// writer and the reductions since), and how many of its elements surely came from each: all
+// of the smaller piece when one of them is the whole block, else what two pieces of the
+// block must share. A zero-copy access moves the bytes the variant's cost names, so a pair's
+// bytes shrink with the GPU side's cost where that names fewer bytes than the fields hold.
+Crossing crossing(const program::Program& p, const program::TaskGraph& g, const std::vector<bool>& counted,
+                  const machine::Machine& m) {
+  Crossing out;
+  // The links: each GPU-only memory's fastest channel to and from the memories the other
+  // processors reach (the simulator gives that pair of endpoints one link per direction at
+  // that bandwidth); and what a GPU pays more per byte it accesses across the link than per
+  // byte in its fastest memory.
+  auto reached_by = [&](machine::MemId mem, bool gpu) {
+    for (machine::ProcId q : m.accessors(mem))
+      if ((m.processor(q).kind == kinds::ProcKind::GPU) == gpu) return true;
+    return false;
+  };
+  for (const machine::Memory& f : m.memories()) {
+    if (!reached_by(f.id, true) || reached_by(f.id, false)) continue;  // not GPU-only
+    double to = 0, from = 0;
+    for (const machine::Memory& h : m.memories()) {
+      if (h.node != f.node || !reached_by(h.id, false)) continue;
+      if (auto c = m.channel(f.id, h.id)) to = std::max(to, c->bandwidth);
+      if (auto c = m.channel(h.id, f.id)) from = std::max(from, c->bandwidth);
+    }
+    out.link_up += to;
+    out.link_down += from;
+  }
+  double fastest = 0, shared = 0;
+  for (machine::ProcId q : m.processors_of(kinds::ProcKind::GPU)) {
+    out.gpus += 1;
+    for (const machine::Access& a : m.accessible(q)) {
+      fastest = std::max(fastest, a.bandwidth);
+      if (reached_by(a.mem, false)) shared = std::max(shared, a.bandwidth);
+    }
+  }
+  out.extra = shared > 0 && fastest > shared ? 1 / shared - 1 / fastest : 0;
+
+  // Reductions a (block, field) remembers between two writes (more are left out: less data
+  // counted to cross, so still a lower bound).
+  constexpr size_t kMaxContributions = 64;
+  struct Contribution {
+    size_t task = 0;
+    int32_t kind = 0;
+    double ratio = 1;  // the zero-copy bytes over the fields' bytes on the GPU (at most 1)
+    int64_t count = 0;
+    bool counted = false;
+  };
+  struct Cell {
+    int64_t version = -1;
+    std::vector<Contribution> by;
+  };
+  // cells[region][field * blocks + block]
+  std::vector<std::vector<Cell>> cells(p.regions.size());
+  for (size_t r = 0; r < p.regions.size(); ++r)
+    cells[r].resize(p.regions[r].fields.size() * p.regions[r].blocks.size());
+  int64_t versions = 0;
+  std::map<int64_t, std::vector<Crossing::Pair>> flows;  // by version
+  std::map<std::pair<size_t, size_t>, Crossing::Flow> edges;
+
+  for (size_t t : dependence_order(g)) {
+    const program::Launch& l = p.launches[g.tasks[t].launch.index()];
+    const program::TaskKind& kind = p.task_of(l);
+    if (!kind.leaf) continue;
+    const auto k = static_cast<int32_t>(l.task.index());
+    std::vector<int64_t> pieces(l.args.size());
+    for (size_t a = 0; a < l.args.size(); ++a) pieces[a] = g.piece(program::PointTaskId::at(t), a);
+    std::optional<program::Program::PointCost> gpu_cost;
+    if (kind.has_variant(kinds::ProcKind::GPU)) gpu_cost = p.point_cost(l, kinds::ProcKind::GPU, pieces);
+    auto ratio = [&](size_t a) {
+      if (!gpu_cost) return 1.0;
+      const program::Program::ElementBytes eb = p.element_bytes(l.args[a]);
+      const double fields = static_cast<double>(p.elements_of(l.args[a], pieces[a])) * (eb.read + eb.write);
+      return fields > 0 ? std::min(1.0, (gpu_cost->read_bytes[a] + gpu_cost->write_bytes[a]) / fields) : 1.0;
+    };
+    // What this task reads of each contribution, by (block and field, contributing task).
+    struct Read {
+      int64_t bytes = 0;
+      Contribution by;
+      double ratio = 1;  // the reader's (the least over its arguments that read it)
+      int64_t version = -1;
+    };
+    std::map<std::pair<const Cell*, size_t>, Read> reads;
+    for (int pass = 0; pass < 2; ++pass) {  // every read before this task's writes
+      if (pass == 1) {
+        for (const auto& [key, r] : reads) {
+          const auto bytes = static_cast<double>(r.bytes);
+          auto& pairs = flows[r.version];
+          const Crossing::Pair q{r.by.kind, k, bytes * r.by.ratio, bytes * r.ratio};
+          auto it = std::find_if(pairs.begin(), pairs.end(),
+                                 [&](const auto& e) { return e.writer == q.writer && e.reader == q.reader; });
+          if (it == pairs.end())
+            pairs.push_back(q);
+          else
+            it->up = std::max(it->up, q.up), it->down = std::max(it->down, q.down);
+          Crossing::Flow& e = edges[{r.by.task, t}];
+          e.writer = r.by.task;
+          e.reader = t;
+          e.up_data += bytes;
+          e.up_access += q.up;
+          e.down_data += bytes;
+          e.down_access += q.down;
+        }
+      }
+      for (size_t a = 0; a < l.args.size(); ++a) {
+        const program::RegionArg& arg = l.args[a];
+        if (arg.virtual_tag || arg.only(program::Privilege::NA)) continue;
+        const program::Region& region = p.regions[arg.region.index()];
+        const size_t blocks = region.blocks.size();
+        const double r_a = ratio(a);
+        for (const program::FieldAccess& fa : arg.access) {
+          for (size_t f = 0; f < region.fields.size(); ++f) {
+            if (!(fa.fields & (program::FieldMask{1} << f))) continue;
+            for (const program::Span& s : p.spans_of(arg, pieces[a])) {
+              Cell& cell = cells[arg.region.index()][f * blocks + static_cast<size_t>(s.block)];
+              const int64_t size = region.blocks[static_cast<size_t>(s.block)];
+              if (pass == 0 && program::reads(fa.privilege) && counted[t]) {
+                for (const Contribution& c : cell.by) {
+                  if (!c.counted || c.kind == k) continue;
+                  const int64_t shared = c.count == size || s.count == size
+                                             ? std::min(c.count, s.count)
+                                             : std::max<int64_t>(0, c.count + s.count - size);
+                  if (shared <= 0) continue;
+                  // Two arguments reading the same (block, field) read one datum: the larger share counts.
+                  Read& r = reads[{&cell, c.task}];
+                  r.ratio = r.bytes == 0 ? r_a : std::min(r.ratio, r_a);
+                  if (shared * region.fields[f].bytes > r.bytes) {
+                    r.bytes = shared * region.fields[f].bytes;
+                    r.by = c;
+                    r.version = cell.version;
+                  }
+                }
+              }
+              if (pass == 1 && program::writes(fa.privilege)) {
+                cell.version = versions++;
+                cell.by.assign(1, Contribution{t, k, r_a, s.count, counted[t]});
+              }
+              if (pass == 1 && fa.privilege == program::Privilege::RED) {
+                if (cell.version < 0) cell.version = versions++;
+                auto it =
+                    std::find_if(cell.by.begin(), cell.by.end(), [&](const Contribution& c) { return c.task == t; });
+                if (it == cell.by.end() && cell.by.size() < kMaxContributions)
+                  cell.by.push_back(Contribution{t, k, r_a, s.count, counted[t]});
+                else if (it != cell.by.end())
+                  it->count = std::max(it->count, s.count);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  std::map<std::vector<Crossing::Pair>, double> groups;
+  for (auto& [version, pairs] : flows) {
+    std::sort(pairs.begin(), pairs.end());
+    groups[pairs] += 1;
+  }
+  out.groups.assign(groups.begin(), groups.end());
+  for (const auto& [key, e] : edges) out.flows.push_back(e);  // the map's order: by writer
+  return out;
 }
 
 // The work bound for one weighing of the processors: with r_k >= 0 per kind and w_t the
@@ -134,45 +418,138 @@ double work_bound(const std::vector<std::array<double, kKinds>>& d, const std::v
   return rate > 0 ? work / rate : 0;
 }
 
+// What the assignment bound weighs, per point task of the program.
+struct Model {
+  const program::TaskGraph& g;
+  std::vector<std::array<double, kKinds>> d;  // least time on each kind (+infinity: cannot run)
+  std::vector<GpuTime> gpu;
+  std::vector<bool> counted;
+  std::vector<size_t> kind_of;  // task kind of each point task
+  Crossing crossing;
+};
+
 // The work bound when every point of a task kind runs on the same kind of processor, as a
 // mapper decides (a Task rule names the kind for every point of the task): the least, over
-// the assignments of task kinds to processor kinds, of the most loaded processor kind's work
-// per processor. `load[t][k]`: the summed time of task kind t's points on kind k (+infinity
-// where it cannot run there). Branch and bound over the task kinds, heaviest first; nullopt
-// when the search exceeds its node budget (the weighings' bound then stands alone).
-std::optional<double> assignment_bound(std::vector<std::array<double, kKinds>> load,
-                                       const std::array<KindRates, kKinds>& rates) {
+// the assignments of task kinds to processor kinds, of the largest of
+// - the most loaded processor kind's work per processor;
+// - the time the data crossing between the GPUs' memories and the others' takes
+//   (Crossing::time);
+// - the critical path with every task at its assigned kind, each crossing data dependence
+//   delayed by its copy at the links' combined bandwidth or by what the zero-copy access
+//   adds to the GPU task, whichever is less.
+// Branch and bound over the task kinds, heaviest first, an undecided task kind at its
+// fastest kind and crossing nothing; nullopt when the search exceeds its node budget (the
+// weighings' bound then stands alone).
+std::optional<double> assignment_bound(const Model& model, const std::array<KindRates, kKinds>& rates) {
+  const size_t kinds_n = [&] {
+    size_t n = 0;
+    for (size_t k : model.kind_of) n = std::max(n, k + 1);
+    return n;
+  }();
+  std::vector<std::array<double, kKinds>> load(kinds_n);
+  for (auto& l : load) l.fill(0);
+  std::vector<double> gpu_memory(kinds_n, 0);  // per task kind: its counted points' GPU memory time
+  for (size_t t = 0; t < model.g.size(); ++t) {
+    if (!model.counted[t]) continue;
+    for (size_t k = 0; k < kKinds; ++k) load[model.kind_of[t]][k] += model.d[t][k];
+    gpu_memory[model.kind_of[t]] += model.gpu[t].overhead_s + model.gpu[t].memory_s;
+  }
   for (auto& l : load)
     for (size_t k = 0; k < kKinds; ++k)
       l[k] = rates[k].count > 0 ? l[k] / rates[k].count : kInf;  // time on kind k if spread evenly
-  std::erase_if(load, [](const auto& l) { return *std::min_element(l.begin(), l.end()) <= 0; });
-  std::sort(load.begin(), load.end(), [](const auto& a, const auto& b) {
-    return *std::min_element(a.begin(), a.end()) > *std::min_element(b.begin(), b.end());
-  });
-  // An assignment to start from: each task kind where it finishes the loads soonest.
-  std::array<double, kKinds> busy{};
-  for (const auto& l : load) {
-    size_t best = 0;
-    for (size_t k = 1; k < kKinds; ++k)
-      if (busy[k] + l[k] < busy[best] + l[best]) best = k;
-    if (!std::isfinite(l[best])) return std::nullopt;  // a task kind that runs nowhere: no bound
-    busy[best] += l[best];
+  constexpr size_t kGpu = kinds::index(kinds::ProcKind::GPU);
+  const Crossing& crossing = model.crossing;
+  // The side of each task kind (1 on GPUs, 0 elsewhere): fixed where it can run on one side
+  // only, else decided with its processor kind.
+  std::vector<int8_t> side(kinds_n, -1);
+  std::vector<int> assigned(kinds_n, -1);  // processor kind, -1 undecided
+  std::vector<size_t> order;               // task kinds with work, heaviest first
+  for (size_t i = 0; i < kinds_n; ++i) {
+    bool gpu = false, other = false;
+    for (size_t k = 0; k < kKinds; ++k)
+      if (std::isfinite(load[i][k])) (k == kGpu ? gpu : other) = true;
+    if (gpu != other) side[i] = gpu ? 1 : 0;
+    if (*std::min_element(load[i].begin(), load[i].end()) > 0) order.push_back(i);
   }
-  double best = *std::max_element(busy.begin(), busy.end());
+  auto least = [&](size_t i) { return *std::min_element(load[i].begin(), load[i].end()); };
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return least(a) > least(b); });
+  double gpu_s = 0;  // the GPU memory time of the task kinds on GPUs so far
+  auto cross = [&] { return crossing.any() ? crossing.time(side, gpu_s) : 0.0; };
+  // The critical path of the assignment so far.
+  std::vector<double> weight(model.g.size(), 0);
+  std::vector<DataEdge> edges(crossing.flows.size());
+  auto zero_copy = [&](size_t t, double bytes) {  // what a zero-copy access adds to GPU task t
+    const GpuTime& x = model.gpu[t];
+    return std::max(0.0, x.memory_s + bytes * crossing.extra - std::max(x.compute_s, x.memory_s));
+  };
+  auto path = [&] {
+    for (size_t t = 0; t < model.g.size(); ++t) {
+      if (!model.counted[t]) continue;
+      const int k = assigned[model.kind_of[t]];
+      weight[t] = k >= 0 ? model.d[t][static_cast<size_t>(k)] : *std::min_element(model.d[t].begin(), model.d[t].end());
+      if (!std::isfinite(weight[t])) weight[t] = 0;
+    }
+    for (size_t e = 0; e < crossing.flows.size(); ++e) {
+      const Crossing::Flow& f = crossing.flows[e];
+      const int8_t w = side[model.kind_of[f.writer]], r = side[model.kind_of[f.reader]];
+      double delay = 0;
+      if (w == 1 && r == 0)
+        delay = std::min(crossing.link_up > 0 ? f.up_data / crossing.link_up : kInf, zero_copy(f.writer, f.up_access));
+      if (w == 0 && r == 1)
+        delay = std::min(crossing.link_down > 0 ? f.down_data / crossing.link_down : kInf,
+                         zero_copy(f.reader, f.down_access));
+      edges[e] = {f.writer, f.reader, delay};
+    }
+    return critical_path(model.g, weight, edges);
+  };
+  // Assignments to start from: each task kind where it finishes the loads soonest, and each
+  // where it runs fastest.
+  const std::vector<int8_t> fixed = side;
+  auto evaluate = [&](const std::function<size_t(size_t, const std::array<double, kKinds>&)>& choose) {
+    std::array<double, kKinds> busy{};
+    bool runs = true;
+    for (size_t i : order) {
+      const size_t k = choose(i, busy);
+      runs = runs && std::isfinite(load[i][k]);  // else a task kind that runs nowhere
+      busy[k] += load[i][k];
+      side[i] = k == kGpu ? 1 : 0;
+      assigned[i] = static_cast<int>(k);
+      if (k == kGpu) gpu_s += gpu_memory[i];
+    }
+    const double value = runs ? std::max({*std::max_element(busy.begin(), busy.end()), cross(), path()}) : kInf;
+    side = fixed;
+    std::fill(assigned.begin(), assigned.end(), -1);
+    gpu_s = 0;
+    return value;
+  };
+  double best = evaluate([&](size_t i, const std::array<double, kKinds>& busy) {
+    size_t k = 0;
+    for (size_t j = 1; j < kKinds; ++j)
+      if (busy[j] + load[i][j] < busy[k] + load[i][k]) k = j;
+    return k;
+  });
+  if (!std::isfinite(best)) return std::nullopt;  // no bound
+  best = std::min(best, evaluate([&](size_t i, const std::array<double, kKinds>&) {
+                    return static_cast<size_t>(std::min_element(load[i].begin(), load[i].end()) - load[i].begin());
+                  }));
+  std::array<double, kKinds> busy{};
   // The rest's least time per kind, summed from the end: a subtree cannot end below the
   // current loads plus the remainder spread over all kinds at their fastest.
-  std::vector<double> rest_min(load.size() + 1, 0);
-  for (size_t i = load.size(); i-- > 0;) {
-    double fastest = kInf;
-    for (size_t k = 0; k < kKinds; ++k) fastest = std::min(fastest, load[i][k]);
-    rest_min[i] = rest_min[i + 1] + fastest;
-  }
+  std::vector<double> rest_min(order.size() + 1, 0);
+  for (size_t i = order.size(); i-- > 0;) rest_min[i] = rest_min[i + 1] + least(order[i]);
   int64_t nodes = 0;
   constexpr int64_t kNodeBudget = 2'000'000;
   int usable = 0;
   for (size_t k = 0; k < kKinds; ++k) usable += rates[k].count > 0 ? 1 : 0;
   busy.fill(0);
   bool complete = true;
+  // Evaluating the critical path costs a pass over the task graph: done where the loads and
+  // the crossing do not settle a node, until the passes have visited kPathWork tasks and
+  // crossing dependences (a few seconds); the search then goes on without it (a node's
+  // figure is then lower, so the result still bounds every assignment's time).
+  int64_t path_work = 0;
+  constexpr int64_t kPathWork = 200'000'000;
+  const auto per_path = static_cast<int64_t>(model.g.size() + model.g.edge_count() + crossing.flows.size());
   std::function<void(size_t)> search = [&](size_t i) {
     if (++nodes > kNodeBudget) {
       complete = false;
@@ -183,15 +560,36 @@ std::optional<double> assignment_bound(std::vector<std::array<double, kKinds>> l
     for (double b : busy) total += b;
     // Each kind ends no earlier than its load; together they hold at least the rest's fastest time.
     if (worst >= best || (total + rest_min[i]) / std::max(usable, 1) >= best) return;
-    if (i == load.size()) {
-      best = worst;
+    // The data known to cross and the critical path only grow as the other task kinds are placed.
+    const double crossing_s = cross();
+    if (crossing_s >= best) return;
+    double path_s = 0;
+    if (path_work < kPathWork) {
+      path_work += per_path;
+      path_s = path();
+      if (path_s >= best) return;
+    }
+    if (i == order.size()) {
+      best = std::max({worst, crossing_s, path_s});
       return;
     }
-    for (size_t k = 0; k < kKinds && complete; ++k) {
-      if (!std::isfinite(load[i][k]) || busy[k] + load[i][k] >= best) continue;
-      busy[k] += load[i][k];
+    const auto& l = load[order[i]];
+    const int8_t was = side[order[i]];
+    std::array<size_t, kKinds> kinds_by_time;  // the fastest first: good assignments early prune more
+    for (size_t k = 0; k < kKinds; ++k) kinds_by_time[k] = k;
+    std::stable_sort(kinds_by_time.begin(), kinds_by_time.end(), [&](size_t a, size_t b) { return l[a] < l[b]; });
+    for (size_t k : kinds_by_time) {
+      if (!complete) break;
+      if (!std::isfinite(l[k]) || busy[k] + l[k] >= best) continue;
+      busy[k] += l[k];
+      side[order[i]] = k == kGpu ? 1 : 0;
+      assigned[order[i]] = static_cast<int>(k);
+      if (k == kGpu) gpu_s += gpu_memory[order[i]];
       search(i + 1);
-      busy[k] -= load[i][k];
+      if (k == kGpu) gpu_s -= gpu_memory[order[i]];
+      assigned[order[i]] = -1;
+      side[order[i]] = was;
+      busy[k] -= l[k];
     }
   };
   search(0);
@@ -214,8 +612,9 @@ LowerBound lower_bound(const Space& space) {
 
   std::vector<std::array<double, kKinds>> d(g.size());
   std::vector<double> weight(g.size(), 0);
+  std::vector<GpuTime> gpu(g.size());
   for (size_t t = 0; t < g.size(); ++t) {
-    d[t] = fastest(p, g, t, rates);
+    d[t] = fastest(p, g, t, rates, gpu[t]);
     const double best = *std::min_element(d[t].begin(), d[t].end());
     if (counted[t] && std::isfinite(best)) weight[t] = best;
   }
@@ -244,15 +643,11 @@ LowerBound lower_bound(const Space& space) {
   }
   for (const auto& r : weighings) b.work_s = std::max(b.work_s, work_bound(d, counted, rates, r));
 
-  std::vector<std::array<double, kKinds>> load(p.tasks.size());
-  for (auto& l : load) l.fill(0);
-  for (size_t t = 0; t < g.size(); ++t) {
-    if (!counted[t]) continue;
-    auto& l = load[p.launches[g.tasks[t].launch.index()].task.index()];
-    for (size_t k = 0; k < kKinds; ++k) l[k] += d[t][k];
-  }
-  if (const std::optional<double> assigned = assignment_bound(std::move(load), rates))
-    b.work_s = std::max(b.work_s, *assigned);
+  Model model{g, std::move(d), std::move(gpu), std::move(counted), {}, {}};
+  model.kind_of.resize(g.size());
+  for (size_t t = 0; t < g.size(); ++t) model.kind_of[t] = p.launches[g.tasks[t].launch.index()].task.index();
+  model.crossing = crossing(p, g, model.counted, space.machine());
+  if (const std::optional<double> assigned = assignment_bound(model, rates)) b.work_s = std::max(b.work_s, *assigned);
   return b;
 }
 

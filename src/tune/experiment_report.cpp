@@ -279,7 +279,9 @@ std::string experiment_report(const Experiment& e) {
   out +=
       "A lower bound on each program's simulated time whatever the mapper: the larger of the timed tasks' work "
       "over the aggregate rate of the processors that can run them (each task kind on one kind of processor, as a "
-      "Task rule places it), and the critical path of the task graph with "
+      "Task rule places it, and the data that task kinds on GPUs and elsewhere exchange carried over the links "
+      "between framebuffers and host memory or zero-copy, also on that assignment's critical path), and the "
+      "critical path of the task graph with "
       "every task at its fastest processor and no data movement (a task takes at least its launch overhead plus "
       "the larger of its compute time and its bytes at its processor's best memory bandwidth). Then each mapper's "
       "time as a multiple of it: the experts', the default, and per optimizer the best any seed found (1.00 would "

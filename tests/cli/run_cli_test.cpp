@@ -47,9 +47,10 @@ TEST(RunCommand, JohnsonAndCosmaRunAs4RanksPerNodeByDefault) {
   auto one = run_mage("run johnson --machine lassen --expert --scale small --ranks-per-node 1");
   ASSERT_EQ(one.exit_code, 0) << one.out;
   EXPECT_TRUE(contains(one.out, "johnson on lassen, 1 rank per node, scale small")) << one.out;
-  auto json_default = run_mage("run johnson --machine lassen --expert --scale small --json");
-  auto json_four = run_mage("run johnson --machine lassen --expert --scale small --json --ranks-per-node 4");
-  auto json_one = run_mage("run johnson --machine lassen --expert --scale small --json --ranks-per-node 1");
+  // On 2 nodes: on one, the expert places every tile on the GPU of its point either way.
+  auto json_default = run_mage("run johnson --machine lassen --nodes 2 --expert --scale small --json");
+  auto json_four = run_mage("run johnson --machine lassen --nodes 2 --expert --scale small --json --ranks-per-node 4");
+  auto json_one = run_mage("run johnson --machine lassen --nodes 2 --expert --scale small --json --ranks-per-node 1");
   EXPECT_EQ(json_default.out, json_four.out);
   EXPECT_NE(json_default.out, json_one.out);
   // Other apps say nothing about ranks unless asked.

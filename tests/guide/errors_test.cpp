@@ -203,19 +203,19 @@ TEST(ExecutionErrors, OutOfZeroCopyMemoryMovesTheDataToTheLargerFramebuffer) {
   EXPECT_TRUE(contains(suggestions(e.feedback), "`Region * * GPU FBMEM;`")) << suggestions(e.feedback);
 }
 
-// Johnson's expert mapper without its CollectMemory, on a P100 node whose framebuffers hold
-// 4 GiB: two task_4 points per GPU are mapped at once, their read-only tiles stay after use,
-// and the tiles do not fit.
+// Johnson's example mapper (initial tiles cyclic over the ranks) without its CollectMemory, on
+// a P100 node whose framebuffers hold 5 GiB: two task_4 points per GPU are mapped at once,
+// their read-only tiles stay after use, and the tiles do not fit.
 TEST(ExecutionErrors, OutOfFramebufferWithSeveralTasksInFlightLimitsThemAndCollectsInputs) {
   const std::filesystem::path dir = std::filesystem::path(MAGE_BINARY_DIR) / "tests/guide";
   std::filesystem::create_directories(dir);
   std::string toml(*machine::preset_text("p100x4"));
   const std::string fb = "kind = \"FBMEM\"\nper = \"gpu\"\ncapacity_gib = 15";
   ASSERT_NE(toml.find(fb), std::string::npos);
-  toml.replace(toml.find(fb), fb.size(), "kind = \"FBMEM\"\nper = \"gpu\"\ncapacity_gib = 4");
-  const std::filesystem::path file = dir / "p100x4_4gib.toml";
+  toml.replace(toml.find(fb), fb.size(), "kind = \"FBMEM\"\nper = \"gpu\"\ncapacity_gib = 5");
+  const std::filesystem::path file = dir / "p100x4_5gib.toml";
   std::ofstream(file) << toml;
-  std::string text(*eval::expert_mapper_text("johnson"));
+  std::string text = read_text(std::string(MAGE_SOURCE_DIR) + "/mappers/examples/johnson.map");
   const std::string collect = "CollectMemory task_4 *;";
   text.erase(text.find(collect), collect.size());
 
@@ -223,7 +223,7 @@ TEST(ExecutionErrors, OutOfFramebufferWithSeveralTasksInFlightLimitsThemAndColle
       explain_run(request_for("johnson", eval::mapper_text(text, "johnson.map"), Scale::Published, file.string()));
   EXPECT_EQ(e.feedback.category, Category::OutOfMemory);
   for (const char* word :
-       {"node 0 FBMEM", "of its 4 GiB", "B_tiles", "C_tiles", "2 task_4 tasks are mapped and unfinished"})
+       {"node 0 FBMEM", "of its 5 GiB", "B_tiles", "C_tiles", "2 task_4 tasks are mapped and unfinished"})
     EXPECT_TRUE(contains(e.feedback.explanation, word)) << word << ": " << e.feedback.explanation;
   expect_first_hint(e.feedback, Action::InstanceLimit, "task_4", "none", "1");
   for (const char* data : {"B_tiles", "C_tiles"}) {
