@@ -102,5 +102,18 @@ TEST(TaskLimit, TheLargestMachineIsBoundedToo) {
       << r.out;
 }
 
+// tune --space builds the program in-process: on Lassen's 4096 nodes it is refused at once
+// (it took 4.8 GB and six minutes before the limit).
+TEST(TaskLimit, TuneSpaceOnTheLargestLassenIsRefusedAtOnce) {
+  for (const char* app : {"cannon", "solomonik"}) {
+    const auto start = std::chrono::steady_clock::now();
+    auto r = run_mage(std::string("tune ") + app + " --machine lassen --nodes 4096 --space");
+    EXPECT_EQ(r.exit_code, 1) << r.out;
+    EXPECT_TRUE(contains(r.out, "on 4096 nodes would run about ")) << r.out;
+    EXPECT_TRUE(contains(r.out, "(--task-limit N raises it, --task-limit 0 lifts it)")) << r.out;
+    EXPECT_LT(seconds_since(start), 10) << app;
+  }
+}
+
 }  // namespace
 }  // namespace mage::test
