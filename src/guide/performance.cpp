@@ -30,10 +30,21 @@ double per_processor(double total_s, int64_t processors) {
 }
 
 // Points per launch of a task kind: the largest index launch (1 for single launches only).
+// The points of a launch that may run at once: its own (1 for a single launch) times those of
+// every index launch above it, since a nested launch is issued by each point of its parent
+// (Cannon's task_4, a single launch by each of task_5's 2 x 2 points, has 4).
+int64_t concurrent_points(const Context& c, const program::Launch& l) {
+  int64_t n = l.kind == program::LaunchKind::Index ? l.domain.volume() : 1;
+  for (program::LaunchId up = l.parent; up.valid(); up = c.program.launches[up.index()].parent) {
+    const program::Launch& parent = c.program.launches[up.index()];
+    if (parent.kind == program::LaunchKind::Index) n *= parent.domain.volume();
+  }
+  return n;
+}
+
 int64_t points_per_launch(const Context& c, std::string_view task) {
   int64_t most = 1;
-  for (const program::Launch* l : launches_of(c.program, task))
-    if (l->kind == program::LaunchKind::Index) most = std::max(most, l->domain.volume());
+  for (const program::Launch* l : launches_of(c.program, task)) most = std::max(most, concurrent_points(c, *l));
   return most;
 }
 
@@ -390,7 +401,10 @@ void load_imbalance(const Context& c, std::vector<Finding>& out) {
     f.impact_s = std::max(f.impact_s, saving);  // the tasks run one after another: the worst bounds the gain
     const program::Launch* l = first_launch(c, t.task);
     const std::string current = l ? placement_family(c, *l) : "";
-    f.hints.push_back(Hint{Action::Placement, t.task, "", current, "block",
+    // A single launch nested in an index launch: its points spread with its parent's, one per parent
+    // point, by running on the parent's processor.
+    const bool nested_single = l && l->kind == program::LaunchKind::Single && l->parent.valid();
+    f.hints.push_back(Hint{Action::Placement, t.task, "", current, nested_single ? "parent" : "block",
                            fmt::format("{} uses {} of {} {}s; spread over {} it takes about {} instead of {}", t.task,
                                        t.processors, available, t.processor_kind, useful, seconds(then), seconds(now)),
                            saving});

@@ -89,6 +89,26 @@ TEST(Performance, EveryPointOnOneGpuIsSpreadOverAll) {
   EXPECT_LT(time_of("circuit", text, Scale::Small), 0.5 * e.result.outcome.time_s);
 }
 
+// Cannon's task_4 is a single launch by each of task_5's 2 x 2 points; with a Task rule choosing
+// GPUs and no placement, each runs on its rank's first GPU (published select_task_options), so the
+// four run one after another on GPU 0. The remedy is the parent's processor, not a block placement.
+TEST(Performance, NestedSingleLaunchesOnOneGpuRunOnTheirParentsProcessors) {
+  const std::string text =
+      "Task init_cublas,task_1,task_2,task_3,task_5,task_4 GPU;\nTask task_7,task_6 OMP;\n"
+      "Layout task_4 A_gpus * SOA C_order;\nLayout task_4 B_gpus * SOA C_order;\nLayout task_4 C_gpus * SOA C_order;\n";
+  Explained e = explain_run("cannon", eval::mapper_text(text, "nested.map"));
+  EXPECT_EQ(e.feedback.category, Category::LoadImbalance);
+  EXPECT_TRUE(contains(e.feedback.explanation, "task_4's 4 points")) << e.feedback.explanation;
+  expect_first_hint(e.feedback, Action::Placement, "task_4", "", "parent");  // "" : no placement rule
+  const double after =
+      time_of("cannon",
+              text +
+                  "mgpu = Machine(GPU);\ndef on_parent_gpu(Task task) {\n"
+                  "  return mgpu[*task.parent.processor(mgpu)];\n}\nSingleTaskMap task_4 on_parent_gpu;\n",
+              Scale::Small);
+  EXPECT_LT(after, 0.5 * e.result.outcome.time_s);
+}
+
 TEST(Performance, AnInstanceLimitThatSerializesCopiesIsRemoved) {
   Explained e = explain_run("johnson", test_mapper("instance_limit.map"), Scale::Published);
   EXPECT_EQ(e.feedback.category, Category::InstanceLimit);
