@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -160,10 +161,7 @@ int run(const ExperimentOptions& o) {
                               unfinished == 1 ? "" : "s", dir.string()));
     }
     return 0;
-  } catch (const tune::TuneError& e) {
-    reporter.finish();
-    return fail(e.what());
-  } catch (const eval::RequestError& e) {
+  } catch (const std::runtime_error& e) {  // tune::TuneError, eval::RequestError: messages for the user
     reporter.finish();
     return fail(e.what());
   }

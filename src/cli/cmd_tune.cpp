@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 #include "apps/apps.h"
@@ -232,10 +233,7 @@ int run(const TuneOptions& o, const CLI::App& command) {
     reporter.finish();
     print_result(s, reporter);
     return exit_status(s);
-  } catch (const tune::TuneError& e) {
-    reporter.finish();
-    return fail(e.what());
-  } catch (const eval::RequestError& e) {
+  } catch (const std::runtime_error& e) {  // tune::TuneError, eval::RequestError: messages for the user
     reporter.finish();
     return fail(e.what());
   }
