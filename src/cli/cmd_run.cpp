@@ -34,15 +34,6 @@ struct RunOptions {
 
 // ---- Human-readable quantities ---------------------------------------------------------
 
-std::string seconds(double s) {
-  const double a = std::abs(s);
-  if (a == 0) return "0 s";
-  if (a < 1e-6) return fmt::format("{:.3g} ns", s * 1e9);
-  if (a < 1e-3) return fmt::format("{:.3g} us", s * 1e6);
-  if (a < 1) return fmt::format("{:.3g} ms", s * 1e3);
-  return fmt::format("{:.3g} s", s);
-}
-
 std::string bytes(double b) {
   static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
   int u = 0;

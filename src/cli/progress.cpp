@@ -11,10 +11,7 @@
 
 namespace mage::cli {
 
-namespace {
-
-// Simulated time with three significant digits in a readable unit.
-std::string simulated(double s) {
+std::string seconds(double s) {
   const double a = std::abs(s);
   if (a == 0) return "0 s";
   if (a < 1e-6) return fmt::format("{:.3g} ns", s * 1e9);
@@ -22,6 +19,8 @@ std::string simulated(double s) {
   if (a < 1) return fmt::format("{:.3g} ms", s * 1e3);
   return fmt::format("{:.3g} s", s);
 }
+
+namespace {
 
 int terminal_width(std::FILE* out) {
   winsize w{};
@@ -35,7 +34,7 @@ std::string progress_text(const eval::Progress& p) {
   std::string text(eval::to_string(p.phase));
   const sim::Progress& s = p.simulation;
   if (p.phase == eval::Phase::Simulating && s.tasks_total > 0)
-    text += fmt::format(": {} simulated, {} of {} point tasks ({}%)", simulated(s.simulated_s), s.tasks_done,
+    text += fmt::format(": {} simulated, {} of {} point tasks ({}%)", seconds(s.simulated_s), s.tasks_done,
                         s.tasks_total, s.tasks_done * 100 / s.tasks_total);
   return text + fmt::format(" [{:.1f} s]", p.elapsed_s);
 }

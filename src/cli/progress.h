@@ -10,6 +10,9 @@
 
 namespace mage::cli {
 
+// A time with three significant digits in a readable unit: "1.88 s", "12.5 ms", "305 us".
+std::string seconds(double s);
+
 // The progress line of one evaluation (mage run, mage explain), e.g.
 // "simulating: 1.25 ms simulated, 1200 of 4800 point tasks (25%) [3.2 s]" or
 // "building the program [1.4 s]".
