@@ -86,14 +86,16 @@ struct DataEdge {
   double delay = 0;
 };
 
-// The longest chain of counted tasks: a task starts after its predecessors finished (and
-// after the `extra` edges' writers finished, plus their delay) and not before its parent
-// started; an inner task finishes after its children. Tasks not counted (outside the timed
-// window) take no time. `extra` is sorted by writer.
-double critical_path(const program::TaskGraph& g, const std::vector<double>& weight,
-                     const std::vector<DataEdge>& extra = {}) {
+// Visits the task graph's events — 2t is t's start, 2t+1 its finish — each once, after every event
+// it waits for: a start waits for its predecessors' finishes, its parent's start and the `extra`
+// edges' writers; a finish for its start and its children's finishes. `event(v)` is called as v
+// is taken, `edge(v, w, delay)` for each edge from it (delay: an extra edge's, else 0). Ready
+// events are taken last first, pushed in ascending order at the start (descending when
+// `descending`). `extra` is sorted by writer.
+template <typename Event, typename Edge>
+void walk_events(const program::TaskGraph& g, const std::vector<DataEdge>& extra, bool descending, Event event,
+                 Edge edge) {
   const size_t n = g.size();
-  // Nodes: 2t is t's start, 2t+1 its finish.
   std::vector<int64_t> pending(2 * n, 0);
   for (size_t t = 0; t < n; ++t) {
     pending[2 * t] = g.pred_start[t + 1] - g.pred_start[t] + (g.tasks[t].parent.valid() ? 1 : 0);
@@ -103,31 +105,47 @@ double critical_path(const program::TaskGraph& g, const std::vector<double>& wei
   std::vector<size_t> first(n + 1, extra.size());  // extra[first[t] .. first[t+1]): t's edges
   for (size_t e = extra.size(); e-- > 0;) first[extra[e].writer] = e;
   for (size_t t = n; t-- > 0;) first[t] = std::min(first[t], first[t + 1]);
-  std::vector<double> at(2 * n, 0);
   std::vector<size_t> ready;
-  for (size_t v = 0; v < 2 * n; ++v)
+  for (size_t i = 0; i < 2 * n; ++i) {
+    const size_t v = descending ? 2 * n - 1 - i : i;
     if (pending[v] == 0) ready.push_back(v);
-  double longest = 0;
-  auto reach = [&](size_t v, double time) {
-    at[v] = std::max(at[v], time);
-    if (--pending[v] == 0) ready.push_back(v);
+  }
+  auto reach = [&](size_t v, size_t w, double delay) {
+    edge(v, w, delay);
+    if (--pending[w] == 0) ready.push_back(w);
   };
   while (!ready.empty()) {
     const size_t v = ready.back();
     ready.pop_back();
+    event(v);
     const size_t t = v / 2;
     if (v % 2 == 0) {
-      reach(v + 1, at[v] + weight[t]);
+      reach(v, v + 1, 0);
       for (int64_t c = g.child_start[t]; c < g.child_start[t + 1]; ++c)
-        reach(2 * g.child_ids[static_cast<size_t>(c)].index(), at[v]);
+        reach(v, 2 * g.child_ids[static_cast<size_t>(c)].index(), 0);
     } else {
-      longest = std::max(longest, at[v]);
       for (int64_t s = g.succ_start[t]; s < g.succ_start[t + 1]; ++s)
-        reach(2 * g.succ_ids[static_cast<size_t>(s)].index(), at[v]);
-      for (size_t e = first[t]; e < first[t + 1]; ++e) reach(2 * extra[e].reader, at[v] + extra[e].delay);
-      if (g.tasks[t].parent.valid()) reach(2 * g.tasks[t].parent.index() + 1, at[v]);
+        reach(v, 2 * g.succ_ids[static_cast<size_t>(s)].index(), 0);
+      for (size_t e = first[t]; e < first[t + 1]; ++e) reach(v, 2 * extra[e].reader, extra[e].delay);
+      if (g.tasks[t].parent.valid()) reach(v, 2 * g.tasks[t].parent.index() + 1, 0);
     }
   }
+}
+
+// The longest chain of counted tasks: a task starts after its predecessors finished (and
+// after the `extra` edges' writers finished, plus their delay) and not before its parent
+// started; an inner task finishes after its children. Tasks not counted (outside the timed
+// window) take no time. `extra` is sorted by writer.
+double critical_path(const program::TaskGraph& g, const std::vector<double>& weight,
+                     const std::vector<DataEdge>& extra = {}) {
+  std::vector<double> at(2 * g.size(), 0);
+  double longest = 0;
+  walk_events(
+      g, extra, false, [&](size_t v) { longest = std::max(longest, at[v]); },
+      [&](size_t v, size_t w, double delay) {
+        const double run = w == v + 1 && v % 2 == 0 ? weight[v / 2] : 0;  // a start to its finish
+        at[w] = std::max(at[w], at[v] + run + delay);
+      });
   return longest;
 }
 
@@ -202,33 +220,13 @@ struct Crossing {
 // The leaf tasks in an order that respects the task graph (a task after every task it
 // depends on, directly or through its ancestors): the order their starts become ready.
 std::vector<size_t> dependence_order(const program::TaskGraph& g) {
-  const size_t n = g.size();
-  std::vector<int64_t> pending(2 * n, 0);
-  for (size_t t = 0; t < n; ++t) {
-    pending[2 * t] = g.pred_start[t + 1] - g.pred_start[t] + (g.tasks[t].parent.valid() ? 1 : 0);
-    pending[2 * t + 1] = 1 + g.child_start[t + 1] - g.child_start[t];
-  }
-  std::vector<size_t> ready, order;
-  for (size_t v = 2 * n; v-- > 0;)
-    if (pending[v] == 0) ready.push_back(v);
-  auto reach = [&](size_t v) {
-    if (--pending[v] == 0) ready.push_back(v);
-  };
-  while (!ready.empty()) {
-    const size_t v = ready.back();
-    ready.pop_back();
-    const size_t t = v / 2;
-    if (v % 2 == 0) {
-      order.push_back(t);
-      reach(v + 1);
-      for (int64_t c = g.child_start[t]; c < g.child_start[t + 1]; ++c)
-        reach(2 * g.child_ids[static_cast<size_t>(c)].index());
-    } else {
-      for (int64_t s = g.succ_start[t]; s < g.succ_start[t + 1]; ++s)
-        reach(2 * g.succ_ids[static_cast<size_t>(s)].index());
-      if (g.tasks[t].parent.valid()) reach(2 * g.tasks[t].parent.index() + 1);
-    }
-  }
+  std::vector<size_t> order;
+  walk_events(
+      g, {}, true,
+      [&](size_t v) {
+        if (v % 2 == 0) order.push_back(v / 2);
+      },
+      [](size_t, size_t, double) {});
   return order;
 }
 
