@@ -183,9 +183,8 @@ TEST(RunProgress, OnATerminalTheLineShowsAndIsErasedBeforeTheResult) {
   const std::vector<std::string> args = {"run", "pennant", "--machine", "p100x4", "--expert", "--iterations", "3000"};
   const std::string out = run_on_terminal(args, "0", code);
   ASSERT_EQ(code, 0) << out;
-  // The first report (the child compiling the mapper) is drawn at once with the threshold 0;
-  // the simulator's reports say how far it got.
-  EXPECT_TRUE(contains(out, "\rcompiling the mapper [")) << out;
+  // With the threshold 0 the reports are drawn as they come; the simulator's say how far it got.
+  // (Which earlier phases show depends on timing: reports read together give only the latest.)
   EXPECT_TRUE(contains(out, "\rsimulating: ")) << out;
   EXPECT_TRUE(contains(out, " point tasks (")) << out;
   // Erased before the summary, which starts on a clean line.
