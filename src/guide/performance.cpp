@@ -29,7 +29,6 @@ double per_processor(double total_s, int64_t processors) {
   return total_s / static_cast<double>(std::max<int64_t>(processors, 1));
 }
 
-// Points per launch of a task kind: the largest index launch (1 for single launches only).
 // The points of a launch that may run at once: its own (1 for a single launch) times those of
 // every index launch above it, since a nested launch is issued by each point of its parent
 // (Cannon's task_4, a single launch by each of task_5's 2 x 2 points, has 4).
@@ -42,6 +41,7 @@ int64_t concurrent_points(const Context& c, const program::Launch& l) {
   return n;
 }
 
+// Points per launch of a task kind: the most that any of its launches may run at once.
 int64_t points_per_launch(const Context& c, std::string_view task) {
   int64_t most = 1;
   for (const program::Launch* l : launches_of(c.program, task)) most = std::max(most, concurrent_points(c, *l));
