@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cli/io.h"
+#include "kinds/json_text.h"
 
 namespace {
 
@@ -165,9 +166,9 @@ int main(int argc, char** argv) {
     return 1;
   } catch (const std::exception& e) {
     // A JSON library message that no command turned into its own words: its text without the library's tag.
-    std::string what = e.what();
-    if (size_t close = what.find("] "); what.starts_with("[json.exception") && close != std::string::npos)
-      what = "malformed JSON: " + what.substr(close + 2);
+    const std::string what = std::string_view(e.what()).starts_with("[json.exception")
+                                 ? "malformed JSON: " + mage::kinds::without_json_tag(e.what())
+                                 : std::string(e.what());
     std::fprintf(stderr, "mage: error: %s\n", what.c_str());
     return 1;
   }

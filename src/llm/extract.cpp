@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kinds/json_text.h"
 #include "llm/llm.h"
 
 namespace mage::llm {
@@ -111,12 +112,7 @@ std::string escape_raw_controls(std::string_view text) {
   return out;
 }
 
-std::string parse_error_text(const nlohmann::json::parse_error& e) {
-  std::string what = e.what();
-  if (size_t close = what.find("] "); what.starts_with("[json.exception") && close != std::string::npos)
-    what = what.substr(close + 2);
-  return what;
-}
+std::string parse_error_text(const nlohmann::json::parse_error& e) { return kinds::without_json_tag(e.what()); }
 
 std::string section_list() {
   std::string out;

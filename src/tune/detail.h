@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dsl/dsl.h"
+#include "kinds/json_text.h"
 #include "mapping/mapping.h"
 #include "program/program.h"
 #include "tune/tune.h"
@@ -187,12 +188,7 @@ void write_text(const std::filesystem::path& path, const std::string& text);
 
 // What a JSON library exception says, without its "[json.exception.type_error.302] " tag: users read
 // what is wrong with their file, never the library's internals.
-inline std::string json_problem(const nlohmann::json::exception& e) {
-  std::string what = e.what();
-  if (size_t close = what.find("] "); what.starts_with("[json.exception") && close != std::string::npos)
-    what.erase(0, close + 2);
-  return what;
-}
+inline std::string json_problem(const nlohmann::json::exception& e) { return kinds::without_json_tag(e.what()); }
 
 // JSON of an optional value: null when it has none.
 template <typename T>

@@ -5,6 +5,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "kinds/json_text.h"
 #include "kinds/kinds.h"
 
 namespace mage::kinds {
@@ -87,6 +88,17 @@ TEST(Words, AnAmbiguousWordHasNoClosest) {
   EXPECT_EQ(closest_word("cat", {"bat", "hat"}), "");
   // A short word allows one edit, not two.
   EXPECT_EQ(closest_word("abc", {"xyc"}), "");
+}
+
+// The JSON library's tag goes, its words stay; text that has no tag is left alone.
+TEST(JsonText, DropsTheLibrarysTagOnly) {
+  EXPECT_EQ(without_json_tag("[json.exception.type_error.316] invalid UTF-8 byte at index 3: 0xE9"),
+            "invalid UTF-8 byte at index 3: 0xE9");
+  EXPECT_EQ(without_json_tag("[json.exception.parse_error.101] parse error at line 1, column 2: x"),
+            "parse error at line 1, column 2: x");
+  EXPECT_EQ(without_json_tag("results.json:3: value [a] is not a number"), "results.json:3: value [a] is not a number");
+  EXPECT_EQ(without_json_tag("[json.exception.unclosed"), "[json.exception.unclosed");
+  EXPECT_EQ(without_json_tag(""), "");
 }
 
 }  // namespace
