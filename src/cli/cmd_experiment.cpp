@@ -121,6 +121,7 @@ int run(const ExperimentOptions& o) {
   tune::ExperimentExecution x;
   x.jobs = o.jobs;
   x.limits.time_s = search.time_limit_s;
+  x.limits.memory_bytes = memory_limit_bytes(search.memory_limit_gib);
   x.limits.point_tasks = choice.task_limit;
   Reporter reporter;
   x.progress = [&reporter](const tune::ExperimentProgress& p) { reporter(p); };

@@ -20,6 +20,7 @@ struct ExplainOptions {
   MapperChoice mapper;
   bool json = false;
   double time_limit_s = 30;
+  double memory_limit_gib = kDefaultMemoryLimitGiB;
   size_t error_limit = dsl::kDefaultDiagnosticLimit;
 };
 
@@ -35,7 +36,9 @@ int explain(const ExplainOptions& o) {
   eval::Result result;
   guide::Feedback feedback;
   try {
-    const eval::Limits limits{.time_s = o.time_limit_s, .point_tasks = o.program.task_limit};
+    const eval::Limits limits{.time_s = o.time_limit_s,
+                              .memory_bytes = memory_limit_bytes(o.memory_limit_gib),
+                              .point_tasks = o.program.task_limit};
     resolved = eval::resolve(request);
     eval::check_limits(request, limits);  // before the Explainer builds the program here
     const guide::Explainer explainer(request);
@@ -77,6 +80,7 @@ void register_explain(CLI::App& app, int& exit_code) {
   add_mapper_options(*sub, o->mapper);
   sub->add_flag("--json", o->json, "Print the feedback as JSON");
   add_time_limit(*sub, o->time_limit_s);
+  add_memory_limit(*sub, o->memory_limit_gib);
   add_error_limit(*sub, o->error_limit);
   sub->callback([o, &exit_code] {
     require_mapper(o->mapper);

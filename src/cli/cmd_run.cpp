@@ -29,6 +29,7 @@ struct RunOptions {
   std::string trace_file;
   bool json = false;
   double time_limit_s = 30;
+  double memory_limit_gib = kDefaultMemoryLimitGiB;
   size_t error_limit = dsl::kDefaultDiagnosticLimit;
 };
 
@@ -183,7 +184,9 @@ int run(const RunOptions& o) {
   eval::Result r;
   try {
     resolved = eval::resolve(request);
-    r = evaluate_showing_progress(request, eval::Limits{.time_s = o.time_limit_s, .point_tasks = o.program.task_limit});
+    r = evaluate_showing_progress(request, eval::Limits{.time_s = o.time_limit_s,
+                                                        .memory_bytes = memory_limit_bytes(o.memory_limit_gib),
+                                                        .point_tasks = o.program.task_limit});
   } catch (const eval::RequestError& e) {
     return fail(e.what());
   }
@@ -229,6 +232,7 @@ void register_run(CLI::App& app, int& exit_code) {
   sub->add_option("--trace", o->trace_file, "Write a Chrome trace-event file (open it in Perfetto)");
   sub->add_flag("--json", o->json, "Print the outcome as JSON");
   add_time_limit(*sub, o->time_limit_s);
+  add_memory_limit(*sub, o->memory_limit_gib);
   add_error_limit(*sub, o->error_limit);
   sub->callback([o, &exit_code] {
     require_mapper(o->mapper);

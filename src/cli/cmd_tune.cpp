@@ -163,6 +163,7 @@ int run(const TuneOptions& o, const CLI::App& command) {
   tune::Execution x;
   x.workers = o.workers;
   x.limits.time_s = search.time_limit_s;
+  x.limits.memory_bytes = memory_limit_bytes(search.memory_limit_gib);
   x.limits.point_tasks = search.program.task_limit;
   Reporter reporter;
   x.progress = [&reporter](const tune::Progress& p) { reporter(p); };
@@ -176,7 +177,7 @@ int run(const TuneOptions& o, const CLI::App& command) {
         if (command.count(flag) > 0)
           return fail(
               fmt::format("--resume takes the run's settings from its journal; {} cannot be given with it "
-                          "(only --budget, --workers, --time-limit and --task-limit can)",
+                          "(only --budget, --workers, --time-limit, --memory-limit and --task-limit can)",
                           flag));
       std::printf("resuming the run in %s\n", o.resume.c_str());
       std::fflush(stdout);  // before the progress on standard error
@@ -197,7 +198,7 @@ int run(const TuneOptions& o, const CLI::App& command) {
     if (!program) return 1;
     if (o.space) {
       eval::check_limits(*program, x.limits);
-      std::printf("%s", tune::Space::build(*program).summary().c_str());
+      std::printf("%s", tune::Space::build(*program, x.limits).summary().c_str());
       return 0;
     }
     tune::Settings settings;

@@ -115,6 +115,23 @@ void add_time_limit(CLI::App& command, double& seconds) {
           "", "seconds"));
 }
 
+void add_memory_limit(CLI::App& command, double& gib) {
+  command.add_option("--memory-limit", gib, "GiB of memory an evaluation may use (default 8; 0: no limit)")
+      ->check(CLI::Validator(
+          [](std::string& value) -> std::string {
+            try {
+              size_t used = 0;
+              const double v = std::stod(value, &used);
+              if (used == value.size() && (v == 0 || (v >= 1.0 / 1024 && v <= 1 << 20))) return "";
+            } catch (const std::exception&) {
+            }
+            return "must be 0 (no limit) or from 0.001 to 1048576 GiB, not '" + value + "'";
+          },
+          "", "GiB"));
+}
+
+uint64_t memory_limit_bytes(double gib) { return static_cast<uint64_t>(gib * static_cast<double>(uint64_t{1} << 30)); }
+
 std::string diagnostics_text(const std::vector<dsl::Diagnostic>& ds, const dsl::SourceFile& source, size_t limit) {
   return dsl::format_diagnostics(ds, source, limit, "--error-limit 0 shows all");
 }

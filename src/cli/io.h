@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <csignal>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,6 +44,13 @@ void print_json(const nlohmann::ordered_json& j);
 // --time-limit S: seconds an evaluation may take (default 30; 0: none); a negative value is a
 // usage error.
 void add_time_limit(CLI::App& command, double& seconds);
+
+// --memory-limit GIB: the address space an evaluation (and, in tune and experiment, the
+// building of the search space) may use, in GiB (default 8; 0: none); a negative value is a
+// usage error. memory_limit_bytes converts it for eval::Limits.
+inline constexpr double kDefaultMemoryLimitGiB = 8;
+void add_memory_limit(CLI::App& command, double& gib);
+uint64_t memory_limit_bytes(double gib);
 
 std::string diagnostics_text(const std::vector<dsl::Diagnostic>& ds, const dsl::SourceFile& source, size_t limit);
 

@@ -12,6 +12,7 @@ void add_search_options(CLI::App& command, SearchOptions& o, const SearchHelp& h
   command.add_option("--start", o.start, help.start);
   command.add_option("--out", o.out, help.out);
   add_time_limit(command, o.time_limit_s);
+  add_memory_limit(command, o.memory_limit_gib);
   command.add_option_function<std::string>(
       "--llm-url", [&o](const std::string& v) { o.llm_url = v; },
       help.llm +

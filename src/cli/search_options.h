@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "cli/io.h"
 #include "cli/program_choice.h"
 
 namespace mage::cli {
@@ -19,6 +20,7 @@ struct SearchOptions {
   std::string start = "default";
   std::string out;
   double time_limit_s = 30;
+  double memory_limit_gib = kDefaultMemoryLimitGiB;
   std::optional<std::string> llm_url;
   std::optional<std::string> llm_model;
 };
@@ -33,7 +35,7 @@ struct SearchHelp {
 };
 
 // Adds the program options (without the app, and with --machine optional: each command
-// checks it), --budget, --start, --out, --time-limit, --llm-url and --llm-model.
+// checks it), --budget, --start, --out, --time-limit, --memory-limit, --llm-url and --llm-model.
 void add_search_options(CLI::App& command, SearchOptions& options, const SearchHelp& help);
 
 // "mage: error: ..." for a budget below 1; returns false then.

@@ -32,14 +32,6 @@ void write_all(int fd, std::string_view s) {
   }
 }
 
-// Under AddressSanitizer the address space is terabytes of shadow memory: a limit on it
-// would stop the child at once, so sanitized builds (tests only) run without one.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kLimitAddressSpace = false;
-#else
-constexpr bool kLimitAddressSpace = true;
-#endif
-
 // Allocates and touches memory until an allocation fails (or, without an address-space
 // limit, until `limit` bytes are in use, so that a sanitized build reports the same).
 void exhaust_memory(uint64_t limit) {

@@ -12,6 +12,14 @@
 
 namespace mage::eval::detail {
 
+// Under AddressSanitizer the address space is terabytes of shadow memory: a limit on it
+// would stop the process at once, so sanitized builds (tests only) run without one.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr bool kLimitAddressSpace = false;
+#else
+inline constexpr bool kLimitAddressSpace = true;
+#endif
+
 struct EmbeddedMapper {
   std::string_view app;
   std::string_view text;

@@ -182,6 +182,22 @@ int64_t point_tasks(const Request& request);
 // tuning Space, `mage app show`).
 void check_limits(const Request& request, const Limits& limits);
 
+// While it lives, this process's address space is bounded by `bytes` (its soft limit; 0, or a
+// sanitizer build: no bound), so that what is built here (a tuning Space) meets the memory
+// limit an evaluation's child meets: an allocation past it throws std::bad_alloc instead of
+// exhausting the host. The previous limit is put back at the end. One at a time.
+class AddressSpaceLimit {
+ public:
+  explicit AddressSpaceLimit(uint64_t bytes);
+  ~AddressSpaceLimit();
+  AddressSpaceLimit(const AddressSpaceLimit&) = delete;
+  AddressSpaceLimit& operator=(const AddressSpaceLimit&) = delete;
+
+ private:
+  bool set_ = false;
+  uint64_t previous_ = 0;  // the soft limit before
+};
+
 class Cache;
 
 // One evaluation in a child process. Never hangs and never ends the calling process; all

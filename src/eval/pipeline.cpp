@@ -104,14 +104,19 @@ Result pipeline(const Prepared& p, const std::function<void(const Progress&)>& p
 sim::Outcome memory_exhausted(uint64_t memory_limit_bytes) {
   return sim::failure(sim::Status::SimulatorFailure,
                       memory_limit_bytes > 0
-                          ? fmt::format("simulator exceeded the memory limit of {} MiB", memory_limit_bytes >> 20)
-                          : std::string("simulator ran out of memory"));
+                          ? fmt::format("simulator exceeded the memory limit of {} MiB (--memory-limit GIB raises it, "
+                                        "--memory-limit 0 lifts it)",
+                                        memory_limit_bytes >> 20)
+                          : std::string(sim::kOutOfMemoryMessage));
 }
 
 Result run_pipeline(const Prepared& p, uint64_t memory_limit_bytes,
                     const std::function<void(const Progress&)>& progress) {
   try {
-    return pipeline(p, progress);
+    Result r = pipeline(p, progress);
+    if (r.outcome.status == sim::Status::SimulatorFailure && r.outcome.message == sim::kOutOfMemoryMessage)
+      r.outcome = memory_exhausted(memory_limit_bytes);
+    return r;
   } catch (const std::bad_alloc&) {
     Result r;
     r.outcome = memory_exhausted(memory_limit_bytes);

@@ -178,6 +178,14 @@ Result conclude(Child& c, int status, bool timed_out, const Limits& limits) {
         fmt::format("simulator exceeded the time limit of {:g} s (--time-limit S raises it, --time-limit 0 lifts it)",
                     limits.time_s));
   if (c.too_big) return failed(fmt::format("simulator output exceeded {} MiB", kMaxResultBytes >> 20));
+  // SimGrid aborts when the stack of a new actor (one per busy processor and copy channel) cannot
+  // be mapped: at a thousand nodes and more, the memory limit is what it ran into.
+  if (WIFSIGNALED(status) && c.log.find("Failed to allocate stack") != std::string::npos) {
+    Result r;
+    r.outcome = detail::memory_exhausted(limits.memory_bytes);
+    r.outcome.message += "; the stacks of its actors (one per busy processor and copy channel) did not fit";
+    return r;
+  }
   if (WIFSIGNALED(status))
     return failed(fmt::format("simulator crashed: {}", strsignal(WTERMSIG(status))) + log_note(c.log));
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || c.data.empty())

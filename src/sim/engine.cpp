@@ -547,7 +547,7 @@ Outcome run(const program::Program& program, const program::TaskGraph& graph, co
     if (!rt.finished()) return failure(Status::SimulatorFailure, "the simulation ended before every point task ran");
     return detail::report(rt, options);
   } catch (const std::bad_alloc&) {
-    return failure(Status::SimulatorFailure, "simulator ran out of memory");
+    return failure(Status::SimulatorFailure, std::string(kOutOfMemoryMessage));
   } catch (const std::exception& e) {
     return failure(Status::SimulatorFailure, std::string("simulator failure: ") + e.what());
   }

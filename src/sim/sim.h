@@ -200,6 +200,10 @@ struct Outcome {
 // An outcome for a failure before or outside the simulation.
 Outcome failure(Status status, std::string message);
 
+// The message of the SimulatorFailure run() returns when an allocation fails: a caller that set
+// a memory limit (eval's child) says which one instead.
+inline constexpr std::string_view kOutOfMemoryMessage = "simulator ran out of memory";
+
 // The name of a program's metric: "GFLOP/s" (program::Metric::Flops) or "iterations/s".
 std::string metric_name(const program::Program& program);
 

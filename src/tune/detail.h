@@ -225,12 +225,17 @@ struct Space::Impl {
   std::vector<int> decision_arg;             // ArgGroup index by decision (Memory, Layout), else -1
   Point default_point;
   double size = 1;
-  // Per processor kind: the Plan with every task that can run on it there, every other
-  // decision the default (the context in which placement families are told apart, and the
-  // default memories of decisions a mapper leaves inactive).
-  std::map<std::string, mapping::Plan> contexts;
+  // Per processor kind, per task (index in `tasks`), per argument group: the memory kind of the
+  // group's first use in the context of that kind, the Plan with every task that can run on it
+  // there and every other decision the default (the default memories of decisions a mapper
+  // leaves inactive). Only these are kept of the contexts, the largest Plans a space builds.
+  std::map<std::string, std::vector<std::vector<std::string>>> context_memories;
 
   const machine::Machine& machine() const { return *resolved.machine; }
+  // The placement of argument group g's first use by task t in `plan` (nullptr: none).
+  const mapping::ArgPlacement* first_use_in(const detail::TaskInfo& t, int g, const mapping::Plan& plan) const;
+  // The memory kind of a use ("VIRTUAL" when it has no instance, or for none).
+  std::string memory_kind_of(const mapping::ArgPlacement* use) const;
   // The kind a point runs task `t` on.
   const std::string& kind_of(const Point& p, const detail::TaskInfo& t) const;
   // Mapper text: Task rules for the kinds of `p`, and rules for the decisions `include` accepts.

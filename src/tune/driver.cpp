@@ -407,7 +407,8 @@ Summary run(const Settings& given, const fs::path& dir, const Execution& x) {
   if (is_machine_path(settings.program.machine))
     settings.program.machine = fs::absolute(settings.program.machine).lexically_normal().string();
   eval::check_limits(settings.program, x.limits);  // before the Space builds the program here
-  Space space = Space::build(settings.program);    // a request that cannot run fails before the directory is made
+  Space space =
+      Space::build(settings.program, x.limits);  // a request that cannot run fails before the directory is made
   make_optimizer(settings.optimizer, context_for(settings, space));  // and so does an optimizer that cannot be made
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -426,7 +427,7 @@ Summary resume(const fs::path& dir, const Execution& x, std::optional<int> budge
   }
   Settings settings = contents.settings;
   eval::check_limits(settings.program, x.limits);
-  Space space = Space::build(settings.program);
+  Space space = Space::build(settings.program, x.limits);
   return Driver(settings, dir, std::move(space), std::move(journal), &contents, x).run();
 }
 

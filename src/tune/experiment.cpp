@@ -352,7 +352,7 @@ Experiment run_experiment(const ExperimentSettings& given, const fs::path& dir, 
     eval::Request r = s.program;
     r.app = app;
     eval::check_limits(r, x.limits);  // before the Space builds the program here
-    const Space space = Space::build(r);
+    const Space space = Space::build(r, x.limits);
     e.bounds[app] = lower_bound(space);
     for (const std::string& o : e.optimizers) {
       Settings run;

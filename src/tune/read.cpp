@@ -158,21 +158,27 @@ std::optional<std::vector<int32_t>> Space::Impl::place(const TaskInfo& t, const 
   return out;
 }
 
+const mapping::ArgPlacement* Space::Impl::first_use_in(const TaskInfo& t, int g, const mapping::Plan& from) const {
+  for (program::LaunchId l : t.launches) {
+    const std::vector<int>& groups = t.group_of_arg.at(l);
+    for (size_t a = 0; a < groups.size(); ++a) {
+      if (groups[a] != g) continue;
+      const auto pt = graph.launch_tasks[static_cast<size_t>(graph.launch_start[l.index()])];
+      return &from.tasks[pt.index()].args[a];
+    }
+  }
+  return nullptr;
+}
+
+std::string Space::Impl::memory_kind_of(const mapping::ArgPlacement* use) const {
+  if (!use || use->is_virtual) return "VIRTUAL";
+  return std::string(kinds::to_string(machine().memory(use->memory).kind));
+}
+
 ReadBack Space::Impl::read_plan(const mapping::Plan& plan, const dsl::Mapper* mapper) const {
   ReadBack rb;
   rb.point.assign(decisions.size(), 0);
-  // The placement of a group's first use in the plan, and that use's argument view.
-  auto first_use = [&](const TaskInfo& t, int g, const mapping::Plan& from) -> const mapping::ArgPlacement* {
-    for (program::LaunchId l : t.launches) {
-      const std::vector<int>& groups = t.group_of_arg.at(l);
-      for (size_t a = 0; a < groups.size(); ++a) {
-        if (groups[a] != g) continue;
-        const auto pt = graph.launch_tasks[static_cast<size_t>(graph.launch_start[l.index()])];
-        return &from.tasks[pt.index()].args[a];
-      }
-    }
-    return nullptr;
-  };
+  auto first_use = [&](const TaskInfo& t, int g, const mapping::Plan& from) { return first_use_in(t, g, from); };
   auto view_of = [&](const TaskInfo& t, int g) {
     for (program::LaunchId l : t.launches) {
       const std::vector<int>& groups = t.group_of_arg.at(l);
@@ -181,10 +187,7 @@ ReadBack Space::Impl::read_plan(const mapping::Plan& plan, const dsl::Mapper* ma
     }
     return dsl::ArgumentView{};
   };
-  auto memory_kind = [&](const mapping::ArgPlacement* ap) -> std::string {
-    if (!ap || ap->is_virtual) return "VIRTUAL";
-    return std::string(kinds::to_string(machine().memory(ap->memory).kind));
-  };
+  auto memory_kind = [&](const mapping::ArgPlacement* ap) { return memory_kind_of(ap); };
 
   for (const TaskInfo& t : tasks) {
     const std::optional<std::string> kind = task_kind(plan, t);
@@ -206,7 +209,7 @@ ReadBack Space::Impl::read_plan(const mapping::Plan& plan, const dsl::Mapper* ma
         if (mapper)
           for (dsl::MemWord m : mapper->memory_priority(t.name, view_of(t, g), *kinds::parse_proc_kind(k)))
             if ((c = index_of(choices, std::string(dsl::to_string(m)))) >= 0) break;
-        if (c < 0) c = index_of(choices, memory_kind(first_use(t, g, contexts.at(k))));
+        if (c < 0) c = index_of(choices, context_memories.at(k)[static_cast<size_t>(&t - tasks.data())][g]);
       }
       rb.point[static_cast<size_t>(d)] = std::max(c, 0);
     }

@@ -189,7 +189,19 @@ std::string layout_label(const kinds::Layout& l, bool with_order) {
 
 // ---- Building --------------------------------------------------------------------------
 
-Space Space::build(const eval::Request& request) {
+Space Space::build(const eval::Request& request, const eval::Limits& limits) {
+  try {
+    const eval::AddressSpaceLimit bounded(limits.memory_bytes);
+    return build_unbounded(request);
+  } catch (const std::bad_alloc&) {
+    throw eval::LimitError(
+        fmt::format("building the search space of {} on {} exceeded the memory limit of {} MiB (--memory-limit GIB "
+                    "raises it, --memory-limit 0 lifts it)",
+                    request.app, request.machine, limits.memory_bytes >> 20));
+  }
+}
+
+Space Space::build_unbounded(const eval::Request& request) {
   auto impl = std::make_shared<Impl>();
   impl->app = request.app;
   impl->machine_name = request.machine;
@@ -213,22 +225,59 @@ Space Space::build(const eval::Request& request) {
     return static_cast<int>(s.decisions.size()) - 1;
   };
 
-  // The placements a kind gives, every task that can running on it (contexts for telling
-  // placement families apart).
-  std::map<std::string, mapping::Plan> contexts;
-  auto context = [&](const std::string& kind) -> const mapping::Plan& {
-    auto it = contexts.find(kind);
-    if (it != contexts.end()) return it->second;
+  // Per kind, its context (every task that can runs on it, Impl::context_memories): the
+  // placement choices of every (task, kind), the families that place its points apart, and
+  // the default memory of each argument there. A context is a Plan of the whole program, the
+  // largest thing built here: one kind's at a time, dropped once what it tells is known.
+  struct Placements {
+    std::vector<Choice> choices;
+    std::vector<PlacementChoice> values;
+  };
+  auto placeable = [](const TaskInfo& t) { return t.dims != -1 && (t.index || t.nested); };
+  std::map<std::pair<size_t, std::string>, Placements> placements;
+  std::vector<std::string> kinds_in_order;
+  for (const TaskInfo& t : s.tasks)
+    for (const std::string& k : t.kinds)
+      if (std::find(kinds_in_order.begin(), kinds_in_order.end(), k) == kinds_in_order.end())
+        kinds_in_order.push_back(k);
+  for (const std::string& kind : kinds_in_order) {
     std::string text;
     for (const TaskInfo& t : s.tasks) {
       const bool can = std::find(t.kinds.begin(), t.kinds.end(), kind) != t.kinds.end();
-      text += fmt::format("Task {} {};\n", t.name, can ? kind : t.kinds.front());
+      if (!t.kinds.empty()) text += fmt::format("Task {} {};\n", t.name, can ? kind : t.kinds.front());
     }
     std::string error;
-    auto plan = s.plan(text, &error);
-    if (!plan) throw std::logic_error("tune: cannot place the program with every task on " + kind + ": " + error);
-    return contexts.emplace(kind, std::move(*plan)).first->second;
-  };
+    const std::optional<mapping::Plan> ctx = s.plan(text, &error);
+    if (!ctx) throw std::logic_error("tune: cannot place the program with every task on " + kind + ": " + error);
+    auto& memories = s.context_memories[kind];
+    memories.resize(s.tasks.size());
+    for (size_t ti = 0; ti < s.tasks.size(); ++ti)
+      for (size_t g = 0; g < s.tasks[ti].args.size(); ++g)
+        memories[ti].push_back(s.memory_kind_of(s.first_use_in(s.tasks[ti], static_cast<int>(g), *ctx)));
+    for (size_t ti = 0; ti < s.tasks.size(); ++ti) {
+      const TaskInfo& t = s.tasks[ti];
+      if (!placeable(t) || std::find(t.kinds.begin(), t.kinds.end(), kind) == t.kinds.end()) continue;
+      const int64_t per_rank = s.shape.count(*kinds::parse_proc_kind(kind));
+      const int64_t processors = t.index && t.nested ? per_rank : per_rank * s.shape.ranks;
+      const std::vector<PlacementChoice> raw =
+          t.index ? detail::placement_families(t.dims, processors, t.nested)
+                  : std::vector<PlacementChoice>{{Family::Default, 0, {}, {}}, {Family::Parent, 0, {}, {}}};
+      Placements& out = placements[{ti, kind}];
+      std::vector<std::vector<int32_t>> seen;
+      for (const PlacementChoice& c : raw) {
+        auto where = s.place(t, kind, c, *ctx);
+        if (!where) continue;  // fails for some point: not a choice
+        auto it = std::find(seen.begin(), seen.end(), *where);
+        if (it != seen.end()) {
+          out.choices[static_cast<size_t>(it - seen.begin())].aliases.push_back(c.label());
+          continue;
+        }
+        seen.push_back(std::move(*where));
+        out.choices.push_back({c.label(), {}});
+        out.values.push_back(c);
+      }
+    }
+  }
 
   for (size_t ti = 0; ti < s.tasks.size(); ++ti) {
     TaskInfo& t = s.tasks[ti];
@@ -248,31 +297,14 @@ Space Space::build(const eval::Request& request) {
       const int condition = t.processor;
       const int condition_choice = t.processor >= 0 ? static_cast<int>(ki) : -1;
       // Placement: index launches, and single launches nested in a task.
-      const bool placeable = t.dims != -1 && (t.index || t.nested);
-      if (placeable) {
-        const int64_t per_rank = s.shape.count(*kinds::parse_proc_kind(kind));
-        const int64_t processors = t.index && t.nested ? per_rank : per_rank * s.shape.ranks;
-        std::vector<PlacementChoice> raw =
-            t.index ? detail::placement_families(t.dims, processors, t.nested)
-                    : std::vector<PlacementChoice>{{Family::Default, 0, {}, {}}, {Family::Parent, 0, {}, {}}};
-        const mapping::Plan& ctx = context(kind);
-        std::vector<std::vector<int32_t>> seen;
+      if (placeable(t)) {
+        Placements& p = placements.at({ti, kind});
         Decision d{
             DecisionKind::Placement, fmt::format("placement {} {}", t.name, kind), t.name, "", {}, kind, {}, condition,
             condition_choice};
+        d.choices = std::move(p.choices);
         detail::ChoiceValues v;
-        for (const PlacementChoice& c : raw) {
-          auto where = s.place(t, kind, c, ctx);
-          if (!where) continue;  // fails for some point: not a choice
-          auto it = std::find(seen.begin(), seen.end(), *where);
-          if (it != seen.end()) {
-            d.choices[static_cast<size_t>(it - seen.begin())].aliases.push_back(c.label());
-            continue;
-          }
-          seen.push_back(std::move(*where));
-          d.choices.push_back({c.label(), {}});
-          v.placements.push_back(c);
-        }
+        v.placements = std::move(p.values);
         if (d.choices.size() > 1) t.placement[kind] = add(std::move(d), std::move(v), task, -1);
       }
       // Memory of each argument.
@@ -356,9 +388,6 @@ Space Space::build(const eval::Request& request) {
   }
 
   // The default mapper's point.
-  for (const TaskInfo& t : s.tasks)
-    for (const auto& k : t.kinds) context(k);
-  s.contexts = std::move(contexts);
   {
     auto plan = mapping::apply_default(s.program, s.graph, s.machine());
     if (const auto* e = std::get_if<mapping::MappingError>(&plan))

@@ -119,8 +119,10 @@ class Space {
  public:
   // The program and machine of `program` (app, machine, overrides, scale, iterations, as
   // eval resolves them; the mapper is ignored). Throws eval::RequestError for a request
-  // that cannot be evaluated.
-  static Space build(const eval::Request& program);
+  // that cannot be evaluated. The program is built in this process within limits.memory_bytes
+  // of address space (eval::AddressSpaceLimit), as an evaluation's child would be: past it,
+  // throws eval::LimitError naming the limit and the flag that raises it.
+  static Space build(const eval::Request& program, const eval::Limits& limits = {});
 
   const std::vector<Decision>& decisions() const;
   const std::string& app() const;
@@ -167,6 +169,7 @@ class Space {
   struct Impl;
 
  private:
+  static Space build_unbounded(const eval::Request& program);
   std::shared_ptr<const Impl> impl_;
 };
 

@@ -153,6 +153,21 @@ TEST(RunExitCode, SimulatorFailureIs5) {
             "simulator exceeded the time limit of 0.001 s (--time-limit S raises it, --time-limit 0 lifts it)");
 }
 
+// An evaluation that needs more memory than --memory-limit gives fails with the limit and the
+// flag that raises it; the same run within the default limit is fine.
+TEST(RunExitCode, OverTheMemoryLimitIs5) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "sanitized builds run without an address-space limit";
+#endif
+  auto r = run_mage("run circuit --machine lassen --nodes 16 --default --memory-limit 0.01 --json");
+  EXPECT_EQ(r.exit_code, 5) << r.out;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["status"], "simulator failure");
+  EXPECT_TRUE(j["message"].get<std::string>().starts_with(
+      "simulator exceeded the memory limit of 10 MiB (--memory-limit GIB raises it, --memory-limit 0 lifts it)"))
+      << j["message"];
+}
+
 TEST(RunExitCode, UsageErrorsAre1) {
   struct Case {
     std::string args, message;

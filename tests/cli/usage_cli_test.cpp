@@ -92,6 +92,8 @@ TEST(Usage, EveryUsageErrorIsOneLineInOneStyle) {
       {"run circuit --machine p100x4 --expert --nodes x", "--nodes takes a number, not 'x' (see `mage run --help`)"},
       {"run circuit --machine p100x4 --expert --iterations", "--iterations needs a value"},
       {"run circuit --machine p100x4 --expert --time-limit -1", "--time-limit: must be 0 (no limit) or more seconds"},
+      {"run circuit --machine p100x4 --expert --memory-limit -1",
+       "--memory-limit: must be 0 (no limit) or from 0.001 to 1048576 GiB, not '-1'"},
       {"run circuit --machine p100x4 --expert --default", "--expert excludes --default"},
       {"explain stencl --machine p100x4 --expert", "unknown program 'stencl' (did you mean 'stencil'?"},
       {"explain circuit --machine p100x4 --expert --error-limit x", "--error-limit takes a number, not 'x'"},
@@ -101,6 +103,9 @@ TEST(Usage, EveryUsageErrorIsOneLineInOneStyle) {
       {"tune circut --machine p100x4", "unknown program 'circut' (did you mean 'circuit'?"},
       {"tune circuit --machine p100x4 --budget 0", "--budget must be at least 1"},
       {"tune circuit --machine p100x4 --time-limit -2", "--time-limit: must be 0 (no limit) or more seconds"},
+      {"tune circuit --machine p100x4 --memory-limit 1e-9", "--memory-limit: must be 0 (no limit) or from 0.001"},
+      {"experiment --memory-limit x", "--memory-limit: must be 0 (no limit) or from 0.001 to 1048576 GiB, not 'x'"},
+      {"explain circuit --machine p100x4 --expert --memory-limit -0.5", "--memory-limit: must be 0 (no limit)"},
       {"experiment --apps circuit,stencl", "--apps: unknown program 'stencl' (did you mean 'stencil'?"},
       {"experiment --seeds x", "--seeds takes a number, not 'x'"},
   };

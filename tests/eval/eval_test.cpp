@@ -212,7 +212,8 @@ TEST(SimulatorFailure, ExitWithoutAResult) {
 TEST(SimulatorFailure, MemoryExhaustion) {
   Result r = with_fault(Fault::Exhaust, Limits{.time_s = 30, .memory_bytes = uint64_t{512} << 20});
   EXPECT_EQ(r.outcome.status, Status::SimulatorFailure);
-  EXPECT_EQ(r.outcome.message, "simulator exceeded the memory limit of 512 MiB");
+  EXPECT_EQ(r.outcome.message,
+            "simulator exceeded the memory limit of 512 MiB (--memory-limit GIB raises it, --memory-limit 0 lifts it)");
 }
 
 TEST(SimulatorFailure, TheParentGoesOnAfterEveryFailure) {

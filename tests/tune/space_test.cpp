@@ -4,8 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
 #include <map>
 #include <set>
+
+#include <sys/resource.h>
 
 #include "tune/tune.h"
 
@@ -52,6 +55,49 @@ std::set<std::string> all_names(const Decision& d) {
 }
 
 std::string expert(const std::string& app) { return std::string(*eval::expert_mapper_text(app)); }
+
+// ---- Building within the memory limit ---------------------------------------------------
+
+eval::Request on_lassen(int nodes) {
+  eval::Request r = program_of("circuit", apps::Scale::Published, "lassen");
+  r.overrides.nodes = nodes;
+  return r;
+}
+
+// The address space this process uses now, in bytes.
+uint64_t address_space_in_use() {
+  std::ifstream statm("/proc/self/statm");
+  uint64_t pages = 0;
+  statm >> pages;
+  return pages * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+// A space too large for the memory limit is refused with the limit and the flag that raises
+// it, instead of growing this process; the process's own limit is as it was afterwards.
+TEST(Building, WithinTheMemoryLimit) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "sanitized builds run without an address-space limit";
+#endif
+  rlimit before{};
+  ASSERT_EQ(::getrlimit(RLIMIT_AS, &before), 0);
+  // circuit on 256 Lassen nodes needs over 100 MiB more than this process has.
+  const uint64_t limit = address_space_in_use() + (uint64_t{32} << 20);
+  try {
+    Space::build(on_lassen(256), eval::Limits{.memory_bytes = limit});
+    FAIL() << "the space was built within " << (limit >> 20) << " MiB";
+  } catch (const eval::LimitError& e) {
+    const std::string what = e.what();
+    EXPECT_TRUE(what.starts_with("building the search space of circuit on lassen")) << what;
+    EXPECT_NE(what.find(fmt::format("memory limit of {} MiB", limit >> 20)), std::string::npos) << what;
+    EXPECT_NE(what.find("--memory-limit 0 lifts it"), std::string::npos) << what;
+  }
+  rlimit after{};
+  ASSERT_EQ(::getrlimit(RLIMIT_AS, &after), 0);
+  EXPECT_EQ(after.rlim_cur, before.rlim_cur);
+  EXPECT_EQ(after.rlim_max, before.rlim_max);
+  // The same program within a limit it fits in.
+  EXPECT_FALSE(Space::build(on_lassen(4), eval::Limits{}).decisions().empty());
+}
 
 // ---- The decisions ---------------------------------------------------------------------
 
