@@ -1,9 +1,12 @@
 // mage explain: evaluate one mapper and say what limits it or what is wrong with it, and
 // what to change (docs/explain.md).
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <memory>
+#include <new>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/io.h"
@@ -41,9 +44,19 @@ int explain(const ExplainOptions& o) {
                               .point_tasks = o.program.task_limit};
     resolved = eval::resolve(request);
     eval::check_limits(request, limits);  // before the Explainer builds the program here
-    const guide::Explainer explainer(request);
+    // The Explainer builds the program here, within the memory limit an evaluation has.
+    std::optional<guide::Explainer> explainer;
+    try {
+      const eval::AddressSpaceLimit bounded(limits.memory_bytes);
+      explainer.emplace(request);
+    } catch (const std::bad_alloc&) {
+      return fail(
+          fmt::format("building {} to explain it exceeded the memory limit of {} MiB (--memory-limit GIB raises it, "
+                      "--memory-limit 0 lifts it)",
+                      request.app, limits.memory_bytes >> 20));
+    }
     result = evaluate_showing_progress(request, limits);
-    feedback = explainer.explain(result);
+    feedback = explainer->explain(result);
   } catch (const eval::RequestError& e) {
     return fail(e.what());
   }

@@ -63,6 +63,19 @@ TEST(ExplainCommand, ExitsAsRunDoesForEachStatus) {
   EXPECT_TRUE(contains(failure.out, "--time-limit")) << failure.out;
 }
 
+// The program explain builds in its own process is held to --memory-limit as the evaluation is.
+TEST(ExplainCommand, BuildsWithinTheMemoryLimit) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "sanitized builds run without an address-space limit";
+#endif
+  auto r = run_mage("explain circuit --machine lassen --nodes 64 --default --memory-limit 0.05");
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_TRUE(contains(r.out,
+                       "mage: error: building circuit to explain it exceeded the memory limit of 51 MiB "
+                       "(--memory-limit GIB raises it, --memory-limit 0 lifts it)"))
+      << r.out;
+}
+
 TEST(ExplainCommand, UsageErrorsExit1) {
   auto none = run_mage("explain circuit --machine p100x4");
   EXPECT_EQ(none.exit_code, 1) << none.out;
