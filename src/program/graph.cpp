@@ -123,11 +123,23 @@ class Analyzer {
     const PointRef* parent_ref = parent.valid() ? &refs_[parent.index()] : nullptr;
     for (auto [lid, step] : issues) {
       const Launch& l = p_.launches[lid.index()];
-      std::vector<PointTaskId> fence_preds;
+      // A fence waits for the tasks since the previous one that nothing waits for yet (the
+      // others are waited for through them); its launch's points wait for it.
+      int32_t fence = -1;
       if (l.fence) {
+        std::vector<PointTaskId> before;
         for (PointTaskId t : since_fence)
-          if (!has_succ_[t.index()]) fence_preds.push_back(t);
+          if (!has_succ_[t.index()]) before.push_back(t);
         since_fence.clear();
+        if (!before.empty()) {
+          fence = static_cast<int32_t>(fence_before_.size());
+          for (PointTaskId t : before) {
+            has_succ_[t.index()] = true;
+            g_.fence_fed[t.index()] = fence;
+          }
+          fence_before_.push_back(std::move(before));
+          fence_after_.emplace_back();
+        }
       }
       std::vector<PointTaskId> future_preds;
       for (FutureId f : l.consumes) {
@@ -145,13 +157,15 @@ class Analyzer {
         g_.tasks.push_back(pt);
         refs_.push_back(PointRef{pt.point, step, parent_ref});
         has_succ_.push_back(false);
+        g_.fence_fed.push_back(-1);
+        g_.fence_waited.push_back(fence);
+        if (fence >= 0) fence_after_[static_cast<size_t>(fence)].push_back(t);
         per_launch_[lid.index()].push_back(t);
         if (parent.valid())
           children_[parent].push_back(t);
         else
           g_.top.push_back(t);
-        std::vector<PointTaskId> preds = fence_preds;
-        append(preds, future_preds);
+        std::vector<PointTaskId> preds = future_preds;
         g_.piece_start.push_back(static_cast<int64_t>(g_.pieces.size()));
         for (const RegionArg& a : l.args) {
           int64_t piece = p_.piece_of(a, refs_.back());
@@ -200,6 +214,16 @@ class Analyzer {
       g_.child_start[t + 1] = g_.child_start[t] + static_cast<int64_t>(c);
       if (c) g_.child_ids.insert(g_.child_ids.end(), it->second.begin(), it->second.end());
     }
+    auto flatten = [](const std::vector<std::vector<PointTaskId>>& lists, std::vector<int64_t>& start,
+                      std::vector<PointTaskId>& ids) {
+      start.assign(1, 0);
+      for (const auto& list : lists) {
+        ids.insert(ids.end(), list.begin(), list.end());
+        start.push_back(static_cast<int64_t>(ids.size()));
+      }
+    };
+    flatten(fence_before_, g_.fence_before_start, g_.fence_before_ids);
+    flatten(fence_after_, g_.fence_after_start, g_.fence_after_ids);
     g_.launch_start.assign(per_launch_.size() + 1, 0);
     for (size_t l = 0; l < per_launch_.size(); ++l) {
       g_.launch_start[l + 1] = g_.launch_start[l] + static_cast<int64_t>(per_launch_[l].size());
@@ -219,6 +243,7 @@ class Analyzer {
   std::unordered_map<PointTaskId, std::vector<PointTaskId>> children_;
   std::vector<std::vector<PointTaskId>> per_launch_;
   std::vector<std::vector<PointTaskId>> future_tasks_;
+  std::vector<std::vector<PointTaskId>> fence_before_, fence_after_;  // by fence
   TaskGraph g_;
 };
 
@@ -227,17 +252,35 @@ std::vector<PointTaskId> slice(const std::vector<int64_t>& start, const std::vec
   return {ids.begin() + start[i], ids.begin() + start[i + 1]};
 }
 
+// Direct dependences and, when t is on that side of a fence, the fence's other side.
+std::vector<PointTaskId> with_fence(std::vector<PointTaskId> direct, const std::vector<int32_t>& fence_of,
+                                    const std::vector<int64_t>& start, const std::vector<PointTaskId>& ids, size_t t) {
+  if (t >= fence_of.size() || fence_of[t] < 0) return direct;
+  const std::vector<PointTaskId> other = slice(start, ids, static_cast<size_t>(fence_of[t]));
+  direct.insert(direct.end(), other.begin(), other.end());
+  std::sort(direct.begin(), direct.end());
+  direct.erase(std::unique(direct.begin(), direct.end()), direct.end());
+  return direct;
+}
+
 }  // namespace
 
-std::vector<PointTaskId> TaskGraph::preds(PointTaskId t) const { return slice(pred_start, pred_ids, t.index()); }
-std::vector<PointTaskId> TaskGraph::succs(PointTaskId t) const { return slice(succ_start, succ_ids, t.index()); }
+std::vector<PointTaskId> TaskGraph::preds(PointTaskId t) const {
+  return with_fence(slice(pred_start, pred_ids, t.index()), fence_waited, fence_before_start, fence_before_ids,
+                    t.index());
+}
+std::vector<PointTaskId> TaskGraph::succs(PointTaskId t) const {
+  return with_fence(slice(succ_start, succ_ids, t.index()), fence_fed, fence_after_start, fence_after_ids, t.index());
+}
 std::vector<PointTaskId> TaskGraph::children(PointTaskId t) const { return slice(child_start, child_ids, t.index()); }
 std::vector<PointTaskId> TaskGraph::of_launch(LaunchId l) const { return slice(launch_start, launch_tasks, l.index()); }
 
 bool TaskGraph::has_edge(PointTaskId from, PointTaskId to) const {
   auto b = pred_ids.begin() + pred_start[to.index()];
   auto e = pred_ids.begin() + pred_start[to.index() + 1];
-  return std::binary_search(b, e, from);
+  if (std::binary_search(b, e, from)) return true;
+  const int32_t f = fence_waited[to.index()];
+  return f >= 0 && fence_fed[from.index()] == f;
 }
 
 TaskGraph analyze(const Program& p) { return Analyzer(p).run(); }

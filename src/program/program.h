@@ -378,9 +378,19 @@ struct PointTask {
 // the same parent point, or top-level tasks); a task completes only when its children have.
 struct TaskGraph {
   std::vector<PointTask> tasks;
-  // CSR adjacency: preds of task t are pred_ids[pred_start[t] .. pred_start[t+1]).
+  // CSR adjacency: preds of task t are pred_ids[pred_start[t] .. pred_start[t+1]), its
+  // direct dependences; a fenced launch's points also wait for their fence (below).
   std::vector<int64_t> pred_start, succ_start;
   std::vector<PointTaskId> pred_ids, succ_ids;
+  // Execution fences, each kept as one join rather than as |before| x |after| edges (a fence
+  // after P points, before a launch of P points, would be P^2 edges: 268 M for circuit on
+  // 4,096 Lassen nodes): every task of fence f's before set
+  // (fence_before_ids[fence_before_start[f] .. fence_before_start[f+1])) finishes before any of
+  // its after set (fence_after_ids[...], ascending) starts. A task is before at most one fence
+  // (fence_fed[t]) and after at most one (fence_waited[t]); -1: none.
+  std::vector<int64_t> fence_before_start, fence_after_start;
+  std::vector<PointTaskId> fence_before_ids, fence_after_ids;
+  std::vector<int32_t> fence_fed, fence_waited;
   // Children of task t: child_ids[child_start[t] .. child_start[t+1]) (issue order).
   std::vector<int64_t> child_start;
   std::vector<PointTaskId> child_ids;
@@ -394,12 +404,16 @@ struct TaskGraph {
   std::vector<PointTaskId> launch_tasks;
 
   size_t size() const { return tasks.size(); }
-  size_t edge_count() const { return pred_ids.size(); }
+  size_t fence_count() const { return fence_before_start.empty() ? 0 : fence_before_start.size() - 1; }
+  // What the graph stores: direct edges and the fences' members.
+  size_t edge_count() const { return pred_ids.size() + fence_before_ids.size() + fence_after_ids.size(); }
+  // Every task t waits for, or that waits for t: direct dependences and its fence's members,
+  // ascending (the fences expanded: for inspection, not for walks over the whole graph).
   std::vector<PointTaskId> preds(PointTaskId t) const;
   std::vector<PointTaskId> succs(PointTaskId t) const;
   std::vector<PointTaskId> children(PointTaskId t) const;
   std::vector<PointTaskId> of_launch(LaunchId l) const;
-  bool has_edge(PointTaskId from, PointTaskId to) const;
+  bool has_edge(PointTaskId from, PointTaskId to) const;  // directly or through a fence
   int64_t piece(PointTaskId t, size_t arg) const { return pieces[static_cast<size_t>(piece_start[t.index()]) + arg]; }
 };
 

@@ -71,8 +71,11 @@ Runtime::Runtime(const program::Program& program, const program::TaskGraph& grap
   uses_begin_.assign(n, 0);
   uses_end_.assign(n, 0);
   cost_index_.assign(p_.launches.size(), {-1, -1, -1, -1, -1});
+  for (size_t f = 0; f < g_.fence_count(); ++f)
+    fence_left_.push_back(g_.fence_before_start[f + 1] - g_.fence_before_start[f]);
   for (size_t t = 0; t < n; ++t) {
-    tasks_[t].preds_left = static_cast<int32_t>(g_.pred_start[t + 1] - g_.pred_start[t]);
+    tasks_[t].preds_left =
+        static_cast<int32_t>(g_.pred_start[t + 1] - g_.pred_start[t]) + (g_.fence_waited[t] >= 0 ? 1 : 0);
     tasks_[t].children_left = static_cast<int32_t>(g_.child_start[t + 1] - g_.child_start[t]);
   }
   runnable_q_.resize(m_.processors().size());
@@ -452,8 +455,18 @@ void Runtime::complete(PointTaskId t, double now) {
   ++completed_;
   release_uses(t);
   release_slot(t);
-  for (int64_t i = g_.succ_start[t.index()]; i < g_.succ_start[t.index() + 1]; ++i) {
-    PointTaskId u = g_.succ_ids[static_cast<size_t>(i)];
+  // The direct successors and, when t is the last task before its fence, the fence's after
+  // set, in ascending order (the order a successor list of both would have).
+  const PointTaskId* direct = g_.succ_ids.data() + g_.succ_start[t.index()];
+  const PointTaskId* direct_end = g_.succ_ids.data() + g_.succ_start[t.index() + 1];
+  const PointTaskId *fenced = nullptr, *fenced_end = nullptr;
+  if (const int32_t f = g_.fence_fed[t.index()]; f >= 0 && --fence_left_[static_cast<size_t>(f)] == 0) {
+    fenced = g_.fence_after_ids.data() + g_.fence_after_start[static_cast<size_t>(f)];
+    fenced_end = g_.fence_after_ids.data() + g_.fence_after_start[static_cast<size_t>(f) + 1];
+  }
+  while (direct != direct_end || fenced != fenced_end) {
+    const bool from_fence = direct == direct_end || (fenced != fenced_end && *fenced < *direct);
+    const PointTaskId u = from_fence ? *fenced++ : *direct++;
     TaskState& us = tasks_[u.index()];
     if (const double d = future_delay(t, u); d > 0) us.release_s = std::max(us.release_s, now + d);
     if (--us.preds_left == 0 && us.issued) release(u, now, t);

@@ -295,6 +295,7 @@ class Runtime {
   std::vector<int64_t> reductions_left_;
 
   std::vector<TaskState> tasks_;
+  std::vector<int64_t> fence_left_;             // by fence: the tasks before it not yet complete
   std::vector<Use> uses_;                       // appended as tasks map; a task's are contiguous
   std::vector<int32_t> uses_begin_, uses_end_;  // by task
   mutable std::vector<std::array<int32_t, kinds::kProcKinds.size()>> cost_index_;  // by launch, by kind: into costs_

@@ -87,20 +87,25 @@ struct DataEdge {
 };
 
 // Visits the task graph's events — 2t is t's start, 2t+1 its finish — each once, after every event
-// it waits for: a start waits for its predecessors' finishes, its parent's start and the `extra`
-// edges' writers; a finish for its start and its children's finishes. `event(v)` is called as v
-// is taken, `edge(v, w, delay)` for each edge from it (delay: an extra edge's, else 0). Ready
-// events are taken last first, pushed in ascending order at the start (descending when
-// `descending`). `extra` is sorted by writer.
+// it waits for: a start waits for its predecessors' finishes, its fence, its parent's start and
+// the `extra` edges' writers; a finish for its start and its children's finishes. A fence f is
+// an event too, 2n + f, waiting for the finishes before it; it is not visited but passed through
+// at the finish of the last task before it, its after set reached with that task's successors.
+// `event(v)` is called as a task's event is taken, `edge(v, w, delay)` for each edge from it
+// (delay: an extra edge's, else 0). Ready events are taken last first, pushed in ascending
+// order at the start (descending when `descending`). `extra` is sorted by writer.
 template <typename Event, typename Edge>
 void walk_events(const program::TaskGraph& g, const std::vector<DataEdge>& extra, bool descending, Event event,
                  Edge edge) {
   const size_t n = g.size();
-  std::vector<int64_t> pending(2 * n, 0);
+  std::vector<int64_t> pending(2 * n + g.fence_count(), 0);
   for (size_t t = 0; t < n; ++t) {
-    pending[2 * t] = g.pred_start[t + 1] - g.pred_start[t] + (g.tasks[t].parent.valid() ? 1 : 0);
+    pending[2 * t] =
+        g.pred_start[t + 1] - g.pred_start[t] + (g.tasks[t].parent.valid() ? 1 : 0) + (g.fence_waited[t] >= 0 ? 1 : 0);
     pending[2 * t + 1] = 1 + g.child_start[t + 1] - g.child_start[t];
   }
+  for (size_t f = 0; f < g.fence_count(); ++f)
+    pending[2 * n + f] = g.fence_before_start[f + 1] - g.fence_before_start[f];
   for (const DataEdge& e : extra) ++pending[2 * e.reader];
   std::vector<size_t> first(n + 1, extra.size());  // extra[first[t] .. first[t+1]): t's edges
   for (size_t e = extra.size(); e-- > 0;) first[extra[e].writer] = e;
@@ -124,8 +129,28 @@ void walk_events(const program::TaskGraph& g, const std::vector<DataEdge>& extra
       for (int64_t c = g.child_start[t]; c < g.child_start[t + 1]; ++c)
         reach(v, 2 * g.child_ids[static_cast<size_t>(c)].index(), 0);
     } else {
-      for (int64_t s = g.succ_start[t]; s < g.succ_start[t + 1]; ++s)
-        reach(v, 2 * g.succ_ids[static_cast<size_t>(s)].index(), 0);
+      // The successors, and the fence's after set when t is the last task before it, in
+      // ascending order (as one successor list of both would be).
+      int64_t s = g.succ_start[t];
+      const int64_t s_end = g.succ_start[t + 1];
+      int64_t a = 0, a_end = 0;
+      size_t fence = 0;
+      if (const int32_t f = g.fence_fed[t]; f >= 0) {
+        fence = 2 * n + static_cast<size_t>(f);
+        edge(v, fence, 0);
+        if (--pending[fence] == 0) {
+          a = g.fence_after_start[static_cast<size_t>(f)];
+          a_end = g.fence_after_start[static_cast<size_t>(f) + 1];
+        }
+      }
+      while (s < s_end || a < a_end) {
+        const bool from_fence =
+            s == s_end || (a < a_end && g.fence_after_ids[static_cast<size_t>(a)] < g.succ_ids[static_cast<size_t>(s)]);
+        if (from_fence)
+          reach(fence, 2 * g.fence_after_ids[static_cast<size_t>(a++)].index(), 0);
+        else
+          reach(v, 2 * g.succ_ids[static_cast<size_t>(s++)].index(), 0);
+      }
       for (size_t e = first[t]; e < first[t + 1]; ++e) reach(v, 2 * extra[e].reader, extra[e].delay);
       if (g.tasks[t].parent.valid()) reach(v, 2 * g.tasks[t].parent.index() + 1, 0);
     }
@@ -138,7 +163,7 @@ void walk_events(const program::TaskGraph& g, const std::vector<DataEdge>& extra
 // window) take no time. `extra` is sorted by writer.
 double critical_path(const program::TaskGraph& g, const std::vector<double>& weight,
                      const std::vector<DataEdge>& extra = {}) {
-  std::vector<double> at(2 * g.size(), 0);
+  std::vector<double> at(2 * g.size() + g.fence_count(), 0);
   double longest = 0;
   walk_events(
       g, extra, false, [&](size_t v) { longest = std::max(longest, at[v]); },
