@@ -624,7 +624,7 @@ std::optional<double> assignment_bound(const Model& model, const std::array<Kind
 
 LowerBound lower_bound(const Space& space) {
   const program::Program& p = space.program();
-  const program::TaskGraph g = program::analyze(p);
+  const program::TaskGraph& g = space.graph();
   const std::array<KindRates, kKinds> rates = kind_rates(space.machine());
 
   // The timed window's tasks (every task when nothing is timed: the window is then the run).

@@ -405,6 +405,7 @@ const std::vector<Decision>& Space::decisions() const { return impl_->decisions;
 const std::string& Space::app() const { return impl_->app; }
 const machine::Machine& Space::machine() const { return impl_->machine(); }
 const program::Program& Space::program() const { return impl_->program; }
+const program::TaskGraph& Space::graph() const { return impl_->graph; }
 double Space::size() const { return impl_->size; }
 Point Space::default_point() const { return impl_->default_point; }
 

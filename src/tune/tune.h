@@ -128,6 +128,7 @@ class Space {
   const std::string& app() const;
   const machine::Machine& machine() const;
   const program::Program& program() const;
+  const program::TaskGraph& graph() const;  // the program's, analyzed once when the space is built
   bool active(const Point& point, size_t decision) const;
   // The number of distinct mappers (active decisions only); may exceed 2^64.
   double size() const;
