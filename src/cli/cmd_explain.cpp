@@ -5,8 +5,6 @@
 
 #include <cstdio>
 #include <memory>
-#include <new>
-#include <optional>
 
 #include "cli/commands.h"
 #include "cli/io.h"
@@ -45,18 +43,11 @@ int explain(const ExplainOptions& o) {
     resolved = eval::resolve(request);
     eval::check_limits(request, limits);  // before the Explainer builds the program here
     // The Explainer builds the program here, within the memory limit an evaluation has.
-    std::optional<guide::Explainer> explainer;
-    try {
-      const eval::AddressSpaceLimit bounded(limits.memory_bytes);
-      explainer.emplace(request);
-    } catch (const std::bad_alloc&) {
-      return fail(
-          fmt::format("building {} to explain it exceeded the memory limit of {} MiB (--memory-limit GIB raises it, "
-                      "--memory-limit 0 lifts it)",
-                      request.app, limits.memory_bytes >> 20));
-    }
+    const guide::Explainer explainer =
+        eval::within_memory_limit(limits.memory_bytes, fmt::format("building {} to explain it", request.app),
+                                  [&] { return guide::Explainer(request); });
     result = evaluate_showing_progress(request, limits);
-    feedback = explainer->explain(result);
+    feedback = explainer.explain(result);
   } catch (const eval::RequestError& e) {
     return fail(e.what());
   }

@@ -1,5 +1,6 @@
 // AddressSpaceLimit: the memory limit of an evaluation, applied to the calling process for a
-// while (eval.h).
+// while, and what going over it says (eval.h).
+#include <fmt/format.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -26,6 +27,11 @@ AddressSpaceLimit::~AddressSpaceLimit() {
   if (!set_ || ::getrlimit(RLIMIT_AS, &current) != 0) return;
   current.rlim_cur = previous_;
   ::setrlimit(RLIMIT_AS, &current);
+}
+
+std::string over_memory_limit(std::string_view what, uint64_t bytes) {
+  return fmt::format("{} exceeded the memory limit of {} MiB (--memory-limit GIB raises it, --memory-limit 0 lifts it)",
+                     what, bytes >> 20);
 }
 
 }  // namespace mage::eval

@@ -27,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -197,6 +198,22 @@ class AddressSpaceLimit {
   bool set_ = false;
   uint64_t previous_ = 0;  // the soft limit before
 };
+
+// "WHAT exceeded the memory limit of N MiB (--memory-limit GIB raises it, --memory-limit 0
+// lifts it)": how every stage held to Limits::memory_bytes says it went over.
+std::string over_memory_limit(std::string_view what, uint64_t bytes);
+
+// Runs `build()` in this process within `bytes` of address space (AddressSpaceLimit); an
+// allocation past it throws LimitError(over_memory_limit(what, bytes)).
+template <typename Build>
+auto within_memory_limit(uint64_t bytes, std::string_view what, Build&& build) {
+  try {
+    const AddressSpaceLimit bounded(bytes);
+    return build();
+  } catch (const std::bad_alloc&) {
+    throw LimitError(over_memory_limit(what, bytes));
+  }
+}
 
 class Cache;
 

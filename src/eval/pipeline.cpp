@@ -102,12 +102,9 @@ Result pipeline(const Prepared& p, const std::function<void(const Progress&)>& p
 }  // namespace
 
 sim::Outcome memory_exhausted(uint64_t memory_limit_bytes) {
-  return sim::failure(sim::Status::SimulatorFailure,
-                      memory_limit_bytes > 0
-                          ? fmt::format("simulator exceeded the memory limit of {} MiB (--memory-limit GIB raises it, "
-                                        "--memory-limit 0 lifts it)",
-                                        memory_limit_bytes >> 20)
-                          : std::string(sim::kOutOfMemoryMessage));
+  return sim::failure(sim::Status::SimulatorFailure, memory_limit_bytes > 0
+                                                         ? over_memory_limit("simulator", memory_limit_bytes)
+                                                         : std::string(sim::kOutOfMemoryMessage));
 }
 
 Result run_pipeline(const Prepared& p, uint64_t memory_limit_bytes,

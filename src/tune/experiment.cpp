@@ -18,7 +18,6 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
-#include <new>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -354,15 +353,8 @@ Experiment run_experiment(const ExperimentSettings& given, const fs::path& dir, 
     r.app = app;
     eval::check_limits(r, x.limits);  // before the Space builds the program here
     const Space space = Space::build(r, x.limits);
-    try {
-      const eval::AddressSpaceLimit bounded(x.limits.memory_bytes);
-      e.bounds[app] = lower_bound(space);
-    } catch (const std::bad_alloc&) {
-      throw eval::LimitError(fmt::format(
-          "the lower bound of {} exceeded the memory limit of {} MiB (--memory-limit GIB raises it, --memory-limit 0 "
-          "lifts it)",
-          app, x.limits.memory_bytes >> 20));
-    }
+    e.bounds[app] = eval::within_memory_limit(x.limits.memory_bytes, fmt::format("the lower bound of {}", app),
+                                              [&] { return lower_bound(space); });
     for (const std::string& o : e.optimizers) {
       Settings run;
       run.program = r;

@@ -190,15 +190,9 @@ std::string layout_label(const kinds::Layout& l, bool with_order) {
 // ---- Building --------------------------------------------------------------------------
 
 Space Space::build(const eval::Request& request, const eval::Limits& limits) {
-  try {
-    const eval::AddressSpaceLimit bounded(limits.memory_bytes);
-    return build_unbounded(request);
-  } catch (const std::bad_alloc&) {
-    throw eval::LimitError(
-        fmt::format("building the search space of {} on {} exceeded the memory limit of {} MiB (--memory-limit GIB "
-                    "raises it, --memory-limit 0 lifts it)",
-                    request.app, request.machine, limits.memory_bytes >> 20));
-  }
+  return eval::within_memory_limit(limits.memory_bytes,
+                                   fmt::format("building the search space of {} on {}", request.app, request.machine),
+                                   [&] { return build_unbounded(request); });
 }
 
 Space Space::build_unbounded(const eval::Request& request) {
