@@ -414,6 +414,26 @@ struct TaskGraph {
   std::vector<PointTaskId> children(PointTaskId t) const;
   std::vector<PointTaskId> of_launch(LaunchId l) const;
   bool has_edge(PointTaskId from, PointTaskId to) const;  // directly or through a fence
+  // Calls visit(u, through_fence) for each direct successor u of task t and, when `fence_done`
+  // (t is the last task before its fence to finish), each task after that fence, in ascending
+  // order of u: the order one successor list of both would have, which the walks over the
+  // graph (the simulator's, the bound's) keep.
+  template <typename Visit>
+  void for_each_successor(size_t t, bool fence_done, Visit visit) const {
+    const PointTaskId* s = succ_ids.data() + succ_start[t];
+    const PointTaskId* const s_end = succ_ids.data() + succ_start[t + 1];
+    const PointTaskId *a = nullptr, *a_end = nullptr;
+    if (fence_done) {
+      const auto f = static_cast<size_t>(fence_fed[t]);
+      a = fence_after_ids.data() + fence_after_start[f];
+      a_end = fence_after_ids.data() + fence_after_start[f + 1];
+    }
+    while (s != s_end || a != a_end) {
+      const bool through_fence = s == s_end || (a != a_end && *a < *s);
+      const PointTaskId u = through_fence ? *a++ : *s++;
+      visit(u, through_fence);
+    }
+  }
   int64_t piece(PointTaskId t, size_t arg) const { return pieces[static_cast<size_t>(piece_start[t.index()]) + arg]; }
 };
 

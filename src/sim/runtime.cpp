@@ -455,22 +455,13 @@ void Runtime::complete(PointTaskId t, double now) {
   ++completed_;
   release_uses(t);
   release_slot(t);
-  // The direct successors and, when t is the last task before its fence, the fence's after
-  // set, in ascending order (the order a successor list of both would have).
-  const PointTaskId* direct = g_.succ_ids.data() + g_.succ_start[t.index()];
-  const PointTaskId* direct_end = g_.succ_ids.data() + g_.succ_start[t.index() + 1];
-  const PointTaskId *fenced = nullptr, *fenced_end = nullptr;
-  if (const int32_t f = g_.fence_fed[t.index()]; f >= 0 && --fence_left_[static_cast<size_t>(f)] == 0) {
-    fenced = g_.fence_after_ids.data() + g_.fence_after_start[static_cast<size_t>(f)];
-    fenced_end = g_.fence_after_ids.data() + g_.fence_after_start[static_cast<size_t>(f) + 1];
-  }
-  while (direct != direct_end || fenced != fenced_end) {
-    const bool from_fence = direct == direct_end || (fenced != fenced_end && *fenced < *direct);
-    const PointTaskId u = from_fence ? *fenced++ : *direct++;
+  const int32_t fence = g_.fence_fed[t.index()];
+  const bool fence_done = fence >= 0 && --fence_left_[static_cast<size_t>(fence)] == 0;
+  g_.for_each_successor(t.index(), fence_done, [&](PointTaskId u, bool) {
     TaskState& us = tasks_[u.index()];
     if (const double d = future_delay(t, u); d > 0) us.release_s = std::max(us.release_s, now + d);
     if (--us.preds_left == 0 && us.issued) release(u, now, t);
-  }
+  });
   const PointTaskId parent = g_.tasks[t.index()].parent;
   if (parent.valid()) {
     TaskState& ps = tasks_[parent.index()];

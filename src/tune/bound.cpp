@@ -129,28 +129,17 @@ void walk_events(const program::TaskGraph& g, const std::vector<DataEdge>& extra
       for (int64_t c = g.child_start[t]; c < g.child_start[t + 1]; ++c)
         reach(v, 2 * g.child_ids[static_cast<size_t>(c)].index(), 0);
     } else {
-      // The successors, and the fence's after set when t is the last task before it, in
-      // ascending order (as one successor list of both would be).
-      int64_t s = g.succ_start[t];
-      const int64_t s_end = g.succ_start[t + 1];
-      int64_t a = 0, a_end = 0;
+      // The successors, and the fence's after set when t is the last task before it.
       size_t fence = 0;
+      bool fence_done = false;
       if (const int32_t f = g.fence_fed[t]; f >= 0) {
         fence = 2 * n + static_cast<size_t>(f);
         edge(v, fence, 0);
-        if (--pending[fence] == 0) {
-          a = g.fence_after_start[static_cast<size_t>(f)];
-          a_end = g.fence_after_start[static_cast<size_t>(f) + 1];
-        }
+        fence_done = --pending[fence] == 0;
       }
-      while (s < s_end || a < a_end) {
-        const bool from_fence =
-            s == s_end || (a < a_end && g.fence_after_ids[static_cast<size_t>(a)] < g.succ_ids[static_cast<size_t>(s)]);
-        if (from_fence)
-          reach(fence, 2 * g.fence_after_ids[static_cast<size_t>(a++)].index(), 0);
-        else
-          reach(v, 2 * g.succ_ids[static_cast<size_t>(s++)].index(), 0);
-      }
+      g.for_each_successor(t, fence_done, [&](program::PointTaskId u, bool through_fence) {
+        reach(through_fence ? fence : v, 2 * u.index(), 0);
+      });
       for (size_t e = first[t]; e < first[t + 1]; ++e) reach(v, 2 * extra[e].reader, extra[e].delay);
       if (g.tasks[t].parent.valid()) reach(v, 2 * g.tasks[t].parent.index() + 1, 0);
     }

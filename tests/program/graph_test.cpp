@@ -1,6 +1,8 @@
 // Dependence analysis on small hand-built programs.
 #include <gtest/gtest.h>
 
+#include <array>
+
 #include "program/program.h"
 
 namespace mage::program {
@@ -32,6 +34,18 @@ struct Fixture {
     k.name = "work";
     k.variants = {Variant{ProcKind::CPU, {}, std::nullopt}, Variant{ProcKind::GPU, {}, std::nullopt}};
     t = p.add_task(k);
+  }
+
+  // Writers of field a, readers of it, then a fenced launch writing field b: their launches.
+  std::array<LaunchId, 3> fenced_after_readers() {
+    const LaunchId writers = launch({arg(own, Privilege::RW, {"a"})});
+    const LaunchId readers = launch({arg(own, Privilege::RO, {"a"})});
+    Launch l;
+    l.task = t;
+    l.domain = Domain(4);
+    l.args = {arg(own, Privilege::RW, {"b"})};
+    l.fence = true;
+    return {writers, readers, p.add_launch(l)};
   }
 
   RegionArg arg(PartitionId part, Privilege priv, std::initializer_list<std::string_view> fields,
@@ -234,14 +248,7 @@ TEST(Graph, ConsumingAnUnproducedFutureIsAnError) {
 
 TEST(Graph, FenceWaitsForEverythingBefore) {
   Fixture f;
-  LaunchId a = f.launch({f.arg(f.own, Privilege::RW, {"a"})});
-  LaunchId b = f.launch({f.arg(f.own, Privilege::RO, {"a"})});
-  Launch l;
-  l.task = f.t;
-  l.domain = Domain(4);
-  l.args = {f.arg(f.own, Privilege::RW, {"b"})};
-  l.fence = true;
-  LaunchId c = f.p.add_launch(l);
+  const auto [a, b, c] = f.fenced_after_readers();
   TaskGraph g = analyze(f.p);
   // Each point of c waits for the sinks before it: the four readers (writers are implied).
   for (int i = 0; i < 4; ++i) {
@@ -255,14 +262,7 @@ TEST(Graph, FenceWaitsForEverythingBefore) {
 // succs and has_edge still answer with every task across it.
 TEST(Graph, AFenceIsOneJoinNotAnEdgePerPair) {
   Fixture f;
-  LaunchId a = f.launch({f.arg(f.own, Privilege::RW, {"a"})});
-  LaunchId b = f.launch({f.arg(f.own, Privilege::RO, {"a"})});
-  Launch l;
-  l.task = f.t;
-  l.domain = Domain(4);
-  l.args = {f.arg(f.own, Privilege::RW, {"b"})};
-  l.fence = true;
-  LaunchId c = f.p.add_launch(l);
+  const auto [a, b, c] = f.fenced_after_readers();
   TaskGraph g = analyze(f.p);
   ASSERT_EQ(g.fence_count(), 1u);
   EXPECT_EQ(g.pred_ids.size(), 4u);    // b(i) after a(i) only
