@@ -146,6 +146,22 @@ TEST(ExpertMappers, ExistForEveryAppAndCompileWithoutWarnings) {
   }
 }
 
+// The experts' two-level placement blocks a launch over a grid of nodes (or ranks) split to
+// its shape; where that grid does not divide the launch (3, 5, 6 or 7 nodes: 3 nodes for the
+// 2 x 2 tiles of SUMMA's B) the per-node block is rounded up, and the last nodes get fewer
+// points or none. Rounded down, it was empty and the expert failed to map ("launch extent 0").
+TEST(ExpertMappers, MapOnNodeCountsThatDoNotDivideTheLaunches) {
+  for (const auto& app : apps::list()) {
+    for (int nodes : {3, 5, 6, 7}) {
+      SCOPED_TRACE(app.name + " on " + std::to_string(nodes) + " nodes");
+      const int ranks = app.name == "johnson" || app.name == "cosma" ? 4 : 1;  // as they run by default
+      auto s = test::setup(app.name, "lassen", nodes, ranks);
+      Plan p = test::plan_of(apply(s->program, s->graph, s->machine, test::expert_for(app.name, s->machine)));
+      EXPECT_EQ(p.tasks.size(), s->graph.tasks.size());
+    }
+  }
+}
+
 // Mappers written for the published programs place launches by task.ipoint alone. Solomonik's
 // placement launches are 3-D (r, r, 1): a mapper that linearises ipoint[0..2] maps them (it
 // failed with "index 2 out of range" while they were 2-D), and init_cublas is 1-D with one
