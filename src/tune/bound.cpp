@@ -163,6 +163,181 @@ double critical_path(const program::TaskGraph& g, const std::vector<double>& wei
   return longest;
 }
 
+// Barriers: single tasks of the timed window that form a chain of dependences (each after
+// the previous one), such as pennant's per-cycle time step. Every task that follows barrier
+// i and precedes barrier i + 1 runs between them, so the run takes at least the sum over
+// these segments of what each needs, plus the barriers themselves. Per event of the task
+// graph (2t: start of t, 2t + 1: its finish, then the fences): the last barrier it follows
+// (0: none) and the first it precedes (m + 1: none), barriers numbered 1..m.
+struct Barriers {
+  std::vector<size_t> tasks;
+  std::vector<int32_t> after, before;  // per event
+};
+
+// Labels every event with the last barrier of `b.tasks` it follows and the first it precedes.
+void label(const program::TaskGraph& g, Barriers& b) {
+  const size_t events = 2 * g.size() + g.fence_count();
+  std::vector<int32_t> number(g.size(), 0);  // 1..m for barriers
+  for (size_t i = 0; i < b.tasks.size(); ++i) number[b.tasks[i]] = static_cast<int32_t>(i + 1);
+  b.after.assign(events, 0);
+  std::vector<std::pair<size_t, size_t>> arcs;
+  walk_events(
+      g, {}, false, [](size_t) {},
+      [&](size_t v, size_t w, double) {
+        int32_t from = b.after[v];
+        if (v % 2 == 1 && v < 2 * g.size() && number[v / 2] > 0) from = number[v / 2];  // a barrier's finish
+        b.after[w] = std::max(b.after[w], from);
+        arcs.emplace_back(v, w);
+      });
+  b.before.assign(events, static_cast<int32_t>(b.tasks.size()) + 1);
+  for (size_t t = 0; t < g.size(); ++t)
+    if (number[t] > 0) b.before[2 * t] = number[t];
+  for (size_t a = arcs.size(); a-- > 0;)
+    b.before[arcs[a].first] = std::min(b.before[arcs[a].first], b.before[arcs[a].second]);
+}
+
+// The single tasks of the timed window, each after the previous one, in the order their
+// starts become ready; then without those that much work runs beside (the tasks that follow
+// the barrier before and precede the one after, more than half a segment's share of the
+// work): such a barrier separates little, and dropping it puts that work in a segment.
+Barriers find_barriers(const program::Program& p, const program::TaskGraph& g, const std::vector<bool>& counted,
+                       const std::vector<double>& weight) {
+  Barriers b;
+  std::vector<int32_t> after(2 * g.size() + g.fence_count(), 0);
+  std::vector<bool> chosen(g.size(), false);
+  walk_events(
+      g, {}, false,
+      [&](size_t v) {
+        if (v % 2 != 0 || v >= 2 * g.size()) return;
+        const size_t t = v / 2;
+        if (counted[t] && p.launches[g.tasks[t].launch.index()].kind == program::LaunchKind::Single &&
+            after[v] == static_cast<int32_t>(b.tasks.size())) {
+          b.tasks.push_back(t);  // after every barrier so far: the next one
+          chosen[t] = true;
+        }
+      },
+      [&](size_t v, size_t w, double) {
+        int32_t from = after[v];
+        if (v % 2 == 1 && v < 2 * g.size() && chosen[v / 2]) from = static_cast<int32_t>(b.tasks.size());
+        after[w] = std::max(after[w], from);
+      });
+  if (b.tasks.empty()) return Barriers{};
+  label(g, b);
+  const size_t m = b.tasks.size();
+  std::vector<double> beside(m + 2, 0);  // difference array: the work running beside each barrier
+  double work = 0;
+  for (size_t t = 0; t < g.size(); ++t) {
+    if (!counted[t] || weight[t] <= 0) continue;
+    work += weight[t];
+    const int32_t first = b.after[2 * t] + 1, last = b.before[2 * t + 1] - 1;  // barriers it bypasses
+    if (first <= last) {
+      beside[static_cast<size_t>(first)] += weight[t];
+      beside[static_cast<size_t>(last) + 1] -= weight[t];
+    }
+  }
+  std::vector<size_t> kept;
+  double running = 0;
+  for (size_t i = 1; i <= m; ++i) {
+    running += beside[i];
+    if (running <= 0.5 * work / static_cast<double>(m + 1)) kept.push_back(b.tasks[i - 1]);
+  }
+  b.tasks = std::move(kept);
+  if (b.tasks.empty()) return Barriers{};
+  label(g, b);
+  return b;
+}
+
+// The processors of one kind, n of them, run tasks j that cannot start before head r_j, take
+// d_j and leave a chain of tail q_j after them: for any set S of them, the last one ends no
+// earlier than min r + (sum of d) / n + min q over S. Taken over the sets "every task whose
+// head is at least h" and "every task whose tail is at least h" for every h.
+double head_body_tail(std::vector<std::array<double, 3>>& tasks, int n);
+
+// The least time of the tasks with these durations (`kind`: the processor kind each runs on,
+// -1 undecided) under the rules of critical_path: the larger of the critical path, the
+// head-body-tail bound of each processor kind's tasks, and the sum over the barriers'
+// segments of the same within each segment (heads from the barrier before, tails to the one
+// after) plus the barriers' own durations.
+double schedule_bound(const program::TaskGraph& g, const std::vector<double>& weight,
+                      const std::vector<DataEdge>& extra, const std::vector<int>& kind,
+                      const std::array<KindRates, kKinds>& rates, const Barriers& b) {
+  const size_t events = 2 * g.size() + g.fence_count();
+  std::vector<double> at(events, 0), after(events, 0), rel_at(events, 0), rel_after(events, 0);
+  struct Arc {
+    size_t from, to;
+    double length;
+  };
+  std::vector<Arc> arcs;
+  arcs.reserve(2 * g.size() + extra.size());
+  const bool segmented = !b.tasks.empty();
+  // A barrier's start event: its `before` names it.
+  auto barrier_start = [&](size_t v) {
+    return v % 2 == 0 && v < 2 * g.size() && b.before[v] <= static_cast<int32_t>(b.tasks.size()) &&
+           b.tasks[static_cast<size_t>(b.before[v] - 1)] == v / 2;
+  };
+  walk_events(
+      g, extra, false, [](size_t) {},
+      [&](size_t v, size_t w, double delay) {
+        const double run = w == v + 1 && v % 2 == 0 ? weight[v / 2] : 0;  // a start to its finish
+        at[w] = std::max(at[w], at[v] + run + delay);
+        // From the finish of the last barrier before w, through what follows it too (a
+        // barrier's finish has the label of its start: the arcs out of it do not count).
+        if (segmented && b.after[v] == b.after[w]) rel_at[w] = std::max(rel_at[w], rel_at[v] + run + delay);
+        arcs.push_back({v, w, run + delay});
+      });
+  // Back from the end, and from each barrier's start back through what precedes it too.
+  for (size_t a = arcs.size(); a-- > 0;) {
+    const Arc& x = arcs[a];
+    after[x.from] = std::max(after[x.from], x.length + after[x.to]);
+    if (segmented && b.before[x.from] == b.before[x.to] && !barrier_start(x.to))
+      rel_after[x.from] = std::max(rel_after[x.from], x.length + rel_after[x.to]);
+  }
+  double longest = 0;
+  std::array<std::vector<std::array<double, 3>>, kKinds> on_kind;
+  for (size_t t = 0; t < g.size(); ++t) {
+    longest = std::max(longest, at[2 * t] + weight[t] + after[2 * t + 1]);
+    if (kind[t] >= 0 && weight[t] > 0)
+      on_kind[static_cast<size_t>(kind[t])].push_back({at[2 * t], weight[t], after[2 * t + 1]});
+  }
+  for (size_t k = 0; k < kKinds; ++k) longest = std::max(longest, head_body_tail(on_kind[k], rates[k].count));
+  if (!segmented) return longest;
+  // Per segment: its critical path and per kind its head-body-tail bound.
+  const size_t m = b.tasks.size();
+  std::vector<std::array<std::vector<std::array<double, 3>>, kKinds>> segment(m + 1);
+  std::vector<double> segment_path(m + 1, 0);
+  for (size_t t = 0; t < g.size(); ++t) {
+    const int32_t i = b.after[2 * t];
+    if (b.before[2 * t + 1] != i + 1 || weight[t] <= 0) continue;  // not between two consecutive barriers
+    const double r = rel_at[2 * t], q = rel_after[2 * t + 1];
+    segment_path[static_cast<size_t>(i)] = std::max(segment_path[static_cast<size_t>(i)], r + weight[t] + q);
+    if (kind[t] >= 0) segment[static_cast<size_t>(i)][static_cast<size_t>(kind[t])].push_back({r, weight[t], q});
+  }
+  double total = 0;
+  for (size_t i = 0; i <= m; ++i) {
+    double need = segment_path[i];
+    for (size_t k = 0; k < kKinds; ++k) need = std::max(need, head_body_tail(segment[i][k], rates[k].count));
+    total += need;
+  }
+  for (size_t t : b.tasks) total += weight[t];
+  return std::max(longest, total);
+}
+
+double head_body_tail(std::vector<std::array<double, 3>>& tasks, int n) {  // (r, d, q) each
+  if (tasks.empty() || n <= 0) return 0;
+  double best = 0;
+  for (int side = 0; side < 2; ++side) {
+    const size_t key = side == 0 ? 0 : 2, other = side == 0 ? 2 : 0;
+    std::sort(tasks.begin(), tasks.end(), [&](const auto& a, const auto& b) { return a[key] > b[key]; });
+    double work = 0, least_other = kInf;
+    for (const auto& x : tasks) {
+      work += x[1];
+      least_other = std::min(least_other, x[other]);
+      best = std::max(best, x[key] + work / n + least_other);
+    }
+  }
+  return best;
+}
+
 // Data that must cross between the GPUs' own memories and the memories the other processors
 // reach, for an assignment of task kinds to sides (GPU or not). A byte one task kind
 // produces and another reads moves nothing when both run on the same side; across sides it
@@ -191,11 +366,14 @@ struct Crossing {
   struct Flow {
     size_t writer = 0, reader = 0;
     double up_data = 0, up_access = 0, down_data = 0, down_access = 0;
+    double largest = 0;  // bytes of its largest (block, field): one copy brings it over one link
   };
   std::vector<Flow> flows;            // sorted by writer
   double link_up = 0, link_down = 0;  // bytes/s: the GPU-only memories' links out and in
-  double gpus = 0;                    // GPUs
-  double extra = 0;                   // s/byte a GPU pays more for a zero-copy byte than for one in its fastest memory
+  // bytes/s: the fastest of those links alone (a (block, field) crosses whole, over one link)
+  double one_link_up = 0, one_link_down = 0;
+  double gpus = 0;   // GPUs
+  double extra = 0;  // s/byte a GPU pays more for a zero-copy byte than for one in its fastest memory
   bool any() const { return !groups.empty() && gpus > 0; }
   // The least time of an assignment, side[kind]: 1 on GPUs, 0 elsewhere, -1 not yet decided
   // (its data counted as not crossing, so a partial assignment's time bounds its
@@ -272,6 +450,8 @@ Crossing crossing(const program::Program& p, const program::TaskGraph& g, const 
     }
     out.link_up += to;
     out.link_down += from;
+    out.one_link_up = std::max(out.one_link_up, to);
+    out.one_link_down = std::max(out.one_link_down, from);
   }
   double fastest = 0, shared = 0;
   for (machine::ProcId q : m.processors_of(kinds::ProcKind::GPU)) {
@@ -347,6 +527,7 @@ Crossing crossing(const program::Program& p, const program::TaskGraph& g, const 
           e.up_access += q.up;
           e.down_data += bytes;
           e.down_access += q.down;
+          e.largest = std::max(e.largest, bytes);
         }
       }
       for (size_t a = 0; a < l.args.size(); ++a) {
@@ -438,6 +619,7 @@ struct Model {
   std::vector<bool> counted;
   std::vector<size_t> kind_of;  // task kind of each point task
   Crossing crossing;
+  Barriers barriers;
 };
 
 // The work bound when every point of a task kind runs on the same kind of processor, as a
@@ -490,9 +672,16 @@ std::optional<double> assignment_bound(const Model& model, const std::array<Kind
   // The critical path of the assignment so far.
   std::vector<double> weight(model.g.size(), 0);
   std::vector<DataEdge> edges(crossing.flows.size());
+  std::vector<int> task_kind(model.g.size(), -1);
   auto zero_copy = [&](size_t t, double bytes) {  // what a zero-copy access adds to GPU task t
     const GpuTime& x = model.gpu[t];
     return std::max(0.0, x.memory_s + bytes * crossing.extra - std::max(x.compute_s, x.memory_s));
+  };
+  // A dependence's data copied across: all of it over the links together, and its largest
+  // (block, field) whole over one of them.
+  auto copied = [](double data, double largest, double links, double one_link) {
+    if (links <= 0 || one_link <= 0) return kInf;
+    return std::max(data / links, largest / one_link);
   };
   auto path = [&] {
     for (size_t t = 0; t < model.g.size(); ++t) {
@@ -506,13 +695,15 @@ std::optional<double> assignment_bound(const Model& model, const std::array<Kind
       const int8_t w = side[model.kind_of[f.writer]], r = side[model.kind_of[f.reader]];
       double delay = 0;
       if (w == 1 && r == 0)
-        delay = std::min(crossing.link_up > 0 ? f.up_data / crossing.link_up : kInf, zero_copy(f.writer, f.up_access));
+        delay = std::min(copied(f.up_data, f.largest, crossing.link_up, crossing.one_link_up),
+                         zero_copy(f.writer, f.up_access));
       if (w == 0 && r == 1)
-        delay = std::min(crossing.link_down > 0 ? f.down_data / crossing.link_down : kInf,
+        delay = std::min(copied(f.down_data, f.largest, crossing.link_down, crossing.one_link_down),
                          zero_copy(f.reader, f.down_access));
       edges[e] = {f.writer, f.reader, delay};
     }
-    return critical_path(model.g, weight, edges);
+    for (size_t t = 0; t < model.g.size(); ++t) task_kind[t] = model.counted[t] ? assigned[model.kind_of[t]] : -1;
+    return schedule_bound(model.g, weight, edges, task_kind, rates, model.barriers);
   };
   // Assignments to start from: each task kind where it finishes the loads soonest, and each
   // where it runs fastest.
@@ -655,7 +846,9 @@ LowerBound lower_bound(const Space& space) {
   }
   for (const auto& r : weighings) b.work_s = std::max(b.work_s, work_bound(d, counted, rates, r));
 
-  Model model{g, std::move(d), std::move(gpu), std::move(counted), {}, {}};
+  Model model{g, std::move(d), std::move(gpu), std::move(counted), {}, {}, {}};
+  model.barriers = find_barriers(p, g, model.counted, weight);
+
   model.kind_of.resize(g.size());
   for (size_t t = 0; t < g.size(); ++t) model.kind_of[t] = p.launches[g.tasks[t].launch.index()].task.index();
   model.crossing = crossing(p, g, model.counted, space.machine());
