@@ -6,11 +6,13 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -22,6 +24,10 @@
 namespace mage::tune::detail {
 
 namespace {
+
+// What a plotting child may use (a plot is a few hundred KiB).
+constexpr rlim_t kPlotBytes = rlim_t{64} << 20;
+constexpr rlim_t kPlotCpuSeconds = 60;
 
 // Colour map 0 entries: background, axes and text, then one per line.
 enum Colour : PLINT { kBackground = 0, kInk = 1, kBest = 2, kExpert = 3, kDefault = 4 };
@@ -68,7 +74,11 @@ void draw(const std::string& file, const std::string& title, const std::vector<d
   for (const auto& r : {expert_s, default_s})
     if (r) lo = std::min(lo, *r), hi = std::max(hi, *r);
   if (!std::isfinite(lo)) lo = 0, hi = 1;  // nothing ran: empty axes
-  const double span = hi > lo ? hi - lo : 0.1 * std::max(hi, 1e-9);
+  // Times a few units in the last place apart (the same schedule rounded differently) make a
+  // flat line: an axis that narrow would step its ticks by less than the values' precision,
+  // and PLplot's tick loop would never end (it wrote a 32 GB file).
+  const bool flat = !(hi - lo > 1e-9 * std::max(std::abs(hi), 1e-9));
+  const double span = flat ? 0.1 * std::max(hi, 1e-9) : hi - lo;
   plcol0(kInk);
   // Room above the highest line for the legend.
   plenv(0.5, std::max(n, 1.0) + 0.5, std::max(0.0, lo - 0.08 * span), hi + 0.45 * span, 0, 0);
@@ -256,6 +266,11 @@ bool plot_in_child(const std::filesystem::path& file, const std::function<void(c
   if (pid == 0) {
     ::dup2(log[1], STDOUT_FILENO);
     ::dup2(log[1], STDERR_FILENO);
+    // A plot is a few hundred KiB drawn in well under a second: a drawing that goes on (as
+    // PLplot's tick loop did on an axis narrower than its values' precision) is stopped.
+    const rlimit size{kPlotBytes, kPlotBytes}, cpu{kPlotCpuSeconds, kPlotCpuSeconds};
+    ::setrlimit(RLIMIT_FSIZE, &size);
+    ::setrlimit(RLIMIT_CPU, &cpu);
     draw_to(tmp.string());
     std::fflush(nullptr);
     std::_Exit(0);
@@ -278,6 +293,9 @@ bool plot_in_child(const std::filesystem::path& file, const std::function<void(c
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !std::filesystem::exists(tmp, ec)) {
     while (!said.empty() && (said.back() == '\n' || said.back() == ' ')) said.pop_back();
     error = said.empty() ? "PLplot did not write the plot" : "PLplot: " + said;
+    if (WIFSIGNALED(status) && (WTERMSIG(status) == SIGXFSZ || WTERMSIG(status) == SIGXCPU))
+      error = fmt::format("PLplot was stopped: the plot went past {} MiB or {} s of CPU time", kPlotBytes >> 20,
+                          kPlotCpuSeconds);
     std::filesystem::remove(tmp, ec);
     return false;
   }
