@@ -634,170 +634,234 @@ struct Model {
 // Branch and bound over the task kinds, heaviest first, an undecided task kind at its
 // fastest kind and crossing nothing; nullopt when the search exceeds its node budget (the
 // weighings' bound then stands alone).
-std::optional<double> assignment_bound(const Model& model, const std::array<KindRates, kKinds>& rates) {
-  const size_t kinds_n = [&] {
-    size_t n = 0;
-    for (size_t k : model.kind_of) n = std::max(n, k + 1);
-    return n;
-  }();
-  std::vector<std::array<double, kKinds>> load(kinds_n);
-  for (auto& l : load) l.fill(0);
-  std::vector<double> gpu_memory(kinds_n, 0);  // per task kind: its counted points' GPU memory time
-  for (size_t t = 0; t < model.g.size(); ++t) {
-    if (!model.counted[t]) continue;
-    for (size_t k = 0; k < kKinds; ++k) load[model.kind_of[t]][k] += model.d[t][k];
-    gpu_memory[model.kind_of[t]] += model.gpu[t].overhead_s + model.gpu[t].memory_s;
-  }
-  for (auto& l : load)
-    for (size_t k = 0; k < kKinds; ++k)
-      l[k] = rates[k].count > 0 ? l[k] / rates[k].count : kInf;  // time on kind k if spread evenly
-  constexpr size_t kGpu = kinds::index(kinds::ProcKind::GPU);
-  const Crossing& crossing = model.crossing;
-  // The side of each task kind (1 on GPUs, 0 elsewhere): fixed where it can run on one side
-  // only, else decided with its processor kind.
-  std::vector<int8_t> side(kinds_n, -1);
-  std::vector<int> assigned(kinds_n, -1);  // processor kind, -1 undecided
-  std::vector<size_t> order;               // task kinds with work, heaviest first
-  for (size_t i = 0; i < kinds_n; ++i) {
-    bool gpu = false, other = false;
-    for (size_t k = 0; k < kKinds; ++k)
-      if (std::isfinite(load[i][k])) (k == kGpu ? gpu : other) = true;
-    if (gpu != other) side[i] = gpu ? 1 : 0;
-    if (*std::min_element(load[i].begin(), load[i].end()) > 0) order.push_back(i);
-  }
-  auto least = [&](size_t i) { return *std::min_element(load[i].begin(), load[i].end()); };
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return least(a) > least(b); });
-  double gpu_s = 0;  // the GPU memory time of the task kinds on GPUs so far
-  auto cross = [&] { return crossing.any() ? crossing.time(side, gpu_s) : 0.0; };
-  // The critical path of the assignment so far.
-  std::vector<double> weight(model.g.size(), 0);
-  std::vector<DataEdge> edges(crossing.flows.size());
-  std::vector<int> task_kind(model.g.size(), -1);
-  auto zero_copy = [&](size_t t, double bytes) {  // what a zero-copy access adds to GPU task t
-    const GpuTime& x = model.gpu[t];
-    return std::max(0.0, x.memory_s + bytes * crossing.extra - std::max(x.compute_s, x.memory_s));
-  };
-  // A dependence's data copied across: all of it over the links together, and its largest
-  // (block, field) whole over one of them.
-  auto copied = [](double data, double largest, double links, double one_link) {
-    if (links <= 0 || one_link <= 0) return kInf;
-    return std::max(data / links, largest / one_link);
-  };
-  auto path = [&] {
+class Assignments {
+ public:
+  Assignments(const Model& model, const std::array<KindRates, kKinds>& rates)
+      : model_(model), rates_(rates), crossing_(model.crossing) {
+    size_t kinds_n = 0;
+    for (size_t k : model.kind_of) kinds_n = std::max(kinds_n, k + 1);
+    load_.resize(kinds_n);
+    for (auto& l : load_) l.fill(0);
+    gpu_memory_.assign(kinds_n, 0);
     for (size_t t = 0; t < model.g.size(); ++t) {
       if (!model.counted[t]) continue;
-      const int k = assigned[model.kind_of[t]];
-      weight[t] = k >= 0 ? model.d[t][static_cast<size_t>(k)] : *std::min_element(model.d[t].begin(), model.d[t].end());
-      if (!std::isfinite(weight[t])) weight[t] = 0;
+      for (size_t k = 0; k < kKinds; ++k) load_[model.kind_of[t]][k] += model.d[t][k];
+      gpu_memory_[model.kind_of[t]] += model.gpu[t].overhead_s + model.gpu[t].memory_s;
     }
-    for (size_t e = 0; e < crossing.flows.size(); ++e) {
-      const Crossing::Flow& f = crossing.flows[e];
-      const int8_t w = side[model.kind_of[f.writer]], r = side[model.kind_of[f.reader]];
-      double delay = 0;
-      if (w == 1 && r == 0)
-        delay = std::min(copied(f.up_data, f.largest, crossing.link_up, crossing.one_link_up),
-                         zero_copy(f.writer, f.up_access));
-      if (w == 0 && r == 1)
-        delay = std::min(copied(f.down_data, f.largest, crossing.link_down, crossing.one_link_down),
-                         zero_copy(f.reader, f.down_access));
-      edges[e] = {f.writer, f.reader, delay};
+    for (auto& l : load_)
+      for (size_t k = 0; k < kKinds; ++k)
+        l[k] = rates[k].count > 0 ? l[k] / rates[k].count : kInf;  // time on kind k if spread evenly
+    // The side of each task kind (1 on GPUs, 0 elsewhere): fixed where it can run on one side
+    // only, else decided with its processor kind.
+    side_.assign(kinds_n, -1);
+    assigned_.assign(kinds_n, -1);
+    for (size_t i = 0; i < kinds_n; ++i) {
+      bool gpu = false, other = false;
+      for (size_t k = 0; k < kKinds; ++k)
+        if (std::isfinite(load_[i][k])) (k == kGpu ? gpu : other) = true;
+      if (gpu != other) side_[i] = gpu ? 1 : 0;
+      if (least(i) > 0) order_.push_back(i);
     }
-    for (size_t t = 0; t < model.g.size(); ++t) task_kind[t] = model.counted[t] ? assigned[model.kind_of[t]] : -1;
-    return schedule_bound(model.g, weight, edges, task_kind, rates, model.barriers);
-  };
-  // Assignments to start from: each task kind where it finishes the loads soonest, and each
-  // where it runs fastest.
-  const std::vector<int8_t> fixed = side;
-  auto evaluate = [&](const std::function<size_t(size_t, const std::array<double, kKinds>&)>& choose) {
+    std::stable_sort(order_.begin(), order_.end(), [&](size_t a, size_t b) { return least(a) > least(b); });
+    fixed_ = side_;
+    weight_.assign(model.g.size(), 0);
+    edges_.resize(crossing_.flows.size());
+    task_kind_.assign(model.g.size(), -1);
+  }
+
+  // The figure of one complete assignment (the processor kind of each task kind; task kinds
+  // without work may be left out): +infinity when a task kind cannot run on its kind.
+  double value(const std::vector<int>& kind_of) {
     std::array<double, kKinds> busy{};
     bool runs = true;
-    for (size_t i : order) {
-      const size_t k = choose(i, busy);
-      runs = runs && std::isfinite(load[i][k]);  // else a task kind that runs nowhere
-      busy[k] += load[i][k];
-      side[i] = k == kGpu ? 1 : 0;
-      assigned[i] = static_cast<int>(k);
-      if (k == kGpu) gpu_s += gpu_memory[i];
+    for (size_t i : order_) {
+      const int k = i < kind_of.size() ? kind_of[i] : -1;
+      if (k < 0 || !std::isfinite(load_[i][static_cast<size_t>(k)])) {
+        runs = false;  // a task kind that runs nowhere
+        break;
+      }
+      assign(i, static_cast<size_t>(k));
+      busy[static_cast<size_t>(k)] += load_[i][static_cast<size_t>(k)];
     }
-    const double value = runs ? std::max({*std::max_element(busy.begin(), busy.end()), cross(), path()}) : kInf;
-    side = fixed;
-    std::fill(assigned.begin(), assigned.end(), -1);
-    gpu_s = 0;
-    return value;
-  };
-  double best = evaluate([&](size_t i, const std::array<double, kKinds>& busy) {
-    size_t k = 0;
-    for (size_t j = 1; j < kKinds; ++j)
-      if (busy[j] + load[i][j] < busy[k] + load[i][k]) k = j;
-    return k;
-  });
-  if (!std::isfinite(best)) return std::nullopt;  // no bound
-  best = std::min(best, evaluate([&](size_t i, const std::array<double, kKinds>&) {
-                    return static_cast<size_t>(std::min_element(load[i].begin(), load[i].end()) - load[i].begin());
-                  }));
-  std::array<double, kKinds> busy{};
-  // The rest's least time per kind, summed from the end: a subtree cannot end below the
-  // current loads plus the remainder spread over all kinds at their fastest.
-  std::vector<double> rest_min(order.size() + 1, 0);
-  for (size_t i = order.size(); i-- > 0;) rest_min[i] = rest_min[i + 1] + least(order[i]);
-  int64_t nodes = 0;
-  constexpr int64_t kNodeBudget = 2'000'000;
-  int usable = 0;
-  for (size_t k = 0; k < kKinds; ++k) usable += rates[k].count > 0 ? 1 : 0;
-  busy.fill(0);
-  bool complete = true;
-  // Evaluating the critical path costs a pass over the task graph: done where the loads and
-  // the crossing do not settle a node, until the passes have visited kPathWork tasks and
-  // crossing dependences (a few seconds); the search then goes on without it (a node's
-  // figure is then lower, so the result still bounds every assignment's time).
-  int64_t path_work = 0;
-  constexpr int64_t kPathWork = 200'000'000;
-  const auto per_path = static_cast<int64_t>(model.g.size() + model.g.edge_count() + crossing.flows.size());
-  std::function<void(size_t)> search = [&](size_t i) {
-    if (++nodes > kNodeBudget) {
-      complete = false;
-      return;
+    const double v = runs ? std::max({*std::max_element(busy.begin(), busy.end()), cross(), path()}) : kInf;
+    side_ = fixed_;
+    std::fill(assigned_.begin(), assigned_.end(), -1);
+    gpu_s_ = 0;
+    return v;
+  }
+
+  // The least figure over every assignment; nullopt when the search exceeds its node budget.
+  std::optional<double> least_over_all() {
+    // Assignments to start from: each task kind where it finishes the loads soonest, and each
+    // where it runs fastest.
+    std::vector<int> start(load_.size(), -1);
+    std::array<double, kKinds> loads{};
+    for (size_t i : order_) {
+      size_t k = 0;
+      for (size_t j = 1; j < kKinds; ++j)
+        if (loads[j] + load_[i][j] < loads[k] + load_[i][k]) k = j;
+      start[i] = static_cast<int>(k);
+      loads[k] += load_[i][k];
     }
-    const double worst = *std::max_element(busy.begin(), busy.end());
-    double total = 0;
-    for (double b : busy) total += b;
-    // Each kind ends no earlier than its load; together they hold at least the rest's fastest time.
-    if (worst >= best || (total + rest_min[i]) / std::max(usable, 1) >= best) return;
-    // The data known to cross and the critical path only grow as the other task kinds are placed.
-    const double crossing_s = cross();
-    if (crossing_s >= best) return;
-    double path_s = 0;
-    if (path_work < kPathWork) {
-      path_work += per_path;
-      path_s = path();
-      if (path_s >= best) return;
+    double best = value(start);
+    if (!std::isfinite(best)) return std::nullopt;  // no bound
+    for (size_t i : order_)
+      start[i] = static_cast<int>(std::min_element(load_[i].begin(), load_[i].end()) - load_[i].begin());
+    best = std::min(best, value(start));
+    std::array<double, kKinds> busy{};
+    // The rest's least time per kind, summed from the end: a subtree cannot end below the
+    // current loads plus the remainder spread over all kinds at their fastest.
+    std::vector<double> rest_min(order_.size() + 1, 0);
+    for (size_t i = order_.size(); i-- > 0;) rest_min[i] = rest_min[i + 1] + least(order_[i]);
+    int64_t nodes = 0;
+    constexpr int64_t kNodeBudget = 2'000'000;
+    int usable = 0;
+    for (size_t k = 0; k < kKinds; ++k) usable += rates_[k].count > 0 ? 1 : 0;
+    bool complete = true;
+    // Evaluating the critical path costs a pass over the task graph: done where the loads and
+    // the crossing do not settle a node, until the passes have visited kPathWork tasks and
+    // crossing dependences (a few seconds); the search then goes on without it (a node's
+    // figure is then lower, so the result still bounds every assignment's time).
+    int64_t path_work = 0;
+    constexpr int64_t kPathWork = 200'000'000;
+    const auto per_path = static_cast<int64_t>(model_.g.size() + model_.g.edge_count() + crossing_.flows.size());
+    std::function<void(size_t)> search = [&](size_t i) {
+      if (++nodes > kNodeBudget) {
+        complete = false;
+        return;
+      }
+      const double worst = *std::max_element(busy.begin(), busy.end());
+      double total = 0;
+      for (double b : busy) total += b;
+      // Each kind ends no earlier than its load; together they hold at least the rest's fastest time.
+      if (worst >= best || (total + rest_min[i]) / std::max(usable, 1) >= best) return;
+      // The data known to cross and the critical path only grow as the other task kinds are placed.
+      const double crossing_s = cross();
+      if (crossing_s >= best) return;
+      double path_s = 0;
+      if (path_work < kPathWork) {
+        path_work += per_path;
+        path_s = path();
+        if (path_s >= best) return;
+      }
+      if (i == order_.size()) {
+        best = std::max({worst, crossing_s, path_s});
+        return;
+      }
+      const size_t kind = order_[i];
+      const auto& l = load_[kind];
+      const int8_t was = side_[kind];
+      std::array<size_t, kKinds> kinds_by_time;  // the fastest first: good assignments early prune more
+      for (size_t k = 0; k < kKinds; ++k) kinds_by_time[k] = k;
+      std::stable_sort(kinds_by_time.begin(), kinds_by_time.end(), [&](size_t a, size_t b) { return l[a] < l[b]; });
+      for (size_t k : kinds_by_time) {
+        if (!complete) break;
+        if (!std::isfinite(l[k]) || busy[k] + l[k] >= best) continue;
+        busy[k] += l[k];
+        assign(kind, k);
+        search(i + 1);
+        if (k == kGpu) gpu_s_ -= gpu_memory_[kind];
+        assigned_[kind] = -1;
+        side_[kind] = was;
+        busy[k] -= l[k];
+      }
+    };
+    search(0);
+    if (!complete) return std::nullopt;
+    return best;
+  }
+
+ private:
+  static constexpr size_t kGpu = kinds::index(kinds::ProcKind::GPU);
+
+  double least(size_t i) const { return *std::min_element(load_[i].begin(), load_[i].end()); }
+
+  void assign(size_t kind, size_t k) {
+    side_[kind] = k == kGpu ? 1 : 0;
+    assigned_[kind] = static_cast<int>(k);
+    if (k == kGpu) gpu_s_ += gpu_memory_[kind];
+  }
+
+  double cross() const { return crossing_.any() ? crossing_.time(side_, gpu_s_) : 0.0; }
+
+  // What a zero-copy access adds to GPU task t.
+  double zero_copy(size_t t, double bytes) const {
+    const GpuTime& x = model_.gpu[t];
+    return std::max(0.0, x.memory_s + bytes * crossing_.extra - std::max(x.compute_s, x.memory_s));
+  }
+
+  // A dependence's data copied across: all of it over the links together, and its largest
+  // (block, field) whole over one of them.
+  static double copied(double data, double largest, double links, double one_link) {
+    if (links <= 0 || one_link <= 0) return kInf;
+    return std::max(data / links, largest / one_link);
+  }
+
+  // The schedule figures of the assignment so far (schedule_bound), an undecided task kind at
+  // its fastest kind and crossing nothing.
+  double path() {
+    const Model& m = model_;
+    for (size_t t = 0; t < m.g.size(); ++t) {
+      if (!m.counted[t]) continue;
+      const int k = assigned_[m.kind_of[t]];
+      weight_[t] = k >= 0 ? m.d[t][static_cast<size_t>(k)] : *std::min_element(m.d[t].begin(), m.d[t].end());
+      if (!std::isfinite(weight_[t])) weight_[t] = 0;
     }
-    if (i == order.size()) {
-      best = std::max({worst, crossing_s, path_s});
-      return;
+    for (size_t e = 0; e < crossing_.flows.size(); ++e) {
+      const Crossing::Flow& f = crossing_.flows[e];
+      const int8_t w = side_[m.kind_of[f.writer]], r = side_[m.kind_of[f.reader]];
+      double delay = 0;
+      if (w == 1 && r == 0)
+        delay = std::min(copied(f.up_data, f.largest, crossing_.link_up, crossing_.one_link_up),
+                         zero_copy(f.writer, f.up_access));
+      if (w == 0 && r == 1)
+        delay = std::min(copied(f.down_data, f.largest, crossing_.link_down, crossing_.one_link_down),
+                         zero_copy(f.reader, f.down_access));
+      edges_[e] = {f.writer, f.reader, delay};
     }
-    const auto& l = load[order[i]];
-    const int8_t was = side[order[i]];
-    std::array<size_t, kKinds> kinds_by_time;  // the fastest first: good assignments early prune more
-    for (size_t k = 0; k < kKinds; ++k) kinds_by_time[k] = k;
-    std::stable_sort(kinds_by_time.begin(), kinds_by_time.end(), [&](size_t a, size_t b) { return l[a] < l[b]; });
-    for (size_t k : kinds_by_time) {
-      if (!complete) break;
-      if (!std::isfinite(l[k]) || busy[k] + l[k] >= best) continue;
-      busy[k] += l[k];
-      side[order[i]] = k == kGpu ? 1 : 0;
-      assigned[order[i]] = static_cast<int>(k);
-      if (k == kGpu) gpu_s += gpu_memory[order[i]];
-      search(i + 1);
-      if (k == kGpu) gpu_s -= gpu_memory[order[i]];
-      assigned[order[i]] = -1;
-      side[order[i]] = was;
-      busy[k] -= l[k];
-    }
-  };
-  search(0);
-  if (!complete) return std::nullopt;
-  return best;
+    for (size_t t = 0; t < m.g.size(); ++t) task_kind_[t] = m.counted[t] ? assigned_[m.kind_of[t]] : -1;
+    return schedule_bound(m.g, weight_, edges_, task_kind_, rates_, m.barriers);
+  }
+
+  const Model& model_;
+  std::array<KindRates, kKinds> rates_;
+  const Crossing& crossing_;
+  std::vector<std::array<double, kKinds>> load_;  // per task kind, per processor kind: its time spread evenly
+  std::vector<double> gpu_memory_;                // per task kind: its counted points' GPU memory time
+  std::vector<size_t> order_;                     // task kinds with work, heaviest first
+  std::vector<int8_t> side_, fixed_;              // per task kind (fixed_: before any assignment)
+  std::vector<int> assigned_;                     // per task kind: processor kind, -1 undecided
+  double gpu_s_ = 0;                              // the GPU memory time of the task kinds on GPUs so far
+  std::vector<double> weight_;
+  std::vector<DataEdge> edges_;
+  std::vector<int> task_kind_;
+};
+
+// The figures lower_bound and AssignmentBound share, for a space's program on its machine.
+// `fastest`: each task's least time on any kind (0 outside the timed window).
+Model make_model(const Space& space, std::vector<double>& fastest_time) {
+  const program::Program& p = space.program();
+  const program::TaskGraph& g = space.graph();
+  const std::array<KindRates, kKinds> rates = kind_rates(space.machine());
+  // The timed window's tasks (every task when nothing is timed: the window is then the run).
+  std::vector<bool> counted(g.size());
+  bool any_timed = false;
+  for (size_t t = 0; t < g.size(); ++t) any_timed = any_timed || p.launches[g.tasks[t].launch.index()].timed;
+  for (size_t t = 0; t < g.size(); ++t) counted[t] = !any_timed || p.launches[g.tasks[t].launch.index()].timed;
+  Model model{
+      g, std::vector<std::array<double, kKinds>>(g.size()), std::vector<GpuTime>(g.size()), std::move(counted), {}, {},
+      {}};
+  fastest_time.assign(g.size(), 0);
+  for (size_t t = 0; t < g.size(); ++t) {
+    model.d[t] = fastest(p, g, t, rates, model.gpu[t]);
+    const double best = *std::min_element(model.d[t].begin(), model.d[t].end());
+    if (model.counted[t] && std::isfinite(best)) fastest_time[t] = best;
+  }
+  model.kind_of.resize(g.size());
+  for (size_t t = 0; t < g.size(); ++t) model.kind_of[t] = p.launches[g.tasks[t].launch.index()].task.index();
+  model.barriers = find_barriers(p, g, model.counted, fastest_time);
+  model.crossing = crossing(p, g, model.counted, space.machine());
+  return model;
 }
 
 }  // namespace
@@ -806,21 +870,10 @@ LowerBound lower_bound(const Space& space) {
   const program::Program& p = space.program();
   const program::TaskGraph& g = space.graph();
   const std::array<KindRates, kKinds> rates = kind_rates(space.machine());
-
-  // The timed window's tasks (every task when nothing is timed: the window is then the run).
-  std::vector<bool> counted(g.size());
-  bool any_timed = false;
-  for (size_t t = 0; t < g.size(); ++t) any_timed = any_timed || p.launches[g.tasks[t].launch.index()].timed;
-  for (size_t t = 0; t < g.size(); ++t) counted[t] = !any_timed || p.launches[g.tasks[t].launch.index()].timed;
-
-  std::vector<std::array<double, kKinds>> d(g.size());
-  std::vector<double> weight(g.size(), 0);
-  std::vector<GpuTime> gpu(g.size());
-  for (size_t t = 0; t < g.size(); ++t) {
-    d[t] = fastest(p, g, t, rates, gpu[t]);
-    const double best = *std::min_element(d[t].begin(), d[t].end());
-    if (counted[t] && std::isfinite(best)) weight[t] = best;
-  }
+  std::vector<double> weight;
+  const Model model = make_model(space, weight);
+  const auto& d = model.d;
+  const auto& counted = model.counted;
 
   LowerBound b;
   b.path_s = critical_path(g, weight);
@@ -845,15 +898,54 @@ LowerBound lower_bound(const Space& space) {
     if (any) weighings.push_back(r);
   }
   for (const auto& r : weighings) b.work_s = std::max(b.work_s, work_bound(d, counted, rates, r));
-
-  Model model{g, std::move(d), std::move(gpu), std::move(counted), {}, {}, {}};
-  model.barriers = find_barriers(p, g, model.counted, weight);
-
-  model.kind_of.resize(g.size());
-  for (size_t t = 0; t < g.size(); ++t) model.kind_of[t] = p.launches[g.tasks[t].launch.index()].task.index();
-  model.crossing = crossing(p, g, model.counted, space.machine());
-  if (const std::optional<double> assigned = assignment_bound(model, rates)) b.work_s = std::max(b.work_s, *assigned);
+  if (const std::optional<double> assigned = Assignments(model, rates).least_over_all())
+    b.work_s = std::max(b.work_s, *assigned);
   return b;
+}
+
+struct AssignmentBound::Impl {
+  std::vector<double> fastest_time;
+  Model model;
+  Assignments assignments;
+  std::vector<int> processor_decision;  // per task kind: its Processor decision, -1 none
+  std::vector<int> only_kind;           // per task kind without one: the processor kind it runs on, -1 none
+  Impl(const Space& space) : model(make_model(space, fastest_time)), assignments(model, kind_rates(space.machine())) {}
+};
+
+AssignmentBound::AssignmentBound(const Space& space) : space_(space), impl_(std::make_unique<Impl>(space)) {
+  const program::Program& p = space.program();
+  impl_->processor_decision.assign(p.tasks.size(), -1);
+  impl_->only_kind.assign(p.tasks.size(), -1);
+  const std::vector<Decision>& ds = space.decisions();
+  for (size_t d = 0; d < ds.size(); ++d)
+    if (ds[d].kind == DecisionKind::Processor)
+      if (auto t = p.find_task(ds[d].task)) impl_->processor_decision[t->index()] = static_cast<int>(d);
+  for (size_t t = 0; t < p.tasks.size(); ++t) {
+    if (impl_->processor_decision[t] >= 0) continue;
+    for (kinds::ProcKind k : kinds::kProcKinds)  // the kind it can run on (one, without a decision)
+      if (p.tasks[t].has_variant(k) && !space.machine().processors_of(k).empty()) {
+        impl_->only_kind[t] = static_cast<int>(kinds::index(k));
+        break;
+      }
+  }
+}
+
+AssignmentBound::~AssignmentBound() = default;
+
+std::optional<double> AssignmentBound::of(const Point& point) const {
+  const std::vector<Decision>& ds = space_.decisions();
+  std::vector<int> kind_of(impl_->only_kind);
+  for (size_t t = 0; t < kind_of.size(); ++t) {
+    const int d = impl_->processor_decision[t];
+    if (d < 0) continue;
+    const std::string& name =
+        ds[static_cast<size_t>(d)].choices[static_cast<size_t>(point[static_cast<size_t>(d)])].label;
+    const std::optional<kinds::ProcKind> k = kinds::parse_proc_kind(name);
+    kind_of[t] = k ? static_cast<int>(kinds::index(*k)) : -1;
+  }
+  const double v = impl_->assignments.value(kind_of);
+  if (!std::isfinite(v)) return std::nullopt;
+  return v;
 }
 
 }  // namespace mage::tune

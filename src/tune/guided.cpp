@@ -7,7 +7,11 @@
 //   1. all the hints of its feedback applied together (a decision changed by an earlier hint
 //      is left to it), when that differs from the first hint alone;
 //   2. each hint alone, in the order of the feedback;
-//   3. local moves: one active decision changed, decisions of the tasks that take the most
+//   3. moves of one task kind to another processor kind whose lower bound (AssignmentBound:
+//      no mapper with that assignment is faster) is below the incumbent's time, lowest bound
+//      first: when the feedback indicates nothing (every processor of a kind busy), the
+//      only moves that can still help;
+//   4. local moves: one active decision changed, decisions of the tasks that take the most
 //      time drawn more often; a change that made a mapper fail or no faster is not drawn
 //      again.
 // A candidate faster than the incumbent becomes the incumbent, and its feedback the next
@@ -26,6 +30,8 @@ namespace {
 
 // Local moves tried before the space around the incumbent counts as exhausted.
 constexpr int kMoveAttempts = 2000;
+// Point tasks beyond which guided does not bound its moves (each bound is a pass over them).
+constexpr size_t kBoundTasks = 200'000;
 
 std::optional<DecisionKind> decision_kind(guide::Action a) {
   switch (a) {
@@ -46,6 +52,10 @@ std::optional<DecisionKind> decision_kind(guide::Action a) {
   }
   return std::nullopt;
 }
+
+// Faster by more than rounding: two mappers with the same schedule can differ in the last
+// digits of their times, which is no reason to move the search.
+bool faster(double score, double than) { return score < than * (1 - 1e-9); }
 
 std::string describe(const guide::Hint& h) {
   std::string what(guide::to_string(h.action));
@@ -79,6 +89,17 @@ class Guided : public Optimizer {
       if (static_cast<int>(out.size()) >= n) break;
       if (tried_.insert(c.text).second) out.push_back(std::move(c));
     }
+    if (incumbent_ && base == &*incumbent_)
+      for (Candidate& c : bound_moves(*base)) {
+        if (static_cast<int>(out.size()) >= n) break;
+        if (tried_.insert(c.text).second) {
+          moves_[c.text] =
+              Move{static_cast<size_t>(c.notes["decision"].get<int64_t>()), c.notes["choice"].get<int>(), base->score};
+          c.notes.erase("decision");
+          c.notes.erase("choice");
+          out.push_back(std::move(c));
+        }
+      }
     for (int attempts = 0; static_cast<int>(out.size()) < n && attempts < kMoveAttempts; ++attempts) {
       std::optional<Candidate> c = local_move(*base);
       if (c && tried_.insert(c->text).second) out.push_back(std::move(*c));
@@ -89,7 +110,8 @@ class Guided : public Optimizer {
   void observe(const Trial& t) override {
     tried_.insert(t.candidate.text);
     if (auto m = moves_.find(t.candidate.text); m != moves_.end()) {
-      if (!t.ok() || t.score() >= m->second.base_score) unpromising_.insert({m->second.decision, m->second.choice});
+      if (!t.ok() || !faster(t.score(), m->second.base_score))
+        unpromising_.insert({m->second.decision, m->second.choice});
       moves_.erase(m);
     }
     // The first observation is the start; a mapper the space cannot read (a start with
@@ -98,7 +120,7 @@ class Guided : public Optimizer {
     Known k{t.number,         t.candidate.point.value_or(*start_point_),
             t.candidate.text, t.score(),
             t.feedback,       t.result.outcome.profile};
-    if (t.ok() && (!incumbent_ || t.score() < incumbent_->score)) incumbent_ = k;
+    if (t.ok() && (!incumbent_ || faster(t.score(), incumbent_->score))) incumbent_ = k;
     latest_ = std::move(k);
   }
 
@@ -187,6 +209,44 @@ class Guided : public Optimizer {
     return out;
   }
 
+  // The base's task kinds moved one at a time to another processor kind, where the lower
+  // bound of that assignment is below the base's time, lowest bound first (the list is kept
+  // for the incumbent it was made for). Not for programs too large to bound quickly.
+  std::vector<Candidate> bound_moves(const Known& base) {
+    if (bound_moves_for_ == base.number) return bound_moves_;
+    bound_moves_for_ = base.number;
+    bound_moves_.clear();
+    if (space_.graph().size() > kBoundTasks) return {};
+    if (!bound_) bound_ = std::make_unique<AssignmentBound>(space_);
+    const std::vector<Decision>& ds = space_.decisions();
+    std::vector<std::pair<double, Candidate>> found;
+    for (size_t d = 0; d < ds.size(); ++d) {
+      if (ds[d].kind != DecisionKind::Processor || !space_.active(base.point, d)) continue;
+      for (size_t choice = 0; choice < ds[d].choices.size(); ++choice) {
+        const int c = static_cast<int>(choice);
+        if (c == base.point[d] || unpromising_.contains({d, c})) continue;
+        Point p = base.point;
+        p[d] = c;
+        const std::optional<double> least = bound_->of(p);
+        if (!least || *least >= base.score) continue;
+        Difference diff{d, base.point[d], c};
+        Candidate cand{
+            space_.render(p),
+            p,
+            fmt::format("bound move: {} (no mapper with it is faster than {:.4g} s; the best so far {:.4g} s)",
+                        space_.describe(diff), *least, base.score),
+            base.number,
+            {}};
+        cand.notes["decision"] = d;
+        cand.notes["choice"] = c;
+        found.emplace_back(*least, std::move(cand));
+      }
+    }
+    std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (auto& [least, c] : found) bound_moves_.push_back(std::move(c));
+    return bound_moves_;
+  }
+
   // One active decision of the base changed, drawn with weight 1 plus ten times its task's
   // share of the base's task time.
   std::optional<Candidate> local_move(const Known& base) {
@@ -236,6 +296,9 @@ class Guided : public Optimizer {
   std::set<std::string> tried_;
   std::map<std::string, Move> moves_;             // by candidate text
   std::set<std::pair<size_t, int>> unpromising_;  // (decision, choice) moves that failed or did not help
+  std::unique_ptr<AssignmentBound> bound_;        // made when first needed
+  int bound_moves_for_ = -1;                      // the evaluation bound_moves_ were made for
+  std::vector<Candidate> bound_moves_;
 };
 
 const bool registered = register_optimizer(

@@ -340,6 +340,24 @@ struct LowerBound {
 };
 LowerBound lower_bound(const Space& space);
 
+// The least time of a mapper that puts each task kind on the processor kind a point of the
+// space gives it (the figures lower_bound takes over every assignment: loads, data crossing,
+// critical path, head-work-tail), nullopt when a task kind cannot run there. No mapper with
+// that assignment is faster, so a move whose figure is not below the best time cannot help.
+class AssignmentBound {
+ public:
+  explicit AssignmentBound(const Space& space);
+  ~AssignmentBound();
+  AssignmentBound(const AssignmentBound&) = delete;
+  AssignmentBound& operator=(const AssignmentBound&) = delete;
+  std::optional<double> of(const Point& point) const;
+
+ private:
+  struct Impl;
+  const Space& space_;
+  std::unique_ptr<Impl> impl_;
+};
+
 // ---- Experiments -----------------------------------------------------------------------
 
 // Every optimizer on every program, several seeds each: the published comparison. Each
