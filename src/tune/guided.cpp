@@ -90,14 +90,11 @@ class Guided : public Optimizer {
       if (tried_.insert(c.text).second) out.push_back(std::move(c));
     }
     if (incumbent_ && base == &*incumbent_)
-      for (Candidate& c : bound_moves(*base)) {
+      for (const auto& [c, move] : bound_moves(*base)) {
         if (static_cast<int>(out.size()) >= n) break;
         if (tried_.insert(c.text).second) {
-          moves_[c.text] =
-              Move{static_cast<size_t>(c.notes["decision"].get<int64_t>()), c.notes["choice"].get<int>(), base->score};
-          c.notes.erase("decision");
-          c.notes.erase("choice");
-          out.push_back(std::move(c));
+          moves_[c.text] = move;
+          out.push_back(c);
         }
       }
     for (int attempts = 0; static_cast<int>(out.size()) < n && attempts < kMoveAttempts; ++attempts) {
@@ -209,17 +206,24 @@ class Guided : public Optimizer {
     return out;
   }
 
+  // A move in flight (local or bounded), to learn from its outcome.
+  struct Move {
+    size_t decision = 0;
+    int choice = 0;
+    double base_score = 0;
+  };
+
   // The base's task kinds moved one at a time to another processor kind, where the lower
   // bound of that assignment is below the base's time, lowest bound first (the list is kept
   // for the incumbent it was made for). Not for programs too large to bound quickly.
-  std::vector<Candidate> bound_moves(const Known& base) {
+  const std::vector<std::pair<Candidate, Move>>& bound_moves(const Known& base) {
     if (bound_moves_for_ == base.number) return bound_moves_;
     bound_moves_for_ = base.number;
     bound_moves_.clear();
-    if (space_.graph().size() > kBoundTasks) return {};
+    if (space_.graph().size() > kBoundTasks) return bound_moves_;
     if (!bound_) bound_ = std::make_unique<AssignmentBound>(space_);
     const std::vector<Decision>& ds = space_.decisions();
-    std::vector<std::pair<double, Candidate>> found;
+    std::vector<std::pair<double, std::pair<Candidate, Move>>> found;
     for (size_t d = 0; d < ds.size(); ++d) {
       if (ds[d].kind != DecisionKind::Processor || !space_.active(base.point, d)) continue;
       for (size_t choice = 0; choice < ds[d].choices.size(); ++choice) {
@@ -237,13 +241,11 @@ class Guided : public Optimizer {
                         space_.describe(diff), *least, base.score),
             base.number,
             {}};
-        cand.notes["decision"] = d;
-        cand.notes["choice"] = c;
-        found.emplace_back(*least, std::move(cand));
+        found.emplace_back(*least, std::pair{std::move(cand), Move{d, c, base.score}});
       }
     }
     std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (auto& [least, c] : found) bound_moves_.push_back(std::move(c));
+    for (auto& [least, move] : found) bound_moves_.push_back(std::move(move));
     return bound_moves_;
   }
 
@@ -280,13 +282,6 @@ class Guided : public Optimizer {
     return c;
   }
 
-  // A local move in flight, to learn from its outcome.
-  struct Move {
-    size_t decision = 0;
-    int choice = 0;
-    double base_score = 0;
-  };
-
   const Space& space_;
   Rng rng_;
   int width_ = 1;
@@ -298,7 +293,7 @@ class Guided : public Optimizer {
   std::set<std::pair<size_t, int>> unpromising_;  // (decision, choice) moves that failed or did not help
   std::unique_ptr<AssignmentBound> bound_;        // made when first needed
   int bound_moves_for_ = -1;                      // the evaluation bound_moves_ were made for
-  std::vector<Candidate> bound_moves_;
+  std::vector<std::pair<Candidate, Move>> bound_moves_;
 };
 
 const bool registered = register_optimizer(
