@@ -622,17 +622,18 @@ struct Model {
   Barriers barriers;
 };
 
-// The work bound when every point of a task kind runs on the same kind of processor, as a
-// mapper decides (a Task rule names the kind for every point of the task): the least, over
-// the assignments of task kinds to processor kinds, of the largest of
+// The bound when every point of a task kind runs on the same kind of processor, as a mapper
+// decides (a Task rule names the kind for every point of the task). An assignment of task
+// kinds to processor kinds takes at least the largest of
 // - the most loaded processor kind's work per processor;
 // - the time the data crossing between the GPUs' memories and the others' takes
 //   (Crossing::time);
-// - the critical path with every task at its assigned kind, each crossing data dependence
-//   delayed by its copy at the links' combined bandwidth or by what the zero-copy access
-//   adds to the GPU task, whichever is less.
-// Branch and bound over the task kinds, heaviest first, an undecided task kind at its
-// fastest kind and crossing nothing; nullopt when the search exceeds its node budget (the
+// - schedule_bound with every task at its assigned kind, each crossing data dependence
+//   delayed by its copy (`copied`) or by what the zero-copy access adds to the GPU task,
+//   whichever is less.
+// value() gives that figure for one assignment; least_over_all() the least over all of them,
+// by branch and bound over the task kinds, heaviest first, an undecided task kind at its
+// fastest kind and crossing nothing (nullopt when the search exceeds its node budget: the
 // weighings' bound then stands alone).
 class Assignments {
  public:
