@@ -389,6 +389,42 @@ TEST(LowerBound, ChargesTheDataThatCrossesBetweenGpusAndHost) {
   EXPECT_LE(b.time_s(), best.outcome.time_s);
 }
 
+// The bound holds for whatever mapper a search draws, not only the experts' and the default:
+// every mapper random and mcmc evaluate (many of them slow, with task kinds on every kind of
+// processor and data in every memory) on pennant (time steps: the segmented figures), circuit
+// and stencil, at the small scale on p100x4 (pennant also on two Lassen nodes).
+TEST(LowerBound, IsBelowEveryMapperASearchDraws) {
+  for (const char* machine : {"p100x4", "lassen"}) {
+    for (const char* app : {"pennant", "circuit", "stencil"}) {
+      if (std::string(machine) == "lassen" && std::string(app) != "pennant") continue;
+      eval::Request program;
+      program.app = app;
+      program.machine = machine;
+      program.scale = apps::Scale::Small;
+      if (std::string(machine) == "lassen") program.overrides.nodes = 2;
+      const LowerBound b = lower_bound(Space::build(program));
+      for (const char* optimizer : {"random", "mcmc"}) {
+        SCOPED_TRACE(std::string(app) + " on " + machine + ", " + optimizer);
+        test::TempDir dir;
+        Settings s;
+        s.program = program;
+        s.optimizer = optimizer;
+        s.budget = 20;
+        Execution x;
+        x.workers = 2;
+        const Summary r = run(s, dir / "run", x);
+        int ok = 0;
+        for (const Trial& t : r.trials) {
+          if (!t.ok()) continue;
+          ++ok;
+          EXPECT_LE(b.time_s(), t.score()) << t.candidate.origin;
+        }
+        EXPECT_GT(ok, 0);
+      }
+    }
+  }
+}
+
 // Pennant's cycles are separated by calc_global_dt (a single task every later task of the
 // cycle waits for, and that waits for the cycle before): the bound sums over the cycles what
 // each needs, where a processor kind's tasks cannot start before their chain from the last
