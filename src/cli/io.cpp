@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "apps/apps.h"
@@ -101,15 +102,26 @@ void print_json(const nlohmann::ordered_json& j) {
   std::printf("%s\n", j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
 }
 
+namespace {
+
+// The number the whole of `text` spells, if it does.
+std::optional<double> number_of(const std::string& text) {
+  try {
+    size_t used = 0;
+    const double v = std::stod(text, &used);
+    if (used == text.size()) return v;
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 void add_time_limit(CLI::App& command, double& seconds) {
   command.add_option("--time-limit", seconds, "Seconds an evaluation may take (default 30; 0: no limit)")
       ->check(CLI::Validator(
           [](std::string& value) -> std::string {
-            try {
-              size_t used = 0;
-              if (std::stod(value, &used) >= 0 && used == value.size()) return "";
-            } catch (const std::exception&) {
-            }
+            if (const auto v = number_of(value); v && *v >= 0) return "";
             return "must be 0 (no limit) or more seconds, not '" + value + "'";
           },
           "", "seconds"));
@@ -119,12 +131,7 @@ void add_memory_limit(CLI::App& command, double& gib) {
   command.add_option("--memory-limit", gib, "GiB of memory an evaluation may use (default 8; 0: no limit)")
       ->check(CLI::Validator(
           [](std::string& value) -> std::string {
-            try {
-              size_t used = 0;
-              const double v = std::stod(value, &used);
-              if (used == value.size() && (v == 0 || (v >= 1.0 / 1024 && v <= 1 << 20))) return "";
-            } catch (const std::exception&) {
-            }
+            if (const auto v = number_of(value); v && (*v == 0 || (*v >= 1.0 / 1024 && *v <= 1 << 20))) return "";
             return "must be 0 (no limit) or from 0.001 to 1048576 GiB, not '" + value + "'";
           },
           "", "GiB"));
