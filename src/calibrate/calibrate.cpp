@@ -489,25 +489,24 @@ FactSpec oom_pattern() {
               "Johnson and COSMA were published up to 16 nodes (64 GPUs); beyond, their grids are this model's "
               "extension of the published rules (src/apps/johnson.cpp, cosma.cpp): at 32 nodes Johnson has g = 8, "
               "4 task_4 points per GPU with 1.5 GiB tiles, and COSMA (4,8,8), 2 sequential points per GPU with "
-              "tiles up to 3 GiB; at 64 nodes both (8,8,8), 2 points per GPU with 3 GiB tiles. Without an "
-              "InstanceLimit (the published experts have none) all of a "
-              "GPU's points are mapped at once and hold their B, C and partial-A tiles together with the "
-              "starting tiles that GPU keeps (A's stay: later iterations reduce into them), which does not fit "
-              "in 15,000 MB (the notes give what it held). A 3-D grid whose points all hold their tiles at once "
-              "needs at least 3 n^2 / GPUs^(2/3) doubles per GPU (partial A, B and C), which grows as "
-              "nodes^(1/3) under weak scaling: 14.2 GiB at 64 nodes whatever the grid, before the starting "
-              "tiles. What the published runs would have done there is not known.");
+              "tiles up to 3 GiB; at 64 nodes both (8,8,8), 2 points per GPU with 3 GiB tiles. A 3-D grid whose "
+              "points all hold their tiles at once needs at least 3 n^2 / GPUs^(2/3) doubles per GPU (partial A, "
+              "B and C), which grows as nodes^(1/3) under weak scaling: 14.2 GiB at 64 nodes whatever the grid. "
+              "So the experts map one task_4 at a time per rank (InstanceLimit task_4 1: up to 16 nodes nothing "
+              "changes for COSMA, one point per GPU; Johnson, at 2 or 4 points per GPU at 1, 4 and 8 nodes, loses "
+              "2-23% there, as the next point's tiles are no longer fetched while one runs) and, past 16 "
+              "nodes, deal task_4 out in row-major blocks (a GPU's points share A(i,j)'s reduction instance) and "
+              "put the starting tiles one per GPU, B's and C's on GPUs that do not read them (a GPU that reads its "
+              "own starting tile drops it after use while another GPU holds a copy, so tiles would gather where "
+              "their last readers ran): they fit at 32 and 64 nodes (mappers/expert/johnson.map, cosma.map; the "
+              "notes give the peaks).");
           why.push_back(
-              "What would fit, and why the model does not: a mapper that maps one task_4 at a time per GPU "
-              "(InstanceLimit task_4 1), deals the points out in row-major order so that a GPU's points share "
-              "A(i,j) and its partial sums, and puts B's and C's starting tiles on GPUs apart from A's fits at 32 "
-              "and 64 nodes if CollectMemory (Legion's untracked valid regions) drops only the copies made for the "
-              "task. The simulator reads it as dropping the instance a task read wherever another valid copy "
-              "exists, starting tiles included: under that reading SUMMA and PUMMA without placement functions "
-              "run out of memory at 8 and 32 nodes, as published, where under the other they peak at 12.7 and "
-              "14.2 GiB and fit. The data then gathers where its last readers ran, and that mapper still runs "
-              "out of memory for Johnson at 32 and 64 nodes and COSMA at 64 (measured on 2026-12-06 with the "
-              "simulator changed to the other reading and back).");
+              "Without placement functions (InstanceLimit and CollectMemory kept) the runtime blocks each of the "
+              "three placement launches, (gx,gy,1), (gx,1,gz) and (1,gy,gz), over the ranks the same way, so one "
+              "GPU holds the starting tiles of A, B and C with the same coordinates (9 GiB at 64 nodes) and then a "
+              "task_4's reduction instance and its B and C tiles: Johnson at 64 nodes and COSMA at 32 and 64 run "
+              "out of memory (the notes give what was in use). Those runs were not published: this is the "
+              "model's prediction, not a published fact.");
         }
         f.discussion = fmt::format("{}", fmt::join(why, "\n\n"));
         return f;

@@ -109,11 +109,12 @@ TEST(Futures, ASingleTasksFutureReachesOtherNodesByBroadcast) {
 
 // ---------------------------------------------------------------- the programs, reduced scale
 
-// Runs mapper `text` on `app` on lassen with `nodes` nodes; an empty Outcome (after a failed expectation) when the
-// mapper does not load or apply.
+// Runs mapper `text` on `app` on lassen with `nodes` nodes, as many ranks per node as the app runs as (`mage run`'s
+// default: 4 for Johnson and COSMA); an empty Outcome (after a failed expectation) when the mapper does not load or
+// apply.
 Outcome run_on_lassen(const std::string& app, int nodes, const std::string& text, apps::Scale scale,
                       std::optional<int> iterations, Options options) {
-  machine::Machine m = machine::load("lassen", {.nodes = nodes});
+  machine::Machine m = machine::load("lassen", {.nodes = nodes, .ranks_per_node = apps::find(app)->ranks_per_node});
   Program p = apps::build(app, apps::params_for(m, scale, iterations));
   TaskGraph g = analyze(p);
   dsl::SourceFile src{app + ".map", text};
@@ -235,6 +236,27 @@ TEST(Programs, WithoutPlacementFunctionsTheMatrixMultiplicationsRunOutOfMemoryWh
   for (const auto& [app, nodes] : std::vector<std::pair<const char*, int>>{{"summa", 8}, {"pumma", 8}, {"cosma", 8}}) {
     const Outcome o = run_mapper(app, nodes, mage::test::read_text(mage::test::expert_mapper_path(app)));
     EXPECT_TRUE(o.ok()) << app << ": " << o.message;
+  }
+}
+
+
+// Past 16 nodes (where the published Johnson and COSMA runs stop) a GPU runs two or four task_4
+// points, and one point's tiles take up to 12 GiB at 64 nodes: the experts map one task_4 at a
+// time per rank (InstanceLimit) and spread the starting tiles, so they fit; without the limit
+// every point of a GPU holds its tiles at once and does not.
+TEST(Programs, JohnsonAndCosmaExpertsFitPastThePublishedNodeCounts) {
+  for (const std::string app : {"johnson", "cosma"}) {
+    const std::string expert = mage::test::read_text(mage::test::expert_mapper_path(app));
+    for (int n : {32, 64}) {
+      const Outcome o = run_on_lassen(app, n, expert, apps::Scale::Published, 2, Options{});
+      EXPECT_TRUE(o.ok()) << app << " on " << n << " nodes: " << o.message;
+    }
+    const std::string limit = "InstanceLimit task_4 1;\n";
+    std::string unlimited = expert;
+    ASSERT_NE(unlimited.find(limit), std::string::npos) << app;
+    unlimited.erase(unlimited.find(limit), limit.size());
+    const Outcome o = run_on_lassen(app, 64, unlimited, apps::Scale::Published, 2, Options{});
+    EXPECT_TRUE(out_of_gpu_memory(o)) << app << " without InstanceLimit: " << o.message;
   }
 }
 
