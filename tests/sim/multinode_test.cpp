@@ -240,14 +240,15 @@ TEST(Programs, WithoutPlacementFunctionsTheMatrixMultiplicationsRunOutOfMemoryWh
 }
 
 
-// Past 16 nodes (where the published Johnson and COSMA runs stop) a GPU runs two or more task_4
-// points, and one point's tiles take up to 12 GiB at 64 nodes: the experts map one task_4 at a
-// time per rank (InstanceLimit) and spread the starting tiles, so they fit; without the limit
-// every point of a GPU holds its tiles at once and does not.
-TEST(Programs, JohnsonAndCosmaExpertsFitPastThePublishedNodeCounts) {
+// Past 16 nodes (where the published Johnson and COSMA runs stop), and where the GPUs do not
+// divide Johnson's g^3 points evenly (12 nodes: 64 points on 48 GPUs), a GPU runs two or more
+// task_4 points, and one point's tiles take up to 12 GiB at 64 nodes: the experts map one
+// task_4 at a time per rank (InstanceLimit) and spread the starting tiles, so they fit;
+// without the limit every point of a GPU holds its tiles at once and does not.
+TEST(Programs, JohnsonAndCosmaExpertsFitWhereAGpuRunsSeveralPoints) {
   for (const std::string app : {"johnson", "cosma"}) {
     const std::string expert = mage::test::read_text(mage::test::expert_mapper_path(app));
-    for (int n : {24, 32, 64}) {
+    for (int n : {12, 24, 32, 64}) {
       const Outcome o = run_on_lassen(app, n, expert, apps::Scale::Published, 2, Options{});
       EXPECT_TRUE(o.ok()) << app << " on " << n << " nodes: " << o.message;
     }
