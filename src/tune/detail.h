@@ -33,6 +33,7 @@ enum class Family {
   BlockCyclic,  // the linearised point: blocks over nodes (l * R / V), cyclic over a node's processors (l % P)
   AutoSplit,    // the two-level form: ranks split to the launch shape, each rank's processors to its block
   Parent,       // a nested launch on its parent's processor
+  Table,        // the start mapper's own placement, which no family reproduces: a processor per point
 };
 
 struct PlacementChoice {
@@ -40,7 +41,10 @@ struct PlacementChoice {
   int dims = 1;                    // of the launch
   std::vector<int> order;          // Block, Cyclic, Linear, BlockCyclic of 2-D/3-D launches
   std::vector<int64_t> grid;       // Block, Cyclic of 2-D/3-D launches
-  std::string label() const;       // "block 2x2 order 1,0"
+  // Table: per point of the launch, by its row-major index, the processor's index in the
+  // machine space (rank * processors per rank + index in the rank).
+  std::vector<int64_t> table = {};
+  std::string label() const;       // "block 2x2 order 1,0", "table 3f09c1" (a digest of the table)
   std::string function() const;    // the name of the family's DSL function ("" for Default, Parent)
   std::string definition() const;  // def FUNCTION(Task task, MSpace m) { ... }
 };
@@ -248,6 +252,13 @@ struct Space::Impl {
                                             const detail::PlacementChoice& choice, const mapping::Plan& context) const;
   // The point of a Plan (and of the mapper that made it, for inactive decisions).
   ReadBack read_plan(const mapping::Plan& plan, const dsl::Mapper* mapper) const;
+  // The processors `plan` gives task `t`'s points (on `kind`) as a Table placement's
+  // table; nullopt where a table cannot say it (nested or several domains).
+  std::optional<std::vector<int64_t>> placement_table(const detail::TaskInfo& t, const std::string& kind,
+                                                      const std::vector<program::PointTaskId>& points,
+                                                      const mapping::Plan& plan) const;
+  // Recomputes `size` from the decisions' choices.
+  void count_size();
   // The point tasks whose placement says where every point task of `t` goes: all of them
   // for a nested task (its parents matter), those of one launch per domain otherwise.
   std::vector<program::PointTaskId> placed_points(const detail::TaskInfo& t) const;

@@ -53,6 +53,16 @@ Candidate start_candidate(const Settings& s, const Space& space) {
   return c;
 }
 
+// The space a run searches: where the start mapper places a top-level launch as no family
+// of the space does, its own placement is one more choice (Space::with_tables), so that
+// moves from it keep that placement. Built the same way when a run resumes.
+Space with_start_tables(const Settings& s, Space space) {
+  if (s.start == "default") return space;
+  const std::string text = s.start == "expert" ? std::string(*eval::expert_mapper_text(s.program.app)) : s.start_text;
+  if (auto back = space.read(text)) return space.with_tables(*back);
+  return space;
+}
+
 OptimizerContext context_for(const Settings& s, const Space& space) {
   OptimizerContext context;
   context.space = &space;
@@ -407,8 +417,8 @@ Summary run(const Settings& given, const fs::path& dir, const Execution& x) {
   if (is_machine_path(settings.program.machine))
     settings.program.machine = fs::absolute(settings.program.machine).lexically_normal().string();
   eval::check_limits(settings.program, x.limits);  // before the Space builds the program here
-  Space space =
-      Space::build(settings.program, x.limits);  // a request that cannot run fails before the directory is made
+  // A request that cannot run fails before the directory is made.
+  Space space = with_start_tables(settings, Space::build(settings.program, x.limits));
   make_optimizer(settings.optimizer, context_for(settings, space));  // and so does an optimizer that cannot be made
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -427,7 +437,7 @@ Summary resume(const fs::path& dir, const Execution& x, std::optional<int> budge
   }
   Settings settings = contents.settings;
   eval::check_limits(settings.program, x.limits);
-  Space space = Space::build(settings.program, x.limits);
+  Space space = with_start_tables(settings, Space::build(settings.program, x.limits));
   return Driver(settings, dir, std::move(space), std::move(journal), &contents, x).run();
 }
 

@@ -60,8 +60,23 @@ std::string family_name(Family f) {
       return "auto_split";
     case Family::Parent:
       return "parent";
+    case Family::Table:
+      return "table";
   }
   return "?";
+}
+
+// A digest of a table (FNV-1a, 48 bits): it names the choice, so that a journal resumed
+// against a start mapper that places differently fails by name instead of silently meaning
+// another placement, and two tables of one mapper get functions of different names.
+std::string digest(const std::vector<int64_t>& table) {
+  uint64_t h = 14695981039346656037ull;
+  for (int64_t v : table)
+    for (int b = 0; b < 8; ++b) {
+      h ^= static_cast<uint64_t>(v >> (8 * b)) & 0xff;
+      h *= 1099511628211ull;
+    }
+  return fmt::format("{:012x}", (h ^ (h >> 48)) & 0xffffffffffffull);
 }
 
 // `x[o0]`, `x[o0] * e(o1) + x[o1]`, ...: the linear index of point x in order `order`.
@@ -81,6 +96,7 @@ std::string lower(std::string s) {
 }  // namespace
 
 std::string PlacementChoice::label() const {
+  if (family == Family::Table) return "table " + digest(table);
   std::string out = family_name(family);
   if (!grid.empty()) out += fmt::format(" {}", join(grid, "x"));
   if (!order.empty() && !identity(order)) out += fmt::format(" order {}", join(order, ","));
@@ -90,6 +106,7 @@ std::string PlacementChoice::label() const {
 std::string PlacementChoice::function() const {
   if (family == Family::Default || family == Family::Parent) return "";
   if (family == Family::AutoSplit) return "two_level";
+  if (family == Family::Table) return "table_" + digest(table);
   std::string out = family_name(family);
   if (!grid.empty()) out += fmt::format("_{}", join(grid, "x"));
   if (!order.empty() && !identity(order)) out += fmt::format("_o{}", join(order, ""));
@@ -124,6 +141,14 @@ std::string PlacementChoice::definition() const {
       const std::string l = dims == 1 ? "task.ipoint[0]" : linearised("task.ipoint", order, launch_extent);
       return head + fmt::format("  l = {};\n", l) +
              "  return m[l * m.size[0] / task.ispace.volume, l % m.size[1]];\n}\n";
+    }
+    case Family::Table: {
+      // The processor of each point, by its row-major index (the tuple is the global
+      // FUNCTION_at, evaluated once).
+      std::vector<int> identity_order(static_cast<size_t>(std::max(dims, 1)));
+      std::iota(identity_order.begin(), identity_order.end(), 0);
+      const std::string l = dims <= 1 ? "task.ipoint[0]" : linearised("task.ipoint", identity_order, launch_extent);
+      return head + fmt::format("  k = {}_at[{}];\n", function(), l) + node_major;
     }
     case Family::AutoSplit:
       // Ranks split to the launch's shape, the launch blocked over them; each rank's
@@ -199,6 +224,9 @@ PlacementCode placement_code(const PlacementChoice& choice, const std::string& k
     }
     return code;
   }
+  if (choice.family == Family::Table)
+    code.globals.push_back(fmt::format(fmt::runtime(choice.table.size() == 1 ? "{}_at = ({},);" : "{}_at = ({});"),
+                                       choice.function(), join(choice.table, ", ")));
   code.definitions.push_back(choice.definition());
   if (node_local && parent_kind) {
     code.wrapper = fmt::format("{}_{}_node_of_{}", choice.function(), lower(kind), lower(*parent_kind));

@@ -311,15 +311,44 @@ ReadBack Space::Impl::read_plan(const mapping::Plan& plan, const dsl::Mapper* ma
         if (matches == actual.size()) break;
       }
       rb.point[static_cast<size_t>(d)] = best;
-      if (best_matches < actual.size())
+      if (best_matches < actual.size()) {
+        if (auto table = placement_table(t, *kind, points, plan)) rb.tables[static_cast<size_t>(d)] = std::move(*table);
         rb.inexact.push_back(
             fmt::format("{}: no choice places all {} point tasks as the mapper does; {} places {} "
                         "the same",
                         decisions[static_cast<size_t>(d)].name, actual.size(),
                         decisions[static_cast<size_t>(d)].choices[static_cast<size_t>(best)].label, best_matches));
+      }
     }
   }
   return rb;
+}
+
+std::optional<std::vector<int64_t>> Space::Impl::placement_table(const TaskInfo& t, const std::string& kind,
+                                                                 const std::vector<program::PointTaskId>& points,
+                                                                 const mapping::Plan& plan) const {
+  // Only where a point's processor is a function of the point alone: top-level index
+  // launches, all over one domain.
+  if (!t.index || t.nested || t.launches.empty()) return std::nullopt;
+  const program::Domain& domain = program.launches[t.launches.front().index()].domain;
+  for (program::LaunchId l : t.launches)
+    if (!(program.launches[l.index()].domain == domain)) return std::nullopt;
+  const kinds::ProcKind mk = *kinds::parse_proc_kind(kind);
+  const int64_t per_rank = machine().procs_per_rank(mk);
+  int64_t volume = 1;
+  for (int i = 0; i < domain.dim; ++i) volume *= domain.extent[static_cast<size_t>(i)];
+  std::vector<int64_t> table(static_cast<size_t>(volume), -1);
+  for (program::PointTaskId pt : points) {
+    const program::PointTask& task = graph.tasks[pt.index()];
+    int64_t l = 0;
+    for (int i = 0; i < domain.dim; ++i)
+      l = l * domain.extent[static_cast<size_t>(i)] + task.point.c[static_cast<size_t>(i)];
+    const machine::Processor& q = machine().processor(plan.tasks[pt.index()].processor);
+    if (q.kind != mk || l < 0 || l >= volume) return std::nullopt;
+    table[static_cast<size_t>(l)] = q.rank * per_rank + q.index_in_rank;
+  }
+  if (std::find(table.begin(), table.end(), -1) != table.end()) return std::nullopt;
+  return table;
 }
 
 std::optional<ReadBack> Space::read(const std::string& text, std::string* error) const {

@@ -370,16 +370,7 @@ Space Space::build_unbounded(const eval::Request& request) {
     }
   }
 
-  // The size: decisions conditioned on a processor decision count only under its choice.
-  for (size_t d = 0; d < s.decisions.size(); ++d) {
-    if (s.decisions[d].condition >= 0) continue;
-    std::vector<double> under(s.decisions[d].choices.size(), 1.0);
-    for (const Decision& c : s.decisions)
-      if (c.condition == static_cast<int>(d)) under[static_cast<size_t>(c.condition_choice)] *= c.choices.size();
-    double sum = 0;
-    for (double u : under) sum += u;
-    s.size *= sum;
-  }
+  s.count_size();
 
   // The default mapper's point.
   {
@@ -388,6 +379,41 @@ Space Space::build_unbounded(const eval::Request& request) {
       throw eval::RequestError("the default mapper cannot map " + s.app + ": " + e->message);
     s.default_point = s.read_plan(std::get<mapping::Plan>(plan), nullptr).point;
   }
+  Space space;
+  space.impl_ = std::move(impl);
+  return space;
+}
+
+// The size: decisions conditioned on a processor decision count only under its choice.
+void Space::Impl::count_size() {
+  size = 1;
+  for (size_t d = 0; d < decisions.size(); ++d) {
+    if (decisions[d].condition >= 0) continue;
+    std::vector<double> under(decisions[d].choices.size(), 1.0);
+    for (const Decision& c : decisions)
+      if (c.condition == static_cast<int>(d)) under[static_cast<size_t>(c.condition_choice)] *= c.choices.size();
+    double sum = 0;
+    for (double u : under) sum += u;
+    size *= sum;
+  }
+}
+
+Space Space::with_tables(const ReadBack& back) const {
+  if (back.tables.empty()) return *this;
+  auto impl = std::make_shared<Impl>(*impl_);
+  for (const auto& [d, table] : back.tables) {
+    Decision& decision = impl->decisions.at(d);
+    if (decision.kind != DecisionKind::Placement)
+      throw std::logic_error("tune: a placement table for decision " + decision.name);
+    const TaskInfo& t = impl->tasks.at(static_cast<size_t>(impl->decision_task.at(d)));
+    PlacementChoice c{Family::Table, t.dims, {}, {}, table};
+    const std::string label = c.label();
+    const auto& choices = decision.choices;
+    if (std::any_of(choices.begin(), choices.end(), [&](const Choice& x) { return x.label == label; })) continue;
+    decision.choices.push_back({label, {}});
+    impl->values.at(d).placements.push_back(std::move(c));
+  }
+  impl->count_size();
   Space space;
   space.impl_ = std::move(impl);
   return space;

@@ -107,6 +107,9 @@ struct Difference {
 struct ReadBack {
   Point point;
   std::vector<std::string> inexact;
+  // Placements of top-level index launches that no choice reproduces, as the mapper makes
+  // them: decision -> the processor of each point (Space::with_tables adds them as choices).
+  std::map<size_t, std::vector<int64_t>> tables;
 };
 
 // The space of one program on one machine. Decisions that cannot change an outcome are left
@@ -142,6 +145,11 @@ class Space {
   // program, and take each decision from the Plan. nullopt (and `error` set) when the
   // mapper does not compile or cannot be applied.
   std::optional<ReadBack> read(const std::string& text, std::string* error = nullptr) const;
+  // This space with one more choice for each placement in `back.tables` ("table DIGEST":
+  // the mapper's own placement), so that a search from a hand-written mapper keeps a
+  // placement no family reproduces while it changes other decisions. Reading the same mapper
+  // in the result gives a point whose placements are exact.
+  Space with_tables(const ReadBack& back) const;
   // A point drawn uniformly from the distinct mappers of the space.
   Point sample(Rng& rng) const;
   // Active decisions whose choices differ, in decision order.

@@ -154,6 +154,30 @@ TEST(Run, JournalAndOutputs) {
   EXPECT_NE(svg.find("polyline"), std::string::npos);
 }
 
+// Started from circuit's expert, whose setup tasks no placement family puts where it does:
+// the run's space keeps that placement as a choice, so the start reads back exactly and the
+// moves keep it; resuming rebuilds the same space.
+TEST(Run, AStartMappersOwnPlacementIsKeptAsAChoice) {
+  TempDir dir;
+  Settings s = settings("guided", 4);
+  s.start = "expert";
+  const Summary first = run(s, dir / "run", workers(2));
+  ASSERT_EQ(first.trials.size(), 4u);
+  std::vector<nlohmann::json> evaluations;
+  for (const auto& l : journal_lines(dir / "run"))
+    if (l["type"] == "evaluation") evaluations.push_back(l);
+  ASSERT_EQ(evaluations.size(), 4u);
+  EXPECT_FALSE(evaluations[0]["notes"].contains("inexact")) << evaluations[0]["notes"].dump();
+  for (const auto& e : evaluations) {
+    ASSERT_TRUE(e["point"].is_object()) << e.dump();
+    EXPECT_EQ(e["point"]["placement init_piece CPU"].get<std::string>().rfind("table ", 0), 0u) << e["point"].dump();
+    EXPECT_NE(e["mapper"].get<std::string>().find("IndexTaskMap init_piece"), std::string::npos);
+  }
+  const Summary longer = resume(dir / "run", workers(2), 6);
+  EXPECT_EQ(longer.trials.size(), 6u);
+  EXPECT_EQ(longer.evaluated_now, 2);
+}
+
 TEST(Run, SameSeedSameRunWhateverTheWorkers) {
   TempDir dir;
   const Summary one = run(settings("random", 8, 3), dir / "one", workers(1));

@@ -10,6 +10,8 @@
 
 #include <sys/resource.h>
 
+#include <nlohmann/json.hpp>
+
 #include "tune/tune.h"
 
 namespace mage::tune {
@@ -317,6 +319,45 @@ TEST(ReadBack, TheExpertsMappers) {
   EXPECT_EQ(cannon.to_json(cannon_point)["layout task_4 B_gpus"], "SOA C_order");
   EXPECT_EQ(cannon.to_json(cannon_point)["instance_limit task_6"], "1");
   EXPECT_EQ(cannon.to_json(cannon_point)["collect_memory task_4"], "on");
+}
+
+// A placement no family reproduces (circuit's setup tasks on the first CPU of their node)
+// becomes one more choice of a space made for that mapper: read there, the mapper is exact,
+// its point renders and reads back to itself, and the choice is named by a digest that the
+// plain space does not know.
+TEST(ReadBack, PlacementsNoFamilyReproducesBecomeTableChoices) {
+  const Space& s = space_of("circuit");
+  auto back = s.read(expert("circuit"));
+  ASSERT_TRUE(back);
+  ASSERT_EQ(back->tables.size(), 2u);
+  const Space t = s.with_tables(*back);
+  auto again = t.read(expert("circuit"));
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->inexact.empty()) << again->inexact.front();
+  EXPECT_TRUE(again->tables.empty());
+  const nlohmann::ordered_json j = t.to_json(again->point);
+  const std::string label = j["placement init_piece CPU"];
+  EXPECT_EQ(label.rfind("table ", 0), 0u) << label;
+  EXPECT_EQ(t.from_json(j), again->point);
+  EXPECT_THROW(s.from_json(j), TuneError);
+  EXPECT_EQ(t.read(t.render(again->point))->point, again->point);
+  EXPECT_NE(t.render(again->point).find("IndexTaskMap"), std::string::npos);
+  // The plain space is as it was; the new one has one more choice per table, once.
+  for (const auto& [d, table] : back->tables) {
+    EXPECT_EQ(t.decisions()[d].choices.size(), s.decisions()[d].choices.size() + 1);
+    EXPECT_EQ(t.with_tables(*back).decisions()[d].choices.size(), t.decisions()[d].choices.size());
+  }
+  EXPECT_GT(t.size(), s.size());
+  // A nested launch's placement depends on its parent too: inexact, but no table.
+  const std::string nested =
+      "Task * GPU,OMP,CPU;\nTask task_6,task_7 OMP;\nmgpu = Machine(GPU);\nmomp = Machine(OMP);\n"
+      "def odd(Task task) { return mgpu[task.parent.processor(momp)[0], 3 - task.ipoint[0] * 2 - task.ipoint[1]]; }\n"
+      "IndexTaskMap task_5 odd;\n";
+  std::string error;
+  auto cannon = space_of("cannon").read(nested, &error);
+  ASSERT_TRUE(cannon) << error;
+  EXPECT_FALSE(cannon->inexact.empty());
+  EXPECT_TRUE(cannon->tables.empty());
 }
 
 TEST(ReadBack, BadMappersSayWhy) {
