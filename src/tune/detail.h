@@ -44,7 +44,7 @@ struct PlacementChoice {
   // Table: per point of the launch, by its row-major index, the processor's index in the
   // machine space (rank * processors per rank + index in the rank).
   std::vector<int64_t> table = {};
-  std::string label() const;       // "block 2x2 order 1,0", "table 3f09c1" (a digest of the table)
+  std::string label() const;       // "block 2x2 order 1,0", "table 3f09c1d2e4a7" (a digest of the table)
   std::string function() const;    // the name of the family's DSL function ("" for Default, Parent)
   std::string definition() const;  // def FUNCTION(Task task, MSpace m) { ... }
 };
