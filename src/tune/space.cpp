@@ -185,6 +185,16 @@ std::string layout_label(const kinds::Layout& l, bool with_order) {
   return out;
 }
 
+// The distinct mappers under each choice of decision d: the product of the choice counts of
+// the decisions active only under it (1 where none are).
+std::vector<double> mappers_under(const std::vector<Decision>& decisions, size_t d) {
+  std::vector<double> under(decisions[d].choices.size(), 1.0);
+  for (const Decision& c : decisions)
+    if (c.condition == static_cast<int>(d))
+      under[static_cast<size_t>(c.condition_choice)] *= static_cast<double>(c.choices.size());
+  return under;
+}
+
 }  // namespace
 
 // ---- Building --------------------------------------------------------------------------
@@ -389,11 +399,8 @@ void Space::Impl::count_size() {
   size = 1;
   for (size_t d = 0; d < decisions.size(); ++d) {
     if (decisions[d].condition >= 0) continue;
-    std::vector<double> under(decisions[d].choices.size(), 1.0);
-    for (const Decision& c : decisions)
-      if (c.condition == static_cast<int>(d)) under[static_cast<size_t>(c.condition_choice)] *= c.choices.size();
     double sum = 0;
-    for (double u : under) sum += u;
+    for (double u : mappers_under(decisions, d)) sum += u;
     size *= sum;
   }
 }
@@ -441,9 +448,7 @@ Point Space::sample(Rng& rng) const {
   for (size_t d = 0; d < ds.size(); ++d) {
     if (ds[d].condition >= 0) continue;
     // A processor decision weighs each kind by the mappers it leads to.
-    std::vector<double> weight(ds[d].choices.size(), 1.0);
-    for (const Decision& c : ds)
-      if (c.condition == static_cast<int>(d)) weight[static_cast<size_t>(c.condition_choice)] *= c.choices.size();
+    const std::vector<double> weight = mappers_under(ds, d);
     double total = 0;
     for (double w : weight) total += w;
     double x = rng.unit() * total;
