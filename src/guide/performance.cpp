@@ -8,6 +8,7 @@
 #include <cctype>
 #include <map>
 #include <numeric>
+#include <set>
 
 #include "guide/detail.h"
 
@@ -302,6 +303,87 @@ void keep_together(const Context& c, const std::string& task, const std::string&
                                   task));
 }
 
+// The argument of `task`'s first launch that names `data` (a partition or region) with an
+// access satisfying `wanted`; -1 when there is none.
+template <typename Wanted>
+int argument_naming(const Context& c, const program::Launch& l, const std::string& data, Wanted&& wanted) {
+  for (size_t a = 0; a < l.args.size(); ++a) {
+    const program::RegionArg& ra = l.args[a];
+    const std::string& name =
+        ra.partition ? c.program.partitions[ra.partition->index()].name : c.program.regions[ra.region.index()].name;
+    if (name == data && wanted(ra)) return static_cast<int>(a);
+  }
+  return -1;
+}
+
+// Folds of a reduction instance into the valid data on another processor: the points of
+// one launch that reduce into one piece ran on different processors. Keeping them on one
+// processor removes the folds and serialises them; say which costs more, and how.
+void folds(const Context& c, const sim::CopyCost& cc, double on_path_s, Finding& f) {
+  const program::Launch* l = first_launch(c, cc.for_task);
+  if (!l || !c.plan) return;
+  const int a =
+      argument_naming(c, *l, cc.data, [](const program::RegionArg& ra) { return ra.any(program::Privilege::RED); });
+  if (a < 0) return;
+  // Reducers per piece, the processors they ran on, and the point coordinates they differ in.
+  std::map<int64_t, std::vector<program::PointTaskId>> by_piece;
+  std::set<int64_t> processors;
+  const auto points = c.graph.of_launch(l->id);
+  for (program::PointTaskId t : points) {
+    by_piece[c.graph.pieces[static_cast<size_t>(c.graph.piece_start[t.index()] + a)]].push_back(t);
+    processors.insert(c.plan->tasks[t.index()].processor.index());
+  }
+  if (by_piece.empty() || points.size() < 2) return;
+  size_t reducers = 0;
+  std::set<int> differ;
+  for (const auto& [piece, ts] : by_piece) {
+    reducers = std::max(reducers, ts.size());
+    const program::Point& first = c.graph.tasks[ts.front().index()].point;
+    for (program::PointTaskId t : ts)
+      for (int d = 0; d < first.dim; ++d)
+        if (c.graph.tasks[t.index()].point[d] != first[d]) differ.insert(d);
+  }
+  if (reducers < 2) return;
+  const auto cost = std::find_if(c.outcome().profile.costliest_tasks.begin(), c.outcome().profile.costliest_tasks.end(),
+                                 [&](const sim::TaskCost& t) { return t.task == cc.for_task; });
+  const kinds::ProcKind kind = c.plan->tasks[points.front().index()].kind;
+  const std::string kind_name(kinds::to_string(kind));
+  const auto available = static_cast<int64_t>(c.machine.processors_of(kind).size());
+  const auto pieces = static_cast<int64_t>(by_piece.size());
+  const auto n = static_cast<int64_t>(points.size());
+  std::string coordinates;
+  for (int d : differ) coordinates += fmt::format("{}task.ipoint[{}]", coordinates.empty() ? "" : ", ", d);
+  const std::string group = fmt::format(
+      "the {} points of {} that reduce into one piece of {} on one {} (a placement function that ignores {})", reducers,
+      cc.for_task, cc.data, kind_name, coordinates.empty() ? "the coordinates they differ in" : coordinates);
+  if (cost == c.outcome().profile.costliest_tasks.end() || cost->count == 0) {
+    f.suggestions.push_back(fmt::format("place {}: they then add into one reduction instance with no fold", group));
+    return;
+  }
+  // A launch's time on its processors now and with the reducers of a piece together.
+  const double per_point = cost->total_s / static_cast<double>(cost->count);
+  const double launches = static_cast<double>(cost->count) / static_cast<double>(n);
+  const auto rounds = [&](int64_t procs) {
+    return static_cast<double>((n + std::max<int64_t>(procs, 1) - 1) / std::max<int64_t>(procs, 1));
+  };
+  const int64_t now_procs = std::min<int64_t>(static_cast<int64_t>(processors.size()), available);
+  const int64_t then_procs = std::min(available, pieces);
+  const double now = per_point * rounds(now_procs) * launches, then = per_point * rounds(then_procs) * launches;
+  if (then - now > on_path_s) {
+    f.suggestions.push_back(fmt::format(
+        "keep the folds of {}: they are the price of splitting each piece's reduction over {} {}s. Placing {} "
+        "would avoid them, but only {} of the {} {}s would have work ({} pieces): {} would take about {} per {} "
+        "instead of {}, more than the {} the folds add to the critical path",
+        cc.data, reducers, kind_name, group, then_procs, available, kind_name, pieces, cc.for_task, seconds(then),
+        kind_name, seconds(now), seconds(on_path_s)));
+    return;
+  }
+  f.suggestions.push_back(fmt::format(
+      "place {}: they then add into one reduction instance with no fold, which saves up to the {} the folds add "
+      "to the critical path; {} would take about {} per {} ({} now)",
+      group, seconds(on_path_s), cc.for_task, seconds(then), kind_name, seconds(now)));
+}
+
 void copies(const Context& c, std::vector<Finding>& out) {
   const sim::Profile& p = c.outcome().profile;
   const sim::CriticalPath& cp = p.critical_path;
@@ -331,25 +413,37 @@ void copies(const Context& c, std::vector<Finding>& out) {
     const double idle = count > 0 ? window(c) * std::max(0.0, 1 - busy / static_cast<double>(count)) : 0;
     return std::max(per_processor(mine, it->processors), idle * mine / std::max(all, 1e-12));
   };
+  bool only_folds = true;
+  bool placed = false;  // a placement proposed for the copies that are not folds
   for (const sim::CopyCost& cc : p.costliest_copies) {
     if (named.size() == 3 || cc.total_s < 0.05 * all) break;
-    named.push_back(fmt::format("{} {} -> {}{} ({} in {}, {})", cc.data, cc.from, cc.to,
-                                cc.inter_node ? " between nodes" : "", bytes(cc.bytes),
-                                plural(cc.count, "copy", "copies"), seconds(cc.total_s)));
+    const double on_path = cp.copy_s * cc.total_s / std::max(all, 1e-12);
+    named.push_back(fmt::format("{} {}{} -> {}{} ({} in {}, {})", cc.data, cc.reduction ? "partial sums folded " : "",
+                                cc.from, cc.to, cc.inter_node ? " between nodes" : "", bytes(cc.bytes),
+                                plural(cc.count, cc.reduction ? "fold" : "copy", cc.reduction ? "folds" : "copies"),
+                                seconds(cc.total_s)));
     if (std::find(for_tasks.begin(), for_tasks.end(), cc.for_task) == for_tasks.end()) for_tasks.push_back(cc.for_task);
-    keep_together(c, cc.for_task, cc.data,
-                  std::min(window(c), std::max(cp.copy_s * cc.total_s / std::max(all, 1e-12), avoidable(cc.for_task))),
-                  f);
+    // A fold applies partial sums: no placement like the data's writers avoids it.
+    if (cc.reduction) {
+      folds(c, cc, on_path, f);
+      continue;
+    }
+    only_folds = false;
+    const double impact = std::min(window(c), std::max(on_path, avoidable(cc.for_task)));
+    const size_t before = f.suggestions.size();
+    keep_together(c, cc.for_task, cc.data, impact, f);
+    placed |= f.suggestions.size() > before;
   }
   for (const Hint& h : f.hints) f.impact_s = std::max(f.impact_s, h.impact_s);
   if (named.empty()) return;
   f.explanation = fmt::format("The critical path waits {} of its {} for copies: {}, for {}.", seconds(cp.copy_s),
                               seconds(cp.length_s), join(named), join(for_tasks));
-  if (f.suggestions.empty()) {
+  if (!placed && !only_folds) {
     // No rule to propose: say which tasks put the data where it is copied from.
     std::vector<std::string> data, writers;
     for (size_t i = 0; i < named.size() && i < p.costliest_copies.size(); ++i) {
       const sim::CopyCost& cc = p.costliest_copies[i];
+      if (cc.reduction) continue;
       if (std::find(data.begin(), data.end(), cc.data) == data.end()) data.push_back(cc.data);
       for (const std::string& w : writers_of(c, cc.data, cc.for_task))
         if (std::find(writers.begin(), writers.end(), w) == writers.end()) writers.push_back(w);

@@ -136,6 +136,45 @@ TEST(Performance, CopiesForANestedTaskAwayFromItsParentBringItBack) {
   EXPECT_LT(time_of("cannon", fixed, Scale::Published), 0.5 * e.result.outcome.time_s);
 }
 
+// Johnson with the two points that reduce into each A(i, j) on different GPUs: the copies
+// are folds, and a placement that ignores k avoids them at no cost in parallelism (4 pieces,
+// 4 GPUs), which the suggestion says and the run confirms.
+TEST(Performance, FoldsAPlacementAvoidsAreNamedWithThatPlacement) {
+  Explained e = explain_run("johnson", test_mapper("folds_split_k.map"), Scale::Published);
+  ASSERT_EQ(e.result.outcome.status, Status::Ok) << e.result.outcome.message;
+  EXPECT_EQ(e.feedback.category, Category::Copies);
+  EXPECT_TRUE(contains(e.feedback.explanation, "A_tiles partial sums folded FBMEM -> FBMEM")) << e.feedback.explanation;
+  EXPECT_TRUE(contains(e.feedback.explanation, "folds")) << e.feedback.explanation;
+  const std::string s = suggestions(e.feedback);
+  EXPECT_TRUE(contains(s, "place the 2 points of task_4 that reduce into one piece of A_tiles on one GPU")) << s;
+  EXPECT_TRUE(contains(s, "ignores task.ipoint[2]")) << s;
+  EXPECT_FALSE(contains(s, "keep the folds")) << s;
+  // No advice to place task_4 like the writers of A_tiles: that does not avoid a fold.
+  EXPECT_FALSE(contains(s, "keep communicating pieces together")) << s;
+  std::string text = e.request.mapper.text;
+  const std::string split = "(2 * p[2] + p[0])", together = "(2 * p[0] + p[1])";
+  text.replace(text.find(split), split.size(), together);
+  EXPECT_LT(time_of("johnson", text, Scale::Published), 0.97 * e.result.outcome.time_s);
+}
+
+// COSMA's expert on p100x4: its (1, 2, 2) grid has two pieces of A for four GPUs, so putting
+// both points of a piece on one GPU would idle two GPUs; the folds are the cheaper price.
+TEST(Performance, FoldsThatWouldCostMoreToAvoidAreKept) {
+  Explained e = explain_run("cosma", eval::expert_mapper(), Scale::Published);
+  ASSERT_EQ(e.result.outcome.status, Status::Ok) << e.result.outcome.message;
+  EXPECT_TRUE(contains(e.feedback.explanation, "A_tiles partial sums folded")) << e.feedback.explanation;
+  const std::string s = suggestions(e.feedback);
+  EXPECT_TRUE(contains(s, "keep the folds of A_tiles")) << s;
+  EXPECT_TRUE(contains(s, "only 2 of the 4 GPUs would have work (2 pieces)")) << s;
+  // The alternative it rejects is slower indeed: both k points of A(0, j) on GPU j.
+  std::string text(*eval::expert_mapper_text("cosma"));
+  const std::string rule = "IndexTaskMap task_4 place_task_4;";
+  ASSERT_NE(text.find(rule), std::string::npos);
+  text.replace(text.find(rule), rule.size(),
+               "def together(Task task) { return rank(task.ipoint[1]); }\nIndexTaskMap task_4 together;");
+  EXPECT_GT(time_of("cosma", text, Scale::Published), e.result.outcome.time_s);
+}
+
 // PUMMA's expert mapper on 8 Lassen nodes: the B tiles broadcast along rows between nodes
 // keep the critical path waiting more than running.
 TEST(Performance, ACriticalPathMostlyWaitingSaysForWhat) {
