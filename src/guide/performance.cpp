@@ -369,6 +369,45 @@ void folds(const Context& c, const sim::CopyCost& cc, double on_path_s, Finding&
   const int64_t now_procs = std::min<int64_t>(static_cast<int64_t>(processors.size()), available);
   const int64_t then_procs = std::min(available, pieces);
   const double now = per_point * rounds(now_procs) * launches, then = per_point * rounds(then_procs) * launches;
+  // The data the launch reads, per launch: a piece of a read-only argument goes once to each
+  // processor that reads it, now and with each piece's reducers together (one processor per
+  // piece of the reduced data); against the bytes the folds move now.
+  const auto piece_bytes = [&](const program::RegionArg& ra, int64_t piece) {
+    return static_cast<double>(c.program.elements_of(ra, piece)) *
+           static_cast<double>(c.program.regions[ra.region.index()].bytes(ra.fields()));
+  };
+  const auto piece_at = [&](program::PointTaskId t, size_t arg) {
+    return c.graph.pieces[static_cast<size_t>(c.graph.piece_start[t.index()]) + arg];
+  };
+  double read_now = 0, read_then = 0, folded = 0;
+  for (size_t b = 0; b < l->args.size(); ++b) {
+    const program::RegionArg& ra = l->args[b];
+    if (!ra.only(program::Privilege::RO) || c.plan->tasks[points.front().index()].args[b].is_virtual) continue;
+    std::set<std::pair<int64_t, int64_t>> now_pairs, then_pairs;  // (piece read, processor or group)
+    for (program::PointTaskId t : points) {
+      now_pairs.insert({piece_at(t, b), c.plan->tasks[t.index()].processor.index()});
+      then_pairs.insert({piece_at(t, b), piece_at(t, static_cast<size_t>(a))});
+    }
+    for (const auto& [piece, where] : now_pairs) read_now += piece_bytes(ra, piece);
+    for (const auto& [piece, where] : then_pairs) read_then += piece_bytes(ra, piece);
+  }
+  for (const auto& [piece, ts] : by_piece) {
+    std::set<int64_t> on;
+    for (program::PointTaskId t : ts) on.insert(c.plan->tasks[t.index()].processor.index());
+    folded += static_cast<double>(on.size() - 1) * piece_bytes(l->args[static_cast<size_t>(a)], piece);
+  }
+  std::vector<std::string> inputs;
+  for (size_t b = 0; b < l->args.size(); ++b)
+    if (l->args[b].only(program::Privilege::RO) && !c.plan->tasks[points.front().index()].args[b].is_virtual)
+      inputs.push_back(l->args[b].partition ? c.program.partitions[l->args[b].partition->index()].name
+                                            : c.program.regions[l->args[b].region.index()].name);
+  if (then - now <= on_path_s && read_then - read_now > folded) {
+    f.suggestions.push_back(fmt::format(
+        "keep the folds of {}: placing {} would avoid them ({} per launch), but its points would then read {} "
+        "more of {} per launch from other {}s",
+        cc.data, group, bytes(folded), bytes(read_then - read_now), join(inputs), kind_name));
+    return;
+  }
   if (then - now > on_path_s) {
     f.suggestions.push_back(fmt::format(
         "keep the folds of {}: they are the price of splitting each piece's reduction over {} {}s. Placing {} "

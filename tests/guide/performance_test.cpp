@@ -175,6 +175,30 @@ TEST(Performance, FoldsThatWouldCostMoreToAvoidAreKept) {
   EXPECT_GT(time_of("cosma", text, Scale::Published), e.result.outcome.time_s);
 }
 
+// Johnson's expert on 4 Lassen nodes: 64 points on 16 GPUs, 16 pieces of A. Putting each
+// piece's 4 reducers on one GPU keeps every GPU busy but spreads B's and C's pieces over more
+// GPUs than the folds it saves, which the suggestion says and the run confirms.
+TEST(Performance, FoldsWhoseAvoidanceMovesMoreInputsAreKept) {
+  eval::Request r = request_for("johnson", eval::expert_mapper(), Scale::Published, "lassen");
+  r.overrides.nodes = 4;
+  Explained e = explain_run(r);
+  ASSERT_EQ(e.result.outcome.status, Status::Ok) << e.result.outcome.message;
+  const std::string s = suggestions(e.feedback);
+  EXPECT_TRUE(contains(s, "keep the folds of A_tiles: placing the 4 points of task_4")) << s;
+  EXPECT_TRUE(contains(s, "more of B_tiles and C_tiles per launch from other GPUs")) << s;
+  std::string text(*eval::expert_mapper_text("johnson"));
+  const std::string rule = "IndexTaskMap task_4 place_task_4;";
+  ASSERT_NE(text.find(rule), std::string::npos);
+  text.replace(text.find(rule), rule.size(),
+               "def together(Task task) {\n  p = task.ipoint;\n  s = task.ispace;\n"
+               "  return rank((p[0] * s[1] + p[1]) * mgpu.volume / (s[0] * s[1]));\n}\n"
+               "IndexTaskMap task_4 together;");
+  r.mapper = eval::mapper_text(text, "together.map");
+  const eval::Result together = eval::evaluate(r);
+  ASSERT_EQ(together.outcome.status, Status::Ok) << together.outcome.message;
+  EXPECT_GT(together.outcome.time_s, e.result.outcome.time_s);
+}
+
 // PUMMA's expert mapper on 8 Lassen nodes: the B tiles broadcast along rows between nodes
 // keep the critical path waiting more than running.
 TEST(Performance, ACriticalPathMostlyWaitingSaysForWhat) {
