@@ -65,6 +65,7 @@ void mm_loop(Program& p, int iters, const std::function<void(LaunchOpts)>& itera
   p.iterations = iters;
   p.warmup_iterations = 1;
   p.metric = program::Metric::Flops;
+  p.inputs_placed_once = true;
   for (int it = 0; it <= iters; ++it) iteration(LaunchOpts{it, it > 0, true});
 }
 

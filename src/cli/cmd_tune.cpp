@@ -140,6 +140,7 @@ void print_result(const tune::Summary& s, const Reporter& reporter) {
   } else {
     std::printf("no evaluation succeeded\n");
   }
+  if (!s.caveat.empty()) std::printf("note: %s\n", s.caveat.c_str());
   const std::string dir = s.dir.string();
   std::printf("outputs in %s/: %sreport.md, summary.json, convergence.svg, journal.jsonl\n", dir.c_str(),
               s.best ? "best.map, " : "");

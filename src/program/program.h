@@ -290,6 +290,10 @@ class Program {
   int warmup_iterations = 0;  // untimed iterations before the timed ones
   Metric metric = Metric::Iterations;
   std::vector<std::pair<std::string, std::string>> notes;  // facts for descriptions (size, ...)
+  // The published program places its input data again before every iteration (DISTAL's
+  // drivers), where this model places it once: a copy no CollectMemory drops stays valid from
+  // one iteration to the next here, not there (docs/simulation.md, "Known differences").
+  bool inputs_placed_once = false;
 
   // --- building (each checks its arguments and throws ProgramError)
   RegionId add_region(std::string name, Domain space, std::vector<Field> fields);

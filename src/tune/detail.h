@@ -38,9 +38,9 @@ enum class Family {
 
 struct PlacementChoice {
   Family family = Family::Default;
-  int dims = 1;                    // of the launch
-  std::vector<int> order;          // Block, Cyclic, Linear, BlockCyclic of 2-D/3-D launches
-  std::vector<int64_t> grid;       // Block, Cyclic of 2-D/3-D launches
+  int dims = 1;               // of the launch
+  std::vector<int> order;     // Block, Cyclic, Linear, BlockCyclic of 2-D/3-D launches
+  std::vector<int64_t> grid;  // Block, Cyclic of 2-D/3-D launches
   // Table: per point of the launch, by its row-major index, the processor's index in the
   // machine space (rank * processors per rank + index in the rank).
   std::vector<int64_t> table = {};
@@ -205,6 +205,10 @@ nlohmann::ordered_json optional_json(const std::optional<T>& v) {
 // The machine, overrides, scale and iterations of a program request, as tune's and
 // experiment's settings record them.
 void add_program_json(nlohmann::ordered_json& j, const eval::Request& program);
+// A warning for the reader of a run whose best mapper is faster than the experts' by keeping,
+// between iterations, copies that the published program makes again every iteration (its
+// inputs placed once in the model); "" when that is not so (outputs.cpp).
+std::string caveat(const Summary& s, const program::Program& program);
 
 // ---- Experiments (experiment_report.cpp) -----------------------------------------------
 

@@ -169,6 +169,7 @@ class Driver {
               [](const Trial& a, const Trial& b) { return a.number < b.number; });
     summary_.best = best_index();
     summary_.wall_s = std::chrono::duration<double>(Clock::now() - begin).count();
+    summary_.caveat = detail::caveat(summary_, space_.program());
     write_outputs(summary_, space_);
     return std::move(summary_);
   }
@@ -400,6 +401,7 @@ nlohmann::ordered_json Summary::to_json() const {
   j["speedup_vs_start"] = detail::optional_json(ratio(start_s, best_s));
   j["expert_status"] = status_of("expert");
   j["default_status"] = status_of("default");
+  j["caveat"] = caveat.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(caveat);
   j["interrupted"] = interrupted;
   j["exhausted"] = exhausted;
   j["stopped"] = stopped.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(stopped);

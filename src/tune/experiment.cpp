@@ -196,6 +196,7 @@ ExperimentRun read_run(const Planned& p) {
       r.evaluated_now = s.value("evaluated_now", 0);
       exhausted = s.value("exhausted", false);
       if (s.contains("stopped") && s["stopped"].is_string()) r.problem = "stopped: " + s["stopped"].get<std::string>();
+      if (s.contains("caveat") && s["caveat"].is_string()) r.caveat = s["caveat"].get<std::string>();
     }
   } catch (const nlohmann::json::exception&) {
     // A summary torn by a kill: the journal says what was done; the run is resumed.

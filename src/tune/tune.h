@@ -284,6 +284,8 @@ struct Summary {
   std::string stopped;         // why the optimizer ended the run early (e.g. an unreachable model)
   double wall_s = 0;           // this session's
   int evaluated_now = 0;       // evaluations this session ran (the rest came from the journal)
+  // What the model lets the best mapper gain that the published program would not ("": none).
+  std::string caveat;
 
   int failed() const;
   const Reference* reference(std::string_view name) const;
@@ -401,6 +403,7 @@ struct ExperimentRun {
   bool done = false;      // finished: the budget spent, or the optimizer had nothing more
   bool earlier = false;   // finished in an earlier session of the experiment (not run now)
   std::string problem;    // why it did not finish: stopped by its optimizer, interrupted, an error
+  std::string caveat;     // Summary::caveat of its last session
 };
 
 struct ExperimentProgress {

@@ -143,7 +143,9 @@ TEST(Run, JournalAndOutputs) {
   EXPECT_DOUBLE_EQ(summary["best_time_s"].get<double>(), s.trials[*s.best].score());
   EXPECT_DOUBLE_EQ(summary["speedup_vs_expert"].get<double>(),
                    summary["expert_time_s"].get<double>() / summary["best_time_s"].get<double>());
+  EXPECT_TRUE(summary["caveat"].is_null());  // circuit's model is its published program's shape
   const std::string report = read_text(dir / "run/report.md");
+  EXPECT_EQ(report.find("How far to trust it"), std::string::npos);
   EXPECT_NE(report.find("# Tuning circuit on p100x4"), std::string::npos);
   EXPECT_NE(report.find("## What changed"), std::string::npos);
   EXPECT_NE(report.find("Against the experts' mapper:"), std::string::npos);
@@ -152,6 +154,26 @@ TEST(Run, JournalAndOutputs) {
   EXPECT_EQ(svg.rfind("<?xml", 0), 0u);
   EXPECT_NE(svg.find("<svg"), std::string::npos);
   EXPECT_NE(svg.find("polyline"), std::string::npos);
+}
+
+// Cannon's best mapper keeps every tile the warm-up copied (no CollectMemory), which the
+// published drivers, placing the tiles again before every iteration, would copy again: the
+// run says so in its summary, report and summary.json.
+TEST(Run, AGainFromCopiesThePublishedDriversWouldMakeAgainIsMarked) {
+  TempDir dir;
+  const Summary s = run(settings("guided", 6, 1, "cannon"), dir / "run", workers(2));
+  ASSERT_TRUE(s.best);
+  const Reference* expert = s.reference("expert");
+  ASSERT_NE(expert, nullptr);
+  const auto total = [](const sim::ChannelBytes& b) { return b.gpu_host + b.intra_gpu + b.host_host + b.inter_node; };
+  const Trial& best = s.trials[*s.best];
+  EXPECT_LT(best.score(), expert->result.outcome.time_s);
+  EXPECT_LT(total(best.result.outcome.profile.bytes_moved), 0.1 * total(expert->result.outcome.profile.bytes_moved));
+  EXPECT_NE(s.caveat.find("cannon's published drivers place its tiles again before every iteration"), std::string::npos)
+      << s.caveat;
+  const nlohmann::json summary = nlohmann::json::parse(read_text(dir / "run/summary.json"));
+  EXPECT_EQ(summary["caveat"], s.caveat);
+  EXPECT_NE(read_text(dir / "run/report.md").find("**How far to trust it**: " + s.caveat), std::string::npos);
 }
 
 // Started from circuit's expert, whose setup tasks no placement family puts where it does:

@@ -104,6 +104,7 @@ TEST(Experiment, RunsEveryProgramOptimizerAndSeedAndReports) {
   EXPECT_TRUE(contains(report, " | 1.34 |")) << report;
   EXPECT_TRUE(contains(report, " | 1.02 |")) << report;
   EXPECT_FALSE(contains(report, "below the lower bound")) << report;
+  EXPECT_FALSE(contains(report, "Read with care")) << report;
   for (const char* f : {"convergence-circuit.svg", "convergence-stencil.svg", "results.json", "experiment.json"})
     EXPECT_TRUE(fs::exists(dir / f)) << f;
   EXPECT_TRUE(contains(read_text(dir / "convergence-circuit.svg"), "<svg"));
@@ -112,6 +113,23 @@ TEST(Experiment, RunsEveryProgramOptimizerAndSeedAndReports) {
   EXPECT_GT(results["programs"]["circuit"]["lower_bound_s"].get<double>(), 0);
   EXPECT_EQ(results["programs"]["circuit"]["published_ratio"].get<double>(), 1.34);
   EXPECT_EQ(results["programs"]["stencil"]["optimizers"]["random"]["vs_expert"]["runs"].get<int>(), 2);
+}
+
+// Cannon's guided runs end at a mapper that keeps every tile the warm-up copied, a gain the
+// published drivers would not allow: the report says which runs, results.json carries it.
+TEST(Experiment, GainsFromCopiesThePublishedDriversWouldMakeAgainAreMarked) {
+  TempDir tmp;
+  ExperimentSettings s = small({"cannon"}, {"guided"});
+  s.seeds = 1;
+  s.budget = 6;
+  const fs::path dir = tmp / "x";
+  const Experiment e = run_experiment(s, dir, false, two_jobs());
+  ASSERT_EQ(e.runs.size(), 1u);
+  EXPECT_NE(e.runs[0].caveat.find("published drivers"), std::string::npos) << e.runs[0].caveat;
+  const std::string report = read_text(dir / "report.md");
+  EXPECT_TRUE(contains(report, "**Read with care**: cannon guided (1 of 1 seeds): ")) << report;
+  const auto results = nlohmann::json::parse(read_text(dir / "results.json"));
+  EXPECT_EQ(results["runs"][0]["caveat"], e.runs[0].caveat);
 }
 
 TEST(Experiment, ResumeRunsNothingFinishedAndRunsWhatIsNew) {
