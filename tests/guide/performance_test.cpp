@@ -119,6 +119,34 @@ TEST(Performance, AnInstanceLimitThatSerializesCopiesIsRemoved) {
   EXPECT_LT(time_of("johnson", text, Scale::Published), e.result.outcome.time_s);
 }
 
+// On 64 Lassen nodes the framebuffers are nearly full under the experts' InstanceLimit: one
+// more task_4 mapped ahead does not fit in what is free, so the advice to raise the limit
+// says it fits only if read-only copies can be collected. Both outcomes happen: Solomonik's
+// run fits and is faster, COSMA's runs out of memory.
+TEST(Performance, RaisingAnInstanceLimitWhereMemoryIsFullSaysItMayNotFit) {
+  for (const char* app : {"solomonik", "cosma"}) {
+    eval::Request r = request_for(app, eval::expert_mapper(), Scale::Published, "lassen");
+    r.overrides.nodes = 64;
+    Explained e = explain_run(r);
+    ASSERT_EQ(e.result.outcome.status, Status::Ok) << e.result.outcome.message;
+    const std::string s = suggestions(e.feedback);
+    EXPECT_TRUE(contains(s, "raise the limit with care: `InstanceLimit task_4 2;` maps 1 more task_4 ahead")) << s;
+    EXPECT_TRUE(contains(s, "it fits only if read-only copies can be collected")) << s;
+    ASSERT_NE(find_hint(e.feedback, Action::InstanceLimit, "task_4", ""), nullptr);
+    std::string text(*eval::expert_mapper_text(app));
+    text.replace(text.find("InstanceLimit task_4 1;"), 23, "InstanceLimit task_4 2;");
+    r.mapper = eval::mapper_text(text, "doubled.map");
+    const eval::Result doubled = eval::evaluate(r);
+    if (std::string(app) == "solomonik") {
+      ASSERT_EQ(doubled.outcome.status, Status::Ok) << doubled.outcome.message;
+      EXPECT_LT(doubled.outcome.time_s, e.result.outcome.time_s);
+    } else {
+      EXPECT_EQ(doubled.outcome.status, Status::ExecutionError);
+      EXPECT_TRUE(contains(doubled.outcome.message, "out of memory")) << doubled.outcome.message;
+    }
+  }
+}
+
 // Cannon without placement functions: each task_4 runs on its node's first GPU (the
 // published mapper's default for a task its Task rule maps to GPUs) instead of its parent's,
 // and its B and C tiles travel between framebuffers.
