@@ -147,6 +147,28 @@ TEST(Performance, RaisingAnInstanceLimitWhereMemoryIsFullSaysItMayNotFit) {
   }
 }
 
+// COSMA's expert on 4 Lassen nodes deals task_4 out in row-major blocks, each A(i,j)'s
+// reducers on one node. The copies finding proposes the launch-shaped split, and says what it
+// risks: with it (the expert's rule below 16 GPUs) the partial sums fold between nodes and the
+// run is slower.
+TEST(Performance, ASplitThatCouldSpreadReducersOverNodesSaysSo) {
+  eval::Request r = request_for("cosma", eval::expert_mapper(), Scale::Published, "lassen");
+  r.overrides.nodes = 4;
+  Explained e = explain_run(r);
+  ASSERT_EQ(e.result.outcome.status, Status::Ok) << e.result.outcome.message;
+  const std::string s = suggestions(e.feedback);
+  EXPECT_TRUE(contains(s, "two-level auto_split form")) << s;
+  EXPECT_TRUE(contains(s, "task_4 reduces into A_tiles, and each piece's reducers now run on one node")) << s;
+  std::string text(*eval::expert_mapper_text("cosma"));
+  const std::string rule = "def big() { return mgpu.volume > 64 || (mgpu.volume > 8 && 64 % mgpu.volume == 0); }";
+  ASSERT_NE(text.find(rule), std::string::npos);
+  text.replace(text.find(rule), rule.size(), "def big() { return mgpu.volume > 64; }");
+  r.mapper = eval::mapper_text(text, "split.map");
+  const eval::Result split = eval::evaluate(r);
+  ASSERT_EQ(split.outcome.status, Status::Ok) << split.outcome.message;
+  EXPECT_GT(split.outcome.time_s, 1.5 * e.result.outcome.time_s);
+}
+
 // Cannon without placement functions: each task_4 runs on its node's first GPU (the
 // published mapper's default for a task its Task rule maps to GPUs) instead of its parent's,
 // and its B and C tiles travel between framebuffers.
