@@ -69,6 +69,22 @@ std::string rule_at(const Context& c, int line) {
 
 std::string gbps(double bytes_per_s) { return fmt::format("{:.3g} GB/s", bytes_per_s / 1e9); }
 
+// The name a region argument's data goes by: its partition's, or its region's.
+const std::string& data_name(const Context& c, const program::RegionArg& ra) {
+  return ra.partition ? c.program.partitions[ra.partition->index()].name : c.program.regions[ra.region.index()].name;
+}
+
+// The piece (linear colour) argument `arg` of point task t uses (-1: the whole region).
+int64_t piece_of(const Context& c, program::PointTaskId t, size_t arg) {
+  return c.graph.pieces[static_cast<size_t>(c.graph.piece_start[t.index()]) + arg];
+}
+
+// The bytes of the fields an argument uses, over one of its pieces.
+double piece_bytes(const Context& c, const program::RegionArg& ra, int64_t piece) {
+  return static_cast<double>(c.program.elements_of(ra, piece)) *
+         static_cast<double>(c.program.regions[ra.region.index()].bytes(ra.fields()));
+}
+
 // ---- A task with a GPU variant on CPU or OMP -------------------------------------------
 
 void slow_processor(const Context& c, std::vector<Finding>& out) {
@@ -299,7 +315,7 @@ void keep_together(const Context& c, const std::string& task, const std::string&
     if (!l->args[a].any(program::Privilege::RED)) continue;
     std::map<int64_t, std::pair<std::set<int>, int>> of_piece;  // piece -> (nodes of its reducers, reducers)
     for (program::PointTaskId t : points) {
-      auto& [nodes, reducers] = of_piece[c.graph.pieces[static_cast<size_t>(c.graph.piece_start[t.index()]) + a]];
+      auto& [nodes, reducers] = of_piece[piece_of(c, t, a)];
       nodes.insert(c.machine.processor(c.plan->tasks[t.index()].processor).node);
       ++reducers;
     }
@@ -312,9 +328,7 @@ void keep_together(const Context& c, const std::string& task, const std::string&
       caution = fmt::format(
           "; but {} reduces into {}, and each piece's reducers now run on one node: a split that puts them on "
           "different nodes makes their partial sums fold over the network every iteration",
-          task,
-          l->args[a].partition ? c.program.partitions[l->args[a].partition->index()].name
-                               : c.program.regions[l->args[a].region.index()].name);
+          task, data_name(c, l->args[a]));
   }
   f.hints.push_back(
       Hint{Action::Placement, task, "", current, to,
@@ -334,10 +348,7 @@ void keep_together(const Context& c, const std::string& task, const std::string&
 template <typename Wanted>
 int argument_naming(const Context& c, const program::Launch& l, const std::string& data, Wanted&& wanted) {
   for (size_t a = 0; a < l.args.size(); ++a) {
-    const program::RegionArg& ra = l.args[a];
-    const std::string& name =
-        ra.partition ? c.program.partitions[ra.partition->index()].name : c.program.regions[ra.region.index()].name;
-    if (name == data && wanted(ra)) return static_cast<int>(a);
+    if (data_name(c, l.args[a]) == data && wanted(l.args[a])) return static_cast<int>(a);
   }
   return -1;
 }
@@ -356,7 +367,7 @@ void folds(const Context& c, const sim::CopyCost& cc, double on_path_s, Finding&
   std::set<int64_t> processors;
   const auto points = c.graph.of_launch(l->id);
   for (program::PointTaskId t : points) {
-    by_piece[c.graph.pieces[static_cast<size_t>(c.graph.piece_start[t.index()] + a)]].push_back(t);
+    by_piece[piece_of(c, t, static_cast<size_t>(a))].push_back(t);
     processors.insert(c.plan->tasks[t.index()].processor.index());
   }
   if (by_piece.empty() || points.size() < 2) return;
@@ -398,35 +409,27 @@ void folds(const Context& c, const sim::CopyCost& cc, double on_path_s, Finding&
   // The data the launch reads, per launch: a piece of a read-only argument goes once to each
   // processor that reads it, now and with each piece's reducers together (one processor per
   // piece of the reduced data); against the bytes the folds move now.
-  const auto piece_bytes = [&](const program::RegionArg& ra, int64_t piece) {
-    return static_cast<double>(c.program.elements_of(ra, piece)) *
-           static_cast<double>(c.program.regions[ra.region.index()].bytes(ra.fields()));
-  };
-  const auto piece_at = [&](program::PointTaskId t, size_t arg) {
-    return c.graph.pieces[static_cast<size_t>(c.graph.piece_start[t.index()]) + arg];
-  };
   double read_now = 0, read_then = 0, folded = 0;
   for (size_t b = 0; b < l->args.size(); ++b) {
     const program::RegionArg& ra = l->args[b];
     if (!ra.only(program::Privilege::RO) || c.plan->tasks[points.front().index()].args[b].is_virtual) continue;
     std::set<std::pair<int64_t, int64_t>> now_pairs, then_pairs;  // (piece read, processor or group)
     for (program::PointTaskId t : points) {
-      now_pairs.insert({piece_at(t, b), c.plan->tasks[t.index()].processor.index()});
-      then_pairs.insert({piece_at(t, b), piece_at(t, static_cast<size_t>(a))});
+      now_pairs.insert({piece_of(c, t, b), c.plan->tasks[t.index()].processor.index()});
+      then_pairs.insert({piece_of(c, t, b), piece_of(c, t, static_cast<size_t>(a))});
     }
-    for (const auto& [piece, where] : now_pairs) read_now += piece_bytes(ra, piece);
-    for (const auto& [piece, where] : then_pairs) read_then += piece_bytes(ra, piece);
+    for (const auto& [piece, where] : now_pairs) read_now += piece_bytes(c, ra, piece);
+    for (const auto& [piece, where] : then_pairs) read_then += piece_bytes(c, ra, piece);
   }
   for (const auto& [piece, ts] : by_piece) {
     std::set<int64_t> on;
     for (program::PointTaskId t : ts) on.insert(c.plan->tasks[t.index()].processor.index());
-    folded += static_cast<double>(on.size() - 1) * piece_bytes(l->args[static_cast<size_t>(a)], piece);
+    folded += static_cast<double>(on.size() - 1) * piece_bytes(c, l->args[static_cast<size_t>(a)], piece);
   }
   std::vector<std::string> inputs;
   for (size_t b = 0; b < l->args.size(); ++b)
     if (l->args[b].only(program::Privilege::RO) && !c.plan->tasks[points.front().index()].args[b].is_virtual)
-      inputs.push_back(l->args[b].partition ? c.program.partitions[l->args[b].partition->index()].name
-                                            : c.program.regions[l->args[b].region.index()].name);
+      inputs.push_back(data_name(c, l->args[b]));
   if (then - now <= on_path_s && read_then - read_now > folded) {
     f.suggestions.push_back(fmt::format(
         "keep the folds of {}: placing {} would avoid them ({} per launch), but its points would then read {} "
@@ -613,9 +616,7 @@ void instance_limit(const Context& c, std::vector<Finding>& out) {
       const program::Launch& l = c.program.launches[c.graph.tasks[first.index()].launch.index()];
       for (size_t a = 0; a < l.args.size(); ++a) {
         if (c.plan->tasks[first.index()].args[a].is_virtual) continue;
-        const int64_t piece = c.graph.pieces[static_cast<size_t>(c.graph.piece_start[first.index()]) + a];
-        footprint += static_cast<double>(c.program.elements_of(l.args[a], piece)) *
-                     static_cast<double>(c.program.regions[l.args[a].region.index()].bytes(l.args[a].fields()));
+        footprint += piece_bytes(c, l.args[a], piece_of(c, first, a));
       }
     }
     const double room =
