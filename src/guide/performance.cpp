@@ -452,6 +452,39 @@ void folds(const Context& c, const sim::CopyCost& cc, double on_path_s, Finding&
       group, seconds(on_path_s), cc.for_task, seconds(then), kind_name, seconds(now)));
 }
 
+// How widely `task` shares the pieces of `data` it reads: per piece, the processors and the
+// nodes of its points that read it, averaged over the pieces (0 when it reads none).
+struct Sharing {
+  double processors = 0, nodes = 0;
+  std::string kind;  // of the readers' processors: "GPU"
+};
+Sharing sharing(const Context& c, const std::string& task, const std::string& data) {
+  if (!c.plan) return {};
+  std::map<int64_t, std::pair<std::set<int64_t>, std::set<int>>> readers;  // piece -> (processors, nodes)
+  std::string out_kind;
+  for (program::PointTaskId t : points_of(c, task)) {
+    const program::Launch& l = c.program.launches[c.graph.tasks[t.index()].launch.index()];
+    for (size_t a = 0; a < l.args.size(); ++a) {
+      if (!l.args[a].only(program::Privilege::RO) || data_name(c, l.args[a]) != data) continue;
+      auto& [procs, nodes] = readers[piece_of(c, t, a)];
+      if (out_kind.empty()) out_kind = std::string(kinds::to_string(c.plan->tasks[t.index()].kind));
+      procs.insert(c.plan->tasks[t.index()].processor.index());
+      nodes.insert(c.machine.processor(c.plan->tasks[t.index()].processor).node);
+    }
+  }
+  Sharing out;
+  out.kind = out_kind;
+  for (const auto& [piece, who] : readers) {
+    out.processors += static_cast<double>(who.first.size());
+    out.nodes += static_cast<double>(who.second.size());
+  }
+  if (!readers.empty()) {
+    out.processors /= static_cast<double>(readers.size());
+    out.nodes /= static_cast<double>(readers.size());
+  }
+  return out;
+}
+
 void copies(const Context& c, std::vector<Finding>& out) {
   const sim::Profile& p = c.outcome().profile;
   const sim::CriticalPath& cp = p.critical_path;
@@ -507,20 +540,40 @@ void copies(const Context& c, std::vector<Finding>& out) {
   f.explanation = fmt::format("The critical path waits {} of its {} for copies: {}, for {}.", seconds(cp.copy_s),
                               seconds(cp.length_s), join(named), join(for_tasks));
   if (!placed && !only_folds) {
-    // No rule to propose: say which tasks put the data where it is copied from.
-    std::vector<std::string> data, writers;
+    // No rule to propose: data that several processors read is copied to all but one of them
+    // wherever it is placed (a broadcast or a shift of the algorithm); for the rest, say which
+    // tasks put the data where it is copied from.
+    std::vector<std::string> data, writers, shared, shared_names;
     for (size_t i = 0; i < named.size() && i < p.costliest_copies.size(); ++i) {
       const sim::CopyCost& cc = p.costliest_copies[i];
       if (cc.reduction) continue;
-      if (std::find(data.begin(), data.end(), cc.data) == data.end()) data.push_back(cc.data);
+      if (std::find(data.begin(), data.end(), cc.data) != data.end() ||
+          std::find(shared_names.begin(), shared_names.end(), cc.data) != shared_names.end())
+        continue;
+      const Sharing sh = sharing(c, cc.for_task, cc.data);
+      if (sh.processors >= 2) {
+        shared_names.push_back(cc.data);
+        shared.push_back(fmt::format("{} ({} reads each piece on {:.3g} {}s{}, on average)", cc.data, cc.for_task,
+                                     sh.processors, sh.kind,
+                                     c.machine.nodes() > 1 ? fmt::format(" of {:.3g} nodes", sh.nodes) : ""));
+        continue;
+      }
+      data.push_back(cc.data);
       for (const std::string& w : writers_of(c, cc.data, cc.for_task))
         if (std::find(writers.begin(), writers.end(), w) == writers.end()) writers.push_back(w);
     }
-    f.suggestions.push_back(fmt::format(
-        "keep communicating pieces together: {} {} written by {}; place {}'s points on the processors that hold "
-        "the pieces they read, or place those pieces where {} reads them",
-        join(data), data.size() == 1 ? "is" : "are", writers.empty() ? "earlier tasks" : join(writers), join(for_tasks),
-        join(for_tasks)));
+    if (!shared.empty())
+      f.suggestions.push_back(fmt::format(
+          "the copies of {} are the algorithm's: a piece read on several processors is copied to all but one of "
+          "them wherever it is placed; they shrink only by running a piece's readers together (less parallelism) "
+          "and cost less where they overlap computing (more tasks mapped ahead, memory permitting)",
+          join(shared)));
+    if (!data.empty())
+      f.suggestions.push_back(fmt::format(
+          "keep communicating pieces together: {} {} written by {}; place {}'s points on the processors that hold "
+          "the pieces they read, or place those pieces where {} reads them",
+          join(data), data.size() == 1 ? "is" : "are", writers.empty() ? "earlier tasks" : join(writers),
+          join(for_tasks), join(for_tasks)));
   }
   out.push_back(std::move(f));
 }

@@ -249,6 +249,23 @@ TEST(Performance, FoldsWhoseAvoidanceMovesMoreInputsAreKept) {
   EXPECT_GT(together.outcome.time_s, e.result.outcome.time_s);
 }
 
+// SUMMA's expert on 4 Lassen nodes: the B and C tiles it copies are broadcast along rows and
+// columns, each read by 4 GPUs of 2 nodes; no placement of a tile avoids copying it to the
+// readers that do not hold it, and the advice says so instead of asking to keep pieces together.
+TEST(Performance, CopiesOfPiecesSeveralProcessorsReadAreTheAlgorithms) {
+  eval::Request r = request_for("summa", eval::expert_mapper(), Scale::Published, "lassen");
+  r.overrides.nodes = 4;
+  Explained e = explain_run(r);
+  ASSERT_EQ(e.result.outcome.status, Status::Ok) << e.result.outcome.message;
+  EXPECT_EQ(e.feedback.category, Category::Copies);
+  const std::string s = suggestions(e.feedback);
+  EXPECT_TRUE(contains(s,
+                       "the copies of B_gpus (task_4 reads each piece on 4 GPUs of 2 nodes, on average) and "
+                       "C_gpus (task_4 reads each piece on 4 GPUs of 2 nodes, on average) are the algorithm's"))
+      << s;
+  EXPECT_FALSE(contains(s, "keep communicating pieces together")) << s;
+}
+
 // PUMMA's expert mapper on 8 Lassen nodes: the B tiles broadcast along rows between nodes
 // keep the critical path waiting more than running.
 TEST(Performance, ACriticalPathMostlyWaitingSaysForWhat) {
