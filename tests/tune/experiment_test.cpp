@@ -128,6 +128,7 @@ TEST(Experiment, GainsFromCopiesThePublishedDriversWouldMakeAgainAreMarked) {
   EXPECT_NE(e.runs[0].caveat.find("published drivers"), std::string::npos) << e.runs[0].caveat;
   const std::string report = read_text(dir / "report.md");
   EXPECT_TRUE(contains(report, "**Read with care**: cannon guided (1 of 1 seeds): ")) << report;
+  EXPECT_TRUE(contains(report, "| yes (read with care) |")) << report;
   const auto results = nlohmann::json::parse(read_text(dir / "results.json"));
   EXPECT_EQ(results["runs"][0]["caveat"], e.runs[0].caveat);
 }
