@@ -14,6 +14,25 @@ namespace {
 using apps::Scale;
 using sim::Status;
 
+// The experts' mapper for `app` on `nodes` Lassen nodes, at the published scale.
+eval::Request expert_on_lassen(const std::string& app, int nodes) {
+  eval::Request r = request_for(app, eval::expert_mapper(), Scale::Published, "lassen");
+  r.overrides.nodes = nodes;
+  return r;
+}
+
+// The experts' mapper text for `app` with `rule` replaced by `replacement` (a failure, and the
+// text unchanged, when the mapper has no such rule).
+std::string expert_with(const std::string& app, const std::string& rule, const std::string& replacement) {
+  std::string text(*eval::expert_mapper_text(app));
+  const size_t at = text.find(rule);
+  if (at == std::string::npos) {
+    ADD_FAILURE() << app << "'s expert mapper has no `" << rule << "`";
+    return text;
+  }
+  return text.replace(at, rule.size(), replacement);
+}
+
 double time_of(const std::string& app, const std::string& text, Scale scale, const std::string& machine = "p100x4") {
   eval::Result r = eval::evaluate(request_for(app, eval::mapper_text(text, "changed.map"), scale, machine));
   EXPECT_EQ(r.outcome.status, Status::Ok) << r.outcome.message;
@@ -125,17 +144,14 @@ TEST(Performance, AnInstanceLimitThatSerializesCopiesIsRemoved) {
 // run fits and is faster, COSMA's runs out of memory.
 TEST(Performance, RaisingAnInstanceLimitWhereMemoryIsFullSaysItMayNotFit) {
   for (const char* app : {"solomonik", "cosma"}) {
-    eval::Request r = request_for(app, eval::expert_mapper(), Scale::Published, "lassen");
-    r.overrides.nodes = 64;
+    eval::Request r = expert_on_lassen(app, 64);
     Explained e = explain_run(r);
     ASSERT_EQ(e.result.outcome.status, Status::Ok) << e.result.outcome.message;
     const std::string s = suggestions(e.feedback);
     EXPECT_TRUE(contains(s, "raise the limit with care: `InstanceLimit task_4 2;` maps 1 more task_4 ahead")) << s;
     EXPECT_TRUE(contains(s, "it fits only if read-only copies can be collected")) << s;
     ASSERT_NE(find_hint(e.feedback, Action::InstanceLimit, "task_4", ""), nullptr);
-    std::string text(*eval::expert_mapper_text(app));
-    text.replace(text.find("InstanceLimit task_4 1;"), 23, "InstanceLimit task_4 2;");
-    r.mapper = eval::mapper_text(text, "doubled.map");
+    r.mapper = eval::mapper_text(expert_with(app, "InstanceLimit task_4 1;", "InstanceLimit task_4 2;"), "doubled.map");
     const eval::Result doubled = eval::evaluate(r);
     if (std::string(app) == "solomonik") {
       ASSERT_EQ(doubled.outcome.status, Status::Ok) << doubled.outcome.message;
@@ -152,18 +168,16 @@ TEST(Performance, RaisingAnInstanceLimitWhereMemoryIsFullSaysItMayNotFit) {
 // risks: with it (the expert's rule below 16 GPUs) the partial sums fold between nodes and the
 // run is slower.
 TEST(Performance, ASplitThatCouldSpreadReducersOverNodesSaysSo) {
-  eval::Request r = request_for("cosma", eval::expert_mapper(), Scale::Published, "lassen");
-  r.overrides.nodes = 4;
+  eval::Request r = expert_on_lassen("cosma", 4);
   Explained e = explain_run(r);
   ASSERT_EQ(e.result.outcome.status, Status::Ok) << e.result.outcome.message;
   const std::string s = suggestions(e.feedback);
   EXPECT_TRUE(contains(s, "two-level auto_split form")) << s;
   EXPECT_TRUE(contains(s, "task_4 reduces into A_tiles, and each piece's reducers now run on one node")) << s;
-  std::string text(*eval::expert_mapper_text("cosma"));
-  const std::string rule = "def big() { return mgpu.volume > 64 || (mgpu.volume > 8 && 64 % mgpu.volume == 0); }";
-  ASSERT_NE(text.find(rule), std::string::npos);
-  text.replace(text.find(rule), rule.size(), "def big() { return mgpu.volume > 64; }");
-  r.mapper = eval::mapper_text(text, "split.map");
+  r.mapper = eval::mapper_text(
+      expert_with("cosma", "def big() { return mgpu.volume > 64 || (mgpu.volume > 8 && 64 % mgpu.volume == 0); }",
+                  "def big() { return mgpu.volume > 64; }"),
+      "split.map");
   const eval::Result split = eval::evaluate(r);
   ASSERT_EQ(split.outcome.status, Status::Ok) << split.outcome.message;
   EXPECT_GT(split.outcome.time_s, 1.5 * e.result.outcome.time_s);
@@ -217,11 +231,9 @@ TEST(Performance, FoldsThatWouldCostMoreToAvoidAreKept) {
   EXPECT_TRUE(contains(s, "keep the folds of A_tiles")) << s;
   EXPECT_TRUE(contains(s, "only 2 of the 4 GPUs would have work (2 pieces)")) << s;
   // The alternative it rejects is slower indeed: both k points of A(0, j) on GPU j.
-  std::string text(*eval::expert_mapper_text("cosma"));
-  const std::string rule = "IndexTaskMap task_4 place_task_4;";
-  ASSERT_NE(text.find(rule), std::string::npos);
-  text.replace(text.find(rule), rule.size(),
-               "def together(Task task) { return rank(task.ipoint[1]); }\nIndexTaskMap task_4 together;");
+  const std::string text =
+      expert_with("cosma", "IndexTaskMap task_4 place_task_4;",
+                  "def together(Task task) { return rank(task.ipoint[1]); }\nIndexTaskMap task_4 together;");
   EXPECT_GT(time_of("cosma", text, Scale::Published), e.result.outcome.time_s);
 }
 
@@ -229,21 +241,17 @@ TEST(Performance, FoldsThatWouldCostMoreToAvoidAreKept) {
 // piece's 4 reducers on one GPU keeps every GPU busy but spreads B's and C's pieces over more
 // GPUs than the folds it saves, which the suggestion says and the run confirms.
 TEST(Performance, FoldsWhoseAvoidanceMovesMoreInputsAreKept) {
-  eval::Request r = request_for("johnson", eval::expert_mapper(), Scale::Published, "lassen");
-  r.overrides.nodes = 4;
+  eval::Request r = expert_on_lassen("johnson", 4);
   Explained e = explain_run(r);
   ASSERT_EQ(e.result.outcome.status, Status::Ok) << e.result.outcome.message;
   const std::string s = suggestions(e.feedback);
   EXPECT_TRUE(contains(s, "keep the folds of A_tiles: placing the 4 points of task_4")) << s;
   EXPECT_TRUE(contains(s, "more of B_tiles and C_tiles per launch from other GPUs")) << s;
-  std::string text(*eval::expert_mapper_text("johnson"));
-  const std::string rule = "IndexTaskMap task_4 place_task_4;";
-  ASSERT_NE(text.find(rule), std::string::npos);
-  text.replace(text.find(rule), rule.size(),
-               "def together(Task task) {\n  p = task.ipoint;\n  s = task.ispace;\n"
-               "  return rank((p[0] * s[1] + p[1]) * mgpu.volume / (s[0] * s[1]));\n}\n"
-               "IndexTaskMap task_4 together;");
-  r.mapper = eval::mapper_text(text, "together.map");
+  r.mapper = eval::mapper_text(expert_with("johnson", "IndexTaskMap task_4 place_task_4;",
+                                           "def together(Task task) {\n  p = task.ipoint;\n  s = task.ispace;\n"
+                                           "  return rank((p[0] * s[1] + p[1]) * mgpu.volume / (s[0] * s[1]));\n}\n"
+                                           "IndexTaskMap task_4 together;"),
+                               "together.map");
   const eval::Result together = eval::evaluate(r);
   ASSERT_EQ(together.outcome.status, Status::Ok) << together.outcome.message;
   EXPECT_GT(together.outcome.time_s, e.result.outcome.time_s);
@@ -253,8 +261,7 @@ TEST(Performance, FoldsWhoseAvoidanceMovesMoreInputsAreKept) {
 // columns, each read by 4 GPUs of 2 nodes; no placement of a tile avoids copying it to the
 // readers that do not hold it, and the advice says so instead of asking to keep pieces together.
 TEST(Performance, CopiesOfPiecesSeveralProcessorsReadAreTheAlgorithms) {
-  eval::Request r = request_for("summa", eval::expert_mapper(), Scale::Published, "lassen");
-  r.overrides.nodes = 4;
+  eval::Request r = expert_on_lassen("summa", 4);
   Explained e = explain_run(r);
   ASSERT_EQ(e.result.outcome.status, Status::Ok) << e.result.outcome.message;
   EXPECT_EQ(e.feedback.category, Category::Copies);
@@ -269,8 +276,7 @@ TEST(Performance, CopiesOfPiecesSeveralProcessorsReadAreTheAlgorithms) {
 // PUMMA's expert mapper on 8 Lassen nodes: the B tiles broadcast along rows between nodes
 // keep the critical path waiting more than running.
 TEST(Performance, ACriticalPathMostlyWaitingSaysForWhat) {
-  eval::Request r = request_for("pumma", eval::expert_mapper(), Scale::Published, "lassen");
-  r.overrides.nodes = 8;
+  eval::Request r = expert_on_lassen("pumma", 8);
   Explained e = explain_run(r);
   ASSERT_EQ(e.result.outcome.status, Status::Ok) << e.result.outcome.message;
   EXPECT_EQ(e.feedback.category, Category::Waiting) << e.feedback.explanation;
