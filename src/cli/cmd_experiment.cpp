@@ -127,13 +127,15 @@ int run(const ExperimentOptions& o) {
   x.progress = [&reporter](const tune::ExperimentProgress& p) { reporter(p); };
   x.stop = [] { return stop_requested(); };
   try {
-    for (const auto& [name, why] : tune::unavailable_optimizers(s.optimizers, s.llm_options))
-      std::printf("skipping optimizer %s: %s\n", name.c_str(), why.c_str());
-    std::printf("%s %zu program%s x %zu optimizer%s x %d seed%s on %s in %s\n",
-                o.resume ? "resuming the experiment:" : "experiment:", s.apps.size(), s.apps.size() == 1 ? "" : "s",
-                s.optimizers.size(), s.optimizers.size() == 1 ? "" : "s", s.seeds, s.seeds == 1 ? "" : "s",
-                machine.c_str(), dir.string().c_str());
-    std::fflush(stdout);
+    x.started = [&] {
+      for (const auto& [name, why] : tune::unavailable_optimizers(s.optimizers, s.llm_options))
+        std::printf("skipping optimizer %s: %s\n", name.c_str(), why.c_str());
+      std::printf("%s %zu program%s x %zu optimizer%s x %d seed%s on %s in %s\n",
+                  o.resume ? "resuming the experiment:" : "experiment:", s.apps.size(), s.apps.size() == 1 ? "" : "s",
+                  s.optimizers.size(), s.optimizers.size() == 1 ? "" : "s", s.seeds, s.seeds == 1 ? "" : "s",
+                  machine.c_str(), dir.string().c_str());
+      std::fflush(stdout);
+    };
     StopSignals signals;
     const tune::Experiment e = tune::run_experiment(s, dir, o.resume, x);
     reporter.finish();

@@ -180,8 +180,10 @@ int run(const TuneOptions& o, const CLI::App& command) {
               fmt::format("--resume takes the run's settings from its journal; {} cannot be given with it "
                           "(only --budget, --workers, --time-limit, --memory-limit and --task-limit can)",
                           flag));
-      std::printf("resuming the run in %s\n", o.resume.c_str());
-      std::fflush(stdout);  // before the progress on standard error
+      x.started = [&o] {
+        std::printf("resuming the run in %s\n", o.resume.c_str());
+        std::fflush(stdout);  // before the progress on standard error
+      };
       std::optional<int> budget;
       if (command.count("--budget") > 0) budget = search.budget;
       StopSignals signals;
@@ -225,11 +227,13 @@ int run(const TuneOptions& o, const CLI::App& command) {
       settings.options[key] = value;
     }
     const fs::path dir = search.out.empty() ? default_out(settings) : fs::path(search.out);
-    std::printf("tuning %s on %s with optimizer %s (seed %llu, budget %d, start: %s) in %s\n",
-                settings.program.app.c_str(), settings.program.machine.c_str(), settings.optimizer.c_str(),
-                static_cast<unsigned long long>(settings.seed), settings.budget, settings.start.c_str(),
-                dir.string().c_str());
-    std::fflush(stdout);  // before the progress on standard error
+    x.started = [&settings, &dir] {
+      std::printf("tuning %s on %s with optimizer %s (seed %llu, budget %d, start: %s) in %s\n",
+                  settings.program.app.c_str(), settings.program.machine.c_str(), settings.optimizer.c_str(),
+                  static_cast<unsigned long long>(settings.seed), settings.budget, settings.start.c_str(),
+                  dir.string().c_str());
+      std::fflush(stdout);  // before the progress on standard error
+    };
     StopSignals signals;
     tune::Summary s = tune::run(settings, dir, x);
     reporter.finish();

@@ -426,6 +426,7 @@ Summary run(const Settings& given, const fs::path& dir, const Execution& x) {
   fs::create_directories(dir, ec);
   if (ec) throw TuneError(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
   detail::Journal journal = detail::Journal::create(dir, settings);
+  if (x.started) x.started();
   return Driver(settings, dir, std::move(space), std::move(journal), nullptr, x).run();
 }
 
@@ -440,6 +441,7 @@ Summary resume(const fs::path& dir, const Execution& x, std::optional<int> budge
   Settings settings = contents.settings;
   eval::check_limits(settings.program, x.limits);
   Space space = with_start_tables(settings, Space::build(settings.program, x.limits));
+  if (x.started) x.started();
   return Driver(settings, dir, std::move(space), std::move(journal), &contents, x).run();
 }
 

@@ -378,6 +378,7 @@ Experiment run_experiment(const ExperimentSettings& given, const fs::path& dir, 
   for (const Planned& p : plan) check_existing(p);
   e.settings = s;
   e.dir = dir;
+  if (x.started) x.started();
 
   const int jobs = x.jobs > 0 ? x.jobs : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   std::vector<std::optional<ExperimentRun>> ended(plan.size());

@@ -314,6 +314,9 @@ struct Execution {
   eval::Limits limits;
   std::function<void(const Progress&)> progress;
   std::function<bool()> stop;  // asked often; true ends the run cleanly (resumable)
+  // Once the settings are known to run and the directory holds the run, before the first
+  // evaluation: a caller announces the run here, so that bad settings print only the error.
+  std::function<void()> started;
 };
 
 // Runs a tuning in `dir` (created if needed; it must not hold a journal already): evaluates
@@ -419,6 +422,9 @@ struct ExperimentExecution {
   eval::Limits limits;
   std::function<void(const ExperimentProgress&)> progress;
   std::function<bool()> stop;  // asked often; true stops every run cleanly (resumable)
+  // Once every program and optimizer is known to run and the directory is prepared, before
+  // the first run (as Execution::started).
+  std::function<void()> started;
 };
 
 struct Experiment {

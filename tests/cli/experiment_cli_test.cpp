@@ -75,6 +75,7 @@ TEST(ExperimentCli, BadOptionsSayWhatIsWrong) {
     EXPECT_EQ(r.exit_code, 1) << c.args << "\n" << r.out;
     EXPECT_TRUE(contains(r.out, "mage: error: ")) << c.args << "\n" << r.out;
     EXPECT_TRUE(contains(r.out, c.message)) << c.args << "\n" << r.out;
+    EXPECT_FALSE(contains(r.out, "experiment: ")) << c.args << "\n" << r.out;  // no run announced
   }
   EXPECT_FALSE(fs::exists(tmp / "x"));
 

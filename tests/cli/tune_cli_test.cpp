@@ -153,6 +153,7 @@ TEST(TuneCli, UsageErrors) {
       {"tune circuit --machine p100x4 --optimizer annealing --out " + tmp / "a", "unknown optimizer 'annealing'"},
       {"tune circuit --machine p100x4 --budget 0", "--budget must be at least 1"},
       {"tune circuit --machine p100x4 --option nokey", "--option takes KEY=VALUE"},
+      {"tune circuit --machine p100x4 --option width=0 --out " + tmp / "w", "width must be a positive integer"},
       {"tune circuit", "--machine is required"},
       {"tune --machine p100x4", "the program to tune is missing"},
       {"tune circuit --machine p100x4 --start " + tmp / "missing.map", "cannot read"},
@@ -164,7 +165,12 @@ TEST(TuneCli, UsageErrors) {
     auto r = run_mage(c.args);
     EXPECT_EQ(r.exit_code, 1) << c.args << "\n" << r.out;
     EXPECT_TRUE(contains(r.out, c.says)) << c.args << "\n" << r.out;
+    // Only the error: no run is announced that does not start.
+    EXPECT_FALSE(contains(r.out, "tuning circuit on")) << c.args << "\n" << r.out;
+    EXPECT_FALSE(contains(r.out, "resuming the run")) << c.args << "\n" << r.out;
   }
+  EXPECT_FALSE(fs::exists(tmp / "w"));
+  EXPECT_FALSE(fs::exists(tmp / "a"));
   // A directory holding a run is never overwritten.
   auto first = run_mage("tune circuit" + kSmall + " --budget 1 --out " + tmp / "taken");
   ASSERT_EQ(first.exit_code, 0) << first.out;
