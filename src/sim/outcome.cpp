@@ -158,6 +158,7 @@ nlohmann::ordered_json Outcome::to_json() const {
               {"gpu_host", p.bytes_moved.gpu_host},
               {"host_host", p.bytes_moved.host_host},
               {"inter_node", p.bytes_moved.inter_node}}},
+            {"folded_bytes", p.folded_bytes},
             {"memories", std::move(mems)},
             {"costliest_tasks", std::move(tasks)},
             {"costliest_copies", std::move(copies)},
@@ -198,6 +199,8 @@ Outcome Outcome::from_json(const nlohmann::json& j) {
   const auto& b = p.at("bytes_moved");
   prof.bytes_moved = ChannelBytes{b.at("intra_gpu").get<double>(), b.at("gpu_host").get<double>(),
                                   b.at("host_host").get<double>(), b.at("inter_node").get<double>()};
+  // Journals written before folds were counted apart have no such key: no folds known.
+  prof.folded_bytes = p.value("folded_bytes", 0.0);
   for (const auto& m : p.at("memories")) {
     const auto kind = kinds::parse_mem_kind(m.at("kind").get<std::string>());
     if (!kind) throw nlohmann::json::other_error::create(501, "unknown memory kind " + m.at("kind").dump(), &m);

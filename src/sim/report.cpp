@@ -260,6 +260,11 @@ Outcome report(const Runtime& rt, const Options& options) {
     if (!c.for_task.valid() || !rt.timed(c.for_task)) continue;
     const RouteInfo r = rt.topology().route(c.src_mem, c.dst_mem);
     add_hops(prof.bytes_moved, r, static_cast<double>(c.bytes));
+    if (c.fold) {
+      ChannelBytes folded;
+      add_hops(folded, r, static_cast<double>(c.bytes));
+      prof.folded_bytes += folded.intra_gpu + folded.gpu_host + folded.host_host + folded.inter_node;
+    }
     const machine::Memory& src = m.memory(c.src_mem);
     const machine::Memory& dst = m.memory(c.dst_mem);
     const bool inter = src.node != dst.node;

@@ -158,6 +158,9 @@ struct Profile {
   double flops = 0;                      // flops of the leaf tasks in the window
   std::vector<ProcessorUse> processors;  // those that ran a task in the window, by id
   ChannelBytes bytes_moved;
+  // Of bytes_moved, summed over the channels: folds, a reduction instance's partial sums
+  // applied to the data elsewhere (the rest copies data that exists already).
+  double folded_bytes = 0;
   std::vector<MemoryPeak> memories;  // those that held an instance, by id
   std::vector<TaskCost> costliest_tasks;
   std::vector<CopyCost> costliest_copies;

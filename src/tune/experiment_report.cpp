@@ -269,8 +269,8 @@ std::string experiment_report(const Experiment& e) {
     }
   if (!kept.empty())
     out += fmt::format(
-        "\n**Read with care**: {}: the best mapper moves less than a tenth of the experts' bytes in the timed "
-        "iterations, keeping the copies the warm-up made, which the published drivers (placing the tiles again "
+        "\n**Read with care**: {}: the best mapper copies less than a tenth of the data the experts' copies in "
+        "the timed iterations (folds of partial sums aside), keeping the copies the warm-up made, which the published drivers (placing the tiles again "
         "before every iteration) would make again every iteration; that part of the gain is the model's, not the "
         "machine's (docs/simulation.md, \"Known differences from the published runs\").\n",
         join_words(kept));
