@@ -109,6 +109,9 @@ std::string PlacementChoice::function() const {
   if (family == Family::Table) return "table_" + digest(table);
   std::string out = family_name(family);
   if (!grid.empty()) out += fmt::format("_{}", join(grid, "x"));
+  // Families without a grid linearise the launch, and their body depends on its dimensions:
+  // a mapper placing a 1-D and a 2-D launch that way needs two functions of different names.
+  if (grid.empty() && dims > 1) out += fmt::format("_{}d", dims);
   if (!order.empty() && !identity(order)) out += fmt::format("_o{}", join(order, ""));
   return out;
 }

@@ -280,6 +280,34 @@ TEST(Render, EveryPointCompilesMapsAndReadsBackToItself) {
   }
 }
 
+// The families that linearise the launch (linear, block_cyclic) have no grid in their name,
+// and their body depends on the launch's dimensions: where a mapper places a 1-D and a 2-D
+// launch with one of them (Cannon's init_cublas and task_1 on 4 Lassen nodes, where
+// block_cyclic is no alias of another family), the two functions need different names. A
+// bandit run rendered `block_cyclic` twice and the run stopped.
+TEST(Render, OneFamilyOnLaunchesOfSeveralDimensionsCompiles) {
+  for (const auto& a : apps::list()) {
+    eval::Request r = program_of(a.name, apps::Scale::Small, "lassen");
+    r.overrides.nodes = 4;
+    const Space s = Space::build(r);
+    for (const char* kind : {"GPU", "CPU", "OMP"})
+      for (const char* family : {"linear", "block_cyclic", "block", "cyclic"}) {
+        SCOPED_TRACE(a.name + " " + kind + " " + family);
+        Point p = s.default_point();
+        for (size_t d = 0; d < s.decisions().size(); ++d) {
+          const DecisionKind k = s.decisions()[d].kind;
+          if (k != DecisionKind::Placement && k != DecisionKind::Processor) continue;
+          if (const auto c = s.choice_named(d, k == DecisionKind::Processor ? kind : family, p[d])) p[d] = *c;
+        }
+        const std::string text = s.render(p);
+        std::string error;
+        auto back = s.read(text, &error);
+        ASSERT_TRUE(back) << error << "\n" << text;
+        EXPECT_TRUE(s.diff(p, back->point).empty()) << s.describe(s.diff(p, back->point).front()) << "\n" << text;
+      }
+  }
+}
+
 TEST(Render, TheDefaultPointIsTaskRulesOnly) {
   const std::string text = space_of("circuit").render(space_of("circuit").default_point());
   EXPECT_NE(text.find("Task calculate_new_currents,distribute_charge,update_voltages GPU;"), std::string::npos);
