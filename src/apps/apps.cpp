@@ -38,16 +38,18 @@ const std::vector<Entry>& registry() {
         "Lagrangian hydrodynamics on an unstructured mesh: 27 index launches per cycle, "
         "irregular side loops, a global time-step reduction"},
        detail::build_pennant},
-      {{"cannon", "Cannon's 2-D matrix multiplication (DISTAL): systolic shifts of B and C tiles"},
+      {{"cannon", "Cannon's 2-D matrix multiplication (DISTAL): systolic shifts of B and C tiles", 1, true},
        detail::build_cannon},
-      {{"summa", "SUMMA 2-D matrix multiplication (DISTAL): row and column broadcasts"}, detail::build_summa},
-      {{"pumma", "PUMMA 2-D matrix multiplication (DISTAL): row broadcast, column shift"}, detail::build_pumma},
+      {{"summa", "SUMMA 2-D matrix multiplication (DISTAL): row and column broadcasts", 1, true},
+       detail::build_summa},
+      {{"pumma", "PUMMA 2-D matrix multiplication (DISTAL): row broadcast, column shift", 1, true},
+       detail::build_pumma},
       // Johnson and COSMA: "Run as 4 ranks per node, one GPU each" (BENCHMARKS.md).
-      {{"johnson", "Johnson's 3-D matrix multiplication (DISTAL): g^3 DGEMMs reduced over k", 4},
+      {{"johnson", "Johnson's 3-D matrix multiplication (DISTAL): g^3 DGEMMs reduced over k", 4, true},
        detail::build_johnson},
-      {{"solomonik", "Solomonik's 2.5-D matrix multiplication (DISTAL): Cannon in c replicated layers"},
+      {{"solomonik", "Solomonik's 2.5-D matrix multiplication (DISTAL): Cannon in c replicated layers", 1, true},
        detail::build_solomonik},
-      {{"cosma", "COSMA 3-D matrix multiplication (DISTAL): a gx x gy x gz grid of DGEMMs reduced over k", 4},
+      {{"cosma", "COSMA 3-D matrix multiplication (DISTAL): a gx x gy x gz grid of DGEMMs reduced over k", 4, true},
        detail::build_cosma},
   };
   return apps;
@@ -95,6 +97,11 @@ const AppInfo* find(std::string_view app) {
 program::Program build(std::string_view app, const Params& params) {
   for (const Entry& e : registry())
     if (e.info.name == app) {
+      if (params.place_every_iteration && !e.info.places_inputs)
+        throw AppError(fmt::format(
+            "{}: placing the inputs every iteration applies to the matrix multiplications (cannon, summa, pumma, "
+            "johnson, solomonik, cosma), whose drivers place their tiles; {} has no placement tasks",
+            app, app));
       try {
         return e.build(params);
       } catch (const program::ProgramError& err) {

@@ -34,6 +34,12 @@ struct Params {
   uint64_t gpu_memory_bytes = 0;
   Scale scale = Scale::Published;
   std::optional<int> iterations;  // timed iterations; default: as published (or small)
+  // The matrix multiplications only: place the tiles again before every timed iteration
+  // (untimed: the placement tasks write A, B and C where the mapper puts them, as DISTAL's
+  // drivers' fills and placement calls do), and, for the 3-D ones, read A's tiles back after
+  // the computation (timed: the drivers' read-only placement that folds the partial sums).
+  // Default: placed once, before the warm-up (docs/simulation.md, "Known differences").
+  bool place_every_iteration = false;
 };
 
 // The Params of a program run on that machine, as `mage run` builds it: its nodes, ranks and
@@ -53,6 +59,9 @@ struct AppInfo {
   // Ranks per node the app runs as unless the user says otherwise (the published runs):
   // 4 for Johnson and COSMA, one GPU each; 1 for the others. eval::resolve applies it.
   int ranks_per_node = 1;
+  // The program places its inputs with placement tasks (the six matrix multiplications):
+  // Params::place_every_iteration applies.
+  bool places_inputs = false;
 };
 
 // The nine apps in the order of BENCHMARKS.md.

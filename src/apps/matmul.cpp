@@ -61,12 +61,19 @@ TaskKindId dgemm_task(Program& p, double k) {
                          "DGEMM on one tile (cuBLAS/BLAS); requires C-order (row-major) instances", DimOrder::C));
 }
 
-void mm_loop(Program& p, int iters, const std::function<void(LaunchOpts)>& iteration) {
+void mm_loop(Program& p, const Params& params, int iters, const std::function<void(LaunchOpts)>& place,
+             const std::function<void(LaunchOpts)>& iteration) {
   p.iterations = iters;
   p.warmup_iterations = 1;
   p.metric = program::Metric::Flops;
-  p.inputs_placed_once = true;
-  for (int it = 0; it <= iters; ++it) iteration(LaunchOpts{it, it > 0, true});
+  p.inputs_placed_once = !params.place_every_iteration;
+  if (params.place_every_iteration)
+    p.notes.push_back({"drivers", "as DISTAL's: the tiles placed again before every timed iteration (untimed)"});
+  place(LaunchOpts{});
+  for (int it = 0; it <= iters; ++it) {
+    if (it > 0 && params.place_every_iteration) place(LaunchOpts{it, false, true});
+    iteration(LaunchOpts{it, it > 0, true});
+  }
 }
 
 FieldAccess vals(const Program& p, RegionId r, Privilege priv) {

@@ -38,9 +38,12 @@ void init_cublas(Program& p, int gpus);
 // 2k flops per element of A.
 TaskKindId dgemm_task(Program& p, double k);
 
-// The benchmark loop: a warm-up iteration (0, untimed) then `iters` timed ones (1..iters),
-// each starting with an execution fence.
-void mm_loop(Program& p, int iters, const std::function<void(LaunchOpts)>& iteration);
+// The benchmark loop: `place` (the placement launches, untimed), a warm-up iteration (0,
+// untimed), then `iters` timed ones (1..iters), each starting with an execution fence. With
+// Params::place_every_iteration, `place` again (untimed, after a fence) before each timed
+// iteration, as DISTAL's drivers do, and Program::inputs_placed_once stays false.
+void mm_loop(Program& p, const Params& params, int iters, const std::function<void(LaunchOpts)>& place,
+             const std::function<void(LaunchOpts)>& iteration);
 
 FieldAccess vals(const Program& p, RegionId r, Privilege priv);
 

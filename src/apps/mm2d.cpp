@@ -68,9 +68,13 @@ Program build_mm2d(const Params& params, Mm2d algo) {
 
   const Projection id = Projection::identity();
   const RegionId ra = A.region, rb = B.region, rc = C.region;
-  index_launch(p, pl.task_1, Domain(2 * gx, 2 * gy), {piece(p, a_gpus, id, {vals(p, ra, Privilege::WO)})}, {});
-  index_launch(p, pl.task_2, Domain(2 * gx, 2 * gx), {piece(p, b_gpus, id, {vals(p, rb, Privilege::WO)})}, {});
-  index_launch(p, pl.task_3, Domain(2 * gx, 2 * gy), {piece(p, c_gpus, id, {vals(p, rc, Privilege::WO)})}, {});
+  // The first tiles (the fence, if any, before the first placement launch only).
+  auto place = [&](LaunchOpts o) {
+    index_launch(p, pl.task_1, Domain(2 * gx, 2 * gy), {piece(p, a_gpus, id, {vals(p, ra, Privilege::WO)})}, o);
+    o.fence = false;
+    index_launch(p, pl.task_2, Domain(2 * gx, 2 * gx), {piece(p, b_gpus, id, {vals(p, rb, Privilege::WO)})}, o);
+    index_launch(p, pl.task_3, Domain(2 * gx, 2 * gy), {piece(p, c_gpus, id, {vals(p, rc, Privilege::WO)})}, o);
+  };
 
   // The node-level k step: task_6's step ko inside task_7 (i, j).
   auto kstep = [algo, gx](int64_t i, int64_t j, int64_t ko) {
@@ -111,7 +115,7 @@ Program build_mm2d(const Params& params, Mm2d algo) {
   };
   const std::string khalf = algo == Mm2d::Cannon ? "(i'+j'+kio)%2" : "kio";
 
-  mm_loop(p, iters, [&](LaunchOpts o) {
+  mm_loop(p, params, iters, place, [&](LaunchOpts o) {
     LaunchId l7 =
         index_launch(p, task_7, Domain(gx, gy),
                      {piece(p, a_nodes, id, {vals(p, ra, Privilege::RW)}),

@@ -65,15 +65,18 @@ Program build_solomonik(const Params& params) {
   // The placement launches are 3-D over (r, r, 1), the k = 0 face of the task_5 grid: point
   // (i, j, 0) places tile (i, j) of each matrix.
   const Projection face = Projection::of([](const PointRef& q) { return Point(q.point[0], q.point[1]); }, "(i,j)");
-  index_launch(p, pl.task_1, Domain(r, r, 1), {piece(p, a_tiles, face, {vals(p, ra, Privilege::WO)})}, {});
-  index_launch(p, pl.task_2, Domain(r, r, 1), {piece(p, b_tiles, face, {vals(p, rb, Privilege::WO)})}, {});
-  index_launch(p, pl.task_3, Domain(r, r, 1), {piece(p, c_tiles, face, {vals(p, rc, Privilege::WO)})}, {});
+  auto place = [&](LaunchOpts o) {
+    index_launch(p, pl.task_1, Domain(r, r, 1), {piece(p, a_tiles, face, {vals(p, ra, Privilege::WO)})}, o);
+    o.fence = false;
+    index_launch(p, pl.task_2, Domain(r, r, 1), {piece(p, b_tiles, face, {vals(p, rb, Privilege::WO)})}, o);
+    index_launch(p, pl.task_3, Domain(r, r, 1), {piece(p, c_tiles, face, {vals(p, rc, Privilege::WO)})}, o);
+  };
   const int64_t R3 = r3;
   auto kk = [R3](const PointRef& t4) {
     const Point& q = t4.parent->point;
     return q[2] * R3 + (q[0] + q[1] + t4.step) % R3;
   };
-  mm_loop(p, iters, [&](LaunchOpts o) {
+  mm_loop(p, params, iters, place, [&](LaunchOpts o) {
     LaunchId l5 = index_launch(
         p, task_5, Domain(r, r, c),
         {piece(p, a_tiles, Projection::of([](const PointRef& q) { return Point(q.point[0], q.point[1]); }, "(i,j)"),
@@ -98,6 +101,10 @@ Program build_solomonik(const Params& params) {
                {vals(p, rc, Privilege::RO)})},
         LaunchOpts{o.iteration, o.timed, false}, l5, r3);
     p.tag_virtual(l5);  // DISTAL tags its inner tasks' region requirements virtual
+    // The drivers' timed read-only placement of A, which folds the c layers' partial sums.
+    if (params.place_every_iteration)
+      index_launch(p, pl.task_1, Domain(r, r, 1), {piece(p, a_tiles, face, {vals(p, ra, Privilege::RO)})},
+                   LaunchOpts{o.iteration, o.timed, false});
   });
   return p;
 }

@@ -19,6 +19,9 @@ void add_program_options(CLI::App& command, ProgramChoice& choice, bool machine_
                      "Ranks per node (overrides the machine file and the app's default: 4 for johnson and cosma)");
   command.add_option("--scale", choice.scale, "Problem size: published (default) or small");
   command.add_option("--iterations", choice.iterations, "Timed iterations (default: as published)");
+  command.add_flag("--place-every-iteration", choice.place_every_iteration,
+                   "Matrix multiplications: place the tiles again before every timed iteration, as DISTAL's drivers "
+                   "do (default: once, before the warm-up; docs/simulation.md)");
   command.add_option("--task-limit", choice.task_limit,
                      "Point tasks the program may have, checked before it is built (default 10000000; 0: no limit)");
 }
@@ -46,6 +49,7 @@ std::optional<eval::Request> program_request(const ProgramChoice& choice) {
   request.overrides = {.nodes = choice.nodes, .ranks_per_node = choice.ranks_per_node};
   request.scale = *scale;
   request.iterations = choice.iterations;
+  request.place_every_iteration = choice.place_every_iteration;
   return request;
 }
 

@@ -18,6 +18,7 @@ struct ProgramChoice {
   std::optional<int> ranks_per_node;
   std::string scale = "published";
   std::optional<int> iterations;
+  bool place_every_iteration = false;
   int64_t task_limit = eval::kDefaultTaskLimit;  // --task-limit: eval::Limits::point_tasks
 };
 

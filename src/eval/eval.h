@@ -77,6 +77,9 @@ struct Request {
   machine::Overrides overrides;    // --nodes, --ranks-per-node (unset: see resolve)
   apps::Scale scale = apps::Scale::Published;
   std::optional<int> iterations;  // timed iterations (default: the app's)
+  // The matrix multiplications' tiles placed again before every timed iteration, as DISTAL's
+  // drivers do (apps::Params::place_every_iteration); an error for the other programs.
+  bool place_every_iteration = false;
   // When set, the program is built with exactly these parameters (scale and iterations
   // above are ignored); otherwise they come from the machine, as `mage app show` does.
   std::optional<apps::Params> params;

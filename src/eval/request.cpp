@@ -67,7 +67,8 @@ nlohmann::ordered_json params_json(const apps::Params& p) {
           {"cpus_per_node", p.cpus_per_node},
           {"omps_per_node", p.omps_per_node},
           {"scale", std::string(apps::to_string(p.scale))},
-          {"iterations", p.iterations ? nlohmann::ordered_json(*p.iterations) : nlohmann::ordered_json()}};
+          {"iterations", p.iterations ? nlohmann::ordered_json(*p.iterations) : nlohmann::ordered_json()},
+          {"place_every_iteration", p.place_every_iteration}};
 }
 
 // Point tasks of a built program: each launch's points times the times it is issued
@@ -202,6 +203,7 @@ ResolvedText resolve_with_text(const Request& r) {
     res.params = *r.params;
   } else {
     res.params = apps::params_for(m, r.scale, r.iterations);
+    res.params.place_every_iteration = r.place_every_iteration;
   }
   return out;
 }

@@ -330,6 +330,8 @@ Settings Settings::from_json(const nlohmann::json& j) {
     if (!scale) throw TuneError("unknown scale " + j.at("scale").dump());
     s.program.scale = *scale;
     if (!j.at("iterations").is_null()) s.program.iterations = j.at("iterations").get<int>();
+    // Journals written before the option existed: placed once.
+    s.program.place_every_iteration = j.value("place_every_iteration", false);
     s.optimizer = j.at("optimizer").get<std::string>();
     s.budget = j.at("budget").get<int>();
     s.seed = j.at("seed").get<uint64_t>();

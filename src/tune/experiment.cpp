@@ -85,6 +85,7 @@ nlohmann::ordered_json fixed_part(const nlohmann::json& settings) {
   nlohmann::ordered_json j;
   for (const char* key : {"machine", "nodes", "ranks_per_node", "scale", "iterations", "start"})
     j[key] = settings.contains(key) ? settings.at(key) : nlohmann::json();
+  j["place_every_iteration"] = settings.value("place_every_iteration", false);
   return j;
 }
 
@@ -352,6 +353,9 @@ Experiment run_experiment(const ExperimentSettings& given, const fs::path& dir, 
   for (const std::string& app : s.apps) {
     eval::Request r = s.program;
     r.app = app;
+    // The other programs place no inputs: the option is the matrix multiplications' drivers.
+    const apps::AppInfo* info = apps::find(app);
+    r.place_every_iteration = s.program.place_every_iteration && info && info->places_inputs;
     eval::check_limits(r, x.limits);  // before the Space builds the program here
     const Space space = Space::build(r, x.limits);
     e.bounds[app] = eval::within_memory_limit(x.limits.memory_bytes, fmt::format("the lower bound of {}", app),

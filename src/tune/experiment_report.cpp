@@ -121,6 +121,7 @@ std::string command(const ExperimentSettings& s) {
   if (s.program.overrides.ranks_per_node) c += fmt::format(" --ranks-per-node {}", *s.program.overrides.ranks_per_node);
   if (s.program.scale != apps::Scale::Published) c += fmt::format(" --scale {}", apps::to_string(s.program.scale));
   if (s.program.iterations) c += fmt::format(" --iterations {}", *s.program.iterations);
+  if (s.program.place_every_iteration) c += " --place-every-iteration";
   if (s.start != "default") c += fmt::format(" --start {}", s.start);
   return c;
 }

@@ -45,6 +45,7 @@ std::string command(const Settings& s) {
   if (s.program.overrides.ranks_per_node) c += fmt::format(" --ranks-per-node {}", *s.program.overrides.ranks_per_node);
   if (s.program.scale != apps::Scale::Published) c += fmt::format(" --scale {}", apps::to_string(s.program.scale));
   if (s.program.iterations) c += fmt::format(" --iterations {}", *s.program.iterations);
+  if (s.program.place_every_iteration) c += " --place-every-iteration";
   c += fmt::format(" --optimizer {} --budget {} --seed {} --start {}", s.optimizer, s.budget, s.seed, s.start);
   for (const auto& [k, v] : s.options) c += fmt::format(" --option {}={}", k, v);
   return c;
@@ -242,6 +243,7 @@ void add_program_json(nlohmann::ordered_json& j, const eval::Request& program) {
   j["ranks_per_node"] = optional_json(program.overrides.ranks_per_node);
   j["scale"] = apps::to_string(program.scale);
   j["iterations"] = optional_json(program.iterations);
+  j["place_every_iteration"] = program.place_every_iteration;
 }
 
 }  // namespace detail

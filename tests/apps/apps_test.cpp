@@ -60,6 +60,54 @@ std::string error_of(const std::string& app, const Params& p) {
   return "(no error)";
 }
 
+// With the drivers' loop (place_every_iteration), each timed iteration starts with the
+// placement launches again (untimed, after a fence), and the 3-D algorithms read A's tiles
+// back after computing (timed), which folds their partial sums; the other programs have no
+// placement tasks and refuse it.
+TEST(Apps, PlacingEveryIterationRepeatsThePlacementLaunches) {
+  for (const std::string& app : kApps) {
+    Params params = machine(1, 4, Scale::Small);
+    params.iterations = 3;
+    params.place_every_iteration = true;
+    if (!find(app)->places_inputs) {
+      EXPECT_NE(error_of(app, params).find("applies to the matrix multiplications"), std::string::npos) << app;
+      continue;
+    }
+    Params once_params = machine(1, 4, Scale::Small);
+    once_params.iterations = 3;
+    const program::Program once = build(app, once_params);
+    const program::Program every = build(app, params);
+    EXPECT_FALSE(every.inputs_placed_once) << app;
+    // Launches of a placement task writing (placing) or reading back its data.
+    auto launches_of = [](const program::Program& p, const std::string& task, program::Privilege priv) {
+      std::vector<const program::Launch*> out;
+      for (const program::Launch& l : p.launches)
+        if (p.task_of(l).name == task && l.args[0].only(priv)) out.push_back(&l);
+      return out;
+    };
+    for (const char* task : {"task_1", "task_2", "task_3"}) {
+      EXPECT_EQ(launches_of(once, task, program::Privilege::WO).size(), 1u) << app << " " << task;
+      const auto placed = launches_of(every, task, program::Privilege::WO);
+      ASSERT_EQ(placed.size(), 4u) << app << " " << task;  // before the warm-up, then before each timed iteration
+      for (size_t i = 0; i < placed.size(); ++i) {
+        EXPECT_FALSE(placed[i]->timed) << app << " " << task;
+        if (i > 0) {
+          EXPECT_EQ(placed[i]->iteration, static_cast<int>(i)) << app << " " << task;
+        }
+      }
+    }
+    // The read-back in the warm-up (untimed) and in each timed iteration (timed).
+    const bool three_d = app == "johnson" || app == "cosma" || app == "solomonik";
+    const auto read_back = launches_of(every, "task_1", program::Privilege::RO);
+    ASSERT_EQ(read_back.size(), three_d ? 4u : 0u) << app;
+    for (size_t i = 0; i < read_back.size(); ++i) {
+      EXPECT_EQ(read_back[i]->iteration, static_cast<int>(i)) << app;
+      EXPECT_EQ(read_back[i]->timed, i > 0) << app;
+    }
+    EXPECT_TRUE(launches_of(once, "task_1", program::Privilege::RO).empty()) << app;
+  }
+}
+
 TEST(Apps, UnknownAppNamesTheKnownOnes) {
   std::string e = error_of("fft", machine(1));
   EXPECT_NE(e.find("unknown app 'fft'"), std::string::npos) << e;

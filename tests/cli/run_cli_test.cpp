@@ -101,6 +101,27 @@ TEST(RunCommand, MapperFileAndIterations) {
             nlohmann::json::parse(three.out)["profile"]["tasks"].get<int>());
 }
 
+// --place-every-iteration places the tiles again before every timed iteration (DISTAL's
+// drivers): a mapper that keeps the warm-up's copies (no CollectMemory) copies them again.
+TEST(RunCommand, PlaceEveryIterationCopiesTheTilesAgain) {
+  TempFile mapper("kept.map", "Task * GPU,CPU;\nRegion * * GPU FBMEM;\nLayout * * * C_order;\n");
+  const std::string run = "run summa --machine p100x4 --scale small --json --mapper " + mapper.path();
+  auto once = run_mage(run);
+  auto every = run_mage(run + " --place-every-iteration");
+  ASSERT_EQ(once.exit_code, 0) << once.out;
+  ASSERT_EQ(every.exit_code, 0) << every.out;
+  auto moved = [](const std::string& out) {
+    const auto b = nlohmann::json::parse(out)["profile"]["bytes_moved"];
+    return b["intra_gpu"].get<double>() + b["gpu_host"].get<double>() + b["host_host"].get<double>() +
+           b["inter_node"].get<double>();
+  };
+  EXPECT_LT(moved(once.out), moved(every.out));
+  auto shown = run_mage("app show summa --machine p100x4 --place-every-iteration");
+  ASSERT_EQ(shown.exit_code, 0) << shown.out;
+  EXPECT_TRUE(contains(shown.out, "drivers: as DISTAL's: the tiles placed again before every timed iteration"))
+      << shown.out;
+}
+
 TEST(RunCommand, WarningsGoToStderrAndTheRunGoesOn) {
   TempFile mapper("run_warn.map", "Task no_such_task GPU;\n");
   auto r = run_mage("run circuit --machine p100x4 --scale small --mapper " + mapper.path());
@@ -182,6 +203,8 @@ TEST(RunExitCode, UsageErrorsAre1) {
            {"run circuit --machine no_such_machine --expert", "mage: error: unknown machine preset 'no_such_machine'"},
            {"run circuit --machine p100x4 --expert --scale huge", "--scale must be 'published' or 'small'"},
            {"run circuit --machine p100x4 --expert --iterations 0", "--iterations must be at least 1"},
+           {"run stencil --machine p100x4 --expert --place-every-iteration",
+            "mage: error: stencil: placing the inputs every iteration applies to the matrix multiplications"},
            {"run circuit --machine p100x4 --mapper /no/such/file.map", "mage: error: cannot read /no/such/file.map"},
            {"run cannon --machine " + source_path("tests/data/machines/tiny.toml") + " --expert",
             "mage: error: cannon: needs 4 GPUs per node"},

@@ -337,6 +337,43 @@ TEST(Request, MachineOverridesAndExplicitParams) {
   EXPECT_NE(cache_key(r), cache_key(small("stencil", expert_mapper(), "lassen")));
 }
 
+// Cannon's expert without CollectMemory keeps every tile the warm-up copied: placed once (the
+// default), it copies nothing in the timed iterations and beats the expert; placed again
+// before every iteration, as DISTAL's drivers do, it copies what the expert copies and takes
+// its time. The option is part of the cache key, and the other programs refuse it.
+TEST(Request, PlacingEveryIterationCopiesTheTilesAgain) {
+  Request kept;
+  kept.app = "cannon";
+  kept.mapper = mapper_text(replace(expert_file("cannon"), "CollectMemory task_4 *;", ""), "kept.map");
+  Request expert = kept;
+  expert.mapper = expert_mapper();
+  Request kept_every = kept, expert_every = expert;
+  kept_every.place_every_iteration = expert_every.place_every_iteration = true;
+  const Result a = evaluate(kept), b = evaluate(expert), c = evaluate(kept_every), d = evaluate(expert_every);
+  for (const Result* r : {&a, &b, &c, &d}) ASSERT_EQ(r->outcome.status, Status::Ok) << r->outcome.message;
+  auto moved = [](const Result& r) {
+    const sim::ChannelBytes& m = r.outcome.profile.bytes_moved;
+    return m.intra_gpu + m.gpu_host + m.host_host + m.inter_node;
+  };
+  EXPECT_EQ(moved(a), 0);
+  EXPECT_GT(moved(b), 0);
+  EXPECT_LT(a.outcome.time_s, 0.9 * b.outcome.time_s);
+  EXPECT_EQ(moved(c), moved(b));
+  EXPECT_NEAR(c.outcome.time_s, b.outcome.time_s, 1e-3 * b.outcome.time_s);
+  EXPECT_NEAR(d.outcome.time_s, b.outcome.time_s, 1e-3 * b.outcome.time_s);  // the expert collects anyway
+  EXPECT_NE(cache_key(kept), cache_key(kept_every));
+
+  Request circuit = small("circuit");
+  circuit.place_every_iteration = true;
+  try {
+    evaluate(circuit);
+    ADD_FAILURE() << "circuit placed its inputs every iteration";
+  } catch (const RequestError& e) {
+    EXPECT_TRUE(contains(e.what(), "circuit: placing the inputs every iteration applies to the matrix multiplications"))
+        << e.what();
+  }
+}
+
 // Johnson and COSMA run as 4 ranks per node unless the request or the machine file says
 // otherwise (apps::AppInfo::ranks_per_node); the other apps as the machine says.
 TEST(Request, AppsPreferredRanksPerNodeAreTheDefault) {
