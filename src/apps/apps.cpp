@@ -40,8 +40,7 @@ const std::vector<Entry>& registry() {
        detail::build_pennant},
       {{"cannon", "Cannon's 2-D matrix multiplication (DISTAL): systolic shifts of B and C tiles", 1, true},
        detail::build_cannon},
-      {{"summa", "SUMMA 2-D matrix multiplication (DISTAL): row and column broadcasts", 1, true},
-       detail::build_summa},
+      {{"summa", "SUMMA 2-D matrix multiplication (DISTAL): row and column broadcasts", 1, true}, detail::build_summa},
       {{"pumma", "PUMMA 2-D matrix multiplication (DISTAL): row broadcast, column shift", 1, true},
        detail::build_pumma},
       // Johnson and COSMA: "Run as 4 ranks per node, one GPU each" (BENCHMARKS.md).

@@ -46,10 +46,10 @@ Program build_mm3d(const Params& params, const char* name, std::array<int64_t, 3
   auto place = [&](LaunchOpts o) {
     place_a(Privilege::WO, o);
     o.fence = false;
-    index_launch(p, pl.task_2, Domain(gx, 1, gz), {piece(p, b_tiles, proj(0, 2, "(i,k)"), {vals(p, rb, Privilege::WO)})},
-                 o);
-    index_launch(p, pl.task_3, Domain(1, gy, gz), {piece(p, c_tiles, proj(2, 1, "(k,j)"), {vals(p, rc, Privilege::WO)})},
-                 o);
+    index_launch(p, pl.task_2, Domain(gx, 1, gz),
+                 {piece(p, b_tiles, proj(0, 2, "(i,k)"), {vals(p, rb, Privilege::WO)})}, o);
+    index_launch(p, pl.task_3, Domain(1, gy, gz),
+                 {piece(p, c_tiles, proj(2, 1, "(k,j)"), {vals(p, rc, Privilege::WO)})}, o);
   };
   mm_loop(p, params, iters, place, [&](LaunchOpts o) {
     index_launch(p, task_4, Domain(grid[0], grid[1], grid[2]),

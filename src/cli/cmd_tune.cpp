@@ -172,9 +172,9 @@ int run(const TuneOptions& o, const CLI::App& command) {
 
   try {
     if (!o.resume.empty()) {
-      for (const char* flag :
-           {"app", "--machine", "--nodes", "--ranks-per-node", "--scale", "--iterations", "--optimizer", "--seed",
-            "--start", "--out", "--option", "--space", "--style", "--feedback", "--llm-url", "--llm-model"})
+      for (const char* flag : {"app", "--machine", "--nodes", "--ranks-per-node", "--scale", "--iterations",
+                               "--place-every-iteration", "--optimizer", "--seed", "--start", "--out", "--option",
+                               "--space", "--style", "--feedback", "--llm-url", "--llm-model"})
         if (command.count(flag) > 0)
           return fail(
               fmt::format("--resume takes the run's settings from its journal; {} cannot be given with it "

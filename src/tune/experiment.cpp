@@ -198,6 +198,10 @@ ExperimentRun read_run(const Planned& p) {
       exhausted = s.value("exhausted", false);
       if (s.contains("stopped") && s["stopped"].is_string()) r.problem = "stopped: " + s["stopped"].get<std::string>();
       if (s.contains("caveat") && s["caveat"].is_string()) r.caveat = s["caveat"].get<std::string>();
+      if (s.contains("placed_every_iteration") && s["placed_every_iteration"].is_object() &&
+          s["placed_every_iteration"].contains("speedup_vs_expert") &&
+          s["placed_every_iteration"]["speedup_vs_expert"].is_number())
+        r.placed_every_iteration_speedup = s["placed_every_iteration"]["speedup_vs_expert"].get<double>();
     }
   } catch (const nlohmann::json::exception&) {
     // A summary torn by a kill: the journal says what was done; the run is resumed.

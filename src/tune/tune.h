@@ -286,6 +286,14 @@ struct Summary {
   int evaluated_now = 0;       // evaluations this session ran (the rest came from the journal)
   // What the model lets the best mapper gain that the published program would not ("": none).
   std::string caveat;
+  // With a caveat: the best mapper and the experts' run again with the tiles placed before
+  // every iteration, as the published drivers do (eval::Request::place_every_iteration), when
+  // both ran; the caveat then says what is left of the gain.
+  struct Replaced {
+    double best_s = 0;
+    double expert_s = 0;
+  };
+  std::optional<Replaced> placed_every_iteration;
 
   int failed() const;
   const Reference* reference(std::string_view name) const;
@@ -407,6 +415,9 @@ struct ExperimentRun {
   bool earlier = false;   // finished in an earlier session of the experiment (not run now)
   std::string problem;    // why it did not finish: stopped by its optimizer, interrupted, an error
   std::string caveat;     // Summary::caveat of its last session
+  // With a caveat: the best's speed-up over the experts' with the tiles placed before every
+  // iteration (Summary::placed_every_iteration), when measured.
+  std::optional<double> placed_every_iteration_speedup;
 };
 
 struct ExperimentProgress {

@@ -159,6 +159,9 @@ TEST(TuneCli, UsageErrors) {
       {"tune circuit --machine p100x4 --start " + tmp / "missing.map", "cannot read"},
       {"tune --resume " + tmp / "nothing", "no such directory"},
       {"tune --resume " + tmp / "x" + " --machine p100x4", "--resume takes the run's settings from its journal"},
+      {"tune --resume " + tmp / "x" + " --place-every-iteration", "--place-every-iteration cannot be given with it"},
+      {"tune circuit --machine p100x4 --place-every-iteration --out " + tmp / "p",
+       "circuit: placing the inputs every iteration applies to the matrix multiplications"},
       {"tune circuit --machine nowhere", "nowhere"},
   };
   for (const Case& c : cases) {

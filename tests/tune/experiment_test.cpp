@@ -2,6 +2,7 @@
 // runs, the report's contents, resuming without running anything again, extending with more
 // seeds, settings that cannot run, llm skipped without a model; the report's statistics on
 // made-up runs; the lower bound against measured times.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -127,10 +128,43 @@ TEST(Experiment, GainsFromCopiesThePublishedDriversWouldMakeAgainAreMarked) {
   ASSERT_EQ(e.runs.size(), 1u);
   EXPECT_NE(e.runs[0].caveat.find("published drivers"), std::string::npos) << e.runs[0].caveat;
   const std::string report = read_text(dir / "report.md");
-  EXPECT_TRUE(contains(report, "**Read with care**: cannon guided (1 of 1 seeds): ")) << report;
+  // With what is left of the gain when the tiles are placed before every iteration.
+  ASSERT_TRUE(e.runs[0].placed_every_iteration_speedup);
+  EXPECT_NEAR(*e.runs[0].placed_every_iteration_speedup, 1.0, 0.02);
+  EXPECT_TRUE(contains(report, fmt::format("**Read with care**: cannon guided (1 of 1 seeds; placed every iteration, "
+                                           "median {:.2f}x the experts'): ",
+                                           *e.runs[0].placed_every_iteration_speedup)))
+      << report;
   EXPECT_TRUE(contains(report, "| yes (read with care) |")) << report;
   const auto results = nlohmann::json::parse(read_text(dir / "results.json"));
   EXPECT_EQ(results["runs"][0]["caveat"], e.runs[0].caveat);
+  EXPECT_DOUBLE_EQ(results["runs"][0]["placed_every_iteration_speedup"].get<double>(),
+                   *e.runs[0].placed_every_iteration_speedup);
+}
+
+// --place-every-iteration reaches the matrix multiplications' runs only (the other programs
+// place no inputs) and is recorded: the report's command line says it, and resuming without it
+// is refused as another experiment.
+TEST(Experiment, PlacingEveryIterationAppliesToTheMatrixMultiplications) {
+  TempDir tmp;
+  ExperimentSettings s = small({"circuit", "cannon"}, {"guided"});
+  s.seeds = 1;
+  s.budget = 3;
+  s.program.place_every_iteration = true;
+  const fs::path dir = tmp / "x";
+  const Experiment e = run_experiment(s, dir, false, two_jobs());
+  ASSERT_EQ(e.runs.size(), 2u);
+  for (const ExperimentRun& r : e.runs) {
+    EXPECT_TRUE(r.done) << r.app << ": " << r.problem;
+    const auto journal = read_text(r.dir / "journal.jsonl");
+    const auto settings = nlohmann::json::parse(journal.substr(0, journal.find('\n')));
+    EXPECT_EQ(settings["settings"]["place_every_iteration"], r.app == "cannon") << settings.dump();
+    EXPECT_TRUE(r.caveat.empty()) << r.caveat;  // nothing kept between iterations to mark
+  }
+  EXPECT_TRUE(contains(read_text(dir / "report.md"), " --place-every-iteration`"));
+  ExperimentSettings once = s;
+  once.program.place_every_iteration = false;
+  EXPECT_THROW(run_experiment(once, dir, true, two_jobs()), TuneError);
 }
 
 TEST(Experiment, ResumeRunsNothingFinishedAndRunsWhatIsNew) {
