@@ -79,6 +79,7 @@ void Runtime::map_argument(PointTaskId t, size_t arg, double now) {
     for (const auto& [i, fields] : parts) {
       ++instances_[static_cast<size_t>(i)].pins;
       uses_.push_back(Use{i, static_cast<int32_t>(arg), false, false});
+      add_writer(i, t);
       for (CopyId c : instances_[static_cast<size_t>(i)].inflight) wait_for(t, c);
       // A reduction instance accumulates one operation's contributions (its points on this
       // memory); before another operation reuses it, Legion applies what it holds to a
@@ -104,6 +105,7 @@ void Runtime::map_part(PointTaskId t, size_t arg, InstId i, FieldMask fields, do
 
   ++instances_[static_cast<size_t>(i)].pins;
   uses_.push_back(Use{i, static_cast<int32_t>(arg), ap.collect, ai.read_only()});
+  if (written) add_writer(i, t);
   // Copies already on their way into the instance: the task waits for them too.
   scratch_copies_.assign(instances_[static_cast<size_t>(i)].inflight.begin(),
                          instances_[static_cast<size_t>(i)].inflight.end());
@@ -342,6 +344,15 @@ CopyId Runtime::new_copy(InstId src, InstId dst, int64_t bytes, bool fold, Point
     copies_[static_cast<size_t>(d)].dependents.push_back(c);
     ++deps;
   }
+  // Tasks map ahead: the source's data is there once the tasks writing it completed. A fold
+  // waits for every earlier reducer into its reduction instance; a copy for task t for those
+  // t depends on (the writers of what it reads; others write other blocks or fields).
+  for (PointTaskId w : instances_[static_cast<size_t>(src)].writers) {
+    if (w == t || tasks_[w.index()].phase == Phase::Complete) continue;
+    if (!fold && !depends_on(t, w)) continue;
+    copies_after_[w.index()].push_back(c);
+    ++deps;
+  }
   if (fold && dst != src)
     for (CopyId d : instances_[static_cast<size_t>(dst)].inflight) {
       copies_[static_cast<size_t>(d)].dependents.push_back(c);
@@ -354,6 +365,18 @@ CopyId Runtime::new_copy(InstId src, InstId dst, int64_t bytes, bool fold, Point
   ++copies_pending_;
   if (deps == 0) ready_copies_.push_back(c);
   return c;
+}
+
+void Runtime::add_writer(InstId i, PointTaskId t) {
+  auto& writers = instances_[static_cast<size_t>(i)].writers;
+  if (std::find(writers.begin(), writers.end(), t) == writers.end()) writers.push_back(t);
+}
+
+bool Runtime::depends_on(PointTaskId t, PointTaskId w) const {
+  if (!t.valid()) return true;
+  const auto* begin = g_.pred_ids.data() + g_.pred_start[t.index()];
+  const auto* end = g_.pred_ids.data() + g_.pred_start[t.index() + 1];
+  return std::find(begin, end, w) != end;
 }
 
 void Runtime::wait_for(PointTaskId t, CopyId c) {

@@ -95,9 +95,11 @@ CriticalPath critical_path(const Runtime& rt, const Window& win) {
       cp.queue_s += s.start_s - s.runnable_s;
     } else {
       next = s.gate;
-      if (s.runnable_s > s.mapped_s + kEps) {
+      // Mapped ahead of its predecessors, it waited for copies only past their completion.
+      const double copies_from = std::max(s.mapped_s, s.ready_s);
+      if (s.runnable_s > copies_from + kEps) {
         step.waited_for = "copies";
-        cp.copy_s += s.runnable_s - s.mapped_s;
+        cp.copy_s += s.runnable_s - copies_from;
       }
       if (s.mapped_s > s.ready_s + kEps) {
         step.waited_for = step.waited_for.empty() ? "instance limit" : step.waited_for;
@@ -346,7 +348,7 @@ Outcome report(const Runtime& rt, const Options& options) {
       e.start_s = s.start_s;
       e.duration_s = s.end_s - s.start_s;
       e.args = {{"ready", fmt::format("{:.9f}", s.ready_s)},
-                {"waited for copies", fmt::format("{:.9f}", std::max(0.0, s.runnable_s - s.mapped_s))},
+                {"waited for copies", fmt::format("{:.9f}", std::max(0.0, s.runnable_s - std::max(s.mapped_s, s.ready_s)))},
                 {"completed", fmt::format("{:.9f}", s.complete_s)}};
       tr.events.push_back(std::move(e));
     }

@@ -73,9 +73,11 @@ Runtime::Runtime(const program::Program& program, const program::TaskGraph& grap
   cost_index_.assign(p_.launches.size(), {-1, -1, -1, -1, -1});
   for (size_t f = 0; f < g_.fence_count(); ++f)
     fence_left_.push_back(g_.fence_before_start[f + 1] - g_.fence_before_start[f]);
+  copies_after_.resize(n);
   for (size_t t = 0; t < n; ++t) {
     tasks_[t].preds_left =
         static_cast<int32_t>(g_.pred_start[t + 1] - g_.pred_start[t]) + (g_.fence_waited[t] >= 0 ? 1 : 0);
+    tasks_[t].preds_unmapped = tasks_[t].preds_left;
     tasks_[t].children_left = static_cast<int32_t>(g_.child_start[t + 1] - g_.child_start[t]);
   }
   runnable_q_.resize(m_.processors().size());
@@ -255,7 +257,8 @@ void Runtime::start(double now) {
   for (PointTaskId t : g_.top) {
     TaskState& s = tasks_[t.index()];
     s.issued = true;
-    if (s.preds_left == 0) make_ready(t, now, PointTaskId{});
+    if (s.preds_left == 0) preds_completed(t, now, PointTaskId{});
+    if (s.preds_unmapped == 0) queue_mapping(t);
   }
   flush_ready(now);
 }
@@ -295,20 +298,33 @@ double Runtime::future_delay(PointTaskId q, PointTaskId u) {
   return from == to ? 0 : collective_stages(m_.nodes()) * message_s_;
 }
 
-void Runtime::release(PointTaskId t, double now, PointTaskId gate) {
-  const double due = tasks_[t.index()].release_s;
-  if (due <= now) return make_ready(t, now, gate);
-  auto [it, fresh] = timers_.try_emplace(due);
-  if (fresh) new_timers_.push_back(due);
-  it->second.emplace_back(t, gate);
-  ++timers_pending_;
+void Runtime::queue_mapping(PointTaskId t) { ready_batch_.push_back(t); }
+
+void Runtime::preds_completed(PointTaskId t, double now, PointTaskId gate) {
+  TaskState& s = tasks_[t.index()];
+  s.gate = gate;
+  s.ready_s = std::max(now, s.release_s);
+  try_runnable(t, now);
+}
+
+void Runtime::try_runnable(PointTaskId t, double now) {
+  TaskState& s = tasks_[t.index()];
+  if (s.phase != Phase::Mapped || s.copies_left > 0 || s.preds_left > 0 || !s.issued) return;
+  if (s.ready_s > now) {  // a future it consumes is still on its way
+    auto [it, fresh] = timers_.try_emplace(s.ready_s);
+    if (fresh) new_timers_.push_back(s.ready_s);
+    it->second.push_back(t);
+    ++timers_pending_;
+    return;
+  }
+  make_runnable(t, now);
 }
 
 void Runtime::timers_due(double now) {
   while (!timers_.empty() && timers_.begin()->first <= now) {
-    for (auto [t, gate] : timers_.begin()->second) {
+    for (PointTaskId t : timers_.begin()->second) {
       --timers_pending_;
-      make_ready(t, now, gate);
+      try_runnable(t, now);
     }
     timers_.erase(timers_.begin());
   }
@@ -318,13 +334,6 @@ void Runtime::timers_due(double now) {
 void Runtime::take_timers(std::vector<double>& into) {
   into.clear();
   into.swap(new_timers_);
-}
-
-void Runtime::make_ready(PointTaskId t, double now, PointTaskId gate) {
-  TaskState& s = tasks_[t.index()];
-  s.ready_s = now;
-  s.gate = gate;
-  ready_batch_.push_back(t);
 }
 
 // Maps the tasks that became ready at this instant, lowest id first.
@@ -394,7 +403,12 @@ void Runtime::map_task(PointTaskId t, double now) {
   for (size_t a = 0; a < n && !failed(); ++a) map_argument(t, a, now);
   uses_end_[t.index()] = static_cast<int32_t>(uses_.size());
   if (failed()) return;
-  if (tasks_[t.index()].copies_left == 0) make_runnable(t, now);
+  // Its successors may map now (they run only after it completes).
+  g_.for_each_successor(t.index(), false, [&](PointTaskId u, bool) {
+    TaskState& us = tasks_[u.index()];
+    if (--us.preds_unmapped == 0 && us.issued) queue_mapping(u);
+  });
+  try_runnable(t, now);
 }
 
 void Runtime::make_runnable(PointTaskId t, double now) {
@@ -442,7 +456,8 @@ void Runtime::task_ended(PointTaskId t, double now) {
     PointTaskId c = g_.child_ids[static_cast<size_t>(i)];
     TaskState& cs = tasks_[c.index()];
     cs.issued = true;
-    if (cs.preds_left == 0) release(c, now, t);
+    if (cs.preds_left == 0) preds_completed(c, now, t);
+    if (cs.preds_unmapped == 0) queue_mapping(c);
   }
   if (tasks_[t.index()].children_left == 0) complete(t, now);
   flush_ready(now);
@@ -453,14 +468,24 @@ void Runtime::complete(PointTaskId t, double now) {
   s.phase = Phase::Complete;
   s.complete_s = now;
   ++completed_;
+  // Copies out of the instances it wrote that waited for it can go.
+  for (int32_t k = uses_begin_[t.index()]; k < uses_end_[t.index()]; ++k) {
+    auto& writers = instances_[static_cast<size_t>(uses_[static_cast<size_t>(k)].inst)].writers;
+    writers.erase(std::remove(writers.begin(), writers.end(), t), writers.end());
+  }
+  for (CopyId c : copies_after_[t.index()])
+    if (--copies_[static_cast<size_t>(c)].deps_left == 0) ready_copies_.push_back(c);
+  copies_after_[t.index()].clear();
   release_uses(t);
   release_slot(t);
   const int32_t fence = g_.fence_fed[t.index()];
   const bool fence_done = fence >= 0 && --fence_left_[static_cast<size_t>(fence)] == 0;
-  g_.for_each_successor(t.index(), fence_done, [&](PointTaskId u, bool) {
+  g_.for_each_successor(t.index(), fence_done, [&](PointTaskId u, bool through_fence) {
     TaskState& us = tasks_[u.index()];
     if (const double d = future_delay(t, u); d > 0) us.release_s = std::max(us.release_s, now + d);
-    if (--us.preds_left == 0 && us.issued) release(u, now, t);
+    // A fence is an execution fence: what follows it maps only once it completed.
+    if (through_fence && --us.preds_unmapped == 0 && us.issued) queue_mapping(u);
+    if (--us.preds_left == 0 && us.issued) preds_completed(u, now, t);
   });
   const PointTaskId parent = g_.tasks[t.index()].parent;
   if (parent.valid()) {
@@ -485,7 +510,7 @@ void Runtime::copy_ended(CopyId c, double now) {
   for (PointTaskId w : cp.waiters) {
     TaskState& ws = tasks_[w.index()];
     ws.last_copy = c;
-    if (--ws.copies_left == 0 && ws.phase == Phase::Mapped) make_runnable(w, now);
+    if (--ws.copies_left == 0) try_runnable(w, now);
   }
   const InstId src = cp.src, dst = cp.dst;
   unpin(src);

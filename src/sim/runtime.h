@@ -73,6 +73,9 @@ struct Instance {
   int32_t pins = 0;              // tasks and copies using it
   int32_t entries = 0;           // blocks where it holds valid data or pending reductions
   std::vector<CopyId> inflight;  // copies into it that have not arrived
+  // Mapped tasks that write or reduce into it and have not completed: a copy out of it for
+  // a task that depends on one of them waits for it (tasks map ahead of their predecessors).
+  std::vector<PointTaskId> writers;
   bool alive = true;
   program::PartitionId partition;  // what it was created for (naming); none: the whole region
   int64_t piece = -1;
@@ -119,7 +122,8 @@ struct Use {
 enum class Phase : uint8_t { Waiting, Limited, Mapped, Runnable, Running, BodyDone, Complete };
 
 struct TaskState {
-  int32_t preds_left = 0;
+  int32_t preds_left = 0;      // predecessors (and the fence before it) not completed
+  int32_t preds_unmapped = 0;  // predecessors not mapped (and the fence before it, until it completes)
   int32_t children_left = 0;
   int32_t copies_left = 0;
   Phase phase = Phase::Waiting;
@@ -214,9 +218,12 @@ class Runtime {
 
  private:
   // ---- scheduling (runtime.cpp)
-  void make_ready(PointTaskId t, double now, PointTaskId gate);
-  // make_ready now, or when the futures it consumes reach its node.
-  void release(PointTaskId t, double now, PointTaskId gate);
+  // Mapped as soon as it is issued and its predecessors are mapped (Legion maps ahead);
+  // runnable once mapped, its copies arrived, its predecessors completed and the futures it
+  // consumes reached its node.
+  void queue_mapping(PointTaskId t);
+  void preds_completed(PointTaskId t, double now, PointTaskId gate);
+  void try_runnable(PointTaskId t, double now);
   // Seconds after producer q completes until a future it produces is usable by task u on
   // u's node (0 when u consumes no future of q's launch, or when no network is crossed).
   double future_delay(PointTaskId q, PointTaskId u);
@@ -271,6 +278,8 @@ class Runtime {
   void unpin(InstId i);
   void maybe_free(InstId i);
   void release_uses(PointTaskId t);
+  void add_writer(InstId i, PointTaskId t);
+  bool depends_on(PointTaskId t, PointTaskId w) const;  // w is one of t's predecessors
   // Records the allocation that does not fit and returns the error message.
   std::string record_out_of_memory(machine::MemId mem, uint64_t bytes, PointTaskId t, size_t arg);
   int64_t& reads_left(program::RegionId r, int32_t b, int f) {
@@ -326,7 +335,8 @@ class Runtime {
   std::array<double, kHopKinds> access_bytes_{};
   double message_s_ = 0;
   std::vector<int> launch_nodes_;                                              // by launch: 0 until computed
-  std::map<double, std::vector<std::pair<PointTaskId, PointTaskId>>> timers_;  // due -> (task, gate)
+  std::map<double, std::vector<PointTaskId>> timers_;  // due -> tasks to try to make runnable then
+  std::vector<std::vector<CopyId>> copies_after_;      // by task: copies waiting for it to complete
   std::vector<double> new_timers_;
   int64_t timers_pending_ = 0;
   int64_t completed_ = 0;

@@ -338,9 +338,11 @@ TEST(Request, MachineOverridesAndExplicitParams) {
 }
 
 // Cannon's expert without CollectMemory keeps every tile the warm-up copied: placed once (the
-// default), it copies nothing in the timed iterations and beats the expert; placed again
-// before every iteration, as DISTAL's drivers do, it copies what the expert copies and takes
-// its time. The option is part of the cache key, and the other programs refuse it.
+// default), it copies nothing in the timed iterations and beats the expert by 1.17x; placed
+// again before every iteration, as DISTAL's drivers do, it copies the tiles again (all but
+// those its first steps find in place) and keeps under 2% of its gain. The expert collects its
+// copies anyway: the same time both ways. The option is part of the cache key, and the other
+// programs refuse it.
 TEST(Request, PlacingEveryIterationCopiesTheTilesAgain) {
   Request kept;
   kept.app = "cannon";
@@ -358,9 +360,11 @@ TEST(Request, PlacingEveryIterationCopiesTheTilesAgain) {
   EXPECT_EQ(moved(a), 0);
   EXPECT_GT(moved(b), 0);
   EXPECT_LT(a.outcome.time_s, 0.9 * b.outcome.time_s);
-  EXPECT_EQ(moved(c), moved(b));
-  EXPECT_NEAR(c.outcome.time_s, b.outcome.time_s, 1e-3 * b.outcome.time_s);
-  EXPECT_NEAR(d.outcome.time_s, b.outcome.time_s, 1e-3 * b.outcome.time_s);  // the expert collects anyway
+  EXPECT_GT(moved(c), 0.8 * moved(b));
+  EXPECT_LE(moved(c), moved(b));
+  EXPECT_GT(c.outcome.time_s, 0.98 * b.outcome.time_s);
+  EXPECT_LE(c.outcome.time_s, b.outcome.time_s);
+  EXPECT_NEAR(d.outcome.time_s, b.outcome.time_s, 1e-3 * b.outcome.time_s);
   EXPECT_NE(cache_key(kept), cache_key(kept_every));
 
   Request circuit = small("circuit");

@@ -273,8 +273,9 @@ TEST(Coherence, AReusedReductionInstanceIsAppliedToTheValidData) {
   EXPECT_EQ(o.profile.copies, 2);
 }
 
-// A GPU reads R twice (two tasks ordered by a write to S). With CollectMemory on the first
-// read, its framebuffer copy is dropped after use and R is copied again.
+// A GPU reads R twice (two tasks ordered by a write to S, the second after an execution
+// fence: it maps once the first completed). With CollectMemory on the first read, its
+// framebuffer copy is dropped after use and R is copied again.
 TEST(Coherence, CollectMemoryDropsReadOnlyCopiesAfterUse) {
   for (bool collect : {false, true}) {
     Program p;
@@ -283,7 +284,9 @@ TEST(Coherence, CollectMemoryDropsReadOnlyCopiesAfterUse) {
     TaskKindId k = p.add_task(leaf("t", Cost{}));
     single(p, k, {arg(p, r, std::nullopt, Privilege::WO, {"a"}), arg(p, s, std::nullopt, Privilege::WO, {"a"})});
     single(p, k, {arg(p, r, std::nullopt, Privilege::RO, {"a"}), arg(p, s, std::nullopt, Privilege::RW, {"a"})});
-    single(p, k, {arg(p, r, std::nullopt, Privilege::RO, {"a"}), arg(p, s, std::nullopt, Privilege::RW, {"a"})});
+    const LaunchId second =
+        single(p, k, {arg(p, r, std::nullopt, Privilege::RO, {"a"}), arg(p, s, std::nullopt, Privilege::RW, {"a"})});
+    p.launches[second.index()].fence = true;
     machine::Machine m = tiny();
     TaskGraph g = analyze(p);
     mapping::Plan plan = plan_for(p, g, m, [&](int t) {
@@ -297,6 +300,49 @@ TEST(Coherence, CollectMemoryDropsReadOnlyCopiesAfterUse) {
     ASSERT_NE(copies, nullptr);
     EXPECT_EQ(copies->count, collect ? 2 : 1);
   }
+}
+
+// Legion maps a task as soon as the tasks it depends on are mapped, not when they have
+// finished: a GPU's second task (after the first through a write to S) finds the first one's
+// framebuffer copy of R still valid, CollectMemory or not, and the copy of T it needs runs
+// while the first task computes, not after it.
+TEST(Coherence, TasksMapAheadOfTheTasksTheyFollow) {
+  Program p;
+  RegionId r = p.add_region("R", Domain(kMillion), {{"a", 8}});
+  RegionId s = p.add_region("S", Domain(10), {{"a", 8}});
+  RegionId t = p.add_region("T", Domain(kMillion), {{"a", 8}});
+  TaskKindId init = p.add_task(leaf("init", Cost{}));
+  TaskKindId k = p.add_task(leaf("t", Cost{Precision::FP64, 1e9, {}}));
+  single(p, init,
+         {arg(p, r, std::nullopt, Privilege::WO, {"a"}), arg(p, s, std::nullopt, Privilege::WO, {"a"}),
+          arg(p, t, std::nullopt, Privilege::WO, {"a"})});
+  single(p, k, {arg(p, r, std::nullopt, Privilege::RO, {"a"}), arg(p, s, std::nullopt, Privilege::RW, {"a"})});
+  single(p, k,
+         {arg(p, r, std::nullopt, Privilege::RO, {"a"}), arg(p, s, std::nullopt, Privilege::RW, {"a"}),
+          arg(p, t, std::nullopt, Privilege::RO, {"a"})});
+  machine::Machine m = tiny();
+  TaskGraph g = analyze(p);
+  mapping::Plan plan = plan_for(p, g, m, [&](int i) {
+    if (i == 0)
+      return Placement{cpu(m, 0), {mem(m, MemKind::SYSMEM), mem(m, MemKind::SYSMEM), mem(m, MemKind::SYSMEM)}};
+    Placement pl{gpu(m, 0), {mem(m, MemKind::FBMEM, 0), mem(m, MemKind::FBMEM, 0)}};
+    if (i == 2) pl.mems.push_back(mem(m, MemKind::FBMEM, 0));
+    pl.collect = true;
+    return pl;
+  });
+  Outcome o = run_ok(p, m, plan);
+  const CopyCost* r_copies = copy_cost(o, "R", "SYSMEM", "FBMEM");
+  ASSERT_NE(r_copies, nullptr);
+  EXPECT_EQ(r_copies->count, 1);  // the second task found the first one's copy
+  const CopyCost* t_copies = copy_cost(o, "T", "SYSMEM", "FBMEM");
+  ASSERT_NE(t_copies, nullptr);
+  ASSERT_EQ(t_copies->count, 1);
+  // The second task starts when the first ends: T's copy went while the first computed.
+  std::vector<const TraceEvent*> tasks = events(o, "task");
+  ASSERT_EQ(tasks.size(), 3u);
+  std::sort(tasks.begin(), tasks.end(), [](auto* a, auto* b) { return a->start_s < b->start_s; });
+  EXPECT_NEAR(tasks[2]->start_s, tasks[1]->start_s + tasks[1]->duration_s, 1e-9);
+  EXPECT_GT(tasks[1]->duration_s, t_copies->total_s);  // so the copy could hide behind it
 }
 
 // Two independent tasks of one kind on GPU 0, ready at once, each needing a copy.

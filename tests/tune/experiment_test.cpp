@@ -130,7 +130,8 @@ TEST(Experiment, GainsFromCopiesThePublishedDriversWouldMakeAgainAreMarked) {
   const std::string report = read_text(dir / "report.md");
   // With what is left of the gain when the tiles are placed before every iteration.
   ASSERT_TRUE(e.runs[0].placed_every_iteration_speedup);
-  EXPECT_NEAR(*e.runs[0].placed_every_iteration_speedup, 1.0, 0.02);
+  ASSERT_TRUE(e.runs[0].best_s && e.runs[0].expert_s);
+  EXPECT_LT(*e.runs[0].placed_every_iteration_speedup, *e.runs[0].expert_s / *e.runs[0].best_s);
   EXPECT_TRUE(contains(report, fmt::format("**Read with care**: cannon guided (1 of 1 seeds; placed every iteration, "
                                            "median {:.2f}x the experts'): ",
                                            *e.runs[0].placed_every_iteration_speedup)))
