@@ -187,6 +187,26 @@ TEST(Run, AGainFromCopiesThePublishedDriversWouldMakeAgainIsMarked) {
   EXPECT_NE(read_text(dir / "run/report.md").find("**How far to trust it**: " + s.caveat), std::string::npos);
 }
 
+// The second measurement adds the placement launches to every iteration: where the run's
+// task limit allows the program but not that, the note goes without it and the run's outputs
+// are written all the same.
+TEST(Run, ASecondMeasurementTheLimitsRefuseIsLeftOut) {
+  TempDir dir;
+  const Settings s = settings("guided", 6, 1, "cannon");
+  eval::Request every = s.program;
+  every.place_every_iteration = true;
+  const int64_t once_tasks = eval::point_tasks(s.program);
+  ASSERT_LT(once_tasks, eval::point_tasks(every));
+  Execution x = workers(2);
+  x.limits.point_tasks = once_tasks;
+  const Summary run_s = run(s, dir / "run", x);
+  EXPECT_FALSE(run_s.caveat.empty());
+  EXPECT_FALSE(run_s.placed_every_iteration);
+  EXPECT_EQ(run_s.caveat.find("Run again"), std::string::npos) << run_s.caveat;
+  EXPECT_TRUE(fs::exists(dir / "run/summary.json"));
+  EXPECT_TRUE(nlohmann::json::parse(read_text(dir / "run/summary.json"))["placed_every_iteration"].is_null());
+}
+
 // COSMA's expert with CollectMemory dropped, on 4 Lassen nodes: 1.25x the expert's, moving
 // only the folds of A's partial sums (made every iteration whatever the drivers place) and no
 // copy of B or C (the expert copies 834 GiB of them). That gain is the kept copies' too, and is
