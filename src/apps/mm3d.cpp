@@ -9,7 +9,8 @@ namespace mage::apps::detail {
 
 Program build_mm3d(const Params& params, const char* name, std::array<int64_t, 3> grid, const std::string& grid_text) {
   const int gpus = check_params(name, params);
-  const auto [gx, gy, gz] = grid;
+  // Plain variables, not a structured binding: the placement lambdas below capture them.
+  const int64_t gx = grid[0], gy = grid[1], gz = grid[2];
   const int iters = iterations(name, params, 10, 2);
   const int64_t n = matrix_size(params, std::lcm(std::lcm(gx, gy), gz));
 
