@@ -378,6 +378,25 @@ TEST(Request, PlacingEveryIterationCopiesTheTilesAgain) {
   }
 }
 
+// mappers/examples/cannon_skew.map (task_4 on its parent's GPU, the tiles placed with
+// Cannon's initial skew) reaches the p100x4 bound (every GPU busy 10 x 946 ms) with the tiles
+// placed every iteration too: each step's tiles are in place or arrive during the step before.
+TEST(Request, CannonsInitialSkewHidesEveryCopyUnderTheDriversLoop) {
+  Request skew;
+  skew.app = "cannon";
+  skew.place_every_iteration = true;
+  skew.mapper = mapper_text(read_text(std::string(MAGE_SOURCE_DIR) + "/mappers/examples/cannon_skew.map"),
+                            "cannon_skew.map");
+  Request expert = skew;
+  expert.mapper = expert_mapper();
+  const Result s = evaluate(skew), e = evaluate(expert);
+  ASSERT_EQ(s.outcome.status, Status::Ok) << s.outcome.message;
+  ASSERT_EQ(e.outcome.status, Status::Ok) << e.outcome.message;
+  EXPECT_NEAR(s.outcome.time_s, 9.4565, 0.01);
+  EXPECT_GT(e.outcome.time_s / s.outcome.time_s, 1.15);
+  EXPECT_LT(s.outcome.profile.critical_path.copy_s, 1e-3);
+}
+
 // Johnson and COSMA run as 4 ranks per node unless the request or the machine file says
 // otherwise (apps::AppInfo::ranks_per_node); the other apps as the machine says.
 TEST(Request, AppsPreferredRanksPerNodeAreTheDefault) {
