@@ -32,6 +32,7 @@ enum class Family {
   Linear,       // the linearised point l of V: l * N / V -> (k / P, k % P)
   BlockCyclic,  // the linearised point: blocks over nodes (l * R / V), cyclic over a node's processors (l % P)
   AutoSplit,    // the two-level form: ranks split to the launch shape, each rank's processors to its block
+  Skew,         // 2-D: one coordinate shifted by the other modulo its extent (Cannon's initial skew), then Linear
   Parent,       // a nested launch on its parent's processor
   Table,        // the start mapper's own placement, which no family reproduces: a processor per point
 };
@@ -44,6 +45,9 @@ struct PlacementChoice {
   // Table: per point of the launch, by its row-major index, the processor's index in the
   // machine space (rank * processors per rank + index in the rank).
   std::vector<int64_t> table = {};
+  // Skew: the coordinate shifted (0 or 1; the other one shifts it) and the direction (+1, -1).
+  int skew_axis = 1;
+  int skew_sign = 1;
   std::string label() const;       // "block 2x2 order 1,0", "table 3f09c1d2e4a7" (a digest of the table)
   std::string function() const;    // the name of the family's DSL function ("" for Default, Parent)
   std::string definition() const;  // def FUNCTION(Task task, MSpace m) { ... }

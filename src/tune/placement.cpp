@@ -58,6 +58,8 @@ std::string family_name(Family f) {
       return "block_cyclic";
     case Family::AutoSplit:
       return "auto_split";
+    case Family::Skew:
+      return "skew";
     case Family::Parent:
       return "parent";
     case Family::Table:
@@ -97,6 +99,7 @@ std::string lower(std::string s) {
 
 std::string PlacementChoice::label() const {
   if (family == Family::Table) return "table " + digest(table);
+  if (family == Family::Skew) return fmt::format("skew {}{}{}", skew_axis, skew_sign > 0 ? '+' : '-', 1 - skew_axis);
   std::string out = family_name(family);
   if (!grid.empty()) out += fmt::format(" {}", join(grid, "x"));
   if (!order.empty() && !identity(order)) out += fmt::format(" order {}", join(order, ","));
@@ -107,6 +110,7 @@ std::string PlacementChoice::function() const {
   if (family == Family::Default || family == Family::Parent) return "";
   if (family == Family::AutoSplit) return "two_level";
   if (family == Family::Table) return "table_" + digest(table);
+  if (family == Family::Skew) return fmt::format("skew_{}{}{}", skew_axis, skew_sign > 0 ? 'p' : 'm', 1 - skew_axis);
   std::string out = family_name(family);
   if (!grid.empty()) out += fmt::format("_{}", join(grid, "x"));
   // Families without a grid linearise the launch, and their body depends on its dimensions:
@@ -153,6 +157,20 @@ std::string PlacementChoice::definition() const {
       const std::string l = dims <= 1 ? "task.ipoint[0]" : linearised("task.ipoint", identity_order, launch_extent);
       return head + fmt::format("  k = {}_at[{}];\n", function(), l) + node_major;
     }
+    case Family::Skew: {
+      // Coordinate a shifted by coordinate b (modulo a's extent, kept non-negative), then the
+      // launch linearised row-major and blocked over the processors, as Linear.
+      const int a = skew_axis, b = 1 - skew_axis;
+      const std::string shifted =
+          skew_sign > 0 ? fmt::format("(task.ipoint[{0}] + task.ipoint[{1}]) % task.ispace[{0}]", a, b)
+                        : fmt::format("(task.ipoint[{0}] + task.ispace[{0}] - task.ipoint[{1}] % task.ispace[{0}]) % "
+                                      "task.ispace[{0}]",
+                                      a, b);
+      const std::string c0 = a == 0 ? shifted : "task.ipoint[0]";
+      const std::string c1 = a == 1 ? shifted : "task.ipoint[1]";
+      return head + fmt::format("  l = ({}) * task.ispace[1] + {};\n", c0, c1) +
+             "  k = l * m.volume / task.ispace.volume;\n" + node_major;
+    }
     case Family::AutoSplit:
       // Ranks split to the launch's shape, the launch blocked over them; each rank's
       // processors split to its block, the points of the block dealt out cyclically.
@@ -196,6 +214,14 @@ std::vector<PlacementChoice> placement_families(int dims, int64_t processors, bo
       for (const auto& o : orders) out.push_back({f, dims, o, {}});
     }
     out.push_back({Family::AutoSplit, dims, {}, {}});
+    if (dims == 2)
+      for (int axis : {1, 0})
+        for (int sign : {1, -1}) {
+          PlacementChoice skew{Family::Skew, 2, {}, {}};
+          skew.skew_axis = axis;
+          skew.skew_sign = sign;
+          out.push_back(skew);
+        }
   }
   if (nested) out.push_back({Family::Parent, dims, {}, {}});
   return out;

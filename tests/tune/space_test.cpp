@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../test_support.h"
 #include "tune/tune.h"
 
 namespace mage::tune {
@@ -190,6 +191,33 @@ TEST(Decisions, GridDecompositionsOf2DLaunches) {
     EXPECT_TRUE(names.contains(family)) << family;
 }
 
+// Cannon's initial skew (one coordinate shifted by the other) is a family of 2-D launches:
+// mappers/examples/cannon_skew.map reads back exactly, its placement tasks as skew choices,
+// and its point renders to a mapper that places every tile as the file does.
+TEST(Decisions, SkewedPlacementsOf2DLaunches) {
+  const Space& s = space_of("cannon");
+  for (const char* task : {"task_1", "task_2", "task_3"}) {
+    const Decision* d = find(s, std::string("placement ") + task + " GPU");
+    ASSERT_TRUE(d) << task;
+    EXPECT_TRUE(all_names(*d).contains("skew 1+0")) << task;
+    EXPECT_TRUE(all_names(*d).contains("skew 0+1")) << task;
+  }
+  const Decision* one_d = find(s, "placement init_cublas CPU");  // 1-D: no skew
+  ASSERT_TRUE(one_d);
+  for (const std::string& name : all_names(*one_d)) EXPECT_EQ(name.rfind("skew", 0), std::string::npos) << name;
+  std::string error;
+  const auto back = s.read(mage::test::read_text(mage::test::repo_path("mappers/examples/cannon_skew.map")), &error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_TRUE(back->inexact.empty()) << back->inexact.front();
+  EXPECT_TRUE(back->tables.empty());
+  const nlohmann::ordered_json j = s.to_json(back->point);
+  EXPECT_EQ(j["placement task_2 GPU"], "skew 1+0");
+  EXPECT_EQ(j["placement task_3 GPU"], "skew 0+1");
+  const auto again = s.read(s.render(back->point), &error);
+  ASSERT_TRUE(again) << error;
+  EXPECT_TRUE(s.diff(back->point, again->point).empty());
+}
+
 TEST(Decisions, PennantArgumentsByTheDataTheyName) {
   // init_step_points is launched on private points and on shared points (argument 0 both
   // times): a decision for each.
@@ -291,7 +319,7 @@ TEST(Render, OneFamilyOnLaunchesOfSeveralDimensionsCompiles) {
     r.overrides.nodes = 4;
     const Space s = Space::build(r);
     for (const char* kind : {"GPU", "CPU", "OMP"})
-      for (const char* family : {"linear", "block_cyclic", "block", "cyclic"}) {
+      for (const char* family : {"linear", "block_cyclic", "block", "cyclic", "skew"}) {
         SCOPED_TRACE(a.name + " " + kind + " " + family);
         Point p = s.default_point();
         for (size_t d = 0; d < s.decisions().size(); ++d) {
