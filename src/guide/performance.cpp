@@ -485,6 +485,55 @@ Sharing sharing(const Context& c, const std::string& task, const std::string& da
   return out;
 }
 
+// The skew placement of `writer`, a 2-D launch writing pieces of `data` (tune's family `skew
+// A+B` / `A-B`: coordinate A shifted by coordinate B modulo its extent, the launch then
+// linearised row-major and blocked over the processors of its kind), that puts every piece
+// where the first point of `reader` reading it runs: Cannon's initial skew. "" when none does,
+// or when the writer places them so already.
+std::string skew_to_first_readers(const Context& c, const std::string& writer, const std::string& data,
+                                  const std::string& reader) {
+  const program::Launch* w = first_launch(c, writer);
+  if (!w || !c.plan || w->kind != program::LaunchKind::Index || w->domain.dim != 2) return "";
+  int arg = -1;
+  for (size_t a = 0; a < w->args.size(); ++a)
+    if (w->args[a].only(program::Privilege::WO) && data_name(c, w->args[a]) == data) arg = static_cast<int>(a);
+  const auto points = c.graph.of_launch(w->id);
+  if (arg < 0 || points.empty()) return "";
+  // piece -> the processor of its first reader: the earliest step of a nested launch (a
+  // parent issues all its steps at once), then the earliest point task.
+  std::map<int64_t, std::pair<int64_t, machine::ProcId>> first;
+  for (program::PointTaskId t : points_of(c, reader)) {
+    const program::Launch& l = c.program.launches[c.graph.tasks[t.index()].launch.index()];
+    const int64_t step = c.graph.tasks[t.index()].step;
+    for (size_t a = 0; a < l.args.size(); ++a) {
+      if (!l.args[a].only(program::Privilege::RO) || data_name(c, l.args[a]) != data) continue;
+      const auto [it, fresh] = first.try_emplace(piece_of(c, t, a), step, c.plan->tasks[t.index()].processor);
+      if (!fresh && step < it->second.first) it->second = {step, c.plan->tasks[t.index()].processor};
+    }
+  }
+  const std::vector<machine::ProcId> procs = c.machine.processors_of(c.plan->tasks[points.front().index()].kind);
+  const int64_t e0 = w->domain.extent[0], e1 = w->domain.extent[1];
+  if (procs.empty() || e0 * e1 <= 0) return "";
+  for (const auto& [axis, sign] : std::vector<std::pair<int, int>>{{1, 1}, {1, -1}, {0, 1}, {0, -1}}) {
+    bool all = true, already = true;
+    for (program::PointTaskId t : points) {
+      const program::Point& q = c.graph.tasks[t.index()].point;
+      int64_t x = q[0], y = q[1];
+      if (axis == 1) y = ((y + sign * x) % e1 + e1) % e1;
+      if (axis == 0) x = ((x + sign * y) % e0 + e0) % e0;
+      const int64_t k = (x * e1 + y) * static_cast<int64_t>(procs.size()) / (e0 * e1);
+      const auto it = first.find(piece_of(c, t, static_cast<size_t>(arg)));
+      if (it == first.end() || it->second.second != procs[static_cast<size_t>(k)]) {
+        all = false;
+        break;
+      }
+      already = already && c.plan->tasks[t.index()].processor == it->second.second;
+    }
+    if (all && !already) return fmt::format("skew {}{}{}", axis, sign > 0 ? '+' : '-', 1 - axis);
+  }
+  return "";
+}
+
 void copies(const Context& c, std::vector<Finding>& out) {
   const sim::Profile& p = c.outcome().profile;
   const sim::CriticalPath& cp = p.critical_path;
@@ -568,6 +617,22 @@ void copies(const Context& c, std::vector<Finding>& out) {
           "them wherever it is placed; they shrink only by running a piece's readers together (less parallelism) "
           "and cost less where they overlap computing (more tasks mapped ahead, memory permitting)",
           join(shared)));
+    // But the first reader of each piece can find it in place: where the placement tasks'
+    // pieces go as the first step reads them (Cannon's initial skew), that step copies nothing.
+    for (size_t i = 0; i < shared_names.size(); ++i)
+      for (const std::string& w : writers_of(c, shared_names[i], for_tasks.front())) {
+        const std::string skew = skew_to_first_readers(c, w, shared_names[i], for_tasks.front());
+        if (skew.empty()) continue;
+        const program::Launch* wl = first_launch(c, w);
+        f.hints.push_back(Hint{Action::Placement, w, "", wl ? placement_family(c, *wl) : "", skew,
+                               fmt::format("{} then puts each piece of {} where {} first reads it", w,
+                                           shared_names[i], for_tasks.front()),
+                               cp.copy_s / static_cast<double>(shared_names.size())});
+        f.suggestions.push_back(fmt::format(
+            "place {}'s points with a skew ({}: coordinate {} shifted by coordinate {}), so that each piece of {} "
+            "starts where {} first reads it and the first step of every iteration copies none of it",
+            w, skew, skew[5], skew[7], shared_names[i], for_tasks.front()));
+      }
     if (!data.empty())
       f.suggestions.push_back(fmt::format(
           "keep communicating pieces together: {} {} written by {}; place {}'s points on the processors that hold "

@@ -275,6 +275,35 @@ TEST(Performance, CopiesOfPiecesSeveralProcessorsReadAreTheAlgorithms) {
 
 // PUMMA's expert mapper on 8 Lassen nodes: the B tiles broadcast along rows between nodes
 // keep the critical path waiting more than running.
+// Cannon with the tiles placed every iteration: the copies of B and C are the algorithm's,
+// but each iteration's first step need copy none of them. The placement tasks skewed as
+// Cannon's initial skew (B(i,k) on GPU (i, k+i), C(k,j) on GPU (k+j, j) mod 2) put every piece
+// where that step reads it: the hints name those skew placements, and with them (as
+// mappers/examples/cannon_skew.map has them) no step waits for a copy.
+TEST(Performance, FirstStepsWaitingForPlacedTilesAreSkewed) {
+  eval::Request r = request_for("cannon", test_mapper("cannon_unskewed.map"), Scale::Published);
+  r.place_every_iteration = true;
+  Explained e = explain_run(r);
+  ASSERT_EQ(e.result.outcome.status, Status::Ok) << e.result.outcome.message;
+  EXPECT_EQ(e.feedback.category, Category::Copies);
+  const Hint* b = find_hint(e.feedback, Action::Placement, "task_2", "");
+  const Hint* cc = find_hint(e.feedback, Action::Placement, "task_3", "");
+  ASSERT_TRUE(b && cc) << suggestions(e.feedback);
+  EXPECT_EQ(b->to, "skew 1+0");
+  EXPECT_EQ(cc->to, "skew 0+1");
+  EXPECT_TRUE(contains(suggestions(e.feedback), "so that each piece of B_gpus starts where task_4 first reads it"));
+  eval::Request skewed = r;
+  skewed.mapper = eval::mapper_text(read_text(std::filesystem::path(MAGE_SOURCE_DIR) / "mappers/examples/cannon_skew.map"),
+                                    "cannon_skew.map");
+  const eval::Result done = eval::evaluate(skewed);
+  ASSERT_EQ(done.outcome.status, Status::Ok) << done.outcome.message;
+  EXPECT_LT(done.outcome.time_s, 0.95 * e.result.outcome.time_s);
+  EXPECT_LT(done.outcome.profile.critical_path.copy_s, 1e-3);
+  // Placed once, the warm-up's copies stay and the first steps wait for nothing: no skew hint.
+  Explained once = explain_run("cannon", test_mapper("cannon_unskewed.map"), Scale::Published);
+  EXPECT_EQ(find_hint(once.feedback, Action::Placement, "task_2", ""), nullptr);
+}
+
 TEST(Performance, ACriticalPathMostlyWaitingSaysForWhat) {
   eval::Request r = expert_on_lassen("pumma", 8);
   Explained e = explain_run(r);

@@ -187,6 +187,22 @@ TEST(Run, AGainFromCopiesThePublishedDriversWouldMakeAgainIsMarked) {
   EXPECT_NE(read_text(dir / "run/report.md").find("**How far to trust it**: " + s.caveat), std::string::npos);
 }
 
+// Under the drivers' loop guided finds Cannon's initial skew from the feedback (the hint on
+// the first steps' copies) and reaches the lower bound: 1.17x the experts', where the
+// published search reached 1.09x.
+TEST(Run, GuidedSkewsCannonsTilesUnderTheDriversLoop) {
+  TempDir dir;
+  Settings s = settings("guided", 6, 1, "cannon");
+  s.program.scale = apps::Scale::Published;
+  s.program.place_every_iteration = true;
+  const Summary run_s = run(s, dir / "run", workers(2));
+  ASSERT_TRUE(run_s.best);
+  const Trial& best = run_s.trials[*run_s.best];
+  EXPECT_NE(best.candidate.origin.find("skew"), std::string::npos) << best.candidate.origin;
+  EXPECT_GT(*run_s.time_of("expert") / best.score(), 1.15);
+  EXPECT_TRUE(run_s.caveat.empty()) << run_s.caveat;  // nothing kept between iterations
+}
+
 // The second measurement adds the placement launches to every iteration: where the run's
 // task limit allows the program but not that, the note goes without it and the run's outputs
 // are written all the same.
