@@ -8,6 +8,7 @@
 #include <cctype>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <set>
 
 #include "guide/detail.h"
@@ -488,17 +489,21 @@ Sharing sharing(const Context& c, const std::string& task, const std::string& da
 // The skew placement of `writer`, a 2-D launch writing pieces of `data` (tune's family `skew
 // A+B` / `A-B`: coordinate A shifted by coordinate B modulo its extent, the launch then
 // linearised row-major and blocked over the processors of its kind), that puts every piece
-// where the first point of `reader` reading it runs: Cannon's initial skew. "" when none does,
-// or when the writer places them so already.
-std::string skew_to_first_readers(const Context& c, const std::string& writer, const std::string& data,
-                                  const std::string& reader) {
+// where the first point of `reader` reading it runs: Cannon's initial skew. None when none
+// does, or when the writer places them so already.
+struct Skew {
+  std::string label;  // tune's choice: "skew 1+0"
+  int axis = 1;       // the coordinate shifted, by the other one
+};
+std::optional<Skew> skew_to_first_readers(const Context& c, const std::string& writer, const std::string& data,
+                                          const std::string& reader) {
   const program::Launch* w = first_launch(c, writer);
-  if (!w || !c.plan || w->kind != program::LaunchKind::Index || w->domain.dim != 2) return "";
+  if (!w || !c.plan || w->kind != program::LaunchKind::Index || w->domain.dim != 2) return std::nullopt;
   int arg = -1;
   for (size_t a = 0; a < w->args.size(); ++a)
     if (w->args[a].only(program::Privilege::WO) && data_name(c, w->args[a]) == data) arg = static_cast<int>(a);
   const auto points = c.graph.of_launch(w->id);
-  if (arg < 0 || points.empty()) return "";
+  if (arg < 0 || points.empty()) return std::nullopt;
   // piece -> the processor of its first reader: the earliest step of a nested launch (a
   // parent issues all its steps at once), then the earliest point task.
   std::map<int64_t, std::pair<int64_t, machine::ProcId>> first;
@@ -513,7 +518,7 @@ std::string skew_to_first_readers(const Context& c, const std::string& writer, c
   }
   const std::vector<machine::ProcId> procs = c.machine.processors_of(c.plan->tasks[points.front().index()].kind);
   const int64_t e0 = w->domain.extent[0], e1 = w->domain.extent[1];
-  if (procs.empty() || e0 * e1 <= 0) return "";
+  if (procs.empty() || e0 * e1 <= 0) return std::nullopt;
   for (const auto& [axis, sign] : std::vector<std::pair<int, int>>{{1, 1}, {1, -1}, {0, 1}, {0, -1}}) {
     bool all = true, already = true;
     for (program::PointTaskId t : points) {
@@ -529,9 +534,9 @@ std::string skew_to_first_readers(const Context& c, const std::string& writer, c
       }
       already = already && c.plan->tasks[t.index()].processor == it->second.second;
     }
-    if (all && !already) return fmt::format("skew {}{}{}", axis, sign > 0 ? '+' : '-', 1 - axis);
+    if (all && !already) return Skew{fmt::format("skew {}{}{}", axis, sign > 0 ? '+' : '-', 1 - axis), axis};
   }
-  return "";
+  return std::nullopt;
 }
 
 void copies(const Context& c, std::vector<Finding>& out) {
@@ -621,17 +626,17 @@ void copies(const Context& c, std::vector<Finding>& out) {
     // pieces go as the first step reads them (Cannon's initial skew), that step copies nothing.
     for (size_t i = 0; i < shared_names.size(); ++i)
       for (const std::string& w : writers_of(c, shared_names[i], for_tasks.front())) {
-        const std::string skew = skew_to_first_readers(c, w, shared_names[i], for_tasks.front());
-        if (skew.empty()) continue;
+        const std::optional<Skew> skew = skew_to_first_readers(c, w, shared_names[i], for_tasks.front());
+        if (!skew) continue;
         const program::Launch* wl = first_launch(c, w);
-        f.hints.push_back(Hint{Action::Placement, w, "", wl ? placement_family(c, *wl) : "", skew,
-                               fmt::format("{} then puts each piece of {} where {} first reads it", w,
-                                           shared_names[i], for_tasks.front()),
-                               cp.copy_s / static_cast<double>(shared_names.size())});
+        f.hints.push_back(Hint{
+            Action::Placement, w, "", wl ? placement_family(c, *wl) : "", skew->label,
+            fmt::format("{} then puts each piece of {} where {} first reads it", w, shared_names[i], for_tasks.front()),
+            cp.copy_s / static_cast<double>(shared_names.size())});
         f.suggestions.push_back(fmt::format(
             "place {}'s points with a skew ({}: coordinate {} shifted by coordinate {}), so that each piece of {} "
             "starts where {} first reads it and the first step of every iteration copies none of it",
-            w, skew, skew[5], skew[7], shared_names[i], for_tasks.front()));
+            w, skew->label, skew->axis, 1 - skew->axis, shared_names[i], for_tasks.front()));
       }
     if (!data.empty())
       f.suggestions.push_back(fmt::format(

@@ -163,9 +163,10 @@ std::string PlacementChoice::definition() const {
       const int a = skew_axis, b = 1 - skew_axis;
       const std::string shifted =
           skew_sign > 0 ? fmt::format("(task.ipoint[{0}] + task.ipoint[{1}]) % task.ispace[{0}]", a, b)
-                        : fmt::format("(task.ipoint[{0}] + task.ispace[{0}] - task.ipoint[{1}] % task.ispace[{0}]) % "
-                                      "task.ispace[{0}]",
-                                      a, b);
+                        : fmt::format(
+                              "(task.ipoint[{0}] + task.ispace[{0}] - task.ipoint[{1}] % task.ispace[{0}]) % "
+                              "task.ispace[{0}]",
+                              a, b);
       const std::string c0 = a == 0 ? shifted : "task.ipoint[0]";
       const std::string c1 = a == 1 ? shifted : "task.ipoint[1]";
       return head + fmt::format("  l = ({}) * task.ispace[1] + {};\n", c0, c1) +

@@ -293,8 +293,8 @@ TEST(Performance, FirstStepsWaitingForPlacedTilesAreSkewed) {
   EXPECT_EQ(cc->to, "skew 0+1");
   EXPECT_TRUE(contains(suggestions(e.feedback), "so that each piece of B_gpus starts where task_4 first reads it"));
   eval::Request skewed = r;
-  skewed.mapper = eval::mapper_text(read_text(std::filesystem::path(MAGE_SOURCE_DIR) / "mappers/examples/cannon_skew.map"),
-                                    "cannon_skew.map");
+  skewed.mapper = eval::mapper_text(
+      read_text(std::filesystem::path(MAGE_SOURCE_DIR) / "mappers/examples/cannon_skew.map"), "cannon_skew.map");
   const eval::Result done = eval::evaluate(skewed);
   ASSERT_EQ(done.outcome.status, Status::Ok) << done.outcome.message;
   EXPECT_LT(done.outcome.time_s, 0.95 * e.result.outcome.time_s);
