@@ -96,11 +96,15 @@ const AppInfo* find(std::string_view app) {
 program::Program build(std::string_view app, const Params& params) {
   for (const Entry& e : registry())
     if (e.info.name == app) {
-      if (params.place_every_iteration && !e.info.places_inputs)
+      if (params.place_every_iteration && !e.info.places_inputs) {
+        std::string placing;  // the apps it applies to, from the registry
+        for (const Entry& x : registry())
+          if (x.info.places_inputs) placing += (placing.empty() ? "" : ", ") + x.info.name;
         throw AppError(fmt::format(
-            "{}: placing the inputs every iteration applies to the matrix multiplications (cannon, summa, pumma, "
-            "johnson, solomonik, cosma), whose drivers place their tiles; {} has no placement tasks",
-            app, app));
+            "{}: placing the inputs every iteration applies to the matrix multiplications ({}), whose drivers "
+            "place their tiles; {} has no placement tasks",
+            app, placing, app));
+      }
       try {
         return e.build(params);
       } catch (const program::ProgramError& err) {

@@ -65,8 +65,11 @@ Program build_solomonik(const Params& params) {
   // The placement launches are 3-D over (r, r, 1), the k = 0 face of the task_5 grid: point
   // (i, j, 0) places tile (i, j) of each matrix.
   const Projection face = Projection::of([](const PointRef& q) { return Point(q.point[0], q.point[1]); }, "(i,j)");
+  auto place_a = [&](Privilege priv, LaunchOpts o) {
+    index_launch(p, pl.task_1, Domain(r, r, 1), {piece(p, a_tiles, face, {vals(p, ra, priv)})}, o);
+  };
   auto place = [&](LaunchOpts o) {
-    index_launch(p, pl.task_1, Domain(r, r, 1), {piece(p, a_tiles, face, {vals(p, ra, Privilege::WO)})}, o);
+    place_a(Privilege::WO, o);
     o.fence = false;
     index_launch(p, pl.task_2, Domain(r, r, 1), {piece(p, b_tiles, face, {vals(p, rb, Privilege::WO)})}, o);
     index_launch(p, pl.task_3, Domain(r, r, 1), {piece(p, c_tiles, face, {vals(p, rc, Privilege::WO)})}, o);
@@ -102,9 +105,7 @@ Program build_solomonik(const Params& params) {
         LaunchOpts{o.iteration, o.timed, false}, l5, r3);
     p.tag_virtual(l5);  // DISTAL tags its inner tasks' region requirements virtual
     // The drivers' timed read-only placement of A, which folds the c layers' partial sums.
-    if (params.place_every_iteration)
-      index_launch(p, pl.task_1, Domain(r, r, 1), {piece(p, a_tiles, face, {vals(p, ra, Privilege::RO)})},
-                   LaunchOpts{o.iteration, o.timed, false});
+    if (params.place_every_iteration) place_a(Privilege::RO, LaunchOpts{o.iteration, o.timed, false});
   });
   return p;
 }
