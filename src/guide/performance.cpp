@@ -486,57 +486,100 @@ Sharing sharing(const Context& c, const std::string& task, const std::string& da
   return out;
 }
 
-// The skew placement of `writer`, a 2-D launch writing pieces of `data` (tune's family `skew
-// A+B` / `A-B`: coordinate A shifted by coordinate B modulo its extent, the launch then
-// linearised row-major and blocked over the processors of its kind), that puts every piece
-// where the first point of `reader` reading it runs: Cannon's initial skew. None when none
-// does, or when the writer places them so already.
+// The skew placement of `writer`, a 2-D or 3-D launch writing pieces of `data`'s region
+// (tune's family `skew A+B` / `A-B`: coordinate A (0 or 1) shifted by coordinate B modulo its
+// extent, the launch then linearised row-major and blocked over the processors of its kind),
+// that puts every piece where the first point of `reader` reading (any of) it from `data`
+// runs: Cannon's initial skew, and Solomonik's, whose (r, r, 1) placement launches write
+// tiles that task_4 reads as chunks of another partition. None when none does, when the
+// first readers of one piece run on several processors, or when the writer places them so
+// already.
 struct Skew {
-  std::string label;  // tune's choice: "skew 1+0"
-  int axis = 1;       // the coordinate shifted, by the other one
+  std::string label;    // tune's choice: "skew 1+0"
+  int axis = 1;         // the coordinate shifted, by the other one
+  std::string written;  // the name of the data the writer places: `data` or another partition of its region
 };
 std::optional<Skew> skew_to_first_readers(const Context& c, const std::string& writer, const std::string& data,
                                           const std::string& reader) {
   const program::Launch* w = first_launch(c, writer);
-  if (!w || !c.plan || w->kind != program::LaunchKind::Index || w->domain.dim != 2) return std::nullopt;
+  if (!w || !c.plan || w->kind != program::LaunchKind::Index || w->domain.dim < 2 || w->domain.dim > 3)
+    return std::nullopt;
+  // The region `data` names (a partition's or the region itself), as `reader` reads it.
+  std::optional<program::RegionId> region;
+  for (program::PointTaskId t : points_of(c, reader)) {
+    for (const program::RegionArg& a : c.program.launches[c.graph.tasks[t.index()].launch.index()].args)
+      if (a.only(program::Privilege::RO) && data_name(c, a) == data) region = a.region;
+    break;
+  }
   int arg = -1;
   for (size_t a = 0; a < w->args.size(); ++a)
-    if (w->args[a].only(program::Privilege::WO) && data_name(c, w->args[a]) == data) arg = static_cast<int>(a);
+    if (region && w->args[a].only(program::Privilege::WO) && w->args[a].region == *region) arg = static_cast<int>(a);
   const auto points = c.graph.of_launch(w->id);
   if (arg < 0 || points.empty()) return std::nullopt;
-  // piece -> the processor of its first reader: the earliest step of a nested launch (a
-  // parent issues all its steps at once), then the earliest point task.
-  std::map<int64_t, std::pair<int64_t, machine::ProcId>> first;
+  // block -> the earliest step of a reader of `data` holding it and that reader's processor
+  // (the earliest step of a nested launch, as a parent issues all its steps at once; then
+  // the earliest point task); -1 where readers of that step run on several processors.
+  std::map<int32_t, std::pair<int64_t, int64_t>> first;
   for (program::PointTaskId t : points_of(c, reader)) {
     const program::Launch& l = c.program.launches[c.graph.tasks[t.index()].launch.index()];
     const int64_t step = c.graph.tasks[t.index()].step;
+    const auto proc = static_cast<int64_t>(c.plan->tasks[t.index()].processor.index());
     for (size_t a = 0; a < l.args.size(); ++a) {
       if (!l.args[a].only(program::Privilege::RO) || data_name(c, l.args[a]) != data) continue;
-      const auto [it, fresh] = first.try_emplace(piece_of(c, t, a), step, c.plan->tasks[t.index()].processor);
-      if (!fresh && step < it->second.first) it->second = {step, c.plan->tasks[t.index()].processor};
+      for (const program::Span& s : c.program.spans_of(l.args[a], piece_of(c, t, a))) {
+        const auto [it, fresh] = first.try_emplace(s.block, step, proc);
+        if (fresh || step > it->second.first) continue;
+        if (step < it->second.first) it->second = {step, proc};
+        else if (it->second.second != proc) it->second.second = -1;
+      }
     }
+  }
+  // Per point of the writer, the one processor where its piece is first read (-1: none).
+  std::vector<int64_t> target;
+  for (program::PointTaskId t : points) {
+    const program::RegionArg& wa = w->args[static_cast<size_t>(arg)];
+    int64_t step = -1, proc = -1;
+    for (const program::Span& s : c.program.spans_of(wa, piece_of(c, t, static_cast<size_t>(arg)))) {
+      const auto it = first.find(s.block);
+      if (it == first.end()) continue;
+      if (step < 0 || it->second.first < step) {
+        step = it->second.first;
+        proc = it->second.second;
+      } else if (it->second.first == step && it->second.second != proc) {
+        proc = -1;
+      }
+    }
+    if (proc < 0) return std::nullopt;
+    target.push_back(proc);
   }
   const std::vector<machine::ProcId> procs = c.machine.processors_of(c.plan->tasks[points.front().index()].kind);
-  const int64_t e0 = w->domain.extent[0], e1 = w->domain.extent[1];
-  if (procs.empty() || e0 * e1 <= 0) return std::nullopt;
+  const int64_t e0 = w->domain.extent[0], e1 = w->domain.extent[1], e2 = w->domain.dim > 2 ? w->domain.extent[2] : 1;
+  if (procs.empty() || e0 * e1 * e2 <= 0) return std::nullopt;
   for (const auto& [axis, sign] : std::vector<std::pair<int, int>>{{1, 1}, {1, -1}, {0, 1}, {0, -1}}) {
     bool all = true, already = true;
-    for (program::PointTaskId t : points) {
-      const program::Point& q = c.graph.tasks[t.index()].point;
+    for (size_t i = 0; i < points.size() && all; ++i) {
+      const program::Point& q = c.graph.tasks[points[i].index()].point;
       int64_t x = q[0], y = q[1];
+      const int64_t z = w->domain.dim > 2 ? q[2] : 0;
       if (axis == 1) y = ((y + sign * x) % e1 + e1) % e1;
       if (axis == 0) x = ((x + sign * y) % e0 + e0) % e0;
-      const int64_t k = (x * e1 + y) * static_cast<int64_t>(procs.size()) / (e0 * e1);
-      const auto it = first.find(piece_of(c, t, static_cast<size_t>(arg)));
-      if (it == first.end() || it->second.second != procs[static_cast<size_t>(k)]) {
-        all = false;
-        break;
-      }
-      already = already && c.plan->tasks[t.index()].processor == it->second.second;
+      const int64_t k = ((x * e1 + y) * e2 + z) * static_cast<int64_t>(procs.size()) / (e0 * e1 * e2);
+      all = static_cast<int64_t>(procs[static_cast<size_t>(k)].index()) == target[i];
+      already = already && static_cast<int64_t>(c.plan->tasks[points[i].index()].processor.index()) == target[i];
     }
-    if (all && !already) return Skew{fmt::format("skew {}{}{}", axis, sign > 0 ? '+' : '-', 1 - axis), axis};
+    if (all && !already)
+      return Skew{fmt::format("skew {}{}{}", axis, sign > 0 ? '+' : '-', 1 - axis), axis,
+                  data_name(c, w->args[static_cast<size_t>(arg)])};
   }
   return std::nullopt;
+}
+
+// The name of the region whose data `task` reads as `data` ("" if it reads none).
+std::string region_read_as(const Context& c, const std::string& task, const std::string& data) {
+  for (const program::Launch* l : launches_of(c.program, task))
+    for (const program::RegionArg& a : l->args)
+      if (data_name(c, a) == data) return c.program.regions[a.region.index()].name;
+  return "";
 }
 
 void copies(const Context& c, std::vector<Finding>& out) {
@@ -624,19 +667,23 @@ void copies(const Context& c, std::vector<Finding>& out) {
           join(shared)));
     // But the first reader of each piece can find it in place: where the placement tasks'
     // pieces go as the first step reads them (Cannon's initial skew), that step copies nothing.
+    // The placement tasks may write the region as another partition (Solomonik's tiles,
+    // read as chunks): the writers of the whole region are candidates.
     for (size_t i = 0; i < shared_names.size(); ++i)
-      for (const std::string& w : writers_of(c, shared_names[i], for_tasks.front())) {
+      for (const std::string& w : writers_of(c, region_read_as(c, for_tasks.front(), shared_names[i]), for_tasks.front())) {
         const std::optional<Skew> skew = skew_to_first_readers(c, w, shared_names[i], for_tasks.front());
         if (!skew) continue;
         const program::Launch* wl = first_launch(c, w);
-        f.hints.push_back(Hint{
-            Action::Placement, w, "", wl ? placement_family(c, *wl) : "", skew->label,
-            fmt::format("{} then puts each piece of {} where {} first reads it", w, shared_names[i], for_tasks.front()),
-            cp.copy_s / static_cast<double>(shared_names.size())});
+        const std::string what =
+            skew->written == shared_names[i] ? skew->written : fmt::format("{} (read as {})", skew->written, shared_names[i]);
+        f.hints.push_back(Hint{Action::Placement, w, "", wl ? placement_family(c, *wl) : "", skew->label,
+                               fmt::format("{} then puts each piece of {} where {} first reads it", w, what,
+                                           for_tasks.front()),
+                               cp.copy_s / static_cast<double>(shared_names.size())});
         f.suggestions.push_back(fmt::format(
             "place {}'s points with a skew ({}: coordinate {} shifted by coordinate {}), so that each piece of {} "
             "starts where {} first reads it and the first step of every iteration copies none of it",
-            w, skew->label, skew->axis, 1 - skew->axis, shared_names[i], for_tasks.front()));
+            w, skew->label, skew->axis, 1 - skew->axis, what, for_tasks.front()));
       }
     if (!data.empty())
       f.suggestions.push_back(fmt::format(

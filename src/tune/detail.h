@@ -32,7 +32,7 @@ enum class Family {
   Linear,       // the linearised point l of V: l * N / V -> (k / P, k % P)
   BlockCyclic,  // the linearised point: blocks over nodes (l * R / V), cyclic over a node's processors (l % P)
   AutoSplit,    // the two-level form: ranks split to the launch shape, each rank's processors to its block
-  Skew,         // 2-D: one coordinate shifted by the other modulo its extent (Cannon's initial skew), then Linear
+  Skew,         // 2-D/3-D: coordinate 0 or 1 shifted by the other modulo its extent (Cannon's initial skew), then Linear
   Parent,       // a nested launch on its parent's processor
   Table,        // the start mapper's own placement, which no family reproduces: a processor per point
 };

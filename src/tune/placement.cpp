@@ -110,7 +110,9 @@ std::string PlacementChoice::function() const {
   if (family == Family::Default || family == Family::Parent) return "";
   if (family == Family::AutoSplit) return "two_level";
   if (family == Family::Table) return "table_" + digest(table);
-  if (family == Family::Skew) return fmt::format("skew_{}{}{}", skew_axis, skew_sign > 0 ? 'p' : 'm', 1 - skew_axis);
+  if (family == Family::Skew)
+    return fmt::format("skew_{}{}{}{}", skew_axis, skew_sign > 0 ? 'p' : 'm', 1 - skew_axis,
+                       dims > 2 ? fmt::format("_{}d", dims) : "");
   std::string out = family_name(family);
   if (!grid.empty()) out += fmt::format("_{}", join(grid, "x"));
   // Families without a grid linearise the launch, and their body depends on its dimensions:
@@ -159,7 +161,8 @@ std::string PlacementChoice::definition() const {
     }
     case Family::Skew: {
       // Coordinate a shifted by coordinate b (modulo a's extent, kept non-negative), then the
-      // launch linearised row-major and blocked over the processors, as Linear.
+      // launch linearised row-major and blocked over the processors, as Linear. A 3-D launch
+      // is skewed in its first two coordinates (Solomonik's (r, r, 1) placement launches).
       const int a = skew_axis, b = 1 - skew_axis;
       const std::string shifted =
           skew_sign > 0 ? fmt::format("(task.ipoint[{0}] + task.ipoint[{1}]) % task.ispace[{0}]", a, b)
@@ -169,8 +172,9 @@ std::string PlacementChoice::definition() const {
                               a, b);
       const std::string c0 = a == 0 ? shifted : "task.ipoint[0]";
       const std::string c1 = a == 1 ? shifted : "task.ipoint[1]";
-      return head + fmt::format("  l = ({}) * task.ispace[1] + {};\n", c0, c1) +
-             "  k = l * m.volume / task.ispace.volume;\n" + node_major;
+      const std::string l = dims > 2 ? fmt::format("(({}) * task.ispace[1] + {}) * task.ispace[2] + task.ipoint[2]", c0, c1)
+                                     : fmt::format("({}) * task.ispace[1] + {}", c0, c1);
+      return head + fmt::format("  l = {};\n", l) + "  k = l * m.volume / task.ispace.volume;\n" + node_major;
     }
     case Family::AutoSplit:
       // Ranks split to the launch's shape, the launch blocked over them; each rank's
@@ -215,10 +219,10 @@ std::vector<PlacementChoice> placement_families(int dims, int64_t processors, bo
       for (const auto& o : orders) out.push_back({f, dims, o, {}});
     }
     out.push_back({Family::AutoSplit, dims, {}, {}});
-    if (dims == 2)
+    if (dims >= 2)
       for (int axis : {1, 0})
         for (int sign : {1, -1}) {
-          PlacementChoice skew{Family::Skew, 2, {}, {}};
+          PlacementChoice skew{Family::Skew, dims, {}, {}};
           skew.skew_axis = axis;
           skew.skew_sign = sign;
           out.push_back(skew);

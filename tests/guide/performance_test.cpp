@@ -304,6 +304,32 @@ TEST(Performance, FirstStepsWaitingForPlacedTilesAreSkewed) {
   EXPECT_EQ(find_hint(once.feedback, Action::Placement, "task_2", ""), nullptr);
 }
 
+// Solomonik's placement launches are 3-D, (r, r, 1), and write B and C as tiles that task_4
+// reads as chunks of other partitions: the skew is found by the data the pieces hold, and
+// puts every tile where its chunk is first read (the p100x4 lower bound, 9.46 s). With c = 2
+// layers (8 GPUs) a tile holds two chunks first read on different GPUs: no skew places both.
+TEST(Performance, SolomoniksTilesAreSkewedWhereTheirChunksAreFirstRead) {
+  eval::Request r = request_for("solomonik", test_mapper("solomonik_unskewed.map"), Scale::Published);
+  r.place_every_iteration = true;
+  Explained e = explain_run(r);
+  ASSERT_EQ(e.result.outcome.status, Status::Ok) << e.result.outcome.message;
+  EXPECT_EQ(e.feedback.category, Category::Copies);
+  const Hint* b = find_hint(e.feedback, Action::Placement, "task_2", "");
+  const Hint* cc = find_hint(e.feedback, Action::Placement, "task_3", "");
+  ASSERT_TRUE(b && cc) << suggestions(e.feedback);
+  EXPECT_EQ(b->to, "skew 1+0");
+  EXPECT_EQ(cc->to, "skew 0+1");
+  EXPECT_TRUE(contains(suggestions(e.feedback), "each piece of B_tiles (read as B_chunks) starts where task_4 first"))
+      << suggestions(e.feedback);
+  eval::Request two = r;
+  two.machine = "lassen";
+  two.overrides.nodes = 2;
+  Explained layers = explain_run(two);
+  ASSERT_EQ(layers.result.outcome.status, Status::Ok) << layers.result.outcome.message;
+  EXPECT_EQ(find_hint(layers.feedback, Action::Placement, "task_2", ""), nullptr) << suggestions(layers.feedback);
+  EXPECT_EQ(find_hint(layers.feedback, Action::Placement, "task_3", ""), nullptr) << suggestions(layers.feedback);
+}
+
 TEST(Performance, ACriticalPathMostlyWaitingSaysForWhat) {
   eval::Request r = expert_on_lassen("pumma", 8);
   Explained e = explain_run(r);

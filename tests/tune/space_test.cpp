@@ -218,6 +218,30 @@ TEST(Decisions, SkewedPlacementsOf2DLaunches) {
   EXPECT_TRUE(s.diff(back->point, again->point).empty());
 }
 
+// A 3-D launch is skewed in its first two coordinates (Solomonik's (r, r, 1) placement
+// launches); its function is named apart from the 2-D one, and a point with it reads back.
+TEST(Decisions, SkewedPlacementsOf3DLaunches) {
+  const Space& s = space_of("solomonik");
+  Point p = s.default_point();
+  for (const char* task : {"task_2", "task_3"}) {
+    const std::string name = std::string("placement ") + task + " GPU";
+    const Decision* d = find(s, name);
+    ASSERT_TRUE(d) << task;
+    EXPECT_TRUE(all_names(*d).contains("skew 1+0")) << task;
+    const auto index = static_cast<size_t>(d - s.decisions().data());
+    const auto c = s.choice_named(index, task == std::string("task_2") ? "skew 1+0" : "skew 0+1", p[index]);
+    ASSERT_TRUE(c) << task;
+    p[index] = *c;
+  }
+  const std::string text = s.render(p);
+  EXPECT_NE(text.find("def skew_1p0_3d(Task task, MSpace m)"), std::string::npos) << text;
+  EXPECT_NE(text.find("* task.ispace[2] + task.ipoint[2]"), std::string::npos) << text;
+  std::string error;
+  const auto back = s.read(text, &error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_TRUE(s.diff(p, back->point).empty());
+}
+
 TEST(Decisions, PennantArgumentsByTheDataTheyName) {
   // init_step_points is launched on private points and on shared points (argument 0 both
   // times): a decision for each.
