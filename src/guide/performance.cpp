@@ -486,46 +486,49 @@ Sharing sharing(const Context& c, const std::string& task, const std::string& da
   return out;
 }
 
-// The skew placement of `writer`, a 2-D or 3-D launch writing pieces of `data`'s region
-// (tune's family `skew A+B` / `A-B`: coordinate A (0 or 1) shifted by coordinate B modulo its
-// extent, the launch then linearised row-major and blocked over the processors of its kind),
-// that puts every piece where the first point of `reader` reading (any of) it from `data`
-// runs: Cannon's initial skew, and Solomonik's, whose (r, r, 1) placement launches write
-// tiles that task_4 reads as chunks of another partition. None when none does, when the
-// first readers of one piece run on several processors, or when the writer places them so
-// already.
-struct Skew {
-  std::string label;    // tune's choice: "skew 1+0"
-  int axis = 1;         // the coordinate shifted, by the other one
-  std::string written;  // the name of the data the writer places: `data` or another partition of its region
+// Where the points of `writer`, an index launch writing (WO) pieces of the region that
+// `reader` uses as `data`, would put each piece where `reader` first uses it: per point, the
+// processor of the reader's earliest step holding (any of) its piece, found by the blocks
+// they share, so that another partition of the region counts too (Solomonik's tiles, read
+// as chunks). `read_only`: only the reader's read-only uses count. None when some piece has
+// no such use, or is first used on several processors at once.
+struct FirstUse {
+  const program::Launch* launch = nullptr;
+  std::vector<program::PointTaskId> points;  // of the writer's first launch
+  std::vector<int64_t> target;               // by point: the processor's index
+  std::string written;                       // the data the writer places: `data` or another partition's name
+  bool already = false;                      // the writer places them so now
 };
-std::optional<Skew> skew_to_first_readers(const Context& c, const std::string& writer, const std::string& data,
-                                          const std::string& reader) {
+std::optional<FirstUse> first_use(const Context& c, const std::string& writer, const std::string& data,
+                                  const std::string& reader, bool read_only) {
   const program::Launch* w = first_launch(c, writer);
-  if (!w || !c.plan || w->kind != program::LaunchKind::Index || w->domain.dim < 2 || w->domain.dim > 3)
-    return std::nullopt;
-  // The region `data` names (a partition's or the region itself), as `reader` reads it.
-  std::optional<program::RegionId> region;
+  if (!w || !c.plan || w->kind != program::LaunchKind::Index) return std::nullopt;
+  auto uses = [&](const program::RegionArg& a) {
+    return data_name(c, a) == data && (read_only ? a.only(program::Privilege::RO) : !a.only(program::Privilege::NA));
+  };
+  std::optional<program::RegionId> region;  // the region `data` is a partition of (or is)
   for (program::PointTaskId t : points_of(c, reader)) {
     for (const program::RegionArg& a : c.program.launches[c.graph.tasks[t.index()].launch.index()].args)
-      if (a.only(program::Privilege::RO) && data_name(c, a) == data) region = a.region;
+      if (uses(a)) region = a.region;
     break;
   }
   int arg = -1;
   for (size_t a = 0; a < w->args.size(); ++a)
     if (region && w->args[a].only(program::Privilege::WO) && w->args[a].region == *region) arg = static_cast<int>(a);
-  const auto points = c.graph.of_launch(w->id);
-  if (arg < 0 || points.empty()) return std::nullopt;
-  // block -> the earliest step of a reader of `data` holding it and that reader's processor
-  // (the earliest step of a nested launch, as a parent issues all its steps at once; then
-  // the earliest point task); -1 where readers of that step run on several processors.
+  FirstUse out;
+  out.launch = w;
+  out.points = c.graph.of_launch(w->id);
+  if (arg < 0 || out.points.empty()) return std::nullopt;
+  // block -> the earliest step of a use of `data` holding it and that user's processor (the
+  // earliest step of a nested launch, as a parent issues all its steps at once; then the
+  // earliest point task); -1 where users of that step run on several processors.
   std::map<int32_t, std::pair<int64_t, int64_t>> first;
   for (program::PointTaskId t : points_of(c, reader)) {
     const program::Launch& l = c.program.launches[c.graph.tasks[t.index()].launch.index()];
     const int64_t step = c.graph.tasks[t.index()].step;
     const auto proc = static_cast<int64_t>(c.plan->tasks[t.index()].processor.index());
     for (size_t a = 0; a < l.args.size(); ++a) {
-      if (!l.args[a].only(program::Privilege::RO) || data_name(c, l.args[a]) != data) continue;
+      if (!uses(l.args[a])) continue;
       for (const program::Span& s : c.program.spans_of(l.args[a], piece_of(c, t, a))) {
         const auto [it, fresh] = first.try_emplace(s.block, step, proc);
         if (fresh || step > it->second.first) continue;
@@ -534,10 +537,10 @@ std::optional<Skew> skew_to_first_readers(const Context& c, const std::string& w
       }
     }
   }
-  // Per point of the writer, the one processor where its piece is first read (-1: none).
-  std::vector<int64_t> target;
-  for (program::PointTaskId t : points) {
-    const program::RegionArg& wa = w->args[static_cast<size_t>(arg)];
+  const program::RegionArg& wa = w->args[static_cast<size_t>(arg)];
+  out.written = data_name(c, wa);
+  out.already = true;
+  for (program::PointTaskId t : out.points) {
     int64_t step = -1, proc = -1;
     for (const program::Span& s : c.program.spans_of(wa, piece_of(c, t, static_cast<size_t>(arg)))) {
       const auto it = first.find(s.block);
@@ -550,26 +553,38 @@ std::optional<Skew> skew_to_first_readers(const Context& c, const std::string& w
       }
     }
     if (proc < 0) return std::nullopt;
-    target.push_back(proc);
+    out.target.push_back(proc);
+    out.already = out.already && static_cast<int64_t>(c.plan->tasks[t.index()].processor.index()) == proc;
   }
-  const std::vector<machine::ProcId> procs = c.machine.processors_of(c.plan->tasks[points.front().index()].kind);
-  const int64_t e0 = w->domain.extent[0], e1 = w->domain.extent[1], e2 = w->domain.dim > 2 ? w->domain.extent[2] : 1;
+  return out;
+}
+
+// The skew placement (tune's family `skew A+B` / `A-B`: coordinate A (0 or 1) shifted by
+// coordinate B modulo its extent, the launch then linearised row-major and blocked over the
+// processors of its kind) of a 2-D or 3-D writer that puts its pieces as `use` wants them:
+// Cannon's initial skew, and Solomonik's on its (r, r, 1) placement launches.
+struct Skew {
+  std::string label;  // tune's choice: "skew 1+0"
+  int axis = 1;       // the coordinate shifted, by the other one
+};
+std::optional<Skew> skew_for(const Context& c, const FirstUse& use) {
+  const program::Launch& w = *use.launch;
+  if (use.already || w.domain.dim < 2 || w.domain.dim > 3) return std::nullopt;
+  const std::vector<machine::ProcId> procs = c.machine.processors_of(c.plan->tasks[use.points.front().index()].kind);
+  const int64_t e0 = w.domain.extent[0], e1 = w.domain.extent[1], e2 = w.domain.dim > 2 ? w.domain.extent[2] : 1;
   if (procs.empty() || e0 * e1 * e2 <= 0) return std::nullopt;
   for (const auto& [axis, sign] : std::vector<std::pair<int, int>>{{1, 1}, {1, -1}, {0, 1}, {0, -1}}) {
-    bool all = true, already = true;
-    for (size_t i = 0; i < points.size() && all; ++i) {
-      const program::Point& q = c.graph.tasks[points[i].index()].point;
+    bool all = true;
+    for (size_t i = 0; i < use.points.size() && all; ++i) {
+      const program::Point& q = c.graph.tasks[use.points[i].index()].point;
       int64_t x = q[0], y = q[1];
-      const int64_t z = w->domain.dim > 2 ? q[2] : 0;
+      const int64_t z = w.domain.dim > 2 ? q[2] : 0;
       if (axis == 1) y = ((y + sign * x) % e1 + e1) % e1;
       if (axis == 0) x = ((x + sign * y) % e0 + e0) % e0;
       const int64_t k = ((x * e1 + y) * e2 + z) * static_cast<int64_t>(procs.size()) / (e0 * e1 * e2);
-      all = static_cast<int64_t>(procs[static_cast<size_t>(k)].index()) == target[i];
-      already = already && static_cast<int64_t>(c.plan->tasks[points[i].index()].processor.index()) == target[i];
+      all = static_cast<int64_t>(procs[static_cast<size_t>(k)].index()) == use.target[i];
     }
-    if (all && !already)
-      return Skew{fmt::format("skew {}{}{}", axis, sign > 0 ? '+' : '-', 1 - axis), axis,
-                  data_name(c, w->args[static_cast<size_t>(arg)])};
+    if (all) return Skew{fmt::format("skew {}{}{}", axis, sign > 0 ? '+' : '-', 1 - axis), axis};
   }
   return std::nullopt;
 }
@@ -671,11 +686,12 @@ void copies(const Context& c, std::vector<Finding>& out) {
     // read as chunks): the writers of the whole region are candidates.
     for (size_t i = 0; i < shared_names.size(); ++i)
       for (const std::string& w : writers_of(c, region_read_as(c, for_tasks.front(), shared_names[i]), for_tasks.front())) {
-        const std::optional<Skew> skew = skew_to_first_readers(c, w, shared_names[i], for_tasks.front());
+        const std::optional<FirstUse> use = first_use(c, w, shared_names[i], for_tasks.front(), true);
+        const std::optional<Skew> skew = use ? skew_for(c, *use) : std::nullopt;
         if (!skew) continue;
         const program::Launch* wl = first_launch(c, w);
         const std::string what =
-            skew->written == shared_names[i] ? skew->written : fmt::format("{} (read as {})", skew->written, shared_names[i]);
+            use->written == shared_names[i] ? use->written : fmt::format("{} (read as {})", use->written, shared_names[i]);
         f.hints.push_back(Hint{Action::Placement, w, "", wl ? placement_family(c, *wl) : "", skew->label,
                                fmt::format("{} then puts each piece of {} where {} first reads it", w, what,
                                            for_tasks.front()),
