@@ -6,6 +6,16 @@
 
 namespace mage::mapping {
 
+std::string placement_digest(const std::vector<int64_t>& processors) {
+  uint64_t h = 14695981039346656037ull;
+  for (int64_t v : processors)
+    for (int b = 0; b < 8; ++b) {
+      h ^= static_cast<uint64_t>(v >> (8 * b)) & 0xff;
+      h *= 1099511628211ull;
+    }
+  return fmt::format("{:012x}", (h ^ (h >> 48)) & 0xffffffffffffull);
+}
+
 std::string_view to_string(MappingErrorKind k) {
   switch (k) {
     case MappingErrorKind::NoProcessorKind:

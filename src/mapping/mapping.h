@@ -124,6 +124,11 @@ struct MappingError {
 
 using ApplyResult = std::variant<Plan, MappingError>;
 
+// A short name for a placement: a digest (FNV-1a, 48 bits, 12 hex digits) of a processor
+// per point. The guide names a placement it proposes by the digest of the processors' ids,
+// and tune's placement choices answer to it, so that neither computes the other's rules.
+std::string placement_digest(const std::vector<int64_t>& processors);
+
 // The mapper's view of the machine: ranks and processors per rank of each kind.
 dsl::MachineShape shape_of(const machine::Machine& m);
 

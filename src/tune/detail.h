@@ -40,7 +40,7 @@ enum class Family {
 struct PlacementChoice {
   Family family = Family::Default;
   int dims = 1;               // of the launch
-  std::vector<int> order;     // Block, Cyclic, Linear, BlockCyclic of 2-D/3-D launches
+  std::vector<int> order;     // Block, Cyclic, Linear, BlockCyclic, AutoSplit (none: the expert form) of 2-D/3-D launches
   std::vector<int64_t> grid;  // Block, Cyclic of 2-D/3-D launches
   // Table: per point of the launch, by its row-major index, the processor's index in the
   // machine space (rank * processors per rank + index in the rank).

@@ -68,18 +68,10 @@ std::string family_name(Family f) {
   return "?";
 }
 
-// A digest of a table (FNV-1a, 48 bits): it names the choice, so that a journal resumed
-// against a start mapper that places differently fails by name instead of silently meaning
-// another placement, and two tables of one mapper get functions of different names.
-std::string digest(const std::vector<int64_t>& table) {
-  uint64_t h = 14695981039346656037ull;
-  for (int64_t v : table)
-    for (int b = 0; b < 8; ++b) {
-      h ^= static_cast<uint64_t>(v >> (8 * b)) & 0xff;
-      h *= 1099511628211ull;
-    }
-  return fmt::format("{:012x}", (h ^ (h >> 48)) & 0xffffffffffffull);
-}
+// A table's digest names the choice, so that a journal resumed against a start mapper that
+// places differently fails by name instead of silently meaning another placement, and two
+// tables of one mapper get functions of different names.
+std::string digest(const std::vector<int64_t>& table) { return mapping::placement_digest(table); }
 
 // `x[o0]`, `x[o0] * e(o1) + x[o1]`, ...: the linear index of point x in order `order`.
 std::string linearised(const std::string& x, const std::vector<int>& order,
@@ -102,13 +94,16 @@ std::string PlacementChoice::label() const {
   if (family == Family::Skew) return fmt::format("skew {}{}{}", skew_axis, skew_sign > 0 ? '+' : '-', 1 - skew_axis);
   std::string out = family_name(family);
   if (!grid.empty()) out += fmt::format(" {}", join(grid, "x"));
-  if (!order.empty() && !identity(order)) out += fmt::format(" order {}", join(order, ","));
+  // AutoSplit without an order is the expert's form; with one, even the identity, its cells linearised so.
+  if (!order.empty() && (!identity(order) || family == Family::AutoSplit))
+    out += fmt::format(" order {}", join(order, ","));
   return out;
 }
 
 std::string PlacementChoice::function() const {
   if (family == Family::Default || family == Family::Parent) return "";
-  if (family == Family::AutoSplit) return "two_level";
+  if (family == Family::AutoSplit)
+    return order.empty() ? "two_level" : fmt::format("two_level_o{}_{}d", join(order, ""), dims);
   if (family == Family::Table) return "table_" + digest(table);
   if (family == Family::Skew)
     return fmt::format("skew_{}{}{}{}", skew_axis, skew_sign > 0 ? 'p' : 'm', 1 - skew_axis,
@@ -179,6 +174,20 @@ std::string PlacementChoice::definition() const {
     case Family::AutoSplit:
       // Ranks split to the launch's shape, the launch blocked over them; each rank's
       // processors split to its block, the points of the block dealt out cyclically.
+      if (!order.empty()) {
+        // The same cells, the rank's and the processor's linearised in `order` (row-major
+        // for the identity, as the default placement deals out blocks) instead of the
+        // machine space's own order of split dimensions (coordinate 0 fastest).
+        const auto d = static_cast<int>(order.size());
+        auto rank_extent = [](int j) { return fmt::format("grid.size[{}]", j); };
+        auto proc_extent = [d](int j) { return fmt::format("grid.size[{}]", d + j); };
+        return head + "  ranks = m.auto_split(0, task.ispace);\n" +
+               fmt::format("  grid = ranks.auto_split({}, task.ispace / ranks[:-1]);\n", d) +
+               fmt::format("  upper = task.ipoint * grid[:{}] / task.ispace;\n", d) +
+               fmt::format("  lower = task.ipoint % grid[{}:];\n", d) +
+               fmt::format("  return m[{}, {}];\n}}\n", linearised("upper", order, rank_extent),
+                           linearised("lower", order, proc_extent));
+      }
       return head +
              "  d = task.ispace.len;\n"
              "  ranks = m.auto_split(0, task.ispace);\n"
@@ -219,6 +228,8 @@ std::vector<PlacementChoice> placement_families(int dims, int64_t processors, bo
       for (const auto& o : orders) out.push_back({f, dims, o, {}});
     }
     out.push_back({Family::AutoSplit, dims, {}, {}});
+    if (dims >= 2)
+      for (const auto& o : orders) out.push_back({Family::AutoSplit, dims, o, {}});
     if (dims >= 2)
       for (int axis : {1, 0})
         for (int sign : {1, -1}) {

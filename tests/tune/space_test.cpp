@@ -242,6 +242,47 @@ TEST(Decisions, SkewedPlacementsOf3DLaunches) {
   EXPECT_TRUE(s.diff(p, back->point).empty());
 }
 
+// The expert's two-level placement with its cells taken row-major, as the default placement
+// deals out blocks (task_7 over the nodes, task_5 over a node's GPUs): PUMMA's A tiles then
+// start where the default-placed task_4 uses them. On 4 Lassen nodes (a 2 x 2 node grid),
+// tile (r, c) on node (r/2)*2 + c/2, GPU (r%2)*2 + c%2; the expert's form takes both column-major.
+TEST(Decisions, TwoLevelPlacementsInRowMajorOrder) {
+  eval::Request r = program_of("pumma", apps::Scale::Small, "lassen");
+  r.overrides.nodes = 4;
+  const Space s = Space::build(r);
+  Point p = s.default_point();
+  const Decision* d = find(s, "placement task_1 GPU");
+  ASSERT_TRUE(d);
+  const auto index = static_cast<size_t>(d - s.decisions().data());
+  const auto c = s.choice_named(index, "auto_split order 0,1", p[index]);
+  ASSERT_TRUE(c);
+  EXPECT_NE(s.choice_named(index, "auto_split", p[index]), c);  // the expert's form places otherwise
+  p[index] = *c;
+  const std::string text = s.render(p);
+  EXPECT_NE(text.find("def two_level_o01_2d(Task task, MSpace m)"), std::string::npos) << text;
+  std::string error;
+  const auto back = s.read(text, &error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_TRUE(s.diff(p, back->point).empty());
+
+  dsl::SourceFile src{"row_major.map", text};
+  dsl::BindResult b = dsl::load_mapper(src, mapping::shape_of(s.machine()));
+  ASSERT_TRUE(b.mapper) << dsl::format_diagnostics(b.diagnostics, src);
+  mapping::ApplyResult plan = mapping::apply(s.program(), s.graph(), s.machine(), *b.mapper);
+  ASSERT_TRUE(std::holds_alternative<mapping::Plan>(plan)) << std::get<mapping::MappingError>(plan).message;
+  int checked = 0;
+  for (size_t t = 0; t < s.graph().tasks.size(); ++t) {
+    const program::PointTask& task = s.graph().tasks[t];
+    if (s.program().tasks[s.program().launches[task.launch.index()].task.index()].name != "task_1") continue;
+    const machine::Processor& proc = s.machine().processor(std::get<mapping::Plan>(plan).tasks[t].processor);
+    const int64_t row = task.point[0], col = task.point[1];
+    EXPECT_EQ(proc.node, (row / 2) * 2 + col / 2) << row << "," << col;
+    EXPECT_EQ(proc.index, (row % 2) * 2 + col % 2) << row << "," << col;
+    ++checked;
+  }
+  EXPECT_GE(checked, 16);
+}
+
 TEST(Decisions, PennantArgumentsByTheDataTheyName) {
   // init_step_points is launched on private points and on shared points (argument 0 both
   // times): a decision for each.
