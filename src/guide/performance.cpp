@@ -701,6 +701,32 @@ void copies(const Context& c, std::vector<Finding>& out) {
             "starts where {} first reads it and the first step of every iteration copies none of it",
             w, skew->label, skew->axis, 1 - skew->axis, what, for_tasks.front()));
       }
+    // Pieces one processor uses that their placement task puts elsewhere: that task placed
+    // as the first use of each piece wants (a rule of the search space that places so is
+    // named by the placement's digest; the suggestion shows an example point).
+    for (const std::string& d : data)
+      for (const std::string& w : writers_of(c, region_read_as(c, for_tasks.front(), d), for_tasks.front())) {
+        const std::optional<FirstUse> use = first_use(c, w, d, for_tasks.front(), false);
+        if (!use || use->already || use->written != d) continue;
+        size_t moved = 0, example = use->points.size();
+        for (size_t i = 0; i < use->points.size(); ++i) {
+          if (static_cast<int64_t>(c.plan->tasks[use->points[i].index()].processor.index()) == use->target[i]) continue;
+          ++moved;
+          if (example == use->points.size()) example = i;
+        }
+        const program::PointTaskId at = use->points[example];
+        f.hints.push_back(Hint{Action::Placement, w, "", placement_family(c, *use->launch),
+                               "places " + mapping::placement_digest(use->target),
+                               fmt::format("{} then puts each piece of {} where {} first uses it", w, d,
+                                           for_tasks.front()),
+                               cp.copy_s / static_cast<double>(std::max<size_t>(data.size(), 1))});
+        f.suggestions.push_back(fmt::format(
+            "place {}'s points where {} first uses their pieces of {}: {} of its {} points put theirs on another "
+            "processor now, e.g. point {} on {} instead of {}",
+            w, for_tasks.front(), d, moved, use->points.size(), program::to_string(c.graph.tasks[at.index()].point),
+            c.machine.name(machine::ProcId(static_cast<int32_t>(use->target[example]))),
+            c.machine.name(c.plan->tasks[at.index()].processor)));
+      }
     if (!data.empty())
       f.suggestions.push_back(fmt::format(
           "keep communicating pieces together: {} {} written by {}; place {}'s points on the processors that hold "

@@ -57,12 +57,14 @@ std::optional<DecisionKind> decision_kind(guide::Action a) {
 // digits of their times, which is no reason to move the search.
 bool faster(double score, double than) { return score < than * (1 - 1e-9); }
 
-std::string describe(const guide::Hint& h) {
+// `to`: the hint's value as the space names it (a placement named by its digest, "places
+// 47da241ec863", by the label of the choice that places so).
+std::string describe(const guide::Hint& h, const std::string& to) {
   std::string what(guide::to_string(h.action));
   if (!h.task.empty()) what += " " + h.task;
   if (!h.argument.empty()) what += " " + h.argument;
   if (!h.from.empty()) what += " " + h.from;
-  return fmt::format("{} -> {}", what, h.to);
+  return fmt::format("{} -> {}", what, to);
 }
 
 class Guided : public Optimizer {
@@ -151,6 +153,17 @@ class Guided : public Optimizer {
     return q;
   }
 
+  // The label of the choice `p` took for the hint (its `to` when several decisions did).
+  std::string named(const Point& p, const guide::Hint& h) const {
+    const std::optional<DecisionKind> kind = decision_kind(h.action);
+    if (!kind || h.to.rfind("places ", 0) != 0) return h.to;
+    for (size_t d : space_.select(p, *kind, h.task, h.argument)) {
+      const auto c = space_.choice_named(d, h.to, p[d]);
+      if (c && *c == p[d]) return space_.decisions()[d].choices[static_cast<size_t>(*c)].label;
+    }
+    return h.to;
+  }
+
   // An edit hint applied to the text: the first occurrence of `from` replaced by `to`.
   std::optional<Candidate> edit(const Known& base, const guide::Hint& h) const {
     if (h.action != guide::Action::Edit || h.from.empty()) return std::nullopt;
@@ -189,7 +202,7 @@ class Guided : public Optimizer {
         continue;
       }
       if (auto p = apply(base.point, h, nullptr)) {
-        singles.push_back(candidate(*p, base, fmt::format("hint: {} ({})", describe(h), h.reason), {&h}));
+        singles.push_back(candidate(*p, base, fmt::format("hint: {} ({})", describe(h, named(*p, h)), h.reason), {&h}));
         if (auto q = apply(all, h, &fixed)) {
           all = std::move(*q);
           used.push_back(&h);
@@ -198,7 +211,7 @@ class Guided : public Optimizer {
     }
     if (used.size() > 1) {
       std::string what;
-      for (const guide::Hint* h : used) what += (what.empty() ? "" : "; ") + describe(*h);
+      for (const guide::Hint* h : used) what += (what.empty() ? "" : "; ") + describe(*h, named(all, *h));
       out.push_back(candidate(
           all, base, fmt::format("{} hints of evaluation {} together: {}", used.size(), base.number, what), used));
     }

@@ -276,8 +276,10 @@ Space Space::build_unbounded(const eval::Request& request) {
           out.choices[static_cast<size_t>(it - seen.begin())].aliases.push_back(c.label());
           continue;
         }
+        // The guide names a placement it proposes by the digest of its processors.
+        const std::string places = "places " + mapping::placement_digest({where->begin(), where->end()});
         seen.push_back(std::move(*where));
-        out.choices.push_back({c.label(), {}});
+        out.choices.push_back({c.label(), {places}});
         out.values.push_back(c);
       }
     }
@@ -640,7 +642,7 @@ std::string Space::summary() const {
         std::vector<std::string> families;
         for (const auto& a : ch.aliases) {
           std::string f = a.substr(0, a.find(' '));
-          if (f != ch.label.substr(0, ch.label.find(' ')) &&
+          if (f != "places" && f != ch.label.substr(0, ch.label.find(' ')) &&
               std::find(families.begin(), families.end(), f) == families.end())
             families.push_back(f);
         }

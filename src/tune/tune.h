@@ -70,7 +70,9 @@ std::string_view to_string(DecisionKind k);  // "processor", "memory", "layout",
 struct Choice {
   std::string label;  // "GPU", "FBMEM", "SOA C_order", "block 2x2 order 1,0", "none", "on"
   // Placement only: the other families that place every point task the same way, merged
-  // into this choice (e.g. "linear" for a 1-D launch that "block" already covers).
+  // into this choice (e.g. "linear" for a 1-D launch that "block" already covers), and
+  // "places DIGEST" (mapping::placement_digest of the processors of the task's points), by
+  // which the guide names a placement it proposes.
   std::vector<std::string> aliases;
 };
 

@@ -330,6 +330,43 @@ TEST(Performance, SolomoniksTilesAreSkewedWhereTheirChunksAreFirstRead) {
   EXPECT_EQ(find_hint(layers.feedback, Action::Placement, "task_3", ""), nullptr) << suggestions(layers.feedback);
 }
 
+// A piece one processor uses, put elsewhere by its placement task: the hint names the
+// placement that puts every piece where its first user runs (by the digest of the processors,
+// which tune's choices answer to), and the suggestion shows a point that moves.
+TEST(Performance, TilesPutAwayFromTheirFirstUseArePlacedWhereItIs) {
+  eval::Request r = request_for("pumma", test_mapper("pumma_default_tiles.map"), Scale::Published);
+  r.machine = "lassen";
+  r.overrides.nodes = 4;
+  r.place_every_iteration = true;
+  Explained e = explain_run(r);
+  ASSERT_EQ(e.result.outcome.status, Status::Ok) << e.result.outcome.message;
+  EXPECT_EQ(e.feedback.category, Category::Copies);
+  const Hint* h = find_hint(e.feedback, Action::Placement, "task_1", "");
+  ASSERT_TRUE(h) << suggestions(e.feedback);
+  // Tile (r, c) where task_4 accumulates into it: the 2 x 2 node grid and each node's 2 x 2
+  // GPUs taken row-major, as the default placement deals out task_7's and task_5's points.
+  const machine::Machine m = machine::load("lassen", {.nodes = 4});
+  std::vector<int64_t> expected;
+  for (int row = 0; row < 4; ++row)
+    for (int col = 0; col < 4; ++col)
+      expected.push_back(m.processor_at(kinds::ProcKind::GPU, (row / 2) * 2 + col / 2, (row % 2) * 2 + col % 2).value);
+  EXPECT_EQ(h->to, "places " + mapping::placement_digest(expected));
+  EXPECT_TRUE(contains(suggestions(e.feedback),
+                       "place task_1's points where task_4 first uses their pieces of A_gpus: 8 of its 16 points put "
+                       "theirs on another processor now, e.g. point (0,2) on node 1 GPU 0 instead of node 0 GPU 2"))
+      << suggestions(e.feedback);
+  // Placed so, no tile moves before its first use and the hint is gone.
+  r.mapper = eval::mapper_text(read_text(std::filesystem::path(MAGE_SOURCE_DIR) / "tests/guide/mappers/pumma_default_tiles.map") +
+                               "def where_used(Task task) {\n"
+                               "  r = task.ipoint[0]; c = task.ipoint[1];\n"
+                               "  return mgpu[(r / 2) * 2 + c / 2, (r % 2) * 2 + c % 2];\n}\n"
+                               "IndexTaskMap task_1 where_used;\n");
+  Explained placed = explain_run(r);
+  ASSERT_EQ(placed.result.outcome.status, Status::Ok) << placed.result.outcome.message;
+  EXPECT_LT(placed.result.outcome.time_s, e.result.outcome.time_s);
+  EXPECT_EQ(find_hint(placed.feedback, Action::Placement, "task_1", ""), nullptr) << suggestions(placed.feedback);
+}
+
 TEST(Performance, ACriticalPathMostlyWaitingSaysForWhat) {
   eval::Request r = expert_on_lassen("pumma", 8);
   Explained e = explain_run(r);
