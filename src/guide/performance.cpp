@@ -488,10 +488,10 @@ Sharing sharing(const Context& c, const std::string& task, const std::string& da
 
 // Where the points of `writer`, an index launch writing (WO) pieces of the region that
 // `reader` uses as `data`, would put each piece where `reader` first uses it: per point, the
-// processor of the reader's earliest step holding (any of) its piece, found by the blocks
-// they share, so that another partition of the region counts too (Solomonik's tiles, read
-// as chunks). `read_only`: only the reader's read-only uses count. None when some piece has
-// no such use, or is first used on several processors at once.
+// processor of the reader's earliest use of (any of) its piece, found by the blocks they
+// share, so that another partition of the region counts too (Solomonik's tiles, read as
+// chunks). `read_only`: only the reader's read-only uses count. None when some piece has no
+// such use, or (unless `in_turn`) is first used on several processors at once.
 struct FirstUse {
   const program::Launch* launch = nullptr;
   std::vector<program::PointTaskId> points;  // of the writer's first launch
@@ -500,7 +500,7 @@ struct FirstUse {
   bool already = false;                      // the writer places them so now
 };
 std::optional<FirstUse> first_use(const Context& c, const std::string& writer, const std::string& data,
-                                  const std::string& reader, bool read_only) {
+                                  const std::string& reader, bool read_only, bool in_turn = false) {
   const program::Launch* w = first_launch(c, writer);
   if (!w || !c.plan || w->kind != program::LaunchKind::Index) return std::nullopt;
   auto uses = [&](const program::RegionArg& a) {
@@ -515,48 +515,88 @@ std::optional<FirstUse> first_use(const Context& c, const std::string& writer, c
   int arg = -1;
   for (size_t a = 0; a < w->args.size(); ++a)
     if (region && w->args[a].only(program::Privilege::WO) && w->args[a].region == *region) arg = static_cast<int>(a);
+  // Placed once, a piece's first use is in the warm-up and where it started no longer
+  // matters: only a writer launched again (the drivers' loop) decides where every
+  // iteration's first use finds its piece.
+  if (launches_of(c.program, writer).size() < 2) return std::nullopt;
   FirstUse out;
   out.launch = w;
   out.points = c.graph.of_launch(w->id);
   if (arg < 0 || out.points.empty()) return std::nullopt;
-  // block -> the earliest step of a use of `data` holding it and that user's processor (the
-  // earliest step of a nested launch, as a parent issues all its steps at once; then the
-  // earliest point task); -1 where users of that step run on several processors.
-  std::map<int32_t, std::pair<int64_t, int64_t>> first;
+  // block -> the earliest use of `data` holding it and the processors of its users at that
+  // moment. A use's moment is its issue order: the launch and step of each ancestor, then
+  // its own (a parent issues all its steps at once, so SUMMA's task_4 of step (ko, kio) comes
+  // after every task_4 of step ko - 1, whatever kio).
+  auto moment = [&](program::PointTaskId t) {
+    std::vector<int64_t> key;
+    for (; t.valid(); t = c.graph.tasks[t.index()].parent) {
+      key.push_back(c.graph.tasks[t.index()].step);
+      key.push_back(c.graph.tasks[t.index()].launch.index());
+    }
+    std::reverse(key.begin(), key.end());
+    return key;
+  };
+  std::map<int32_t, std::pair<std::vector<int64_t>, std::set<int64_t>>> first;
   for (program::PointTaskId t : points_of(c, reader)) {
     const program::Launch& l = c.program.launches[c.graph.tasks[t.index()].launch.index()];
-    const int64_t step = c.graph.tasks[t.index()].step;
     const auto proc = static_cast<int64_t>(c.plan->tasks[t.index()].processor.index());
+    std::optional<std::vector<int64_t>> when;
     for (size_t a = 0; a < l.args.size(); ++a) {
       if (!uses(l.args[a])) continue;
+      if (!when) when = moment(t);
       for (const program::Span& s : c.program.spans_of(l.args[a], piece_of(c, t, a))) {
-        const auto [it, fresh] = first.try_emplace(s.block, step, proc);
-        if (fresh || step > it->second.first) continue;
-        if (step < it->second.first) it->second = {step, proc};
-        else if (it->second.second != proc) it->second.second = -1;
+        const auto [it, fresh] = first.try_emplace(s.block, *when, std::set<int64_t>{proc});
+        if (fresh || *when > it->second.first) continue;
+        if (*when < it->second.first) it->second = {*when, {proc}};
+        else it->second.second.insert(proc);
       }
     }
   }
   const program::RegionArg& wa = w->args[static_cast<size_t>(arg)];
   out.written = data_name(c, wa);
   out.already = true;
+  const kinds::ProcKind kind = c.plan->tasks[out.points.front().index()].kind;
+  // Pieces first used on several processors at once go to them in turn (in the writer's
+  // point order): SUMMA's C(0, c) to the first GPU reading column c, C(1, c) to the second.
+  std::map<std::set<int64_t>, size_t> turns;
   for (program::PointTaskId t : out.points) {
-    int64_t step = -1, proc = -1;
+    const std::vector<int64_t>* when = nullptr;
+    std::set<int64_t> procs;
     for (const program::Span& s : c.program.spans_of(wa, piece_of(c, t, static_cast<size_t>(arg)))) {
       const auto it = first.find(s.block);
       if (it == first.end()) continue;
-      if (step < 0 || it->second.first < step) {
-        step = it->second.first;
-        proc = it->second.second;
-      } else if (it->second.first == step && it->second.second != proc) {
-        proc = -1;
+      if (!when || it->second.first < *when) {
+        when = &it->second.first;
+        procs = it->second.second;
+      } else if (it->second.first == *when) {
+        procs.insert(it->second.second.begin(), it->second.second.end());
       }
     }
-    if (proc < 0) return std::nullopt;
+    if (procs.empty() || (procs.size() > 1 && !in_turn)) return std::nullopt;
+    const int64_t proc = *std::next(procs.begin(), static_cast<std::ptrdiff_t>(turns[procs]++ % procs.size()));
+    // A processor of another kind than the writer's: not a placement of the writer as it runs.
+    if (c.machine.processor(machine::ProcId(static_cast<int32_t>(proc))).kind != kind) return std::nullopt;
     out.target.push_back(proc);
     out.already = out.already && static_cast<int64_t>(c.plan->tasks[t.index()].processor.index()) == proc;
   }
   return out;
+}
+
+// How many of the writer's points `use` moves, and one of them: "8 of its 16 points put theirs
+// on another processor now, e.g. point (0,2) on node 1 GPU 0 instead of node 0 GPU 2".
+std::string moves(const Context& c, const FirstUse& use) {
+  size_t moved = 0, example = use.points.size();
+  for (size_t i = 0; i < use.points.size(); ++i) {
+    if (static_cast<int64_t>(c.plan->tasks[use.points[i].index()].processor.index()) == use.target[i]) continue;
+    ++moved;
+    if (example == use.points.size()) example = i;
+  }
+  if (example == use.points.size()) return "none of its points moves";
+  const program::PointTaskId at = use.points[example];
+  return fmt::format("{} of its {} points put theirs on another processor now, e.g. point {} on {} instead of {}",
+                     moved, use.points.size(), program::to_string(c.graph.tasks[at.index()].point),
+                     c.machine.name(machine::ProcId(static_cast<int32_t>(use.target[example]))),
+                     c.machine.name(c.plan->tasks[at.index()].processor));
 }
 
 // The skew placement (tune's family `skew A+B` / `A-B`: coordinate A (0 or 1) shifted by
@@ -667,7 +707,9 @@ void copies(const Context& c, std::vector<Finding>& out) {
         shared_names.push_back(cc.data);
         shared.push_back(fmt::format("{} ({} reads each piece on {:.3g} {}s{}, on average)", cc.data, cc.for_task,
                                      sh.processors, sh.kind,
-                                     c.machine.nodes() > 1 ? fmt::format(" of {:.3g} nodes", sh.nodes) : ""));
+                                     c.machine.nodes() > 1
+                                         ? fmt::format(" of {:.3g} node{}", sh.nodes, sh.nodes == 1 ? "" : "s")
+                                         : ""));
         continue;
       }
       data.push_back(cc.data);
@@ -688,7 +730,23 @@ void copies(const Context& c, std::vector<Finding>& out) {
       for (const std::string& w : writers_of(c, region_read_as(c, for_tasks.front(), shared_names[i]), for_tasks.front())) {
         const std::optional<FirstUse> use = first_use(c, w, shared_names[i], for_tasks.front(), true);
         const std::optional<Skew> skew = use ? skew_for(c, *use) : std::nullopt;
-        if (!skew) continue;
+        if (!skew) {
+          // No skew: each piece on (one of) the processors that first read it, in turn where
+          // several read it at once (SUMMA's tiles of C down a node's GPU column).
+          const std::optional<FirstUse> any = first_use(c, w, shared_names[i], for_tasks.front(), true, true);
+          if (any && !any->already && any->written == shared_names[i]) {
+            f.hints.push_back(Hint{Action::Placement, w, "", placement_family(c, *any->launch),
+                                   "places " + mapping::placement_digest(any->target),
+                                   fmt::format("{} then puts each piece of {} on a processor where {} first reads it",
+                                               w, shared_names[i], for_tasks.front()),
+                                   cp.copy_s / static_cast<double>(shared_names.size())});
+            f.suggestions.push_back(fmt::format(
+                "place {}'s points so that each piece of {} starts on a processor where {} first reads it (in turn "
+                "where several read it at once): {}",
+                w, shared_names[i], for_tasks.front(), moves(c, *any)));
+          }
+          continue;
+        }
         const program::Launch* wl = first_launch(c, w);
         const std::string what =
             use->written == shared_names[i] ? use->written : fmt::format("{} (read as {})", use->written, shared_names[i]);
@@ -708,24 +766,13 @@ void copies(const Context& c, std::vector<Finding>& out) {
       for (const std::string& w : writers_of(c, region_read_as(c, for_tasks.front(), d), for_tasks.front())) {
         const std::optional<FirstUse> use = first_use(c, w, d, for_tasks.front(), false);
         if (!use || use->already || use->written != d) continue;
-        size_t moved = 0, example = use->points.size();
-        for (size_t i = 0; i < use->points.size(); ++i) {
-          if (static_cast<int64_t>(c.plan->tasks[use->points[i].index()].processor.index()) == use->target[i]) continue;
-          ++moved;
-          if (example == use->points.size()) example = i;
-        }
-        const program::PointTaskId at = use->points[example];
         f.hints.push_back(Hint{Action::Placement, w, "", placement_family(c, *use->launch),
                                "places " + mapping::placement_digest(use->target),
                                fmt::format("{} then puts each piece of {} where {} first uses it", w, d,
                                            for_tasks.front()),
                                cp.copy_s / static_cast<double>(std::max<size_t>(data.size(), 1))});
         f.suggestions.push_back(fmt::format(
-            "place {}'s points where {} first uses their pieces of {}: {} of its {} points put theirs on another "
-            "processor now, e.g. point {} on {} instead of {}",
-            w, for_tasks.front(), d, moved, use->points.size(), program::to_string(c.graph.tasks[at.index()].point),
-            c.machine.name(machine::ProcId(static_cast<int32_t>(use->target[example]))),
-            c.machine.name(c.plan->tasks[at.index()].processor)));
+            "place {}'s points where {} first uses their pieces of {}: {}", w, for_tasks.front(), d, moves(c, *use)));
       }
     if (!data.empty())
       f.suggestions.push_back(fmt::format(

@@ -367,6 +367,39 @@ TEST(Performance, TilesPutAwayFromTheirFirstUseArePlacedWhereItIs) {
   EXPECT_EQ(find_hint(placed.feedback, Action::Placement, "task_1", ""), nullptr) << suggestions(placed.feedback);
 }
 
+// A piece several GPUs first read at once (SUMMA's C(k, c), read by both GPUs of a node's
+// column c): placed on those GPUs in turn, C(0, c) on the first and C(1, c) on the second,
+// which the space's row-major two-level rule does. Placed once, where a tile starts no longer
+// matters after the warm-up: no such hint.
+TEST(Performance, TilesSeveralProcessorsFirstReadStartOnThemInTurn) {
+  eval::Request r = request_for("summa", test_mapper("summa_default_c.map"), Scale::Published);
+  r.machine = "lassen";
+  r.overrides.nodes = 2;
+  r.place_every_iteration = true;
+  Explained e = explain_run(r);
+  ASSERT_EQ(e.result.outcome.status, Status::Ok) << e.result.outcome.message;
+  EXPECT_EQ(e.feedback.category, Category::Copies);
+  const Hint* h = find_hint(e.feedback, Action::Placement, "task_3", "");
+  ASSERT_TRUE(h) << suggestions(e.feedback);
+  const machine::Machine m = machine::load("lassen", {.nodes = 2});
+  std::vector<int64_t> expected;
+  for (int row = 0; row < 2; ++row)
+    for (int col = 0; col < 4; ++col)
+      expected.push_back(m.processor_at(kinds::ProcKind::GPU, col / 2, row * 2 + col % 2).value);
+  EXPECT_EQ(h->to, "places " + mapping::placement_digest(expected));
+  EXPECT_TRUE(contains(suggestions(e.feedback),
+                       "place task_3's points so that each piece of C_gpus starts on a processor where task_4 first "
+                       "reads it (in turn where several read it at once): 4 of its 8 points put theirs on another "
+                       "processor now, e.g. point (0,2) on node 1 GPU 0 instead of node 0 GPU 2"))
+      << suggestions(e.feedback);
+  eval::Request once = r;
+  once.place_every_iteration = false;
+  Explained placed_once = explain_run(once);
+  ASSERT_EQ(placed_once.result.outcome.status, Status::Ok) << placed_once.result.outcome.message;
+  EXPECT_EQ(find_hint(placed_once.feedback, Action::Placement, "task_3", ""), nullptr)
+      << suggestions(placed_once.feedback);
+}
+
 TEST(Performance, ACriticalPathMostlyWaitingSaysForWhat) {
   eval::Request r = expert_on_lassen("pumma", 8);
   Explained e = explain_run(r);

@@ -221,8 +221,9 @@ TEST(Run, GuidedSkewsSolomoniksTilesUnderTheDriversLoop) {
 }
 
 // PUMMA on 4 Lassen nodes under the drivers' loop: the feedback names the placement that puts
-// A's tiles where task_4 first uses them (by its digest), the space's row-major two-level
-// rule answers to it, and guided ends faster than the experts' (0.97x without it).
+// A's tiles where task_4 first uses them, and B's and C's on the GPUs that first read them
+// (by its digest); the space's row-major two-level rule answers to it, and guided ends
+// faster than the experts' (0.97x without them).
 TEST(Run, GuidedPlacesPummasTilesWhereTheyAreFirstUsedOnSeveralNodes) {
   TempDir dir;
   Settings s = settings("guided", 10, 1, "pumma");
@@ -237,8 +238,8 @@ TEST(Run, GuidedPlacesPummasTilesWhereTheyAreFirstUsedOnSeveralNodes) {
     placed |= t.candidate.origin.find("placement task_1 block -> auto_split order 0,1") != std::string::npos;
   EXPECT_TRUE(placed);
   const Trial& best = run_s.trials[*run_s.best];
-  EXPECT_NE(best.candidate.text.find("IndexTaskMap task_1 "), std::string::npos) << best.candidate.text;
-  EXPECT_GT(*run_s.time_of("expert") / best.score(), 1.0);
+  EXPECT_NE(best.candidate.text.find("def two_level_o01_2d"), std::string::npos) << best.candidate.text;
+  EXPECT_GT(*run_s.time_of("expert") / best.score(), 1.05);
 }
 
 // The second measurement adds the placement launches to every iteration: where the run's
