@@ -237,8 +237,18 @@ class Guided : public Optimizer {
     if (!bound_) bound_ = std::make_unique<AssignmentBound>(space_);
     const std::vector<Decision>& ds = space_.decisions();
     std::vector<std::pair<double, std::pair<Candidate, Move>>> found;
+    // A task without region arguments (init_cublas) changes where no data lives: moving it
+    // can only matter through its own time, which the bound already weighs.
+    const std::optional<double> base_bound = bound_->of(base.point);
+    auto touches_data = [&](const std::string& task) {
+      const program::Program& prog = space_.program();
+      for (const program::Launch& l : prog.launches)
+        if (prog.tasks[l.task.index()].name == task && !l.args.empty()) return true;
+      return false;
+    };
     for (size_t d = 0; d < ds.size(); ++d) {
       if (ds[d].kind != DecisionKind::Processor || !space_.active(base.point, d)) continue;
+      const bool data = touches_data(ds[d].task);
       for (size_t choice = 0; choice < ds[d].choices.size(); ++choice) {
         const int c = static_cast<int>(choice);
         if (c == base.point[d] || unpromising_.contains({d, c})) continue;
@@ -246,6 +256,7 @@ class Guided : public Optimizer {
         p[d] = c;
         const std::optional<double> least = bound_->of(p);
         if (!least || *least >= base.score) continue;
+        if (!data && base_bound && *least >= *base_bound) continue;
         Difference diff{d, base.point[d], c};
         Candidate cand{
             space_.render(p),
