@@ -547,8 +547,10 @@ std::optional<FirstUse> first_use(const Context& c, const std::string& writer, c
       for (const program::Span& s : c.program.spans_of(l.args[a], piece_of(c, t, a))) {
         const auto [it, fresh] = first.try_emplace(s.block, *when, std::set<int64_t>{proc});
         if (fresh || *when > it->second.first) continue;
-        if (*when < it->second.first) it->second = {*when, {proc}};
-        else it->second.second.insert(proc);
+        if (*when < it->second.first)
+          it->second = {*when, {proc}};
+        else
+          it->second.second.insert(proc);
       }
     }
   }
@@ -705,11 +707,9 @@ void copies(const Context& c, std::vector<Finding>& out) {
       const Sharing sh = sharing(c, cc.for_task, cc.data);
       if (sh.processors >= 2) {
         shared_names.push_back(cc.data);
-        shared.push_back(fmt::format("{} ({} reads each piece on {:.3g} {}s{}, on average)", cc.data, cc.for_task,
-                                     sh.processors, sh.kind,
-                                     c.machine.nodes() > 1
-                                         ? fmt::format(" of {:.3g} node{}", sh.nodes, sh.nodes == 1 ? "" : "s")
-                                         : ""));
+        shared.push_back(fmt::format(
+            "{} ({} reads each piece on {:.3g} {}s{}, on average)", cc.data, cc.for_task, sh.processors, sh.kind,
+            c.machine.nodes() > 1 ? fmt::format(" of {:.3g} node{}", sh.nodes, sh.nodes == 1 ? "" : "s") : ""));
         continue;
       }
       data.push_back(cc.data);
@@ -727,7 +727,8 @@ void copies(const Context& c, std::vector<Finding>& out) {
     // The placement tasks may write the region as another partition (Solomonik's tiles,
     // read as chunks): the writers of the whole region are candidates.
     for (size_t i = 0; i < shared_names.size(); ++i)
-      for (const std::string& w : writers_of(c, region_read_as(c, for_tasks.front(), shared_names[i]), for_tasks.front())) {
+      for (const std::string& w :
+           writers_of(c, region_read_as(c, for_tasks.front(), shared_names[i]), for_tasks.front())) {
         const std::optional<FirstUse> use = first_use(c, w, shared_names[i], for_tasks.front(), true);
         const std::optional<Skew> skew = use ? skew_for(c, *use) : std::nullopt;
         if (!skew) {
@@ -748,12 +749,13 @@ void copies(const Context& c, std::vector<Finding>& out) {
           continue;
         }
         const program::Launch* wl = first_launch(c, w);
-        const std::string what =
-            use->written == shared_names[i] ? use->written : fmt::format("{} (read as {})", use->written, shared_names[i]);
-        f.hints.push_back(Hint{Action::Placement, w, "", wl ? placement_family(c, *wl) : "", skew->label,
-                               fmt::format("{} then puts each piece of {} where {} first reads it", w, what,
-                                           for_tasks.front()),
-                               cp.copy_s / static_cast<double>(shared_names.size())});
+        const std::string what = use->written == shared_names[i]
+                                     ? use->written
+                                     : fmt::format("{} (read as {})", use->written, shared_names[i]);
+        f.hints.push_back(
+            Hint{Action::Placement, w, "", wl ? placement_family(c, *wl) : "", skew->label,
+                 fmt::format("{} then puts each piece of {} where {} first reads it", w, what, for_tasks.front()),
+                 cp.copy_s / static_cast<double>(shared_names.size())});
         f.suggestions.push_back(fmt::format(
             "place {}'s points with a skew ({}: coordinate {} shifted by coordinate {}), so that each piece of {} "
             "starts where {} first reads it and the first step of every iteration copies none of it",
@@ -766,13 +768,13 @@ void copies(const Context& c, std::vector<Finding>& out) {
       for (const std::string& w : writers_of(c, region_read_as(c, for_tasks.front(), d), for_tasks.front())) {
         const std::optional<FirstUse> use = first_use(c, w, d, for_tasks.front(), false);
         if (!use || use->already || use->written != d) continue;
-        f.hints.push_back(Hint{Action::Placement, w, "", placement_family(c, *use->launch),
-                               "places " + mapping::placement_digest(use->target),
-                               fmt::format("{} then puts each piece of {} where {} first uses it", w, d,
-                                           for_tasks.front()),
-                               cp.copy_s / static_cast<double>(std::max<size_t>(data.size(), 1))});
-        f.suggestions.push_back(fmt::format(
-            "place {}'s points where {} first uses their pieces of {}: {}", w, for_tasks.front(), d, moves(c, *use)));
+        f.hints.push_back(
+            Hint{Action::Placement, w, "", placement_family(c, *use->launch),
+                 "places " + mapping::placement_digest(use->target),
+                 fmt::format("{} then puts each piece of {} where {} first uses it", w, d, for_tasks.front()),
+                 cp.copy_s / static_cast<double>(std::max<size_t>(data.size(), 1))});
+        f.suggestions.push_back(fmt::format("place {}'s points where {} first uses their pieces of {}: {}", w,
+                                            for_tasks.front(), d, moves(c, *use)));
       }
     if (!data.empty())
       f.suggestions.push_back(fmt::format(

@@ -347,9 +347,10 @@ Outcome report(const Runtime& rt, const Options& options) {
       e.category = "task";
       e.start_s = s.start_s;
       e.duration_s = s.end_s - s.start_s;
-      e.args = {{"ready", fmt::format("{:.9f}", s.ready_s)},
-                {"waited for copies", fmt::format("{:.9f}", std::max(0.0, s.runnable_s - std::max(s.mapped_s, s.ready_s)))},
-                {"completed", fmt::format("{:.9f}", s.complete_s)}};
+      e.args = {
+          {"ready", fmt::format("{:.9f}", s.ready_s)},
+          {"waited for copies", fmt::format("{:.9f}", std::max(0.0, s.runnable_s - std::max(s.mapped_s, s.ready_s)))},
+          {"completed", fmt::format("{:.9f}", s.complete_s)}};
       tr.events.push_back(std::move(e));
     }
     for (const Copy& c : copies) {

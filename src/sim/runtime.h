@@ -334,7 +334,7 @@ class Runtime {
 
   std::array<double, kHopKinds> access_bytes_{};
   double message_s_ = 0;
-  std::vector<int> launch_nodes_;                                              // by launch: 0 until computed
+  std::vector<int> launch_nodes_;                      // by launch: 0 until computed
   std::map<double, std::vector<PointTaskId>> timers_;  // due -> tasks to try to make runnable then
   std::vector<std::vector<CopyId>> copies_after_;      // by task: copies waiting for it to complete
   std::vector<double> new_timers_;

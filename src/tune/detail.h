@@ -32,7 +32,7 @@ enum class Family {
   Linear,       // the linearised point l of V: l * N / V -> (k / P, k % P)
   BlockCyclic,  // the linearised point: blocks over nodes (l * R / V), cyclic over a node's processors (l % P)
   AutoSplit,    // the two-level form: ranks split to the launch shape, each rank's processors to its block
-  Skew,         // 2-D/3-D: coordinate 0 or 1 shifted by the other modulo its extent (Cannon's initial skew), then Linear
+  Skew,         // 2-D/3-D: coordinate 0 or 1 shifted by the other modulo its extent (Cannon's skew), then Linear
   Parent,       // a nested launch on its parent's processor
   Table,        // the start mapper's own placement, which no family reproduces: a processor per point
 };
@@ -40,7 +40,7 @@ enum class Family {
 struct PlacementChoice {
   Family family = Family::Default;
   int dims = 1;               // of the launch
-  std::vector<int> order;     // Block, Cyclic, Linear, BlockCyclic, AutoSplit (none: the expert form) of 2-D/3-D launches
+  std::vector<int> order;     // of 2-D/3-D launches: Block, Cyclic, Linear, BlockCyclic; AutoSplit (none: the experts')
   std::vector<int64_t> grid;  // Block, Cyclic of 2-D/3-D launches
   // Table: per point of the launch, by its row-major index, the processor's index in the
   // machine space (rank * processors per rank + index in the rank).

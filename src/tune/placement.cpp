@@ -167,8 +167,9 @@ std::string PlacementChoice::definition() const {
                               a, b);
       const std::string c0 = a == 0 ? shifted : "task.ipoint[0]";
       const std::string c1 = a == 1 ? shifted : "task.ipoint[1]";
-      const std::string l = dims > 2 ? fmt::format("(({}) * task.ispace[1] + {}) * task.ispace[2] + task.ipoint[2]", c0, c1)
-                                     : fmt::format("({}) * task.ispace[1] + {}", c0, c1);
+      const std::string l = dims > 2
+                                ? fmt::format("(({}) * task.ispace[1] + {}) * task.ispace[2] + task.ipoint[2]", c0, c1)
+                                : fmt::format("({}) * task.ispace[1] + {}", c0, c1);
       return head + fmt::format("  l = {};\n", l) + "  k = l * m.volume / task.ispace.volume;\n" + node_major;
     }
     case Family::AutoSplit:

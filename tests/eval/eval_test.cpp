@@ -385,8 +385,8 @@ TEST(Request, CannonsInitialSkewHidesEveryCopyUnderTheDriversLoop) {
   Request skew;
   skew.app = "cannon";
   skew.place_every_iteration = true;
-  skew.mapper = mapper_text(read_text(std::string(MAGE_SOURCE_DIR) + "/mappers/examples/cannon_skew.map"),
-                            "cannon_skew.map");
+  skew.mapper =
+      mapper_text(read_text(std::string(MAGE_SOURCE_DIR) + "/mappers/examples/cannon_skew.map"), "cannon_skew.map");
   Request expert = skew;
   expert.mapper = expert_mapper();
   const Result s = evaluate(skew), e = evaluate(expert);

@@ -356,11 +356,12 @@ TEST(Performance, TilesPutAwayFromTheirFirstUseArePlacedWhereItIs) {
                        "theirs on another processor now, e.g. point (0,2) on node 1 GPU 0 instead of node 0 GPU 2"))
       << suggestions(e.feedback);
   // Placed so, no tile moves before its first use and the hint is gone.
-  r.mapper = eval::mapper_text(read_text(std::filesystem::path(MAGE_SOURCE_DIR) / "tests/guide/mappers/pumma_default_tiles.map") +
-                               "def where_used(Task task) {\n"
-                               "  r = task.ipoint[0]; c = task.ipoint[1];\n"
-                               "  return mgpu[(r / 2) * 2 + c / 2, (r % 2) * 2 + c % 2];\n}\n"
-                               "IndexTaskMap task_1 where_used;\n");
+  r.mapper = eval::mapper_text(
+      read_text(std::filesystem::path(MAGE_SOURCE_DIR) / "tests/guide/mappers/pumma_default_tiles.map") +
+      "def where_used(Task task) {\n"
+      "  r = task.ipoint[0]; c = task.ipoint[1];\n"
+      "  return mgpu[(r / 2) * 2 + c / 2, (r % 2) * 2 + c % 2];\n}\n"
+      "IndexTaskMap task_1 where_used;\n");
   Explained placed = explain_run(r);
   ASSERT_EQ(placed.result.outcome.status, Status::Ok) << placed.result.outcome.message;
   EXPECT_LT(placed.result.outcome.time_s, e.result.outcome.time_s);
