@@ -498,6 +498,7 @@ struct FirstUse {
   std::vector<int64_t> target;               // by point: the processor's index
   std::string written;                       // the data the writer places: `data` or another partition's name
   bool already = false;                      // the writer places them so now
+  bool in_turn = false;                      // some piece is first used on several processors (dealt out in turn)
 };
 std::optional<FirstUse> first_use(const Context& c, const std::string& writer, const std::string& data,
                                   const std::string& reader, bool read_only, bool in_turn = false) {
@@ -575,6 +576,7 @@ std::optional<FirstUse> first_use(const Context& c, const std::string& writer, c
       }
     }
     if (procs.empty() || (procs.size() > 1 && !in_turn)) return std::nullopt;
+    out.in_turn = out.in_turn || procs.size() > 1;
     const int64_t proc = *std::next(procs.begin(), static_cast<std::ptrdiff_t>(turns[procs]++ % procs.size()));
     // A processor of another kind than the writer's: not a placement of the writer as it runs.
     if (c.machine.processor(machine::ProcId(static_cast<int32_t>(proc))).kind != kind) return std::nullopt;
@@ -611,7 +613,7 @@ struct Skew {
 };
 std::optional<Skew> skew_for(const Context& c, const FirstUse& use) {
   const program::Launch& w = *use.launch;
-  if (use.already || w.domain.dim < 2 || w.domain.dim > 3) return std::nullopt;
+  if (use.already || use.in_turn || w.domain.dim < 2 || w.domain.dim > 3) return std::nullopt;
   const std::vector<machine::ProcId> procs = c.machine.processors_of(c.plan->tasks[use.points.front().index()].kind);
   const int64_t e0 = w.domain.extent[0], e1 = w.domain.extent[1], e2 = w.domain.dim > 2 ? w.domain.extent[2] : 1;
   if (procs.empty() || e0 * e1 * e2 <= 0) return std::nullopt;
@@ -729,22 +731,21 @@ void copies(const Context& c, std::vector<Finding>& out) {
     for (size_t i = 0; i < shared_names.size(); ++i)
       for (const std::string& w :
            writers_of(c, region_read_as(c, for_tasks.front(), shared_names[i]), for_tasks.front())) {
-        const std::optional<FirstUse> use = first_use(c, w, shared_names[i], for_tasks.front(), true);
+        const std::optional<FirstUse> use = first_use(c, w, shared_names[i], for_tasks.front(), true, true);
         const std::optional<Skew> skew = use ? skew_for(c, *use) : std::nullopt;
         if (!skew) {
           // No skew: each piece on (one of) the processors that first read it, in turn where
           // several read it at once (SUMMA's tiles of C down a node's GPU column).
-          const std::optional<FirstUse> any = first_use(c, w, shared_names[i], for_tasks.front(), true, true);
-          if (any && !any->already && any->written == shared_names[i]) {
-            f.hints.push_back(Hint{Action::Placement, w, "", placement_family(c, *any->launch),
-                                   "places " + mapping::placement_digest(any->target),
+          if (use && !use->already && use->written == shared_names[i]) {
+            f.hints.push_back(Hint{Action::Placement, w, "", placement_family(c, *use->launch),
+                                   "places " + mapping::placement_digest(use->target),
                                    fmt::format("{} then puts each piece of {} on a processor where {} first reads it",
                                                w, shared_names[i], for_tasks.front()),
                                    cp.copy_s / static_cast<double>(shared_names.size())});
             f.suggestions.push_back(fmt::format(
                 "place {}'s points so that each piece of {} starts on a processor where {} first reads it (in turn "
                 "where several read it at once): {}",
-                w, shared_names[i], for_tasks.front(), moves(c, *any)));
+                w, shared_names[i], for_tasks.front(), moves(c, *use)));
           }
           continue;
         }
