@@ -19,10 +19,13 @@ namespace mage::guide::test {
 
 using mage::test::read_text;
 
-// A mapper of tests/guide/mappers, named by its file name in diagnostics.
-inline eval::MapperSpec test_mapper(const std::string& name) {
-  return eval::mapper_text(read_text(std::filesystem::path(MAGE_SOURCE_DIR) / "tests/guide/mappers" / name), name);
+// The text of a mapper of tests/guide/mappers.
+inline std::string test_mapper_text(const std::string& name) {
+  return read_text(std::filesystem::path(MAGE_SOURCE_DIR) / "tests/guide/mappers" / name);
 }
+
+// A mapper of tests/guide/mappers, named by its file name in diagnostics.
+inline eval::MapperSpec test_mapper(const std::string& name) { return eval::mapper_text(test_mapper_text(name), name); }
 
 struct Explained {
   eval::Request request;

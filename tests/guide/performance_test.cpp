@@ -3,6 +3,7 @@
 // check the direction and the order, not the seconds).
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <numeric>
 #include <regex>
 
@@ -19,6 +20,28 @@ eval::Request expert_on_lassen(const std::string& app, int nodes) {
   eval::Request r = request_for(app, eval::expert_mapper(), Scale::Published, "lassen");
   r.overrides.nodes = nodes;
   return r;
+}
+
+// The mapper tests/guide/mappers/`file` for `app` on `nodes` Lassen nodes, at the published
+// scale, with the tiles placed again before every iteration (the drivers' loop).
+eval::Request placed_every_iteration_on_lassen(const std::string& app, const std::string& file, int nodes) {
+  eval::Request r = request_for(app, test_mapper(file), Scale::Published, "lassen");
+  r.overrides.nodes = nodes;
+  r.place_every_iteration = true;
+  return r;
+}
+
+// The hint's name for a placement of a rows x cols launch on `nodes` Lassen nodes that puts
+// point (row, col) on GPU where(row, col) = (node, GPU of the node).
+std::string places_on_gpus(int nodes, int rows, int cols, const std::function<std::pair<int, int>(int, int)>& where) {
+  const machine::Machine m = machine::load("lassen", {.nodes = nodes});
+  std::vector<int64_t> processors;
+  for (int row = 0; row < rows; ++row)
+    for (int col = 0; col < cols; ++col) {
+      const auto [node, gpu] = where(row, col);
+      processors.push_back(m.processor_at(kinds::ProcKind::GPU, node, gpu).value);
+    }
+  return "places " + mapping::placement_digest(processors);
 }
 
 // The experts' mapper text for `app` with `rule` replaced by `replacement` (a failure, and the
@@ -334,10 +357,7 @@ TEST(Performance, SolomoniksTilesAreSkewedWhereTheirChunksAreFirstRead) {
 // placement that puts every piece where its first user runs (by the digest of the processors,
 // which tune's choices answer to), and the suggestion shows a point that moves.
 TEST(Performance, TilesPutAwayFromTheirFirstUseArePlacedWhereItIs) {
-  eval::Request r = request_for("pumma", test_mapper("pumma_default_tiles.map"), Scale::Published);
-  r.machine = "lassen";
-  r.overrides.nodes = 4;
-  r.place_every_iteration = true;
+  eval::Request r = placed_every_iteration_on_lassen("pumma", "pumma_default_tiles.map", 4);
   Explained e = explain_run(r);
   ASSERT_EQ(e.result.outcome.status, Status::Ok) << e.result.outcome.message;
   EXPECT_EQ(e.feedback.category, Category::Copies);
@@ -345,23 +365,19 @@ TEST(Performance, TilesPutAwayFromTheirFirstUseArePlacedWhereItIs) {
   ASSERT_TRUE(h) << suggestions(e.feedback);
   // Tile (r, c) where task_4 accumulates into it: the 2 x 2 node grid and each node's 2 x 2
   // GPUs taken row-major, as the default placement deals out task_7's and task_5's points.
-  const machine::Machine m = machine::load("lassen", {.nodes = 4});
-  std::vector<int64_t> expected;
-  for (int row = 0; row < 4; ++row)
-    for (int col = 0; col < 4; ++col)
-      expected.push_back(m.processor_at(kinds::ProcKind::GPU, (row / 2) * 2 + col / 2, (row % 2) * 2 + col % 2).value);
-  EXPECT_EQ(h->to, "places " + mapping::placement_digest(expected));
+  EXPECT_EQ(h->to, places_on_gpus(4, 4, 4, [](int row, int col) {
+              return std::pair{(row / 2) * 2 + col / 2, (row % 2) * 2 + col % 2};
+            }));
   EXPECT_TRUE(contains(suggestions(e.feedback),
                        "place task_1's points where task_4 first uses their pieces of A_gpus: 8 of its 16 points put "
                        "theirs on another processor now, e.g. point (0,2) on node 1 GPU 0 instead of node 0 GPU 2"))
       << suggestions(e.feedback);
   // Placed so, no tile moves before its first use and the hint is gone.
-  r.mapper = eval::mapper_text(
-      read_text(std::filesystem::path(MAGE_SOURCE_DIR) / "tests/guide/mappers/pumma_default_tiles.map") +
-      "def where_used(Task task) {\n"
-      "  r = task.ipoint[0]; c = task.ipoint[1];\n"
-      "  return mgpu[(r / 2) * 2 + c / 2, (r % 2) * 2 + c % 2];\n}\n"
-      "IndexTaskMap task_1 where_used;\n");
+  r.mapper = eval::mapper_text(test_mapper_text("pumma_default_tiles.map") +
+                               "def where_used(Task task) {\n"
+                               "  r = task.ipoint[0]; c = task.ipoint[1];\n"
+                               "  return mgpu[(r / 2) * 2 + c / 2, (r % 2) * 2 + c % 2];\n}\n"
+                               "IndexTaskMap task_1 where_used;\n");
   Explained placed = explain_run(r);
   ASSERT_EQ(placed.result.outcome.status, Status::Ok) << placed.result.outcome.message;
   EXPECT_LT(placed.result.outcome.time_s, e.result.outcome.time_s);
@@ -373,21 +389,13 @@ TEST(Performance, TilesPutAwayFromTheirFirstUseArePlacedWhereItIs) {
 // which the space's row-major two-level rule does. Placed once, where a tile starts no longer
 // matters after the warm-up: no such hint.
 TEST(Performance, TilesSeveralProcessorsFirstReadStartOnThemInTurn) {
-  eval::Request r = request_for("summa", test_mapper("summa_default_c.map"), Scale::Published);
-  r.machine = "lassen";
-  r.overrides.nodes = 2;
-  r.place_every_iteration = true;
+  eval::Request r = placed_every_iteration_on_lassen("summa", "summa_default_c.map", 2);
   Explained e = explain_run(r);
   ASSERT_EQ(e.result.outcome.status, Status::Ok) << e.result.outcome.message;
   EXPECT_EQ(e.feedback.category, Category::Copies);
   const Hint* h = find_hint(e.feedback, Action::Placement, "task_3", "");
   ASSERT_TRUE(h) << suggestions(e.feedback);
-  const machine::Machine m = machine::load("lassen", {.nodes = 2});
-  std::vector<int64_t> expected;
-  for (int row = 0; row < 2; ++row)
-    for (int col = 0; col < 4; ++col)
-      expected.push_back(m.processor_at(kinds::ProcKind::GPU, col / 2, row * 2 + col % 2).value);
-  EXPECT_EQ(h->to, "places " + mapping::placement_digest(expected));
+  EXPECT_EQ(h->to, places_on_gpus(2, 2, 4, [](int row, int col) { return std::pair{col / 2, row * 2 + col % 2}; }));
   EXPECT_TRUE(contains(suggestions(e.feedback),
                        "place task_3's points so that each piece of C_gpus starts on a processor where task_4 first "
                        "reads it (in turn where several read it at once): 4 of its 8 points put theirs on another "
